@@ -1,0 +1,88 @@
+"""``cams-reconciler emulator``: run the bundled CAMS emulator as a server until SIGINT or SIGTERM.
+
+It prints exactly one line, ``listening on http://HOST:PORT``, once it accepts connections (scripts and CI
+wait for that line to learn the port when ``--port 0``), and exits 0 when told to stop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import Any
+
+from reconciler.emulator import StateFileError, start_emulator
+
+
+def _fault_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError("must be between 0.0 and 1.0")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "emulator",
+        help="run a local CAMS emulator (offline testing of your YAML and of the tool)",
+        description="Serve a local CAMS/BSS emulator that speaks the real wire protocol, from a state file.",
+    )
+    parser.add_argument("--state", required=True, metavar="FILE", help="the emulator state file (YAML)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one (default)")
+    parser.add_argument("--qps", type=_non_negative, default=10.0,
+                        help="requests per second per (access key, action) before System.LimitControl; "
+                             "0 = unlimited (default 10, as documented)")
+    parser.add_argument("--latency-ms", type=_non_negative, default=0.0, help="delay every response (default 0)")
+    parser.add_argument("--fault-rate", type=_fault_rate, default=0.0,
+                        help="fraction of requests answered HTTP 500/503 (default 0.0)")
+    parser.add_argument("--seed", type=int, default=None, help="seed for the fault sequence (deterministic)")
+    parser.add_argument("--audit-log", metavar="FILE", default=None,
+                        help="append one JSON line per request (secrets masked)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            handle = start_emulator(
+                args.state, host=args.host, port=args.port, qps=args.qps, latency_ms=args.latency_ms,
+                fault_rate=args.fault_rate, seed=args.seed, audit_log=args.audit_log,
+            )
+        except StateFileError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        except OSError as exc:
+            print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        try:
+            print(f"listening on {handle.url}", flush=True)
+            while not stop.wait(0.5):
+                pass
+        finally:
+            handle.stop()
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

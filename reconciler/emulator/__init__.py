@@ -1,0 +1,106 @@
+"""A local CAMS (and the one BSS call the reconciler uses), over real HTTP, that the official SDK accepts.
+
+Like moto or LocalStack: tests and users run the reconciler against it instead of the cloud. It speaks the
+real wire protocol (RPC style, ACS3-HMAC-SHA256 signatures), answers with the real response shapes and error
+codes, and keeps its state in memory, loaded from a YAML state file (see docs/emulator.md).
+
+This package imports nothing of the rest of the reconciler (stdlib and PyYAML only); the rest imports it only
+to start it::
+
+    with start_emulator("examples/emulator-state.yaml") as emu:
+        emu.url, emu.credentials, emu.backend.snapshot()
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from reconciler.emulator.audit import AuditLog
+from reconciler.emulator.backend import CamsBackend, Caller
+from reconciler.emulator.errors import EmulatorApiError, StateFileError
+from reconciler.emulator.faults import FaultInjector
+from reconciler.emulator.ratelimit import RateLimiter
+from reconciler.emulator.server import EmulatorServer, serve_in_thread
+from reconciler.emulator.state import load_state
+
+__all__ = [
+    "start_emulator", "EmulatorHandle", "StateFileError", "EmulatorApiError", "CamsBackend", "Caller", "load_state",
+]
+
+
+class EmulatorHandle:
+    """A running emulator: its base URL, the first key's credentials, the backend, and ``stop()``.
+
+    Also a context manager. Its repr shows the URL only (``credentials`` holds a secret).
+    """
+
+    def __init__(self, server: EmulatorServer, backend: CamsBackend, audit: AuditLog | None):
+        self._server = server
+        self._audit = audit
+        self.backend = backend
+        host, port = server.server_address[:2]
+        self.host = str(host)
+        self.port = int(port)
+        shown = f"[{self.host}]" if ":" in self.host else self.host
+        self.url = f"http://{shown}:{self.port}"
+        self.credentials: tuple[str, str] = backend.first_credentials
+        self._thread = serve_in_thread(server)
+        self._stopped = False
+
+    @property
+    def endpoint(self) -> str:
+        """``host:port``, the form the official SDK's ``Config(endpoint=...)`` takes."""
+        return self.url.removeprefix("http://")
+
+    def stop(self) -> None:
+        """Stop serving and release the port; safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        if self._audit is not None:
+            self._audit.close()
+
+    def __enter__(self) -> "EmulatorHandle":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<EmulatorHandle {self.url}{' stopped' if self._stopped else ''}>"
+
+
+def start_emulator(
+    state: str | Path | Mapping[str, Any],
+    host: str = "127.0.0.1",
+    port: int = 0,
+    qps: float = 10.0,
+    latency_ms: float = 0,
+    fault_rate: float = 0.0,
+    seed: int | None = None,
+    audit_log: str | Path | None = None,
+) -> EmulatorHandle:
+    """Start the emulator in a background thread and return once it accepts connections.
+
+    ``state`` is a state file path or an already-parsed dict (never modified). ``port=0`` picks a free port.
+    ``qps`` <= 0 disables rate limiting. Raises ``StateFileError`` for a bad state, ``ValueError`` for a
+    fault rate outside [0, 1], ``OSError`` when the address cannot be bound.
+    """
+    backend = CamsBackend(load_state(state))
+    faults = FaultInjector(fault_rate, seed)
+    if latency_ms < 0:
+        raise ValueError("latency_ms must not be negative")
+    audit = AuditLog(audit_log) if audit_log is not None else None
+    try:
+        server = EmulatorServer(
+            (host, port), backend, limiter=RateLimiter(qps), faults=faults, latency_ms=latency_ms, audit=audit
+        )
+    except BaseException:
+        if audit is not None:
+            audit.close()
+        raise
+    return EmulatorHandle(server, backend, audit)

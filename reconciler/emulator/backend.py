@@ -1,0 +1,271 @@
+"""The emulated CAMS/BSS account: state plus one method per API action, no HTTP (moto style).
+
+Each action method takes the calling key (``Caller``) and the request parameters (strings, API names) and
+returns the success body without ``RequestId`` (the HTTP layer adds it), or raises ``EmulatorApiError``
+carrying the real API's code, message and HTTP status. ``call`` is the entry point the HTTP layer uses: it
+checks the key's permissions and required parameters and holds the backend lock while the action runs, so
+concurrent requests see each write whole.
+
+Codes the public docs do not give (what CAMS answers for a wrong migration code, or for registering a number
+before verifying it) are spelled in the documented ``Family.Reason`` style under a ``Migration.`` family
+so a client can tell them apart; they are listed in docs/emulator.md.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import threading
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
+
+from reconciler.emulator.catalog import ACTIONS
+from reconciler.emulator.errors import EmulatorApiError
+from reconciler.emulator.state import PROFILE_FIELDS, VISIBLE_NUMBER_FIELDS
+
+Params = Mapping[str, str]
+Body = dict[str, Any]
+
+VERTICALS = frozenset({
+    "RETAIL", "TRAVEL", "PROF_SERVICES", "APPAREL", "GOVT", "ENTERTAIN", "GROCERY", "HOTEL", "OTHER", "AUTO",
+    "FINANCE", "BEAUTY", "EDU", "EVENT_PLAN", "NONPROFIT", "RESTAURANT", "HEALTH",
+})
+CAMS_OK = MappingProxyType({"Code": "OK", "Message": "SUCCESS"})
+
+
+def _owner_error() -> EmulatorApiError:
+    return EmulatorApiError("Unknown.ResourceOwnerId", "The resource does not belong to the current user.")
+
+
+def _invalid(message: str) -> EmulatorApiError:
+    return EmulatorApiError("InvalidParameter", message)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated access key making a call. ``actions`` None means every action is allowed."""
+
+    access_key_id: str
+    actions: frozenset[str] | None = None
+
+    def may(self, action: str) -> bool:
+        return self.actions is None or action in self.actions
+
+
+class CamsBackend:
+    """All state of one emulated account. Thread-safe through ``call`` (one lock around every action)."""
+
+    def __init__(self, state: Mapping[str, Any]):
+        """``state`` must come from ``state.load_state`` (validated, normalised); it is deep-copied."""
+        self._lock = threading.Lock()
+        self._state: dict[str, Any] = copy.deepcopy(dict(state))
+        self._keys = {k["access_key_id"]: k for k in self._state["keys"]}
+
+    # --- used by the HTTP layer ----------------------------------------------------------------------------
+
+    def secret_for(self, access_key_id: str) -> str | None:
+        key = self._keys.get(access_key_id)
+        return key["access_key_secret"] if key else None
+
+    def caller(self, access_key_id: str) -> Caller:
+        key = self._keys[access_key_id]
+        actions = key.get("actions")
+        return Caller(access_key_id, frozenset(actions) if actions is not None else None)
+
+    @property
+    def first_credentials(self) -> tuple[str, str]:
+        first = self._state["keys"][0]
+        return first["access_key_id"], first["access_key_secret"]
+
+    def call(self, action: str, caller: Caller, params: Params) -> Body:
+        """Run one API action as ``caller``: permission, required parameters, then the action, under the lock."""
+        spec = ACTIONS.get(action)
+        method: Callable[[Caller, Params], Body] | None = getattr(self, action, None) if spec else None
+        if spec is None or method is None:
+            raise EmulatorApiError("InvalidAction.NotFound", f"Specified api {action!r} is not found.")
+        if not caller.may(action):
+            if spec.product == "bssopenapi":
+                raise EmulatorApiError("NotAuthorized", "This API is not authorized for caller.")
+            raise EmulatorApiError(
+                "Ram.PermissionDeny", "You are not authorized to perform the operation.",
+                extra={"AccessDeniedDetail": {
+                    "AuthAction": f"{spec.product}:{action}",
+                    "AuthPrincipalType": "SubUser",
+                    "AuthPrincipalDisplayName": caller.access_key_id,
+                    "NoPermissionType": "ImplicitDeny",
+                    "PolicyType": "AccountLevelIdentityBasedPolicy",
+                }},
+            )
+        for name in spec.required:
+            if not params.get(name):
+                raise EmulatorApiError(
+                    "MissingParameter",
+                    f'The input parameter "{name}" that is mandatory for processing this request is not supplied.',
+                )
+        with self._lock:
+            return method(caller, params)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The current state, in the state file's format (it holds the key secrets, like the file does)."""
+        with self._lock:
+            return copy.deepcopy(self._state)
+
+    # --- helpers -------------------------------------------------------------------------------------------
+
+    def _space(self, caller: Caller, params: Params) -> dict[str, Any]:
+        space = self._state["spaces"].get(params["CustSpaceId"])
+        if space is None:
+            raise _owner_error()
+        owners = space.get("owner_keys")
+        if owners is not None and caller.access_key_id not in owners:
+            raise _owner_error()
+        if not space["subscribed"]:
+            raise EmulatorApiError("Product.Unsubscript", "You have not subscribed to the specified product.")
+        return space
+
+    @staticmethod
+    def _find(entries: list[dict[str, Any]], phone_number: str) -> dict[str, Any] | None:
+        return next((e for e in entries if e["PhoneNumber"] == phone_number), None)
+
+    def _number(self, space: dict[str, Any], phone_number: str) -> dict[str, Any]:
+        entry = self._find(space["phone_numbers"], phone_number)
+        if entry is None:
+            raise _owner_error()
+        return entry
+
+    @staticmethod
+    def _visible(entry: Mapping[str, Any]) -> dict[str, Any]:
+        return {f: entry[f] for f in VISIBLE_NUMBER_FIELDS if f in entry}
+
+    @staticmethod
+    def _number_id(space_id: str, entry: Mapping[str, Any]) -> str:
+        """The platform id of a number: the state's ``Id``, else a stable id derived from space and number."""
+        if entry.get("Id"):
+            return str(entry["Id"])
+        digest = hashlib.sha256(f"{space_id}:{entry['PhoneNumber']}".encode()).hexdigest()
+        return str(int(digest[:12], 16))[:11]
+
+    def _pending_migration(self, space: dict[str, Any], phone_number: str) -> dict[str, Any]:
+        entry = self._find(space["pending_migrations"], phone_number)
+        if entry is not None:
+            return entry
+        if self._find(space["phone_numbers"], phone_number) is not None:
+            raise EmulatorApiError(
+                "Migration.NotPending", f"The phone number {phone_number} has no migration in progress."
+            )
+        raise _owner_error()
+
+    # --- reads ---------------------------------------------------------------------------------------------
+
+    def QueryChatappPhoneNumbers(self, caller: Caller, params: Params) -> Body:
+        space = self._space(caller, params)
+        wanted = (params.get("Status") or "").upper()
+        numbers = [
+            self._visible(e) for e in space["phone_numbers"]
+            if not wanted or str(e.get("Status", "")).upper() == wanted
+        ]
+        return {**CAMS_OK, "PhoneNumbers": numbers}
+
+    def QueryPhoneBusinessProfile(self, caller: Caller, params: Params) -> Body:
+        space = self._space(caller, params)
+        self._number(space, params["PhoneNumber"])
+        profile = space["business_profiles"].get(params["PhoneNumber"], {})
+        return {**CAMS_OK, "Success": True, "Data": copy.deepcopy(profile)}
+
+    def GetChatappPhoneNumberSetting(self, caller: Caller, params: Params) -> Body:
+        space = self._space(caller, params)
+        entry = self._number(space, params["PhoneNumber"])
+        model = {"PhoneNumber": entry["PhoneNumber"], "MarketingPaused": entry.get("MarketingPaused", "N")}
+        return {**CAMS_OK, "Success": True, "Model": model}
+
+    def GetCustomerAccountInfo(self, caller: Caller, params: Params) -> Body:
+        account = self._state.get("account")
+        if not account:
+            raise EmulatorApiError("VnoNoDataError", "There is no data by this request.", http_status=401)
+        return {"Code": "Success", "Message": "Successful!", "Success": True, "Data": copy.deepcopy(account)}
+
+    # --- writes --------------------------------------------------------------------------------------------
+
+    def ChatappSyncPhoneNumber(self, caller: Caller, params: Params) -> Body:
+        """Numbers registered upstream (``pending_sync``) become part of the space, then the space is listed."""
+        space = self._space(caller, params)
+        space["phone_numbers"].extend(space["pending_sync"])
+        space["pending_sync"] = []
+        return {**CAMS_OK, "Success": True, "PhoneNumbers": [self._visible(e) for e in space["phone_numbers"]]}
+
+    def UpdatePhoneWebhook(self, caller: Caller, params: Params) -> Body:
+        space = self._space(caller, params)
+        entry = self._number(space, params["PhoneNumber"])
+        for flag in ("HttpFlag", "QueueFlag"):
+            if params.get(flag) and params[flag] not in ("Y", "N"):
+                raise _invalid(f"{flag} must be Y or N.")
+        for field in ("StatusCallbackUrl", "UpCallbackUrl"):
+            url = params.get(field)
+            if url and not url.lower().startswith(("http://", "https://")):
+                raise _invalid(f"{field} must be an http or https URL.")
+        for field in ("StatusCallbackUrl", "UpCallbackUrl", "HttpFlag", "QueueFlag"):
+            if field in params:
+                entry[field] = params[field]
+        return dict(CAMS_OK)
+
+    def ModifyPhoneBusinessProfile(self, caller: Caller, params: Params) -> Body:
+        """Only the fields given change; ``Websites`` arrives as a JSON array string."""
+        space = self._space(caller, params)
+        self._number(space, params["PhoneNumber"])
+        changes: dict[str, Any] = {}
+        for field in PROFILE_FIELDS:
+            if field not in params:
+                continue
+            value: Any = params[field]
+            if field == "Websites":
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    raise _invalid("Websites must be a JSON array of URLs.") from None
+                if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
+                    raise _invalid("Websites must be a JSON array of URLs.")
+            elif field == "Vertical" and value not in VERTICALS:
+                raise _invalid(f"Vertical {value!r} is not one of {', '.join(sorted(VERTICALS))}.")
+            changes[field] = value
+        space["business_profiles"].setdefault(params["PhoneNumber"], {}).update(changes)
+        return {**CAMS_OK, "Success": True}
+
+    def GetMigrationVerifyCode(self, caller: Caller, params: Params) -> Body:
+        space = self._space(caller, params)
+        method = params.get("Method")
+        if method and method.lower() not in ("sms", "voice"):
+            raise _invalid("Method must be sms or voice.")
+        entry = self._pending_migration(space, params["PhoneNumber"])
+        return {**CAMS_OK, "Data": {"Id": self._number_id(params["CustSpaceId"], entry),
+                                    "PhoneNumber": entry["PhoneNumber"]}}
+
+    def ChatappMigrationVerified(self, caller: Caller, params: Params) -> Body:
+        """The right code brings the pending migration into the space; it then awaits ChatappMigrationRegister."""
+        space = self._space(caller, params)
+        entry = self._pending_migration(space, params["PhoneNumber"])
+        if not hmac.compare_digest(entry["VerifyCode"].encode(), params["VerifyCode"].encode()):
+            # Not in the public docs: a wrong code is a client error of its own, so it gets its own code.
+            raise EmulatorApiError("Migration.VerifyCodeError", "The verification code is incorrect or expired.")
+        space["pending_migrations"].remove(entry)
+        number = {k: v for k, v in entry.items() if k != "VerifyCode"}
+        number["Id"] = self._number_id(params["CustSpaceId"], entry)
+        space["phone_numbers"].append(number)
+        space["verified_migrations"].append(number["PhoneNumber"])
+        return {**CAMS_OK, "Data": {"PhoneNumber": number["PhoneNumber"], "Id": number["Id"]}}
+
+    def ChatappMigrationRegister(self, caller: Caller, params: Params) -> Body:
+        space = self._space(caller, params)
+        phone_number = params["PhoneNumber"]
+        if phone_number in space["verified_migrations"]:
+            space["verified_migrations"].remove(phone_number)
+            return dict(CAMS_OK)
+        if self._find(space["pending_migrations"], phone_number) is None and \
+                self._find(space["phone_numbers"], phone_number) is None:
+            raise _owner_error()
+        # Not in the public docs: registering before ChatappMigrationVerified succeeded.
+        raise EmulatorApiError(
+            "Migration.NotVerified", f"The phone number {phone_number} has no verified migration to register."
+        )

@@ -1,0 +1,46 @@
+"""The actions the emulator serves: which product/version each belongs to, read or write, required params.
+
+One table, so the HTTP layer (unknown action / wrong version), the backend (missing parameters) and the
+state-file validation (a key's ``actions`` list must name real actions) agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CAMS_VERSION = "2020-06-06"
+BSS_VERSION = "2017-12-14"
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    product: str  # "cams" or "bssopenapi" (the RAM service prefix, as in "cams:UpdatePhoneWebhook")
+    version: str
+    write: bool
+    required: tuple[str, ...]
+
+
+def _cams(name: str, write: bool, *required: str) -> ActionSpec:
+    return ActionSpec(name, "cams", CAMS_VERSION, write, required)
+
+
+ACTIONS: dict[str, ActionSpec] = {
+    spec.name: spec
+    for spec in (
+        # CustSpaceId is optional in the public docs of QueryChatappPhoneNumbers (a direct customer lists its
+        # own instance); the emulator models ISV sub-customer spaces only, so it requires it.
+        _cams("QueryChatappPhoneNumbers", False, "CustSpaceId"),
+        _cams("QueryPhoneBusinessProfile", False, "CustSpaceId", "PhoneNumber"),
+        _cams("GetChatappPhoneNumberSetting", False, "CustSpaceId", "PhoneNumber"),
+        _cams("ChatappSyncPhoneNumber", True, "CustSpaceId"),
+        _cams("ChatappMigrationVerified", True, "CustSpaceId", "PhoneNumber", "VerifyCode"),
+        _cams("UpdatePhoneWebhook", True, "CustSpaceId", "PhoneNumber"),
+        _cams("ModifyPhoneBusinessProfile", True, "CustSpaceId", "PhoneNumber"),
+        _cams("GetMigrationVerifyCode", True, "CustSpaceId", "PhoneNumber"),
+        _cams("ChatappMigrationRegister", True, "CustSpaceId", "PhoneNumber"),
+        ActionSpec("GetCustomerAccountInfo", "bssopenapi", BSS_VERSION, False, ()),
+    )
+}
+
+VERSIONS = frozenset(spec.version for spec in ACTIONS.values())

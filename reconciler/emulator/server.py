@@ -1,0 +1,164 @@
+"""The HTTP layer: a thin ``ThreadingHTTPServer`` in front of the backend.
+
+Per request: read it, verify the V3 signature, find the action, rate-limit per (key, action), maybe inject
+a fault, run the backend action, wait ``latency_ms``, answer JSON, write an audit line. Each request runs in
+its own thread and the latency sleep holds no lock, so slow responses do not serialize concurrent callers.
+The stdlib request log is silenced: a request line carries parameters such as verify codes.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import threading
+import time
+import traceback
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from reconciler.emulator.audit import AuditLog
+from reconciler.emulator.backend import CamsBackend
+from reconciler.emulator.catalog import ACTIONS, VERSIONS
+from reconciler.emulator.errors import EmulatorApiError
+from reconciler.emulator.faults import FaultInjector
+from reconciler.emulator.ratelimit import RateLimiter
+from reconciler.emulator.signature import IncomingRequest, NonceCache, verify
+
+MAX_BODY = 1 << 20
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(
+        self, address: tuple[str, int], backend: CamsBackend, *, limiter: RateLimiter, faults: FaultInjector,
+        latency_ms: float = 0.0, audit: AuditLog | None = None,
+    ):
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.backend = backend
+        self.limiter = limiter
+        self.faults = faults
+        self.latency_ms = latency_ms
+        self.audit = audit
+        self.nonces = NonceCache()
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm and delayed ACKs each response would
+    # stall ~40 ms on loopback.
+    disable_nagle_algorithm = True
+    server: EmulatorServer
+    server_version = "cams-emulator"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Silenced on purpose: the stdlib logs the request line, which can carry secrets."""
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            total = 0
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                total += size
+                if total > MAX_BODY:
+                    raise EmulatorApiError("RequestEntityTooLarge", "The request body is too large.", 413)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise EmulatorApiError("RequestEntityTooLarge", "The request body is too large.", 413)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _handle(self) -> None:
+        srv = self.server
+        request_id = str(uuid.uuid4()).upper()
+        action = self.headers.get("x-acs-action")
+        version = self.headers.get("x-acs-version")
+        access_key_id: str | None = None
+        params: dict[str, str] = {}
+        status = 200
+        try:
+            try:
+                body = self._read_body()
+            except ValueError:
+                raise EmulatorApiError("InvalidRequest", "The request body could not be read.") from None
+            parts = urlsplit(self.path)
+            headers: dict[str, list[str]] = {}
+            for name, value in self.headers.items():
+                headers.setdefault(name.lower(), []).append(value)
+            request = IncomingRequest(self.command, parts.path or "/", parts.query, headers, body)
+            params = dict(parse_qsl(parts.query, keep_blank_values=True))
+            content_type = (self.headers.get("Content-Type") or "").lower()
+            if body and content_type.startswith("application/x-www-form-urlencoded"):
+                for name, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
+                    params.setdefault(name, value)
+            access_key_id = verify(request, srv.backend.secret_for, srv.nonces)
+            if not action:
+                raise EmulatorApiError("MissingAction", "The x-acs-action header is missing.")
+            spec = ACTIONS.get(action)
+            if spec is None or spec.version != version:
+                if version not in VERSIONS:
+                    raise EmulatorApiError("InvalidVersion", f"Specified parameter Version {version!r} is not valid.")
+                raise EmulatorApiError(
+                    "InvalidAction.NotFound",
+                    f"Specified api {action!r} is not found for version {version}, please check your url and method.",
+                )
+            if not srv.limiter.allow(access_key_id, action):
+                raise EmulatorApiError("System.LimitControl", "The system is under flow control.")
+            fault = srv.faults.next_fault()
+            if fault is not None:
+                raise fault
+            result = srv.backend.call(action, srv.backend.caller(access_key_id), params)
+            payload: dict[str, Any] = {"RequestId": request_id, **result}
+        except EmulatorApiError as exc:
+            status = exc.http_status
+            payload = {
+                "RequestId": request_id, "HostId": self.headers.get("Host") or "", "Code": exc.code,
+                "Message": exc.message, **exc.extra,
+                "Recommend": f"https://api.aliyun.com/troubleshoot?q={exc.code}&product=Cams&requestId={request_id}",
+            }
+        except Exception:  # a bug in the emulator: answer like the real service would, and say so on stderr
+            status = 500
+            payload = {"RequestId": request_id, "Code": "InternalError",
+                       "Message": "The request processing has failed due to some unknown error."}
+            print(f"cams emulator: internal error handling {action}:\n{traceback.format_exc()}", file=sys.stderr)
+        if srv.latency_ms > 0:
+            time.sleep(srv.latency_ms / 1000.0)
+        if srv.audit is not None:
+            srv.audit.record(
+                request_id=request_id, access_key_id=access_key_id, action=action, version=version,
+                params=params, http_status=status, code=str(payload.get("Code", "")),
+            )
+        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-acs-request-id", request_id)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+
+def serve_in_thread(server: EmulatorServer) -> threading.Thread:
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              name="cams-emulator", daemon=True)
+    thread.start()
+    return thread

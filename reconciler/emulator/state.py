@@ -1,0 +1,328 @@
+"""Loading and validating the emulator's state file.
+
+The state file is YAML in the API's own field names (see docs/emulator.md and examples/emulator-state.yaml).
+It is validated strictly — unknown fields, wrong types, duplicate numbers, references to keys that do not
+exist — because a typo in a state file would otherwise silently produce a CAMS that behaves differently from
+what the author meant. Every problem becomes a ``StateFileError`` whose one-line message names the file, the
+line (from PyYAML's node marks) and the field path. Secret values are never quoted in messages.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from reconciler.emulator.catalog import ACTIONS
+from reconciler.emulator.errors import StateFileError
+
+# Fields QueryChatappPhoneNumbers returns for a number.
+VISIBLE_NUMBER_FIELDS = (
+    "PhoneNumber", "VerifiedName", "Status", "QualityRating", "CodeVerificationStatus", "NameStatus",
+    "NewNameStatus", "MessagingLimitTier", "StatusCallbackUrl", "UpCallbackUrl", "StatusQueue", "UpQueue",
+)
+# Kept for a number but not returned by QueryChatappPhoneNumbers: the webhook flags cannot be read back from
+# the real API; MarketingPaused is what GetChatappPhoneNumberSetting returns; Id is the number's platform id.
+HIDDEN_NUMBER_FIELDS = ("HttpFlag", "QueueFlag", "MarketingPaused", "Id")
+NUMBER_FIELDS = frozenset(VISIBLE_NUMBER_FIELDS + HIDDEN_NUMBER_FIELDS)
+MIGRATION_FIELDS = NUMBER_FIELDS | {"VerifyCode"}
+PROFILE_FIELDS = frozenset({"Vertical", "About", "Address", "Description", "Email", "ProfilePictureUrl", "Websites"})
+ACCOUNT_FIELDS = frozenset({"Mpk", "LoginEmail", "HostingStatus", "AccountType", "CreditLimitStatus", "IsCertified"})
+KEY_FIELDS = frozenset({"access_key_id", "access_key_secret", "actions"})
+SPACE_FIELDS = frozenset({
+    "subscribed", "owner_keys", "phone_numbers", "business_profiles", "pending_sync", "pending_migrations",
+    "verified_migrations",
+})
+TOP_FIELDS = frozenset({"keys", "account", "spaces"})
+NUMBER_LISTS = ("phone_numbers", "pending_sync", "pending_migrations")
+
+Path_ = tuple[Any, ...]
+
+
+class _Invalid(Exception):
+    """A validation problem at a field path; turned into a StateFileError with file and line."""
+
+    def __init__(self, path: Path_, message: str):
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+def load_state(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
+    """Read, validate and normalise a state file (path) or an already-parsed state dict.
+
+    Returns a new dict (the caller's dict is never aliased): space ids and phone numbers as strings, every
+    optional section present. Raises ``StateFileError`` on any problem.
+    """
+    if isinstance(source, Mapping):
+        label, root_node, data = "<state dict>", None, copy.deepcopy(dict(source))
+    else:
+        label = str(source)
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise StateFileError(f"{label}: no such file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StateFileError(f"{label}: cannot read the state file ({exc.__class__.__name__})") from None
+        try:
+            root_node = yaml.compose(text, Loader=yaml.SafeLoader)
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{label}:{mark.line + 1}" if mark is not None else label
+            problem = getattr(exc, "problem", None) or "invalid YAML"
+            raise StateFileError(f"{where}: invalid YAML: {problem}") from None
+        if root_node is not None:
+            dup = _find_duplicate_key(root_node)
+            if dup is not None:
+                key, line = dup
+                raise StateFileError(f"{label}:{line}: duplicate key {key!r}")
+    try:
+        return _validate(data)
+    except _Invalid as exc:
+        line = _line_of(root_node, exc.path) if root_node is not None else None
+        where = f"{label}:{line}" if line else label
+        field = _format_path(exc.path)
+        suffix = f" ({field})" if field else ""
+        raise StateFileError(f"{where}: {exc.message}{suffix}") from None
+
+
+# --- validation -------------------------------------------------------------------------------------------
+
+def _validate(data: Any) -> dict[str, Any]:
+    if data is None:
+        raise _Invalid((), "the state file is empty; it needs at least a 'keys' list")
+    if not isinstance(data, dict):
+        raise _Invalid((), "the state must be a mapping with 'keys', 'account' and 'spaces'")
+    _no_unknown(data, TOP_FIELDS, ())
+    keys = _validate_keys(data.get("keys"))
+    key_ids = {k["access_key_id"] for k in keys}
+    account = data.get("account")
+    if account is not None:
+        account = _validate_account(account)
+    spaces_in = data.get("spaces")
+    if spaces_in is None:
+        spaces_in = {}
+    if not isinstance(spaces_in, dict):
+        raise _Invalid(("spaces",), "'spaces' must be a mapping of space id to space")
+    spaces: dict[str, Any] = {}
+    for raw_id, space in spaces_in.items():
+        space_id = _id_string(raw_id, ("spaces", raw_id), "space id")
+        if space_id in spaces:
+            raise _Invalid(("spaces", raw_id), f"space {space_id} is listed twice")
+        spaces[space_id] = _validate_space(space, ("spaces", raw_id), key_ids)
+    return {"keys": keys, "account": account, "spaces": spaces}
+
+
+def _validate_keys(keys: Any) -> list[dict[str, Any]]:
+    if not isinstance(keys, list) or not keys:
+        raise _Invalid(("keys",), "'keys' must be a non-empty list of access keys")
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for i, key in enumerate(keys):
+        path = ("keys", i)
+        if not isinstance(key, dict):
+            raise _Invalid(path, "each key must be a mapping with access_key_id and access_key_secret")
+        _no_unknown(key, KEY_FIELDS, path)
+        for field in ("access_key_id", "access_key_secret"):
+            value = key.get(field)
+            if not isinstance(value, str) or not value:
+                raise _Invalid(path + (field,), f"'{field}' is required and must be a non-empty string")
+        if key["access_key_id"] in seen:
+            raise _Invalid(path + ("access_key_id",), f"access key {key['access_key_id']!r} is listed twice")
+        seen.add(key["access_key_id"])
+        entry: dict[str, Any] = {"access_key_id": key["access_key_id"], "access_key_secret": key["access_key_secret"]}
+        if key.get("actions") is not None:
+            actions = key["actions"]
+            if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
+                raise _Invalid(path + ("actions",), "'actions' must be a list of API action names")
+            for j, action in enumerate(actions):
+                if action not in ACTIONS:
+                    known = ", ".join(sorted(ACTIONS))
+                    raise _Invalid(path + ("actions", j), f"unknown action {action!r} (known: {known})")
+            entry["actions"] = list(actions)
+        out.append(entry)
+    return out
+
+
+def _validate_account(account: Any) -> dict[str, Any]:
+    path: Path_ = ("account",)
+    if not isinstance(account, dict):
+        raise _Invalid(path, "'account' must be a mapping (GetCustomerAccountInfo's Data)")
+    _no_unknown(account, ACCOUNT_FIELDS, path)
+    if "Mpk" in account and (not isinstance(account["Mpk"], int) or isinstance(account["Mpk"], bool)):
+        raise _Invalid(path + ("Mpk",), "'Mpk' must be an integer account id")
+    if "IsCertified" in account and not isinstance(account["IsCertified"], bool):
+        raise _Invalid(path + ("IsCertified",), "'IsCertified' must be true or false")
+    for field in ("LoginEmail", "HostingStatus", "AccountType", "CreditLimitStatus"):
+        if field in account and not isinstance(account[field], str):
+            raise _Invalid(path + (field,), f"'{field}' must be a string (quote it)")
+    return dict(account)
+
+
+def _validate_space(space: Any, path: Path_, key_ids: set[str]) -> dict[str, Any]:
+    if space is None:
+        space = {}
+    if not isinstance(space, dict):
+        raise _Invalid(path, "a space must be a mapping")
+    _no_unknown(space, SPACE_FIELDS, path)
+    subscribed = space.get("subscribed", True)
+    if not isinstance(subscribed, bool):
+        raise _Invalid(path + ("subscribed",), "'subscribed' must be true or false")
+    out: dict[str, Any] = {"subscribed": subscribed}
+    owners = space.get("owner_keys")
+    if owners is not None:
+        if not isinstance(owners, list) or not all(isinstance(o, str) for o in owners):
+            raise _Invalid(path + ("owner_keys",), "'owner_keys' must be a list of access key ids")
+        for j, owner in enumerate(owners):
+            if owner not in key_ids:
+                raise _Invalid(path + ("owner_keys", j), f"owner key {owner!r} is not in 'keys'")
+        out["owner_keys"] = list(owners)
+    seen: dict[str, str] = {}
+    for list_name in NUMBER_LISTS:
+        items = space.get(list_name) or []
+        if not isinstance(items, list):
+            raise _Invalid(path + (list_name,), f"'{list_name}' must be a list of numbers")
+        allowed = MIGRATION_FIELDS if list_name == "pending_migrations" else NUMBER_FIELDS
+        numbers = []
+        for i, item in enumerate(items):
+            number = _validate_number(item, path + (list_name, i), allowed)
+            pn = number["PhoneNumber"]
+            if pn in seen:
+                raise _Invalid(path + (list_name, i, "PhoneNumber"), f"number {pn} is also listed in '{seen[pn]}'")
+            seen[pn] = list_name
+            if list_name == "pending_migrations" and "VerifyCode" not in number:
+                raise _Invalid(path + (list_name, i), "a pending migration needs a 'VerifyCode' (a quoted string)")
+            numbers.append(number)
+        out[list_name] = numbers
+    profiles = space.get("business_profiles") or {}
+    if not isinstance(profiles, dict):
+        raise _Invalid(path + ("business_profiles",), "'business_profiles' must map phone numbers to profiles")
+    out["business_profiles"] = {}
+    for raw_pn, profile in profiles.items():
+        ppath = path + ("business_profiles", raw_pn)
+        pn = _id_string(raw_pn, ppath, "phone number")
+        if pn not in seen:
+            raise _Invalid(ppath, f"business profile for {pn}, which is not a number of this space")
+        out["business_profiles"][pn] = _validate_profile(profile, ppath)
+    verified = space.get("verified_migrations") or []
+    if not isinstance(verified, list):
+        raise _Invalid(path + ("verified_migrations",), "'verified_migrations' must be a list of phone numbers")
+    out["verified_migrations"] = []
+    for i, raw_pn in enumerate(verified):
+        pn = _id_string(raw_pn, path + ("verified_migrations", i), "phone number")
+        if seen.get(pn) != "phone_numbers":
+            raise _Invalid(path + ("verified_migrations", i), f"{pn} must also be listed in 'phone_numbers'")
+        out["verified_migrations"].append(pn)
+    return out
+
+
+def _validate_number(item: Any, path: Path_, allowed: frozenset[str]) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise _Invalid(path, "a number must be a mapping with at least 'PhoneNumber'")
+    _no_unknown(item, allowed, path)
+    if "PhoneNumber" not in item:
+        raise _Invalid(path, "'PhoneNumber' is required")
+    out = dict(item)
+    out["PhoneNumber"] = _id_string(item["PhoneNumber"], path + ("PhoneNumber",), "phone number")
+    for field, value in item.items():
+        if field == "PhoneNumber":
+            continue
+        if field == "VerifyCode":
+            # Unquoted, YAML would turn 012345 into an (octal!) integer: insist on a string.
+            if not isinstance(value, str) or not value:
+                raise _Invalid(path + (field,), "'VerifyCode' must be a quoted string")
+        elif field == "Id":
+            if isinstance(value, bool) or not isinstance(value, (str, int)):
+                raise _Invalid(path + (field,), "'Id' must be a string")
+            out[field] = str(value)
+        elif not isinstance(value, str):
+            raise _Invalid(path + (field,), f"'{field}' must be a string")
+    for flag in ("HttpFlag", "QueueFlag", "MarketingPaused"):
+        if flag in out and out[flag] not in ("Y", "N"):
+            raise _Invalid(path + (flag,), f"'{flag}' must be \"Y\" or \"N\"")
+    return out
+
+
+def _validate_profile(profile: Any, path: Path_) -> dict[str, Any]:
+    if profile is None:
+        return {}
+    if not isinstance(profile, dict):
+        raise _Invalid(path, "a business profile must be a mapping")
+    _no_unknown(profile, PROFILE_FIELDS, path)
+    for field, value in profile.items():
+        if field == "Websites":
+            if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
+                raise _Invalid(path + (field,), "'Websites' must be a list of URLs")
+        elif not isinstance(value, str):
+            raise _Invalid(path + (field,), f"'{field}' must be a string")
+    return copy.deepcopy(dict(profile))
+
+
+def _no_unknown(mapping: dict[Any, Any], allowed: frozenset[str], path: Path_) -> None:
+    for key in mapping:
+        if key not in allowed:
+            known = ", ".join(sorted(allowed))
+            raise _Invalid(path + (key,), f"unknown field {key!r} (expected one of: {known})")
+
+
+def _id_string(value: Any, path: Path_, what: str) -> str:
+    """Space ids and phone numbers may be written unquoted (YAML ints); they are strings on the wire."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise _Invalid(path, f"a {what} must be a string of digits")
+    text = str(value).strip()
+    if not text:
+        raise _Invalid(path, f"a {what} must not be empty")
+    return text
+
+
+# --- locating problems in the YAML ------------------------------------------------------------------------
+
+def _line_of(root: yaml.Node | None, path: Path_) -> int | None:
+    """The 1-based line of the deepest node along ``path`` that exists."""
+    node = root
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in path:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
+                    child = value_node
+                    line = key_node.start_mark.line + 1
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            child = node.value[part]
+            line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line
+
+
+def _find_duplicate_key(node: yaml.Node) -> tuple[str, int] | None:
+    """PyYAML keeps the last of duplicate keys silently; a state file with one is almost surely a mistake."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                if key_node.value in seen:
+                    return key_node.value, key_node.start_mark.line + 1
+                seen.add(key_node.value)
+            found = _find_duplicate_key(value_node)
+            if found:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            found = _find_duplicate_key(child)
+            if found:
+                return found
+    return None
+
+
+def _format_path(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out

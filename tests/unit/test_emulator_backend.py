@@ -1,0 +1,94 @@
+"""The backend's action semantics, called directly (no HTTP)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reconciler.emulator import CamsBackend, Caller, EmulatorApiError, load_state
+
+RETAIL = "293483938849001"
+TRAVEL = "293483938849002"
+DEMO = Caller("demo")
+READONLY = Caller("readonly", frozenset({"QueryChatappPhoneNumbers"}))
+
+
+@pytest.fixture
+def backend(example_state_path) -> CamsBackend:
+    return CamsBackend(load_state(example_state_path))
+
+
+def code(fn, *args) -> str:
+    with pytest.raises(EmulatorApiError) as info:
+        fn(*args)
+    return info.value.code
+
+
+def test_call_checks_permission_and_required_params(backend):
+    assert code(backend.call, "UpdatePhoneWebhook", READONLY, {"CustSpaceId": RETAIL}) == "Ram.PermissionDeny"
+    assert code(backend.call, "GetCustomerAccountInfo", READONLY, {}) == "NotAuthorized"
+    assert code(backend.call, "QueryPhoneBusinessProfile", DEMO, {"CustSpaceId": RETAIL, "PhoneNumber": ""}) == \
+        "MissingParameter"
+    assert code(backend.call, "snapshot", DEMO, {}) == "InvalidAction.NotFound"
+    assert backend.call("QueryChatappPhoneNumbers", READONLY, {"CustSpaceId": RETAIL})["Code"] == "OK"
+
+
+def test_profile_update_is_partial_and_websites_is_json(backend):
+    params = {"CustSpaceId": RETAIL, "PhoneNumber": "8613800001234", "Websites": json.dumps(["https://x.example"])}
+    backend.ModifyPhoneBusinessProfile(DEMO, params)
+    data = backend.QueryPhoneBusinessProfile(DEMO, {"CustSpaceId": RETAIL, "PhoneNumber": "8613800001234"})["Data"]
+    assert data["Websites"] == ["https://x.example"] and data["About"] == "Acme Retail"
+    # A number with no profile yet gets one.
+    backend.ModifyPhoneBusinessProfile(DEMO, {"CustSpaceId": RETAIL, "PhoneNumber": "8613800001235", "About": "hi"})
+    assert backend.snapshot()["spaces"][RETAIL]["business_profiles"]["8613800001235"] == {"About": "hi"}
+
+
+def test_webhook_update_leaves_absent_fields(backend):
+    backend.UpdatePhoneWebhook(DEMO, {"CustSpaceId": RETAIL, "PhoneNumber": "8613800001235",
+                                      "StatusCallbackUrl": "https://n.example/s"})
+    entry = backend.snapshot()["spaces"][RETAIL]["phone_numbers"][1]
+    assert entry["StatusCallbackUrl"] == "https://n.example/s"
+    assert entry["UpCallbackUrl"] == "https://hooks.acme.example/cams/inbound"
+    assert code(backend.UpdatePhoneWebhook, DEMO, {"CustSpaceId": RETAIL, "PhoneNumber": "8613800001235",
+                                                   "UpCallbackUrl": "ftp://x"}) == "InvalidParameter"
+
+
+def test_sync_is_idempotent(backend):
+    first = backend.ChatappSyncPhoneNumber(DEMO, {"CustSpaceId": RETAIL})["PhoneNumbers"]
+    second = backend.ChatappSyncPhoneNumber(DEMO, {"CustSpaceId": RETAIL})["PhoneNumbers"]
+    assert first == second and len(first) == 6
+
+
+def test_migration_state_machine(backend):
+    p = {"CustSpaceId": TRAVEL, "PhoneNumber": "8613800009999"}
+    assert code(backend.ChatappMigrationVerified, DEMO, {**p, "VerifyCode": "1"}) == "Migration.VerifyCodeError"
+    assert code(backend.GetMigrationVerifyCode, DEMO, {**p, "Method": "pigeon"}) == "InvalidParameter"
+    backend.ChatappMigrationVerified(DEMO, {**p, "VerifyCode": "828712"})
+    snap = backend.snapshot()["spaces"][TRAVEL]
+    assert snap["pending_migrations"] == [] and snap["verified_migrations"] == ["8613800009999"]
+    migrated = snap["phone_numbers"][-1]
+    assert migrated["PhoneNumber"] == "8613800009999" and "VerifyCode" not in migrated
+    assert code(backend.ChatappMigrationVerified, DEMO, {**p, "VerifyCode": "828712"}) == "Migration.NotPending"
+    assert code(backend.GetMigrationVerifyCode, DEMO, p) == "Migration.NotPending"
+    backend.ChatappMigrationRegister(DEMO, p)
+    assert backend.snapshot()["spaces"][TRAVEL]["verified_migrations"] == []
+    assert code(backend.ChatappMigrationRegister, DEMO, {**p, "PhoneNumber": "1"}) == "Unknown.ResourceOwnerId"
+
+
+def test_snapshot_round_trips_through_load_state(backend):
+    backend.ChatappSyncPhoneNumber(DEMO, {"CustSpaceId": RETAIL})
+    snap = backend.snapshot()
+    assert load_state(snap) == snap
+    snap["spaces"].clear()  # a copy: the backend is unaffected
+    assert backend.snapshot()["spaces"]
+
+
+def test_derived_number_id_is_stable(example_state_path):
+    a = CamsBackend(load_state(example_state_path))
+    state = load_state(example_state_path)
+    state["spaces"][TRAVEL]["pending_migrations"][0].pop("Id")
+    b1, b2 = CamsBackend(state), CamsBackend(state)
+    p = {"CustSpaceId": TRAVEL, "PhoneNumber": "8613800009999"}
+    assert a.GetMigrationVerifyCode(DEMO, p)["Data"]["Id"] == "82828893401"
+    assert b1.GetMigrationVerifyCode(DEMO, p)["Data"]["Id"] == b2.GetMigrationVerifyCode(DEMO, p)["Data"]["Id"]
