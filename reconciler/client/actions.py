@@ -1,0 +1,125 @@
+"""Every API action the reconciler may call: product, version, read/write, retry policy, parameters.
+
+One table, read by the client (how to send and retry), the ``call`` command (what exists), the ``policy``
+command (which RAM actions a least-privilege policy needs) and the audit checks (what writes exist).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from types import MappingProxyType
+from typing import Mapping
+
+from reconciler.client.errors import UnknownActionError
+
+
+class Product(str, Enum):
+    CAMS = "cams"
+    BSS = "bss"
+
+
+class Kind(str, Enum):
+    READ = "read"
+    WRITE = "write"
+
+
+class RetryMode(str, Enum):
+    """When a failed attempt of an action may be sent again.
+
+    TRANSIENT: on throttling, HTTP 5xx, timeouts and connection errors. Right for reads, and for writes
+        that set a value (sending the same value twice leaves the same state).
+    UNSENT_ONLY: only when the request provably was not carried out: the connection could not be made
+        (or a pool/connect timeout: nothing left this process), or the API answered with a throttling
+        code (rejected at the gateway before the action ran). Not after a read timeout, a dropped
+        connection after sending, or a 5xx: the server may have acted, and repeating is not harmless.
+    """
+
+    TRANSIENT = "transient"
+    UNSENT_ONLY = "unsent-only"
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    product: Product
+    version: str
+    kind: Kind
+    retry: RetryMode
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    #: parameters whose values are secrets: masked in logs and errors, scrubbed from server messages
+    secret_params: tuple[str, ...] = ()
+    #: the RAM action a policy must allow, or None when the product does not document one
+    ram_action: str | None = None
+    summary: str = ""
+
+    @property
+    def is_write(self) -> bool:
+        return self.kind is Kind.WRITE
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+CAMS_VERSION = "2020-06-06"
+BSS_VERSION = "2017-12-14"
+_SPACE = ("CustSpaceId",)
+_NUMBER = ("CustSpaceId", "PhoneNumber")
+
+
+def _cams(name: str, kind: Kind, retry: RetryMode, required: tuple[str, ...], optional: tuple[str, ...] = (),
+          secret: tuple[str, ...] = (), summary: str = "") -> ActionSpec:
+    return ActionSpec(name, Product.CAMS, CAMS_VERSION, kind, retry, required, optional, secret,
+                      f"cams:{name}", summary)
+
+
+_SPECS: tuple[ActionSpec, ...] = (
+    _cams("QueryChatappPhoneNumbers", Kind.READ, RetryMode.TRANSIENT, _SPACE, ("IsvCode", "Status"),
+          summary="list a space's phone numbers with status, webhooks and queues"),
+    _cams("QueryPhoneBusinessProfile", Kind.READ, RetryMode.TRANSIENT, _NUMBER,
+          summary="read a number's WhatsApp business profile"),
+    _cams("GetChatappPhoneNumberSetting", Kind.READ, RetryMode.TRANSIENT, _NUMBER,
+          summary="read a number's settings (MarketingPaused)"),
+    _cams("ChatappSyncPhoneNumber", Kind.WRITE, RetryMode.TRANSIENT, _SPACE,
+          summary="refresh a space's numbers from WhatsApp (idempotent)"),
+    # ChatappMigrationVerified submits a one-time code that reached the number's owner by SMS or voice.
+    # The code may be single-use: if a first attempt reached the server and consumed it, a retry would fail
+    # with "wrong code" and hide the real outcome (or, worse, count as a failed attempt against the number).
+    # So it is retried only when the request provably was not processed (connect error: nothing was sent;
+    # throttled: refused at the gateway before the action ran), never after a read timeout or a 5xx.
+    _cams("ChatappMigrationVerified", Kind.WRITE, RetryMode.UNSENT_ONLY, ("CustSpaceId", "PhoneNumber",
+          "VerifyCode"), secret=("VerifyCode",), summary="submit a migration verify code"),
+    # Registration after a successful verification sets the number's state; repeating it consumes nothing.
+    _cams("ChatappMigrationRegister", Kind.WRITE, RetryMode.TRANSIENT, _NUMBER,
+          summary="register a migrated number after verification"),
+    # Each accepted call sends an SMS or a voice call to the number's owner, and a new code may supersede
+    # the one already delivered: do not resend after the server may have acted.
+    _cams("GetMigrationVerifyCode", Kind.WRITE, RetryMode.UNSENT_ONLY, _NUMBER, ("Locale", "Method"),
+          summary="send a migration verify code to the number's owner (SMS or voice)"),
+    _cams("UpdatePhoneWebhook", Kind.WRITE, RetryMode.TRANSIENT, _NUMBER,
+          ("StatusCallbackUrl", "UpCallbackUrl", "HttpFlag", "QueueFlag"),
+          summary="set a number's status and inbound callback URLs (idempotent)"),
+    _cams("ModifyPhoneBusinessProfile", Kind.WRITE, RetryMode.TRANSIENT, _NUMBER,
+          ("About", "Address", "Description", "Email", "ProfilePictureUrl", "Vertical", "Websites"),
+          summary="set a number's business profile (idempotent)"),
+    # BSS OpenAPI does not disclose a RAM action for this API ("no authorization information").
+    ActionSpec("GetCustomerAccountInfo", Product.BSS, BSS_VERSION, Kind.READ, RetryMode.TRANSIENT,
+               summary="account status: hosting/credit freeze, real-name certification"),
+)
+
+ACTIONS: Mapping[str, ActionSpec] = MappingProxyType({spec.name: spec for spec in _SPECS})
+
+
+def get_action(name: str) -> ActionSpec:
+    """The spec of ``name``; an unknown name raises an error that lists the known ones."""
+    try:
+        return ACTIONS[name]
+    except KeyError:
+        known = ", ".join(sorted(ACTIONS))
+        raise UnknownActionError(f"unknown action {name!r}; known actions: {known}") from None
+
+
+def secret_param_names() -> frozenset[str]:
+    return frozenset(p for spec in _SPECS for p in spec.secret_params)

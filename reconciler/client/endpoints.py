@@ -1,0 +1,77 @@
+"""Where each product's requests go.
+
+CAMS lives at ``cams.<region>.aliyuncs.com``. BSS OpenAPI has two sites: ``business.aliyuncs.com`` for the
+China site (``cn-*`` regions) and ``business.ap-southeast-1.aliyuncs.com`` for the international one.
+An override (``--endpoint``, or env ``CAMS_RECONCILER_ENDPOINT``) sends every product to one base URL:
+that is how the bundled emulator, a proxy or a VPC endpoint is used. Plain ``http`` is allowed there only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Mapping
+from urllib.parse import urlsplit
+
+from reconciler.client.actions import Product
+from reconciler.client.errors import ClientConfigError
+
+ENDPOINT_ENV = "CAMS_RECONCILER_ENDPOINT"
+DEFAULT_REGION = "ap-southeast-1"
+_REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A base URL split the way the signer needs it: ``host`` is exactly the Host header we send."""
+
+    scheme: str
+    host: str  # host[:port]
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host}"
+
+
+def validate_region(region: str) -> str:
+    if not _REGION.match(region or ""):
+        raise ClientConfigError(f"invalid region {region!r}: expected a region id such as ap-southeast-1")
+    return region
+
+
+def parse_endpoint(value: str) -> Endpoint:
+    """``https://host[:port]`` or ``http://...`` (or a bare host, taken as https); nothing after the host."""
+    text = value.strip()
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ClientConfigError(f"invalid endpoint {value!r}: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ClientConfigError(f"invalid endpoint {value!r}: expected http(s)://host[:port]")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        raise ClientConfigError(f"invalid endpoint {value!r}: give only scheme, host and port")
+    return Endpoint(parts.scheme, parts.netloc.lower())
+
+
+def default_host(product: Product, region: str) -> str:
+    validate_region(region)
+    if product is Product.CAMS:
+        return f"cams.{region}.aliyuncs.com"
+    return "business.aliyuncs.com" if region.startswith("cn-") else "business.ap-southeast-1.aliyuncs.com"
+
+
+def resolve_endpoints(
+    region: str = DEFAULT_REGION, override: str | None = None, env: Mapping[str, str] | None = None
+) -> dict[Product, Endpoint]:
+    """The endpoint of every product: the override (argument, then env) for all, else the defaults."""
+    validate_region(region)
+    env = os.environ if env is None else env
+    chosen = override or env.get(ENDPOINT_ENV) or None
+    if chosen:
+        endpoint = parse_endpoint(chosen)
+        return {product: endpoint for product in Product}
+    return {product: Endpoint("https", default_host(product, region)) for product in Product}

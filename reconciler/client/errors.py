@@ -1,0 +1,219 @@
+"""The client's typed errors: one class per way a call can fail that a caller may want to handle differently.
+
+Callers branch on the class, never on message text::
+
+    ReconcilerError                       (reconciler.errors)
+    └── ClientError                       anything from the CAMS/BSS client
+        ├── CredentialsError              no usable credentials (names the env vars to set)
+        ├── ClientConfigError             bad --endpoint / --region / options
+        ├── UnknownActionError            an action not in reconciler.client.actions
+        ├── TransportError                no HTTP response (after retries)
+        │   ├── ConnectError              could not connect: the request never left
+        │   └── TimeoutError              connect/read/write/pool timeout, or the call's deadline ran out
+        └── ApiError                      the API answered with a failure Code (any HTTP status, 200 too)
+            ├── ThrottledError            System.LimitControl / Throttling* still, after retries
+            ├── PermissionDeniedError     Ram.PermissionDeny, NotAuthorized, ...
+            ├── NotSubscribedError        Product.Unsubscript
+            ├── NotOwnedError             Unknown.ResourceOwnerId
+            ├── AuthenticationError       signature or access-key errors (SignatureDoesNotMatch, ...)
+            ├── InvalidRequestError       any other 4xx, or a 200 carrying a failure Code
+            └── ServerError               HTTP 5xx / InternalError / ServiceUnavailable (after retries)
+
+Every ``ClientError`` carries ``action``, ``code``, ``message``, ``request_id``, ``http_status``,
+``cust_space_id``, ``phone_number`` and ``attempts``. ``str(err)`` is one line,
+``<Code>: <Message> (request id <id>; <action>, space <id>, number <n>; <n> attempts)`` (parts
+that are unknown are left out), printed by the CLI after ``error:``.
+
+Secrets never reach an error: the client scrubs the secret values it sent (access key secret, security
+token, ``VerifyCode``) and masks every URL's query string in the server's message before building one, and
+``repr()`` shows only the class and the same one line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from reconciler.errors import ReconcilerError
+from reconciler.redact import MASK, mask_url
+
+_URL = re.compile(r"https?://[^\s\"'<>,;]+")
+
+
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """Remove secrets from free text a server or library produced: known secret values, and URL query values.
+
+    Why both: a server message may echo a parameter back (a callback URL with ``?token=``), and an
+    exception from a library may quote a header; we only know the values we sent, so we replace those
+    literally and mask every URL's query string whatever it holds.
+    """
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return _URL.sub(lambda m: mask_url(m.group(0)) or "", text)
+
+
+class ClientError(ReconcilerError):
+    """A failure of a CAMS/BSS call, with everything needed to report it and nothing secret."""
+
+    #: The API error code (``Ram.PermissionDeny``), or a client-side code for failures without a response.
+    default_code: str = "ClientError"
+    #: Whether ``str()`` starts with the code: yes for API and transport errors, no for local mistakes
+    #: (missing credentials, a bad option), whose message says everything.
+    show_code: bool = True
+    #: Seconds the server asked us to wait before trying again (throttling answers), if it said.
+    retry_after: float | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        action: str | None = None,
+        request_id: str | None = None,
+        http_status: int | None = None,
+        cust_space_id: str | None = None,
+        phone_number: str | None = None,
+        attempts: int = 0,
+    ) -> None:
+        self.code = code or self.default_code
+        self.message = " ".join(message.split())  # one line, whatever the server sent
+        self.action = action
+        self.request_id = request_id
+        self.http_status = http_status
+        self.cust_space_id = cust_space_id
+        self.phone_number = phone_number
+        self.attempts = attempts
+        super().__init__(self.__str__())
+
+    def _context(self) -> str:
+        parts: list[str] = []
+        if self.request_id:
+            parts.append(f"request id {self.request_id}")
+        where: list[str] = []
+        if self.action:
+            where.append(self.action)
+        if self.cust_space_id:
+            where.append(f"space {self.cust_space_id}")
+        if self.phone_number:
+            where.append(f"number {self.phone_number}")
+        if where:
+            parts.append(", ".join(where))
+        if self.attempts > 1:
+            parts.append(f"{self.attempts} attempts")
+        return f" ({'; '.join(parts)})" if parts else ""
+
+    def __str__(self) -> str:
+        if not self.show_code:
+            return f"{self.message}{self._context()}"
+        return f"{self.code}: {self.message}{self._context()}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.__str__()!r})"
+
+    def __reduce__(self):  # pickling (multiprocessing, pytest-xdist) keeps the fields, not just args
+        return (_rebuild, (type(self), self.__dict__.copy()))
+
+    @property
+    def retryable(self) -> bool:
+        """Whether the failure is transient (a retry could succeed). Policy per action lives in retry.py."""
+        return False
+
+
+def _rebuild(cls: type[ClientError], state: dict) -> ClientError:
+    err = cls.__new__(cls)
+    err.__dict__.update(state)
+    Exception.__init__(err, err.__str__())
+    return err
+
+
+class CredentialsError(ClientError):
+    show_code = False
+    default_code = "MissingCredentials"
+
+
+class ClientConfigError(ClientError):
+    show_code = False
+    default_code = "InvalidClientConfig"
+
+
+class UnknownActionError(ClientError):
+    show_code = False
+    default_code = "UnknownAction"
+
+
+class TransportError(ClientError):
+    """No HTTP response. ``sent`` says whether the request may have reached the server."""
+
+    default_code = "TransportError"
+    sent: bool = True
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
+class ConnectError(TransportError):
+    """The connection could not be made: the request provably never reached the server."""
+
+    default_code = "ConnectError"
+    sent = False
+
+
+class TimeoutError(TransportError):  # noqa: A001 - shadows the builtin on purpose
+    """A timeout. ``sent`` is False for connect and pool timeouts (nothing was sent), True otherwise."""
+
+    default_code = "Timeout"
+
+    def __init__(self, message: str, *, sent: bool = True, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.sent = sent
+        super().__init__(message, **kwargs)
+
+
+
+class ApiError(ClientError):
+    """The API answered and its ``Code`` says the call failed."""
+
+    default_code = "UnknownError"
+
+
+class ThrottledError(ApiError):
+    default_code = "Throttling"
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
+class PermissionDeniedError(ApiError):
+    default_code = "Ram.PermissionDeny"
+
+
+class NotSubscribedError(ApiError):
+    default_code = "Product.Unsubscript"
+
+
+class NotOwnedError(ApiError):
+    default_code = "Unknown.ResourceOwnerId"
+
+
+class AuthenticationError(ApiError):
+    default_code = "SignatureDoesNotMatch"
+
+
+class InvalidRequestError(ApiError):
+    default_code = "InvalidParameter"
+
+
+class ServerError(ApiError):
+    default_code = "InternalError"
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
+__all__ = [
+    "scrub", "ClientError", "CredentialsError", "ClientConfigError", "UnknownActionError", "TransportError",
+    "ConnectError", "TimeoutError", "ApiError", "ThrottledError", "PermissionDeniedError", "NotSubscribedError",
+    "NotOwnedError", "AuthenticationError", "InvalidRequestError", "ServerError",
+]

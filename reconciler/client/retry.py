@@ -1,0 +1,85 @@
+"""When to try a failed call again, and how long to wait first.
+
+Retried: throttling, HTTP 5xx, timeouts and connection errors: all transient. Never retried: permission,
+subscription, ownership, signature/access-key errors and any other 4xx or failure code: sending the same
+request again cannot succeed, and for a key that lacks a permission it would only burn the budget.
+
+Each action has a ``RetryMode`` (see ``actions.py``): ``UNSENT_ONLY`` actions (a migration verify code may be
+single-use) are retried only when the request provably was not processed.
+
+Backoff is exponential with full jitter (``uniform(0, min(cap, base * 2**n))``, the variant the AWS
+architecture blog found to spread competing clients best). A server's ``x-acs-retry-after`` hint
+(milliseconds, as the official SDK reads it) or ``Retry-After`` (seconds) raises the wait to at least that.
+Attempts are bounded, and so is the whole call (``deadline``), waits included.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Mapping
+
+from reconciler.client.actions import RetryMode
+from reconciler.client.errors import ClientError, ServerError, ThrottledError, TransportError
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    #: attempts per call, the first included. 8 makes a call fail under a 20 % fault rate with p = 0.2^8.
+    max_attempts: int = 8
+    base_delay: float = 0.1  # seconds
+    max_delay: float = 8.0  # cap of one wait
+    deadline: float = 60.0  # seconds for the whole call, waits and attempts included
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.base_delay < 0 or self.max_delay < 0 or self.deadline <= 0:
+            raise ValueError("delays must be >= 0 and the deadline > 0")
+
+
+def is_retryable(error: ClientError, mode: RetryMode) -> bool:
+    """Whether ``error`` may be retried for an action whose policy is ``mode``."""
+    if isinstance(error, ThrottledError):
+        return True  # refused at the gateway before the action ran: safe in every mode
+    if isinstance(error, TransportError):
+        if not error.sent:  # connect error / connect or pool timeout: nothing reached the server
+            return True
+        return mode is RetryMode.TRANSIENT
+    if isinstance(error, ServerError):
+        return mode is RetryMode.TRANSIENT
+    return False
+
+
+def backoff_delay(policy: RetryPolicy, retry_number: int, rng: random.Random,
+                  retry_after: float | None = None) -> float:
+    """Seconds to wait before retry number ``retry_number`` (1 for the first retry)."""
+    ceiling = min(policy.max_delay, policy.base_delay * (2 ** (retry_number - 1)))
+    delay = rng.uniform(0.0, ceiling)
+    if retry_after is not None and retry_after > delay:
+        delay = min(retry_after, policy.max_delay)
+    return delay
+
+
+def retry_after_hint(headers: Mapping[str, str]) -> float | None:
+    """The server's requested wait in seconds, if it sent a usable one."""
+    raw = headers.get("x-acs-retry-after")
+    if raw:
+        try:
+            ms = int(raw)
+        except ValueError:
+            ms = 0
+        if ms > 0:
+            return ms / 1000.0
+    raw = headers.get("retry-after")
+    if raw:
+        try:
+            seconds = float(raw)
+        except ValueError:
+            return None  # an HTTP date: not worth parsing for a client that backs off anyway
+        if seconds > 0:
+            return seconds
+    return None
+
+
+__all__ = ["RetryPolicy", "is_retryable", "backoff_delay", "retry_after_hint"]
