@@ -1,0 +1,16 @@
+"""reconciler.config: the desired state, from YAML files to the checked, frozen ``DesiredState``.
+
+    from reconciler.config import load_desired_state, ConfigError
+    state = load_desired_state(["examples/spaces"])     # files or directories
+
+Every problem in every file is collected into one ``ConfigError`` (``.problems``; ``str()`` is one
+``path/to/file.yaml:LINE:COL: error: <what is wrong> (<field path>)`` line each). Modules: ``loader``
+(files, bytes, YAML with positions), ``schema`` (the JSON Schema and its messages), ``rules`` (what the
+schema cannot say), ``build`` (the model, with defaults merged and sources kept), ``model`` (the contract).
+"""
+
+from reconciler.config.errors import ConfigError, Problem
+from reconciler.config.load import load_desired_state
+from reconciler.config.loader import discover_files
+
+__all__ = ["ConfigError", "Problem", "discover_files", "load_desired_state"]

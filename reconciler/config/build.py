@@ -1,0 +1,126 @@
+"""Plain, checked data → the frozen ``DesiredState`` model, with space defaults merged under each number
+and, for every field, the place its effective value was written (``Number.sources``).
+
+Runs only on files that passed the schema and the rules, so it can index without checking types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from reconciler.config.loader import LoadedFile, Path
+from reconciler.config.model import (
+    BusinessProfile,
+    DesiredState,
+    Expect,
+    Migration,
+    Number,
+    Queues,
+    Safety,
+    Source,
+    Space,
+    Webhooks,
+)
+from reconciler.config.rules import DeclaredNumber
+
+# Blocks a number may inherit from the space's defaults, and the model class of each.
+MERGED_BLOCKS: dict[str, type] = {"webhooks": Webhooks, "business_profile": BusinessProfile, "expect": Expect}
+OWN_BLOCKS: dict[str, type] = {"queues": Queues, "migration": Migration}
+_FIELDS = {name: [f.name for f in fields(cls)] for name, cls in {**MERGED_BLOCKS, **OWN_BLOCKS}.items()}
+
+
+def _freeze(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+class _Builder:
+    def __init__(self, loaded: LoadedFile, phones: dict[Path, DeclaredNumber]) -> None:
+        self.loaded = loaded
+        self.phones = phones
+
+    def source(self, path: Path) -> Source:
+        line, col = self.loaded.positions.at(path)
+        return Source(self.loaded.file, line, col)
+
+    def record(self, sources: dict[str, Source], prefix: str, value: Any, path: Path) -> None:
+        """Record ``value`` (at ``path``) and, for a mapping, every key below it, under dotted names.
+        A mapping or list is recorded at its key (``webhooks:``), the line a reviewer reads as its start."""
+        if isinstance(value, (dict, list)):
+            line, col = self.loaded.positions.key_at(path)
+            sources[prefix] = Source(self.loaded.file, line, col)
+        else:
+            sources[prefix] = self.source(path)
+        if isinstance(value, dict):
+            for key, child in value.items():
+                self.record(sources, f"{prefix}.{key}", child, path + (key,))
+
+    def record_block(self, sources: dict[str, Source], block: str, value: dict[str, Any], path: Path) -> None:
+        """``record`` for a flat block (its values are scalars or lists): the hot path, kept simple."""
+        file, pos = self.loaded.file, self.loaded.positions
+        sources[block] = Source(file, *pos.key_at(path))
+        for key, child in value.items():
+            mark = pos.keys.get(path + (key,)) if isinstance(child, list) else None
+            sources[f"{block}.{key}"] = Source(file, *(mark or pos.at(path + (key,))))
+
+    def number(self, data: dict[str, Any], path: Path, defaults: dict[str, Any],
+               default_sources: dict[str, dict[str, Source]], default_models: dict[str, Any]) -> Number:
+        phone = self.phones[path + ("phone_number",)]
+        sources: dict[str, Source] = {"phone_number": self.source(path + ("phone_number",))}
+        blocks: dict[str, Any] = {}
+        for block, cls in MERGED_BLOCKS.items():
+            own, inherited = data.get(block), defaults.get(block)
+            if own is None:
+                if inherited is not None:  # the space's block as is: built once, shared
+                    sources.update(default_sources[block])
+                    blocks[block] = default_models[block]
+                continue
+            values: dict[str, Any] = {}
+            if inherited is not None:
+                sources.update(default_sources[block])
+                values.update(inherited)
+            self.record_block(sources, block, own, path + (block,))  # a number's own value wins
+            values.update(own)
+            blocks[block] = cls(**{k: _freeze(v) for k, v in values.items()})
+        for block, cls in OWN_BLOCKS.items():
+            own = data.get(block)
+            if own is not None:
+                self.record_block(sources, block, own, path + (block,))
+                blocks[block] = cls(**{k: _freeze(v) for k, v in own.items()})
+        return Number(phone_number=phone.e164, declared_as=phone.declared_as, source=self.source(path),
+                      sources=sources, **blocks)
+
+    def space(self, data: dict[str, Any], path: Path) -> Space:
+        defaults = data.get("defaults") or {}
+        sources: dict[str, Source] = {}
+        for key, value in data.items():
+            if key != "numbers":
+                self.record(sources, key, value, path + (key,))
+        default_sources: dict[str, dict[str, Source]] = {}
+        for block, value in defaults.items():  # recorded once per space, copied into each number
+            default_sources[block] = {}
+            self.record(default_sources[block], block, value, path + ("defaults", block))
+        default_models = {block: MERGED_BLOCKS[block](**{k: _freeze(v) for k, v in value.items()})
+                          for block, value in defaults.items()}
+        numbers = tuple(self.number(n, path + ("numbers", i), defaults, default_sources, default_models)
+                        for i, n in enumerate(data.get("numbers") or ()))
+        given = data.get("safety") or {}
+        safety = Safety(max_webhook_update_fraction=float(given.get("max_webhook_update_fraction", 0.3)),
+                        min_numbers=int(given.get("min_numbers", 10)))  # JSON Schema lets 10.0 be an integer
+        return Space(name=data["name"], cust_space_id=data["cust_space_id"], source=self.source(path),
+                     numbers=numbers, unmanaged_numbers=data.get("unmanaged_numbers", "report"),
+                     allow_http_callbacks=bool(data.get("allow_http_callbacks", False)), safety=safety,
+                     sources=sources)
+
+
+def build_state(files: list[LoadedFile], numbers: list[DeclaredNumber], read: list[str]) -> DesiredState:
+    """The model of every space in every file, in load order."""
+    by_file: dict[str, dict[Path, DeclaredNumber]] = {}
+    for n in numbers:
+        by_file.setdefault(n.file, {})[n.path] = n
+    spaces: list[Space] = []
+    for loaded in files:
+        builder = _Builder(loaded, by_file.get(loaded.file, {}))
+        for i, space in enumerate(loaded.data.get("spaces") or ()):
+            spaces.append(builder.space(space, ("spaces", i)))
+    return DesiredState(spaces=tuple(spaces), files=tuple(read))

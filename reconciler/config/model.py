@@ -1,0 +1,151 @@
+"""The desired state, as loaded from YAML: plain frozen data, every value traceable to file:line.
+
+This module is the contract between ``config`` (which builds it) and ``engine`` (which diffs it against the
+actual state). It knows nothing of YAML or HTTP.
+
+Normalisation rules applied by the loader, so that the engine can compare directly:
+- ``phone_number`` is the E.164 number without the ``+`` (``"+86 138 0000 1234"`` → ``"8613800001234"``),
+  the form the CAMS API uses.
+- space ``defaults`` are already merged under each number (a number's own value wins, field by field).
+- absent optional blocks are ``None``; inside a block, an undeclared field is ``None`` (``None`` means
+  "not managed": the engine leaves it alone).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+
+@dataclass(frozen=True, order=True)
+class Source:
+    """Where a value was written: a file (as given on the command line, relative when possible) and a
+    1-based line and column."""
+
+    file: str
+    line: int
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Webhooks:
+    status_callback_url: str | None = None
+    up_callback_url: str | None = None
+    # HttpFlag / QueueFlag of UpdatePhoneWebhook. The API cannot read them back, so they are sent on every
+    # webhook update but never diffed. None = not declared (sent as "Y").
+    http_delivery: bool | None = None
+    queue_delivery: bool | None = None
+
+
+@dataclass(frozen=True)
+class Queues:
+    """Queue names are assigned by the platform: they can be checked (drift), never set."""
+
+    status_queue: str | None = None
+    up_queue: str | None = None
+
+
+@dataclass(frozen=True)
+class BusinessProfile:
+    vertical: str | None = None
+    about: str | None = None
+    description: str | None = None
+    email: str | None = None
+    address: str | None = None
+    profile_picture_url: str | None = None
+    websites: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Expect:
+    """Health the number must keep. Each is the set of acceptable values; None = not checked."""
+
+    status: tuple[str, ...] | None = None
+    quality_rating: tuple[str, ...] | None = None
+    messaging_limit_tier: tuple[str, ...] | None = None
+    code_verification_status: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Migration:
+    """The number is being migrated in. The verify code is read from ``verify_code_env`` at apply time,
+    never written in YAML."""
+
+    verify_code_env: str
+
+
+@dataclass(frozen=True)
+class Number:
+    phone_number: str  # normalised: E.164 digits without "+", e.g. "8613800001234"
+    declared_as: str  # exactly as written in YAML, for messages
+    source: Source  # where the number's entry starts
+    webhooks: Webhooks | None = None
+    queues: Queues | None = None
+    business_profile: BusinessProfile | None = None
+    expect: Expect | None = None
+    migration: Migration | None = None
+    # Field path (e.g. "webhooks.status_callback_url", "business_profile.websites", "expect.status")
+    # → where the effective value was written (the space's defaults when inherited).
+    sources: Mapping[str, Source] = field(default_factory=dict, compare=False, hash=False)
+
+    def source_of(self, field_path: str) -> Source:
+        """Where ``field_path`` (or its closest declared parent) was written; the number's entry if none."""
+        path = field_path
+        while path:
+            if path in self.sources:
+                return self.sources[path]
+            path = path.rpartition(".")[0]
+        return self.source
+
+
+@dataclass(frozen=True)
+class Safety:
+    """octoDNS-style guard for apply: in a space with at least ``min_numbers`` declared numbers, a plan
+    that updates the webhooks of more than ``max_webhook_update_fraction`` of them needs ``--force``."""
+
+    max_webhook_update_fraction: float = 0.3
+    min_numbers: int = 10
+
+
+UNMANAGED_POLICIES = ("ignore", "report", "error")
+
+
+@dataclass(frozen=True)
+class Space:
+    name: str  # unique label, used in plans and --target
+    cust_space_id: str
+    source: Source  # where the space's entry starts
+    numbers: tuple[Number, ...] = ()
+    unmanaged_numbers: str = "report"  # one of UNMANAGED_POLICIES
+    allow_http_callbacks: bool = False
+    safety: Safety = Safety()
+    sources: Mapping[str, Source] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def file(self) -> str:
+        return self.source.file
+
+    def number(self, phone_number: str) -> Number | None:
+        for n in self.numbers:
+            if n.phone_number == phone_number:
+                return n
+        return None
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    spaces: tuple[Space, ...]
+    files: tuple[str, ...]  # every file read, in load order
+
+    @property
+    def number_count(self) -> int:
+        return sum(len(s.numbers) for s in self.spaces)
+
+    def space(self, name: str) -> Space | None:
+        for s in self.spaces:
+            if s.name == name:
+                return s
+        return None

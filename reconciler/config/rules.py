@@ -1,0 +1,257 @@
+"""Rules the JSON Schema cannot express: secrets kept out of YAML, callback URLs, phone numbers valid for
+their country, and uniqueness across every file.
+
+Each rule reads the plain data defensively (the schema may have found the same value malformed; a rule
+then stays silent rather than report it twice) and returns ``Problem``s, never raises.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import phonenumbers
+from phonenumbers import NumberParseException, ValidationResult
+
+from reconciler.config.errors import Problem
+from reconciler.config.loader import LoadedFile, Mark, Path, format_path
+from reconciler.redact import mask_url
+
+FORMAT_VERSION = 1
+URL_RE = re.compile(r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*$")  # the schema's URL pattern
+CALLBACK_KEYS = ("status_callback_url", "up_callback_url")
+_VERIFY_CODE_KEYS = frozenset({"verifycode", "verificationcode", "migrationcode", "migrationverifycode"})
+_CODE_LIKE = re.compile(r"^[\d\s-]+$")
+
+VERIFY_CODE_ADVICE = ("a migration verify code is a short-lived secret and must never be written in YAML "
+                      "(it would stay in the repository's history); put it in a CI secret or environment "
+                      "variable and name that variable instead: `migration: {verify_code_env: ACME_MIGRATION_CODE}`")
+
+
+@dataclass(frozen=True)
+class DeclaredNumber:
+    """A phone number that passed the rules, with where it was declared."""
+
+    e164: str  # digits without "+"
+    declared_as: str
+    file: str
+    mark: Mark
+    space_name: str | None
+    path: Path
+
+
+def _problem(loaded: LoadedFile, mark: Mark, message: str, path: Path) -> Problem:
+    return Problem(loaded.file, mark[0], mark[1], message, format_path(path))
+
+
+def version_problems(loaded: LoadedFile) -> list[Problem]:
+    """``version`` must be 1. A file with another version is not read further: its other keys may mean
+    something else, and reporting them would only bury the one line that matters."""
+    data, pos = loaded.data, loaded.positions
+    if "version" not in data:
+        return [_problem(loaded, pos.at(()), "missing required key 'version': start the file with "
+                                             f"`version: {FORMAT_VERSION}`", ("version",))]
+    version = data["version"]
+    path: Path = ("version",)
+    if isinstance(version, bool) or not isinstance(version, (int, str)):
+        return [_problem(loaded, pos.at(path), f"'version' must be {FORMAT_VERSION} (write `version: "
+                                               f"{FORMAT_VERSION}`)", path)]
+    if isinstance(version, str):
+        hint = f"write it as a number: `version: {FORMAT_VERSION}`" if version.strip() == str(FORMAT_VERSION) \
+            else f"this cams-reconciler reads format version {FORMAT_VERSION}"
+        return [_problem(loaded, pos.at(path), f"'version' must be the number {FORMAT_VERSION}, not a "
+                                               f"string ({hint})", path)]
+    if version != FORMAT_VERSION:
+        advice = ("upgrade cams-reconciler to read it" if version > FORMAT_VERSION
+                  else f"the first format version is {FORMAT_VERSION}")
+        return [_problem(loaded, pos.at(path), f"format version {version} is not supported: this "
+                                               f"cams-reconciler reads version {FORMAT_VERSION} ({advice})", path)]
+    return []
+
+
+def _value_at(data: Any, path: Path) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def secret_problems(loaded: LoadedFile) -> list[Problem]:
+    """A verify code written in YAML, under any key that means it or as the value of ``verify_code_env``.
+
+    The messages never echo the value. The paths reported are added to ``loaded.suppressed`` so the schema
+    check does not also call them unknown keys or bad patterns (which might show the value)."""
+    problems: list[Problem] = []
+    pos = loaded.positions
+    for path in loaded.code_keys:  # every key that mentions "code", found while composing
+        key = path[-1]
+        assert isinstance(key, str)
+        value = _value_at(loaded.data, path)
+        norm = key.lower().replace("_", "").replace("-", "")
+        if norm in _VERIFY_CODE_KEYS:
+            problems.append(_problem(loaded, pos.key_at(path), f"{key!r}: {VERIFY_CODE_ADVICE}", path))
+            loaded.suppressed.add(path)
+        elif key == "verify_code_env" and not isinstance(value, bool) and (
+                isinstance(value, (int, float)) or (isinstance(value, str) and _CODE_LIKE.match(value))):
+            problems.append(_problem(loaded, pos.at(path),
+                                     "'verify_code_env' must name an environment variable, but it holds "
+                                     f"digits (the value is not shown): {VERIFY_CODE_ADVICE}", path))
+            loaded.suppressed.add(path)
+    return problems
+
+
+def normalise_phone(text: str) -> tuple[str | None, str | None]:
+    """(E.164 digits without "+", None) or (None, why the number is not valid). Parsed as international
+    ("+" added when missing) and checked against the country's numbering plan."""
+    candidate = text.strip()
+    if not candidate.startswith("+"):
+        candidate = "+" + candidate
+    try:
+        number = phonenumbers.parse(candidate, None)
+    except NumberParseException as exc:
+        return None, f"it cannot be read as an international number ({exc._msg.rstrip('.')})"
+    if phonenumbers.is_valid_number(number):
+        return f"{number.country_code}{phonenumbers.national_significant_number(number)}", None
+    region = phonenumbers.region_code_for_country_code(number.country_code)
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    where = f"+{number.country_code} ({region})" if region != "ZZ" else f"+{number.country_code}"
+    if reason == ValidationResult.INVALID_COUNTRY_CODE or region == "ZZ":
+        return None, f"+{number.country_code} is not a country calling code"
+    if reason == ValidationResult.TOO_SHORT:
+        return None, f"it is too short for {where}"
+    if reason in (ValidationResult.TOO_LONG, ValidationResult.INVALID_LENGTH):
+        return None, f"it has the wrong number of digits for {where}"
+    return None, f"it is not a valid number for {region} (+{number.country_code})"
+
+
+def _url_problem(url: str, *, callback: bool, allow_http: bool) -> str | None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return "is not a valid URL"
+    if not parts.hostname:
+        return "has no host name"
+    if callback and parts.scheme.lower() != "https" and not allow_http:
+        return ("must use https: callbacks carry customer messages (to allow plain http for a test "
+                "endpoint, set `allow_http_callbacks: true` on the space)")
+    return None
+
+
+def file_problems(loaded: LoadedFile) -> tuple[list[Problem], list[DeclaredNumber]]:
+    """The per-file rules; also returns every number that passed them, for the cross-file rules."""
+    problems: list[Problem] = []
+    declared: list[DeclaredNumber] = []
+    pos = loaded.positions
+    spaces = loaded.data.get("spaces")
+    if not isinstance(spaces, list):
+        return problems, declared
+
+    def check_urls(block: Any, path: Path, allow_http: bool) -> None:
+        if not isinstance(block, dict):
+            return
+        items: list[tuple[Path, Any, bool]] = []
+        if path[-1] == "webhooks":
+            items = [(path + (k,), block.get(k), True) for k in CALLBACK_KEYS]
+        else:
+            items = [(path + ("profile_picture_url",), block.get("profile_picture_url"), False)]
+            sites = block.get("websites")
+            if isinstance(sites, list):
+                items += [(path + ("websites", i), s, False) for i, s in enumerate(sites)]
+        for p, url, callback in items:
+            if isinstance(url, str) and URL_RE.match(url):
+                why = _url_problem(url, callback=callback, allow_http=allow_http)
+                if why:
+                    problems.append(_problem(loaded, pos.at(p), f"{mask_url(url)!r} {why}", p))
+
+    for si, space in enumerate(spaces):
+        if not isinstance(space, dict):
+            continue
+        spath: Path = ("spaces", si)
+        allow_http = space.get("allow_http_callbacks") is True
+        name = space.get("name") if isinstance(space.get("name"), str) else None
+        safety = space.get("safety")
+        if isinstance(safety, dict):
+            frac = safety.get("max_webhook_update_fraction")
+            if isinstance(frac, float) and math.isnan(frac):
+                p = spath + ("safety", "max_webhook_update_fraction")
+                problems.append(_problem(loaded, pos.at(p), "'max_webhook_update_fraction' must be a number "
+                                                            "from 0 to 1, not .nan", p))
+        defaults = space.get("defaults")
+        if isinstance(defaults, dict):
+            for block in ("webhooks", "business_profile"):
+                check_urls(defaults.get(block), spath + ("defaults", block), allow_http)
+        numbers = space.get("numbers")
+        if not isinstance(numbers, list):
+            continue
+        for ni, number in enumerate(numbers):
+            if not isinstance(number, dict):
+                continue
+            npath = spath + ("numbers", ni)
+            for block in ("webhooks", "business_profile"):
+                check_urls(number.get(block), npath + (block,), allow_http)
+            phone = number.get("phone_number")
+            ppath = npath + ("phone_number",)
+            if not isinstance(phone, str) or not _PHONE_SHAPE.match(phone):
+                continue  # the schema reports it
+            e164, why = normalise_phone(phone)
+            if e164 is None:
+                problems.append(_problem(loaded, pos.at(ppath), f"{phone!r} is not a valid phone number: {why} "
+                                                                "(write it in international form with the "
+                                                                "country code, e.g. \"+86 138 0000 1234\")", ppath))
+                continue
+            declared.append(DeclaredNumber(e164, phone, loaded.file, pos.at(ppath), name, ppath))
+    return problems, declared
+
+
+_PHONE_SHAPE = re.compile(r"^\+?[0-9][0-9 ()./-]{3,30}$")  # the schema's phone_number pattern
+
+
+def cross_file_problems(files: list[LoadedFile], numbers: list[DeclaredNumber]) -> list[Problem]:
+    """Space names, space ids and phone numbers are each declared once across all files. The second
+    declaration is the one reported, and the message names the first."""
+    problems: list[Problem] = []
+    names: dict[str, tuple[str, Mark]] = {}
+    ids: dict[str, tuple[str, Mark, str]] = {}
+    for loaded in files:
+        spaces = loaded.data.get("spaces")
+        if not isinstance(spaces, list):
+            continue
+        for si, space in enumerate(spaces):
+            if not isinstance(space, dict):
+                continue
+            name, csid = space.get("name"), space.get("cust_space_id")
+            if isinstance(name, str):
+                path: Path = ("spaces", si, "name")
+                mark = loaded.positions.at(path)
+                if name in names:
+                    f, m = names[name]
+                    problems.append(_problem(loaded, mark, f"space name {name!r} is already used at "
+                                                           f"{f}:{m[0]}:{m[1]}: space names must be unique", path))
+                else:
+                    names[name] = (loaded.file, mark)
+            if isinstance(csid, str):
+                path = ("spaces", si, "cust_space_id")
+                mark = loaded.positions.at(path)
+                if csid in ids:
+                    f, m, first = ids[csid]
+                    problems.append(_problem(loaded, mark, f"cust_space_id {csid!r} is already declared by space "
+                                                           f"{first!r} at {f}:{m[0]}:{m[1]}: a space is declared "
+                                                           "once", path))
+                else:
+                    ids[csid] = (loaded.file, mark, name if isinstance(name, str) else "?")
+    by_number: dict[str, DeclaredNumber] = {}
+    for n in numbers:
+        first = by_number.get(n.e164)
+        if first is None:
+            by_number[n.e164] = n
+            continue
+        problems.append(Problem(
+            n.file, n.mark[0], n.mark[1],
+            f"phone number +{n.e164} (written {n.declared_as!r}, space {n.space_name or '?'!r}) is already "
+            f"declared at {first.file}:{first.mark[0]}:{first.mark[1]} (written {first.declared_as!r}, space "
+            f"{first.space_name or '?'!r}): a number is declared once, in one space",
+            format_path(n.path)))
+    return problems
