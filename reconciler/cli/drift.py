@@ -1,0 +1,29 @@
+"""``cams-reconciler drift``: the same read and diff as ``plan``, for scheduled checks.
+
+Exit 0 when everything is in sync, 2 when anything differs (a change to make, a drift or unmanaged
+finding, or a frozen account), 1 on error. Read-only: a read-only key is enough.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from reconciler.cli.plan import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, add_plan_arguments, compute_plan, emit
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "drift", help="check that the real state matches the YAML (read-only)",
+        description="Read the actual state and report every difference. Exit 0 in sync, 2 on any change "
+                    "or finding, 1 on error.")
+    add_plan_arguments(parser)
+    parser.set_defaults(func=run_drift)
+
+
+def run_drift(args: argparse.Namespace) -> int:
+    plan = compute_plan(args)
+    if plan is None:
+        return EXIT_ERROR
+    emit(plan, args)
+    return EXIT_CHANGES if plan.has_changes else EXIT_OK

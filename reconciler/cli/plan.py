@@ -1,0 +1,156 @@
+"""``cams-reconciler plan``: read the actual state of the declared spaces, diff, and show the plan.
+
+Read-only by construction: the engine only issues QueryChatappPhoneNumbers, QueryPhoneBusinessProfile and
+GetCustomerAccountInfo, so the command runs with a read-only key on untrusted pull requests.
+
+Exit codes (Terraform's): 0 success whether or not there are changes, 1 error; with
+``--detailed-exitcode``: 0 no changes, 2 changes (drift and unmanaged findings, or a frozen account,
+included), 1 error. ``drift`` (``cli/drift.py``) reuses everything here with its own exit rule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+from reconciler.cli._client_options import add_client_arguments, open_client
+from reconciler.config import ConfigError, load_desired_state
+from reconciler.config.model import DesiredState
+from reconciler.engine.plan import Plan
+from reconciler.engine.planner import make_plan
+from reconciler.engine.scope import compare_with_ref
+from reconciler.render import FORMATS, render
+from reconciler.render.describe import calls_line
+from reconciler.render.json_plan import render_json
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments ``plan`` and ``drift`` share."""
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="YAML files or directories of spaces")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="output format (default: text); json is the plan file format")
+    parser.add_argument("--out", metavar="FILE",
+                        help="also write the JSON plan to FILE (atomically), for apply --plan")
+    parser.add_argument("--target", action="append", metavar="NAME",
+                        help="plan only this space (repeatable)")
+    parser.add_argument("--changed-since", metavar="GITREF",
+                        help="plan only the spaces whose YAML differs from GITREF (e.g. origin/main)")
+    add_client_arguments(parser)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "plan", help="show what apply would change (read-only)",
+        description="Read the actual state of the declared spaces (read-only API calls only), diff it "
+                    "with the YAML and show the changes. Exit 0 (1 on error); with --detailed-exitcode "
+                    "0 = no changes, 2 = changes, 1 = error.")
+    add_plan_arguments(parser)
+    parser.add_argument("--detailed-exitcode", action="store_true",
+                        help="exit 2 when there are changes or findings, 0 when none")
+    parser.set_defaults(func=run_plan)
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    plan = compute_plan(args)
+    if plan is None:
+        return EXIT_ERROR
+    emit(plan, args)
+    if args.detailed_exitcode and plan.has_changes:
+        return EXIT_CHANGES
+    return EXIT_OK
+
+
+# -- shared with drift ---------------------------------------------------------------------------------
+
+def load(paths: list[str]) -> DesiredState | None:
+    """Load the YAML, printing every problem as ``file:line:col: error: ...`` (no traceback)."""
+    try:
+        return load_desired_state(paths)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return None
+
+
+def compute_plan(args: argparse.Namespace) -> Plan | None:
+    """Load, scope, fetch and diff. ``None`` after a configuration error (already printed)."""
+    desired = load(args.paths)
+    if desired is None:
+        return None
+    only: set[str] | None = None
+    if args.changed_since:
+        scope = compare_with_ref(args.changed_since, args.paths, desired)
+        only = set(scope.changed)
+        for name in sorted(scope.removed):
+            print(f"note: space {name} was removed since {args.changed_since}; plan never deletes, "
+                  "so nothing is planned for it", file=sys.stderr)
+        if not only:
+            print(f"note: no space changed since {args.changed_since}", file=sys.stderr)
+    return asyncio.run(_fetch_and_diff(args, desired, only))
+
+
+async def _fetch_and_diff(args: argparse.Namespace, desired: DesiredState, only: set[str] | None) -> Plan:
+    async with open_client(args) as client:
+        progress = _progress_printer(client) if sys.stderr.isatty() else None
+        try:
+            plan = await make_plan(client, desired, targets=args.target, only=only, env=os.environ,
+                                   progress=progress)
+        finally:
+            if progress is not None:
+                sys.stderr.write("\r\033[K")
+                sys.stderr.flush()
+        stats = getattr(client, "stats", None)
+        if stats is not None:
+            total = stats.total()
+            if total.retries or total.throttled:  # only worth a line when the API pushed back
+                print(stats.summary_line(), file=sys.stderr)
+    return plan
+
+
+def _progress_printer(client: Any) -> Callable[[int, int], None]:
+    """Progress on stderr (a terminal only): spaces done / total, calls, throttled answers."""
+
+    def show(done: int, total: int) -> None:
+        stats = getattr(client, "stats", None)
+        extra = ""
+        if stats is not None:
+            t = stats.total()
+            extra = f", {t.calls} calls, {t.throttled} throttled"
+        sys.stderr.write(f"\rreading spaces: {done}/{total}{extra}\033[K")
+        sys.stderr.flush()
+
+    return show
+
+
+def emit(plan: Plan, args: argparse.Namespace) -> None:
+    """Write ``--out``, print the plan on stdout, and the calls line on stderr for machine formats."""
+    if args.out:
+        write_atomically(Path(args.out), render_json(plan))
+    sys.stdout.write(render(plan, args.format, plan_json_path=args.out))
+    sys.stdout.flush()
+    if args.format in ("json", "github"):
+        print(calls_line(plan), file=sys.stderr)  # stdout stays machine-readable
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Temp file in the same directory, fsync, rename: a reader never sees half a plan."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

@@ -1,0 +1,114 @@
+"""The actual state of the planned spaces, read through the client with a fixed, minimal set of calls.
+
+Per space: one ``QueryChatappPhoneNumbers``; per *present* number that declares a ``business_profile``: one
+``QueryPhoneBusinessProfile``. Nothing else: the number of calls is part of the contract (it is printed, and
+a read-only key on an untrusted PR must be enough). All calls are started together; the client's per-action
+limiter paces them, so the wall time is bound by the API budget, not by round trips.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Awaitable, Callable, Iterable, Mapping, Protocol
+
+from reconciler.config.model import Space
+from reconciler.engine.normalize import normalize_phone
+
+
+class ReadClient(Protocol):
+    """The read-only part of ``CamsClient`` the engine needs while planning."""
+
+    async def query_phone_numbers(self, cust_space_id: str, status: str | None = None) -> list[dict]: ...
+
+    async def query_business_profile(self, cust_space_id: str, phone_number: str) -> dict: ...
+
+
+@dataclass(frozen=True)
+class ActualSpace:
+    """What CAMS reports for one space, keyed by normalised phone number.
+
+    ``numbers`` holds the ``QueryChatappPhoneNumbers`` items (API field names, values as returned);
+    ``profiles`` holds ``QueryPhoneBusinessProfile`` ``Data`` for the present numbers that declare a
+    business profile (and only those: undeclared profiles are not read).
+    """
+
+    cust_space_id: str
+    numbers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # callback URLs may hold tokens: never print the values
+        return (f"ActualSpace(cust_space_id={self.cust_space_id!r}, numbers={len(self.numbers)}, "
+                f"profiles={len(self.profiles)})")
+
+    def fingerprint(self) -> str:
+        """sha256 of the canonical JSON of everything seen, for ``apply --plan`` to detect a stale plan.
+
+        It is a digest of the whole space (including callback URLs), which reveals nothing a reader of the
+        space could not read directly, and cannot be turned back into a token.
+        """
+        return canonical_digest({
+            "cust_space_id": self.cust_space_id,
+            "numbers": {k: dict(v) for k, v in self.numbers.items()},
+            "profiles": {k: dict(v) for k, v in self.profiles.items()},
+        })
+
+
+def canonical_digest(value: Any) -> str:
+    """``sha256:<hex>`` of ``value`` as canonical JSON (sorted keys, no whitespace, UTF-8)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def index_numbers(items: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """``PhoneNumbers`` items → phone (normalised) → item. Items without a number are kept under their
+    text so they are not silently dropped."""
+    out: dict[str, Mapping[str, Any]] = {}
+    for item in items:
+        phone = normalize_phone(item.get("PhoneNumber", ""))
+        out[phone] = MappingProxyType(dict(item))
+    return dict(sorted(out.items()))
+
+
+ProgressCallback = Callable[[str], None]
+
+
+async def fetch_actual(client: ReadClient, spaces: Iterable[Space],
+                       on_space_done: ProgressCallback | None = None) -> dict[str, ActualSpace]:
+    """Read every space (and the declared profiles of its present numbers) concurrently.
+
+    Returns space name → ``ActualSpace``. The first failing call's error propagates (a plan is all or
+    nothing: a partial read would show present numbers as missing); the other calls are cancelled.
+    ``on_space_done(name)`` is called as each space completes (progress display).
+    """
+    space_list = list(spaces)
+
+    async def one_space(space: Space) -> tuple[str, ActualSpace]:
+        items = await client.query_phone_numbers(space.cust_space_id)
+        numbers = index_numbers(items)
+        wanted = [n.phone_number for n in space.numbers
+                  if n.business_profile is not None and n.phone_number in numbers]
+        datas = await gather_all([client.query_business_profile(space.cust_space_id, p) for p in wanted])
+        profiles = {p: MappingProxyType(dict(d or {})) for p, d in zip(wanted, datas)}
+        if on_space_done is not None:
+            on_space_done(space.name)
+        return space.name, ActualSpace(space.cust_space_id, MappingProxyType(numbers),
+                                       MappingProxyType(dict(sorted(profiles.items()))))
+
+    results = await gather_all([one_space(s) for s in space_list])
+    return dict(results)
+
+
+async def gather_all(aws: list[Awaitable[Any]]) -> list[Any]:
+    """``asyncio.gather`` that cancels the siblings when one fails (gather alone leaves them running)."""
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

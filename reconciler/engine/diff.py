@@ -1,0 +1,257 @@
+"""The diff: one declared space + what CAMS reports for it → typed ``Change`` values. Pure: no I/O.
+
+Rules (issue 5), each a small function below:
+
+- ``sync``: declared numbers missing from the space → one change for the space, however many are missing
+  (``ChatappSyncPhoneNumber`` refreshes the whole space). The missing numbers are listed in ``after``.
+- ``verify-migration``: a missing number with a ``migration`` block (it is *not* also counted under sync).
+  The change shows whether the environment variable holding the code is set, never its value.
+- ``update-webhook``: a declared callback URL differs from the actual one after normalisation. A webhooks
+  block that declares only one URL compares only that one (apply fills the other from the actual value,
+  since ``UpdatePhoneWebhook`` needs both).
+- ``update-profile``: a *declared* business-profile field differs (undeclared fields are left alone;
+  websites compare as ordered lists).
+- ``drift`` (report only): queue names, and status / quality rating / tier / verification outside the
+  declared ``expect`` sets.
+- ``unmanaged``: a number in the space that no YAML declares: ``report`` → notice, ``error`` → error,
+  ``ignore`` → nothing.
+
+Only present numbers are compared field by field: a missing number has nothing to compare yet, and the plan
+after its sync or migration shows whatever is still different.
+
+Values in ``before``/``after`` are small, JSON-ready, and redacted (``mask_url`` on every URL). Because
+masking can make two different URLs look equal (``?token=***`` on both sides), the ``reason`` says when
+only masked parts differ.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Mapping
+
+from reconciler.config.model import BusinessProfile, Expect, Number, Space
+from reconciler.engine.actual import ActualSpace
+from reconciler.engine.normalize import (normalize_email, normalize_enum, normalize_text, normalize_url,
+                                         same_url)
+from reconciler.engine.plan import Action, Change, Severity
+from reconciler.redact import mask_url
+
+# Model field → API field, for the fields each rule compares.
+WEBHOOK_FIELDS = (("status_callback_url", "StatusCallbackUrl"), ("up_callback_url", "UpCallbackUrl"))
+QUEUE_FIELDS = (("status_queue", "StatusQueue"), ("up_queue", "UpQueue"))
+EXPECT_FIELDS = (("status", "Status"), ("quality_rating", "QualityRating"),
+                 ("messaging_limit_tier", "MessagingLimitTier"),
+                 ("code_verification_status", "CodeVerificationStatus"))
+PROFILE_FIELDS = (("vertical", "Vertical"), ("about", "About"), ("description", "Description"),
+                  ("email", "Email"), ("address", "Address"), ("profile_picture_url", "ProfilePictureUrl"),
+                  ("websites", "Websites"))
+
+
+def _norm_websites(value: Any) -> tuple[str | None, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # tolerate a single string where a list is documented
+        value = [value] if value.strip() else []
+    return tuple(normalize_url(str(v)) for v in value)
+
+
+# How each profile field is normalised before comparing, and shown (URLs masked).
+_PROFILE_NORMALIZERS: dict[str, Callable[[Any], Any]] = {
+    "vertical": normalize_enum,
+    "about": normalize_text,
+    "description": normalize_text,
+    "email": normalize_email,
+    "address": normalize_text,
+    "profile_picture_url": lambda v: normalize_url(None if v is None else str(v)),
+    "websites": _norm_websites,
+}
+
+
+def _show(model_field: str, value: Any) -> Any:
+    """A value as it may appear in a plan: URLs masked, tuples as lists, JSON-ready."""
+    if value is None:
+        return None
+    if model_field == "websites":
+        items = [value] if isinstance(value, str) else list(value)
+        return [mask_url(str(v)) for v in items]
+    if model_field.endswith("url"):
+        return mask_url(str(value))
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return value
+
+
+def diff_space(space: Space, actual: ActualSpace, *, env: Mapping[str, str]) -> list[Change]:
+    """Every change needed or finding to report for ``space``. ``env`` is only asked *whether* a
+    migration's ``verify_code_env`` is set; its value is never read into the plan."""
+    changes: list[Change] = []
+    missing: list[Number] = []
+    for number in space.numbers:
+        item = actual.numbers.get(number.phone_number)
+        if item is None:
+            if number.migration is not None:
+                changes.append(_verify_migration(space, number, env))
+            else:
+                missing.append(number)
+            continue
+        changes.extend(diff_number(space, number, item, actual.profiles.get(number.phone_number)))
+    if missing:
+        changes.append(_sync(space, missing))
+    changes.extend(_unmanaged(space, actual))
+    return changes
+
+
+def diff_number(space: Space, number: Number, item: Mapping[str, Any],
+                profile: Mapping[str, Any] | None) -> list[Change]:
+    """Changes for one number present in the space (``item`` is its QueryChatappPhoneNumbers entry)."""
+    out: list[Change] = []
+    webhook = _webhook_change(space, number, item)
+    if webhook is not None:
+        out.append(webhook)
+    if number.business_profile is not None:
+        prof = _profile_change(space, number, number.business_profile, profile or {})
+        if prof is not None:
+            out.append(prof)
+    out.extend(_queue_drift(space, number, item))
+    if number.expect is not None:
+        out.extend(_expect_drift(space, number, number.expect, item))
+    return out
+
+
+def _change(space: Space, number: Number | None, action: Action, **kw: Any) -> Change:
+    return Change(action=action, space=space.name, cust_space_id=space.cust_space_id,
+                  phone_number=None if number is None else number.phone_number, **kw)
+
+
+def _sync(space: Space, missing: list[Number]) -> Change:
+    ordered = sorted(missing, key=lambda n: n.source)
+    phones = [n.phone_number for n in ordered]
+    return _change(
+        space, None, Action.SYNC, field="numbers",
+        before=None, after={"missing": phones},
+        source=ordered[0].source,
+        reason=(f"{len(phones)} declared number(s) not in the space: {', '.join(phones)}; "
+                "ChatappSyncPhoneNumber refreshes the space from WhatsApp"),
+    )
+
+
+def _verify_migration(space: Space, number: Number, env: Mapping[str, str]) -> Change:
+    assert number.migration is not None
+    var = number.migration.verify_code_env
+    is_set = bool(env.get(var))
+    reason = (f"number not in the space and declares a migration: verify with the code from ${var} "
+              f"({'set' if is_set else 'NOT set: apply will skip it'}), then register")
+    return _change(space, number, Action.VERIFY_MIGRATION, field="migration",
+                   before=None, after={"verify_code_env": var, "env_set": is_set},
+                   source=number.source_of("migration.verify_code_env"), reason=reason)
+
+
+def _webhook_change(space: Space, number: Number, item: Mapping[str, Any]) -> Change | None:
+    hooks = number.webhooks
+    if hooks is None:
+        return None
+    differing: list[str] = []
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    masked_only: list[str] = []
+    for model_field, api_field in WEBHOOK_FIELDS:
+        declared = getattr(hooks, model_field)
+        if declared is None:
+            continue
+        current = item.get(api_field)
+        if same_url(declared, current):
+            continue
+        differing.append(model_field)
+        before[model_field] = _show(model_field, current or None)
+        after[model_field] = _show(model_field, declared)
+        if before[model_field] == after[model_field]:
+            masked_only.append(model_field)
+    if not differing:
+        return None
+    field = f"webhooks.{differing[0]}" if len(differing) == 1 else "webhooks"
+    reason = f"{' and '.join(f.replace('_', ' ') for f in differing)} {'differs' if len(differing) == 1 else 'differ'}"
+    if masked_only:
+        reason += f" ({', '.join(masked_only)}: only in masked query values)"
+    return _change(space, number, Action.UPDATE_WEBHOOK, field=field, before=before, after=after,
+                   source=number.source_of(f"webhooks.{differing[0]}"), reason=reason)
+
+
+def _profile_change(space: Space, number: Number, declared: BusinessProfile,
+                    data: Mapping[str, Any]) -> Change | None:
+    differing: list[str] = []
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for model_field, api_field in PROFILE_FIELDS:
+        want = getattr(declared, model_field)
+        if want is None:  # not declared: not managed
+            continue
+        have = data.get(api_field)
+        if model_field == "websites" and isinstance(have, list):
+            have_cmp: Any = tuple(have)
+        else:
+            have_cmp = have
+        norm = _PROFILE_NORMALIZERS[model_field]
+        if want == have_cmp or norm(want) == norm(have):
+            continue
+        differing.append(model_field)
+        before[model_field] = _show(model_field, have)
+        after[model_field] = _show(model_field, want)
+    if not differing:
+        return None
+    field = f"business_profile.{differing[0]}" if len(differing) == 1 else "business_profile"
+    return _change(space, number, Action.UPDATE_PROFILE, field=field, before=before, after=after,
+                   source=number.source_of(f"business_profile.{differing[0]}"),
+                   reason=f"business profile {', '.join(differing)} "
+                          f"{'differs' if len(differing) == 1 else 'differ'} (undeclared fields are left alone)")
+
+
+def _queue_drift(space: Space, number: Number, item: Mapping[str, Any]) -> Iterable[Change]:
+    queues = number.queues
+    if queues is None:
+        return
+    for model_field, api_field in QUEUE_FIELDS:
+        want = getattr(queues, model_field)
+        if want is None:
+            continue
+        have = item.get(api_field)
+        if normalize_text(have) == normalize_text(want):
+            continue
+        path = f"queues.{model_field}"
+        yield _change(space, number, Action.DRIFT, field=path, before=have or None, after=want,
+                      source=number.source_of(path),
+                      reason=f"{api_field} is {have or 'empty'!s}, declared {want} (assigned by the platform: "
+                             "report only)")
+
+
+def _expect_drift(space: Space, number: Number, expect: Expect, item: Mapping[str, Any]) -> Iterable[Change]:
+    for model_field, api_field in EXPECT_FIELDS:
+        allowed = getattr(expect, model_field)
+        if allowed is None:
+            continue
+        have = normalize_enum(item.get(api_field))
+        if have in {normalize_enum(a) for a in allowed}:
+            continue
+        path = f"expect.{model_field}"
+        yield _change(space, number, Action.DRIFT, field=path, before=have, after=list(allowed),
+                      source=number.source_of(path),
+                      reason=f"{api_field} is {have or 'empty'}, expected one of {', '.join(allowed)}")
+
+
+def _unmanaged(space: Space, actual: ActualSpace) -> Iterable[Change]:
+    policy = space.unmanaged_numbers
+    if policy == "ignore":
+        return
+    severity = Severity.ERROR if policy == "error" else Severity.NOTICE
+    declared = {n.phone_number for n in space.numbers}
+    source = space.sources.get("unmanaged_numbers", space.source)
+    for phone, item in actual.numbers.items():
+        if phone in declared:
+            continue
+        yield Change(
+            action=Action.UNMANAGED, space=space.name, cust_space_id=space.cust_space_id,
+            phone_number=phone,
+            before={k: item[api] for k, api in (("status", "Status"), ("verified_name", "VerifiedName"))
+                    if item.get(api)} or None,
+            after=None, source=source, severity=severity,
+            reason=(f"in the space but declared in no YAML (unmanaged_numbers: {policy}"
+                    + ("; blocks apply)" if policy == "error" else ")")),
+        )

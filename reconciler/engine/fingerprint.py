@@ -1,0 +1,60 @@
+"""Fingerprints: what a saved plan was computed from, so ``apply --plan`` can refuse a stale one.
+
+- the desired fingerprint covers the *semantic* content of the planned spaces (what the YAML means, not
+  where it is written: moving a line or adding a comment does not make a plan stale). A migration's
+  ``verify_code_env`` name is included; an environment variable's value never is.
+- one actual fingerprint per space (``ActualSpace.fingerprint``) covers everything CAMS reported.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from reconciler.config.model import Number, Source, Space
+from reconciler.engine.actual import canonical_digest
+
+
+_NOT_SEMANTIC = frozenset({"source", "sources", "declared_as"})
+
+
+def _semantic(value: Any, skip: frozenset[str] = _NOT_SEMANTIC) -> Any:
+    """A model value as plain JSON data without ``Source`` fields or source maps (or the ``skip`` fields)."""
+    fields = getattr(type(value), "__dataclass_fields__", None)
+    if fields is not None:
+        out: dict[str, Any] = {}
+        for name in fields:
+            if name in skip:
+                continue
+            item = getattr(value, name)
+            if isinstance(item, Source):
+                continue
+            out[name] = _semantic(item)
+        return out
+    if isinstance(value, (tuple, list)):
+        return [_semantic(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _semantic(v) for k, v in value.items()}
+    return value
+
+
+def space_content(space: Space) -> dict[str, Any]:
+    """The semantic content of one space: equal for two YAML files that mean the same thing.
+
+    Numbers are ordered by phone number, so reordering entries changes nothing.
+    """
+    content = _semantic(space, _NOT_SEMANTIC | {"numbers"})
+    content["numbers"] = [_semantic(n) for n in sorted(space.numbers, key=_phone)]
+    return content
+
+
+def _phone(number: Number) -> str:
+    return number.phone_number
+
+
+def desired_fingerprint(spaces: Iterable[Space]) -> str:
+    """``sha256:…`` of the semantic content of ``spaces`` (order-independent)."""
+    return canonical_digest(sorted((space_content(s) for s in spaces), key=lambda c: c["name"]))
+
+
+def space_fingerprint(space: Space) -> str:
+    return canonical_digest(space_content(space))

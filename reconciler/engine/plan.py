@@ -1,0 +1,201 @@
+"""The plan as plain data, after Terraform's ``plans`` package.
+
+A ``Plan`` is a sorted tuple of frozen ``Change`` values plus what the plan saw (fingerprints, calls made,
+the account preflight). It knows no renderer and no client: renderers read it, ``apply`` carries it out,
+``to_dict``/``from_dict`` are its JSON form (``schemas/plan.schema.json``).
+
+Values inside a ``Change`` are already redacted for display (tokens in callback URLs masked): a plan file
+never holds a secret. ``apply`` takes the values to write from the desired state, not from the plan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Mapping
+
+from reconciler.config.model import Source
+
+FORMAT_VERSION = 1
+
+
+class Action(str, Enum):
+    """What a change does. The order of the members is the order apply runs them in a space."""
+
+    SYNC = "sync"  # ChatappSyncPhoneNumber (one per space)
+    VERIFY_MIGRATION = "verify-migration"  # ChatappMigrationVerified, then ChatappMigrationRegister
+    UPDATE_WEBHOOK = "update-webhook"  # UpdatePhoneWebhook
+    UPDATE_PROFILE = "update-profile"  # ModifyPhoneBusinessProfile
+    DRIFT = "drift"  # report only: nothing the API offers can fix it
+    UNMANAGED = "unmanaged"  # a number in the space that no YAML declares
+
+    @property
+    def writes(self) -> bool:
+        return self in _WRITING
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_WRITING = frozenset({Action.SYNC, Action.VERIFY_MIGRATION, Action.UPDATE_WEBHOOK, Action.UPDATE_PROFILE})
+_RANK = {a: i for i, a in enumerate(Action)}
+
+
+class Severity(str, Enum):
+    ERROR = "error"  # blocks apply (unmanaged_numbers: error)
+    WARNING = "warning"  # a change to make, or drift to look at
+    NOTICE = "notice"  # informational (unmanaged_numbers: report)
+
+
+@dataclass(frozen=True)
+class Change:
+    action: Action
+    space: str  # the space's name
+    cust_space_id: str
+    phone_number: str | None  # None for space-wide changes
+    field: str | None = None  # for drift/profile detail, e.g. "expect.status", "queues.up_queue"
+    before: Any = None  # redacted, JSON-ready
+    after: Any = None  # redacted, JSON-ready
+    source: Source | None = None  # the YAML line a reviewer must look at
+    severity: Severity = Severity.WARNING
+    # ``dataclasses.field``: the attribute ``field`` above shadows the name inside this class body.
+    reason: str = dataclasses.field(default="", compare=False)  # for display only
+
+    @property
+    def address(self) -> str:
+        parts = [self.space, self.phone_number or "*", self.action.value]
+        if self.field:
+            parts.append(self.field)
+        return "/".join(parts)
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.space, self.action.rank, self.phone_number or "", self.field or "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "action": self.action.value,
+            "space": self.space,
+            "cust_space_id": self.cust_space_id,
+            "phone_number": self.phone_number,
+            "field": self.field,
+            "before": self.before,
+            "after": self.after,
+            "source": None if self.source is None else {
+                "file": self.source.file, "line": self.source.line, "col": self.source.col},
+            "severity": self.severity.value,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Change":
+        src = d.get("source")
+        return cls(
+            action=Action(d["action"]),
+            space=d["space"],
+            cust_space_id=d["cust_space_id"],
+            phone_number=d.get("phone_number"),
+            field=d.get("field"),
+            before=d.get("before"),
+            after=d.get("after"),
+            source=None if src is None else Source(src["file"], int(src["line"]), int(src.get("col", 1))),
+            severity=Severity(d.get("severity", "warning")),
+            reason=d.get("reason", ""),
+        )
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """The account check (GetCustomerAccountInfo) made once per run."""
+
+    status: str  # "ok" | "frozen" | "no-data" | "skipped"
+    detail: str = ""
+    # Redacted account fields (no login email) as returned, for display.
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def blocks_apply(self) -> bool:
+        return self.status == "frozen"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "detail": self.detail, "data": dict(self.data)}
+
+
+@dataclass(frozen=True)
+class PlannedSpace:
+    """A space the plan looked at, and the fingerprint of the actual state it saw there."""
+
+    name: str
+    cust_space_id: str
+    file: str
+    actual_fingerprint: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "cust_space_id": self.cust_space_id, "file": self.file,
+                "actual_fingerprint": self.actual_fingerprint}
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...]
+    spaces: tuple[PlannedSpace, ...]
+    desired_fingerprint: str
+    preflight: Preflight
+    calls: Mapping[str, int] = field(default_factory=dict)  # API action → calls made while planning
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "changes", tuple(sorted(self.changes, key=lambda c: c.sort_key)))
+
+    # -- derived views -------------------------------------------------------------------------------
+    def count(self, action: Action) -> int:
+        return sum(1 for c in self.changes if c.action is action)
+
+    @property
+    def has_changes(self) -> bool:
+        """Anything to do or report (drift and unmanaged findings included)."""
+        return bool(self.changes) or self.preflight.blocks_apply
+
+    @property
+    def writes(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.action.writes)
+
+    def for_space(self, name: str) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.space == name)
+
+    def counts(self) -> dict[str, int]:
+        return {a.value: self.count(a) for a in Action}
+
+    def summary_line(self) -> str:
+        return (f"Plan: {self.count(Action.SYNC)} to sync, {self.count(Action.VERIFY_MIGRATION)} to verify, "
+                f"{self.count(Action.UPDATE_WEBHOOK)} webhook updates, "
+                f"{self.count(Action.UPDATE_PROFILE)} profile updates; "
+                f"{self.count(Action.DRIFT) + self.count(Action.UNMANAGED)} drift findings.")
+
+    # -- JSON ----------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "summary": self.summary_line(),
+            "counts": self.counts(),
+            "desired_fingerprint": self.desired_fingerprint,
+            "preflight": self.preflight.to_dict(),
+            "spaces": [s.to_dict() for s in self.spaces],
+            "calls": dict(sorted(self.calls.items())),
+            "changes": [c.to_dict() for c in self.changes],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Plan":
+        """Inverse of ``to_dict``. The caller validates ``d`` against ``schemas/plan.schema.json`` first."""
+        pf = d["preflight"]
+        return cls(
+            changes=tuple(Change.from_dict(c) for c in d["changes"]),
+            spaces=tuple(PlannedSpace(s["name"], s["cust_space_id"], s["file"], s["actual_fingerprint"])
+                         for s in d["spaces"]),
+            desired_fingerprint=d["desired_fingerprint"],
+            preflight=Preflight(pf["status"], pf.get("detail", ""), pf.get("data", {})),
+            calls=dict(d.get("calls", {})),
+        )

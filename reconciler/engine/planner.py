@@ -1,0 +1,98 @@
+"""``make_plan``: desired state + client → ``Plan``. The only place fetch, preflight and diff meet.
+
+The calls made are counted here, per action, as the engine issues them (retries are the client's business
+and show in its own stats): the count is part of the contract — one ``QueryChatappPhoneNumbers`` per
+space, one ``QueryPhoneBusinessProfile`` per present number declaring a profile, one
+``GetCustomerAccountInfo`` per run — and is printed and saved with the plan.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+from reconciler.config.model import DesiredState, Space
+from reconciler.engine.actual import fetch_actual, gather_all
+from reconciler.engine.diff import diff_space
+from reconciler.engine.errors import TargetError
+from reconciler.engine.fingerprint import desired_fingerprint
+from reconciler.engine.plan import Change, Plan, PlannedSpace, Preflight
+from reconciler.engine.preflight import run_preflight
+
+ProgressFn = Callable[[int, int], None]  # (spaces done, spaces total)
+
+
+@dataclass
+class _CountingClient:
+    """Delegates the three read calls the planner makes and counts them by API action."""
+
+    inner: Any
+    calls: Counter = field(default_factory=Counter)
+
+    async def query_phone_numbers(self, cust_space_id: str, status: str | None = None) -> list[dict]:
+        self.calls["QueryChatappPhoneNumbers"] += 1
+        return await self.inner.query_phone_numbers(cust_space_id)
+
+    async def query_business_profile(self, cust_space_id: str, phone_number: str) -> dict:
+        self.calls["QueryPhoneBusinessProfile"] += 1
+        return await self.inner.query_business_profile(cust_space_id, phone_number)
+
+    async def get_customer_account_info(self) -> dict:
+        self.calls["GetCustomerAccountInfo"] += 1
+        return await self.inner.get_customer_account_info()
+
+
+def select_spaces(desired: DesiredState, targets: Iterable[str] | None) -> tuple[Space, ...]:
+    """The spaces to plan: all, or those named by ``--target`` (an unknown name is an error, listing the
+    known ones, rather than an empty plan that looks like "no changes")."""
+    if targets is None:
+        return desired.spaces
+    wanted = list(dict.fromkeys(targets))
+    known = {s.name for s in desired.spaces}
+    unknown = [t for t in wanted if t not in known]
+    if unknown:
+        raise TargetError(f"--target {', '.join(unknown)}: no such space (known: {', '.join(sorted(known))})")
+    chosen = set(wanted)
+    return tuple(s for s in desired.spaces if s.name in chosen)
+
+
+async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str] | None = None,
+                    env: Mapping[str, str] = os.environ, progress: ProgressFn | None = None,
+                    only: Iterable[str] | None = None) -> Plan:
+    """Read the actual state of the selected spaces and the account, and diff.
+
+    ``targets``: ``--target`` names (unknown → ``TargetError``). ``only``: a pre-computed scope such as
+    ``--changed-since`` gives (names not in ``desired`` are ignored). With no space to plan, no call is
+    made and the preflight is "skipped". ``env`` is asked only whether a migration's variable is set.
+    """
+    spaces = select_spaces(desired, targets)
+    if only is not None:
+        keep = set(only)
+        spaces = tuple(s for s in spaces if s.name in keep)
+    counting = _CountingClient(client)
+    if not spaces:
+        return Plan(changes=(), spaces=(), desired_fingerprint=desired_fingerprint(()),
+                    preflight=Preflight("skipped", "no space to plan"), calls={})
+
+    done = 0
+
+    def space_done(_name: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, len(spaces))
+
+    if progress is not None:
+        progress(0, len(spaces))
+    preflight, actual = await gather_all([run_preflight(counting),
+                                          fetch_actual(counting, spaces, on_space_done=space_done)])
+    changes: list[Change] = []
+    planned: list[PlannedSpace] = []
+    for space in spaces:
+        seen = actual[space.name]
+        changes.extend(diff_space(space, seen, env=env))
+        planned.append(PlannedSpace(space.name, space.cust_space_id, space.file, seen.fingerprint()))
+    return Plan(changes=tuple(changes), spaces=tuple(planned), desired_fingerprint=desired_fingerprint(spaces),
+                preflight=preflight, calls=dict(sorted(counting.calls.items())))

@@ -1,0 +1,52 @@
+"""The account preflight: one ``GetCustomerAccountInfo`` per run.
+
+A frozen account (``HostingStatus: FREEZE`` or ``CreditLimitStatus: Freeze``) makes every write fail, so
+the plan records it as a blocking finding and apply refuses up front instead of failing half-way.
+``NotAuthorized`` / ``VnoNoDataError`` mean "this caller gets no account data" (the API is meant for
+resellers): noted, not an error. Any other failure propagates.
+
+Only an allowlist of fields is kept for display: the login e-mail (personal data) never enters a plan.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Protocol
+
+from reconciler.client.errors import ApiError
+from reconciler.engine.plan import Preflight
+
+NO_DATA_CODES = frozenset({"NotAuthorized", "VnoNoDataError"})
+KEPT_FIELDS = ("HostingStatus", "CreditLimitStatus", "IsCertified", "AccountType")
+
+
+class AccountClient(Protocol):
+    async def get_customer_account_info(self) -> dict: ...
+
+
+def preflight_from_data(data: Mapping[str, Any]) -> Preflight:
+    """Interpret ``GetCustomerAccountInfo`` ``Data`` (pure; the fetching is in ``run_preflight``)."""
+    kept = {k: data[k] for k in KEPT_FIELDS if k in data}
+    hosting = str(data.get("HostingStatus") or "").upper()
+    credit = str(data.get("CreditLimitStatus") or "").lower()
+    reasons: list[str] = []
+    if hosting == "FREEZE":
+        reasons.append("HostingStatus is FREEZE")
+    if credit == "freeze":
+        reasons.append("CreditLimitStatus is Freeze")
+    if reasons:
+        return Preflight("frozen", f"account business is frozen ({', '.join(reasons)}): apply will refuse",
+                         kept)
+    detail = "account active"
+    if data.get("IsCertified") is False:
+        detail += "; not real-name certified"
+    return Preflight("ok", detail, kept)
+
+
+async def run_preflight(client: AccountClient) -> Preflight:
+    try:
+        data = await client.get_customer_account_info()
+    except ApiError as err:
+        if err.code in NO_DATA_CODES:
+            return Preflight("no-data", f"no account information for this caller ({err.code}); not checked")
+        raise
+    return preflight_from_data(data or {})

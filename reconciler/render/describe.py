@@ -1,0 +1,126 @@
+"""The one description of a change that every renderer shares, so the formats never disagree.
+
+A renderer decides layout and escaping; *what* is said about a change (its symbol, headline, the
+before → after lines, where it is written) is decided here once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from reconciler.engine.plan import Action, Change, Plan
+
+# Terraform-like: one symbol per action.
+SYMBOLS: Mapping[Action, str] = {
+    Action.SYNC: "+",
+    Action.VERIFY_MIGRATION: ">",
+    Action.UPDATE_WEBHOOK: "~",
+    Action.UPDATE_PROFILE: "~",
+    Action.DRIFT: "!",
+    Action.UNMANAGED: "?",
+}
+
+# Column titles of per-action counts (summary tables), in Action order.
+COUNT_TITLES: Mapping[Action, str] = {
+    Action.SYNC: "sync",
+    Action.VERIFY_MIGRATION: "verify",
+    Action.UPDATE_WEBHOOK: "webhook",
+    Action.UPDATE_PROFILE: "profile",
+    Action.DRIFT: "drift",
+    Action.UNMANAGED: "unmanaged",
+}
+
+
+def show(value: Any) -> str:
+    """A value as shown to people: JSON (strings quoted, so a trailing space or a newline is visible)."""
+    if value is None:
+        return "(none)"
+    return json.dumps(value, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    symbol: str
+    subject: str  # the number, or "(space)" for space-wide changes
+    action: str
+    field: str | None
+    values: tuple[str, ...]  # "key: before → after" lines
+    reason: str  # prose, may be empty
+    location: str | None  # "file:line"
+
+    @property
+    def details(self) -> tuple[str, ...]:
+        return self.values + ((self.reason,) if self.reason else ())
+
+    @property
+    def headline(self) -> str:
+        parts = [self.symbol, self.action, self.subject]
+        if self.field:
+            parts.append(self.field)
+        return " ".join(parts)
+
+
+def value_lines(before: Any, after: Any) -> list[str]:
+    """``key: before → after`` for every key of dict values, else one ``before → after`` line."""
+    if isinstance(before, Mapping) or isinstance(after, Mapping):
+        b = before if isinstance(before, Mapping) else {}
+        a = after if isinstance(after, Mapping) else {}
+        keys = list(dict.fromkeys([*a.keys(), *b.keys()]))
+        if before is None:
+            return [f"{k}: {show(a.get(k))}" for k in keys]
+        if after is None:
+            return [f"{k}: {show(b.get(k))}" for k in keys]
+        return [f"{k}: {show(b.get(k))} → {show(a.get(k))}" for k in keys]
+    if before is None and after is None:
+        return []
+    if before is None:
+        return [show(after)]
+    return [f"{show(before)} → {show(after)}"]
+
+
+def describe(change: Change) -> ChangeView:
+    location = None if change.source is None else f"{change.source.file}:{change.source.line}"
+    return ChangeView(
+        symbol=SYMBOLS[change.action],
+        subject=change.phone_number or "(space)",
+        action=change.action.value,
+        field=change.field,
+        values=tuple(value_lines(change.before, change.after)),
+        reason=change.reason,
+        location=location,
+    )
+
+
+def calls_line(plan: Plan) -> str:
+    """``Calls: QueryChatappPhoneNumbers 3, … (N total)`` — the API budget the plan used."""
+    if not plan.calls:
+        return "Calls: none"
+    total = sum(plan.calls.values())
+    parts = ", ".join(f"{action} {n}" for action, n in sorted(plan.calls.items()))
+    return f"Calls: {parts} ({total} total)"
+
+
+def preflight_line(plan: Plan) -> str:
+    pf = plan.preflight
+    text = f"Account preflight: {pf.status}"
+    if pf.detail:
+        text += f" ({pf.detail})"
+    return text
+
+
+def by_space(plan: Plan) -> dict[str, list[Change]]:
+    """Changes grouped by space name, in the plan's space order (spaces without changes included), then
+    any space only the changes name. One pass: renderers must stay linear for 10,000-number plans."""
+    groups: dict[str, list[Change]] = {s.name: [] for s in plan.spaces}
+    for c in plan.changes:
+        groups.setdefault(c.space, []).append(c)
+    return groups
+
+
+def action_counts(changes: list[Change]) -> dict[Action, int]:
+    counts = {a: 0 for a in Action}
+    for c in changes:
+        counts[c.action] += 1
+    return counts

@@ -1,0 +1,134 @@
+"""Markdown for a pull-request comment: the summary table first, then one collapsible ``<details>`` per
+space, each change linked to its YAML ``file#Lline``.
+
+GitHub rejects comments over 65,535 characters, so the output is always under ``LIMIT`` (60,000): the
+summary always fits (its table is capped), and details stop at the budget with a line saying how many
+changes were left out and where the full JSON plan is.
+
+Every value is shown as a code span of its JSON form, so YAML text cannot inject markup or HTML.
+"""
+
+from __future__ import annotations
+
+import html
+
+from reconciler.engine.plan import Action, Change, Plan
+from reconciler.render.describe import (COUNT_TITLES, SYMBOLS, action_counts, by_space, calls_line,
+                                        describe, preflight_line)
+
+LIMIT = 60_000
+MAX_TABLE_ROWS = 50
+_FOOTER_RESERVE = 1_500  # room kept for the cut notice, the summary line and the calls line
+
+_PREFLIGHT_ICON = {"ok": "✅", "frozen": "⛔", "no-data": "ℹ️", "skipped": "➖"}
+
+
+def code(text: str) -> str:
+    """A code span that survives backticks inside ``text`` (CommonMark: a longer fence)."""
+    text = text.replace("\n", " ")
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _cell(text: str) -> str:
+    return html.escape(text, quote=False).replace("|", "\\|")
+
+
+def _summary_table(plan: Plan, groups: dict[str, list[Change]]) -> list[str]:
+    actions = list(Action)
+    head = "| space | " + " | ".join(COUNT_TITLES[a] for a in actions) + " |"
+    rule = "|---|" + "---:|" * len(actions)
+    rows = [head, rule]
+    changed = [(name, changes) for name, changes in groups.items() if changes]
+    clean = [name for name, changes in groups.items() if not changes]
+    for name, changes in changed[:MAX_TABLE_ROWS]:
+        counts = action_counts(changes)
+        rows.append(f"| {_cell(name)} | " + " | ".join(str(counts[a]) for a in actions) + " |")
+    if len(changed) > MAX_TABLE_ROWS:
+        rows.append(f"| … {len(changed) - MAX_TABLE_ROWS} more spaces with changes | "
+                    + " | ".join("" for _ in actions) + " |")
+    total = plan.counts()
+    rows.append("| **total** | " + " | ".join(f"**{total[a.value]}**" for a in actions) + " |")
+    if clean:
+        shown = ", ".join(_cell(n) for n in clean[:20])
+        more = f" and {len(clean) - 20} more" if len(clean) > 20 else ""
+        rows.append("")
+        rows.append(f"In sync ({len(clean)}): {shown}{more}")
+    return rows
+
+
+def _change_lines(change: Change) -> list[str]:
+    view = describe(change)
+    head = f"- `{SYMBOLS[change.action]}` **{view.action}** {code(view.subject)}"
+    if view.field:
+        head += f" {code(view.field)}"
+    if change.source is not None:
+        target = f"{change.source.file}#L{change.source.line}"
+        head += f" — [{_cell(view.location or '')}]({target.replace(' ', '%20').replace(')', '%29')})"
+    if change.severity.value == "error":
+        head += " **(blocks apply)**"
+    lines = [head]
+    lines.extend(f"  - {code(v)}" for v in view.values)
+    if view.reason:
+        lines.append(f"  - {_cell(view.reason)}")
+    return lines
+
+
+def render_markdown(plan: Plan, *, plan_json_path: str | None = None) -> str:
+    groups = by_space(plan)
+    pf = plan.preflight
+    out: list[str] = ["### cams-reconciler plan", ""]
+    out.extend(_summary_table(plan, groups))
+    out += ["", f"**{plan.summary_line()}**", "",
+            f"{_PREFLIGHT_ICON.get(pf.status, '')} {_cell(preflight_line(plan))}"]
+    if pf.blocks_apply:
+        out.append("")
+        out.append("> ⛔ **The account is frozen: apply will refuse to run.**")
+    out.append("")
+    used = sum(len(line) + 1 for line in out)
+    budget = LIMIT - _FOOTER_RESERVE
+    left_out = 0
+    spaces = {s.name: s for s in plan.spaces}
+    for name, changes in groups.items():
+        if not changes:
+            continue
+        if left_out:
+            left_out += len(changes)
+            continue
+        meta = spaces.get(name)
+        title = f"<b>{html.escape(name)}</b>"
+        if meta is not None:
+            title += f" ({html.escape(meta.cust_space_id)}, {html.escape(meta.file)})"
+        section = ["<details>", f"<summary>{title}: {len(changes)} change(s)</summary>", ""]
+        closing = ["", "</details>", ""]
+        cost = sum(len(line) + 1 for line in section + closing)
+        if used + cost > budget:
+            left_out += len(changes)
+            continue
+        shown = 0
+        for change in changes:
+            lines = _change_lines(change)
+            extra = sum(len(line) + 1 for line in lines)
+            if used + cost + extra > budget:
+                break
+            section.extend(lines)
+            cost += extra
+            shown += 1
+        if shown < len(changes):
+            left_out += len(changes) - shown
+        if shown:
+            out.extend(section + closing)
+            used += cost
+    if left_out:
+        where = (f"the full plan is in {code(plan_json_path)}" if plan_json_path
+                 else "run `cams-reconciler plan --format json` for the full plan")
+        out.append(f"> ✂️ {left_out} change(s) left out to stay under GitHub's comment size limit; {where}.")
+        out.append("")
+    out.append(_cell(calls_line(plan)))
+    text = "\n".join(out) + "\n"
+    if len(text) >= LIMIT:  # the reserve is generous; this only guards against an absurd plan_json_path
+        text = text[: LIMIT - 200] + "\n\n> ✂️ output cut at the size limit.\n"
+    return text
