@@ -1,0 +1,170 @@
+"""``cams-reconciler apply``: plan (or load the reviewed plan), check it is safe, confirm, write, verify.
+
+    cams-reconciler apply PATH... [--auto-approve] [--force] [--target NAME]... [--results FILE]
+    cams-reconciler apply --plan FILE PATH... [--force] [--results FILE]
+
+Without ``--plan``, a fresh plan is made and shown; on a terminal apply asks for ``yes``, elsewhere it needs
+``--auto-approve``. With ``--plan``, the saved (reviewed) plan runs only if neither the YAML nor the actual
+state of its spaces changed since it was made; no question is asked (the review was the approval).
+
+stdout carries the plan and the results table (``--format text|markdown|json``; json is one document
+``{"plan": ..., "apply": ...}``); stderr carries warnings, the prompt and live progress on a terminal.
+Exit codes: 0 all converged (or nothing to do), 1 refused/failed/skipped, 130/143 interrupted by
+SIGINT/SIGTERM (after in-flight writes finished and the results file was written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+from typing import Any, TextIO
+
+from reconciler.cli._client_options import add_client_arguments, open_client
+from reconciler.cli.plan import load
+from reconciler.engine.apply import Interrupt, apply_plan
+from reconciler.engine.apply_errors import ApplyRefusedError
+from reconciler.engine.plan import Plan
+from reconciler.engine.planner import make_plan
+from reconciler.engine.results import ApplyReport, ChangeResult, render_report, write_results
+from reconciler.engine.safety import check_apply_allowed
+from reconciler.engine.staleness import check_not_stale, check_still_declared, load_saved_plan
+from reconciler.render import render
+
+FORMATS = ("text", "markdown", "json")
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "apply", help="apply a plan: sync, migrate, update webhooks and profiles, then verify",
+        description="Make CAMS match the YAML: plan (or load a reviewed plan with --plan), refuse what is "
+                    "unsafe, confirm, write, re-read and report each change as done, failed or skipped.")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="YAML files or directories of the desired state")
+    parser.add_argument("--plan", metavar="FILE",
+                        help="apply this saved plan (from `plan --out`); refused if the YAML or a planned "
+                             "space changed since it was made")
+    parser.add_argument("--auto-approve", action="store_true",
+                        help="do not ask for confirmation (CI); without it apply asks on a terminal and "
+                             "refuses elsewhere")
+    parser.add_argument("--force", action="store_true",
+                        help="let through a plan over a space's webhook-update safety threshold (never a "
+                             "frozen account or unmanaged_numbers: error findings)")
+    parser.add_argument("--target", action="append", metavar="NAME",
+                        help="apply only this space (repeatable); not with --plan")
+    parser.add_argument("--results", metavar="FILE", help="write the per-change results here (JSON, no secrets)")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    add_client_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.plan and args.target:
+        raise ApplyRefusedError("--target cannot be combined with --plan: the saved plan fixes the spaces "
+                                "(make a targeted plan with `plan --target ... --out` instead)")
+    return asyncio.run(_apply(args))
+
+
+async def _apply(args: argparse.Namespace) -> int:
+    desired = load(args.paths)  # prints every problem as file:line:col
+    if desired is None:
+        return 1
+    saved = load_saved_plan(args.plan) if args.plan else None  # a bad file fails before any network call
+    async with open_client(args) as client:
+        if saved is not None:
+            plan = await _checked_saved_plan(client, args.plan, saved, desired)
+        else:
+            plan = await make_plan(client, desired, targets=args.target or None)
+        if args.format != "json":
+            _emit(render(plan, args.format))
+        for warning in check_apply_allowed(plan, desired, force=args.force):
+            print(f"warning: {warning}", file=sys.stderr)
+        if not plan.writes:
+            report = ApplyReport(results=())
+            return _finish(args, plan, report, nothing_to_do=True)
+        if saved is None and not args.auto_approve:
+            _confirm(len(plan.writes))
+        report = await _execute(client, plan, desired, progress=sys.stderr if sys.stderr.isatty() else None)
+        stats = getattr(client, "stats", None)
+        if stats is not None and (stats.total().retries or stats.total().throttled):
+            print(stats.summary_line(), file=sys.stderr)  # the API pushed back: say how much
+    return _finish(args, plan, report)
+
+
+async def _checked_saved_plan(client: Any, path: str, saved: Plan, desired: Any) -> Plan:
+    """Plan the saved plan's spaces again now and refuse if anything moved; return the saved plan with
+    today's account preflight (an account frozen since the review must still block)."""
+    names = [s.name for s in saved.spaces]
+    check_still_declared(path, saved, desired)
+    if not names:
+        return saved
+    fresh = await make_plan(client, desired, targets=names)
+    check_not_stale(path, saved, fresh)
+    return Plan(changes=saved.changes, spaces=saved.spaces, desired_fingerprint=saved.desired_fingerprint,
+                preflight=fresh.preflight, calls=saved.calls)
+
+
+def _confirm(writes: int) -> None:
+    """Terraform-style: only the literal answer ``yes`` proceeds. No terminal → refuse, never assume."""
+    if not sys.stdin.isatty():
+        raise ApplyRefusedError("refusing to apply without confirmation: stdin is not a terminal. Review the "
+                                "plan and pass --auto-approve (CI), or apply a reviewed plan with --plan FILE")
+    sys.stderr.write(f"\nDo you want to perform these {writes} write change(s)?\n"
+                     "  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip()
+    if answer != "yes":
+        raise ApplyRefusedError("apply cancelled (the answer was not 'yes'); nothing was written")
+
+
+async def _execute(client: Any, plan: Plan, desired: Any, *, progress: TextIO | None) -> ApplyReport:
+    """Run the executor with SIGINT/SIGTERM turned into "start no new write" (see ``Interrupt``)."""
+    loop = asyncio.get_running_loop()
+    interrupt = Interrupt()
+
+    def on_signal(name: str) -> None:
+        if not interrupt.requested:
+            print(f"\n{name} received: starting no new write; waiting for the writes in flight to finish…",
+                  file=sys.stderr, flush=True)
+        interrupt.request(name)
+
+    installed: list[signal.Signals] = []
+    for sig in _SIGNALS:
+        try:
+            loop.add_signal_handler(sig, on_signal, sig.name)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / not supported
+            pass
+
+    def on_result(result: ChangeResult) -> None:
+        if progress is not None:
+            print(f"  {result.outcome.value:<8} {result.change.address}", file=progress, flush=True)
+
+    try:
+        return await apply_plan(client, plan, desired, env=os.environ, interrupt=interrupt, on_result=on_result)
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+def _finish(args: argparse.Namespace, plan: Plan, report: ApplyReport, *, nothing_to_do: bool = False) -> int:
+    if args.results:
+        write_results(args.results, report)
+    if args.format == "json":
+        _emit(json.dumps({"plan": plan.to_dict(), "apply": report.to_dict()}, indent=2, ensure_ascii=False))
+    elif nothing_to_do:
+        _emit("\nNo changes to apply: the spaces already match the YAML (drift findings, if any, are "
+              "report-only)." if args.format == "text" else "\n**No changes to apply.**")
+    else:
+        _emit("\n" + render_report(report, args.format))
+    for change in report.follow_up:
+        print(f"note: {change.address}: {change.reason} (not in the plan: run plan again)", file=sys.stderr)
+    return report.exit_code
+
+
+def _emit(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()

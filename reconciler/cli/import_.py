@@ -1,0 +1,122 @@
+"""``cams-reconciler import``: write the desired-state YAML of a space as it is now (adoption).
+
+    cams-reconciler import --space-id ID --name NAME [--out FILE] [--force]
+
+Reads the space (numbers, webhooks, queues, business profiles: one list call and one profile call per
+number) and prints the YAML, or writes it to ``--out`` (never over an existing file without ``--force``;
+atomically). The result is checked with the same loader as ``validate`` before it is handed over, so a
+file that would not validate is reported, not silently written. Callback URLs that carry tokens are
+written as they are (the YAML must match the space): a warning on stderr names the numbers, never the values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from reconciler.cli._client_options import add_client_arguments, open_client
+from reconciler.config import ConfigError, load_desired_state
+from reconciler.engine.errors import EngineError
+from reconciler.engine.importer import ImportedSpace, read_space, render_space_yaml
+
+_SCHEMA = "schemas/cams-desired-state.schema.json"
+
+
+class ImportRefusedError(EngineError):
+    """``import`` cannot go on (existing output file, or the space could not be described)."""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "import", help="write the desired-state YAML of an existing space (adoption)",
+        description="Read a CAMS space and write YAML that declares it as it is: `validate` passes and "
+                    "`plan` shows no change right after.")
+    parser.add_argument("--space-id", required=True, metavar="ID", help="the ISV sub-customer space id (CustSpaceId)")
+    parser.add_argument("--name", required=True, metavar="NAME", help="the space's name in the YAML (plans, --target)")
+    parser.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    parser.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    add_client_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not args.force:
+        raise ImportRefusedError(f"{out} already exists; pass --force to overwrite it")
+    if out is not None and not out.parent.is_dir():
+        raise ImportRefusedError(f"{out}: directory {out.parent} does not exist")
+    imported = asyncio.run(_read(args, schema_ref(out)))
+    if out is None:
+        problems = _validate_text(imported.text, label="<stdout>")
+        sys.stdout.write(imported.text)
+        sys.stdout.flush()
+    else:
+        _write_atomic(out, imported.text)
+        problems = _validate_file(out)
+        print(f"wrote {out}: space {args.name} ({args.space_id}), {imported.numbers} number(s)", file=sys.stderr)
+    _warn(imported, out)
+    if problems:
+        print(f"error: the imported YAML does not pass validate (fix these lines):\n{problems}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _read(args: argparse.Namespace, ref: str) -> ImportedSpace:
+    async with open_client(args) as client:
+        items, profiles = await read_space(client, args.space_id)
+    return render_space_yaml(args.name, args.space_id, items, profiles, schema_ref=ref)
+
+
+def schema_ref(out: Path | None) -> str:
+    """The ``$schema`` path for editors: the packaged schema, relative to where the YAML is written."""
+    schema = Path(str(resources.files("reconciler").joinpath(_SCHEMA))).resolve()
+    base = (out.parent if out is not None else Path(".")).resolve()
+    try:
+        return Path(os.path.relpath(schema, base)).as_posix()
+    except ValueError:  # another drive (Windows)
+        return schema.as_posix()
+
+
+def _warn(imported: ImportedSpace, out: Path | None) -> None:
+    where = str(out) if out is not None else "the output"
+    if imported.numbers_with_tokens:
+        print(f"warning: {where} contains callback URL tokens (query values) for "
+              f"{', '.join(imported.numbers_with_tokens)}: they are written as they are so the YAML matches "
+              "the space; keep the file in a private repository", file=sys.stderr)
+    if imported.numbers_with_http:
+        print(f"warning: plain-http callback URLs for {', '.join(imported.numbers_with_http)}: the space is "
+              "marked allow_http_callbacks; callbacks carry customer messages, move them to https",
+              file=sys.stderr)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _validate_file(path: Path) -> str:
+    try:
+        load_desired_state([str(path)])
+    except ConfigError as err:
+        return str(err)
+    return ""
+
+
+def _validate_text(text: str, *, label: str) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "imported.yaml"
+        path.write_text(text, encoding="utf-8")
+        return _validate_file(path).replace(str(path), label)

@@ -1,0 +1,63 @@
+"""``cams-reconciler policy --for plan|drift|import|apply``: the least-privilege RAM policy each run needs.
+
+Plan and drift only read (they run with a read-only key on untrusted pull requests); apply adds the writes
+it makes. The actions come from the client's registry (``reconciler.client.actions``), checked to be reads
+or writes as claimed, so the policy and the client cannot disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from reconciler.client.actions import ActionSpec, get_action
+from reconciler.engine.apply import APPLY_ACTIONS
+
+#: The API actions each command calls. Plan/drift: the planner's three reads (``engine.actual``: list and
+#: profiles; ``engine.preflight``: the account). Import: list and profiles. Apply: it plans first, then calls
+#: what ``engine.apply`` calls (its re-reads and one write per change kind).
+_PLAN = ("QueryChatappPhoneNumbers", "QueryPhoneBusinessProfile", "GetCustomerAccountInfo")
+ACTIONS_BY_COMMAND: dict[str, tuple[str, ...]] = {
+    "plan": _PLAN,
+    "drift": _PLAN,
+    "import": ("QueryChatappPhoneNumbers", "QueryPhoneBusinessProfile"),
+    "apply": tuple(dict.fromkeys(_PLAN + APPLY_ACTIONS)),
+}
+#: Commands that must never need a write permission (they run with read-only keys).
+READ_ONLY_COMMANDS = frozenset({"plan", "drift", "import"})
+
+
+def ram_action(spec: ActionSpec) -> str:
+    """``cams:<Action>``; for an API whose product documents no RAM action (BSS GetCustomerAccountInfo),
+    ``<product>:<Action>`` by the same convention."""
+    return spec.ram_action or f"{spec.product.value}:{spec.name}"
+
+
+def policy_actions(command: str) -> list[str]:
+    """The RAM actions ``command`` needs, sorted. Every name is looked up in the registry (an unknown one
+    fails loudly), and a read-only command holding a write action is a bug, not a policy."""
+    specs = [get_action(a) for a in ACTIONS_BY_COMMAND[command]]
+    writes = [s.name for s in specs if s.is_write]
+    if command in READ_ONLY_COMMANDS and writes:
+        raise AssertionError(f"{command} must only read, but lists {', '.join(writes)}")
+    return sorted(ram_action(s) for s in specs)
+
+
+def policy_document(command: str) -> dict[str, Any]:
+    return {"Version": "1",
+            "Statement": [{"Effect": "Allow", "Action": policy_actions(command), "Resource": "*"}]}
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "policy", help="print the least-privilege RAM policy a command needs",
+        description="Print the RAM policy document (JSON) that allows exactly the API actions a command calls.")
+    parser.add_argument("--for", dest="command", required=True, choices=sorted(ACTIONS_BY_COMMAND),
+                        help="the command the policy is for (plan and drift only read)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    print(json.dumps(policy_document(args.command), indent=2))
+    return 0

@@ -1,0 +1,367 @@
+"""The executor: carry out a plan's writes, then prove each one landed by reading the space again.
+
+Per space, in this order (``Action`` order): sync → re-read → migration verification and registration →
+webhook updates → profile updates → re-read and verify. Why this order: a sync may bring in numbers that
+the later steps address; a migrated number must be registered before anything can be set on it; and the
+re-read before writing gives the current callback URLs, because ``UpdatePhoneWebhook`` needs both URLs and
+a webhooks block may declare only one (the plan cannot supply it: its values are redacted).
+
+Values to write always come from the desired state, never from the plan. Spaces run concurrently; within a
+phase, numbers run concurrently too, with at most ``max_in_flight`` writes started and not finished, so an
+interruption has little in flight to wait for. The client paces the calls (rate limits, retries).
+
+A write only starts if no interruption was requested (``Interrupt``, set from SIGINT/SIGTERM by the CLI):
+started writes finish, unstarted ones are reported ``skipped``. A migration's verification and registration
+are one unit: once a code has been accepted, the registration is sent even if an interruption arrives in
+between, so no number is left verified but unregistered.
+
+The verify code is read from the environment at the moment it is sent and is passed only to the client,
+which never logs it; it never enters a result, a message or the plan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Any, Awaitable, Callable, Mapping, Protocol
+
+from reconciler.client.errors import (AuthenticationError, ClientError, NotSubscribedError,
+                                      PermissionDeniedError)
+from reconciler.config.model import DesiredState, Number, Space
+from reconciler.engine.actual import fetch_actual, index_numbers
+from reconciler.engine.diff import diff_number, diff_space
+from reconciler.engine.plan import Action, Change, Plan
+from reconciler.engine.results import ApplyReport, ChangeResult, Outcome
+
+#: Failures after which further writes in the same space are pointless: the caller may not write there.
+#: (Not ``Unknown.ResourceOwnerId``: CAMS also answers it for one unknown number, which says nothing about
+#: the space's other numbers.)
+_SPACE_FATAL = (PermissionDeniedError, NotSubscribedError, AuthenticationError)
+
+#: Profile fields of the model, in the order ``modify_business_profile`` takes them.
+_PROFILE_FIELDS = ("vertical", "about", "description", "email", "address", "profile_picture_url", "websites")
+
+
+class WriteClient(Protocol):
+    """The part of ``CamsClient`` apply uses: the two reads of the planner, and the writes."""
+
+    async def query_phone_numbers(self, cust_space_id: str, status: str | None = None) -> list[dict]: ...
+
+    async def query_business_profile(self, cust_space_id: str, phone_number: str) -> dict: ...
+
+    async def sync_phone_numbers(self, cust_space_id: str) -> list[dict]: ...
+
+    async def migration_verified(self, cust_space_id: str, phone_number: str, verify_code: str) -> dict: ...
+
+    async def migration_register(self, cust_space_id: str, phone_number: str) -> dict: ...
+
+    async def update_phone_webhook(self, cust_space_id: str, phone_number: str, status_callback_url: str,
+                                   up_callback_url: str, http_flag: bool = True,
+                                   queue_flag: bool = True) -> dict: ...
+
+    async def modify_business_profile(self, cust_space_id: str, phone_number: str, **fields: Any) -> dict: ...
+
+
+class Interrupt:
+    """A request to start no new write, set from a signal handler (``request``) and checked before each
+    write. Holds which signal asked, for the exit code (130/143) and the messages."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        self.signal_name: str | None = None
+
+    def request(self, signal_name: str) -> None:
+        if self.signal_name is None:
+            self.signal_name = signal_name
+        self._event.set()
+
+    @property
+    def requested(self) -> bool:
+        return self._event.is_set()
+
+
+ResultCallback = Callable[[ChangeResult], None]
+
+
+#: Client method → the API action it calls (for the calls made, printed and saved with the results).
+_METHOD_ACTIONS = {
+    "query_phone_numbers": "QueryChatappPhoneNumbers",
+    "query_business_profile": "QueryPhoneBusinessProfile",
+    "sync_phone_numbers": "ChatappSyncPhoneNumber",
+    "migration_verified": "ChatappMigrationVerified",
+    "migration_register": "ChatappMigrationRegister",
+    "update_phone_webhook": "UpdatePhoneWebhook",
+    "modify_business_profile": "ModifyPhoneBusinessProfile",
+}
+#: Every API action apply may call (its own re-reads included): the ``policy --for apply`` document adds these.
+APPLY_ACTIONS = tuple(_METHOD_ACTIONS.values())
+
+
+class _CountingClient:
+    """Passes calls through to the client and counts them by API action, as they are made."""
+
+    def __init__(self, inner: WriteClient) -> None:
+        self._inner = inner
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._inner, name)
+        action = _METHOD_ACTIONS.get(name)
+        if action is None:
+            return target
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[action] += 1
+            return await target(*args, **kwargs)
+
+        return counted
+
+
+@dataclass
+class _Run:
+    """What all spaces of one apply share: the client, the write slots, the interruption."""
+
+    client: Any  # a _CountingClient around a WriteClient
+    env: Mapping[str, str]
+    interrupt: Interrupt
+    slots: asyncio.Semaphore
+    on_result: ResultCallback | None
+
+
+@dataclass
+class _SpaceRun:
+    """One space's execution: planned write changes in, one ``ChangeResult`` per change out."""
+
+    run: _Run
+    space: Space
+    changes: list[Change]
+    results: dict[str, ChangeResult] = field(default_factory=dict)
+    # Addresses to confirm by the final re-read: the API accepted the write, or none was needed.
+    to_verify: set[str] = field(default_factory=set)
+    already: set[str] = field(default_factory=set)  # of those, the ones already in effect (no write made)
+    blocked_by: ClientError | None = None  # a refusal that makes further writes here pointless
+    follow_up: list[Change] = field(default_factory=list)
+
+    # -- bookkeeping --------------------------------------------------------------------------------
+    def finish(self, change: Change, outcome: Outcome, message: str, code: str | None = None) -> None:
+        if change.address in self.results:
+            return
+        result = ChangeResult(change, outcome, message, code)
+        self.results[change.address] = result
+        if self.run.on_result is not None:
+            self.run.on_result(result)
+
+    def mark_already(self, change: Change) -> None:
+        """The re-read before writing shows ``change`` in effect: no write; the final re-read confirms."""
+        self.to_verify.add(change.address)
+        self.already.add(change.address)
+
+    def skip_interrupted(self, change: Change) -> None:
+        self.finish(change, Outcome.SKIPPED, f"not started: apply was interrupted ({self.run.interrupt.signal_name})")
+
+    def open_changes(self, action: Action | None = None) -> list[Change]:
+        return [c for c in self.changes if c.address not in self.results
+                and c.address not in self.to_verify and (action is None or c.action is action)]
+
+    async def write(self, change: Change, call: Callable[[], Awaitable[Any]],
+                    *, check_interrupt: bool = True) -> bool:
+        """Send one write unless interrupted or blocked; record a failure. True when the API accepted it."""
+        async with self.run.slots:
+            if check_interrupt and self.run.interrupt.requested:
+                self.skip_interrupted(change)
+                return False
+            if self.blocked_by is not None:
+                self.finish(change, Outcome.SKIPPED,
+                            f"not attempted: an earlier write in this space was refused ({self.blocked_by.code})")
+                return False
+            try:
+                await call()
+            except ClientError as err:
+                if isinstance(err, _SPACE_FATAL):
+                    self.blocked_by = err
+                self.finish(change, Outcome.FAILED, str(err), err.code)
+                return False
+        return True
+
+    # -- phases -------------------------------------------------------------------------------------
+    async def execute(self) -> None:
+        space = self.space
+        for change in self.open_changes(Action.SYNC):
+            if await self.write(change, lambda: self.run.client.sync_phone_numbers(space.cust_space_id)):
+                self.to_verify.add(change.address)
+        if not self.open_changes():
+            return
+        if self.run.interrupt.requested:  # no read for writes that will not start
+            for change in self.open_changes():
+                self.skip_interrupted(change)
+            return
+        try:
+            current = index_numbers(await self.run.client.query_phone_numbers(space.cust_space_id))
+        except ClientError as err:
+            for change in self.open_changes():
+                self.finish(change, Outcome.FAILED, f"not attempted: could not read the space first ({err})",
+                            err.code)
+            return
+        await asyncio.gather(*(self.migrate(c, current) for c in self.open_changes(Action.VERIFY_MIGRATION)))
+        await asyncio.gather(*(self.update_webhook(c, current) for c in self.open_changes(Action.UPDATE_WEBHOOK)))
+        await asyncio.gather(*(self.update_profile(c, current) for c in self.open_changes(Action.UPDATE_PROFILE)))
+
+    def _number(self, change: Change) -> Number | None:
+        return None if change.phone_number is None else self.space.number(change.phone_number)
+
+    async def migrate(self, change: Change, current: Mapping[str, Mapping[str, Any]]) -> None:
+        number = self._number(change)
+        if number is None or number.migration is None:
+            self.finish(change, Outcome.SKIPPED, "the YAML no longer declares a migration for this number")
+            return
+        phone = number.phone_number
+        if phone in current:
+            self.mark_already(change)
+            return
+        variable = number.migration.verify_code_env
+        if not self.run.env.get(variable):
+            self.finish(change, Outcome.SKIPPED,
+                        f"environment variable {variable} is not set: set it to the verify code sent to the "
+                        "number's owner and run apply again")
+            return
+        cid = self.space.cust_space_id
+        if not await self.write(change, lambda: self.run.client.migration_verified(
+                cid, phone, self.run.env.get(variable, ""))):
+            return
+        # Verified: register even if an interruption arrived meanwhile (one unit, nothing left half-done).
+        if await self.write(change, lambda: self.run.client.migration_register(cid, phone), check_interrupt=False):
+            self.to_verify.add(change.address)
+
+    async def update_webhook(self, change: Change, current: Mapping[str, Mapping[str, Any]]) -> None:
+        number = self._number(change)
+        item = None if change.phone_number is None else current.get(change.phone_number)
+        if number is None or number.webhooks is None:
+            self.finish(change, Outcome.SKIPPED, "the YAML no longer declares webhooks for this number")
+            return
+        if item is None:
+            self.finish(change, Outcome.SKIPPED, "the number is not in the space (run apply again after it "
+                                                 "has been synced or migrated)")
+            return
+        if not any(c.action is Action.UPDATE_WEBHOOK for c in diff_number(self.space, number, item, None)):
+            self.mark_already(change)
+            return
+        hooks = number.webhooks
+        status_url = hooks.status_callback_url or str(item.get("StatusCallbackUrl") or "")
+        up_url = hooks.up_callback_url or str(item.get("UpCallbackUrl") or "")
+        http_flag = True if hooks.http_delivery is None else hooks.http_delivery
+        queue_flag = True if hooks.queue_delivery is None else hooks.queue_delivery
+        if await self.write(change, lambda: self.run.client.update_phone_webhook(
+                self.space.cust_space_id, number.phone_number, status_url, up_url,
+                http_flag=http_flag, queue_flag=queue_flag)):
+            self.to_verify.add(change.address)
+
+    async def update_profile(self, change: Change, current: Mapping[str, Mapping[str, Any]]) -> None:
+        number = self._number(change)
+        if number is None or number.business_profile is None:
+            self.finish(change, Outcome.SKIPPED, "the YAML no longer declares a business profile for this number")
+            return
+        if change.phone_number not in current:
+            self.finish(change, Outcome.SKIPPED, "the number is not in the space (run apply again after it "
+                                                 "has been synced or migrated)")
+            return
+        fields = declared_profile_fields(number)
+        if await self.write(change, lambda: self.run.client.modify_business_profile(
+                self.space.cust_space_id, number.phone_number, **fields)):
+            self.to_verify.add(change.address)
+
+    # -- verification -------------------------------------------------------------------------------
+    async def verify(self) -> None:
+        """Re-read the space (numbers and declared profiles) and diff again: a written change is ``done``
+        only if the diff no longer calls for it."""
+        pending = [c for c in self.changes if c.address in self.to_verify and c.address not in self.results]
+        if not pending:
+            return
+        if self.run.interrupt.requested:
+            for change in pending:
+                what = "in effect before writing" if change.address in self.already else "written (accepted by the API)"
+                self.finish(change, Outcome.DONE, f"{what}; not re-read because apply was interrupted: the next "
+                                                  "plan confirms it")
+            return
+        # Profiles are read back only where a profile was written (a space may declare hundreds).
+        written_profiles = {c.phone_number for c in pending if c.action is Action.UPDATE_PROFILE}
+        check = replace(self.space, numbers=tuple(
+            n if n.phone_number in written_profiles else replace(n, business_profile=None)
+            for n in self.space.numbers))
+        try:
+            actual = (await fetch_actual(self.run.client, [check]))[check.name]
+        except ClientError as err:
+            for change in pending:
+                self.finish(change, Outcome.FAILED, f"written, but the re-read to verify it failed ({err}); "
+                                                    "run plan to see whether it landed", err.code)
+            return
+        remaining = diff_space(check, actual, env=self.run.env)
+        still = {(c.action, c.phone_number): c for c in remaining if c.action.writes}
+        planned = {(c.action, c.phone_number) for c in self.changes}
+        for change in pending:
+            left = still.get((change.action, change.phone_number))
+            if left is None:
+                self.finish(change, Outcome.DONE, "already in effect (no write needed); verified by re-read"
+                            if change.address in self.already else "verified by re-read")
+            else:
+                self.finish(change, Outcome.FAILED,
+                            f"the API accepted the write but the re-read still differs: {left.reason}")
+        self.follow_up = [c for key, c in still.items() if key not in planned]
+
+
+def declared_profile_fields(number: Number) -> dict[str, Any]:
+    """The declared (non-None) business-profile fields, as ``modify_business_profile`` keyword arguments.
+    Undeclared fields are not sent: the YAML does not manage them."""
+    profile = number.business_profile
+    if profile is None:
+        return {}
+    out: dict[str, Any] = {}
+    for name in _PROFILE_FIELDS:
+        value = getattr(profile, name)
+        if value is not None:
+            out[name] = list(value) if name == "websites" else value
+    return out
+
+
+async def apply_plan(client: WriteClient, plan: Plan, desired: DesiredState, *,
+                     env: Mapping[str, str] = os.environ, interrupt: Interrupt | None = None,
+                     max_in_flight: int = 8, on_result: ResultCallback | None = None) -> ApplyReport:
+    """Carry out ``plan``'s writes, with values from ``desired``; return one result per write change.
+
+    Refusals (safety, staleness) are checked by the caller before this is called. A space whose writes
+    fail does not stop the others. Only ``ClientError`` is handled here; anything else is a bug and
+    propagates.
+    """
+    counting = _CountingClient(client)
+    run = _Run(counting, env, interrupt or Interrupt(), asyncio.Semaphore(max(1, max_in_flight)), on_result)
+    space_runs: list[_SpaceRun] = []
+    missing: list[ChangeResult] = []
+    for planned in plan.spaces:
+        changes = [c for c in plan.for_space(planned.name) if c.action.writes]
+        if not changes:
+            continue
+        space = desired.space(planned.name)
+        if space is None:
+            missing += [ChangeResult(c, Outcome.SKIPPED, "the space is no longer declared in the YAML")
+                        for c in changes]
+            continue
+        space_runs.append(_SpaceRun(run, space, changes))
+
+    async def one(space_run: _SpaceRun) -> None:
+        await space_run.execute()
+        await space_run.verify()
+
+    await asyncio.gather(*(one(s) for s in space_runs))
+    results: list[ChangeResult] = list(missing)
+    follow_up: list[Change] = []
+    for space_run in space_runs:
+        for change in space_run.changes:  # every change ends with a result, whatever happened
+            result = space_run.results.get(change.address)
+            if result is None:
+                result = ChangeResult(change, Outcome.SKIPPED, "not started")
+            results.append(result)
+        follow_up += space_run.follow_up
+    results.sort(key=lambda r: r.change.sort_key)
+    return ApplyReport(tuple(results), run.interrupt.signal_name, tuple(follow_up),
+                       dict(sorted(counting.calls.items())))

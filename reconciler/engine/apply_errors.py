@@ -1,0 +1,36 @@
+"""Why ``apply`` refuses to start: user-facing, no secret, each naming the space and what to do.
+
+They extend ``reconciler.engine.errors.EngineError`` (the engine's refusals), so the CLI prints
+``error: <message>`` and exits 1. A refusal happens before the first write: nothing is half-done.
+"""
+
+from __future__ import annotations
+
+from reconciler.engine.errors import EngineError
+
+
+class PlanFileError(EngineError):
+    """The file given to ``apply --plan`` is not a plan this version can apply (missing, truncated, edited,
+    or of another ``format_version``)."""
+
+
+class StalePlanError(EngineError):
+    """The desired state or the actual state of a planned space changed since the saved plan was made: the
+    reviewed plan is the only plan that may run, so it must be made and reviewed again."""
+
+
+class SafetyThresholdError(EngineError):
+    """A space's plan updates the webhooks of a suspicious share of its numbers (octoDNS-style guard);
+    ``--force`` lets it through after review."""
+
+
+class FrozenAccountError(EngineError):
+    """The account's business is frozen: every write would fail. ``--force`` does not override this."""
+
+
+class BlockingFindingsError(EngineError):
+    """The plan holds error findings (``unmanaged_numbers: error``): the YAML must be fixed first."""
+
+
+class ApplyRefusedError(EngineError):
+    """Apply was not confirmed (no terminal and no ``--auto-approve``, or an answer other than ``yes``)."""

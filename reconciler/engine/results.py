@@ -1,0 +1,198 @@
+"""What ``apply`` did, change by change: the record a CI job keeps and a person reads after a failure.
+
+Every write change of the plan ends with exactly one outcome:
+
+- ``done``: the change is in effect, proven by re-reading the space after the writes (or the re-read made
+  before writing showed it was already in effect, so no write was needed);
+- ``failed``: a write was refused (the API's code and message are kept) or the re-read still differs;
+- ``skipped``: never attempted, with why (missing verify-code variable, interrupted, an earlier refusal in
+  the same space, the number is not in the space).
+
+The JSON form (``--results FILE``, ``schemas/results.schema.json``) holds no secret: messages come from
+``ClientError`` (which scrubs what it sent) or are written here without values; ``before``/``after`` are the
+plan's already-redacted values. The file is written atomically so a reader never sees half of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from reconciler.client.actions import ACTIONS
+from reconciler.engine.plan import Change
+
+RESULTS_FORMAT_VERSION = 1
+
+#: Exit codes of an apply run, after the shell convention for a process ended by a signal (128 + n).
+EXIT_OK = 0
+EXIT_FAILED = 1
+SIGNAL_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
+
+
+class Outcome(str, Enum):
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    change: Change
+    outcome: Outcome
+    message: str
+    code: str | None = None  # the API error code of a failed write
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.change
+        return {
+            "address": c.address,
+            "action": c.action.value,
+            "space": c.space,
+            "cust_space_id": c.cust_space_id,
+            "phone_number": c.phone_number,
+            "field": c.field,
+            "status": self.outcome.value,
+            "code": self.code,
+            "message": self.message,
+            "before": c.before,
+            "after": c.after,
+        }
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    """Everything one apply run did. ``follow_up`` lists differences the final re-read found that the plan
+    did not call for (typically the webhooks of a number that a sync just brought in): the next plan shows
+    them, this apply does not act on them (only the reviewed plan may run)."""
+
+    results: tuple[ChangeResult, ...]
+    interrupted_by: str | None = None  # "SIGINT" | "SIGTERM"
+    follow_up: tuple[Change, ...] = ()
+    calls: Mapping[str, int] = field(default_factory=dict)  # API action → calls made while applying
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.results if r.outcome is outcome)
+
+    @property
+    def converged(self) -> bool:
+        """Every planned write is in effect and the run was not cut short."""
+        return self.interrupted_by is None and all(r.outcome is Outcome.DONE for r in self.results)
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted_by is not None:
+            return SIGNAL_EXIT_CODES.get(self.interrupted_by, EXIT_FAILED)
+        return EXIT_OK if self.converged else EXIT_FAILED
+
+    @property
+    def status(self) -> str:
+        if self.interrupted_by is not None:
+            return "interrupted"
+        if self.converged:
+            return "converged"
+        return "failed" if self.count(Outcome.FAILED) else "incomplete"  # incomplete: only skips
+
+    @property
+    def write_calls(self) -> int:
+        return sum(n for a, n in self.calls.items() if a in ACTIONS and ACTIONS[a].is_write)
+
+    def summary_line(self) -> str:
+        line = (f"Apply {self.status}: {self.count(Outcome.DONE)} done, {self.count(Outcome.FAILED)} failed, "
+                f"{self.count(Outcome.SKIPPED)} skipped")
+        writes = self.write_calls
+        line += f"; {writes} write call{'s' if writes != 1 else ''}."
+        if self.interrupted_by:
+            line += f" Interrupted by {self.interrupted_by}: run apply again to finish."
+        elif not self.converged:
+            line += " Run apply again to retry what is left."
+        if self.follow_up:
+            line += (f" The re-read found {len(self.follow_up)} difference(s) the plan did not include: "
+                     "run plan again.")
+        return line
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": RESULTS_FORMAT_VERSION,
+            "status": self.status,
+            "interrupted_by": self.interrupted_by,
+            "summary": self.summary_line(),
+            "counts": {o.value: self.count(o) for o in Outcome},
+            "calls": dict(sorted(self.calls.items())),
+            "results": [r.to_dict() for r in self.results],
+            "follow_up": [c.to_dict() for c in self.follow_up],
+        }
+
+
+def render_report(report: ApplyReport, fmt: str) -> str:
+    """The end-of-run summary: a table of every change's outcome, then the summary line.
+
+    ``text`` is an aligned table for a terminal, ``markdown`` a table for a CI job summary or PR comment,
+    ``json`` the same document as ``--results``.
+    """
+    if fmt == "json":
+        return json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
+    rows = [(r.change.address, r.outcome.value, _detail(r)) for r in report.results]
+    follow = [(c.address, "not planned", c.reason) for c in report.follow_up]
+    if fmt == "markdown":
+        lines = ["### Apply results", "", "| change | result | detail |", "| --- | --- | --- |"]
+        for addr, outcome, detail in rows + follow:
+            lines.append(f"| `{addr}` | {_md_outcome(outcome)} | {_md_escape(detail)} |")
+        if not rows and not follow:
+            lines.append("| (nothing to apply) | | |")
+        lines += ["", f"**{report.summary_line()}**"]
+        return "\n".join(lines)
+    lines = []
+    if rows or follow:
+        width = max(len(a) for a, _, _ in rows + follow)
+        lines.append(f"{'CHANGE'.ljust(width)}  {'RESULT'.ljust(11)}  DETAIL")
+        for addr, outcome, detail in rows + follow:
+            lines.append(f"{addr.ljust(width)}  {outcome.ljust(11)}  {detail}")
+        lines.append("")
+    lines.append(report.summary_line())
+    return "\n".join(lines)
+
+
+def _detail(r: ChangeResult) -> str:
+    return r.message if r.code is None or r.message.startswith(r.code) else f"{r.code}: {r.message}"
+
+
+def _md_outcome(outcome: str) -> str:
+    return {"done": "✅ done", "failed": "❌ failed", "skipped": "⏭️ skipped"}.get(outcome, f"⚠️ {outcome}")
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def write_results(path: str | os.PathLike[str], report: ApplyReport) -> None:
+    """Write the JSON results atomically: a temporary file in the same directory, then ``os.replace``.
+
+    Why: the results file is what a person or a CI step reads to know what happened; after a crash or a
+    kill it must be the previous complete file or the new complete file, never a torn one.
+    """
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def outcomes_by_address(results: Iterable[ChangeResult]) -> dict[str, Outcome]:
+    """Address → outcome (tests and the summary use it to look results up)."""
+    return {r.change.address: r.outcome for r in results}

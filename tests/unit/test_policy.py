@@ -1,0 +1,47 @@
+"""``policy``: exactly the actions each command calls, derived from (and checked against) the registry."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reconciler.cli import main
+from reconciler.cli.policy import ACTIONS_BY_COMMAND, policy_actions, policy_document
+from reconciler.client.actions import ACTIONS
+
+PLAN_ACTIONS = ["bss:GetCustomerAccountInfo", "cams:QueryChatappPhoneNumbers", "cams:QueryPhoneBusinessProfile"]
+APPLY_WRITES = ["cams:ChatappMigrationRegister", "cams:ChatappMigrationVerified", "cams:ChatappSyncPhoneNumber",
+                "cams:ModifyPhoneBusinessProfile", "cams:UpdatePhoneWebhook"]
+
+
+def _printed(capsys: pytest.CaptureFixture[str], command: str) -> dict:
+    assert main(["policy", "--for", command]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_plan_policy_is_exactly_the_three_reads(capsys: pytest.CaptureFixture[str]) -> None:
+    doc = _printed(capsys, "plan")
+    assert doc == {"Version": "1", "Statement": [{"Effect": "Allow", "Action": PLAN_ACTIONS, "Resource": "*"}]}
+
+
+def test_drift_needs_what_plan_needs() -> None:
+    assert policy_document("drift") == policy_document("plan")
+
+
+def test_apply_policy_adds_exactly_the_writes_apply_makes(capsys: pytest.CaptureFixture[str]) -> None:
+    doc = _printed(capsys, "apply")
+    assert doc["Statement"][0]["Action"] == sorted(PLAN_ACTIONS + APPLY_WRITES)
+    # Never the write apply does not make: sending verify codes is the number owner's step.
+    assert "cams:GetMigrationVerifyCode" not in doc["Statement"][0]["Action"]
+
+
+def test_read_only_commands_hold_no_write_of_the_registry() -> None:
+    for command in ("plan", "drift", "import"):
+        assert not any(ACTIONS[a].is_write for a in ACTIONS_BY_COMMAND[command])
+
+
+def test_every_action_listed_exists_in_the_registry() -> None:
+    for command, actions in ACTIONS_BY_COMMAND.items():
+        assert set(actions) <= set(ACTIONS), command
+        assert len(policy_actions(command)) == len(set(actions))
