@@ -19,3 +19,8 @@ class ReconcilerError(Exception):
     """An expected, user-facing failure. ``str(err)`` is the one-line message printed after ``error:``."""
 
     exit_code: int = 1
+
+    def user_message(self) -> str:
+        """What the CLI prints on stderr: ``error: <message>`` unless the message already says where and
+        what on each of its lines (``ConfigError``'s ``file:line:col: error: ...``)."""
+        return f"error: {self}"

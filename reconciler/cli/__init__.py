@@ -15,7 +15,7 @@ from reconciler import __version__
 from reconciler.errors import ReconcilerError
 
 # Order = order in --help.
-COMMANDS = ("validate", "plan", "drift", "apply", "import_", "call", "policy", "emulator")
+COMMANDS = ("validate", "plan", "show", "drift", "apply", "import_", "call", "policy", "emulator")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except ReconcilerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(exc.user_message(), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -45,5 +45,8 @@ class ConfigError(ReconcilerError):
         )
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def user_message(self) -> str:
+        return str(self)  # each line is already ``file:line:col: error: ...``
+
     def __repr__(self) -> str:
         return f"ConfigError({len(self.problems)} problems)"

@@ -204,7 +204,17 @@ class _SpaceRun:
                 self.finish(change, Outcome.FAILED, f"not attempted: could not read the space first ({err})",
                             err.code)
             return
-        await asyncio.gather(*(self.migrate(c, current) for c in self.open_changes(Action.VERIFY_MIGRATION)))
+        migrations = self.open_changes(Action.VERIFY_MIGRATION)
+        await asyncio.gather(*(self.migrate(c, current) for c in migrations))
+        migrated = {c.phone_number for c in migrations if c.address in self.to_verify}
+        if any(c.phone_number in migrated for c in self.open_changes()) and not self.run.interrupt.requested:
+            try:  # the pending updates of migrated numbers need their entries
+                current = index_numbers(await self.run.client.query_phone_numbers(space.cust_space_id))
+            except ClientError as err:
+                for change in self.open_changes():
+                    if change.phone_number in migrated:
+                        self.finish(change, Outcome.FAILED, f"not attempted: could not re-read the space after "
+                                                            f"the migration ({err})", err.code)
         await asyncio.gather(*(self.update_webhook(c, current) for c in self.open_changes(Action.UPDATE_WEBHOOK)))
         await asyncio.gather(*(self.update_profile(c, current) for c in self.open_changes(Action.UPDATE_PROFILE)))
 
@@ -266,10 +276,26 @@ class _SpaceRun:
             self.finish(change, Outcome.SKIPPED, "the number is not in the space (run apply again after it "
                                                  "has been synced or migrated)")
             return
+        if change.pending and not await self.profile_differs(change, number):
+            return
         fields = declared_profile_fields(number)
         if await self.write(change, lambda: self.run.client.modify_business_profile(
                 self.space.cust_space_id, number.phone_number, **fields)):
             self.to_verify.add(change.address)
+
+    async def profile_differs(self, change: Change, number: Number) -> bool:
+        """For a pending profile update (a number that just arrived): read its profile first, so only a
+        profile that differs is written. False when in effect (marked) or unreadable (failed)."""
+        try:
+            data = await self.run.client.query_business_profile(self.space.cust_space_id, number.phone_number)
+        except ClientError as err:
+            self.finish(change, Outcome.FAILED, f"not attempted: could not read the profile first ({err})",
+                        err.code)
+            return False
+        if any(c.action is Action.UPDATE_PROFILE for c in diff_number(self.space, number, {}, data)):
+            return True
+        self.mark_already(change)
+        return False
 
     # -- verification -------------------------------------------------------------------------------
     async def verify(self) -> None:

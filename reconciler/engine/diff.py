@@ -16,8 +16,11 @@ Rules (issue 5), each a small function below:
 - ``unmanaged``: a number in the space that no YAML declares: ``report`` → notice, ``error`` → error,
   ``ignore`` → nothing.
 
-Only present numbers are compared field by field: a missing number has nothing to compare yet, and the plan
-after its sync or migration shows whatever is still different.
+Only present numbers are compared field by field. A missing number that the plan brings in (by sync or
+migration) and that declares webhooks or a business profile also gets *pending* updates (``before`` is
+``None``: Terraform's "known after apply"): the declared values, which apply writes once the number is in
+the space and only where they still differ. So one apply converges a new number fully, and every write it
+makes is one the reviewed plan shows.
 
 Values in ``before``/``after`` are small, JSON-ready, and redacted (``mask_url`` on every URL). Because
 masking can make two different URLs look equal (``?token=***`` on both sides), the ``reason`` says when
@@ -92,6 +95,7 @@ def diff_space(space: Space, actual: ActualSpace, *, env: Mapping[str, str]) -> 
                 changes.append(_verify_migration(space, number, env))
             else:
                 missing.append(number)
+            changes.extend(_pending_updates(space, number))
             continue
         changes.extend(diff_number(space, number, item, actual.profiles.get(number.phone_number)))
     if missing:
@@ -143,6 +147,29 @@ def _verify_migration(space: Space, number: Number, env: Mapping[str, str]) -> C
     return _change(space, number, Action.VERIFY_MIGRATION, field="migration",
                    before=None, after={"verify_code_env": var, "env_set": is_set},
                    source=number.source_of("migration.verify_code_env"), reason=reason)
+
+
+def _pending_updates(space: Space, number: Number) -> Iterable[Change]:
+    """The declared webhooks and profile of a number not yet in the space, to set once it arrives."""
+    arrives_by = "migration" if number.migration is not None else "sync"
+    hooks = number.webhooks
+    if hooks is not None:
+        after = {f: _show(f, getattr(hooks, f)) for f, _ in WEBHOOK_FIELDS if getattr(hooks, f) is not None}
+        if after:
+            first = next(iter(after))
+            yield _change(space, number, Action.UPDATE_WEBHOOK, field="webhooks", before=None, after=after,
+                          pending=True, source=number.source_of(f"webhooks.{first}"),
+                          reason=f"after {arrives_by}: set where it differs (current values are unknown "
+                                 "until the number is in the space)")
+    profile = number.business_profile
+    if profile is not None:
+        after = {f: _show(f, getattr(profile, f)) for f, _ in PROFILE_FIELDS if getattr(profile, f) is not None}
+        if after:
+            first = next(iter(after))
+            yield _change(space, number, Action.UPDATE_PROFILE, field="business_profile", before=None,
+                          after=after, pending=True, source=number.source_of(f"business_profile.{first}"),
+                          reason=f"after {arrives_by}: set where it differs (current values are unknown "
+                                 "until the number is in the space)")
 
 
 def _webhook_change(space: Space, number: Number, item: Mapping[str, Any]) -> Change | None:

@@ -60,6 +60,10 @@ class Change:
     after: Any = None  # redacted, JSON-ready
     source: Source | None = None  # the YAML line a reviewer must look at
     severity: Severity = Severity.WARNING
+    # An update for a number this plan brings into the space (by sync or migration): its current values are
+    # unknown until then (Terraform's "known after apply"); apply writes only what still differs once the
+    # number is there.
+    pending: bool = False
     # ``dataclasses.field``: the attribute ``field`` above shadows the name inside this class body.
     reason: str = dataclasses.field(default="", compare=False)  # for display only
 
@@ -87,6 +91,7 @@ class Change:
             "source": None if self.source is None else {
                 "file": self.source.file, "line": self.source.line, "col": self.source.col},
             "severity": self.severity.value,
+            "pending": self.pending,
             "reason": self.reason,
         }
 
@@ -103,6 +108,7 @@ class Change:
             after=d.get("after"),
             source=None if src is None else Source(src["file"], int(src["line"]), int(src.get("col", 1))),
             severity=Severity(d.get("severity", "warning")),
+            pending=bool(d.get("pending", False)),
             reason=d.get("reason", ""),
         )
 
@@ -151,7 +157,12 @@ class Plan:
 
     # -- derived views -------------------------------------------------------------------------------
     def count(self, action: Action) -> int:
-        return sum(1 for c in self.changes if c.action is action)
+        """Changes of ``action``, pending updates (numbers not in the space yet) not included."""
+        return sum(1 for c in self.changes if c.action is action and not c.pending)
+
+    @property
+    def pending_count(self) -> int:
+        return sum(1 for c in self.changes if c.pending)
 
     @property
     def has_changes(self) -> bool:
@@ -166,7 +177,7 @@ class Plan:
         return tuple(c for c in self.changes if c.space == name)
 
     def counts(self) -> dict[str, int]:
-        return {a.value: self.count(a) for a in Action}
+        return {**{a.value: self.count(a) for a in Action}, "pending": self.pending_count}
 
     def summary_line(self) -> str:
         return (f"Plan: {self.count(Action.SYNC)} to sync, {self.count(Action.VERIFY_MIGRATION)} to verify, "

@@ -56,6 +56,7 @@ class ChangeResult:
             "cust_space_id": c.cust_space_id,
             "phone_number": c.phone_number,
             "field": c.field,
+            "pending": c.pending,
             "status": self.outcome.value,
             "code": self.code,
             "message": self.message,

@@ -43,7 +43,8 @@ def threshold_breaches(plan: Plan, desired: DesiredState) -> list[ThresholdBreac
         declared = len(space.numbers)
         if declared == 0 or declared < space.safety.min_numbers:
             continue
-        updated = len({c.phone_number for c in plan.for_space(space.name) if c.action is Action.UPDATE_WEBHOOK})
+        updated = len({c.phone_number for c in plan.for_space(space.name) if c.action is Action.UPDATE_WEBHOOK
+                       and not c.pending})  # a number arriving by sync/migration is not repointed
         if updated / declared > space.safety.max_webhook_update_fraction:
             breaches.append(ThresholdBreach(space.name, updated, declared, space.safety.max_webhook_update_fraction))
     return breaches

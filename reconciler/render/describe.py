@@ -83,7 +83,7 @@ def value_lines(before: Any, after: Any) -> list[str]:
 def describe(change: Change) -> ChangeView:
     location = None if change.source is None else f"{change.source.file}:{change.source.line}"
     return ChangeView(
-        symbol=SYMBOLS[change.action],
+        symbol="(" + SYMBOLS[change.action] + ")" if change.pending else SYMBOLS[change.action],
         subject=change.phone_number or "(space)",
         action=change.action.value,
         field=change.field,
@@ -122,5 +122,6 @@ def by_space(plan: Plan) -> dict[str, list[Change]]:
 def action_counts(changes: list[Change]) -> dict[Action, int]:
     counts = {a: 0 for a in Action}
     for c in changes:
-        counts[c.action] += 1
+        if not c.pending:  # as Plan.count: pending updates are part of their sync or migration
+            counts[c.action] += 1
     return counts
