@@ -51,7 +51,15 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--latency-ms", type=_non_negative, default=0.0, help="delay every response (default 0)")
     parser.add_argument("--fault-rate", type=_fault_rate, default=0.0,
                         help="fraction of requests answered HTTP 500/503 (default 0.0)")
-    parser.add_argument("--seed", type=int, default=None, help="seed for the fault sequence (deterministic)")
+    parser.add_argument("--throttle-rate", type=_fault_rate, default=0.0,
+                        help="fraction of requests answered HTTP 400 System.LimitControl whatever the --qps "
+                             "bucket says: throttling bursts (default 0.0)")
+    parser.add_argument("--latency-spike-rate", type=_fault_rate, default=0.0,
+                        help="fraction of responses delayed by --latency-spike-ms more (default 0.0)")
+    parser.add_argument("--latency-spike-ms", type=_non_negative, default=0.0,
+                        help="the extra delay of a latency spike (default 0)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed for the fault, throttle and latency-spike sequences (deterministic)")
     parser.add_argument("--audit-log", metavar="FILE", default=None,
                         help="append one JSON line per request (secrets masked)")
     parser.set_defaults(func=run)
@@ -69,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
             handle = start_emulator(
                 args.state, host=args.host, port=args.port, qps=args.qps, latency_ms=args.latency_ms,
                 fault_rate=args.fault_rate, seed=args.seed, audit_log=args.audit_log,
+                throttle_rate=args.throttle_rate, latency_spike_rate=args.latency_spike_rate,
+                latency_spike_ms=args.latency_spike_ms,
             )
         except StateFileError as exc:
             print(f"error: {exc}", file=sys.stderr)

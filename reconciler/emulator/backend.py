@@ -64,6 +64,15 @@ class CamsBackend:
         self._state: dict[str, Any] = copy.deepcopy(dict(state))
         self._keys = {k["access_key_id"]: k for k in self._state["keys"]}
 
+    def reset(self, state: Mapping[str, Any]) -> None:
+        """Replace the whole state (validated by ``state.load_state``, deep-copied), atomically: a request
+        in flight sees either the old account or the new one, never a mix."""
+        fresh = copy.deepcopy(dict(state))
+        keys = {k["access_key_id"]: k for k in fresh["keys"]}
+        with self._lock:
+            self._state = fresh
+            self._keys = keys
+
     # --- used by the HTTP layer ----------------------------------------------------------------------------
 
     def secret_for(self, access_key_id: str) -> str | None:

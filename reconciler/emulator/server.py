@@ -1,7 +1,8 @@
 """The HTTP layer: a thin ``ThreadingHTTPServer`` in front of the backend.
 
 Per request: read it, verify the V3 signature, find the action, rate-limit per (key, action), maybe inject
-a fault, run the backend action, wait ``latency_ms``, answer JSON, write an audit line. Each request runs in
+a throttling burst or a server fault, run the backend action, wait ``latency_ms`` (plus a latency spike, if
+one is drawn), answer JSON, write an audit line. Each request runs in
 its own thread and the latency sleep holds no lock, so slow responses do not serialize concurrent callers.
 The stdlib request log is silenced: a request line carries parameters such as verify codes.
 """
@@ -123,6 +124,9 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             if not srv.limiter.allow(access_key_id, action):
                 raise EmulatorApiError("System.LimitControl", "The system is under flow control.")
+            throttled = srv.faults.next_throttle()  # a throttling burst: refused whatever the bucket says
+            if throttled is not None:
+                raise throttled
             fault = srv.faults.next_fault()
             if fault is not None:
                 raise fault
@@ -140,8 +144,9 @@ class _Handler(BaseHTTPRequestHandler):
             payload = {"RequestId": request_id, "Code": "InternalError",
                        "Message": "The request processing has failed due to some unknown error."}
             print(f"cams emulator: internal error handling {action}:\n{traceback.format_exc()}", file=sys.stderr)
-        if srv.latency_ms > 0:
-            time.sleep(srv.latency_ms / 1000.0)
+        delay = srv.latency_ms / 1000.0 + srv.faults.next_latency_spike()
+        if delay > 0:
+            time.sleep(delay)
         if srv.audit is not None:
             srv.audit.record(
                 request_id=request_id, access_key_id=access_key_id, action=action, version=version,

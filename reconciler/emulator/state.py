@@ -74,8 +74,13 @@ def load_state(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
             where = f"{label}:{mark.line + 1}" if mark is not None else label
             problem = getattr(exc, "problem", None) or "invalid YAML"
             raise StateFileError(f"{where}: invalid YAML: {problem}") from None
+        except RecursionError:  # PyYAML composes recursively: `[[[[...` thousands deep exhausts the stack
+            raise StateFileError(f"{label}: invalid YAML: nested too deeply to be a state file") from None
         if root_node is not None:
-            dup = _find_duplicate_key(root_node)
+            try:
+                dup = _find_duplicate_key(root_node)
+            except RecursionError:
+                raise StateFileError(f"{label}: invalid YAML: nested too deeply to be a state file") from None
             if dup is not None:
                 key, line = dup
                 raise StateFileError(f"{label}:{line}: duplicate key {key!r}")

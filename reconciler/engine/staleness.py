@@ -57,6 +57,8 @@ def load_saved_plan(path: str | Path) -> Plan:
     except json.JSONDecodeError as exc:
         raise PlanFileError(f"{p}:{exc.lineno}:{exc.colno}: not a plan file: invalid JSON ({exc.msg}); "
                             "is it truncated? Make the plan again with `plan --out`") from None
+    except RecursionError:  # the json module decodes recursively: `[[[[...` thousands deep exhausts the stack
+        raise PlanFileError(f"{p}: not a plan file (JSON nested too deeply)") from None
     if not isinstance(data, dict):
         raise PlanFileError(f"{p}: not a plan file (expected a JSON object)")
     version = data.get("format_version")

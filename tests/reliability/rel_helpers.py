@@ -1,0 +1,110 @@
+"""Shared builders and checks for the reliability suite (faults, properties, bad input).
+
+Kept apart from the integration tests' helpers on purpose: this suite states its own scenarios, so what it
+proves is readable here. Everything talks to the real emulator over loopback HTTP; the audit log is the
+witness of which calls were made.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from reconciler.client.actions import ACTIONS
+from reconciler.engine.plan import Action, Plan
+
+#: API write action → the plan action it carries out.
+WRITE_ACTION_OF = {
+    "ChatappSyncPhoneNumber": Action.SYNC,
+    "ChatappMigrationVerified": Action.VERIFY_MIGRATION,
+    "ChatappMigrationRegister": Action.VERIFY_MIGRATION,
+    "UpdatePhoneWebhook": Action.UPDATE_WEBHOOK,
+    "ModifyPhoneBusinessProfile": Action.UPDATE_PROFILE,
+}
+
+ACCOUNT = {"Mpk": 1, "HostingStatus": "TRUSTEESHIP", "CreditLimitStatus": "Thaw", "IsCertified": True,
+           "AccountType": "1"}
+
+
+def number_entry(phone: str, status_url: str | None, up_url: str | None, **extra: Any) -> dict[str, Any]:
+    """A QueryChatappPhoneNumbers item as the emulator state holds it (healthy unless ``extra`` says not)."""
+    entry: dict[str, Any] = {
+        "PhoneNumber": phone, "VerifiedName": "Reliability", "Status": "CONNECTED", "QualityRating": "GREEN",
+        "CodeVerificationStatus": "VERIFIED", "NameStatus": "Approval", "NewNameStatus": "Approval",
+        "MessagingLimitTier": "TIER_10K", "StatusQueue": "Alicom-Queue-1-ChatAppStatus",
+        "UpQueue": "Alicom-Queue-1-ChatAppInbound",
+    }
+    if status_url is not None:
+        entry["StatusCallbackUrl"] = status_url
+    if up_url is not None:
+        entry["UpCallbackUrl"] = up_url
+    entry.update(extra)
+    return entry
+
+
+def emulator_state(spaces: dict[str, dict[str, Any]], *, key: tuple[str, str] = ("demo", "demo-secret")) -> dict:
+    return {"keys": [{"access_key_id": key[0], "access_key_secret": key[1]}], "account": dict(ACCOUNT),
+            "spaces": spaces}
+
+
+# -- audit log -----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AuditEntry:
+    action: str | None
+    space: str | None
+    phone: str | None
+    http_status: int
+    code: str
+
+    @property
+    def is_write(self) -> bool:
+        return self.action in ACTIONS and ACTIONS[self.action].is_write
+
+
+class AuditReader:
+    """Reads an emulator audit log incrementally: ``mark()`` then ``since_mark()`` gives one phase's calls."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._offset = 0
+
+    def mark(self) -> None:
+        self._offset = self.path.stat().st_size if self.path.exists() else 0
+
+    def since_mark(self) -> list[AuditEntry]:
+        if not self.path.exists():
+            return []
+        with open(self.path, "rb") as f:
+            f.seek(self._offset)
+            data = f.read().decode("utf-8")
+        return [_entry(json.loads(line)) for line in data.splitlines() if line.strip()]
+
+    def all(self) -> list[AuditEntry]:
+        if not self.path.exists():
+            return []
+        return [_entry(json.loads(line)) for line in self.path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def _entry(raw: dict[str, Any]) -> AuditEntry:
+    params = raw.get("parameters") or {}
+    return AuditEntry(raw.get("action"), params.get("CustSpaceId"), params.get("PhoneNumber"),
+                      int(raw["http_status"]), str(raw.get("code", "")))
+
+
+def unplanned_writes(entries: Iterable[AuditEntry], plan: Plan) -> list[AuditEntry]:
+    """Writes in the log that no change of ``plan`` calls for (matched by action, space id and number;
+    a sync is space-wide). Failed attempts count too: a write the plan did not call for must not even be
+    tried."""
+    planned = {(c.action, c.cust_space_id, c.phone_number) for c in plan.changes if c.action.writes}
+    out = []
+    for e in entries:
+        if not e.is_write:
+            continue
+        kind = WRITE_ACTION_OF.get(str(e.action))
+        phone = None if kind is Action.SYNC else e.phone
+        if (kind, e.space, phone) not in planned:
+            out.append(e)
+    return out
