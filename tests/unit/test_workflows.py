@@ -1,0 +1,420 @@
+"""The example GitHub Actions workflows (``examples/ci/github-actions/``): valid for GitHub Actions, wired as
+the README says, and every ``cams-reconciler`` command they run is accepted by our real argument parser.
+
+What is checked, and why:
+- the structure GitHub requires (``on``, ``jobs``, ``runs-on``, steps with exactly one of ``uses``/``run``),
+  and the conventions the workflows promise (one PR comment updated in place, ``$GITHUB_STEP_SUMMARY``,
+  a concurrency group that never cancels an apply, least-privilege ``permissions``, OIDC);
+- every ``cams-reconciler ...`` line in every ``run:`` block parses with ``reconciler.cli.build_parser()``,
+  so renaming a flag or a command breaks this test instead of a team's pipeline;
+- the ``ALIBABA_CLOUD_*`` variables the workflows set are the ones the official credentials library
+  (``alibabacloud_credentials``, installed by ``cams-reconciler[credentials]``) actually reads, checked by
+  importing it in a fresh process with those variables and asking it for the OIDC provider it would use.
+
+YAML 1.1 (PyYAML's default) reads the key ``on`` as the boolean True; GitHub reads it as the string "on".
+``ActionsLoader`` resolves only ``true``/``false`` as booleans, as GitHub's parser does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import yaml
+
+from reconciler.cli import build_parser
+
+REPO = Path(__file__).resolve().parents[2]
+WORKFLOW_DIR = REPO / "examples" / "ci" / "github-actions"
+WORKFLOWS = ("cams-plan.yml", "cams-apply.yml", "cams-drift.yml")
+
+OIDC_VARS = ("ALIBABA_CLOUD_ROLE_ARN", "ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "ALIBABA_CLOUD_OIDC_TOKEN_FILE")
+NETWORKED = {"plan", "drift", "apply", "import", "call"}  # commands that need credentials
+SHELL_OPERATORS = {"|", "||", "&", "&&", ";", ";;", ">", ">>", "<", "<<", ">&", "<&", "(", ")", "|&"}
+
+
+class ActionsLoader(yaml.SafeLoader):
+    """SafeLoader whose booleans are only true/false (YAML 1.2 core schema, as GitHub Actions reads)."""
+
+
+ActionsLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+ActionsLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                    list("tTfF"))
+
+
+def load_workflow(name: str) -> dict[str, Any]:
+    return yaml.load((WORKFLOW_DIR / name).read_text(encoding="utf-8"), Loader=ActionsLoader)
+
+
+def steps(workflow: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for job_name, job in workflow["jobs"].items():
+        for step in job["steps"]:
+            yield job_name, step
+
+
+def run_blocks(workflow: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
+    for _, step in steps(workflow):
+        if "run" in step:
+            yield step, step["run"]
+
+
+# -- extracting the cams-reconciler command lines from shell -------------------------------------------------
+
+_EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.S)          # ${{ github.base_ref }}
+_SHELL_VAR = re.compile(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")  # $SPACES, ${SPACES}
+_FD_REDIRECT = re.compile(r"(?<=\s)\d+(?=[<>])")       # the 2 of `2>file`, `2>&1`
+PLACEHOLDER = "PLACEHOLDER"
+
+
+def invocations(script: str) -> list[tuple[str, list[str]]]:
+    """``(source line, argv after "cams-reconciler")`` for each invocation in a shell script.
+
+    Backslash continuations are joined, GitHub expressions and shell variables become a placeholder word
+    (their values exist only on the runner), and the command ends at the first shell operator (``>``,
+    ``|``, ``;``, ``&&``...).
+    """
+    found: list[tuple[str, list[str]]] = []
+    joined = re.sub(r"\\\n", " ", script)
+    for line in joined.splitlines():
+        text = _SHELL_VAR.sub(PLACEHOLDER, _EXPRESSION.sub(PLACEHOLDER, line))
+        text = _FD_REDIRECT.sub("", text)  # `2>err.log` → `>err.log`: the 2 is not an argument
+        lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        try:
+            tokens = list(lexer)
+        except ValueError as exc:  # unbalanced quotes: a broken script is a finding too
+            raise AssertionError(f"cannot split shell line {line.strip()!r}: {exc}") from None
+        for i, token in enumerate(tokens):
+            if token != "cams-reconciler":
+                continue
+            argv: list[str] = []
+            for word in tokens[i + 1:]:
+                if word in SHELL_OPERATORS:
+                    break
+                argv.append(word)
+            found.append((line.strip(), argv))
+    return found
+
+
+def parse_problem(argv: list[str]) -> str | None:
+    """None when our real parser accepts ``argv``, else argparse's complaint."""
+    stderr = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+            args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        return stderr.getvalue().strip().splitlines()[-1] if stderr.getvalue().strip() else f"exit {exc.code}"
+    if not callable(getattr(args, "func", None)):
+        return "no command given"
+    return None
+
+
+def all_invocations() -> list[tuple[str, str, list[str]]]:
+    return [(name, line, argv) for name in WORKFLOWS for _, script in run_blocks(load_workflow(name))
+            for line, argv in invocations(script)]
+
+
+# -- the checker itself can fail ---------------------------------------------------------------------------
+
+def test_extraction_joins_continuations_and_substitutes_expressions() -> None:
+    script = ('set +e\ncams-reconciler plan "$SPACES" \\\n  --changed-since "origin/${{ github.base_ref }}" \\\n'
+              '  --format markdown --out plan.json > plan.md\ncode=$?  # cams-reconciler in a comment\n'
+              'if [ -f x ]; then cams-reconciler show x --format github; fi\n'
+              'cams-reconciler emulator --state s.yaml --port 8800 2>emu.log &\n')
+    found = invocations(script)
+    assert [argv for _, argv in found] == [
+        ["plan", PLACEHOLDER, "--changed-since", f"origin/{PLACEHOLDER}", "--format", "markdown", "--out",
+         "plan.json"],
+        ["show", "x", "--format", "github"],
+        ["emulator", "--state", "s.yaml", "--port", "8800"],
+    ]
+
+
+@pytest.mark.parametrize("line", [
+    "cams-reconciler plan spaces --bogus-flag",
+    "cams-reconciler plan spaces --format yaml",
+    "cams-reconciler shwo plan.json",
+    "cams-reconciler apply --auto-approve",                # no PATH
+    "cams-reconciler show",                                # no PLAN_FILE
+    "cams-reconciler",                                     # no command
+])
+def test_checker_rejects_bad_command_lines(line: str) -> None:
+    [(_, argv)] = invocations(line + " > out.md")
+    assert parse_problem(argv) is not None
+
+
+# -- every command the workflows run exists, with these flags ---------------------------------------------
+
+def test_every_cams_reconciler_invocation_parses() -> None:
+    found = all_invocations()
+    commands = {argv[0] for _, _, argv in found if argv}
+    assert {"validate", "plan", "show", "apply", "drift"} <= commands, commands
+    problems = [f"{name}: {line!r}: {problem}" for name, line, argv in found
+                if (problem := parse_problem(argv)) is not None]
+    assert not problems, "\n".join(problems)
+
+
+# -- GitHub Actions structure --------------------------------------------------------------------------------
+
+def test_the_three_workflows_are_there() -> None:
+    assert sorted(p.name for p in WORKFLOW_DIR.glob("*.yml")) == sorted(WORKFLOWS)
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_structure(name: str) -> None:
+    wf = load_workflow(name)
+    assert True not in wf, "`on` was read as a boolean: load with ActionsLoader"
+    assert isinstance(wf.get("name"), str)
+    assert isinstance(wf.get("on"), dict) and wf["on"]
+    assert isinstance(wf.get("jobs"), dict) and wf["jobs"]
+    for job_name, job in wf["jobs"].items():
+        assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", job_name)
+        assert "runs-on" in job, job_name
+        assert isinstance(job.get("steps"), list) and job["steps"], job_name
+        for step in job["steps"]:
+            assert isinstance(step, dict)
+            assert ("uses" in step) != ("run" in step), f"{name}/{job_name}: a step needs exactly one of uses/run: {step}"
+            if "uses" in step:
+                assert re.fullmatch(r"[\w.-]+/[\w./-]+@[\w.-]+", step["uses"]), step["uses"]  # pinned
+            else:
+                assert isinstance(step["run"], str) and step["run"].strip()
+            if "if" in step:
+                assert isinstance(step["if"], str)
+    ids = [step["id"] for _, step in steps(wf) if "id" in step]
+    assert len(ids) == len(set(ids))
+    # every steps.<id>.outputs reference names a step that exists
+    text = (WORKFLOW_DIR / name).read_text(encoding="utf-8")
+    assert set(re.findall(r"steps\.([\w-]+)\.outputs", text)) <= set(ids)
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_matches_the_github_workflow_schema(name: str) -> None:
+    """SchemaStore's GitHub workflow schema, as vendored by check-jsonschema (a test extra): catches keys
+    GitHub does not know (`runs-onn`), wrong shapes and wrong value types."""
+    pytest.importorskip("check_jsonschema")
+    from importlib import resources
+
+    import jsonschema
+
+    schema = json.loads(resources.files("check_jsonschema").joinpath(
+        "builtin_schemas/vendor/github-workflows.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft7Validator(schema)
+    errors = sorted(validator.iter_errors(load_workflow(name)), key=lambda e: list(e.absolute_path))
+    assert not errors, "\n".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors)
+    for job_name, job in load_workflow(name)["jobs"].items():  # GitHub's default is 6 hours
+        assert isinstance(job.get("timeout-minutes"), int), f"{job_name}: set timeout-minutes"
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_least_privilege_and_no_long_lived_keys(name: str) -> None:
+    wf = load_workflow(name)
+    permissions = wf.get("permissions")
+    assert isinstance(permissions, dict), "set permissions explicitly (the default token may be read-write)"
+    assert permissions.get("id-token") == "write", "OIDC needs id-token: write"
+    assert permissions.get("contents") == "read"
+    text = (WORKFLOW_DIR / name).read_text(encoding="utf-8")
+    assert "ALIBABA_CLOUD_ACCESS_KEY_SECRET" not in text and "secrets.ALIBABA" not in text
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_networked_steps_use_oidc_with_the_right_role(name: str) -> None:
+    wf = load_workflow(name)
+    role = "CAMS_APPLY_ROLE_ARN" if name == "cams-apply.yml" else "CAMS_PLAN_ROLE_ARN"
+    order = [step for _, step in steps(wf)]
+    token_steps = [i for i, s in enumerate(order) if "getIDToken" in s.get("with", {}).get("script", "")]
+    assert len(token_steps) == 1
+    token_script = order[token_steps[0]]["with"]["script"]
+    assert "process.env.RUNNER_TEMP + '/oidc-token'" in token_script and "0o600" in token_script
+    networked = [(i, s) for i, s in enumerate(order) if "run" in s
+                 and any(argv and argv[0] in NETWORKED for _, argv in invocations(s["run"]))]
+    assert networked
+    for i, step in networked:
+        env = step.get("env", {})
+        assert i > token_steps[0], f"{step.get('name')}: runs before the OIDC token is written"
+        for var in OIDC_VARS:
+            assert var in env, f"{step.get('name')}: {var} not set"
+        assert env["ALIBABA_CLOUD_ROLE_ARN"] == f"${{{{ vars.{role} }}}}"
+        assert env["ALIBABA_CLOUD_OIDC_PROVIDER_ARN"] == "${{ vars.CAMS_OIDC_PROVIDER_ARN }}"
+        assert env["ALIBABA_CLOUD_OIDC_TOKEN_FILE"] == "${{ runner.temp }}/oidc-token"  # where the script wrote it
+
+
+def _credential_library_env_names() -> set[str]:
+    """Every ALIBABA_CLOUD_* variable the installed credentials library reads (from its source)."""
+    from alibabacloud_credentials.utils import auth_util
+
+    source = Path(auth_util.__file__).read_text(encoding="utf-8")
+    return set(re.findall(r"os\.environ\.get\(\s*['\"](ALIBABA_CLOUD_[A-Z0-9_]+)['\"]", source))
+
+
+def test_oidc_variables_are_the_ones_the_credentials_library_reads(tmp_path: Path) -> None:
+    read = _credential_library_env_names()
+    assert set(OIDC_VARS) <= read  # sanity: the source scan works
+    envs = [step.get("env", {}) for name in WORKFLOWS for _, step in steps(load_workflow(name))]
+    for env in envs:
+        unknown = {var for var in env if var.startswith("ALIBABA_CLOUD_")} - read
+        assert not unknown, f"set but never read by alibabacloud_credentials: {sorted(unknown)}"
+
+    # And the chain really turns the apply step's variables into an OIDC role login with that session name.
+    apply_env = next(step["env"] for _, step in steps(load_workflow("cams-apply.yml"))
+                     if "ALIBABA_CLOUD_ROLE_ARN" in step.get("env", {}))
+    token = tmp_path / "oidc-token"
+    token.write_text("header.payload.signature")
+    values = {
+        "ALIBABA_CLOUD_ROLE_ARN": "acs:ram::1234567890123456:role/cams-apply",
+        "ALIBABA_CLOUD_OIDC_PROVIDER_ARN": "acs:ram::1234567890123456:oidc-provider/github",
+        "ALIBABA_CLOUD_OIDC_TOKEN_FILE": str(token),
+        "ALIBABA_CLOUD_ROLE_SESSION_NAME": _EXPRESSION.sub("42", apply_env["ALIBABA_CLOUD_ROLE_SESSION_NAME"]),
+    }
+    probe = (
+        "import json\n"
+        "from alibabacloud_credentials.provider.default import DefaultCredentialsProvider\n"
+        "from alibabacloud_credentials.provider import OIDCRoleArnCredentialsProvider\n"
+        "from reconciler.client.credentials import ChainCredentialsProvider, resolve_credentials\n"
+        "chain = DefaultCredentialsProvider()\n"
+        "oidc = [p for p in chain._DefaultCredentialsProvider__providers_chain\n"
+        "        if isinstance(p, OIDCRoleArnCredentialsProvider)]\n"
+        "print(json.dumps({'oidc': len(oidc), 'session': oidc[0]._role_session_name if oidc else None,\n"
+        "                  'role': oidc[0]._role_arn if oidc else None,\n"
+        "                  'ours': isinstance(resolve_credentials(), ChainCredentialsProvider)}))\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("ALIBABA_CLOUD_")}
+    env.update(values)
+    proc = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen == {"oidc": 1, "session": "cams-apply-42", "role": values["ALIBABA_CLOUD_ROLE_ARN"], "ours": True}
+    # STS RoleSessionName: 2-64 characters of letters, digits and . @ - _ (a run id is up to 20 digits)
+    for env_block in envs:
+        if "ALIBABA_CLOUD_ROLE_SESSION_NAME" in env_block:
+            name = _EXPRESSION.sub("9" * 20, env_block["ALIBABA_CLOUD_ROLE_SESSION_NAME"])
+            assert re.fullmatch(r"[\w.@-]{2,64}", name), name
+
+
+# -- what each workflow promises ---------------------------------------------------------------------------------
+
+def _argvs(name: str, command: str) -> list[list[str]]:
+    return [argv for n, _, argv in all_invocations() if n == name and argv and argv[0] == command]
+
+
+def _options(argv: list[str]) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
+
+
+def test_plan_workflow() -> None:
+    wf = load_workflow("cams-plan.yml")
+    assert "pull_request" in wf["on"]
+    assert wf["permissions"].get("pull-requests") == "write"
+    assert wf["concurrency"]["group"].find("github.event.pull_request.number") > 0  # one plan per PR at a time
+    order = [s for _, s in steps(wf)]
+    checkout = next(s for s in order if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout.get("with", {}).get("fetch-depth") == 0, "--changed-since needs the base branch's history"
+
+    [validate] = _argvs("cams-plan.yml", "validate")
+    [plan] = _argvs("cams-plan.yml", "plan")
+    [show] = _argvs("cams-plan.yml", "show")
+    p = _options(plan)
+    assert p.changed_since and p.changed_since.startswith("origin/") and p.format == "markdown" and p.out
+    s = _options(show)
+    assert s.format == "github" and s.plan_file == p.out  # annotations from the saved plan: calls paid once
+    texts = [s.get("run", "") for s in order]
+    i_validate = next(i for i, t in enumerate(texts) if "cams-reconciler validate" in t)
+    i_plan = next(i for i, t in enumerate(texts) if "cams-reconciler plan" in t)
+    assert i_validate < i_plan
+
+    upload = next(s for s in order if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"]["path"] == p.out
+    assert upload["with"]["name"] == "cams-plan-pr-${{ github.event.pull_request.number }}"
+
+    comment = next(s for s in order if "createComment" in s.get("with", {}).get("script", ""))
+    script = comment["with"]["script"]
+    # one comment, updated in place: find ours by a marker, update it, create only when there is none
+    assert "listComments" in script and "updateComment" in script and "marker" in script
+    assert script.index("updateComment") < script.index("createComment")
+    assert "github.paginate" in script  # a busy PR has more than one page of comments
+    # a failed validate/plan replaces the comment too: an older, passing plan must not stay on show
+    assert comment["if"] == "${{ !cancelled() }}"
+    assert comment["env"]["PLAN_EXITCODE"] == "${{ steps.plan.outputs.exitcode }}"
+    assert "process.env.PLAN_EXITCODE" in script
+    plan_step = next(s for s in order if s.get("id") == "plan")
+    assert 'echo "exitcode=$code" >> "$GITHUB_OUTPUT"' in plan_step["run"]
+    assert "plan.md" in script and "plan.md" in next(t for t in texts if "cams-reconciler plan" in t)
+
+
+def test_apply_workflow() -> None:
+    wf = load_workflow("cams-apply.yml")
+    assert wf["on"]["push"]["branches"] == ["main"]
+    assert "workflow_dispatch" in wf["on"]  # the way to converge main after a refused or cancelled apply
+    assert all(job.get("if") == "github.ref == 'refs/heads/main'" for job in wf["jobs"].values())
+    concurrency = wf["concurrency"]
+    assert concurrency["cancel-in-progress"] is False  # a boolean, not the string "false"
+    assert "${{" not in concurrency["group"], "the group must be one for every run, so two applies never overlap"
+    apply = _argvs("cams-apply.yml", "apply")
+    parsed = [_options(a) for a in apply]
+    reviewed = [a for a in parsed if a.plan]
+    fallback = [a for a in parsed if not a.plan]
+    assert len(reviewed) == 1 and len(fallback) == 1
+    assert fallback[0].auto_approve and not reviewed[0].auto_approve
+    assert all(a.results for a in parsed)
+
+    # the artifact downloaded is the one the plan workflow uploads, from the run of cams-plan.yml
+    text = (WORKFLOW_DIR / "cams-apply.yml").read_text(encoding="utf-8")
+    assert "workflow_id: 'cams-plan.yml'" in text
+    assert '-n "cams-plan-pr-' in text
+    assert reviewed[0].plan == _options(_argvs("cams-plan.yml", "plan")[0]).out
+    assert wf["permissions"].get("actions") == "read"  # to list runs and download their artifacts
+    # a merged PR without a successful plan for its last commit stops the job; only a direct push or a
+    # manual run plans afresh with --auto-approve
+    find = next(s for _, s in steps(wf) if s.get("id") == "reviewed")
+    assert find["if"] == "github.event_name == 'push'"
+    script = find["with"]["script"]
+    assert script.index("if (!pr)") < script.index("listWorkflowRuns") < script.index("core.setFailed")
+    assert "status: 'success'" in script and "head_sha: pr.head.sha" in script
+    summary = [s for _, s in steps(wf) if "$GITHUB_STEP_SUMMARY" in s.get("run", "")]
+    assert summary and all(s.get("if") == "always()" for s in summary)
+    # migration verify codes come from secrets, not from the YAML
+    apply_env = next(s["env"] for _, s in steps(wf) if "cams-reconciler apply" in s.get("run", ""))
+    assert any(v.startswith("${{ secrets.") for v in apply_env.values())
+
+
+def test_drift_workflow() -> None:
+    wf = load_workflow("cams-drift.yml")
+    crons = [entry["cron"] for entry in wf["on"]["schedule"]]
+    assert crons and all(len(c.split()) == 5 for c in crons)
+    assert "workflow_dispatch" in wf["on"]
+    assert "pull-requests" not in wf["permissions"]  # read-only: nothing to write anywhere
+    [drift] = _argvs("cams-drift.yml", "drift")
+    assert _options(drift).format == "markdown"
+    [step] = [s for _, s in steps(wf) if "cams-reconciler drift" in s.get("run", "")]
+    run = step["run"]
+    assert '>> "$GITHUB_STEP_SUMMARY"' in run
+    # the job fails on drift: drift's own exit code (2) is the step's, after the summary is written
+    assert run.rstrip().endswith("exit $code")
+    assert run.index("$GITHUB_STEP_SUMMARY") < run.index("exit $code")
+
+
+# -- the adoption guide's commands are real too -------------------------------------------------------------
+
+def test_gitops_guide_commands_parse() -> None:
+    """Every ``cams-reconciler`` line in the ```sh blocks of docs/gitops.md parses, as in the workflows."""
+    guide = (REPO / "docs" / "gitops.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", guide, re.S)
+    found = [(line, argv) for block in blocks for line, argv in invocations(block)]
+    assert {argv[0] for _, argv in found if argv} >= {"import", "validate", "plan", "show", "apply", "drift",
+                                                       "call", "policy"}
+    problems = [f"{line!r}: {problem}" for line, argv in found if (problem := parse_problem(argv)) is not None]
+    assert not problems, "\n".join(problems)
+    for variable in ("CAMS_PLAN_ROLE_ARN", "CAMS_APPLY_ROLE_ARN", "CAMS_OIDC_PROVIDER_ARN"):
+        assert variable in guide
+        assert any(f"vars.{variable}" in (WORKFLOW_DIR / n).read_text(encoding="utf-8") for n in WORKFLOWS)
