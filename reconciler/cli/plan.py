@@ -24,7 +24,7 @@ from reconciler.config.model import DesiredState
 from reconciler.engine.plan import Plan
 from reconciler.engine.planner import make_plan
 from reconciler.engine.scope import compare_with_ref
-from reconciler.render import FORMATS, render
+from reconciler.render import FORMATS, github_link_base, render
 from reconciler.render.describe import calls_line
 from reconciler.render.json_plan import render_json
 
@@ -42,7 +42,19 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
                         help="plan only this space (repeatable)")
     parser.add_argument("--changed-since", metavar="GITREF",
                         help="plan only the spaces whose YAML differs from GITREF (e.g. origin/main)")
+    add_link_base_argument(parser)
     add_client_arguments(parser)
+
+
+def add_link_base_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--link-base", metavar="URL",
+                        help="markdown links to YAML lines point under URL (e.g. "
+                             "https://github.com/OWNER/REPO/blob/SHA); default inside GitHub Actions: "
+                             "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/blob/$GITHUB_SHA, else relative links")
+
+
+def link_base(args: argparse.Namespace) -> str | None:
+    return args.link_base or github_link_base(os.environ)
 
 
 def register(subparsers: Any) -> None:
@@ -132,7 +144,7 @@ def emit(plan: Plan, args: argparse.Namespace) -> None:
     """Write ``--out``, print the plan on stdout, and the calls line on stderr for machine formats."""
     if args.out:
         write_atomically(Path(args.out), render_json(plan))
-    sys.stdout.write(render(plan, args.format, plan_json_path=args.out))
+    sys.stdout.write(render(plan, args.format, plan_json_path=args.out, link_base=link_base(args)))
     sys.stdout.flush()
     if args.format in ("json", "github"):
         print(calls_line(plan), file=sys.stderr)  # stdout stays machine-readable

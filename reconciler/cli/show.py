@@ -21,6 +21,7 @@ import argparse
 import sys
 from typing import Any
 
+from reconciler.cli.plan import add_link_base_argument, link_base
 from reconciler.engine.staleness import load_saved_plan
 from reconciler.render import FORMATS, render
 
@@ -34,12 +35,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("plan_file", metavar="PLAN_FILE", help="a JSON plan written by `plan --out`")
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="output format (default: text); json prints the plan file in its canonical form")
+    add_link_base_argument(parser)
     parser.set_defaults(func=run_show)
 
 
 def run_show(args: argparse.Namespace) -> int:
     plan = load_saved_plan(args.plan_file)  # PlanFileError → `error: ...`, exit 1 (cli.main)
     # markdown cuts details past GitHub's comment limit and points at the full plan: that is this file.
-    sys.stdout.write(render(plan, args.format, plan_json_path=args.plan_file))
+    sys.stdout.write(render(plan, args.format, plan_json_path=args.plan_file, link_base=link_base(args)))
     sys.stdout.flush()
     return 0

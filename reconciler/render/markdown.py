@@ -60,14 +60,20 @@ def _summary_table(plan: Plan, groups: dict[str, list[Change]]) -> list[str]:
     return rows
 
 
-def _change_lines(change: Change) -> list[str]:
+def _link(target: str) -> str:
+    return target.replace(" ", "%20").replace(")", "%29")
+
+
+def _change_lines(change: Change, link_base: str | None) -> list[str]:
     view = describe(change)
     head = f"- `{SYMBOLS[change.action]}` **{view.action}** {code(view.subject)}"
     if view.field:
         head += f" {code(view.field)}"
     if change.source is not None:
         target = f"{change.source.file}#L{change.source.line}"
-        head += f" — [{_cell(view.location or '')}]({target.replace(' ', '%20').replace(')', '%29')})"
+        if link_base:
+            target = f"{link_base.rstrip('/')}/{target.removeprefix('./')}"
+        head += f" — [{_cell(view.location or '')}]({_link(target)})"
     if change.severity.value == "error":
         head += " **(blocks apply)**"
     lines = [head]
@@ -77,7 +83,7 @@ def _change_lines(change: Change) -> list[str]:
     return lines
 
 
-def render_markdown(plan: Plan, *, plan_json_path: str | None = None) -> str:
+def render_markdown(plan: Plan, *, plan_json_path: str | None = None, link_base: str | None = None) -> str:
     groups = by_space(plan)
     pf = plan.preflight
     out: list[str] = ["### cams-reconciler plan", ""]
@@ -110,7 +116,7 @@ def render_markdown(plan: Plan, *, plan_json_path: str | None = None) -> str:
             continue
         shown = 0
         for change in changes:
-            lines = _change_lines(change)
+            lines = _change_lines(change, link_base)
             extra = sum(len(line) + 1 for line in lines)
             if used + cost + extra > budget:
                 break

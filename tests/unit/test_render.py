@@ -194,3 +194,18 @@ def test_empty_plan_renders_in_every_format():
         plan, "text")
     for fmt in FORMATS:
         assert render(plan, fmt)
+
+
+def test_markdown_links_point_under_the_link_base_for_pr_comments():
+    # A PR comment lives under /pull/N: only an absolute blob link opens the YAML line.
+    base = "https://github.com/acme/numbers/blob/0123abc"
+    md = render(full_plan(), "markdown", link_base=base + "/")
+    assert f"]({base}/examples/spaces/acme.yaml#L11)" in md
+    assert "](examples/spaces/acme.yaml#L" not in md
+
+
+def test_github_actions_environment_gives_the_default_link_base():
+    from reconciler.render import github_link_base
+    env = {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/numbers", "GITHUB_SHA": "f00"}
+    assert github_link_base(env) == "https://github.com/acme/numbers/blob/f00"
+    assert github_link_base({"GITHUB_REPOSITORY": "acme/numbers"}) is None
