@@ -74,9 +74,19 @@ async def _read(args: argparse.Namespace, ref: str) -> ImportedSpace:
 
 
 def schema_ref(out: Path | None) -> str:
-    """The ``$schema`` path for editors: the packaged schema, relative to where the YAML is written."""
-    schema = Path(str(resources.files("reconciler").joinpath(_SCHEMA))).resolve()
+    """The ``$schema`` path for editors, relative to where the YAML is written: the repository's own copy
+    (``schemas/cams-desired-state.schema.json`` at the top of the git work tree, the layout the README
+    recommends, which works for everyone who clones it) when there is one, else the installed package's."""
     base = (out.parent if out is not None else Path(".")).resolve()
+    schema = Path(str(resources.files("reconciler").joinpath(_SCHEMA))).resolve()
+    for folder in (base, *base.parents):
+        if (folder / ".git").exists():
+            if (folder / _SCHEMA).is_file():
+                schema = folder / _SCHEMA
+            else:
+                print(f"hint: keep a copy of the schema in the repository for editors: "
+                      f"cams-reconciler validate --print-schema > {folder / _SCHEMA}", file=sys.stderr)
+            break
     try:
         return Path(os.path.relpath(schema, base)).as_posix()
     except ValueError:  # another drive (Windows)
