@@ -23,6 +23,7 @@ from typing import Any
 from reconciler.cli._client_options import add_client_arguments, open_client
 from reconciler.config import ConfigError, load_desired_state
 from reconciler.engine.errors import EngineError
+from reconciler.files import write_atomically
 from reconciler.engine.importer import ImportedSpace, read_space, render_space_yaml
 
 _SCHEMA = "schemas/cams-desired-state.schema.json"
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(imported.text)
         sys.stdout.flush()
     else:
-        _write_atomic(out, imported.text)
+        write_atomically(out, imported.text)
         problems = _validate_file(out)
         print(f"wrote {out}: space {args.name} ({args.space_id}), {imported.numbers} number(s)", file=sys.stderr)
     _warn(imported, out)
@@ -103,18 +104,6 @@ def _warn(imported: ImportedSpace, out: Path | None) -> None:
         print(f"warning: plain-http callback URLs for {', '.join(imported.numbers_with_http)}: the space is "
               "marked allow_http_callbacks; callbacks carry customer messages, move them to https",
               file=sys.stderr)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _validate_file(path: Path) -> str:

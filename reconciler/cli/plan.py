@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,6 +21,7 @@ from reconciler.cli._client_options import add_client_arguments, open_client
 from reconciler.config import ConfigError, load_desired_state
 from reconciler.config.model import DesiredState
 from reconciler.engine.plan import Plan
+from reconciler.files import write_atomically
 from reconciler.engine.planner import make_plan
 from reconciler.engine.scope import compare_with_ref
 from reconciler.render import FORMATS, github_link_base, render
@@ -148,21 +148,3 @@ def emit(plan: Plan, args: argparse.Namespace) -> None:
     sys.stdout.flush()
     if args.format in ("json", "github"):
         print(calls_line(plan), file=sys.stderr)  # stdout stays machine-readable
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Temp file in the same directory, fsync, rename: a reader never sees half a plan."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

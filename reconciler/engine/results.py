@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from enum import Enum
-from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from reconciler.client.actions import ACTIONS
+from reconciler.files import write_atomically
 from reconciler.engine.plan import Change
 
 RESULTS_FORMAT_VERSION = 1
@@ -171,27 +170,9 @@ def _md_escape(text: str) -> str:
 
 
 def write_results(path: str | os.PathLike[str], report: ApplyReport) -> None:
-    """Write the JSON results atomically: a temporary file in the same directory, then ``os.replace``.
-
-    Why: the results file is what a person or a CI step reads to know what happened; after a crash or a
-    kill it must be the previous complete file or the new complete file, never a torn one.
-    """
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    """Write the JSON results atomically (``reconciler.files``): a CI step reading them after a crash or a
+    kill finds the previous complete file or the new one, never a torn one."""
+    write_atomically(path, json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
 
 
 def outcomes_by_address(results: Iterable[ChangeResult]) -> dict[str, Outcome]:

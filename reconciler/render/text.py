@@ -5,7 +5,8 @@ from __future__ import annotations
 from reconciler.engine.plan import Plan
 from reconciler.render.describe import SYMBOLS, by_space, calls_line, describe, preflight_line
 
-LEGEND = ("Symbols: " + ", ".join(f"{sym} {a.value}" for a, sym in SYMBOLS.items()))
+LEGEND = ("Symbols: " + ", ".join(f"{sym} {a.value}" for a, sym in SYMBOLS.items())
+          + ", (~) pending: set after sync or migration where it differs")
 
 
 def render_text(plan: Plan) -> str:
