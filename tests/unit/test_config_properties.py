@@ -90,3 +90,14 @@ def test_fast_precheck_accepts_the_examples() -> None:
         doc = yaml.safe_load(f.read_text(encoding="utf-8"))
         assert _FAST is not None and _FAST(doc) and _VALIDATOR.is_valid(doc)
     assert compile_schema({"type": "object", "oneOf": []}) is None  # unknown keyword: always use jsonschema
+    # 2020-12 only: fastjsonschema (drafts 4-7) would ignore it, which would make the pre-check looser
+    assert compile_schema({"type": "array", "prefixItems": [{"type": "string"}]}) is None
+
+
+def test_fast_precheck_is_not_fooled_by_python_equalities() -> None:
+    # True == 1 and 1.0 == 1 in Python; JSON Schema's const/enum/type tell them apart.
+    repo = Path(__file__).resolve().parents[2]
+    doc = yaml.safe_load((repo / "examples" / "spaces" / "acme-retail.yaml").read_text(encoding="utf-8"))
+    assert _FAST is not None
+    for bad in (True, "1", [1]):
+        assert not _FAST({**doc, "version": bad}) and not _VALIDATOR.is_valid({**doc, "version": bad})
