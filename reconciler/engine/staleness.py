@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import jsonschema
+from deepdiff import DeepDiff
+from deepdiff.helper import NotPresent
 
 from reconciler.config.model import DesiredState
 from reconciler.engine.apply_errors import PlanFileError, StalePlanError
-from reconciler.engine.plan import FORMAT_VERSION, Plan
+from reconciler.engine.plan import FORMAT_VERSION, Change, Plan
 
 _MAX_LISTED = 8  # change addresses listed per space in a stale-plan message
 
@@ -142,18 +144,40 @@ def _fp(fingerprint: str) -> str:
 
 
 def _address_diff(saved: Plan, fresh: Plan) -> list[str]:
-    """Per space, the changes the plan made now adds and no longer has, by address."""
+    """Per space, the changes the plan made now adds and no longer has, by address; and for a change both
+    have, what differs in it (a webhook someone repointed since the review shows as a different ``before``)."""
     lines: list[str] = []
     names = sorted({c.space for c in saved.changes} | {c.space for c in fresh.changes})
     for name in names:
-        old = {c.address for c in saved.for_space(name)}
-        new = {c.address for c in fresh.for_space(name)}
-        added, removed = sorted(new - old), sorted(old - new)
+        old = {c.address: c for c in saved.for_space(name)}
+        new = {c.address: c for c in fresh.for_space(name)}
+        added, removed = sorted(new.keys() - old.keys()), sorted(old.keys() - new.keys())
         if added:
             lines.append(f"space {name}: the plan now also has {_listing(added)}")
         if removed:
             lines.append(f"space {name}: the plan no longer has {_listing(removed)}")
+        for address in sorted(old.keys() & new.keys()):
+            lines.extend(f"{address}: {what}" for what in _value_changes(old[address], new[address]))
     return lines
+
+
+def _value_changes(old: Change, new: Change) -> list[str]:
+    """``before.status_callback_url was "a" in the plan, is "b" now`` for each value that differs between
+    two versions of one change. Values in a plan are redacted, so these lines hold no secret."""
+    tree = DeepDiff({"before": old.before, "after": old.after}, {"before": new.before, "after": new.after},
+                    view="tree")
+    out: list[str] = []
+    for levels in tree.values():
+        for level in levels:
+            path = ".".join(str(p) for p in level.path(output_format="list"))
+            out.append(f"{path} was {_shown(level.t1)} in the plan, is {_shown(level.t2)} now")
+    return sorted(out)[:_MAX_LISTED]
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, NotPresent):
+        return "absent"
+    return _short(json.dumps(value, ensure_ascii=False), 80)
 
 
 def _listing(addresses: Iterable[str]) -> str:

@@ -270,6 +270,23 @@ def test_stale_saved_plan_refused_when_actual_state_moved(
     assert [w for w in cams.writes() if w[0] == "UpdatePhoneWebhook"] == [("UpdatePhoneWebhook", "8613800001234")]
 
 
+def test_stale_saved_plan_says_how_a_planned_change_moved(
+        cams: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    yaml_path = _two_space_setup(cams, tmp_path)
+    plan_file = tmp_path / "plan.json"
+    assert cams.run(capsys, "plan", str(yaml_path), "--out", str(plan_file)).code == 0
+    # the number the plan repoints is repointed elsewhere meanwhile (with a token, which must stay masked)
+    _api_update_webhook(cams.handle.url, SPACE_A, "8613800001235", "https://other.t.example/s?token=t0ps3cret")
+
+    run = cams.run(capsys, "apply", "--plan", str(plan_file), str(yaml_path))
+
+    assert run.code == 1
+    line = next(x for x in run.err.splitlines() if "retail/8613800001235/update-webhook" in x)
+    assert ('before.status_callback_url was "https://old.t.example/s" in the plan, '
+            'is "https://other.t.example/s?token=***" now') in line
+    assert "t0ps3cret" not in run.out + run.err
+
+
 def test_stale_saved_plan_refused_when_yaml_changed(
         cams: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     yaml_path = _two_space_setup(cams, tmp_path)
