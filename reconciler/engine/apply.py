@@ -166,8 +166,9 @@ class _SpaceRun:
                 and c.address not in self.to_verify and (action is None or c.action is action)]
 
     async def write(self, change: Change, call: Callable[[], Awaitable[Any]],
-                    *, check_interrupt: bool = True) -> bool:
-        """Send one write unless interrupted or blocked; record a failure. True when the API accepted it."""
+                    *, check_interrupt: bool = True, on_failure: str = "") -> bool:
+        """Send one write unless interrupted or blocked; record a failure (``on_failure`` says what it leaves
+        behind). True when the API accepted it."""
         async with self.run.slots:
             if check_interrupt and self.run.interrupt.requested:
                 self.skip_interrupted(change)
@@ -181,7 +182,7 @@ class _SpaceRun:
             except ClientError as err:
                 if isinstance(err, _SPACE_FATAL):
                     self.blocked_by = err
-                self.finish(change, Outcome.FAILED, str(err), err.code)
+                self.finish(change, Outcome.FAILED, f"{on_failure}{err}", err.code)
                 return False
         return True
 
@@ -241,7 +242,12 @@ class _SpaceRun:
                 cid, phone, self.run.env.get(variable, ""))):
             return
         # Verified: register even if an interruption arrived meanwhile (one unit, nothing left half-done).
-        if await self.write(change, lambda: self.run.client.migration_register(cid, phone), check_interrupt=False):
+        # The code is spent: a failed registration is not fixed by running apply again (the number is in the
+        # space now, so the next plan has nothing to verify), hence the exact command in the message.
+        left = (f"verified, but the registration failed, so the number is in the space unregistered; register "
+                f"it with `cams-reconciler call ChatappMigrationRegister CustSpaceId={cid} PhoneNumber={phone}`: ")
+        if await self.write(change, lambda: self.run.client.migration_register(cid, phone),
+                            check_interrupt=False, on_failure=left):
             self.to_verify.add(change.address)
 
     async def update_webhook(self, change: Change, current: Mapping[str, Mapping[str, Any]]) -> None:

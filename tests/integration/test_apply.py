@@ -421,6 +421,29 @@ def test_denied_space_fails_while_the_others_converge(
 
 # -- interruption ------------------------------------------------------------------------------------------------
 
+def test_failed_registration_after_verification_says_how_to_finish(
+        cams: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # a key that may verify but not register: the code is spent, the number is in the space unregistered
+    allowed = [a for a, spec in ACTIONS.items() if a != "ChatappMigrationRegister"]
+    cams.start(state({SPACE_B: space_state([], pending_migrations=[{**number("8613800009999"),
+                                                                     "VerifyCode": VERIFY_CODE}])},
+                     keys=[{"access_key_id": "half", "access_key_secret": "half-secret", "actions": allowed}]),
+               key=("half", "half-secret"))
+    monkeypatch.setenv("ACME_MIGRATION_CODE", VERIFY_CODE)
+    yaml_path = desired(tmp_path, space_yaml("travel", SPACE_B, [
+        plain("8613800009999", "        migration:\n          verify_code_env: ACME_MIGRATION_CODE")]))
+    results = tmp_path / "results.json"
+
+    run = cams.run(capsys, "apply", str(yaml_path), "--auto-approve", "--results", str(results))
+
+    assert run.code == 1
+    migration = results_of(results)["travel/8613800009999/verify-migration/migration"]
+    assert migration["status"] == "failed" and migration["code"] == "Ram.PermissionDeny"
+    assert ("register it with `cams-reconciler call ChatappMigrationRegister CustSpaceId="
+            f"{SPACE_B} PhoneNumber=8613800009999`") in migration["message"]
+    assert VERIFY_CODE not in run.out + run.err + results.read_text()
+
+
 def test_interrupted_apply_stops_cleanly_and_a_second_apply_finishes(
         cams: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     phones = [f"86138002{i:05d}" for i in range(40)]
