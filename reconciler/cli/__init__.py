@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
@@ -17,9 +17,21 @@ from reconciler.errors import ReconcilerError
 # Order = order in --help.
 COMMANDS = ("validate", "plan", "show", "drift", "apply", "import_", "call", "policy", "emulator")
 
+# argparse exits 2 on a usage error, but 2 is what `drift` and `plan --detailed-exitcode` return for "changes
+# found": a mistyped flag in a scheduled drift job would read as drift. Usage errors are errors: exit 1.
+EXIT_USAGE = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors exit ``EXIT_USAGE`` (subparsers inherit the class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cams-reconciler",
         description="Terraform-style GitOps for WhatsApp business numbers on Alibaba Cloud CAMS.",
     )

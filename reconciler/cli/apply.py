@@ -32,6 +32,7 @@ from reconciler.engine.planner import make_plan
 from reconciler.engine.results import ApplyReport, ChangeResult, render_report, write_results
 from reconciler.engine.safety import check_apply_allowed
 from reconciler.engine.staleness import check_not_stale, check_still_declared, load_saved_plan
+from reconciler.files import check_writable
 from reconciler.render import render
 
 FORMATS = ("text", "markdown", "json")
@@ -65,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
     if args.plan and args.target:
         raise ApplyRefusedError("--target cannot be combined with --plan: the saved plan fixes the spaces "
                                 "(make a targeted plan with `plan --target ... --out` instead)")
+    if args.results:
+        check_writable(args.results)  # before any write: the record of what was written must not be lost
     return asyncio.run(_apply(args))
 
 
@@ -151,8 +154,15 @@ async def _execute(client: Any, plan: Plan, desired: Any, *, progress: TextIO | 
 
 
 def _finish(args: argparse.Namespace, plan: Plan, report: ApplyReport, *, nothing_to_do: bool = False) -> int:
-    if args.results:
-        write_results(args.results, report)
+    try:
+        _print_report(args, plan, report, nothing_to_do=nothing_to_do)
+    finally:  # the results file is written even when printing fails (a closed pipe)
+        if args.results:
+            write_results(args.results, report)
+    return report.exit_code
+
+
+def _print_report(args: argparse.Namespace, plan: Plan, report: ApplyReport, *, nothing_to_do: bool) -> None:
     if args.format == "json":
         _emit(json.dumps({"plan": plan.to_dict(), "apply": report.to_dict()}, indent=2, ensure_ascii=False))
     elif nothing_to_do:
@@ -162,7 +172,6 @@ def _finish(args: argparse.Namespace, plan: Plan, report: ApplyReport, *, nothin
         _emit("\n" + render_report(report, args.format))
     for change in report.follow_up:
         print(f"note: {change.address}: {change.reason} (not in the plan: run plan again)", file=sys.stderr)
-    return report.exit_code
 
 
 def _emit(text: str) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import json
 import os
 import sys
@@ -43,6 +44,9 @@ def register(subparsers: Any) -> None:
 
 def parse_params(action: str, items: list[str]) -> dict[str, str]:
     """``Key=Value`` words → parameters, checked against the action's known and required parameters."""
+    if action not in ACTIONS:
+        raise ReconcilerError(f"unknown action {action!r}{_did_you_mean(action, ACTIONS)}; known actions: "
+                              f"{', '.join(sorted(ACTIONS))}")
     spec = get_action(action)
     params: dict[str, str] = {}
     for item in items:
@@ -51,7 +55,8 @@ def parse_params(action: str, items: list[str]) -> dict[str, str]:
             raise ReconcilerError(f"parameter {item!r} is not Key=Value")
         if key not in spec.params:
             known = ", ".join(spec.params) or "none"
-            raise ReconcilerError(f"{action} has no parameter {key!r}; its parameters: {known}")
+            raise ReconcilerError(f"{action} has no parameter {key!r}{_did_you_mean(key, spec.params)}; "
+                                  f"its parameters: {known}")
         if key in params:
             raise ReconcilerError(f"parameter {key} given twice")
         if value.startswith(ENV_PREFIX):
@@ -64,6 +69,13 @@ def parse_params(action: str, items: list[str]) -> dict[str, str]:
     if missing:
         raise ReconcilerError(f"{action} needs {', '.join(f'{m}=...' for m in missing)}")
     return params
+
+
+def _did_you_mean(word: str, known: Any) -> str:
+    """`` (did you mean X?)`` for a near miss: API names are CamelCase and easy to mis-case or misspell."""
+    by_lower = {name.lower(): name for name in known}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.75)
+    return f" (did you mean {by_lower[close[0]]}?)" if close else ""
 
 
 def redact_response(value: Any, key: str = "") -> Any:

@@ -36,6 +36,16 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535, got {value}")
+    return value
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "emulator",
@@ -44,7 +54,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--state", required=True, metavar="FILE", help="the emulator state file (YAML)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one (default)")
+    parser.add_argument("--port", type=_port, default=0, help="port to listen on; 0 picks a free one (default)")
     parser.add_argument("--qps", type=_non_negative, default=10.0,
                         help="requests per second per (access key, action) before System.LimitControl; "
                              "0 = unlimited (default 10, as documented)")
@@ -84,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         except OSError as exc:
+            if exc.filename:  # opening --audit-log failed (a socket error names no file)
+                print(f"error: cannot open the audit log {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+                return 1
             print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
             return 1
         try:

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+from jsonschema import Draft202012Validator
 
 from reconciler.cli._client_options import add_client_arguments, open_client
 from reconciler.config import ConfigError, load_desired_state
@@ -38,12 +41,28 @@ def register(subparsers: Any) -> None:
         "import", help="write the desired-state YAML of an existing space (adoption)",
         description="Read a CAMS space and write YAML that declares it as it is: `validate` passes and "
                     "`plan` shows no change right after.")
-    parser.add_argument("--space-id", required=True, metavar="ID", help="the ISV sub-customer space id (CustSpaceId)")
-    parser.add_argument("--name", required=True, metavar="NAME", help="the space's name in the YAML (plans, --target)")
+    parser.add_argument("--space-id", required=True, metavar="ID", type=_space_field("cust_space_id"),
+                        help="the ISV sub-customer space id (CustSpaceId)")
+    parser.add_argument("--name", required=True, metavar="NAME", type=_space_field("name"),
+                        help="the space's name in the YAML (plans, --target)")
     parser.add_argument("--out", metavar="FILE", help="write here instead of stdout")
     parser.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     add_client_arguments(parser)
     parser.set_defaults(func=run)
+
+
+def _space_field(field: str) -> Callable[[str], str]:
+    """An argparse type checking a value against the format's own rule for a space's ``field`` (the JSON
+    Schema), so a name or id the written YAML could not carry is refused before any API call, not after."""
+    schema = json.loads(resources.files("reconciler").joinpath(_SCHEMA).read_text(encoding="utf-8"))
+    rule = schema["$defs"]["space"]["properties"][field]
+
+    def check(value: str) -> str:
+        if not Draft202012Validator(rule).is_valid(value):
+            raise argparse.ArgumentTypeError(f"{value!r} {rule.get('errorMessage', 'is not valid')}")
+        return value
+
+    return check
 
 
 def run(args: argparse.Namespace) -> int:

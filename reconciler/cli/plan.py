@@ -21,7 +21,7 @@ from reconciler.cli._client_options import add_client_arguments, open_client
 from reconciler.config import ConfigError, load_desired_state
 from reconciler.config.model import DesiredState
 from reconciler.engine.plan import Plan
-from reconciler.files import write_atomically
+from reconciler.files import check_writable, write_atomically
 from reconciler.engine.planner import make_plan
 from reconciler.engine.scope import compare_with_ref
 from reconciler.render import FORMATS, github_link_base, render
@@ -92,6 +92,8 @@ def load(paths: list[str]) -> DesiredState | None:
 
 def compute_plan(args: argparse.Namespace) -> Plan | None:
     """Load, scope, fetch and diff. ``None`` after a configuration error (already printed)."""
+    if args.out:
+        check_writable(args.out)  # fail before the reads, not after them
     desired = load(args.paths)
     if desired is None:
         return None
@@ -109,7 +111,7 @@ def compute_plan(args: argparse.Namespace) -> Plan | None:
 
 async def _fetch_and_diff(args: argparse.Namespace, desired: DesiredState, only: set[str] | None) -> Plan:
     async with open_client(args) as client:
-        progress = _progress_printer(client) if sys.stderr.isatty() else None
+        progress = _progress_printer(client) if live_terminal(sys.stderr) else None
         try:
             plan = await make_plan(client, desired, targets=args.target, only=only, env=os.environ,
                                    progress=progress)
@@ -123,6 +125,12 @@ async def _fetch_and_diff(args: argparse.Namespace, desired: DesiredState, only:
             if total.retries or total.throttled:  # only worth a line when the API pushed back
                 print(stats.summary_line(), file=sys.stderr)
     return plan
+
+
+def live_terminal(stream: Any) -> bool:
+    """A terminal that understands ``\\r`` and erase-line: not a pipe, not ``TERM=dumb`` (Emacs shells, some CI
+    log viewers), where the escape codes of the live progress line would print as garbage."""
+    return stream.isatty() and os.environ.get("TERM", "") != "dumb"
 
 
 def _progress_printer(client: Any) -> Callable[[int, int], None]:

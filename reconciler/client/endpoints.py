@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from reconciler.client.actions import Product
 from reconciler.client.errors import ClientConfigError
+from reconciler.redact import mask_url
 
 ENDPOINT_ENV = "CAMS_RECONCILER_ENDPOINT"
 DEFAULT_REGION = "ap-southeast-1"
@@ -42,6 +43,7 @@ def validate_region(region: str) -> str:
 
 def parse_endpoint(value: str) -> Endpoint:
     """``https://host[:port]`` or ``http://...`` (or a bare host, taken as https); nothing after the host."""
+    shown = mask_url(value)  # an endpoint pasted with a password or token must not echo it back
     text = value.strip()
     if "://" not in text:
         text = "https://" + text
@@ -49,11 +51,11 @@ def parse_endpoint(value: str) -> Endpoint:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError as exc:
-        raise ClientConfigError(f"invalid endpoint {value!r}: {exc}") from None
+        raise ClientConfigError(f"invalid endpoint {shown!r}: {exc}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ClientConfigError(f"invalid endpoint {value!r}: expected http(s)://host[:port]")
+        raise ClientConfigError(f"invalid endpoint {shown!r}: expected http(s)://host[:port]")
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
-        raise ClientConfigError(f"invalid endpoint {value!r}: give only scheme, host and port")
+        raise ClientConfigError(f"invalid endpoint {shown!r}: give only scheme, host and port")
     return Endpoint(parts.scheme, parts.netloc.lower())
 
 
@@ -72,6 +74,12 @@ def resolve_endpoints(
     env = os.environ if env is None else env
     chosen = override or env.get(ENDPOINT_ENV) or None
     if chosen:
-        endpoint = parse_endpoint(chosen)
+        try:
+            endpoint = parse_endpoint(chosen)
+        except ClientConfigError as exc:
+            if override:
+                raise
+            # No --endpoint was given: say where the value came from, or the message is a riddle.
+            raise ClientConfigError(f"{exc} (from the environment variable {ENDPOINT_ENV})") from None
         return {product: endpoint for product in Product}
     return {product: Endpoint("https", default_host(product, region)) for product in Product}

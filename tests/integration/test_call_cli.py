@@ -60,7 +60,7 @@ def test_call_with_the_bundled_emulator_option(example_state_path, monkeypatch, 
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["call", "DeleteEverything"], "error: unknown action 'DeleteEverything'; known actions: "),
-    (["call", "QueryChatappPhoneNumbers", "CustSpaceID=1"], "has no parameter 'CustSpaceID'; its parameters: "),
+    (["call", "QueryChatappPhoneNumbers", "CustSpaceID=1"], "has no parameter 'CustSpaceID' (did you mean CustSpaceId?); its parameters: "),
     (["call", "QueryPhoneBusinessProfile", "CustSpaceId=1"], "needs PhoneNumber=..."),
     (["call", "QueryChatappPhoneNumbers", "CustSpaceId"], "is not Key=Value"),
     (["call", "GetCustomerAccountInfo", "--emulator", "/nonexistent/state.yaml"], "/nonexistent/state.yaml"),
@@ -98,3 +98,14 @@ def test_wrong_secret_subprocess_gives_one_line_and_exit_1(emulator) -> None:
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("error: SignatureDoesNotMatch: ") and "(request id " in lines[0]
     assert "Traceback" not in done.stderr and "wrong-secret-value" not in done.stderr
+
+
+@pytest.mark.parametrize(("argv", "suggestion"), [
+    (["call", "querychatappphonenumbers", "CustSpaceId=1"], "(did you mean QueryChatappPhoneNumbers?)"),
+    (["call", "QueryChatappPhoneNumber", "CustSpaceId=1"], "(did you mean QueryChatappPhoneNumbers?)"),
+    (["call", "QueryChatappPhoneNumbers", "custspaceid=1"], "(did you mean CustSpaceId?)"),
+])
+def test_a_near_miss_names_what_was_meant(argv, suggestion, demo_env, capsys) -> None:
+    assert main(argv + ["--endpoint", demo_env.url]) == 1
+    err = capsys.readouterr().err
+    assert suggestion in err and err.startswith("error: ") and err.count("\n") == 1

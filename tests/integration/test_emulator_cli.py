@@ -67,3 +67,14 @@ def test_missing_state_file(tmp_path):
     proc = _start("--state", str(tmp_path / "nope.yaml"))
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 1 and err.startswith("error: ") and "no such file" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--port", "99999"], "argument --port: must be between 0 and 65535"),
+    (["--port", "http"], "argument --port: not a whole number"),
+    (["--audit-log", "/nonexistent-dir/audit.jsonl"], "error: cannot open the audit log /nonexistent-dir/audit.jsonl"),
+])
+def test_bad_port_or_audit_log_is_one_error_not_a_traceback(args, message, tmp_path):
+    proc = _start("--state", "examples/emulator-state.yaml", *args)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1 and out == "" and message in err and "Traceback" not in err, err

@@ -157,4 +157,4 @@ def test_show_as_a_process_without_credentials(saved_plan: dict[str, str], tmp_p
     assert bad.stderr.startswith(f"error: {broken}:")
     usage = subprocess.run([sys.executable, "-m", "reconciler", "show", "plan.json", "--format", "yaml"],
                            capture_output=True, text=True, env=env, timeout=60)
-    assert usage.returncode == 2 and "invalid choice: 'yaml'" in usage.stderr  # argparse's usage error
+    assert usage.returncode == 1 and "invalid choice: 'yaml'" in usage.stderr  # a usage error is an error

@@ -64,6 +64,22 @@ def test_bad_endpoints_are_refused(bad: str) -> None:
         resolve_endpoints(override=bad, env={})
 
 
+@pytest.mark.parametrize("bad", ["https://ops:hunter2@gw.example", "https://gw.example/?token=hunter2",
+                                 "https://ops:hunter2@gw.example:99999"])
+def test_a_refused_endpoint_never_echoes_its_password_or_token(bad: str) -> None:
+    with pytest.raises(ClientConfigError, match="invalid endpoint") as info:
+        resolve_endpoints(override=bad, env={})
+    assert "hunter2" not in str(info.value) and "***" in str(info.value)
+
+
+def test_a_bad_endpoint_from_the_environment_says_so() -> None:
+    with pytest.raises(ClientConfigError, match=f"invalid endpoint 'ftp://x'.*from the environment variable {ENDPOINT_ENV}"):
+        resolve_endpoints(env={ENDPOINT_ENV: "ftp://x"})
+    with pytest.raises(ClientConfigError) as info:
+        resolve_endpoints(override="ftp://x", env={})
+    assert ENDPOINT_ENV not in str(info.value)
+
+
 def test_bad_region_is_refused() -> None:
     with pytest.raises(ClientConfigError, match="invalid region"):
         resolve_endpoints("Singapore", env={})
