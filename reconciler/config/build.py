@@ -35,20 +35,31 @@ def _freeze(value: Any) -> Any:
 
 
 class _Builder:
+    """Builds the model of one file. ``number`` runs once per declared number (10,000 in a large
+    repository), so it reads the positions dicts directly rather than through ``Positions.at``: every
+    value of a file that reached the builder was recorded by the composer (``at`` stays the fallback)."""
+
     def __init__(self, loaded: LoadedFile, phones: dict[Path, DeclaredNumber]) -> None:
         self.loaded = loaded
         self.phones = phones
+        self.file = loaded.file
+        self.values = loaded.positions.values
+        self.keys = loaded.positions.keys
+
+    def mark(self, path: Path) -> tuple[int, int]:
+        """``Positions.at(path)``, without its walk up when the path was recorded (always, here)."""
+        return self.values.get(path) or self.loaded.positions.at(path)
 
     def source(self, path: Path) -> Source:
-        line, col = self.loaded.positions.at(path)
-        return Source(self.loaded.file, line, col)
+        line, col = self.mark(path)
+        return Source(self.file, line, col)
 
     def record(self, sources: dict[str, Source], prefix: str, value: Any, path: Path) -> None:
         """Record ``value`` (at ``path``) and, for a mapping, every key below it, under dotted names.
         A mapping or list is recorded at its key (``webhooks:``), the line a reviewer reads as its start."""
         if isinstance(value, (dict, list)):
             line, col = self.loaded.positions.key_at(path)
-            sources[prefix] = Source(self.loaded.file, line, col)
+            sources[prefix] = Source(self.file, line, col)
         else:
             sources[prefix] = self.source(path)
         if isinstance(value, dict):
@@ -56,17 +67,20 @@ class _Builder:
                 self.record(sources, f"{prefix}.{key}", child, path + (key,))
 
     def record_block(self, sources: dict[str, Source], block: str, value: dict[str, Any], path: Path) -> None:
-        """``record`` for a flat block (its values are scalars or lists): the hot path, kept simple."""
-        file, pos = self.loaded.file, self.loaded.positions
-        sources[block] = Source(file, *pos.key_at(path))
+        """``record`` for a flat block (its values are scalars or lists): the hot path."""
+        file, values, keys = self.file, self.values, self.keys
+        line, col = keys.get(path) or self.mark(path)  # Positions.key_at
+        sources[block] = Source(file, line, col)
         for key, child in value.items():
-            mark = pos.keys.get(path + (key,)) if isinstance(child, list) else None
-            sources[f"{block}.{key}"] = Source(file, *(mark or pos.at(path + (key,))))
+            p = path + (key,)
+            line, col = (isinstance(child, list) and keys.get(p)) or values.get(p) or self.mark(p)
+            sources[f"{block}.{key}"] = Source(file, line, col)
 
     def number(self, data: dict[str, Any], path: Path, defaults: dict[str, Any],
                default_sources: dict[str, dict[str, Source]], default_models: dict[str, Any]) -> Number:
         phone = self.phones[path + ("phone_number",)]
-        sources: dict[str, Source] = {"phone_number": self.source(path + ("phone_number",))}
+        line, col = phone.mark  # where the rules found it: Positions.at of its path
+        sources: dict[str, Source] = {"phone_number": Source(self.file, line, col)}
         blocks: dict[str, Any] = {}
         for block, cls in MERGED_BLOCKS.items():
             own, inherited = data.get(block), defaults.get(block)
@@ -75,18 +89,18 @@ class _Builder:
                     sources.update(default_sources[block])
                     blocks[block] = default_models[block]
                 continue
-            values: dict[str, Any] = {}
             if inherited is not None:
                 sources.update(default_sources[block])
-                values.update(inherited)
-            self.record_block(sources, block, own, path + (block,))  # a number's own value wins
-            values.update(own)
-            blocks[block] = cls(**{k: _freeze(v) for k, v in values.items()})
+                values = {**inherited, **own}  # a number's own value wins
+            else:
+                values = own
+            self.record_block(sources, block, own, path + (block,))
+            blocks[block] = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
         for block, cls in OWN_BLOCKS.items():
             own = data.get(block)
             if own is not None:
                 self.record_block(sources, block, own, path + (block,))
-                blocks[block] = cls(**{k: _freeze(v) for k, v in own.items()})
+                blocks[block] = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in own.items()})
         return Number(phone_number=phone.e164, declared_as=phone.declared_as, source=self.source(path),
                       sources=sources, **blocks)
 

@@ -8,8 +8,10 @@ wrong is the model built, so the engine never sees a half-valid state.
 
 from __future__ import annotations
 
+import gc
 import os
-from typing import Iterable
+from contextlib import contextmanager
+from typing import Iterable, Iterator
 
 from reconciler.config.build import build_state
 from reconciler.config.errors import ConfigError, Problem
@@ -25,11 +27,39 @@ from reconciler.config.rules import (
 from reconciler.config.schema import SchemaChecker
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the duration of a load, then restore it as it was.
+
+    Loading allocates about a hundred objects per declared number (events, dicts, lists, path tuples,
+    positions, model objects) and keeps most of them until it returns. Each time allocations outrun
+    deallocations the collector runs, and its full passes re-scan everything loaded so far: on 10,000
+    numbers that was about a quarter of the load time (0.36-0.42 s of 1.5 s), and it found nothing, as
+    the loader makes no reference cycles (plain data, tuples, frozen dataclasses). Reference counting still
+    frees everything else at once; the odd cycle (a ``jsonschema`` error tree for a broken file) waits for
+    the first collection after the load. The switch is process-wide: a load in one thread pauses
+    collection for all threads until it returns, and a collector someone else had disabled stays
+    disabled."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def load_desired_state(paths: Iterable[str | os.PathLike[str]]) -> DesiredState:
     """Load, check and model the desired state in ``paths`` (files and/or directories).
 
     Raises ``ConfigError`` with every problem in every file (sorted by file, then line), never anything
     else for bad input."""
+    with _cyclic_gc_paused():
+        return _load(paths)
+
+
+def _load(paths: Iterable[str | os.PathLike[str]]) -> DesiredState:
     path_list = [os.fspath(p) for p in paths]
     if not path_list:
         raise ConfigError([Problem("(no path)", 0, 0, "no file or directory given")])

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Container, Iterable, Sequence
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -185,8 +185,9 @@ class _Frame:
 class _Composer:
     """Events → plain data + positions, iteratively (no recursion, bounded depth)."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, *, inline: bool = True) -> None:
         self.file = file
+        self.inline = inline  # False: every event through ``scalar``/``place`` (tests compare the two paths)
         self.positions = Positions()
         self.problems: list[Problem] = []
         self.suppressed: set[Path] = set()
@@ -223,7 +224,7 @@ class _Composer:
                 value = self.constructor.construct_yaml_int(node)
             else:
                 value = self.constructor.construct_yaml_float(node)
-        except (ValueError, TypeError, yaml.YAMLError):
+        except (ValueError, TypeError, KeyError, yaml.YAMLError):  # KeyError: `!!bool maybe`
             self.problem(mark, f"{ev.value!r} is not a valid {tag.rsplit(':', 1)[-1]}")
             return _Discard, False
         return value, True
@@ -280,45 +281,134 @@ class _Composer:
     def expecting_key(self) -> bool:
         return bool(self.stack) and self.stack[-1].is_map and self.stack[-1].key is _NO_KEY
 
+    def _plain_first_chars(self) -> Container[str]:
+        """First characters of plain scalars that the resolver might type as non-strings; a plain scalar
+        starting with anything else is a string without running the resolver's regexes. Every character,
+        when the resolver has wildcard or path resolvers (then every plain scalar takes the general path)."""
+        implicit = self.resolver.yaml_implicit_resolvers
+        if None in implicit or self.resolver.yaml_path_resolvers:
+            return _EVERY_CHARACTER
+        return frozenset(implicit)
+
     def compose(self, loader: Any) -> Any:
+        """Compose the event stream. The loop is the hot path of loading (one pass per event of every
+        file), so the common events -- an untagged string or container inside a recorded mapping or list
+        -- are placed inline with local names, doing exactly what ``scalar`` + ``place`` would; anything
+        else (tags, repeated keys, plain scalars YAML may type, discarded containers, the root, aliases,
+        documents) goes through ``scalar``/``place``, the one general implementation. ``top`` is the
+        innermost open container (``stack[-1]``), kept in a local: only this loop pushes and pops."""
         documents = 0
-        check, get = loader.check_event, loader.get_event
-        while check():
+        get = loader.get_event  # None once the stream has ended
+        stack = self.stack
+        top: _Frame | None = None
+        inline = self.inline
+        values, keys = self.positions.values, self.positions.keys
+        code_keys = self.code_keys
+        scalar, place = self.scalar, self.place
+        typed_first = self._plain_first_chars()
+        no_key, bad_key = _NO_KEY, _BAD_KEY
+        while True:
             ev = get()
+            if ev is None:
+                break
             cls = type(ev)
-            m = ev.start_mark
-            mark = (m.line + 1, m.column + 1)
             if cls is ScalarEvent:
-                as_key = self.expecting_key()
-                value, typed = self.scalar(ev, mark, as_key)
-                self.place(value, mark, ev.value if typed else None)
+                m = ev.start_mark
+                mark = (m.line + 1, m.column + 1)
+                if inline and top is not None and top.path is not None and ev.tag is None:
+                    text = ev.value
+                    if top.is_map:
+                        key = top.key
+                        if key is no_key:  # a key
+                            if text in top.container:
+                                place(text, mark, None)  # reports the duplicate
+                            else:
+                                top.key = text
+                                top.key_mark = mark
+                            continue
+                        if not (ev.implicit[0] and text[:1] in typed_first):  # a string value
+                            top.key = no_key
+                            if key is bad_key:
+                                continue
+                            path = top.path + (key,)
+                            keys[path] = top.key_mark
+                            if "code" in key.lower():
+                                code_keys.append(path)
+                            top.container[key] = text
+                            values[path] = mark
+                            continue
+                    elif not (ev.implicit[0] and text[:1] in typed_first):  # a string list item
+                        container = top.container
+                        values[top.path + (len(container),)] = mark
+                        container.append(text)
+                        continue
+                value, typed = scalar(ev, mark, self.expecting_key())
+                place(value, mark, ev.value if typed else None)
+            elif cls is MappingEndEvent or cls is SequenceEndEvent:
+                stack.pop()
+                top = stack[-1] if stack else None
             elif cls is MappingStartEvent or cls is SequenceStartEvent:
+                m = ev.start_mark
+                mark = (m.line + 1, m.column + 1)
                 is_map = cls is MappingStartEvent
-                if ev.tag not in (None, "!", _MAP if is_map else _SEQ):
-                    self.problem(mark, f"unsupported YAML tag {_short_tag(ev.tag)!r}: desired state is plain YAML "
-                                       "(no tags)")
-                container: Any = {} if is_map else []
-                path = self.place(container, mark, None)  # None: a (reported) complex key, or discarded
-                self.stack.append(_Frame(container, path, is_map))
-                if len(self.stack) > MAX_DEPTH:
+                if (inline and top is not None and top.path is not None and ev.tag is None
+                        and not (top.is_map and top.key is no_key)):  # not a (complex) key
+                    container = {} if is_map else []
+                    parent = top.container
+                    if top.is_map:
+                        key = top.key
+                        top.key = no_key
+                        if key is bad_key:
+                            path: Path | None = None
+                        else:
+                            path = top.path + (key,)
+                            keys[path] = top.key_mark
+                            if "code" in key.lower():
+                                code_keys.append(path)
+                            parent[key] = container
+                            values[path] = mark
+                    else:
+                        path = top.path + (len(parent),)
+                        parent.append(container)
+                        values[path] = mark
+                else:
+                    if ev.tag not in (None, "!", _MAP if is_map else _SEQ):
+                        self.problem(mark, f"unsupported YAML tag {_short_tag(ev.tag)!r}: desired state is plain "
+                                           "YAML (no tags)")
+                    container = {} if is_map else []
+                    path = place(container, mark, None)  # None: a (reported) complex key, or discarded
+                top = _Frame(container, path, is_map)
+                stack.append(top)
+                if len(stack) > MAX_DEPTH:
                     self.problem(mark, f"the YAML is nested more than {MAX_DEPTH} levels deep; "
                                        "this is not a desired-state file")
                     return _NO_KEY
-            elif cls is MappingEndEvent or cls is SequenceEndEvent:
-                self.stack.pop()
             elif cls is AliasEvent:
-                self.place(_Discard, mark, None)
+                m = ev.start_mark
+                mark = (m.line + 1, m.column + 1)
+                place(_Discard, mark, None)
                 self.problem(mark, f"YAML aliases (*{ev.anchor}) are not supported: every value must be "
                                    "written where it applies, so plans can point at its line (to share "
                                    "values between numbers, use the space's `defaults`)")
             elif cls is DocumentStartEvent:
                 documents += 1
                 if documents > 1:
-                    self.problem(mark, "a second YAML document (after `---`): a desired-state file holds "
-                                       "one document; list several spaces under `spaces:` or use one file "
-                                       "per space")
+                    m = ev.start_mark
+                    self.problem((m.line + 1, m.column + 1),
+                                 "a second YAML document (after `---`): a desired-state file holds one "
+                                 "document; list several spaces under `spaces:` or use one file per space")
                     break
         return self.root
+
+
+class _EveryCharacter:
+    """A container holding every character (see ``_Composer._plain_first_chars``)."""
+
+    def __contains__(self, _item: object) -> bool:
+        return True
+
+
+_EVERY_CHARACTER = _EveryCharacter()
 
 
 def format_path(path: Sequence[str | int]) -> str:
@@ -351,9 +441,10 @@ def _yaml_error_problem(file: str, text: str, exc: yaml.YAMLError) -> Problem:
     return Problem(file, mark.line + 1, mark.column + 1, f"YAML syntax error: {what}")
 
 
-def parse_yaml(text: str, file: str) -> tuple[LoadedFile | None, list[Problem]]:
-    """Compose ``text`` into a ``LoadedFile``. ``None`` (with problems) when there is no usable document."""
-    composer = _Composer(file)
+def parse_yaml(text: str, file: str, *, inline: bool = True) -> tuple[LoadedFile | None, list[Problem]]:
+    """Compose ``text`` into a ``LoadedFile``. ``None`` (with problems) when there is no usable document.
+    ``inline=False`` composes every event through the general path (the same result, slower: for tests)."""
+    composer = _Composer(file, inline=inline)
     loader = _Loader(text)
     try:
         root = composer.compose(loader)

@@ -126,7 +126,24 @@ def normalise_phone(text: str) -> tuple[str | None, str | None]:
     return None, f"it is not a valid number for {region} (+{number.country_code})"
 
 
+# A URL whose host is a plain DNS name (no user, port or brackets) and that has nothing after the path
+# but non-space text: ``urlsplit`` can neither fail on it nor find no host, so only the scheme matters.
+# Nearly every URL in a repository has this shape; the general check below is for the rest.
+_PLAIN_URL = re.compile(r"[Hh][Tt][Tt][Pp]([Ss]?)://[A-Za-z0-9._~-]+(?:[/?#]\S*)?\Z")
+_HTTP_CALLBACK = ("must use https: callbacks carry customer messages (to allow plain http for a test "
+                  "endpoint, set `allow_http_callbacks: true` on the space)")
+
+
 def _url_problem(url: str, *, callback: bool, allow_http: bool) -> str | None:
+    """Why ``url`` (which matched ``URL_RE``) is not acceptable, or None."""
+    plain = _PLAIN_URL.match(url)
+    if plain is not None:
+        return _HTTP_CALLBACK if callback and not plain.group(1) and not allow_http else None
+    return _url_problem_general(url, callback=callback, allow_http=allow_http)
+
+
+def _url_problem_general(url: str, *, callback: bool, allow_http: bool) -> str | None:
+    """``_url_problem`` for any URL, by ``urlsplit``."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a bad port
@@ -135,8 +152,7 @@ def _url_problem(url: str, *, callback: bool, allow_http: bool) -> str | None:
     if not parts.hostname:
         return "has no host name"
     if callback and parts.scheme.lower() != "https" and not allow_http:
-        return ("must use https: callbacks carry customer messages (to allow plain http for a test "
-                "endpoint, set `allow_http_callbacks: true` on the space)")
+        return _HTTP_CALLBACK
     return None
 
 
@@ -149,22 +165,24 @@ def file_problems(loaded: LoadedFile) -> tuple[list[Problem], list[DeclaredNumbe
     if not isinstance(spaces, list):
         return problems, declared
 
+    def check_url(url: Any, path: Path, callback: bool, allow_http: bool) -> None:
+        if isinstance(url, str) and URL_RE.match(url):
+            why = _url_problem(url, callback=callback, allow_http=allow_http)
+            if why:
+                problems.append(_problem(loaded, pos.at(path), f"{mask_url(url)!r} {why}", path))
+
     def check_urls(block: Any, path: Path, allow_http: bool) -> None:
         if not isinstance(block, dict):
             return
-        items: list[tuple[Path, Any, bool]] = []
         if path[-1] == "webhooks":
-            items = [(path + (k,), block.get(k), True) for k in CALLBACK_KEYS]
-        else:
-            items = [(path + ("profile_picture_url",), block.get("profile_picture_url"), False)]
-            sites = block.get("websites")
-            if isinstance(sites, list):
-                items += [(path + ("websites", i), s, False) for i, s in enumerate(sites)]
-        for p, url, callback in items:
-            if isinstance(url, str) and URL_RE.match(url):
-                why = _url_problem(url, callback=callback, allow_http=allow_http)
-                if why:
-                    problems.append(_problem(loaded, pos.at(p), f"{mask_url(url)!r} {why}", p))
+            for k in CALLBACK_KEYS:
+                check_url(block.get(k), path + (k,), True, allow_http)
+            return
+        check_url(block.get("profile_picture_url"), path + ("profile_picture_url",), False, allow_http)
+        sites = block.get("websites")
+        if isinstance(sites, list):
+            for i, s in enumerate(sites):
+                check_url(s, path + ("websites", i), False, allow_http)
 
     for si, space in enumerate(spaces):
         if not isinstance(space, dict):
