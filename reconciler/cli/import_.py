@@ -67,6 +67,8 @@ def _space_field(field: str) -> Callable[[str], str]:
 
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
+    if out is not None and out.is_dir():
+        raise ImportRefusedError(f"{out} is a directory; name the file to write, e.g. {out / (args.name + '.yaml')}")
     if out is not None and out.exists() and not args.force:
         raise ImportRefusedError(f"{out} already exists; pass --force to overwrite it")
     if out is not None and not out.parent.is_dir():

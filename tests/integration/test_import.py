@@ -94,6 +94,11 @@ def test_import_to_stdout_and_refusing_to_overwrite(emu: Any, tmp_path: Path,
     assert code == 0, err
     assert yaml.safe_load(existing.read_text())["spaces"][0]["cust_space_id"] == "293483938849003"
 
+    # a directory is never a file to write, --force or not
+    code, _, err = _run(capsys, "import", "--space-id", "293483938849003", "--name", "globex-support",
+                        "--out", str(tmp_path), "--force", "--endpoint", emu.url)
+    assert code == 1 and "is a directory" in err and "globex-support.yaml" in err
+
 
 def test_import_of_an_unreadable_space_is_a_clear_error(emu: Any, tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
