@@ -30,7 +30,7 @@ from reconciler.engine.apply_errors import ApplyRefusedError
 from reconciler.engine.plan import Plan
 from reconciler.engine.planner import make_plan
 from reconciler.engine.results import ApplyReport, ChangeResult, render_report, write_results
-from reconciler.engine.safety import check_apply_allowed
+from reconciler.engine.safety import check_all_read, check_apply_allowed
 from reconciler.engine.staleness import check_not_stale, check_still_declared, load_saved_plan
 from reconciler.files import check_writable
 from reconciler.render import render
@@ -76,6 +76,8 @@ async def _apply(args: argparse.Namespace) -> int:
     if desired is None:
         return 1
     saved = load_saved_plan(args.plan) if args.plan else None  # a bad file fails before any network call
+    if saved is not None:
+        check_all_read(saved, saved_path=args.plan)  # a plan with unread spaces was never a whole review
     async with open_client(args) as client:
         if saved is not None:
             plan = await _checked_saved_plan(client, args.plan, saved, desired)
@@ -105,6 +107,8 @@ async def _checked_saved_plan(client: Any, path: str, saved: Plan, desired: Any)
     if not names:
         return saved
     fresh = await make_plan(client, desired, targets=names)
+    # A space unreadable now (unsubscribed since the review, say) is a failed read, not a stale plan.
+    check_all_read(fresh, saved_path=path, rechecking=True)
     check_not_stale(path, saved, fresh)
     return Plan(changes=saved.changes, spaces=saved.spaces, desired_fingerprint=saved.desired_fingerprint,
                 preflight=fresh.preflight, calls=saved.calls)

@@ -1,7 +1,9 @@
 """``cams-reconciler drift``: the same read and diff as ``plan``, for scheduled checks.
 
 Exit 0 when everything is in sync, 2 when anything differs (a change to make, a drift or unmanaged
-finding, or a frozen account), 1 on error. Read-only: a read-only key is enough.
+finding, or a frozen account), 1 on error. A space that cannot be read is an error, and 1 beats 2: the
+report still shows every other space's findings (a scheduled job over 200 spaces keeps its report), but
+the job fails so the unread space is not mistaken for "in sync". Read-only: a read-only key is enough.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "drift", help="check that the real state matches the YAML (read-only)",
         description="Read the actual state and report every difference. Exit 0 in sync, 2 on any change "
-                    "or finding, 1 on error.")
+                    "or finding, 1 on error (also when a space could not be read: the others are still "
+                    "reported).")
     add_plan_arguments(parser)
     parser.set_defaults(func=run_drift)
 
@@ -26,4 +29,6 @@ def run_drift(args: argparse.Namespace) -> int:
     if plan is None:
         return EXIT_ERROR
     emit(plan, args)
+    if plan.failed:
+        return EXIT_ERROR
     return EXIT_CHANGES if plan.has_changes else EXIT_OK

@@ -5,7 +5,10 @@ GetCustomerAccountInfo, so the command runs with a read-only key on untrusted pu
 
 Exit codes (Terraform's): 0 success whether or not there are changes, 1 error; with
 ``--detailed-exitcode``: 0 no changes, 2 changes (drift and unmanaged findings, or a frozen account,
-included), 1 error. ``drift`` (``cli/drift.py``) reuses everything here with its own exit rule.
+included), 1 error. A space that could not be read (or a failed account check) is an error: the whole
+plan is still printed (and written by ``--out``), then the exit is 1, whatever the flags (Terraform
+fails the run but shows what it could read). ``drift`` (``cli/drift.py``) reuses everything here with its
+own exit rule.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from reconciler.files import check_writable, write_atomically
 from reconciler.engine.planner import make_plan
 from reconciler.engine.scope import compare_with_ref
 from reconciler.render import FORMATS, github_link_base, render
-from reconciler.render.describe import calls_line
+from reconciler.render.describe import calls_line, errors_line
 from reconciler.render.json_plan import render_json
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -62,7 +65,8 @@ def register(subparsers: Any) -> None:
         "plan", help="show what apply would change (read-only)",
         description="Read the actual state of the declared spaces (read-only API calls only), diff it "
                     "with the YAML and show the changes. Exit 0 (1 on error); with --detailed-exitcode "
-                    "0 = no changes, 2 = changes, 1 = error.")
+                    "0 = no changes, 2 = changes, 1 = error. A space that cannot be read is shown with "
+                    "its error among the others, then the exit is 1.")
     add_plan_arguments(parser)
     parser.add_argument("--detailed-exitcode", action="store_true",
                         help="exit 2 when there are changes or findings, 0 when none")
@@ -74,6 +78,8 @@ def run_plan(args: argparse.Namespace) -> int:
     if plan is None:
         return EXIT_ERROR
     emit(plan, args)
+    if plan.failed:  # after the output: the other spaces' findings are the point of a partial plan
+        return EXIT_ERROR
     if args.detailed_exitcode and plan.has_changes:
         return EXIT_CHANGES
     return EXIT_OK
@@ -156,3 +162,6 @@ def emit(plan: Plan, args: argparse.Namespace) -> None:
     sys.stdout.flush()
     if args.format in ("json", "github"):
         print(calls_line(plan), file=sys.stderr)  # stdout stays machine-readable
+    error = errors_line(plan)
+    if error and args.format != "text":  # text says it on stdout; a CI log shows stderr for the others
+        print(f"error: {error.removeprefix('Error: ')}", file=sys.stderr)

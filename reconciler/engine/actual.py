@@ -4,6 +4,12 @@ Per space: one ``QueryChatappPhoneNumbers``; per *present* number that declares 
 ``QueryPhoneBusinessProfile``. Nothing else: the number of calls is part of the contract (it is printed, and
 a read-only key on an untrusted PR must be enough). All calls are started together; the client's per-action
 limiter paces them, so the wall time is bound by the API budget, not by round trips.
+
+Each space's read (its numbers, then its profiles) succeeds or fails on its own: a space that is
+unsubscribed, not owned by the key, denied by RAM, or unreachable after the client's retries becomes a
+``SpaceReadError`` in the result, and the other spaces are read as usual. A drift job over 200 spaces must
+not lose its whole report to one space. Failures that are not about a space (no credentials, a rejected
+signature, a bad endpoint option) still end the whole read: every space would fail the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Awaitable, Callable, Iterable, Mapping, Protocol
 
+from reconciler.client.errors import (ApiError, AuthenticationError, ClientError, TransportError)
 from reconciler.config.model import Space
 from reconciler.engine.normalize import normalize_phone
 
@@ -57,6 +64,28 @@ class ActualSpace:
         })
 
 
+@dataclass(frozen=True)
+class SpaceReadError:
+    """Why one space's actual state could not be read: the client error's one line (already secret-free:
+    the client scrubs what it sent and masks URL queries) and its code."""
+
+    cust_space_id: str
+    message: str
+    code: str
+
+    @classmethod
+    def from_exception(cls, cust_space_id: str, exc: ClientError) -> "SpaceReadError":
+        return cls(cust_space_id, str(exc), exc.code)
+
+
+def is_space_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is about the space being read (record it, read the others) rather than about the run
+    (credentials, signature, options: let it end the run, as every space would fail alike)."""
+    if isinstance(exc, AuthenticationError):
+        return False
+    return isinstance(exc, (ApiError, TransportError))
+
+
 def canonical_digest(value: Any) -> str:
     """``sha256:<hex>`` of ``value`` as canonical JSON (sorted keys, no whitespace, UTF-8)."""
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -77,26 +106,39 @@ ProgressCallback = Callable[[str], None]
 
 
 async def fetch_actual(client: ReadClient, spaces: Iterable[Space],
-                       on_space_done: ProgressCallback | None = None) -> dict[str, ActualSpace]:
+                       on_space_done: ProgressCallback | None = None
+                       ) -> dict[str, ActualSpace | SpaceReadError]:
     """Read every space (and the declared profiles of its present numbers) concurrently.
 
-    Returns space name → ``ActualSpace``. The first failing call's error propagates (a plan is all or
-    nothing: a partial read would show present numbers as missing); the other calls are cancelled.
-    ``on_space_done(name)`` is called as each space completes (progress display).
+    Returns space name → ``ActualSpace``, or ``SpaceReadError`` for a space whose read failed (a space is
+    all or nothing: a partial read would show present numbers as missing, so a failing profile read fails
+    its space, and its other calls are cancelled). A failure that is not about a space
+    (``is_space_failure``) propagates and cancels everything. ``on_space_done(name)`` is called as each
+    space completes, read or failed (progress display).
     """
     space_list = list(spaces)
 
-    async def one_space(space: Space) -> tuple[str, ActualSpace]:
+    async def read_space(space: Space) -> ActualSpace:
         items = await client.query_phone_numbers(space.cust_space_id)
         numbers = index_numbers(items)
         wanted = [n.phone_number for n in space.numbers
                   if n.business_profile is not None and n.phone_number in numbers]
         datas = await gather_all([client.query_business_profile(space.cust_space_id, p) for p in wanted])
         profiles = {p: MappingProxyType(dict(d or {})) for p, d in zip(wanted, datas)}
+        return ActualSpace(space.cust_space_id, MappingProxyType(numbers),
+                           MappingProxyType(dict(sorted(profiles.items()))))
+
+    async def one_space(space: Space) -> tuple[str, ActualSpace | SpaceReadError]:
+        seen: ActualSpace | SpaceReadError
+        try:
+            seen = await read_space(space)
+        except ClientError as exc:
+            if not is_space_failure(exc):
+                raise
+            seen = SpaceReadError.from_exception(space.cust_space_id, exc)
         if on_space_done is not None:
             on_space_done(space.name)
-        return space.name, ActualSpace(space.cust_space_id, MappingProxyType(numbers),
-                                       MappingProxyType(dict(sorted(profiles.items()))))
+        return space.name, seen
 
     results = await gather_all([one_space(s) for s in space_list])
     return dict(results)

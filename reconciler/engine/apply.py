@@ -30,7 +30,7 @@ from typing import Any, Awaitable, Callable, Mapping, Protocol
 from reconciler.client.errors import (AuthenticationError, ClientError, NotSubscribedError,
                                       PermissionDeniedError)
 from reconciler.config.model import DesiredState, Number, Space
-from reconciler.engine.actual import fetch_actual, index_numbers
+from reconciler.engine.actual import SpaceReadError, fetch_actual, index_numbers
 from reconciler.engine.diff import diff_number, diff_space
 from reconciler.engine.plan import Action, Change, Plan
 from reconciler.engine.results import ApplyReport, ChangeResult, Outcome
@@ -322,12 +322,16 @@ class _SpaceRun:
             n if n.phone_number in written_profiles else replace(n, business_profile=None)
             for n in self.space.numbers))
         try:
-            actual = (await fetch_actual(self.run.client, [check]))[check.name]
-        except ClientError as err:
+            read = (await fetch_actual(self.run.client, [check]))[check.name]
+        except ClientError as err:  # a failure about the run (credentials, signature), not the space
+            read = SpaceReadError.from_exception(check.cust_space_id, err)
+        if isinstance(read, SpaceReadError):  # fetch_actual records a failing space instead of raising
             for change in pending:
-                self.finish(change, Outcome.FAILED, f"written, but the re-read to verify it failed ({err}); "
-                                                    "run plan to see whether it landed", err.code)
+                self.finish(change, Outcome.FAILED, f"written, but the re-read to verify it failed "
+                                                    f"({read.message}); run plan to see whether it landed",
+                            read.code)
             return
+        actual = read
         remaining = diff_space(check, actual, env=self.run.env)
         still = {(c.action, c.phone_number): c for c in remaining if c.action.writes}
         planned = {(c.action, c.phone_number) for c in self.changes}

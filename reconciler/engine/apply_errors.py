@@ -34,3 +34,8 @@ class BlockingFindingsError(EngineError):
 
 class ApplyRefusedError(EngineError):
     """Apply was not confirmed (no terminal and no ``--auto-approve``, or an answer other than ``yes``)."""
+
+
+class UnreadSpacesError(EngineError):
+    """The plan holds spaces (or an account check) that could not be read: nothing can be known, let alone
+    applied, there. Fix the access, or ``--target`` the other spaces. ``--force`` does not override this."""

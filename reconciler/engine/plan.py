@@ -117,7 +117,7 @@ class Change:
 class Preflight:
     """The account check (GetCustomerAccountInfo) made once per run."""
 
-    status: str  # "ok" | "frozen" | "no-data" | "skipped"
+    status: str  # "ok" | "frozen" | "no-data" | "skipped" | "error" (the check itself failed)
     detail: str = ""
     # Redacted account fields (no login email) as returned, for display.
     data: Mapping[str, Any] = field(default_factory=dict)
@@ -126,22 +126,49 @@ class Preflight:
     def blocks_apply(self) -> bool:
         return self.status == "frozen"
 
+    @property
+    def failed(self) -> bool:
+        """The account could not be checked (not "no data for this caller": a real failure). The plan is
+        still shown, but the run fails and apply refuses: a frozen account would go unnoticed."""
+        return self.status == "error"
+
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "detail": self.detail, "data": dict(self.data)}
 
 
 @dataclass(frozen=True)
 class PlannedSpace:
-    """A space the plan looked at, and the fingerprint of the actual state it saw there."""
+    """A space the plan looked at, and the fingerprint of the actual state it saw there.
+
+    A space whose read failed (unsubscribed, not owned by the key, no permission, the API unreachable after
+    retries) is still a ``PlannedSpace``, with ``error`` (the client error's one line, secret-free) and
+    ``error_code``, no fingerprint and no changes: one failing space must not hide what the others show,
+    but nothing can be planned, let alone applied, for a space that could not be read (Terraform reports
+    what it could and still fails the run).
+    """
 
     name: str
     cust_space_id: str
     file: str
-    actual_fingerprint: str
+    actual_fingerprint: str | None
+    error: str | None = None
+    error_code: str | None = None
+    line: int = 1  # the line of the space's YAML that errors are annotated on
+
+    @property
+    def errored(self) -> bool:
+        return self.error is not None
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "cust_space_id": self.cust_space_id, "file": self.file,
-                "actual_fingerprint": self.actual_fingerprint}
+                "actual_fingerprint": self.actual_fingerprint, "error": self.error,
+                "error_code": self.error_code, "line": self.line}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "PlannedSpace":
+        """Plans saved before errors were recorded have none of the optional keys: they mean "read fine"."""
+        return cls(d["name"], d["cust_space_id"], d["file"], d.get("actual_fingerprint"),
+                   error=d.get("error"), error_code=d.get("error_code"), line=int(d.get("line", 1)))
 
 
 @dataclass(frozen=True)
@@ -168,6 +195,16 @@ class Plan:
     def has_changes(self) -> bool:
         """Anything to do or report (drift and unmanaged findings included)."""
         return bool(self.changes) or self.preflight.blocks_apply
+
+    @property
+    def errors(self) -> tuple[PlannedSpace, ...]:
+        """The spaces whose actual state could not be read (see ``PlannedSpace``)."""
+        return tuple(s for s in self.spaces if s.errored)
+
+    @property
+    def failed(self) -> bool:
+        """Some read failed (a space or the account preflight): the run exits 1 and apply refuses."""
+        return bool(self.errors) or self.preflight.failed
 
     @property
     def writes(self) -> tuple[Change, ...]:
@@ -204,8 +241,7 @@ class Plan:
         pf = d["preflight"]
         return cls(
             changes=tuple(Change.from_dict(c) for c in d["changes"]),
-            spaces=tuple(PlannedSpace(s["name"], s["cust_space_id"], s["file"], s["actual_fingerprint"])
-                         for s in d["spaces"]),
+            spaces=tuple(PlannedSpace.from_dict(s) for s in d["spaces"]),
             desired_fingerprint=d["desired_fingerprint"],
             preflight=Preflight(pf["status"], pf.get("detail", ""), pf.get("data", {})),
             calls=dict(d.get("calls", {})),

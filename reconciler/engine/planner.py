@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 from reconciler.config.model import DesiredState, Space
-from reconciler.engine.actual import fetch_actual, gather_all
+from reconciler.engine.actual import SpaceReadError, fetch_actual, gather_all
 from reconciler.engine.diff import diff_space
 from reconciler.engine.errors import TargetError
 from reconciler.engine.fingerprint import desired_fingerprint
@@ -66,6 +66,10 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
     ``targets``: ``--target`` names (unknown → ``TargetError``). ``only``: a pre-computed scope such as
     ``--changed-since`` gives (names not in ``desired`` are ignored). With no space to plan, no call is
     made and the preflight is "skipped". ``env`` is asked only whether a migration's variable is set.
+
+    A space whose read fails is planned with its ``error`` and no change (``Plan.errors``); the others
+    are planned as usual. Callers decide what a failed read means (``plan``/``drift`` exit 1, apply
+    refuses): the plan itself is always whole evidence of what could and could not be read.
     """
     spaces = select_spaces(desired, targets)
     if only is not None:
@@ -92,7 +96,12 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
     planned: list[PlannedSpace] = []
     for space in spaces:
         seen = actual[space.name]
+        if isinstance(seen, SpaceReadError):  # shown with its error, planned no change: nothing was seen
+            planned.append(PlannedSpace(space.name, space.cust_space_id, space.file, None, error=seen.message,
+                                        error_code=seen.code, line=space.source.line))
+            continue
         changes.extend(diff_space(space, seen, env=env))
-        planned.append(PlannedSpace(space.name, space.cust_space_id, space.file, seen.fingerprint()))
+        planned.append(PlannedSpace(space.name, space.cust_space_id, space.file, seen.fingerprint(),
+                                    line=space.source.line))
     return Plan(changes=tuple(changes), spaces=tuple(planned), desired_fingerprint=desired_fingerprint(spaces),
                 preflight=preflight, calls=dict(sorted(counting.calls.items())))

@@ -3,7 +3,11 @@
 A frozen account (``HostingStatus: FREEZE`` or ``CreditLimitStatus: Freeze``) makes every write fail, so
 the plan records it as a blocking finding and apply refuses up front instead of failing half-way.
 ``NotAuthorized`` / ``VnoNoDataError`` mean "this caller gets no account data" (the API is meant for
-resellers): noted, not an error. Any other failure propagates.
+resellers): noted, not an error. Any other failure of the call itself (RAM denial, throttling or 5xx
+after retries, no connection) is treated like a space whose read failed: the preflight becomes
+``status: "error"`` with the error's line, the spaces are still planned and shown, the run exits 1 and
+apply refuses (an unchecked account could be frozen). Failures that are about the run rather than the call
+(credentials, signature, options) still end it, as they do for the spaces.
 
 Only an allowlist of fields is kept for display: the login e-mail (personal data) never enters a plan.
 """
@@ -12,7 +16,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Protocol
 
-from reconciler.client.errors import ApiError
+from reconciler.client.errors import ApiError, ClientError
+from reconciler.engine.actual import is_space_failure
 from reconciler.engine.plan import Preflight
 
 NO_DATA_CODES = frozenset({"NotAuthorized", "VnoNoDataError"})
@@ -45,8 +50,10 @@ def preflight_from_data(data: Mapping[str, Any]) -> Preflight:
 async def run_preflight(client: AccountClient) -> Preflight:
     try:
         data = await client.get_customer_account_info()
-    except ApiError as err:
-        if err.code in NO_DATA_CODES:
+    except ClientError as err:
+        if isinstance(err, ApiError) and err.code in NO_DATA_CODES:
             return Preflight("no-data", f"no account information for this caller ({err.code}); not checked")
+        if is_space_failure(err):
+            return Preflight("error", f"the account check failed: {err}")
         raise
     return preflight_from_data(data or {})

@@ -1,7 +1,11 @@
 """Guards checked before apply's first write (octoDNS-style): refuse what is blocked or suspiciously large.
 
-Three guards, in order of how absolute they are:
+Four guards, in order of how absolute they are:
 
+0. failed reads (``Plan.failed``): a space whose actual state could not be read (unsubscribed, not owned by
+   the key, denied, unreachable) or an account check that failed. The plan shows everything it could read,
+   but apply refuses the whole plan before any write, saved or fresh: the user fixes the access or
+   applies the healthy spaces with ``--target``. ``--force`` does not override it.
 1. a frozen account (the plan's preflight): every write would fail, so nothing starts. ``--force`` does not
    override it: forcing cannot make a frozen account accept writes, it can only leave a half-applied plan.
 2. error findings (``unmanaged_numbers: error``): the YAML says such a number must not exist; the fix is in
@@ -16,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.config.model import DesiredState
-from reconciler.engine.apply_errors import BlockingFindingsError, FrozenAccountError, SafetyThresholdError
+from reconciler.engine.apply_errors import (BlockingFindingsError, FrozenAccountError, SafetyThresholdError,
+                                            UnreadSpacesError)
 from reconciler.engine.plan import Action, Plan, Severity
 
 
@@ -50,8 +55,33 @@ def threshold_breaches(plan: Plan, desired: DesiredState) -> list[ThresholdBreac
     return breaches
 
 
+def check_all_read(plan: Plan, *, saved_path: str | None = None, rechecking: bool = False) -> None:
+    """Refuse a plan in which a space or the account preflight could not be read (guard 0).
+
+    ``saved_path``: the plan is the saved one given to ``apply --plan`` (``--target`` cannot be combined
+    with it, so the hint says how to make a targeted plan instead). ``rechecking``: ``plan`` is the re-read
+    of a saved plan's spaces that ``apply --plan`` makes before writing."""
+    if not plan.failed:
+        return
+    problems = [f"space {s.name} could not be read ({s.error})" for s in plan.errors]
+    if plan.preflight.failed:
+        problems.append(plan.preflight.detail)
+    what = (f"reading the spaces of the saved plan {saved_path} again found" if rechecking
+            else f"the saved plan {saved_path} has" if saved_path else "the plan has")
+    healthy = [s.name for s in plan.spaces if not s.errored]
+    hint = "fix the access (subscription, RAM policy, the key that owns the space, the network) and plan again"
+    if healthy and not plan.preflight.failed:
+        targets = " ".join(f"--target {n}" for n in healthy[:5]) + (" ..." if len(healthy) > 5 else "")
+        hint += (f", or leave the failing space(s) out: `plan {targets} --out FILE`, review, `apply --plan FILE`"
+                 if saved_path else f", or apply the other spaces only: `apply {targets}`")
+    raise UnreadSpacesError(
+        f"refusing to apply: {what} {len(problems)} failed read(s): {'; '.join(problems)}. Nothing was "
+        f"written. To go on, {hint}. --force does not override this.")
+
+
 def check_apply_allowed(plan: Plan, desired: DesiredState, *, force: bool) -> list[str]:
     """Raise the first refusal that applies; return warnings to print for thresholds ``--force`` overrode."""
+    check_all_read(plan)
     if plan.preflight.blocks_apply:
         raise FrozenAccountError(
             f"refusing to apply: {plan.preflight.detail or 'the account is frozen'}. Every write would fail; "

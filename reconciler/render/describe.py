@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from reconciler.engine.plan import Action, Change, Plan
+from reconciler.engine.plan import Action, Change, Plan, PlannedSpace
 
 # Terraform-like: one symbol per action.
 SYMBOLS: Mapping[Action, str] = {
@@ -100,6 +100,33 @@ def calls_line(plan: Plan) -> str:
     total = sum(plan.calls.values())
     parts = ", ".join(f"{action} {n}" for action, n in sorted(plan.calls.items()))
     return f"Calls: {parts} ({total} total)"
+
+
+def space_error(space: PlannedSpace) -> str:
+    """What every format says in an errored space's place (the client error's line is secret-free)."""
+    return f"could not be read: {space.error}"
+
+
+def space_location(space: PlannedSpace) -> str:
+    """``file:line`` of the space's entry, where an error about the space is annotated."""
+    return f"{space.file}:{space.line}"
+
+
+def errors_line(plan: Plan, *, max_names: int = 20) -> str | None:
+    """``Error: 1 space could not be read: acme-travel`` (and/or the failed account check), shown before
+    the summary line; None when every read succeeded. Names are capped so 200 failing spaces stay one
+    readable line (each is also shown in its place)."""
+    names = [s.name for s in plan.errors]
+    parts: list[str] = []
+    if names:
+        shown = ", ".join(names[:max_names]) + (f" and {len(names) - max_names} more"
+                                                  if len(names) > max_names else "")
+        parts.append(f"{len(names)} space{'' if len(names) == 1 else 's'} could not be read: {shown}")
+    if plan.preflight.failed:
+        parts.append("the account preflight failed")
+    if not parts:
+        return None
+    return "Error: " + "; ".join(parts) + " (the plan shows everything else; the run fails and apply refuses)"
 
 
 def preflight_line(plan: Plan) -> str:

@@ -9,7 +9,7 @@ Escaping follows the runner's rules (actions/toolkit ``command.ts``): in the mes
 from __future__ import annotations
 
 from reconciler.engine.plan import Plan, Severity
-from reconciler.render.describe import describe
+from reconciler.render.describe import describe, errors_line, space_error
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE: "notice"}
 
@@ -29,6 +29,9 @@ def command(level: str, message: str, **props: object) -> str:
 
 def render_github(plan: Plan) -> str:
     lines: list[str] = []
+    for space in plan.errors:  # on the line declaring the space, so the PR shows it where it is written
+        lines.append(command("error", f"space {space.name} {space_error(space)}", file=space.file,
+                             line=space.line, title=f"cams read failed: {space.name}"))
     for change in plan.changes:
         view = describe(change)
         props: dict[str, object] = {}
@@ -45,5 +48,10 @@ def render_github(plan: Plan) -> str:
         lines.append(command("error", pf.detail, title="cams account frozen"))
     elif pf.status == "no-data":
         lines.append(command("notice", pf.detail, title="cams account preflight"))
+    elif pf.failed:
+        lines.append(command("error", pf.detail, title="cams account preflight failed"))
+    error = errors_line(plan)
+    if error:
+        lines.append(command("error", error, title="cams-reconciler plan"))
     lines.append(command("notice", plan.summary_line(), title="cams-reconciler plan"))
     return "\n".join(lines) + "\n"

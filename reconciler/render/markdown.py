@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import html
 
-from reconciler.engine.plan import Action, Change, Plan
+from reconciler.engine.plan import Action, Change, Plan, PlannedSpace
 from reconciler.render.describe import (COUNT_TITLES, SYMBOLS, action_counts, by_space, calls_line,
-                                        describe, preflight_line)
+                                        describe, errors_line, preflight_line, space_location)
 
 LIMIT = 60_000
 MAX_TABLE_ROWS = 50
 _FOOTER_RESERVE = 1_500  # room kept for the cut notice, the summary line and the calls line
 
-_PREFLIGHT_ICON = {"ok": "✅", "frozen": "⛔", "no-data": "ℹ️", "skipped": "➖"}
+_PREFLIGHT_ICON = {"ok": "✅", "frozen": "⛔", "no-data": "ℹ️", "skipped": "➖", "error": "⚠️"}
+_ERROR_ICON = "⚠️"
 
 
 def code(text: str) -> str:
@@ -42,13 +43,19 @@ def _summary_table(plan: Plan, groups: dict[str, list[Change]]) -> list[str]:
     head = "| space | " + " | ".join(COUNT_TITLES[a] for a in actions) + " |"
     rule = "|---|" + "---:|" * len(actions)
     rows = [head, rule]
-    changed = [(name, changes) for name, changes in groups.items() if changes]
-    clean = [name for name, changes in groups.items() if not changes]
-    for name, changes in changed[:MAX_TABLE_ROWS]:
+    errored = {s.name: s for s in plan.errors}
+    shown_rows = [(name, changes) for name, changes in groups.items() if changes or name in errored]
+    clean = [name for name, changes in groups.items() if not changes and name not in errored]
+    for name, changes in shown_rows[:MAX_TABLE_ROWS]:
+        if name in errored:  # no counts: nothing was seen there
+            code_text = errored[name].error_code or "error"
+            rows.append(f"| {_ERROR_ICON} {_cell(name)} — could not be read ({code(code_text).replace('|', chr(92) + '|')}) | "
+                        + " | ".join("–" for _ in actions) + " |")
+            continue
         counts = action_counts(changes)
         rows.append(f"| {_cell(name)} | " + " | ".join(str(counts[a]) for a in actions) + " |")
-    if len(changed) > MAX_TABLE_ROWS:
-        rows.append(f"| … {len(changed) - MAX_TABLE_ROWS} more spaces with changes | "
+    if len(shown_rows) > MAX_TABLE_ROWS:
+        rows.append(f"| … {len(shown_rows) - MAX_TABLE_ROWS} more spaces with changes or errors | "
                     + " | ".join("" for _ in actions) + " |")
     total = plan.counts()
     rows.append("| **total** | " + " | ".join(f"**{total[a.value]}**" for a in actions) + " |")
@@ -58,6 +65,15 @@ def _summary_table(plan: Plan, groups: dict[str, list[Change]]) -> list[str]:
         rows.append("")
         rows.append(f"In sync ({len(clean)}): {shown}{more}")
     return rows
+
+
+def _error_lines(space: PlannedSpace, link_base: str | None) -> list[str]:
+    """The errored space's one line in its details: the error as a code span (server text: no markup)."""
+    target = f"{space.file}#L{space.line}"
+    if link_base:
+        target = f"{link_base.rstrip('/')}/{target.removeprefix('./')}"
+    return [f"- {_ERROR_ICON} **could not be read** — [{_cell(space_location(space))}]({_link(target)}): "
+            f"{code(space.error or '')}"]
 
 
 def _link(target: str) -> str:
@@ -88,6 +104,9 @@ def render_markdown(plan: Plan, *, plan_json_path: str | None = None, link_base:
     pf = plan.preflight
     out: list[str] = ["### cams-reconciler plan", ""]
     out.extend(_summary_table(plan, groups))
+    error = errors_line(plan)
+    if error:
+        out += ["", f"> {_ERROR_ICON} **{_cell(error)}**"]
     out += ["", f"**{plan.summary_line()}**", "",
             f"{_PREFLIGHT_ICON.get(pf.status, '')} {_cell(preflight_line(plan))}"]
     if pf.blocks_apply:
@@ -99,32 +118,37 @@ def render_markdown(plan: Plan, *, plan_json_path: str | None = None, link_base:
     left_out = 0
     spaces = {s.name: s for s in plan.spaces}
     for name, changes in groups.items():
-        if not changes:
+        meta = spaces.get(name)
+        failed = meta is not None and meta.errored
+        if not changes and not failed:
             continue
         if left_out:
-            left_out += len(changes)
+            left_out += max(len(changes), 1)
             continue
-        meta = spaces.get(name)
         title = f"<b>{html.escape(name)}</b>"
         if meta is not None:
             title += f" ({html.escape(meta.cust_space_id)}, {html.escape(meta.file)})"
-        section = ["<details>", f"<summary>{title}: {len(changes)} change(s)</summary>", ""]
+        if failed and meta is not None:  # open: an error is not a detail to click through to
+            section = ["<details open>", f"<summary>{_ERROR_ICON} {title}: could not be read</summary>", ""]
+            items = [_error_lines(meta, link_base)]
+        else:
+            section = ["<details>", f"<summary>{title}: {len(changes)} change(s)</summary>", ""]
+            items = [_change_lines(c, link_base) for c in changes]
         closing = ["", "</details>", ""]
         cost = sum(len(line) + 1 for line in section + closing)
         if used + cost > budget:
-            left_out += len(changes)
+            left_out += len(items)
             continue
         shown = 0
-        for change in changes:
-            lines = _change_lines(change, link_base)
+        for lines in items:
             extra = sum(len(line) + 1 for line in lines)
             if used + cost + extra > budget:
                 break
             section.extend(lines)
             cost += extra
             shown += 1
-        if shown < len(changes):
-            left_out += len(changes) - shown
+        if shown < len(items):
+            left_out += len(items) - shown
         if shown:
             out.extend(section + closing)
             used += cost

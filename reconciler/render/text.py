@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from reconciler.engine.plan import Plan
-from reconciler.render.describe import SYMBOLS, by_space, calls_line, describe, preflight_line
+from reconciler.render.describe import (SYMBOLS, by_space, calls_line, describe, errors_line, preflight_line,
+                                        space_error)
 
 LEGEND = ("Symbols: " + ", ".join(f"{sym} {a.value}" for a, sym in SYMBOLS.items())
           + ", (~) pending: set after sync or migration where it differs")
@@ -18,7 +19,9 @@ def render_text(plan: Plan) -> str:
         if meta is not None:
             header += f" ({meta.cust_space_id}) — {meta.file}"
         lines.append(header)
-        if not changes:
+        if meta is not None and meta.errored:
+            lines.append(f"  ERROR {space_error(meta)}")
+        elif not changes:
             lines.append("  no changes")
         for change in changes:
             view = describe(change)
@@ -33,6 +36,9 @@ def render_text(plan: Plan) -> str:
     lines.append(preflight_line(plan))
     if plan.preflight.blocks_apply:
         lines.append("  ! apply will refuse to run until the account is unfrozen")
+    error = errors_line(plan)
+    if error:
+        lines.append(error)
     lines.append(plan.summary_line())
     lines.append(calls_line(plan))
     return "\n".join(lines) + "\n"

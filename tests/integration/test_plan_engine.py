@@ -133,12 +133,19 @@ def test_after_converging_the_state_the_plan_is_empty(emulator, example_state):
     assert not plan.has_changes
 
 
-def test_an_api_error_fails_the_whole_plan(emulator, example_state):
+def test_an_api_error_fails_only_its_space(emulator, example_state):
+    """One unsubscribed space is planned with its error; the others are planned as usual (issue: one
+    failing space must not sink the whole plan)."""
     desired = scenario()
-    unsub = Space("unsub", "293483938849009", Source("u.yaml", 1), (num("1", 2, "u.yaml"),))
+    unsub = Space("unsub", "293483938849009", Source("u.yaml", 3), (num("1", 4, "u.yaml"),))
     desired = DesiredState(desired.spaces + (unsub,), desired.files + ("u.yaml",))
-    with pytest.raises(NotSubscribedError):
-        plan_with(emulator(qps=0), desired, env={})
+    plan, _ = plan_with(emulator(qps=0), desired, env={})
+    assert [s.name for s in plan.errors] == ["unsub"]
+    failed = plan.errors[0]
+    assert failed.error_code == NotSubscribedError.default_code and failed.actual_fingerprint is None
+    assert failed.error.startswith("Product.Unsubscript") and failed.line == 3
+    assert plan.for_space("unsub") == () and plan.failed
+    assert {c.space for c in plan.changes} == {"acme-retail", "acme-travel"}
 
 
 def test_no_space_means_no_call(emulator):
