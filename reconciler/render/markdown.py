@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 
 from reconciler.engine.plan import Action, Change, Plan, PlannedSpace
-from reconciler.render.describe import (COUNT_TITLES, SYMBOLS, action_counts, by_space, calls_line,
+from reconciler.render.describe import (COUNT_TITLES, action_counts, by_space, calls_line,
                                         describe, errors_line, preflight_line, space_location)
 
 LIMIT = 60_000
@@ -82,7 +82,7 @@ def _link(target: str) -> str:
 
 def _change_lines(change: Change, link_base: str | None) -> list[str]:
     view = describe(change)
-    head = f"- `{SYMBOLS[change.action]}` **{view.action}** {code(view.subject)}"
+    head = f"- `{view.symbol}` **{view.action}** {code(view.subject)}"
     if view.field:
         head += f" {code(view.field)}"
     if change.source is not None:

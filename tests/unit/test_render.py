@@ -209,3 +209,14 @@ def test_github_actions_environment_gives_the_default_link_base():
     env = {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/numbers", "GITHUB_SHA": "f00"}
     assert github_link_base(env) == "https://github.com/acme/numbers/blob/f00"
     assert github_link_base({"GITHUB_REPOSITORY": "acme/numbers"}) is None
+
+
+def test_pending_updates_are_marked_in_text_and_markdown():
+    space = Space("acme", "1001", Source("spaces/acme.yaml", 1), (
+        n("8613800001234", 5, webhooks=Webhooks("https://h.example/s", "https://h.example/u")),))
+    plan = Plan(tuple(diff_space(space, ActualSpace("1001", {}, {}), env={})),
+                (PlannedSpace("acme", "1001", "spaces/acme.yaml", "sha256:" + "0" * 64),),
+                "sha256:" + "0" * 64, Preflight("ok"))
+    assert any(c.pending for c in plan.changes)
+    assert "(~) update-webhook 8613800001234" in render(plan, "text")
+    assert "- `(~)` **update-webhook**" in render(plan, "markdown")
