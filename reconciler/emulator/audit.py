@@ -23,7 +23,11 @@ _SECRET_NAMES = frozenset({
 
 
 def mask_url(url: str) -> str:
-    """``https://h/p?token=abc`` → ``https://h/p?token=***``; a userinfo password is masked too."""
+    """``https://h/p?token=abc`` → ``https://h/p?token=***``; a userinfo password is masked too.
+
+    The same rule as ``reconciler.redact.mask_url``, kept here on purpose: the emulator imports nothing of
+    the reconciler, so it stays a stand-alone CAMS whose audit log is an independent witness of what the
+    tool sent."""
     try:
         parts = urlsplit(url)
     except ValueError:
