@@ -128,14 +128,33 @@ def _confirm(writes: int) -> None:
 
 
 async def _execute(client: Any, plan: Plan, desired: Any, *, progress: TextIO | None) -> ApplyReport:
-    """Run the executor with SIGINT/SIGTERM turned into "start no new write" (see ``Interrupt``)."""
+    """Run the executor with SIGINT/SIGTERM turned into "start no new write" (see ``Interrupt``).
+
+    A second signal (as in Terraform) stops waiting: the writes in flight are abandoned, and the report
+    lists them as not finished, since they may or may not have landed. The results file is still written.
+    """
     loop = asyncio.get_running_loop()
     interrupt = Interrupt()
+    finished: list[ChangeResult] = []
+    stats = getattr(client, "stats", None)
+    calls_before = {a: s.calls for a, s in stats.actions.items()} if stats is not None else {}
+
+    def on_result(result: ChangeResult) -> None:
+        finished.append(result)
+        if progress is not None:
+            print(f"  {result.outcome.value:<8} {result.change.address}", file=progress, flush=True)
+
+    task = asyncio.ensure_future(apply_plan(client, plan, desired, env=os.environ, interrupt=interrupt,
+                                            on_result=on_result))
 
     def on_signal(name: str) -> None:
-        if not interrupt.requested:
-            print(f"\n{name} received: starting no new write; waiting for the writes in flight to finish…",
-                  file=sys.stderr, flush=True)
+        if interrupt.requested:
+            print(f"\n{name} received again: stopping now without waiting for the writes in flight (they may "
+                  "or may not land; the next plan shows which)", file=sys.stderr, flush=True)
+            task.cancel()
+            return
+        print(f"\n{name} received: starting no new write; waiting for the writes in flight to finish… "
+              "(again to stop at once)", file=sys.stderr, flush=True)
         interrupt.request(name)
 
     installed: list[signal.Signals] = []
@@ -146,12 +165,13 @@ async def _execute(client: Any, plan: Plan, desired: Any, *, progress: TextIO | 
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / not supported
             pass
 
-    def on_result(result: ChangeResult) -> None:
-        if progress is not None:
-            print(f"  {result.outcome.value:<8} {result.change.address}", file=progress, flush=True)
-
     try:
-        return await apply_plan(client, plan, desired, env=os.environ, interrupt=interrupt, on_result=on_result)
+        return await task
+    except asyncio.CancelledError:
+        if not task.cancelled() or interrupt.signal_name is None:
+            raise  # not our second signal: someone cancelled us
+        calls = {a: s.calls - calls_before.get(a, 0) for a, s in stats.actions.items()} if stats else {}
+        return ApplyReport.abandoned(plan, finished, interrupt.signal_name, {a: n for a, n in calls.items() if n})
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)

@@ -23,7 +23,7 @@ from typing import Any, Iterable, Mapping
 
 from reconciler.client.actions import ACTIONS
 from reconciler.files import write_atomically
-from reconciler.engine.plan import Change
+from reconciler.engine.plan import Change, Plan
 
 RESULTS_FORMAT_VERSION = 1
 
@@ -74,6 +74,19 @@ class ApplyReport:
     interrupted_by: str | None = None  # "SIGINT" | "SIGTERM"
     follow_up: tuple[Change, ...] = ()
     calls: Mapping[str, int] = field(default_factory=dict)  # API action → calls made while applying
+
+    @classmethod
+    def abandoned(cls, plan: Plan, finished: Iterable[ChangeResult], signal_name: str,
+                  calls: Mapping[str, int]) -> "ApplyReport":
+        """The report of an apply stopped by a second interrupt without waiting for its writes in flight:
+        what had finished, and every other write change as not finished (it may have landed or not)."""
+        results = {r.change.address: r for r in finished}
+        for change in plan.writes:
+            results.setdefault(change.address, ChangeResult(
+                change, Outcome.SKIPPED, f"not finished: apply was stopped by a second {signal_name} without "
+                "waiting for the writes in flight; this one may or may not have landed, run plan to see"))
+        ordered = sorted(results.values(), key=lambda r: r.change.sort_key)
+        return cls(tuple(ordered), signal_name, (), dict(sorted(calls.items())))
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)

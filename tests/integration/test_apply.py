@@ -486,6 +486,44 @@ def test_interrupted_apply_stops_cleanly_and_a_second_apply_finishes(
     assert all(cams.hooks_of(SPACE_A, p)[0] == f"{HOOKS}/status" for p in phones)
 
 
+def test_second_signal_stops_at_once_and_reports_writes_in_flight_as_not_finished(
+        cams: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Terraform's double interrupt: the first asks for a clean stop, the second stops without waiting for
+    writes in flight (here held 2 s by the emulator's latency), still writing the results file."""
+    phones = [f"86138004{i:05d}" for i in range(6)]
+    cams.start(state({SPACE_A: space_state(_many(phones, True))}), latency_ms=2000)
+    yaml_path = desired(tmp_path, space_yaml("retail", SPACE_A, [plain(p) for p in phones]))
+    results = tmp_path / "results.json"
+    env = {**os.environ, "CAMS_RECONCILER_ENDPOINT": cams.handle.url, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler", "apply", str(yaml_path), "--auto-approve",
+                             "--results", str(results), "--qps", "50"],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        # apply reads the space once more right before writing: once that read is answered (the audit log
+        # records answers), the writes go out, and the emulator holds each for 2 s
+        while sum(e["action"] == "QueryChatappPhoneNumbers" for e in cams.audit_lines()) < 2:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "apply never got to its writes"
+            time.sleep(0.02)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err
+    assert "received again: stopping now" in err and "Traceback" not in err
+    report = json.loads(results.read_text())
+    assert report["status"] == "interrupted" and report["interrupted_by"] == "SIGTERM"
+    # nothing had come back when the second signal stopped apply: every write is reported as not finished
+    assert [r["status"] for r in report["results"]] == ["skipped"] * len(phones)
+    assert all("may or may not have landed" in r["message"] for r in report["results"])
+    assert report["calls"].get("UpdatePhoneWebhook", 0) == len(phones)
+
+
 # -- faults at scale -----------------------------------------------------------------------------------------------
 
 def test_fifty_numbers_with_faults_converge_in_one_run_writing_only_what_was_planned(
