@@ -21,6 +21,7 @@ import json
 import os
 import signal
 import sys
+from collections import Counter
 from typing import Any, TextIO
 
 from reconciler.cli._client_options import add_client_arguments, open_client
@@ -136,8 +137,7 @@ async def _execute(client: Any, plan: Plan, desired: Any, *, progress: TextIO | 
     loop = asyncio.get_running_loop()
     interrupt = Interrupt()
     finished: list[ChangeResult] = []
-    stats = getattr(client, "stats", None)
-    calls_before = {a: s.calls for a, s in stats.actions.items()} if stats is not None else {}
+    calls: Counter[str] = Counter()  # kept here: a second signal cancels apply_plan before it reports them
 
     def on_result(result: ChangeResult) -> None:
         finished.append(result)
@@ -145,7 +145,7 @@ async def _execute(client: Any, plan: Plan, desired: Any, *, progress: TextIO | 
             print(f"  {result.outcome.value:<8} {result.change.address}", file=progress, flush=True)
 
     task = asyncio.ensure_future(apply_plan(client, plan, desired, env=os.environ, interrupt=interrupt,
-                                            on_result=on_result))
+                                            on_result=on_result, calls=calls))
 
     def on_signal(name: str) -> None:
         if interrupt.requested:
@@ -170,8 +170,7 @@ async def _execute(client: Any, plan: Plan, desired: Any, *, progress: TextIO | 
     except asyncio.CancelledError:
         if not task.cancelled() or interrupt.signal_name is None:
             raise  # not our second signal: someone cancelled us
-        calls = {a: s.calls - calls_before.get(a, 0) for a, s in stats.actions.items()} if stats else {}
-        return ApplyReport.abandoned(plan, finished, interrupt.signal_name, {a: n for a, n in calls.items() if n})
+        return ApplyReport.abandoned(plan, finished, interrupt.signal_name, calls)
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)

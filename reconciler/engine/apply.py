@@ -31,6 +31,7 @@ from reconciler.client.errors import (AuthenticationError, ClientError, NotSubsc
                                       PermissionDeniedError)
 from reconciler.config.model import DesiredState, Number, Space
 from reconciler.engine.actual import SpaceReadError, fetch_actual, index_numbers
+from reconciler.engine.counting import CountingClient
 from reconciler.engine.diff import diff_number, diff_space
 from reconciler.engine.plan import Action, Change, Plan
 from reconciler.engine.results import ApplyReport, ChangeResult, Outcome
@@ -85,45 +86,17 @@ class Interrupt:
 ResultCallback = Callable[[ChangeResult], None]
 
 
-#: Client method → the API action it calls (for the calls made, printed and saved with the results).
-_METHOD_ACTIONS = {
-    "query_phone_numbers": "QueryChatappPhoneNumbers",
-    "query_business_profile": "QueryPhoneBusinessProfile",
-    "sync_phone_numbers": "ChatappSyncPhoneNumber",
-    "migration_verified": "ChatappMigrationVerified",
-    "migration_register": "ChatappMigrationRegister",
-    "update_phone_webhook": "UpdatePhoneWebhook",
-    "modify_business_profile": "ModifyPhoneBusinessProfile",
-}
 #: Every API action apply may call (its own re-reads included): the ``policy --for apply`` document adds these.
-APPLY_ACTIONS = tuple(_METHOD_ACTIONS.values())
-
-
-class _CountingClient:
-    """Passes calls through to the client and counts them by API action, as they are made."""
-
-    def __init__(self, inner: WriteClient) -> None:
-        self._inner = inner
-        self.calls: Counter[str] = Counter()
-
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self._inner, name)
-        action = _METHOD_ACTIONS.get(name)
-        if action is None:
-            return target
-
-        async def counted(*args: Any, **kwargs: Any) -> Any:
-            self.calls[action] += 1
-            return await target(*args, **kwargs)
-
-        return counted
+APPLY_ACTIONS = ("QueryChatappPhoneNumbers", "QueryPhoneBusinessProfile", "ChatappSyncPhoneNumber",
+                 "ChatappMigrationVerified", "ChatappMigrationRegister", "UpdatePhoneWebhook",
+                 "ModifyPhoneBusinessProfile")
 
 
 @dataclass
 class _Run:
     """What all spaces of one apply share: the client, the write slots, the interruption."""
 
-    client: Any  # a _CountingClient around a WriteClient
+    client: Any  # a CountingClient around a WriteClient
     env: Mapping[str, str]
     interrupt: Interrupt
     slots: asyncio.Semaphore
@@ -362,14 +335,15 @@ def declared_profile_fields(number: Number) -> dict[str, Any]:
 
 async def apply_plan(client: WriteClient, plan: Plan, desired: DesiredState, *,
                      env: Mapping[str, str] = os.environ, interrupt: Interrupt | None = None,
-                     max_in_flight: int = 8, on_result: ResultCallback | None = None) -> ApplyReport:
+                     max_in_flight: int = 8, on_result: ResultCallback | None = None,
+                     calls: Counter[str] | None = None) -> ApplyReport:
     """Carry out ``plan``'s writes, with values from ``desired``; return one result per write change.
 
     Refusals (safety, staleness) are checked by the caller before this is called. A space whose writes
     fail does not stop the others. Only ``ClientError`` is handled here; anything else is a bug and
-    propagates.
+    propagates. ``calls`` (optional) receives the calls made, by action, as they are made.
     """
-    counting = _CountingClient(client)
+    counting = CountingClient(client, calls)
     run = _Run(counting, env, interrupt or Interrupt(), asyncio.Semaphore(max(1, max_in_flight)), on_result)
     space_runs: list[_SpaceRun] = []
     missing: list[ChangeResult] = []

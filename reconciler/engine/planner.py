@@ -9,12 +9,11 @@ space, one ``QueryPhoneBusinessProfile`` per present number declaring a profile,
 from __future__ import annotations
 
 import os
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 from reconciler.config.model import DesiredState, Space
 from reconciler.engine.actual import SpaceReadError, fetch_actual, gather_all
+from reconciler.engine.counting import CountingClient
 from reconciler.engine.diff import diff_space
 from reconciler.engine.errors import TargetError
 from reconciler.engine.fingerprint import desired_fingerprint
@@ -22,26 +21,6 @@ from reconciler.engine.plan import Change, Plan, PlannedSpace, Preflight
 from reconciler.engine.preflight import run_preflight
 
 ProgressFn = Callable[[int, int], None]  # (spaces done, spaces total)
-
-
-@dataclass
-class _CountingClient:
-    """Delegates the three read calls the planner makes and counts them by API action."""
-
-    inner: Any
-    calls: Counter = field(default_factory=Counter)
-
-    async def query_phone_numbers(self, cust_space_id: str, status: str | None = None) -> list[dict]:
-        self.calls["QueryChatappPhoneNumbers"] += 1
-        return await self.inner.query_phone_numbers(cust_space_id)
-
-    async def query_business_profile(self, cust_space_id: str, phone_number: str) -> dict:
-        self.calls["QueryPhoneBusinessProfile"] += 1
-        return await self.inner.query_business_profile(cust_space_id, phone_number)
-
-    async def get_customer_account_info(self) -> dict:
-        self.calls["GetCustomerAccountInfo"] += 1
-        return await self.inner.get_customer_account_info()
 
 
 def select_spaces(desired: DesiredState, targets: Iterable[str] | None) -> tuple[Space, ...]:
@@ -75,7 +54,7 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
     if only is not None:
         keep = set(only)
         spaces = tuple(s for s in spaces if s.name in keep)
-    counting = _CountingClient(client)
+    counting = CountingClient(client)
     if not spaces:
         return Plan(changes=(), spaces=(), desired_fingerprint=desired_fingerprint(()),
                     preflight=Preflight("skipped", "no space to plan"), calls={})
