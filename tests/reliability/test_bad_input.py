@@ -15,6 +15,7 @@ then refuse it as stale, against the emulator, without writing.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,7 +33,10 @@ EXAMPLE_SPACES = str(REPO / "examples" / "spaces")
 EXAMPLE_STATE = str(REPO / "examples" / "emulator-state.yaml")
 UNREACHABLE = "http://127.0.0.1:9"  # nothing may be sent: every case must fail before the network
 
-# file → a phrase its message must contain (the *reason*, so a file failing for another reason is caught)
+# file → a phrase its message must contain (the *reason*, so a file failing for another reason is caught).
+# The phrase is our own wording or the field the message must name, never a dependency's wording: where only
+# the YAML/JSON library can describe the fault (its nesting limit, its end-of-stream message), ``None`` asks
+# for a clear one-line error at a line and column of the file, whatever the library calls it.
 DESIRED = {
     "billion-laughs.yaml": "unknown key 'a0'",
     "binary.yaml": "binary file",
@@ -41,14 +45,14 @@ DESIRED = {
     "gzip.yaml": "binary file",
     "huge-line.yaml": "at most 64 characters",
     "nesting-block.yaml": "nested more than",
-    "nesting-flow-mapping.yaml": "nested more than",
-    "nesting-flow-sequence.yaml": "nested more than",
+    "nesting-flow-mapping.yaml": None,
+    "nesting-flow-sequence.yaml": None,
     "numbers-not-list.yaml": "'numbers' must be a list",
     "only-comments.yaml": "the file is empty",
     "tabs.yaml": "YAML syntax error",
     "top-level-list.yaml": "the document is a list",
     "truncated-mid-key.yaml": "YAML syntax error",
-    "truncated.yaml": "found unexpected end of stream",
+    "truncated.yaml": "YAML syntax error",
     "utf16.yaml": "UTF-16",
     "version-string.yaml": "'version' must be the number 1",
     "wrong-types.yaml": "'cust_space_id'",
@@ -70,11 +74,11 @@ STATE = {
 }
 PLANS = {
     "binary.json": "not UTF-8",
-    "change-missing-field.json": "'cust_space_id' is a required property",
-    "changes-not-list.json": "is not of type 'array'",
-    "edited-action.json": "'delete' is not one of",
+    "change-missing-field.json": "cust_space_id",
+    "changes-not-list.json": "changes",
+    "edited-action.json": "action",
     "edited-fingerprint.json": "does not match",
-    "edited-severity.json": "'fatal' is not one of",
+    "edited-severity.json": "severity",
     "empty.json": "invalid JSON",
     "format-version-missing.json": "format_version None is not supported",
     "format-version-string.json": "format_version '1' is not supported",
@@ -84,8 +88,8 @@ PLANS = {
     "nesting.json": "nested too deeply",
     "not-json.json": "invalid JSON",
     "results-file.json": "not a valid plan",
-    "source-line-string.json": "'ten' is not of type 'integer'",
-    "space-missing-fingerprint.json": "'actual_fingerprint' is a required property",
+    "source-line-string.json": "changes/0/source/line",
+    "space-missing-fingerprint.json": "actual_fingerprint",
     "truncated.json": "is it truncated?",
     "wrong-format-version.json": "format_version 2 is not supported",
 }
@@ -99,10 +103,13 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def assert_clear_error(code: int, err: str, *, file: Path, reason: str) -> None:
+def assert_clear_error(code: int, err: str, *, file: Path, reason: str | None) -> None:
     assert code == 1, err
     assert "Traceback" not in err
-    assert reason in err, err[:500]
+    if reason is None:  # the library names the fault: it must still be one positioned line of ours
+        assert re.search(rf"^{re.escape(str(file))}:\d+:\d+: error: ", err, re.M), err[:500]
+    else:
+        assert reason in err, err[:500]
     assert str(file) in err, "the message must name the file"
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) < 200, "a bad file must not flood the terminal"  # (billion laughs: one per alias)
@@ -119,7 +126,7 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("kind, expected", [("desired", DESIRED), ("state", STATE), ("plans", PLANS)])
-def test_every_corpus_file_has_an_expectation(kind: str, expected: dict[str, str]) -> None:
+def test_every_corpus_file_has_an_expectation(kind: str, expected: dict[str, str | None]) -> None:
     assert sorted(p.name for p in (CORPUS / kind).iterdir()) == sorted(expected)
 
 

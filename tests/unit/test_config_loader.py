@@ -138,7 +138,10 @@ def test_yaml_level_problems(text: str, message: str) -> None:
 def test_deep_nesting_is_a_problem_not_a_crash() -> None:
     depth = 200_000  # libyaml's own recursive composer segfaults on this
     loaded, problems = parse_yaml("[" * depth + "]" * depth, "deep.yaml")
-    assert loaded is None and "nested more than" in problems[0].message
+    # Ours or the YAML library's nesting limit may fire first (PyYAML >= 6.0.4 has one of its own): either
+    # way it is one positioned problem of the file, not a crash or a problem per level.
+    assert loaded is None and len(problems) == 1
+    assert problems[0].file == "deep.yaml" and problems[0].line == 1 and problems[0].col > 1
 
 
 def test_positions_and_typed_scalars() -> None:
