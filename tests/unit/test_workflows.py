@@ -443,8 +443,17 @@ def test_gitops_guide_commands_parse() -> None:
     guide = (REPO / "docs" / "gitops.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```sh\n(.*?)```", guide, re.S)
     found = [(line, argv) for block in blocks for line, argv in invocations(block)]
-    assert {argv[0] for _, argv in found if argv} >= {"import", "validate", "plan", "show", "apply", "drift",
-                                                       "call", "policy"}
+    # the local loop runs the action's step: INPUT_COMMAND=<command> [INPUT_X=...] python -m reconciler.action
+    from reconciler.action import inputs_from_env
+
+    steps_run = re.findall(r"^((?:INPUT_[A-Z_]+=\S+ )+)python -m reconciler\.action", "\n".join(blocks), re.M)
+    action_commands = set()
+    for assignments in steps_run:
+        env = dict(word.split("=", 1) for word in assignments.split())
+        action_commands.add(inputs_from_env(env).command)  # a bad input would raise ActionError
+    assert action_commands == {"validate", "plan", "apply", "drift"}
+    assert {argv[0] for _, argv in found if argv} | action_commands >= {
+        "import", "validate", "plan", "show", "apply", "drift", "call", "policy"}
     problems = [f"{line!r}: {problem}" for line, argv in found if (problem := parse_problem(argv)) is not None]
     assert not problems, "\n".join(problems)
     for variable in ("CAMS_PLAN_ROLE_ARN", "CAMS_APPLY_ROLE_ARN", "CAMS_OIDC_PROVIDER_ARN"):
