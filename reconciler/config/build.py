@@ -11,6 +11,8 @@ from typing import Any
 
 from reconciler.config.loader import LoadedFile, Path
 from reconciler.config.model import (
+    DEFAULT_ACCOUNT,
+    Account,
     BusinessProfile,
     DesiredState,
     Expect,
@@ -124,7 +126,14 @@ class _Builder:
         return Space(name=data["name"], cust_space_id=data["cust_space_id"], source=self.source(path),
                      numbers=numbers, unmanaged_numbers=data.get("unmanaged_numbers", "report"),
                      allow_http_callbacks=bool(data.get("allow_http_callbacks", False)), safety=safety,
-                     sources=sources)
+                     sources=sources, account=data.get("account", DEFAULT_ACCOUNT))
+
+    def account(self, data: dict[str, Any], path: Path) -> Account:
+        return Account(name=data["name"], source=self.source(path), profile=data.get("profile"),
+                       access_key_id_env=data.get("access_key_id_env"),
+                       access_key_secret_env=data.get("access_key_secret_env"),
+                       security_token_env=data.get("security_token_env"), region=data.get("region"),
+                       endpoint=data.get("endpoint"))
 
 
 def build_state(files: list[LoadedFile], numbers: list[DeclaredNumber], read: list[str]) -> DesiredState:
@@ -133,8 +142,11 @@ def build_state(files: list[LoadedFile], numbers: list[DeclaredNumber], read: li
     for n in numbers:
         by_file.setdefault(n.file, {})[n.path] = n
     spaces: list[Space] = []
+    accounts: list[Account] = []
     for loaded in files:
         builder = _Builder(loaded, by_file.get(loaded.file, {}))
         for i, space in enumerate(loaded.data.get("spaces") or ()):
             spaces.append(builder.space(space, ("spaces", i)))
-    return DesiredState(spaces=tuple(spaces), files=tuple(read))
+        for i, account in enumerate(loaded.data.get("accounts") or ()):
+            accounts.append(builder.account(account, ("accounts", i)))
+    return DesiredState(spaces=tuple(spaces), files=tuple(read), accounts=tuple(accounts))

@@ -19,6 +19,7 @@ from reconciler.config.loader import LoadedFile, discover, load_file
 from reconciler.config.model import DesiredState
 from reconciler.config.rules import (
     DeclaredNumber,
+    account_problems,
     cross_file_problems,
     file_problems,
     secret_problems,
@@ -84,6 +85,7 @@ def _load(paths: Iterable[str | os.PathLike[str]]) -> DesiredState:
         numbers += declared
         loaded_files.append(loaded)
     problems += cross_file_problems(loaded_files, numbers)
+    problems += account_problems(loaded_files)
     if problems:
         raise ConfigError(problems, path_list + files)
     return build_state(loaded_files, numbers, files)

@@ -112,6 +112,24 @@ class Safety:
 
 UNMANAGED_POLICIES = ("ignore", "report", "error")
 
+#: The account of a space that names none: declared under this name, or else the ambient credentials.
+DEFAULT_ACCOUNT = "default"
+
+
+@dataclass(frozen=True)
+class Account:
+    """An Alibaba Cloud account the repository's spaces live in, and where its credentials come from:
+    an ``aliyun`` CLI ``profile``, or the *names* of environment variables (never their values)."""
+
+    name: str
+    source: Source
+    profile: str | None = None
+    access_key_id_env: str | None = None
+    access_key_secret_env: str | None = None
+    security_token_env: str | None = None
+    region: str | None = None
+    endpoint: str | None = None
+
 
 @dataclass(frozen=True)
 class Space:
@@ -123,6 +141,7 @@ class Space:
     allow_http_callbacks: bool = False
     safety: Safety = Safety()
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False, hash=False)
+    account: str = DEFAULT_ACCOUNT  # the name of an ``Account`` (or the ambient one)
 
     @property
     def file(self) -> str:
@@ -139,6 +158,19 @@ class Space:
 class DesiredState:
     spaces: tuple[Space, ...]
     files: tuple[str, ...]  # every file read, in load order
+    accounts: tuple[Account, ...] = ()  # declared under ``accounts:``, in load order
+
+    def account(self, name: str) -> Account | None:
+        """The declared account ``name``; None for an undeclared ``default`` (the ambient credentials)."""
+        for a in self.accounts:
+            if a.name == name:
+                return a
+        return None
+
+    @property
+    def account_names(self) -> tuple[str, ...]:
+        """The accounts the spaces use, in first-use order."""
+        return tuple(dict.fromkeys(s.account for s in self.spaces))
 
     @property
     def number_count(self) -> int:

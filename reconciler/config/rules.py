@@ -18,6 +18,8 @@ from phonenumbers import NumberParseException, ValidationResult
 
 from reconciler.config.errors import Problem
 from reconciler.config.loader import LoadedFile, Mark, Path, format_path
+from reconciler.config.model import DEFAULT_ACCOUNT
+from reconciler.config.schema import did_you_mean
 from reconciler.redact import mask_url
 
 FORMAT_VERSION = 1
@@ -161,6 +163,10 @@ def file_problems(loaded: LoadedFile) -> tuple[list[Problem], list[DeclaredNumbe
     problems: list[Problem] = []
     declared: list[DeclaredNumber] = []
     pos = loaded.positions
+    if "spaces" not in loaded.data and "accounts" not in loaded.data:
+        problems.append(_problem(loaded, pos.at(()), "missing required key 'spaces' (a file declares `spaces`, "
+                                                     "`accounts`, or both)", ("spaces",)))
+    problems += _account_shape_problems(loaded)
     spaces = loaded.data.get("spaces")
     if not isinstance(spaces, list):
         return problems, declared
@@ -272,4 +278,84 @@ def cross_file_problems(files: list[LoadedFile], numbers: list[DeclaredNumber]) 
             f"declared at {first.file}:{first.mark[0]}:{first.mark[1]} (written {first.declared_as!r}, space "
             f"{first.space_name or '?'!r}): a number is declared once, in one space",
             format_path(n.path)))
+    return problems
+
+
+_ENV_KEYS = ("access_key_id_env", "access_key_secret_env")
+_ACCOUNT_KEYS = frozenset({"name", "profile", *_ENV_KEYS, "security_token_env", "region", "endpoint"})
+_CREDENTIALS_ADVICE = ("`profile: NAME` (an aliyun CLI profile in ~/.aliyun/config.json) or "
+                       "`access_key_id_env` and `access_key_secret_env` (the names of environment variables)")
+
+
+def _account_shape_problems(loaded: LoadedFile) -> list[Problem]:
+    """Each declared account says where its credentials come from, in exactly one way."""
+    problems: list[Problem] = []
+    accounts = loaded.data.get("accounts")
+    if not isinstance(accounts, list):
+        return problems
+    pos = loaded.positions
+    for i, account in enumerate(accounts):
+        if not isinstance(account, dict):
+            continue
+        path: Path = ("accounts", i)
+        label = repr(account["name"]) if isinstance(account.get("name"), str) else f"#{i + 1}"
+        given_env = [k for k in (*_ENV_KEYS, "security_token_env") if k in account]
+        if "profile" in account and given_env:
+            problems.append(_problem(loaded, pos.key_at(path + (given_env[0],)),
+                                     f"account {label} gives both `profile` and `{given_env[0]}`: its "
+                                     f"credentials come from one place, {_CREDENTIALS_ADVICE}", path + (given_env[0],)))
+        elif "profile" not in account and not given_env and not set(account) - _ACCOUNT_KEYS:
+            # (with an unknown key, likely a misspelt `profile`, the schema's "did you mean" says it all)
+            problems.append(_problem(loaded, pos.at(path), f"account {label} does not say where its credentials "
+                                                           f"come from: give {_CREDENTIALS_ADVICE}", path))
+        elif given_env:
+            for key in _ENV_KEYS:
+                if key not in account:
+                    other = next(k for k in given_env if k != key)
+                    problems.append(_problem(loaded, pos.key_at(path + (other,)),
+                                             f"account {label} names `{other}` but not `{key}`: an access key "
+                                             "needs both the id and the secret variable", path + (key,)))
+        endpoint = account.get("endpoint")
+        if isinstance(endpoint, str):
+            why = None if URL_RE.match(endpoint) else "is not an http(s):// URL"
+            why = why or _url_problem(endpoint, callback=False, allow_http=True)
+            if why:
+                p = path + ("endpoint",)
+                problems.append(_problem(loaded, pos.at(p), f"{mask_url(endpoint)!r} {why}", p))
+    return problems
+
+
+def account_problems(files: list[LoadedFile]) -> list[Problem]:
+    """Account names are unique across every file, and every space's ``account:`` names a declared one
+    (``default`` needs no declaration: it is the ambient account unless declared)."""
+    problems: list[Problem] = []
+    declared: dict[str, tuple[str, Mark]] = {}
+    for loaded in files:
+        accounts = loaded.data.get("accounts")
+        for i, account in enumerate(accounts if isinstance(accounts, list) else ()):
+            name = account.get("name") if isinstance(account, dict) else None
+            if not isinstance(name, str):
+                continue
+            path: Path = ("accounts", i, "name")
+            mark = loaded.positions.at(path)
+            if name in declared:
+                f, m = declared[name]
+                problems.append(_problem(loaded, mark, f"account name {name!r} is already declared at "
+                                                       f"{f}:{m[0]}:{m[1]}: account names must be unique", path))
+            else:
+                declared[name] = (loaded.file, mark)
+    for loaded in files:
+        spaces = loaded.data.get("spaces")
+        for i, space in enumerate(spaces if isinstance(spaces, list) else ()):
+            name = space.get("account") if isinstance(space, dict) else None
+            if not isinstance(name, str) or name in declared or name == DEFAULT_ACCOUNT:
+                continue
+            path = ("spaces", i, "account")
+            known = sorted(declared)
+            guess = did_you_mean(name, known)
+            hint = f"did you mean {guess!r}? " if guess else ""
+            listed = f"declared: {', '.join(known)}" if known else "no file declares `accounts:`"
+            problems.append(_problem(loaded, loaded.positions.at(path),
+                                     f"account {name!r} is not declared ({hint}{listed}; without `account:` a "
+                                     f"space uses the {DEFAULT_ACCOUNT!r} account)", path))
     return problems

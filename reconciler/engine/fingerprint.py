@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from reconciler.config.model import Number, Source, Space
+from reconciler.config.model import DEFAULT_ACCOUNT, Number, Source, Space
 from reconciler.engine.actual import canonical_digest
 
 
@@ -43,6 +43,8 @@ def space_content(space: Space) -> dict[str, Any]:
     Numbers are ordered by phone number, so reordering entries changes nothing.
     """
     content = _semantic(space, _NOT_SEMANTIC | {"numbers"})
+    if content.get("account") == DEFAULT_ACCOUNT:  # as before accounts existed: old saved plans stay fresh
+        del content["account"]
     content["numbers"] = [_semantic(n) for n in sorted(space.numbers, key=_phone)]
     return content
 
