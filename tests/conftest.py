@@ -34,6 +34,23 @@ def example_state() -> dict[str, Any]:
     return yaml.safe_load(EXAMPLE_STATE_PATH.read_text(encoding="utf-8"))
 
 
+GLOBEX_SPACE = "293483938849003"
+
+
+@pytest.fixture
+def two_account_state(example_state: dict[str, Any]) -> dict[str, Any]:
+    """The example state as two accounts (the emulator's ``accounts:`` form): ``acme`` holds the example's
+    keys, account data and every space but globex-support, which ``globex`` holds with its own key."""
+    spaces = example_state["spaces"]
+    globex = {GLOBEX_SPACE: spaces.pop(GLOBEX_SPACE)}
+    return {"accounts": {
+        "acme": {"keys": example_state["keys"], "account": example_state["account"], "spaces": spaces},
+        "globex": {"keys": [{"access_key_id": "globex", "access_key_secret": "globex-secret"}],
+                   "account": {"HostingStatus": "TRUSTEESHIP", "CreditLimitStatus": "Thaw", "IsCertified": True},
+                   "spaces": globex},
+    }}
+
+
 @pytest.fixture
 def emulator() -> Iterator[Callable[..., EmulatorHandle]]:
     handles: list[EmulatorHandle] = []

@@ -9,6 +9,12 @@ concurrent requests see each write whole.
 Codes the public docs do not give (what CAMS answers for a wrong migration code, or for registering a number
 before verifying it) are spelled in the documented ``Family.Reason`` style under a ``Migration.`` family
 so a client can tell them apart; they are listed in docs/emulator.md.
+
+Accounts, the moto way: the state lives in ``BackendDict[account_id][region]``. Every access key belongs to
+one account and every space to one account; a call sees only the spaces of its key's account in the region
+the emulator serves, so a key of account A asking for a space of account B gets what CAMS answers for a
+space you do not own (``Unknown.ResourceOwnerId``). A state file without ``accounts:`` is one account,
+``default``.
 """
 
 from __future__ import annotations
@@ -24,7 +30,13 @@ from typing import Any, Callable, Mapping
 
 from reconciler.emulator.catalog import ACTIONS
 from reconciler.emulator.errors import EmulatorApiError
-from reconciler.emulator.state import PROFILE_FIELDS, VISIBLE_NUMBER_FIELDS
+from reconciler.emulator.state import (
+    ACCOUNTS_FIELD,
+    DEFAULT_ACCOUNT_ID,
+    PROFILE_FIELDS,
+    VISIBLE_NUMBER_FIELDS,
+    accounts_of,
+)
 
 Params = Mapping[str, str]
 Body = dict[str, Any]
@@ -34,6 +46,7 @@ VERTICALS = frozenset({
     "FINANCE", "BEAUTY", "EDU", "EVENT_PLAN", "NONPROFIT", "RESTAURANT", "HEALTH",
 })
 CAMS_OK = MappingProxyType({"Code": "OK", "Message": "SUCCESS"})
+DEFAULT_REGION = "ap-southeast-1"  # CAMS is served from one region (API notes)
 
 
 def _owner_error() -> EmulatorApiError:
@@ -50,44 +63,83 @@ class Caller:
 
     access_key_id: str
     actions: frozenset[str] | None = None
+    account: str = DEFAULT_ACCOUNT_ID  # the account the key belongs to
 
     def may(self, action: str) -> bool:
         return self.actions is None or action in self.actions
 
 
-class CamsBackend:
-    """All state of one emulated account. Thread-safe through ``call`` (one lock around every action)."""
+class BackendDict(dict[str, dict[str, dict[str, Any]]]):
+    """``[account_id][region]`` → that account's state in that region (moto's shape). A region the state
+    file does not fill is an empty account there: no spaces, no account data."""
 
-    def __init__(self, state: Mapping[str, Any]):
+    def at(self, account_id: str, region: str) -> dict[str, Any]:
+        regions = self.setdefault(account_id, {})
+        found = regions.get(region)
+        if found is None:
+            found = regions[region] = {"keys": [], "account": None, "spaces": {}}
+        return found
+
+
+class CamsBackend:
+    """All state of the emulated accounts. Thread-safe through ``call`` (one lock around every action).
+
+    ``region``: the region this emulator serves (the state file's spaces live there).
+    """
+
+    def __init__(self, state: Mapping[str, Any], *, region: str = DEFAULT_REGION):
         """``state`` must come from ``state.load_state`` (validated, normalised); it is deep-copied."""
         self._lock = threading.Lock()
-        self._state: dict[str, Any] = copy.deepcopy(dict(state))
-        self._keys = {k["access_key_id"]: k for k in self._state["keys"]}
+        self.region = region
+        self._install(copy.deepcopy(dict(state)))
+
+    def _install(self, state: dict[str, Any]) -> None:
+        """Build the account index and the key index; replaces both at once (under the lock, or before use)."""
+        backends = BackendDict()
+        keys: dict[str, tuple[str, dict[str, Any]]] = {}
+        for account_id, account in accounts_of(state).items():
+            backends.setdefault(account_id, {})[self.region] = account
+            for key in account["keys"]:
+                keys[key["access_key_id"]] = (account_id, key)
+        self._multi = ACCOUNTS_FIELD in state  # snapshot() answers in the shape it was given
+        self._backends = backends
+        self._keys = keys
 
     def reset(self, state: Mapping[str, Any]) -> None:
         """Replace the whole state (validated by ``state.load_state``, deep-copied), atomically: a request
-        in flight sees either the old account or the new one, never a mix."""
+        in flight sees either the old accounts or the new ones, never a mix."""
         fresh = copy.deepcopy(dict(state))
-        keys = {k["access_key_id"]: k for k in fresh["keys"]}
         with self._lock:
-            self._state = fresh
-            self._keys = keys
+            self._install(fresh)
 
     # --- used by the HTTP layer ----------------------------------------------------------------------------
 
     def secret_for(self, access_key_id: str) -> str | None:
-        key = self._keys.get(access_key_id)
-        return key["access_key_secret"] if key else None
+        found = self._keys.get(access_key_id)
+        return found[1]["access_key_secret"] if found else None
+
+    def account_of(self, access_key_id: str) -> str | None:
+        """The account an access key belongs to (flow control counts per account), None if unknown."""
+        found = self._keys.get(access_key_id)
+        return found[0] if found else None
 
     def caller(self, access_key_id: str) -> Caller:
-        key = self._keys[access_key_id]
+        account_id, key = self._keys[access_key_id]
         actions = key.get("actions")
-        return Caller(access_key_id, frozenset(actions) if actions is not None else None)
+        return Caller(access_key_id, frozenset(actions) if actions is not None else None, account_id)
 
     @property
     def first_credentials(self) -> tuple[str, str]:
-        first = self._state["keys"][0]
+        return self.credentials_of(next(iter(self._backends)))
+
+    def credentials_of(self, account_id: str) -> tuple[str, str]:
+        """The first key of ``account_id`` (``KeyError`` for an account the state does not have)."""
+        first = self._backends[account_id][self.region]["keys"][0]
         return first["access_key_id"], first["access_key_secret"]
+
+    @property
+    def account_ids(self) -> tuple[str, ...]:
+        return tuple(self._backends)
 
     def call(self, action: str, caller: Caller, params: Params) -> Body:
         """Run one API action as ``caller``: permission, required parameters, then the action, under the lock."""
@@ -118,14 +170,21 @@ class CamsBackend:
             return method(caller, params)
 
     def snapshot(self) -> dict[str, Any]:
-        """The current state, in the state file's format (it holds the key secrets, like the file does)."""
+        """The current state, in the state file's format and shape (it holds the key secrets, like the file
+        does): ``accounts:`` when it was loaded with them, else the one account's keys, account and spaces."""
         with self._lock:
-            return copy.deepcopy(self._state)
+            accounts = {aid: regions[self.region] for aid, regions in self._backends.items()}
+            if not self._multi:
+                return copy.deepcopy(accounts[DEFAULT_ACCOUNT_ID])
+            return copy.deepcopy({ACCOUNTS_FIELD: accounts})
+
+    def _account(self, caller: Caller) -> dict[str, Any]:
+        return self._backends.at(caller.account, self.region)
 
     # --- helpers -------------------------------------------------------------------------------------------
 
     def _space(self, caller: Caller, params: Params) -> dict[str, Any]:
-        space = self._state["spaces"].get(params["CustSpaceId"])
+        space = self._account(caller)["spaces"].get(params["CustSpaceId"])
         if space is None:
             raise _owner_error()
         owners = space.get("owner_keys")
@@ -191,7 +250,7 @@ class CamsBackend:
         return {**CAMS_OK, "Success": True, "Model": model}
 
     def GetCustomerAccountInfo(self, caller: Caller, params: Params) -> Body:
-        account = self._state.get("account")
+        account = self._account(caller).get("account")
         if not account:
             raise EmulatorApiError("VnoNoDataError", "There is no data by this request.", http_status=401)
         return {"Code": "Success", "Message": "Successful!", "Success": True, "Data": copy.deepcopy(account)}

@@ -122,7 +122,8 @@ class _Handler(BaseHTTPRequestHandler):
                     "InvalidAction.NotFound",
                     f"Specified api {action!r} is not found for version {version}, please check your url and method.",
                 )
-            if not srv.limiter.allow(access_key_id, action):
+            # Flow control counts per account (UID): the keys of one account share its budget.
+            if not srv.limiter.allow(srv.backend.account_of(access_key_id) or access_key_id, action):
                 raise EmulatorApiError("System.LimitControl", "The system is under flow control.")
             throttled = srv.faults.next_throttle()  # a throttling burst: refused whatever the bucket says
             if throttled is not None:

@@ -36,6 +36,10 @@ SPACE_FIELDS = frozenset({
     "verified_migrations",
 })
 TOP_FIELDS = frozenset({"keys", "account", "spaces"})
+#: A state of several accounts: ``accounts: {ACCOUNT_ID: {keys, account, spaces}}`` instead of the three above.
+ACCOUNTS_FIELD = "accounts"
+#: The account id of a state file written without ``accounts:`` (today's single-account files).
+DEFAULT_ACCOUNT_ID = "default"
 NUMBER_LISTS = ("phone_numbers", "pending_sync", "pending_migrations")
 
 Path_ = tuple[Any, ...]
@@ -101,7 +105,60 @@ def _validate(data: Any) -> dict[str, Any]:
         raise _Invalid((), "the state file is empty; it needs at least a 'keys' list")
     if not isinstance(data, dict):
         raise _Invalid((), "the state must be a mapping with 'keys', 'account' and 'spaces'")
+    if ACCOUNTS_FIELD in data:
+        return _validate_accounts(data)
     _no_unknown(data, TOP_FIELDS, ())
+    return _validate_one_account(data)
+
+
+def _validate_accounts(data: dict[str, Any]) -> dict[str, Any]:
+    """``accounts: {ID: {keys, account, spaces}}``: each account as a single-account state, plus what must
+    hold across them (an access key and a space belong to one account)."""
+    mixed = sorted(k for k in data if k in TOP_FIELDS)
+    if mixed:
+        raise _Invalid((mixed[0],), f"'{mixed[0]}' beside 'accounts': a state file lists either one account "
+                                    "('keys', 'account', 'spaces' at the top) or several (under 'accounts')")
+    _no_unknown(data, frozenset({ACCOUNTS_FIELD}), ())
+    given = data[ACCOUNTS_FIELD]
+    if not isinstance(given, dict) or not given:
+        raise _Invalid((ACCOUNTS_FIELD,), "'accounts' must be a non-empty mapping of account id to account")
+    accounts: dict[str, Any] = {}
+    key_owner: dict[str, str] = {}
+    space_owner: dict[str, str] = {}
+    for raw_id, account in given.items():
+        path: Path_ = (ACCOUNTS_FIELD, raw_id)
+        account_id = _id_string(raw_id, path, "account id")
+        if account_id in accounts:
+            raise _Invalid(path, f"account {account_id} is listed twice")
+        if not isinstance(account, dict):
+            raise _Invalid(path, "an account must be a mapping with 'keys', 'account' and 'spaces'")
+        _no_unknown(account, TOP_FIELDS, path)
+        try:
+            one = _validate_one_account(account)
+        except _Invalid as exc:
+            raise _Invalid(path + exc.path, exc.message) from None
+        for i, key in enumerate(one["keys"]):
+            other = key_owner.setdefault(key["access_key_id"], account_id)
+            if other != account_id:
+                raise _Invalid(path + ("keys", i, "access_key_id"),
+                               f"access key {key['access_key_id']!r} also belongs to account {other}")
+        for space_id in one["spaces"]:
+            other = space_owner.setdefault(space_id, account_id)
+            if other != account_id:
+                raise _Invalid(path + ("spaces", space_id), f"space {space_id} also belongs to account {other}: "
+                                                           "a space belongs to one account")
+        accounts[account_id] = one
+    return {ACCOUNTS_FIELD: accounts}
+
+
+def accounts_of(state: Mapping[str, Any]) -> dict[str, Any]:
+    """Account id → that account's state, for either shape of a loaded state."""
+    if ACCOUNTS_FIELD in state:
+        return dict(state[ACCOUNTS_FIELD])
+    return {DEFAULT_ACCOUNT_ID: dict(state)}
+
+
+def _validate_one_account(data: dict[str, Any]) -> dict[str, Any]:
     keys = _validate_keys(data.get("keys"))
     key_ids = {k["access_key_id"] for k in keys}
     account = data.get("account")

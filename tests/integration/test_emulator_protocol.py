@@ -177,13 +177,17 @@ def test_burst_is_throttled_but_documented_rate_is_not(emulator):
     assert spread.count("System.LimitControl") == 0, spread
 
 
-def test_throttle_is_per_key_and_action(emulator):
-    emu = emulator(qps=1)
+def test_throttle_is_per_account_and_action(emulator, two_account_state):
+    """Flow control counts per account (UID), per API: two keys of one account share a budget; another
+    account, or another action, has its own."""
+    emu = emulator(two_account_state, qps=1)
     with httpx.Client() as http:
         assert call(http, emu, "QueryChatappPhoneNumbers", {"CustSpaceId": RETAIL}).status_code == 200
         assert_error(call(http, emu, "QueryChatappPhoneNumbers", {"CustSpaceId": RETAIL}), 400, "System.LimitControl")
-        assert call(http, emu, "QueryChatappPhoneNumbers", {"CustSpaceId": RETAIL},
-                    key="readonly", secret="readonly-secret").status_code == 200
+        assert_error(call(http, emu, "QueryChatappPhoneNumbers", {"CustSpaceId": RETAIL},
+                          key="readonly", secret="readonly-secret"), 400, "System.LimitControl")  # same account
+        assert call(http, emu, "QueryChatappPhoneNumbers", {"CustSpaceId": "293483938849003"},
+                    key="globex", secret="globex-secret").status_code == 200  # another account
         assert call(http, emu, "GetChatappPhoneNumberSetting",
                     {"CustSpaceId": RETAIL, "PhoneNumber": "8613800001234"}).status_code == 200
 
