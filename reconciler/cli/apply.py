@@ -24,7 +24,7 @@ import sys
 from collections import Counter
 from typing import Any, TextIO
 
-from reconciler.cli._client_options import add_client_arguments, open_client
+from reconciler.cli._client_options import add_client_arguments, open_clients
 from reconciler.cli.plan import load
 from reconciler.engine.apply import Interrupt, apply_plan
 from reconciler.engine.apply_errors import ApplyRefusedError
@@ -79,7 +79,7 @@ async def _apply(args: argparse.Namespace) -> int:
     saved = load_saved_plan(args.plan) if args.plan else None  # a bad file fails before any network call
     if saved is not None:
         check_all_read(saved, saved_path=args.plan)  # a plan with unread spaces was never a whole review
-    async with open_client(args) as client:
+    async with open_clients(args, desired) as client:
         if saved is not None:
             plan = await _checked_saved_plan(client, args.plan, saved, desired)
         else:

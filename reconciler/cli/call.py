@@ -38,7 +38,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("action", metavar="ACTION", help="API action name, e.g. QueryChatappPhoneNumbers")
     parser.add_argument("params", metavar="Key=Value", nargs="*",
                         help="API parameters by their API names; Key=@env:NAME reads an environment variable")
-    add_client_arguments(parser)
+    add_client_arguments(parser, example=f"{parser.prog} QueryChatappPhoneNumbers CustSpaceId=293483938849001")
     parser.set_defaults(func=run_call)
 
 

@@ -47,7 +47,7 @@ def register(subparsers: Any) -> None:
                         help="the space's name in the YAML (plans, --target)")
     parser.add_argument("--out", metavar="FILE", help="write here instead of stdout")
     parser.add_argument("--force", action="store_true", help="overwrite --out if it exists")
-    add_client_arguments(parser)
+    add_client_arguments(parser, example=f"{parser.prog} --space-id 293483938849003 --name globex-support")
     parser.set_defaults(func=run)
 
 

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from reconciler.cli._client_options import add_client_arguments, open_client
+from reconciler.cli._client_options import add_client_arguments, open_clients
 from reconciler.config import ConfigError, load_desired_state
 from reconciler.config.model import DesiredState
 from reconciler.engine.plan import Plan
@@ -116,7 +116,7 @@ def compute_plan(args: argparse.Namespace) -> Plan | None:
 
 
 async def _fetch_and_diff(args: argparse.Namespace, desired: DesiredState, only: set[str] | None) -> Plan:
-    async with open_client(args) as client:
+    async with open_clients(args, desired) as client:
         progress = _progress_printer(client) if live_terminal(sys.stderr) else None
         try:
             plan = await make_plan(client, desired, targets=args.target, only=only, env=os.environ,

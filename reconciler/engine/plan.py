@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Mapping
 
-from reconciler.config.model import Source
+from reconciler.config.model import DEFAULT_ACCOUNT, Source
 
 FORMAT_VERSION = 1
 
@@ -154,6 +154,7 @@ class PlannedSpace:
     error: str | None = None
     error_code: str | None = None
     line: int = 1  # the line of the space's YAML that errors are annotated on
+    account: str = DEFAULT_ACCOUNT  # the account whose credentials read it (and will write it)
 
     @property
     def errored(self) -> bool:
@@ -162,13 +163,15 @@ class PlannedSpace:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "cust_space_id": self.cust_space_id, "file": self.file,
                 "actual_fingerprint": self.actual_fingerprint, "error": self.error,
-                "error_code": self.error_code, "line": self.line}
+                "error_code": self.error_code, "line": self.line, "account": self.account}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "PlannedSpace":
-        """Plans saved before errors were recorded have none of the optional keys: they mean "read fine"."""
+        """Plans saved before errors (or accounts) were recorded have none of the optional keys: they mean
+        "read fine" (with the ``default`` account)."""
         return cls(d["name"], d["cust_space_id"], d["file"], d.get("actual_fingerprint"),
-                   error=d.get("error"), error_code=d.get("error_code"), line=int(d.get("line", 1)))
+                   error=d.get("error"), error_code=d.get("error_code"), line=int(d.get("line", 1)),
+                   account=d.get("account", DEFAULT_ACCOUNT))
 
 
 @dataclass(frozen=True)

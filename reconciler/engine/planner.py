@@ -3,7 +3,11 @@
 The calls made are counted here, per action, as the engine issues them (retries are the client's business
 and show in its own stats): the count is part of the contract — one ``QueryChatappPhoneNumbers`` per
 space, one ``QueryPhoneBusinessProfile`` per present number declaring a profile, one
-``GetCustomerAccountInfo`` per run — and is printed and saved with the plan.
+``GetCustomerAccountInfo`` per account the planned spaces use — and is printed and saved with the plan.
+
+``client`` is one client (every space in the ambient account) or an ``AccountClients`` (``accounts.py``):
+then each space is read with its account's client, side by side, and each account is checked by its own
+preflight.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Iterable, Mapping
 
-from reconciler.config.model import DesiredState, Space
+from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState, Space
+from reconciler.engine.accounts import AccountClients, combine_preflights
 from reconciler.engine.actual import SpaceReadError, fetch_actual, gather_all
 from reconciler.engine.counting import CountingClient
 from reconciler.engine.diff import diff_space
@@ -69,18 +74,38 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
 
     if progress is not None:
         progress(0, len(spaces))
-    preflight, actual = await gather_all([run_preflight(counting),
-                                          fetch_actual(counting, spaces, on_space_done=space_done)])
+    if isinstance(client, AccountClients):  # one account check per account the planned spaces use
+        names = list(dict.fromkeys(s.account for s in spaces))
+        preflights = [run_preflight(CountingClient(client[name], counting.calls)) for name in names]
+    else:
+        names, preflights = [DEFAULT_ACCOUNT], [run_preflight(counting)]
+    *checked, actual = await gather_all([*preflights, fetch_actual(counting, spaces, on_space_done=space_done)])
+    preflight = combine_preflights(dict(zip(names, checked)))
+    several = bool(desired.accounts)  # the repository names accounts: a refusal may be a wrong `account:`
     changes: list[Change] = []
     planned: list[PlannedSpace] = []
     for space in spaces:
         seen = actual[space.name]
         if isinstance(seen, SpaceReadError):  # shown with its error, planned no change: nothing was seen
-            planned.append(PlannedSpace(space.name, space.cust_space_id, space.file, None, error=seen.message,
-                                        error_code=seen.code, line=space.source.line))
+            planned.append(PlannedSpace(space.name, space.cust_space_id, space.file, None,
+                                        error=_read_error(space, seen, several), error_code=seen.code,
+                                        line=space.source.line, account=space.account))
             continue
         changes.extend(diff_space(space, seen, env=env))
         planned.append(PlannedSpace(space.name, space.cust_space_id, space.file, seen.fingerprint(),
-                                    line=space.source.line))
+                                    line=space.source.line, account=space.account))
     return Plan(changes=tuple(changes), spaces=tuple(planned), desired_fingerprint=desired_fingerprint(spaces),
                 preflight=preflight, calls=dict(sorted(counting.calls.items())))
+
+
+#: What CAMS answers when the key's account does not own the space.
+NOT_OWNED_CODE = "Unknown.ResourceOwnerId"
+
+
+def _read_error(space: Space, error: SpaceReadError, several_accounts: bool) -> str:
+    """The read error, saying which account's key was refused when the space is not that account's: in a
+    repository that declares accounts the likely cause is the space's ``account:``, and the line says so."""
+    if error.code == NOT_OWNED_CODE and several_accounts:
+        return (f"{error.message} (read with account {space.account!r}: the space does not belong to it; "
+                "check the space's `account:`)")
+    return error.message

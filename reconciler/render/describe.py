@@ -139,11 +139,38 @@ def preflight_line(plan: Plan) -> str:
 
 def by_space(plan: Plan) -> dict[str, list[Change]]:
     """Changes grouped by space name, in the plan's space order (spaces without changes included), then
-    any space only the changes name. One pass: renderers must stay linear for 10,000-number plans."""
-    groups: dict[str, list[Change]] = {s.name: [] for s in plan.spaces}
+    any space only the changes name. One pass: renderers must stay linear for 10,000-number plans.
+
+    With several accounts the spaces come account by account (each account where its first space was),
+    so a renderer that shows ``AccountHeadings`` before those spaces groups the plan by account."""
+    order = {name: i for i, name in enumerate(dict.fromkeys(s.account for s in plan.spaces))}
+    spaces = sorted(plan.spaces, key=lambda s: order[s.account]) if len(order) > 1 else plan.spaces
+    groups: dict[str, list[Change]] = {s.name: [] for s in spaces}
     for c in plan.changes:
         groups.setdefault(c.space, []).append(c)
     return groups
+
+
+class AccountHeadings:
+    """``Account NAME (N spaces)`` before the first space of each account a renderer shows, when the plan
+    has several accounts (a single-account plan looks as it always did). One instance per pass over
+    ``by_space``: ``before(name)`` returns the heading when ``name`` starts another account, else None."""
+
+    def __init__(self, plan: Plan) -> None:
+        self._account = {s.name: s.account for s in plan.spaces}
+        counts: dict[str, int] = {}
+        for s in plan.spaces:
+            counts[s.account] = counts.get(s.account, 0) + 1
+        self._titles = ({a: f"Account {a} ({n} space{'' if n == 1 else 's'})" for a, n in counts.items()}
+                        if len(counts) > 1 else {})
+        self._current: str | None = None
+
+    def before(self, space_name: str) -> str | None:
+        account = self._account.get(space_name)
+        if not self._titles or account is None or account == self._current:
+            return None
+        self._current = account
+        return self._titles[account]
 
 
 def action_counts(changes: list[Change]) -> dict[Action, int]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 
 from reconciler.engine.plan import Action, Change, Plan, PlannedSpace
-from reconciler.render.describe import (COUNT_TITLES, action_counts, by_space, calls_line,
+from reconciler.render.describe import (COUNT_TITLES, AccountHeadings, action_counts, by_space, calls_line,
                                         describe, errors_line, preflight_line, space_location)
 
 LIMIT = 60_000
@@ -46,7 +46,11 @@ def _summary_table(plan: Plan, groups: dict[str, list[Change]]) -> list[str]:
     errored = {s.name: s for s in plan.errors}
     shown_rows = [(name, changes) for name, changes in groups.items() if changes or name in errored]
     clean = [name for name, changes in groups.items() if not changes and name not in errored]
+    headings = AccountHeadings(plan)
     for name, changes in shown_rows[:MAX_TABLE_ROWS]:
+        heading = headings.before(name)
+        if heading:
+            rows.append(f"| **{_cell(heading)}** | " + " | ".join("" for _ in actions) + " |")
         if name in errored:  # no counts: nothing was seen there
             code_text = errored[name].error_code or "error"
             rows.append(f"| {_ERROR_ICON} {_cell(name)} — could not be read ({code(code_text).replace('|', chr(92) + '|')}) | "
@@ -117,9 +121,14 @@ def render_markdown(plan: Plan, *, plan_json_path: str | None = None, link_base:
     budget = LIMIT - _FOOTER_RESERVE
     left_out = 0
     spaces = {s.name: s for s in plan.spaces}
+    headings = AccountHeadings(plan)
     for name, changes in groups.items():
         meta = spaces.get(name)
         failed = meta is not None and meta.errored
+        heading = headings.before(name) if (changes or failed) and not left_out else None
+        if heading:
+            out += [f"#### {_cell(heading)}", ""]
+            used += len(heading) + 7
         if not changes and not failed:
             continue
         if left_out:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from reconciler.engine.plan import Plan
-from reconciler.render.describe import (SYMBOLS, by_space, calls_line, describe, errors_line, preflight_line,
-                                        space_error)
+from reconciler.render.describe import (SYMBOLS, AccountHeadings, by_space, calls_line, describe, errors_line,
+                                        preflight_line, space_error)
 
 LEGEND = ("Symbols: " + ", ".join(f"{sym} {a.value}" for a, sym in SYMBOLS.items())
           + ", (~) pending: set after sync or migration where it differs")
@@ -13,7 +13,11 @@ LEGEND = ("Symbols: " + ", ".join(f"{sym} {a.value}" for a, sym in SYMBOLS.items
 def render_text(plan: Plan) -> str:
     lines: list[str] = []
     spaces = {s.name: s for s in plan.spaces}
+    headings = AccountHeadings(plan)
     for name, changes in by_space(plan).items():
+        heading = headings.before(name)
+        if heading:
+            lines += [f"== {heading}", ""]
         meta = spaces.get(name)
         header = f"Space {name}"
         if meta is not None:
