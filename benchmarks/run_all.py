@@ -8,6 +8,7 @@ Rows (see benchmarks/README.md for what each means and where its bound comes fro
   3. plan wall time, 200 spaces         ≤ 1.15 × busiest action's calls / qps, no failed call (issue 5)
   4. plan compute, 10,000 numbers       < 3 s, Markdown comment < 60,000 chars (issue 5)
   5. validate, 10,000 numbers/500 files < 2 s                  (issue 4)
+  6. plan, two accounts / one account   ≤ 1.15 × one account's wall time (issue 11): 200 spaces each
 Rows 1–3 also show the naive baseline: the official SDK in a sequential loop against the same emulator and
 latency (``sdk_baseline.py``), and the ratio ours / baseline.
 
@@ -48,13 +49,15 @@ class Sizes:
     validate_files: int = 500
     validate_per_file: int = 20
     validate_runs: int = 3
+    accounts_spaces: int = 200  # per account
 
     @classmethod
     def for_mode(cls, quick: bool) -> "Sizes":
         if not quick:
             return cls(quick=False)
         return cls(quick=True, throughput_calls=20, baseline_calls=6, plan_latency_ms=25.0, plan_spaces=20,
-                   plan_numbers=100, compute_numbers=1000, validate_files=50, validate_runs=2)
+                   plan_numbers=100, compute_numbers=1000, validate_files=50, validate_runs=2,
+                   accounts_spaces=20)
 
     @property
     def scale(self) -> float:
@@ -190,6 +193,25 @@ class Runner:
         return self.measure(row, fill)
 
 
+    def accounts(self) -> Row:
+        from accounts_plan import compare
+
+        s = self.sizes
+        row = Row(f"plan, two accounts / one, {s.accounts_spaces} spaces each", "ratio",
+                  Bound("max", 1.15, "issue 11"))
+
+        def fill(row: Row) -> None:
+            one, two = compare(s.accounts_spaces, qps=s.plan_qps, latency_ms=s.plan_latency_ms)
+            row.value = two.wall / one.wall
+            row.conditions_ok = one.failed == two.failed == 0
+            row.detail = (f"emulator and client qps {s.plan_qps:g} per account, latency {s.plan_latency_ms:g} ms: "
+                          f"one account {one.wall:.2f} s ({one.calls.get('QueryChatappPhoneNumbers', 0)} reads), "
+                          f"two accounts {two.wall:.2f} s ({two.calls.get('QueryChatappPhoneNumbers', 0)} reads), "
+                          "each account's client with its own budget")
+
+        return self.measure(row, fill)
+
+
 def run(sizes: Sizes, with_baseline: bool) -> tuple[list[Row], int]:
     with tempfile.TemporaryDirectory(prefix="cams-bench-") as tmp:
         runner = Runner(sizes, with_baseline, Path(tmp))
@@ -199,6 +221,7 @@ def run(sizes: Sizes, with_baseline: bool) -> tuple[list[Row], int]:
             runner.plan_wall(),
             runner.compute(),
             runner.validate(),
+            runner.accounts(),
         ]
         return rows, runner.errors
 

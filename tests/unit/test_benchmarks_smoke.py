@@ -24,6 +24,7 @@ ROWS = (
     "plan wall time, 20 spaces / 100 numbers",
     "plan compute, 1,000 numbers",
     "validate, 1,000 numbers / 50 files",
+    "plan, two accounts / one, 20 spaces each",
 )
 WITH_BASELINE = ROWS[:3]
 NUMBER = r"([0-9][0-9,]*(?:\.[0-9]+)?)"
@@ -70,7 +71,7 @@ def test_table_has_every_row_with_consistent_figures(quick_run):
     assert list(rows) == list(ROWS)
     for name, (_, measured, bound, ratio, verdict, baseline, versus) in rows.items():
         value = number(re.match(NUMBER, measured).group(1))
-        limit_match = re.match(r"([≥≤]) " + NUMBER + r" .*\(issue \d\)$", bound)
+        limit_match = re.match(r"([≥≤]) " + NUMBER + r" .*\(issue \d+\)$", bound)
         assert limit_match, bound
         limit = number(limit_match.group(2))
         assert math.isclose(float(ratio), value / limit, rel_tol=0.02, abs_tol=0.002), (name, ratio)
