@@ -34,7 +34,7 @@ from reconciler.engine.actual import SpaceReadError, fetch_actual, index_numbers
 from reconciler.engine.counting import CountingClient
 from reconciler.engine.diff import diff_number, diff_space
 from reconciler.engine.plan import Action, Change, Plan
-from reconciler.engine.results import ApplyReport, ChangeResult, Outcome
+from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, space_accounts
 
 #: Failures after which further writes in the same space are pointless: the caller may not write there.
 #: (Not ``Unknown.ResourceOwnerId``: CAMS also answers it for one unknown number, which says nothing about
@@ -374,4 +374,4 @@ async def apply_plan(client: WriteClient, plan: Plan, desired: DesiredState, *,
         follow_up += space_run.follow_up
     results.sort(key=lambda r: r.change.sort_key)
     return ApplyReport(tuple(results), run.interrupt.signal_name, tuple(follow_up),
-                       dict(sorted(counting.calls.items())))
+                       dict(sorted(counting.calls.items())), accounts=space_accounts(plan))

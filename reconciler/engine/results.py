@@ -22,6 +22,7 @@ from enum import Enum
 from typing import Any, Iterable, Mapping
 
 from reconciler.client.actions import ACTIONS
+from reconciler.config.model import DEFAULT_ACCOUNT
 from reconciler.files import write_atomically
 from reconciler.engine.plan import Change, Plan
 
@@ -74,6 +75,8 @@ class ApplyReport:
     interrupted_by: str | None = None  # "SIGINT" | "SIGTERM"
     follow_up: tuple[Change, ...] = ()
     calls: Mapping[str, int] = field(default_factory=dict)  # API action → calls made while applying
+    # Space name → the account whose key wrote it (``space_accounts(plan)``); a space not listed: ``default``.
+    accounts: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def abandoned(cls, plan: Plan, finished: Iterable[ChangeResult], signal_name: str,
@@ -86,7 +89,10 @@ class ApplyReport:
                 change, Outcome.SKIPPED, f"not finished: apply was stopped by a second {signal_name} without "
                 "waiting for the writes in flight; this one may or may not have landed, run plan to see"))
         ordered = sorted(results.values(), key=lambda r: r.change.sort_key)
-        return cls(tuple(ordered), signal_name, (), dict(sorted(calls.items())))
+        return cls(tuple(ordered), signal_name, (), dict(sorted(calls.items())), accounts=space_accounts(plan))
+
+    def account_of(self, change: Change) -> str:
+        return self.accounts.get(change.space, DEFAULT_ACCOUNT)
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
@@ -136,7 +142,7 @@ class ApplyReport:
             "summary": self.summary_line(),
             "counts": {o.value: self.count(o) for o in Outcome},
             "calls": dict(sorted(self.calls.items())),
-            "results": [r.to_dict() for r in self.results],
+            "results": [{**r.to_dict(), "account": self.account_of(r.change)} for r in self.results],
             "follow_up": [c.to_dict() for c in self.follow_up],
         }
 
@@ -149,11 +155,23 @@ def render_report(report: ApplyReport, fmt: str) -> str:
     """
     if fmt == "json":
         return json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
-    rows = [(r.change.address, r.outcome.value, _detail(r)) for r in report.results]
+    # Several accounts: the rows account by account, each account's after a heading (outcome None).
+    order = {a: i for i, a in enumerate(dict.fromkeys(report.account_of(r.change) for r in report.results))}
+    rows: list[tuple[str, str | None, str]] = []
+    current: str | None = None
+    for r in sorted(report.results, key=lambda r: order[report.account_of(r.change)]):
+        account = report.account_of(r.change)
+        if len(order) > 1 and account != current:
+            current = account
+            rows.append((f"Account {account}", None, ""))
+        rows.append((r.change.address, r.outcome.value, _detail(r)))
     follow = [(c.address, "not planned", c.reason) for c in report.follow_up]
     if fmt == "markdown":
         lines = ["### Apply results", "", "| change | result | detail |", "| --- | --- | --- |"]
         for addr, outcome, detail in rows + follow:
+            if outcome is None:
+                lines.append(f"| **{_md_escape(addr)}** | | |")
+                continue
             lines.append(f"| `{addr}` | {_md_outcome(outcome)} | {_md_escape(detail)} |")
         if not rows and not follow:
             lines.append("| (nothing to apply) | | |")
@@ -164,7 +182,7 @@ def render_report(report: ApplyReport, fmt: str) -> str:
         width = max(len(a) for a, _, _ in rows + follow)
         lines.append(f"{'CHANGE'.ljust(width)}  {'RESULT'.ljust(11)}  DETAIL")
         for addr, outcome, detail in rows + follow:
-            lines.append(f"{addr.ljust(width)}  {outcome.ljust(11)}  {detail}")
+            lines.append(f"== {addr}" if outcome is None else f"{addr.ljust(width)}  {outcome.ljust(11)}  {detail}")
         lines.append("")
     lines.append(report.summary_line())
     return "\n".join(lines)
@@ -191,3 +209,8 @@ def write_results(path: str | os.PathLike[str], report: ApplyReport) -> None:
 def outcomes_by_address(results: Iterable[ChangeResult]) -> dict[str, Outcome]:
     """Address → outcome (tests and the summary use it to look results up)."""
     return {r.change.address: r.outcome for r in results}
+
+
+def space_accounts(plan: Plan) -> dict[str, str]:
+    """Space name → the account of that space in ``plan`` (what ``ApplyReport.accounts`` holds)."""
+    return {s.name: s.account for s in plan.spaces}

@@ -105,8 +105,18 @@ def test_apply_writes_each_space_with_its_accounts_key(capsys, tmp_path, emulato
     repo = repository(tmp_path)
     globex = repo / "globex-support.yaml"
     globex.write_text(globex.read_text().replace("hooks.globex.example/wa/status", "hooks.globex.example/wa/s2"))
-    code, out, err = run(capsys, "apply", str(repo), "--endpoint", emu.url, "--auto-approve")
+    results = tmp_path / "results.json"
+    code, out, err = run(capsys, "apply", str(repo), "--endpoint", emu.url, "--auto-approve",
+                         "--results", str(results))
     assert code == 0, err + out
+    saved = json.loads(results.read_text())
+    assert {r["space"]: r["account"] for r in saved["results"]}["globex-support"] == "globex"
+    assert {r["account"] for r in saved["results"]} == {"acme", "globex"}
+    report = out[out.index("CHANGE"):].splitlines()
+    headings = [l for l in report if l.startswith("== Account")]
+    assert headings == ["== Account acme", "== Account globex"]
+    assert all(l.startswith("globex-support/") for l in report[report.index("== Account globex") + 1:]
+               if l and not l.startswith("Apply "))
     writes = [json.loads(l) for l in audit.read_text().splitlines()
               if json.loads(l)["action"] == "UpdatePhoneWebhook"]
     by_space = {(w["parameters"]["CustSpaceId"], w["access_key_id"]) for w in writes}
