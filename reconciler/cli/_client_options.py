@@ -23,7 +23,7 @@ import os
 import textwrap
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any, AsyncIterator, Mapping
 
 from reconciler.client import CamsClient, Credentials, CredentialsProvider, resolve_credentials
 from reconciler.client.credentials import ENV_PROFILE, DeferredCredentials, account_credentials
@@ -31,9 +31,13 @@ from reconciler.client.endpoints import DEFAULT_REGION, ENDPOINT_ENV, validate_r
 from reconciler.client.errors import ClientConfigError
 from reconciler.client.ratelimit import DEFAULT_QPS, RateLimiter
 from reconciler.client.stats import ClientStats
-from reconciler.config.model import DEFAULT_ACCOUNT, Account, DesiredState
-from reconciler.engine.accounts import AccountClients
 from reconciler.errors import ReconcilerError
+
+if TYPE_CHECKING:  # the desired-state model and the engine are imported when clients are opened, not by --help
+    from reconciler.config.model import Account, DesiredState
+    from reconciler.engine.accounts import AccountClients
+
+DEFAULT_ACCOUNT = "default"  # reconciler.config.model.DEFAULT_ACCOUNT (a test checks they agree)
 
 ENV_EMULATOR = "CAMS_RECONCILER_EMULATOR"
 ENV_REGION = "CAMS_RECONCILER_REGION"
@@ -186,6 +190,8 @@ async def open_clients(args: argparse.Namespace, desired: DesiredState) -> Async
     credentials are resolved when it first sends: a run that reads no space of an account needs none of
     its secrets. With ``--emulator``, every account talks to the emulator with the emulator's key of the
     account of the same id."""
+    from reconciler.engine.accounts import AccountClients
+
     settings = ClientSettings.from_args(args)
     handle = _start_emulator(settings.emulator) if settings.emulator else None
     stats = ClientStats()
