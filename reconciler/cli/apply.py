@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import signal
@@ -25,7 +26,7 @@ from collections import Counter
 from typing import Any, TextIO
 
 from reconciler.cli._client_options import add_client_arguments, open_clients
-from reconciler.cli.plan import load
+from reconciler.cli.plan import load, plan_provenance
 from reconciler.engine.apply import Interrupt, apply_plan
 from reconciler.engine.apply_errors import ApplyRefusedError
 from reconciler.engine.plan import Plan
@@ -34,6 +35,7 @@ from reconciler.engine.results import ApplyReport, ChangeResult, render_report, 
 from reconciler.engine.safety import check_all_read, check_apply_allowed
 from reconciler.engine.staleness import check_not_stale, check_still_declared, load_saved_plan
 from reconciler.files import check_writable
+from reconciler.provenance import Provenance, target_mismatch
 from reconciler.render import render
 
 FORMATS = ("text", "markdown", "json")
@@ -81,46 +83,56 @@ async def _apply(args: argparse.Namespace) -> int:
         check_all_read(saved, saved_path=args.plan)  # a plan with unread spaces was never a whole review
     async with open_clients(args, desired) as client:
         if saved is not None:
-            plan = await _checked_saved_plan(client, args.plan, saved, desired)
+            plan, current = await _checked_saved_plan(client, args, saved, desired)
         else:
             plan = await make_plan(client, desired, targets=args.target or None)
+            current = plan_provenance(client, plan, args)
+            plan = dataclasses.replace(plan, provenance=current)
         if args.format != "json":
             _emit(render(plan, args.format))
         for warning in check_apply_allowed(plan, desired, force=args.force):
             print(f"warning: {warning}", file=sys.stderr)
         if not plan.writes:
             report = ApplyReport(results=())
-            return _finish(args, plan, report, nothing_to_do=True)
+            return _finish(args, plan, report, current, nothing_to_do=True)
         if saved is None and not args.auto_approve:
-            _confirm(len(plan.writes))
+            _confirm(len(plan.writes), current)
         report = await _execute(client, plan, desired, progress=sys.stderr if sys.stderr.isatty() else None)
         stats = getattr(client, "stats", None)
         if stats is not None and (stats.total().retries or stats.total().throttled):
             print(stats.summary_line(), file=sys.stderr)  # the API pushed back: say how much
-    return _finish(args, plan, report)
+    return _finish(args, plan, report, current)
 
 
-async def _checked_saved_plan(client: Any, path: str, saved: Plan, desired: Any) -> Plan:
-    """Plan the saved plan's spaces again now and refuse if anything moved; return the saved plan with
-    today's account preflight (an account frozen since the review must still block)."""
+async def _checked_saved_plan(client: Any, args: argparse.Namespace, saved: Plan,
+                              desired: Any) -> tuple[Plan, Provenance]:
+    """Plan the saved plan's spaces again now and refuse if anything moved, or if the plan was made for
+    another endpoint, region or account; return the saved plan with today's account preflight (an account
+    frozen since the review must still block), and what this run is for."""
+    path = args.plan
     names = [s.name for s in saved.spaces]
     check_still_declared(path, saved, desired)
     if not names:
-        return saved
+        return saved, plan_provenance(client, saved, args)
     fresh = await make_plan(client, desired, targets=names)
+    current = plan_provenance(client, fresh, args)
+    mismatch = target_mismatch(saved.provenance, current)
+    if mismatch:
+        raise ApplyRefusedError(f"refusing to apply {path}: {mismatch}; nothing was written")
     # A space unreadable now (unsubscribed since the review, say) is a failed read, not a stale plan.
     check_all_read(fresh, saved_path=path, rechecking=True)
     check_not_stale(path, saved, fresh)
-    return Plan(changes=saved.changes, spaces=saved.spaces, desired_fingerprint=saved.desired_fingerprint,
-                preflight=fresh.preflight, calls=saved.calls)
+    return dataclasses.replace(saved, preflight=fresh.preflight), current
 
 
-def _confirm(writes: int) -> None:
-    """Terraform-style: only the literal answer ``yes`` proceeds. No terminal → refuse, never assume."""
+def _confirm(writes: int, provenance: Provenance) -> None:
+    """Terraform-style: only the literal answer ``yes`` proceeds. No terminal → refuse, never assume. The
+    question names the account: "yes" to the wrong account is the mistake to prevent."""
     if not sys.stdin.isatty():
         raise ApplyRefusedError("refusing to apply without confirmation: stdin is not a terminal. Review the "
                                 "plan and pass --auto-approve (CI), or apply a reviewed plan with --plan FILE")
-    sys.stderr.write(f"\nDo you want to perform these {writes} write change(s)?\n"
+    sys.stderr.write(f"\nDo you want to perform these {writes} write change(s) in "
+                     f"{provenance.accounts_line()}?\n"
                      "  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
     sys.stderr.flush()
     answer = sys.stdin.readline().strip()
@@ -176,7 +188,9 @@ async def _execute(client: Any, plan: Plan, desired: Any, *, progress: TextIO | 
             loop.remove_signal_handler(sig)
 
 
-def _finish(args: argparse.Namespace, plan: Plan, report: ApplyReport, *, nothing_to_do: bool = False) -> int:
+def _finish(args: argparse.Namespace, plan: Plan, report: ApplyReport, provenance: Provenance, *,
+            nothing_to_do: bool = False) -> int:
+    report = dataclasses.replace(report, provenance=provenance)
     try:
         _print_report(args, plan, report, nothing_to_do=nothing_to_do)
     finally:  # the results file is written even when printing fails (a closed pipe)
@@ -193,6 +207,9 @@ def _print_report(args: argparse.Namespace, plan: Plan, report: ApplyReport, *, 
               "report-only)." if args.format == "text" else "\n**No changes to apply.**")
     else:
         _emit("\n" + render_report(report, args.format))
+    if args.format != "json" and report.provenance is not None:
+        line = report.provenance.line("Apply")
+        _emit(f"<sub>{line}</sub>" if args.format == "markdown" else line)
     for change in report.follow_up:
         print(f"note: {change.address}: {change.reason} (not in the plan: run plan again)", file=sys.stderr)
 

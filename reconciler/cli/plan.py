@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
-from reconciler.cli._client_options import add_client_arguments, open_clients
+from reconciler.cli._client_options import ClientSettings, add_client_arguments, open_clients
 from reconciler.config import ConfigError, load_desired_state
-from reconciler.config.model import DesiredState
+from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState
 from reconciler.engine.plan import Plan
 from reconciler.files import check_writable, write_atomically
 from reconciler.engine.planner import make_plan
 from reconciler.engine.scope import compare_with_ref
+from reconciler.provenance import Provenance, collect, target
 from reconciler.render import FORMATS, github_link_base, render
 from reconciler.render.describe import calls_line, errors_line
 from reconciler.render.json_plan import render_json
@@ -130,7 +132,26 @@ async def _fetch_and_diff(args: argparse.Namespace, desired: DesiredState, only:
             total = stats.total()
             if total.retries or total.throttled:  # only worth a line when the API pushed back
                 print(stats.summary_line(), file=sys.stderr)
+        plan = dataclasses.replace(plan, provenance=plan_provenance(client, plan, args))
     return plan
+
+
+def plan_provenance(clients: Any, plan: Plan, args: argparse.Namespace) -> Provenance:
+    """What the plan is for: this tool, now, the YAML's commit, and for each account (an ``AccountClients``
+    maps its name to its client) the region and endpoint read. The in-process emulator is named by its
+    state file (its port changes every run). The ambient role's ARN gives the ``default`` account's id; the
+    account check's ``Mpk`` gives any account's."""
+    first = Path(args.paths[0]) if args.paths else Path.cwd()
+    where = first if first.is_dir() else first.parent
+    emulator = ClientSettings.from_args(args).emulator
+    data = plan.preflight.data
+    targets = []
+    for name, client in clients.items():
+        account_data = data.get(name) if isinstance(data.get(name), Mapping) else data if len(clients) == 1 else {}
+        targets.append(target(account=name, region=client.region,
+                              endpoint=f"emulator:{emulator}" if emulator else client.cams_endpoint,
+                              env=os.environ if name == DEFAULT_ACCOUNT else {}, preflight_data=account_data))
+    return collect(targets, env=os.environ, cwd=where)
 
 
 def live_terminal(stream: Any) -> bool:

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-from reconciler.client.actions import ActionSpec, get_action
+from reconciler.client.actions import ActionSpec, Product, get_action
 from reconciler.client.credentials import Credentials, CredentialsProvider
 from reconciler.client.endpoints import DEFAULT_REGION, resolve_endpoints
 from reconciler.client.errors import ClientError, ConnectError, ThrottledError, TransportError, scrub
@@ -127,6 +127,11 @@ class CamsClient:
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             follow_redirects=False,
         )
+
+    @property
+    def cams_endpoint(self) -> str:
+        """The base URL CAMS requests go to (what a plan records as its target)."""
+        return self._endpoints[Product.CAMS].url
 
     def __repr__(self) -> str:
         urls = sorted({e.url for e in self._endpoints.values()})

@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any, Mapping
 
 from reconciler.config.model import DEFAULT_ACCOUNT, Source
+from reconciler.provenance import Provenance
 
 FORMAT_VERSION = 1
 
@@ -181,6 +182,8 @@ class Plan:
     desired_fingerprint: str
     preflight: Preflight
     calls: Mapping[str, int] = field(default_factory=dict)  # API action → calls made while planning
+    # What the plan is for: tool version, time, commit, account/region/endpoint (``reconciler.provenance``).
+    provenance: Provenance | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "changes", tuple(sorted(self.changes, key=lambda c: c.sort_key)))
@@ -236,6 +239,7 @@ class Plan:
             "spaces": [s.to_dict() for s in self.spaces],
             "calls": dict(sorted(self.calls.items())),
             "changes": [c.to_dict() for c in self.changes],
+            "provenance": None if self.provenance is None else self.provenance.to_dict(),
         }
 
     @classmethod
@@ -248,4 +252,5 @@ class Plan:
             desired_fingerprint=d["desired_fingerprint"],
             preflight=Preflight(pf["status"], pf.get("detail", ""), pf.get("data", {})),
             calls=dict(d.get("calls", {})),
+            provenance=Provenance.from_dict(d["provenance"]) if d.get("provenance") else None,
         )

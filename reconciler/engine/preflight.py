@@ -21,7 +21,8 @@ from reconciler.engine.actual import is_space_failure
 from reconciler.engine.plan import Preflight
 
 NO_DATA_CODES = frozenset({"NotAuthorized", "VnoNoDataError"})
-KEPT_FIELDS = ("HostingStatus", "CreditLimitStatus", "IsCertified", "AccountType")
+# Mpk (the account id) says which account a plan is for (``reconciler.provenance``).
+KEPT_FIELDS = ("Mpk", "HostingStatus", "CreditLimitStatus", "IsCertified", "AccountType")
 
 
 class AccountClient(Protocol):

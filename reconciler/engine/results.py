@@ -25,6 +25,7 @@ from reconciler.client.actions import ACTIONS
 from reconciler.config.model import DEFAULT_ACCOUNT
 from reconciler.files import write_atomically
 from reconciler.engine.plan import Change, Plan
+from reconciler.provenance import Provenance
 
 RESULTS_FORMAT_VERSION = 1
 
@@ -77,6 +78,8 @@ class ApplyReport:
     calls: Mapping[str, int] = field(default_factory=dict)  # API action → calls made while applying
     # Space name → the account whose key wrote it (``space_accounts(plan)``); a space not listed: ``default``.
     accounts: Mapping[str, str] = field(default_factory=dict)
+    # What the run was for: tool version, time, commit, account/region/endpoint (``reconciler.provenance``).
+    provenance: Provenance | None = None
 
     @classmethod
     def abandoned(cls, plan: Plan, finished: Iterable[ChangeResult], signal_name: str,
@@ -144,6 +147,7 @@ class ApplyReport:
             "calls": dict(sorted(self.calls.items())),
             "results": [{**r.to_dict(), "account": self.account_of(r.change)} for r in self.results],
             "follow_up": [c.to_dict() for c in self.follow_up],
+            "provenance": None if self.provenance is None else self.provenance.to_dict(),
         }
 
 

@@ -107,6 +107,8 @@ def render_markdown(plan: Plan, *, plan_json_path: str | None = None, link_base:
     groups = by_space(plan)
     pf = plan.preflight
     out: list[str] = ["### cams-reconciler plan", ""]
+    if plan.provenance is not None:  # what the plan is for, before anything can be cut
+        out += [f"<sub>{_cell(plan.provenance.line())}</sub>", ""]
     out.extend(_summary_table(plan, groups))
     error = errors_line(plan)
     if error:

@@ -43,6 +43,8 @@ def render_text(plan: Plan) -> str:
     error = errors_line(plan)
     if error:
         lines.append(error)
+    if plan.provenance is not None:
+        lines.append(plan.provenance.line())
     lines.append(plan.summary_line())
     lines.append(calls_line(plan))
     return "\n".join(lines) + "\n"

@@ -103,7 +103,8 @@ def test_json_output_and_out_file_validate_against_the_schema_and_hold_no_secret
     assert_no_secret(out, err, out_file.read_text())
 
 
-def test_plan_is_deterministic_apart_from_nothing(capsys):
+def test_plan_is_deterministic_apart_from_nothing(capsys, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764633600")  # the plan's creation time (provenance)
     first = run(capsys, "plan", SPACES, "--emulator", STATE, "--format", "json")[1]
     second = run(capsys, "plan", SPACES, "--emulator", STATE, "--format", "json")[1]
     assert first == second

@@ -94,7 +94,7 @@ def test_json_validates_against_schema_and_round_trips():
     jsonschema.Draft202012Validator.check_schema(schema())
     jsonschema.validate(data, schema(), cls=jsonschema.Draft202012Validator)
     assert list(data) == ["format_version", "summary", "counts", "desired_fingerprint", "preflight", "spaces",
-                          "calls", "changes"]
+                          "calls", "changes", "provenance"]
     assert Plan.from_dict(data).to_dict() == data
     assert render(Plan.from_dict(data), "json") == out  # deterministic
 

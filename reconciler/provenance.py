@@ -1,0 +1,143 @@
+"""What a plan or a result is for: which tool made it, when, from which commit, against which account,
+region and endpoint (``provenance`` in the saved plan and in the results file).
+
+A reviewer reading a PR comment, or someone finding ``plan.json`` in an artifact, must be able to tell
+that it was made for the production account and not against the emulator, with which version and from
+which commit. ``apply --plan`` also compares the saved plan's target with its own before anything else
+(``target_mismatch``): a plan made for one account or region is never applied to another. (The endpoint
+is shown, not compared: a proxy or VPC endpoint of the same account is the same target, and the emulator
+gets a new port every run.)
+
+``created_at`` honours ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention), so that a test or a
+reproducible pipeline gets byte-identical plans.
+
+The account id is known when the job logged in with a RAM role (its ARN, ``acs:ram::<account id>:role/...``,
+names the account) or when the account check returned ``Mpk``; the name is the account's in the desired
+state (``default`` for the credentials the command ran with). Nothing here is secret: no key, no token,
+and the endpoint is masked like every URL we print.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from reconciler import __version__
+from reconciler.redact import mask_url
+
+DEFAULT_ACCOUNT_NAME = "default"
+_ROLE_ARN = re.compile(r"^acs:ram::(\d+):role/")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One account the command talked to, and where."""
+
+    account: str  # the account's name in the desired state, or "default"
+    account_id: str | None
+    region: str
+    endpoint: str  # the CAMS base URL, masked
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"account": self.account, "account_id": self.account_id, "region": self.region,
+                "endpoint": self.endpoint}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Target":
+        return cls(str(d["account"]), d.get("account_id"), str(d["region"]), str(d["endpoint"]))
+
+    def describe(self) -> str:
+        who = f"account {self.account}" + (f" ({self.account_id})" if self.account_id else "")
+        return f"{who}, {self.region} via {self.endpoint}"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    tool_version: str
+    created_at: str  # ISO 8601, UTC, to the second
+    git_commit: str | None
+    targets: tuple[Target, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tool_version": self.tool_version, "created_at": self.created_at, "git_commit": self.git_commit,
+                "targets": [t.to_dict() for t in self.targets]}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Provenance":
+        return cls(str(d["tool_version"]), str(d["created_at"]), d.get("git_commit"),
+                   tuple(Target.from_dict(t) for t in d.get("targets", ())))
+
+    def accounts_line(self) -> str:
+        return "; ".join(t.describe() for t in self.targets) or "no account"
+
+    def line(self, what: str = "Plan") -> str:
+        """``Plan for account default (1051…), ap-southeast-1 via https://…: cams-reconciler 0.1.0, commit
+        1a2b3c4, 2026-12-01T22:30:05Z``."""
+        commit = f", commit {self.git_commit[:12]}" if self.git_commit else ""
+        return (f"{what} for {self.accounts_line()}: cams-reconciler {self.tool_version}{commit}, "
+                f"{self.created_at}")
+
+
+def account_id_from_env(env: Mapping[str, str]) -> str | None:
+    """The account of the RAM role the credentials chain will assume (OIDC or a role profile)."""
+    match = _ROLE_ARN.match(env.get("ALIBABA_CLOUD_ROLE_ARN", ""))
+    return match.group(1) if match else None
+
+
+def git_commit(cwd: Path | None = None, env: Mapping[str, str] | None = None) -> str | None:
+    """The commit checked out in ``cwd`` (the YAML's commit), else ``$GITHUB_SHA``, else None."""
+    try:
+        proc = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=cwd, capture_output=True,
+                              text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        proc = None
+    if proc is not None and proc.returncode == 0 and re.fullmatch(r"[0-9a-f]{40,64}", proc.stdout.strip()):
+        return proc.stdout.strip()
+    sha = (env or {}).get("GITHUB_SHA", "")
+    return sha if re.fullmatch(r"[0-9a-f]{40,64}", sha) else None
+
+
+def now_utc(env: Mapping[str, str] | None = None) -> str:
+    epoch = (os.environ if env is None else env).get("SOURCE_DATE_EPOCH", "")
+    moment = (datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit()
+              else datetime.now(timezone.utc))
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def collect(targets: Sequence[Target], *, env: Mapping[str, str], cwd: Path | None = None,
+            created_at: str | None = None) -> Provenance:
+    return Provenance(__version__, created_at or now_utc(env), git_commit(cwd, env), tuple(targets))
+
+
+def target(*, region: str, endpoint: str, env: Mapping[str, str], account: str = DEFAULT_ACCOUNT_NAME,
+           preflight_data: Mapping[str, Any] | None = None) -> Target:
+    mpk = (preflight_data or {}).get("Mpk")
+    account_id = account_id_from_env(env) or (str(mpk) if mpk not in (None, "") else None)
+    return Target(account, account_id, region, mask_url(endpoint))
+
+
+def target_mismatch(saved: Provenance | None, current: Provenance) -> str | None:
+    """Why a plan saved for ``saved`` must not be applied where ``current`` points, or None.
+
+    Compared per account name: the region must be the same, and the account id too when both sides know
+    it. A plan saved before provenance was recorded has nothing to compare: None.
+    """
+    if saved is None:
+        return None
+    now = {t.account: t for t in current.targets}
+    for planned in saved.targets:
+        here = now.get(planned.account)
+        if here is None:
+            continue
+        if planned.region != here.region:
+            return (f"the plan was made for {planned.describe()}, and this apply points at {here.describe()}: "
+                    "apply it in the region it was planned for")
+        if planned.account_id and here.account_id and planned.account_id != here.account_id:
+            return (f"the plan was made for account id {planned.account_id}, and these credentials are for "
+                    f"{here.account_id}: apply it with the credentials of the account it was planned for")
+    return None
