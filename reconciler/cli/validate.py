@@ -64,9 +64,13 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({"valid": False, "problems": [
                 {"file": p.file, "line": p.line, "col": p.col, "message": p.message, "field_path": p.field_path}
                 for p in err.problems]}, indent=2))
-        elif args.format == "github":
-            for p in err.problems:
-                print(_github_line(p))
+        elif args.format == "github":  # within GitHub's 10 per kind, with a summary notice that survives
+            from reconciler.render.github import within_limits  # only here: validate starts fast
+
+            n = len(err.problems)
+            sys.stdout.write(within_limits([_github_line(p) for p in err.problems],
+                                           f"{n} problem{'s' if n != 1 else ''} found in the YAML.",
+                                           title="cams-reconciler validate"))
         for p in err.problems:
             print(p, file=sys.stderr)
         n = len(err.problems)

@@ -4,14 +4,22 @@ YAML lines in the pull request's diff.
 Escaping follows the runner's rules (actions/toolkit ``command.ts``): in the message ``%``, ``\\r`` and
 ``\\n`` are percent-encoded; in property values ``:`` and ``,`` are too. Without it a value containing
 ``::`` or a newline could end the annotation early or inject a second command.
+
+GitHub shows at most 10 annotations of each kind (error, warning, notice) per step and drops the rest
+without a word, so ``within_limits`` emits the most important of each kind first (run-wide findings, then
+the lines in plan order, where writes come before report-only findings), at most 10 errors, 10 warnings and
+9 notices, then the summary notice, which therefore always survives and says how many were left out and
+that the plan comment has them all.
 """
 
 from __future__ import annotations
 
-from reconciler.engine.plan import Plan, Severity
+from reconciler.engine.plan import Change, Plan, Severity
 from reconciler.render.describe import describe, errors_line, space_error
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE: "notice"}
+LEVELS = ("error", "warning", "notice")
+PER_KIND = 10  # GitHub's limit per step for each kind of annotation
 
 
 def escape_data(text: str) -> str:
@@ -32,7 +40,7 @@ def render_github(plan: Plan) -> str:
     for space in plan.errors:  # on the line declaring the space, so the PR shows it where it is written
         lines.append(command("error", f"space {space.name} {space_error(space)}", file=space.file,
                              line=space.line, title=f"cams read failed: {space.name}"))
-    for change in plan.changes:
+    for change in sorted(plan.changes, key=_importance):
         view = describe(change)
         props: dict[str, object] = {}
         if change.source is not None:
@@ -53,5 +61,38 @@ def render_github(plan: Plan) -> str:
     error = errors_line(plan)
     if error:
         lines.append(command("error", error, title="cams-reconciler plan"))
-    lines.append(command("notice", plan.summary_line(), title="cams-reconciler plan"))
-    return "\n".join(lines) + "\n"
+    return within_limits(lines, plan.summary_line(), title="cams-reconciler plan")
+
+
+def _importance(change: Change) -> tuple[int, int]:
+    """Within a kind, a write a reviewer must approve before a report-only finding (stable otherwise)."""
+    return (0 if change.action.writes else 1, 0 if not change.pending else 1)
+
+
+def within_limits(lines: list[str], summary: str, *, title: str, per_kind: int = PER_KIND) -> str:
+    """``lines`` (workflow commands) cut to GitHub's per-step limits, most important first, then the summary
+    notice, which always survives and says how many were left out.
+
+    Run-wide findings (no ``file=``: a frozen account, "N spaces could not be read", apply would refuse) go
+    before the line-level ones of their kind; otherwise the order of ``lines`` is kept.
+    """
+    by_level: dict[str, list[str]] = {level: [] for level in LEVELS}
+    for line in lines:
+        level = line[2:].split(" ", 1)[0].split("::", 1)[0]
+        by_level.setdefault(level, []).append(line)
+    kept: list[str] = []
+    dropped: dict[str, int] = {}
+    for level, found in by_level.items():
+        found.sort(key=lambda line: "file=" in line.split("::", 2)[1])  # stable: run-wide first
+        room = per_kind - 1 if level == "notice" else per_kind  # one notice is the summary's
+        kept += found[:room]
+        if len(found) > room:
+            dropped[level] = len(found) - room
+    message = summary
+    if dropped:
+        total = sum(dropped.values())
+        kinds = ", ".join(f"{n} {level}{'s' if n != 1 else ''}" for level, n in dropped.items())
+        message += (f" {total} more in the plan comment ({kinds} not annotated: GitHub shows {per_kind} of each "
+                    "kind per step).")
+    kept.append(command("notice", message, title=title))
+    return "\n".join(kept) + "\n"

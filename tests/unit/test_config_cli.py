@@ -34,7 +34,8 @@ def test_github_format_annotations(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--format", "github", str(FIX / "bad-unknown-key.yaml")]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out == [f"::error file={FIX / 'bad-unknown-key.yaml'},line=5,col=5,title=cams-reconciler validate::"
-                   "unknown key 'nubmers': did you mean 'numbers'? (spaces[0].nubmers)"]
+                   "unknown key 'nubmers': did you mean 'numbers'? (spaces[0].nubmers)",
+                   "::notice title=cams-reconciler validate::1 problem found in the YAML."]
 
 
 def test_json_format(capsys: pytest.CaptureFixture[str]) -> None:
