@@ -146,3 +146,23 @@ def test_target_mismatch(now: Target, words: str | None) -> None:
     found = target_mismatch(saved, Provenance("0.1.0", "2026-01-02T00:00:00Z", None, (now,)))
     assert (found is None) if words is None else (found is not None and words in found)
     assert target_mismatch(None, saved) is None  # a plan saved before provenance: nothing to compare
+
+
+def test_each_account_is_named_with_its_id(tmp_path: Path, emulator: Callable[..., Any],
+                                           two_account_state: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.integration.test_accounts import repository
+
+    for name, value in {"ACME_KEY_ID": "demo", "ACME_KEY_SECRET": "demo-secret", "GLOBEX_KEY_ID": "globex",
+                        "GLOBEX_KEY_SECRET": "globex-secret"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("CAMS_RECONCILER_ENDPOINT", raising=False)
+    url = emulator(two_account_state).url
+    assert main(["plan", str(repository(tmp_path)), "--endpoint", url, "--out", str(tmp_path / "plan.json"),
+                 "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    targets = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))["provenance"]["targets"]
+    assert [t["account"] for t in targets] == ["acme", "globex"]
+    assert all(t["region"] == "ap-southeast-1" and t["endpoint"] == url for t in targets)
+    assert {t["account"]: t["account_id"] for t in targets} == {"acme": MPK, "globex": None}  # globex: no Mpk
+    assert f"Plan for account acme ({MPK}), ap-southeast-1 via {url}; account globex, ap-southeast-1" in out
