@@ -27,6 +27,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -206,16 +207,21 @@ class Outcome:
     reason: str = ""
 
 
-def _load_json(path: str) -> dict[str, Any] | None:
+def _load_json(path: str, since: float | None = None) -> dict[str, Any] | None:
+    """The JSON object in ``path``; None when there is none, or when it is older than ``since`` (a file
+    left by an earlier run must not be taken for this run's)."""
     try:
+        if since is not None and Path(path).stat().st_mtime < since:
+            return None
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
 
 
-def decide(inputs: Inputs, code: int, errors: Sequence[str]) -> Outcome:
-    """What happened, from the exit code and the files the command wrote (pure but for reading them)."""
+def decide(inputs: Inputs, code: int, errors: Sequence[str], since: float | None = None) -> Outcome:
+    """What happened, from the exit code and the files the command wrote since ``since`` (pure but for
+    reading them)."""
     reason = errors[-1] if errors else ""
     cmd = inputs.command
     if cmd == "validate":
@@ -224,7 +230,7 @@ def decide(inputs: Inputs, code: int, errors: Sequence[str]) -> Outcome:
         return Outcome("invalid", "cams-reconciler validate: problems found (annotated on the lines)", True, {},
                        reason)
     if cmd in ("plan", "drift"):
-        plan = _load_json(inputs.plan_file) if code in (0, 1, 2) else None
+        plan = _load_json(inputs.plan_file, since) if code in (0, 1, 2) else None
         counts = dict(plan.get("counts", {})) if plan else {}
         writes = sum(v for k, v in counts.items() if k not in ("drift", "unmanaged", "misplaced", "pending"))
         counts["writes"] = writes
@@ -242,9 +248,11 @@ def decide(inputs: Inputs, code: int, errors: Sequence[str]) -> Outcome:
         if code == 0:
             return Outcome("no-changes", "cams-reconciler plan: no changes", False, counts)
         return Outcome("changes", f"cams-reconciler plan: {summary}", False, counts)
-    results = _load_json(inputs.results_file)
+    results = _load_json(inputs.results_file, since)
     counts = dict(results.get("counts", {})) if results else {}
     status = str(results.get("status", "")) if results else ""
+    if code == 0 and results is not None and not results.get("results"):
+        return Outcome("no-changes", "cams-reconciler apply: nothing to apply", False, counts)
     if code == 0:
         return Outcome("applied", f"cams-reconciler apply: applied — {results.get('summary', '') if results else ''}"
                        .rstrip(" —"), False, counts)
@@ -316,6 +324,7 @@ def run(inputs: Inputs, env: Mapping[str, str]) -> int:
         child_env.update(credential_env(inputs, write_token(token_dir, token)))
     plan_exists = Path(inputs.plan_file).is_file()
     argv = command_line(inputs, plan_exists=plan_exists)
+    started = time.time() - 1.0  # file times may be coarser than the clock
     print(f"cams-reconciler {shlex.join(argv)}", file=sys.stderr, flush=True)
     if inputs.command == "validate":
         code, errors = _run_child(argv, child_env, sys.stdout)  # the annotations are the report
@@ -331,7 +340,7 @@ def run(inputs: Inputs, env: Mapping[str, str]) -> int:
     if inputs.annotate and inputs.command in ("plan", "drift") and Path(inputs.plan_file).is_file():
         sys.stdout.flush()
         _run_child(["show", inputs.plan_file, "--format", "github"], child_env, sys.stdout)
-    result = decide(inputs, code, errors)
+    result = decide(inputs, code, errors, since=started)
     if env.get("GITHUB_STEP_SUMMARY"):
         with open(env["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
             summary.write(summary_text(inputs, result, markdown))

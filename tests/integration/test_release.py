@@ -111,3 +111,15 @@ def test_installed_wheel_runs_the_main_job_outside_the_checkout(built: Built, tm
     assert (tmp_path / "plan.json").is_file()
     show = run_installed(built, tmp_path, cli, "show", "plan.json", "--format", "markdown")
     assert show.returncode == 0, show.stdout + show.stderr
+
+
+def test_the_release_workflow_reads_the_version_where_it_is() -> None:
+    """release.yml compares the tag with `__version__ = "X"` read by sed: the line must stay in that form."""
+    workflow = (REPO / ".github" / "workflows" / "release.yml").read_text(encoding="utf-8")
+    assert """sed -n 's/^__version__ = "\\(.*\\)"$/\\1/p' reconciler/__init__.py""" in workflow
+    proc = subprocess.run(["sed", "-n", r's/^__version__ = "\(.*\)"$/\1/p', "reconciler/__init__.py"], cwd=REPO,
+                          capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == reconciler.__version__
+    assert 'tags: ["v*"]' in workflow and "pypa/gh-action-pypi-publish@" in workflow
+    publish = workflow.split("  publish:", 1)[1].split("\n  github-release:", 1)[0]
+    assert "id-token: write" in publish and "password" not in publish  # trusted publishing, no token
