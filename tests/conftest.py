@@ -23,6 +23,15 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_STATE_PATH = REPO_ROOT / "examples" / "emulator-state.yaml"
 
 
+@pytest.fixture(autouse=True)
+def _journal_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test keeps its own apply journal (the default, .cams-reconciler/journal.json, is relative to
+    the working directory: the repository, when the suite runs)."""
+    path = tmp_path / "journal.json"
+    monkeypatch.setenv("CAMS_RECONCILER_JOURNAL", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def example_state_path() -> Path:
     return EXAMPLE_STATE_PATH

@@ -1,11 +1,12 @@
 """``cams-reconciler apply``: plan (or load the reviewed plan), check it is safe, confirm, write, verify.
 
     cams-reconciler apply PATH... [--auto-approve] [--force] [--target NAME]... [--results FILE]
-    cams-reconciler apply --plan FILE PATH... [--force] [--results FILE]
+    cams-reconciler apply --plan FILE PATH... [--results FILE]
 
 Without ``--plan``, a fresh plan is made and shown; on a terminal apply asks for ``yes``, elsewhere it needs
-``--auto-approve``. With ``--plan``, the saved (reviewed) plan runs only if neither the YAML nor the actual
-state of its spaces changed since it was made; no question is asked (the review was the approval).
+``--auto-approve``. With ``--plan``, the same spaces are planned again and the reviewed plan runs only if
+nothing it depends on moved (``engine.staleness``); no question is asked (the review was the approval), and
+the threshold override is the one the plan recorded (``plan --force``), never a flag added at apply time.
 
 stdout carries the plan and the results table (``--format text|markdown|json``; json is one document
 ``{"plan": ..., "apply": ...}``); stderr carries warnings, the prompt and live progress on a terminal.
@@ -26,9 +27,10 @@ from collections import Counter
 from typing import Any, TextIO
 
 from reconciler.cli._client_options import add_client_arguments, open_clients
-from reconciler.cli.plan import load, plan_provenance
+from reconciler.cli.plan import add_journal_arguments, journal_path, load, note_discarded_writes, plan_provenance
 from reconciler.engine.apply import Interrupt, apply_plan
 from reconciler.engine.apply_errors import ApplyRefusedError
+from reconciler.engine.journal import Journal
 from reconciler.engine.plan import Plan
 from reconciler.engine.planner import make_plan
 from reconciler.engine.results import ApplyReport, ChangeResult, render_report, write_results
@@ -61,6 +63,7 @@ def register(subparsers: Any) -> None:
                         help="apply only this space (repeatable); not with --plan")
     parser.add_argument("--results", metavar="FILE", help="write the per-change results here (JSON, no secrets)")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    add_journal_arguments(parser)
     add_client_arguments(parser)
     parser.set_defaults(func=run)
 
@@ -69,6 +72,12 @@ def run(args: argparse.Namespace) -> int:
     if args.plan and args.target:
         raise ApplyRefusedError("--target cannot be combined with --plan: the saved plan fixes the spaces "
                                 "(make a targeted plan with `plan --target ... --out` instead)")
+    if args.plan and args.force:
+        raise ApplyRefusedError("--force cannot be combined with --plan: the override must be reviewed, so it "
+                                "is made at plan time (`plan --force --out FILE`) and recorded in the plan")
+    if args.plan and args.retry_sync:
+        raise ApplyRefusedError("--retry-sync cannot be combined with --plan: the saved plan records how it "
+                                "was made (`plan --retry-sync --out FILE`)")
     if args.results:
         check_writable(args.results)  # before any write: the record of what was written must not be lost
     return asyncio.run(_apply(args))
@@ -81,48 +90,61 @@ async def _apply(args: argparse.Namespace) -> int:
     saved = load_saved_plan(args.plan) if args.plan else None  # a bad file fails before any network call
     if saved is not None:
         check_all_read(saved, saved_path=args.plan)  # a plan with unread spaces was never a whole review
+    journal = Journal.load(journal_path(args))
+    force = saved.force if saved is not None else args.force
+    note_discarded_writes(args)
     async with open_clients(args, desired) as client:
         if saved is not None:
-            plan, current = await _checked_saved_plan(client, args, saved, desired)
+            plan, current = await _checked_saved_plan(client, args, saved, desired, journal)
         else:
-            plan = await make_plan(client, desired, targets=args.target or None)
+            plan = await make_plan(client, desired, targets=args.target or None, force=force, journal=journal,
+                                   retry_sync=args.retry_sync)
             current = plan_provenance(client, plan, args)
             plan = dataclasses.replace(plan, provenance=current)
         if args.format != "json":
             _emit(render(plan, args.format))
-        for warning in check_apply_allowed(plan, desired, force=args.force):
+        for warning in check_apply_allowed(plan, desired, force=force):
             print(f"warning: {warning}", file=sys.stderr)
         if not plan.writes:
             report = ApplyReport(results=())
             return _finish(args, plan, report, current, nothing_to_do=True)
         if saved is None and not args.auto_approve:
             _confirm(len(plan.writes), current)
-        report = await _execute(client, plan, desired, progress=sys.stderr if sys.stderr.isatty() else None)
+        try:
+            report = await _execute(client, plan, desired, journal,
+                                    progress=sys.stderr if sys.stderr.isatty() else None)
+        finally:
+            journal.save()
         stats = getattr(client, "stats", None)
         if stats is not None and (stats.total().retries or stats.total().throttled):
             print(stats.summary_line(), file=sys.stderr)  # the API pushed back: say how much
     return _finish(args, plan, report, current)
 
 
-async def _checked_saved_plan(client: Any, args: argparse.Namespace, saved: Plan,
-                              desired: Any) -> tuple[Plan, Provenance]:
-    """Plan the saved plan's spaces again now and refuse if anything moved, or if the plan was made for
-    another endpoint, region or account; return the saved plan with today's account preflight (an account
-    frozen since the review must still block), and what this run is for."""
+async def _checked_saved_plan(client: Any, args: argparse.Namespace, saved: Plan, desired: Any,
+                              journal: Journal) -> tuple[Plan, Provenance]:
+    """Plan the saved plan's spaces again now, the way the saved one was made, and refuse it if anything it
+    depends on moved, or if it was made for another endpoint, region or account; return the fresh plan
+    limited to the reviewed writes, and what this run is for. Everything apply judges (the guards, the
+    account, the values) comes from that fresh plan: no edit of the file can widen or redirect what runs."""
     path = args.plan
     names = [s.name for s in saved.spaces]
     check_still_declared(path, saved, desired)
     if not names:
         return saved, plan_provenance(client, saved, args)
-    fresh = await make_plan(client, desired, targets=names)
+    fresh = await make_plan(client, desired, targets=names, force=saved.force, journal=journal,
+                            retry_sync=saved.retry_sync)
     current = plan_provenance(client, fresh, args)
     mismatch = target_mismatch(saved.provenance, current)
     if mismatch:
         raise ApplyRefusedError(f"refusing to apply {path}: {mismatch}; nothing was written")
     # A space unreadable now (unsubscribed since the review, say) is a failed read, not a stale plan.
     check_all_read(fresh, saved_path=path, rechecking=True)
-    check_not_stale(path, saved, fresh)
-    return dataclasses.replace(saved, preflight=fresh.preflight), current
+    reviewed = check_not_stale(path, saved, fresh)
+    for change in reviewed.not_reviewed:
+        print(f"note: {change.address} is not in the reviewed plan, so it is not applied now ({change.reason}); "
+              "the next plan shows it", file=sys.stderr)
+    return dataclasses.replace(reviewed.plan, provenance=saved.provenance), current
 
 
 def _confirm(writes: int, provenance: Provenance) -> None:
@@ -140,7 +162,8 @@ def _confirm(writes: int, provenance: Provenance) -> None:
         raise ApplyRefusedError("apply cancelled (the answer was not 'yes'); nothing was written")
 
 
-async def _execute(client: Any, plan: Plan, desired: Any, *, progress: TextIO | None) -> ApplyReport:
+async def _execute(client: Any, plan: Plan, desired: Any, journal: Journal, *,
+                   progress: TextIO | None) -> ApplyReport:
     """Run the executor with SIGINT/SIGTERM turned into "start no new write" (see ``Interrupt``).
 
     A second signal (as in Terraform) stops waiting: the writes in flight are abandoned, and the report
@@ -157,7 +180,7 @@ async def _execute(client: Any, plan: Plan, desired: Any, *, progress: TextIO | 
             print(f"  {result.outcome.value:<8} {result.change.address}", file=progress, flush=True)
 
     task = asyncio.ensure_future(apply_plan(client, plan, desired, env=os.environ, interrupt=interrupt,
-                                            on_result=on_result, calls=calls))
+                                            on_result=on_result, calls=calls, journal=journal))
 
     def on_signal(name: str) -> None:
         if interrupt.requested:

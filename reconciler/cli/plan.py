@@ -5,9 +5,11 @@ GetCustomerAccountInfo, so the command runs with a read-only key on untrusted pu
 
 Exit codes (Terraform's): 0 success whether or not there are changes, 1 error; with
 ``--detailed-exitcode``: 0 no changes, 2 changes (drift and unmanaged findings, or a frozen account,
-included), 1 error. A space that could not be read (or a failed account check) is an error: the whole
-plan is still printed (and written by ``--out``), then the exit is 1, whatever the flags (Terraform
-fails the run but shows what it could read). ``drift`` (``cli/drift.py``) reuses everything here with its
+included), 1 error. A space that could not be read (or a failed strict account check) is an error, and so
+is a plan that apply would refuse (a frozen account, ``unmanaged_numbers: error`` findings, a webhook
+threshold breach without ``--force``): the whole plan is still printed (and written by ``--out``), saying
+why, then the exit is 1, whatever the flags — the PR check fails for the reason apply would give.
+``--force`` records the threshold override in the plan, where the reviewer sees and approves it. ``drift`` (``cli/drift.py``) reuses everything here with its
 own exit rule.
 """
 
@@ -26,6 +28,8 @@ from reconciler.config import ConfigError, load_desired_state
 from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState
 from reconciler.engine.plan import Plan
 from reconciler.files import check_writable, write_atomically
+from reconciler.engine.journal import DEFAULT_PATH as DEFAULT_JOURNAL
+from reconciler.engine.journal import Journal
 from reconciler.engine.planner import make_plan
 from reconciler.engine.scope import compare_with_ref
 from reconciler.provenance import Provenance, collect, target
@@ -34,6 +38,7 @@ from reconciler.render.describe import calls_line, errors_line
 from reconciler.render.json_plan import render_json
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+JOURNAL_ENV = "CAMS_RECONCILER_JOURNAL"
 
 
 def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,8 +52,22 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
                         help="plan only this space (repeatable)")
     parser.add_argument("--changed-since", metavar="GITREF",
                         help="plan only the spaces whose YAML differs from GITREF (e.g. origin/main)")
+    add_journal_arguments(parser)
     add_link_base_argument(parser)
     add_client_arguments(parser)
+
+
+def add_journal_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--journal", metavar="FILE", default=None,
+                        help="what earlier applies left unfinished (migrations verified but not registered, "
+                             f"syncs that did not bring a number in); default {DEFAULT_JOURNAL} "
+                             f"(env {JOURNAL_ENV})")
+    parser.add_argument("--retry-sync", action="store_true",
+                        help="plan a sync again for numbers an earlier sync did not bring in")
+
+
+def journal_path(args: argparse.Namespace) -> str:
+    return args.journal or os.environ.get(JOURNAL_ENV) or str(DEFAULT_JOURNAL)
 
 
 def add_link_base_argument(parser: argparse.ArgumentParser) -> None:
@@ -72,6 +91,10 @@ def register(subparsers: Any) -> None:
     add_plan_arguments(parser)
     parser.add_argument("--detailed-exitcode", action="store_true",
                         help="exit 2 when there are changes or findings, 0 when none")
+    parser.add_argument("--force", action="store_true",
+                        help="record an override of the webhook-update safety threshold in the plan, shown "
+                             "in every format for the reviewer; apply --plan of it needs no flag (never "
+                             "overrides a frozen account or unmanaged_numbers: error)")
     parser.set_defaults(func=run_plan)
 
 
@@ -81,6 +104,10 @@ def run_plan(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     emit(plan, args)
     if plan.failed:  # after the output: the other spaces' findings are the point of a partial plan
+        return EXIT_ERROR
+    if plan.apply_would_refuse:  # after the output, which says why: the PR check fails for that reason
+        for blocker in plan.refusals:
+            print(f"error: apply would refuse this plan: {blocker.message}", file=sys.stderr)
         return EXIT_ERROR
     if args.detailed_exitcode and plan.has_changes:
         return EXIT_CHANGES
@@ -114,15 +141,18 @@ def compute_plan(args: argparse.Namespace) -> Plan | None:
                   "so nothing is planned for it", file=sys.stderr)
         if not only:
             print(f"note: no space changed since {args.changed_since}", file=sys.stderr)
-    return asyncio.run(_fetch_and_diff(args, desired, only))
+    journal = Journal.load(journal_path(args))
+    return asyncio.run(_fetch_and_diff(args, desired, only, journal))
 
 
-async def _fetch_and_diff(args: argparse.Namespace, desired: DesiredState, only: set[str] | None) -> Plan:
+async def _fetch_and_diff(args: argparse.Namespace, desired: DesiredState, only: set[str] | None,
+                          journal: Journal) -> Plan:
     async with open_clients(args, desired) as client:
         progress = _progress_printer(client) if live_terminal(sys.stderr) else None
         try:
             plan = await make_plan(client, desired, targets=args.target, only=only, env=os.environ,
-                                   progress=progress)
+                                   progress=progress, force=getattr(args, "force", False), journal=journal,
+                                   retry_sync=args.retry_sync)
         finally:
             if progress is not None:
                 sys.stderr.write("\r\033[K")

@@ -277,15 +277,22 @@ class CamsClient:
                                                           "Locale": locale, "Method": method})
         return dict(body.get("Data") or body)
 
-    async def update_phone_webhook(self, cust_space_id: str, phone_number: str, status_callback_url: str | None,
-                                   up_callback_url: str | None, http_flag: bool = True,
-                                   queue_flag: bool = True) -> dict[str, Any]:
-        """Set both callback URLs; ``HttpFlag``/``QueueFlag`` go as Y/N. Returns the response body."""
-        return await self.call("UpdatePhoneWebhook", {
-            "CustSpaceId": cust_space_id, "PhoneNumber": phone_number,
-            "StatusCallbackUrl": status_callback_url, "UpCallbackUrl": up_callback_url,
-            "HttpFlag": "Y" if http_flag else "N", "QueueFlag": "Y" if queue_flag else "N",
-        })
+    async def update_phone_webhook(self, cust_space_id: str, phone_number: str,
+                                   status_callback_url: str | None = None, up_callback_url: str | None = None,
+                                   http_flag: bool | None = None,
+                                   queue_flag: bool | None = None) -> dict[str, Any]:
+        """Set what is given and nothing else (every parameter but the number is optional in the API):
+        ``None`` is not sent, so an undeclared delivery flag or URL stays as it is. Flags go as Y/N."""
+        params: dict[str, ParamValue] = {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number}
+        if status_callback_url is not None:
+            params["StatusCallbackUrl"] = status_callback_url
+        if up_callback_url is not None:
+            params["UpCallbackUrl"] = up_callback_url
+        if http_flag is not None:
+            params["HttpFlag"] = "Y" if http_flag else "N"
+        if queue_flag is not None:
+            params["QueueFlag"] = "Y" if queue_flag else "N"
+        return await self.call("UpdatePhoneWebhook", params)
 
     _PROFILE_FIELDS = {"about": "About", "address": "Address", "description": "Description", "email": "Email",
                        "profile_picture_url": "ProfilePictureUrl", "vertical": "Vertical", "websites": "Websites"}

@@ -126,7 +126,8 @@ class _Builder:
         return Space(name=data["name"], cust_space_id=data["cust_space_id"], source=self.source(path),
                      numbers=numbers, unmanaged_numbers=data.get("unmanaged_numbers", "report"),
                      allow_http_callbacks=bool(data.get("allow_http_callbacks", False)), safety=safety,
-                     sources=sources, account=data.get("account", DEFAULT_ACCOUNT))
+                     account_check=data.get("account_check", "best-effort"), sources=sources,
+                     account=data.get("account", DEFAULT_ACCOUNT))
 
     def account(self, data: dict[str, Any], path: Path) -> Account:
         return Account(name=data["name"], source=self.source(path), profile=data.get("profile"),

@@ -34,8 +34,9 @@ class Source:
 class Webhooks:
     status_callback_url: str | None = None
     up_callback_url: str | None = None
-    # HttpFlag / QueueFlag of UpdatePhoneWebhook. The API cannot read them back, so they are sent on every
-    # webhook update but never diffed. None = not declared (sent as "Y").
+    # HttpFlag / QueueFlag of UpdatePhoneWebhook. The API cannot read them back, so they are never diffed;
+    # a declared flag is sent with every webhook update (and shown in the plan). None = not declared: not
+    # sent, so a channel an operator switched off stays off.
     http_delivery: bool | None = None
     queue_delivery: bool | None = None
 
@@ -140,6 +141,8 @@ class Space:
     unmanaged_numbers: str = "report"  # one of UNMANAGED_POLICIES
     allow_http_callbacks: bool = False
     safety: Safety = Safety()
+    # "best-effort": only a frozen account blocks; "strict": an account check that cannot be made blocks too.
+    account_check: str = "best-effort"
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False, hash=False)
     account: str = DEFAULT_ACCOUNT  # the name of an ``Account`` (or the ambient one)
 

@@ -149,7 +149,10 @@ class CamsBackend:
             raise EmulatorApiError("InvalidAction.NotFound", f"Specified api {action!r} is not found.")
         if not caller.may(action):
             if spec.product == "bssopenapi":
-                raise EmulatorApiError("NotAuthorized", "This API is not authorized for caller.")
+                # BSS answers a RAM denial with its own NoPermission, not CAMS' Ram.PermissionDeny (and not
+                # NotAuthorized, which means "no account data for this caller").
+                raise EmulatorApiError("NoPermission", "You are not authorized to do this operation.",
+                                       http_status=403)
             raise EmulatorApiError(
                 "Ram.PermissionDeny", "You are not authorized to perform the operation.",
                 extra={"AccessDeniedDetail": {
@@ -180,6 +183,15 @@ class CamsBackend:
 
     def _account(self, caller: Caller) -> dict[str, Any]:
         return self._backends.at(caller.account, self.region)
+
+    def set_number_fields(self, space_id: str, phone_number: str, **fields: Any) -> None:
+        """Test hook: the platform changes a number by itself (WhatsApp moves a quality rating or a tier, a
+        number is flagged), with no API call, as it does in the real service."""
+        with self._lock:
+            entry = self._find(self._state["spaces"][space_id]["phone_numbers"], phone_number)
+            if entry is None:
+                raise KeyError(f"{phone_number} is not in space {space_id}")
+            entry.update(fields)
 
     # --- helpers -------------------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState
 from reconciler.engine.plan import Preflight
 
 #: Worst first: the combined preflight takes the first status any account has.
-_PREFLIGHT_ORDER = ("error", "frozen", "ok", "no-data", "skipped")
+_PREFLIGHT_ORDER = ("error", "frozen", "unavailable", "ok", "no-data", "skipped")
 
 
 class AccountClients(Mapping[str, Any]):

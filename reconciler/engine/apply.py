@@ -3,8 +3,13 @@
 Per space, in this order (``Action`` order): sync → re-read → migration verification and registration →
 webhook updates → profile updates → re-read and verify. Why this order: a sync may bring in numbers that
 the later steps address; a migrated number must be registered before anything can be set on it; and the
-re-read before writing gives the current callback URLs, because ``UpdatePhoneWebhook`` needs both URLs and
-a webhooks block may declare only one (the plan cannot supply it: its values are redacted).
+re-read before writing tells which declared values still differ: only those are sent (``UpdatePhoneWebhook``
+takes each URL and flag as optional), with the delivery flags only where the YAML declares them.
+
+What the API cannot show the next plan goes into the journal (``engine.journal``): a migration verified
+but not registered (the registration failed, or the verification's answer was lost and the number turned
+up in the space), and a sync after which a declared number is still missing. The next plan registers the
+former and reports the latter instead of planning the same sync forever.
 
 Values to write always come from the desired state, never from the plan. Spaces run concurrently; within a
 phase, numbers run concurrently too, with at most ``max_in_flight`` writes started and not finished, so an
@@ -27,12 +32,13 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any, Awaitable, Callable, Mapping, Protocol
 
-from reconciler.client.errors import (AuthenticationError, ClientError, NotSubscribedError,
-                                      PermissionDeniedError)
+from reconciler.client.errors import (AuthenticationError, ClientError, ConnectError,
+                                      NotSubscribedError, PermissionDeniedError, ServerError, TransportError)
 from reconciler.config.model import DesiredState, Number, Space
 from reconciler.engine.actual import SpaceReadError, fetch_actual, index_numbers
 from reconciler.engine.counting import CountingClient
-from reconciler.engine.diff import diff_number, diff_space
+from reconciler.engine.diff import declared_flags, diff_number, diff_space
+from reconciler.engine.journal import UNREGISTERED, UNSYNCED, Journal
 from reconciler.engine.plan import Action, Change, Plan
 from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, space_accounts
 
@@ -58,9 +64,9 @@ class WriteClient(Protocol):
 
     async def migration_register(self, cust_space_id: str, phone_number: str) -> dict: ...
 
-    async def update_phone_webhook(self, cust_space_id: str, phone_number: str, status_callback_url: str,
-                                   up_callback_url: str, http_flag: bool = True,
-                                   queue_flag: bool = True) -> dict: ...
+    async def update_phone_webhook(self, cust_space_id: str, phone_number: str,
+                                   status_callback_url: str | None = None, up_callback_url: str | None = None,
+                                   http_flag: bool | None = None, queue_flag: bool | None = None) -> dict: ...
 
     async def modify_business_profile(self, cust_space_id: str, phone_number: str, **fields: Any) -> dict: ...
 
@@ -101,6 +107,7 @@ class _Run:
     interrupt: Interrupt
     slots: asyncio.Semaphore
     on_result: ResultCallback | None
+    journal: Journal
 
 
 @dataclass
@@ -180,6 +187,7 @@ class _SpaceRun:
             return
         migrations = self.open_changes(Action.VERIFY_MIGRATION)
         await asyncio.gather(*(self.migrate(c, current) for c in migrations))
+        await asyncio.gather(*(self.register(c, current) for c in self.open_changes(Action.REGISTER_MIGRATION)))
         migrated = {c.phone_number for c in migrations if c.address in self.to_verify}
         if any(c.phone_number in migrated for c in self.open_changes()) and not self.run.interrupt.requested:
             try:  # the pending updates of migrated numbers need their entries
@@ -211,17 +219,80 @@ class _SpaceRun:
                         "number's owner and run apply again")
             return
         cid = self.space.cust_space_id
-        if not await self.write(change, lambda: self.run.client.migration_verified(
-                cid, phone, self.run.env.get(variable, ""))):
+        verified = await self.send_verification(change, phone, self.run.env.get(variable, ""))
+        if not verified:
             return
         # Verified: register even if an interruption arrived meanwhile (one unit, nothing left half-done).
-        # The code is spent: a failed registration is not fixed by running apply again (the number is in the
-        # space now, so the next plan has nothing to verify), hence the exact command in the message.
-        left = (f"verified, but the registration failed, so the number is in the space unregistered; register "
-                f"it with `cams-reconciler call ChatappMigrationRegister CustSpaceId={cid} PhoneNumber={phone}`: ")
+        # The code is spent: should the registration fail, the journal makes the next plan register it.
+        self.run.journal.record(UNREGISTERED, self.space.name, cid, phone, "verified; registration not confirmed")
+        left = ("verified, but the registration failed, so the number is in the space unregistered; recorded "
+                "in the journal: the next plan shows register-migration for it: ")
         if await self.write(change, lambda: self.run.client.migration_register(cid, phone),
                             check_interrupt=False, on_failure=left):
+            self.run.journal.clear(UNREGISTERED, self.space.name, [phone])
             self.to_verify.add(change.address)
+
+    async def send_verification(self, change: Change, phone: str, code: str) -> bool:
+        """``ChatappMigrationVerified``. When its answer is lost (no response, a 5xx or a timeout after the
+        request may have been sent), whether it landed is read back: a number now in the space was verified.
+        If that cannot be told, the journal keeps it, so the next plan offers the registration if the
+        number turns up (the code is single-use: sending it again could only fail)."""
+        cid = self.space.cust_space_id
+        async with self.run.slots:
+            if self.run.interrupt.requested:
+                self.skip_interrupted(change)
+                return False
+            if self.blocked_by is not None:
+                self.finish(change, Outcome.SKIPPED,
+                            f"not attempted: an earlier write in this space was refused ({self.blocked_by.code})")
+                return False
+            try:
+                await self.run.client.migration_verified(cid, phone, code)
+                return True
+            except ClientError as err:
+                ambiguous = (isinstance(err, (TransportError, ServerError)) and not isinstance(err, ConnectError))
+                if not ambiguous:
+                    if isinstance(err, _SPACE_FATAL):
+                        self.blocked_by = err
+                    self.finish(change, Outcome.FAILED, str(err), err.code)
+                    return False
+                lost = err
+        try:  # did it land? (outside the write slot: a read)
+            present = phone in index_numbers(await self.run.client.query_phone_numbers(cid))
+        except ClientError:
+            present = None
+        if present:
+            return True
+        if present is None:
+            self.run.journal.record(UNREGISTERED, self.space.name, cid, phone,
+                                    f"verification answer lost ({lost.code})")
+            self.finish(change, Outcome.FAILED,
+                        f"the verification's answer was lost ({lost}) and the space could not be re-read to "
+                        "tell whether it landed; recorded in the journal: the next plan registers the number "
+                        "if it is in the space, or offers the verification again if not", lost.code)
+            return False
+        self.finish(change, Outcome.FAILED,
+                    f"the verification's answer was lost ({lost}) and the number is not in the space: it did "
+                    "not land; a new verify code may be needed (`cams-reconciler migration send-code`)",
+                    lost.code)
+        return False
+
+    async def register(self, change: Change, current: Mapping[str, Mapping[str, Any]]) -> None:
+        """``register-migration``: a migration the journal records as verified but not registered."""
+        number = self._number(change)
+        if number is None or number.migration is None:
+            self.finish(change, Outcome.SKIPPED, "the YAML no longer declares a migration for this number")
+            return
+        cid, phone = self.space.cust_space_id, number.phone_number
+        if phone not in current:
+            self.finish(change, Outcome.FAILED, "the number is not in the space: the verification did not land; "
+                                                "verify it again with a new code")
+            self.run.journal.clear(UNREGISTERED, self.space.name, [phone])
+            return
+        if await self.write(change, lambda: self.run.client.migration_register(cid, phone)):
+            self.run.journal.clear(UNREGISTERED, self.space.name, [phone])
+            self.finish(change, Outcome.DONE, "registered (the API accepted it; registration cannot be read "
+                                              "back)")
 
     async def update_webhook(self, change: Change, current: Mapping[str, Mapping[str, Any]]) -> None:
         number = self._number(change)
@@ -230,20 +301,21 @@ class _SpaceRun:
             self.finish(change, Outcome.SKIPPED, "the YAML no longer declares webhooks for this number")
             return
         if item is None:
-            self.finish(change, Outcome.SKIPPED, "the number is not in the space (run apply again after it "
-                                                 "has been synced or migrated)")
+            self.finish(change, Outcome.SKIPPED, "the number is not in the space: it did not arrive by the "
+                                                 "sync or migration (see that change's result)")
             return
-        if not any(c.action is Action.UPDATE_WEBHOOK for c in diff_number(self.space, number, item, None)):
+        pending = [c for c in diff_number(self.space, number, item, None) if c.action is Action.UPDATE_WEBHOOK]
+        if not pending:
             self.mark_already(change)
             return
         hooks = number.webhooks
-        status_url = hooks.status_callback_url or str(item.get("StatusCallbackUrl") or "")
-        up_url = hooks.up_callback_url or str(item.get("UpCallbackUrl") or "")
-        http_flag = True if hooks.http_delivery is None else hooks.http_delivery
-        queue_flag = True if hooks.queue_delivery is None else hooks.queue_delivery
+        differing = pending[0].before or {}  # the URL fields that still differ: only those are sent
+        urls = {f: getattr(hooks, f) for f in ("status_callback_url", "up_callback_url") if f in differing}
+        flags = declared_flags(hooks)
         if await self.write(change, lambda: self.run.client.update_phone_webhook(
-                self.space.cust_space_id, number.phone_number, status_url, up_url,
-                http_flag=http_flag, queue_flag=queue_flag)):
+                self.space.cust_space_id, number.phone_number, urls.get("status_callback_url"),
+                urls.get("up_callback_url"), http_flag=flags.get("http_delivery"),
+                queue_flag=flags.get("queue_delivery"))):
             self.to_verify.add(change.address)
 
     async def update_profile(self, change: Change, current: Mapping[str, Mapping[str, Any]]) -> None:
@@ -252,8 +324,8 @@ class _SpaceRun:
             self.finish(change, Outcome.SKIPPED, "the YAML no longer declares a business profile for this number")
             return
         if change.phone_number not in current:
-            self.finish(change, Outcome.SKIPPED, "the number is not in the space (run apply again after it "
-                                                 "has been synced or migrated)")
+            self.finish(change, Outcome.SKIPPED, "the number is not in the space: it did not arrive by the "
+                                                 "sync or migration (see that change's result)")
             return
         if change.pending and not await self.profile_differs(change, number):
             return
@@ -310,13 +382,35 @@ class _SpaceRun:
         planned = {(c.action, c.phone_number) for c in self.changes}
         for change in pending:
             left = still.get((change.action, change.phone_number))
+            if change.action is Action.SYNC:
+                self.verify_sync(change, actual.numbers)
+                continue
             if left is None:
                 self.finish(change, Outcome.DONE, "already in effect (no write needed); verified by re-read"
                             if change.address in self.already else "verified by re-read")
             else:
                 self.finish(change, Outcome.FAILED,
                             f"the API accepted the write but the re-read still differs: {left.reason}")
-        self.follow_up = [c for key, c in still.items() if key not in planned]
+        self.follow_up = [c for key, c in still.items() if key not in planned and c.action is not Action.SYNC]
+
+    def verify_sync(self, change: Change, present: Mapping[str, Any]) -> None:
+        """A sync is done when the numbers it was for are in the space. Those still missing will not be
+        brought in by the same sync again (not registered to the space's WABA upstream): the change fails
+        once, with that reason, and the journal makes the next plan report them instead of syncing again."""
+        wanted = list((change.after or {}).get("missing") or [])
+        still = [p for p in wanted if p not in present]
+        self.run.journal.clear(UNSYNCED, self.space.name, [p for p in wanted if p in present])
+        if not still:
+            self.finish(change, Outcome.DONE, "verified by re-read")
+            return
+        for phone in still:
+            self.run.journal.record(UNSYNCED, self.space.name, self.space.cust_space_id, phone,
+                                    "ChatappSyncPhoneNumber was accepted but the number did not appear")
+        self.finish(change, Outcome.FAILED,
+                    f"the API accepted the sync but {len(still)} declared number(s) are still not in the space: "
+                    f"{', '.join(still)}. A sync only brings in numbers registered to the space's WABA; register "
+                    "them there first (recorded in the journal: the next plan reports them instead of syncing "
+                    "again; plan --retry-sync after registering)")
 
 
 def declared_profile_fields(number: Number) -> dict[str, Any]:
@@ -336,15 +430,17 @@ def declared_profile_fields(number: Number) -> dict[str, Any]:
 async def apply_plan(client: WriteClient, plan: Plan, desired: DesiredState, *,
                      env: Mapping[str, str] = os.environ, interrupt: Interrupt | None = None,
                      max_in_flight: int = 8, on_result: ResultCallback | None = None,
-                     calls: Counter[str] | None = None) -> ApplyReport:
+                     calls: Counter[str] | None = None, journal: Journal | None = None) -> ApplyReport:
     """Carry out ``plan``'s writes, with values from ``desired``; return one result per write change.
 
     Refusals (safety, staleness) are checked by the caller before this is called. A space whose writes
     fail does not stop the others. Only ``ClientError`` is handled here; anything else is a bug and
-    propagates. ``calls`` (optional) receives the calls made, by action, as they are made.
+    propagates. ``calls`` (optional) receives the calls made, by action, as they are made. ``journal``
+    receives what the next plan must know (the caller saves it).
     """
     counting = CountingClient(client, calls)
-    run = _Run(counting, env, interrupt or Interrupt(), asyncio.Semaphore(max(1, max_in_flight)), on_result)
+    run = _Run(counting, env, interrupt or Interrupt(), asyncio.Semaphore(max(1, max_in_flight)), on_result,
+               journal if journal is not None else Journal(None))
     space_runs: list[_SpaceRun] = []
     missing: list[ChangeResult] = []
     for planned in plan.spaces:

@@ -15,6 +15,13 @@ Rules (issue 5), each a small function below:
   declared ``expect`` sets.
 - ``unmanaged``: a number in the space that no YAML declares: ``report`` → notice, ``error`` → error,
   ``ignore`` → nothing.
+- ``misplaced`` (report only): a declared number that is missing here but present in another managed space.
+  A sync cannot bring it in (a number belongs to one space) and this tool never moves numbers between
+  spaces, so no sync is planned for it.
+- ``register-migration``: a declared migration that was verified but not registered (the journal says so:
+  a registration that failed, or a verification whose answer was lost), now present in the space.
+- a number that an earlier sync did not bring in (the journal says so) is reported, not synced again
+  forever; ``--retry-sync`` plans the sync again.
 
 Only present numbers are compared field by field. A missing number that the plan brings in (by sync or
 migration) and that declares webhooks or a business profile also gets *pending* updates (``before`` is
@@ -29,10 +36,11 @@ only masked parts differ.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping
 
-from reconciler.config.model import BusinessProfile, Expect, Number, Space
-from reconciler.engine.actual import ActualSpace
+from reconciler.config.model import BusinessProfile, Expect, Number, Space, Webhooks
+from reconciler.engine.actual import ActualSpace, canonical_digest
 from reconciler.engine.normalize import (normalize_email, normalize_enum, normalize_text, normalize_url,
                                          same_url)
 from reconciler.engine.plan import Action, Change, Severity
@@ -83,23 +91,54 @@ def _show(model_field: str, value: Any) -> Any:
     return value
 
 
-def diff_space(space: Space, actual: ActualSpace, *, env: Mapping[str, str]) -> list[Change]:
-    """Every change needed or finding to report for ``space``. ``env`` is only asked *whether* a
-    migration's ``verify_code_env`` is set; its value is never read into the plan."""
+@dataclass(frozen=True)
+class Context:
+    """What the diff of one space knows beyond the space itself (all optional, all plain data).
+
+    ``elsewhere``: phone number → the other managed space whose read shows it. ``unsynced``: phone number →
+    what the journal recorded when a sync did not bring it in. ``unregistered``: phone numbers the journal
+    records as verified but not registered. ``env`` is only asked *whether* a migration's variable is set.
+    """
+
+    env: Mapping[str, str] = field(default_factory=dict)
+    elsewhere: Mapping[str, str] = field(default_factory=dict)
+    unsynced: Mapping[str, str] = field(default_factory=dict)
+    unregistered: frozenset[str] = frozenset()
+
+
+def membership_basis(actual: ActualSpace) -> str:
+    """What a sync or a migration depends on: which numbers the space holds."""
+    return canonical_digest(sorted(actual.numbers))
+
+
+def diff_space(space: Space, actual: ActualSpace, *, env: Mapping[str, str] | None = None,
+               context: Context | None = None) -> list[Change]:
+    """Every change needed or finding to report for ``space``. The migration code's variable is only
+    asked whether it is set; its value is never read into the plan."""
+    ctx = context if context is not None else Context(env=env or {})
     changes: list[Change] = []
     missing: list[Number] = []
+    membership = membership_basis(actual)
     for number in space.numbers:
-        item = actual.numbers.get(number.phone_number)
+        phone = number.phone_number
+        item = actual.numbers.get(phone)
         if item is None:
-            if number.migration is not None:
-                changes.append(_verify_migration(space, number, env))
+            if phone in ctx.elsewhere:
+                changes.append(_misplaced(space, number, ctx.elsewhere[phone]))
+            elif number.migration is not None:
+                changes.append(replace(_verify_migration(space, number, ctx.env), basis=membership))
+                changes.extend(_pending_updates(space, number))
+            elif phone in ctx.unsynced:
+                changes.append(_unsynced(space, number, ctx.unsynced[phone]))
             else:
                 missing.append(number)
-            changes.extend(_pending_updates(space, number))
+                changes.extend(_pending_updates(space, number))
             continue
-        changes.extend(diff_number(space, number, item, actual.profiles.get(number.phone_number)))
+        if number.migration is not None and phone in ctx.unregistered:
+            changes.append(_register_migration(space, number, membership))
+        changes.extend(diff_number(space, number, item, actual.profiles.get(phone)))
     if missing:
-        changes.append(_sync(space, missing))
+        changes.append(replace(_sync(space, missing), basis=membership))
     changes.extend(_unmanaged(space, actual))
     return changes
 
@@ -119,6 +158,27 @@ def diff_number(space: Space, number: Number, item: Mapping[str, Any],
     if number.expect is not None:
         out.extend(_expect_drift(space, number, number.expect, item))
     return out
+
+
+def _misplaced(space: Space, number: Number, other: str) -> Change:
+    return _change(space, number, Action.MISPLACED, field="membership", before={"space": other},
+                   after={"space": space.name}, source=number.source,
+                   reason=f"is in space {other}; numbers are not moved between spaces by this tool (declare it "
+                          f"in {other}, or move it there in the console, then plan again)")
+
+
+def _unsynced(space: Space, number: Number, recorded: str) -> Change:
+    return _change(space, number, Action.DRIFT, field="membership", before=None, after="in the space",
+                   source=number.source,
+                   reason=f"{recorded}; not synced again (the number must be registered to the space's WABA "
+                          "first): plan with --retry-sync to try again")
+
+
+def _register_migration(space: Space, number: Number, membership: str) -> Change:
+    return _change(space, number, Action.REGISTER_MIGRATION, field="migration", before="verified",
+                   after="registered", source=number.source_of("migration.verify_code_env"), basis=membership,
+                   reason="the migration was verified but not registered (recorded by an earlier apply): "
+                          "ChatappMigrationRegister")
 
 
 def _change(space: Space, number: Number | None, action: Action, **kw: Any) -> Change:
@@ -156,6 +216,7 @@ def _pending_updates(space: Space, number: Number) -> Iterable[Change]:
     if hooks is not None:
         after = {f: _show(f, getattr(hooks, f)) for f, _ in WEBHOOK_FIELDS if getattr(hooks, f) is not None}
         if after:
+            after.update(declared_flags(hooks))
             first = next(iter(after))
             yield _change(space, number, Action.UPDATE_WEBHOOK, field="webhooks", before=None, after=after,
                           pending=True, source=number.source_of(f"webhooks.{first}"),
@@ -198,8 +259,19 @@ def _webhook_change(space: Space, number: Number, item: Mapping[str, Any]) -> Ch
     reason = f"{' and '.join(f.replace('_', ' ') for f in differing)} {'differs' if len(differing) == 1 else 'differ'}"
     if masked_only:
         reason += f" ({', '.join(masked_only)}: only in masked query values)"
+    flags = declared_flags(hooks)
+    if flags:  # sent with the update, since declared; the API cannot read them back, so never diffed
+        after.update(flags)
+        reason += f"; {', '.join(flags)} sent as declared (not readable back)"
+    basis = canonical_digest({api: item.get(api) for model, api in WEBHOOK_FIELDS if model in differing})
     return _change(space, number, Action.UPDATE_WEBHOOK, field=field, before=before, after=after,
-                   source=number.source_of(f"webhooks.{differing[0]}"), reason=reason)
+                   source=number.source_of(f"webhooks.{differing[0]}"), reason=reason, basis=basis)
+
+
+def declared_flags(hooks: Webhooks) -> dict[str, bool]:
+    """The delivery flags the YAML declares (``http_delivery``/``queue_delivery``): only these are sent."""
+    return {name: value for name in ("http_delivery", "queue_delivery")
+            if (value := getattr(hooks, name)) is not None}
 
 
 def _profile_change(space: Space, number: Number, declared: BusinessProfile,
@@ -225,8 +297,9 @@ def _profile_change(space: Space, number: Number, declared: BusinessProfile,
     if not differing:
         return None
     field = f"business_profile.{differing[0]}" if len(differing) == 1 else "business_profile"
+    basis = canonical_digest({api: data.get(api) for model, api in PROFILE_FIELDS if model in differing})
     return _change(space, number, Action.UPDATE_PROFILE, field=field, before=before, after=after,
-                   source=number.source_of(f"business_profile.{differing[0]}"),
+                   source=number.source_of(f"business_profile.{differing[0]}"), basis=basis,
                    reason=f"business profile {', '.join(differing)} "
                           f"{'differs' if len(differing) == 1 else 'differ'} (undeclared fields are left alone)")
 

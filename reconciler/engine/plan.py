@@ -26,10 +26,12 @@ class Action(str, Enum):
 
     SYNC = "sync"  # ChatappSyncPhoneNumber (one per space)
     VERIFY_MIGRATION = "verify-migration"  # ChatappMigrationVerified, then ChatappMigrationRegister
+    REGISTER_MIGRATION = "register-migration"  # ChatappMigrationRegister for a verified, unregistered number
     UPDATE_WEBHOOK = "update-webhook"  # UpdatePhoneWebhook
     UPDATE_PROFILE = "update-profile"  # ModifyPhoneBusinessProfile
     DRIFT = "drift"  # report only: nothing the API offers can fix it
     UNMANAGED = "unmanaged"  # a number in the space that no YAML declares
+    MISPLACED = "misplaced"  # a declared number found in another managed space: never moved by this tool
 
     @property
     def writes(self) -> bool:
@@ -40,7 +42,8 @@ class Action(str, Enum):
         return _RANK[self]
 
 
-_WRITING = frozenset({Action.SYNC, Action.VERIFY_MIGRATION, Action.UPDATE_WEBHOOK, Action.UPDATE_PROFILE})
+_WRITING = frozenset({Action.SYNC, Action.VERIFY_MIGRATION, Action.REGISTER_MIGRATION, Action.UPDATE_WEBHOOK,
+                      Action.UPDATE_PROFILE})
 _RANK = {a: i for i, a in enumerate(Action)}
 
 
@@ -67,6 +70,10 @@ class Change:
     pending: bool = False
     # ``dataclasses.field``: the attribute ``field`` above shadows the name inside this class body.
     reason: str = dataclasses.field(default="", compare=False)  # for display only
+    # A digest of the actual (unredacted) values this change was computed from: the planned fields of a
+    # number, or the space's membership for a sync or migration. ``apply --plan`` refuses a saved change
+    # whose basis moved, and only then (``staleness``); a digest cannot be turned back into a token.
+    basis: str | None = dataclasses.field(default=None, compare=False)
 
     @property
     def address(self) -> str:
@@ -94,6 +101,7 @@ class Change:
             "severity": self.severity.value,
             "pending": self.pending,
             "reason": self.reason,
+            "basis": self.basis,
         }
 
     @classmethod
@@ -111,14 +119,29 @@ class Change:
             severity=Severity(d.get("severity", "warning")),
             pending=bool(d.get("pending", False)),
             reason=d.get("reason", ""),
+            basis=d.get("basis"),
         )
+
+    def review_form(self) -> dict[str, Any]:
+        """What a reviewer approved of this change: every field but where it is written (a comment added
+        above it moves its line, not its meaning: the desired fingerprint covers the YAML's meaning) and
+        what depends on the environment of the run (whether a migration's code variable is set: a PR job
+        has no secrets, apply has)."""
+        d = self.to_dict()
+        d.pop("source")
+        if self.action is Action.VERIFY_MIGRATION:
+            d["after"] = {k: v for k, v in (self.after or {}).items() if k != "env_set"}
+            d["reason"] = None
+        return d
 
 
 @dataclass(frozen=True)
 class Preflight:
     """The account check (GetCustomerAccountInfo) made once per run."""
 
-    status: str  # "ok" | "frozen" | "no-data" | "skipped" | "error" (the check itself failed)
+    # "ok" | "frozen" | "no-data" | "skipped" | "unavailable" (the check could not be made: a notice) |
+    # "error" (it could not be made and a space requires it: ``account_check: strict``)
+    status: str
     detail: str = ""
     # Redacted account fields (no login email) as returned, for display.
     data: Mapping[str, Any] = field(default_factory=dict)
@@ -129,9 +152,15 @@ class Preflight:
 
     @property
     def failed(self) -> bool:
-        """The account could not be checked (not "no data for this caller": a real failure). The plan is
-        still shown, but the run fails and apply refuses: a frozen account would go unnoticed."""
+        """The account could not be checked and a planned space requires the check
+        (``account_check: strict``): the plan is still shown, but the run fails and apply refuses."""
         return self.status == "error"
+
+    @property
+    def unavailable(self) -> bool:
+        """The check could not be made (BSS denied or does not apply to this caller, or failed): shown as a
+        notice; apply proceeds, since only a frozen answer says anything about writes."""
+        return self.status == "unavailable"
 
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "detail": self.detail, "data": dict(self.data)}
@@ -156,6 +185,9 @@ class PlannedSpace:
     error_code: str | None = None
     line: int = 1  # the line of the space's YAML that errors are annotated on
     account: str = DEFAULT_ACCOUNT  # the account whose credentials read it (and will write it)
+    # Declared numbers found in the space: the webhook threshold's denominator (absent numbers cannot be
+    # repointed, so they must not dilute it). None when the space was not read.
+    present: int | None = None
 
     @property
     def errored(self) -> bool:
@@ -164,7 +196,8 @@ class PlannedSpace:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "cust_space_id": self.cust_space_id, "file": self.file,
                 "actual_fingerprint": self.actual_fingerprint, "error": self.error,
-                "error_code": self.error_code, "line": self.line, "account": self.account}
+                "error_code": self.error_code, "line": self.line, "account": self.account,
+                "present": self.present}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "PlannedSpace":
@@ -172,7 +205,33 @@ class PlannedSpace:
         "read fine" (with the ``default`` account)."""
         return cls(d["name"], d["cust_space_id"], d["file"], d.get("actual_fingerprint"),
                    error=d.get("error"), error_code=d.get("error_code"), line=int(d.get("line", 1)),
-                   account=d.get("account", DEFAULT_ACCOUNT))
+                   account=d.get("account", DEFAULT_ACCOUNT), present=d.get("present"))
+
+
+class BlockerKind(str, Enum):
+    """Why apply would refuse a plan, most absolute first. Only ``THRESHOLD`` can be overridden, and only
+    at plan time (``plan --force``), so that the override is part of what is reviewed."""
+
+    UNREAD = "unread"  # a space (or a strict account check) could not be read
+    FROZEN = "frozen"  # the account is frozen: every write would fail
+    UNMANAGED = "unmanaged"  # unmanaged_numbers: error findings
+    THRESHOLD = "threshold"  # more of a space's webhooks repointed than its safety threshold allows
+
+
+@dataclass(frozen=True)
+class Blocker:
+    kind: BlockerKind
+    message: str  # one line, secret-free
+    space: str | None = None
+    overridden: bool = False  # a THRESHOLD let through by ``plan --force``
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind.value, "message": self.message, "space": self.space,
+                "overridden": self.overridden}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Blocker":
+        return cls(BlockerKind(d["kind"]), d["message"], d.get("space"), bool(d.get("overridden", False)))
 
 
 @dataclass(frozen=True)
@@ -184,6 +243,11 @@ class Plan:
     calls: Mapping[str, int] = field(default_factory=dict)  # API action → calls made while planning
     # What the plan is for: tool version, time, commit, account/region/endpoint (``reconciler.provenance``).
     provenance: Provenance | None = field(default=None, compare=False)
+    # What apply would refuse (``safety.plan_blockers``), and whether the plan was made with ``--force``
+    # (the webhook-threshold override, recorded so that the reviewer approves it).
+    blockers: tuple[Blocker, ...] = ()
+    force: bool = False
+    retry_sync: bool = False  # made with --retry-sync: apply --plan plans the same way
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "changes", tuple(sorted(self.changes, key=lambda c: c.sort_key)))
@@ -213,6 +277,15 @@ class Plan:
         return bool(self.errors) or self.preflight.failed
 
     @property
+    def refusals(self) -> tuple[Blocker, ...]:
+        """The blockers apply would refuse on (those ``--force`` did not override)."""
+        return tuple(b for b in self.blockers if not b.overridden)
+
+    @property
+    def apply_would_refuse(self) -> bool:
+        return bool(self.refusals)
+
+    @property
     def writes(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.action.writes)
 
@@ -223,10 +296,13 @@ class Plan:
         return {**{a.value: self.count(a) for a in Action}, "pending": self.pending_count}
 
     def summary_line(self) -> str:
+        register = self.count(Action.REGISTER_MIGRATION)
+        findings = self.count(Action.DRIFT) + self.count(Action.UNMANAGED) + self.count(Action.MISPLACED)
         return (f"Plan: {self.count(Action.SYNC)} to sync, {self.count(Action.VERIFY_MIGRATION)} to verify, "
-                f"{self.count(Action.UPDATE_WEBHOOK)} webhook updates, "
-                f"{self.count(Action.UPDATE_PROFILE)} profile updates; "
-                f"{self.count(Action.DRIFT) + self.count(Action.UNMANAGED)} drift findings.")
+                + (f"{register} to register, " if register else "")
+                + f"{plural(self.count(Action.UPDATE_WEBHOOK), 'webhook update')}, "
+                f"{plural(self.count(Action.UPDATE_PROFILE), 'profile update')}; "
+                f"{plural(findings, 'drift finding')}.")
 
     # -- JSON ----------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -238,6 +314,9 @@ class Plan:
             "preflight": self.preflight.to_dict(),
             "spaces": [s.to_dict() for s in self.spaces],
             "calls": dict(sorted(self.calls.items())),
+            "force": self.force,
+            "retry_sync": self.retry_sync,
+            "blockers": [b.to_dict() for b in self.blockers],
             "changes": [c.to_dict() for c in self.changes],
             "provenance": None if self.provenance is None else self.provenance.to_dict(),
         }
@@ -253,4 +332,12 @@ class Plan:
             preflight=Preflight(pf["status"], pf.get("detail", ""), pf.get("data", {})),
             calls=dict(d.get("calls", {})),
             provenance=Provenance.from_dict(d["provenance"]) if d.get("provenance") else None,
+            blockers=tuple(Blocker.from_dict(b) for b in d.get("blockers", ())),
+            force=bool(d.get("force", False)),
+            retry_sync=bool(d.get("retry_sync", False)),
         )
+
+
+def plural(n: int, noun: str) -> str:
+    """``1 profile update``, ``2 profile updates``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -12,18 +12,21 @@ preflight.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any, Callable, Iterable, Mapping
 
 from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState, Space
 from reconciler.engine.accounts import AccountClients, combine_preflights
-from reconciler.engine.actual import SpaceReadError, fetch_actual, gather_all
+from reconciler.engine.actual import ActualSpace, SpaceReadError, fetch_actual, gather_all
 from reconciler.engine.counting import CountingClient
-from reconciler.engine.diff import diff_space
+from reconciler.engine.diff import Context, diff_space
 from reconciler.engine.errors import TargetError
 from reconciler.engine.fingerprint import desired_fingerprint
 from reconciler.engine.plan import Change, Plan, PlannedSpace, Preflight
+from reconciler.engine.journal import UNREGISTERED, UNSYNCED, Journal
 from reconciler.engine.preflight import run_preflight
+from reconciler.engine.safety import plan_blockers
 
 ProgressFn = Callable[[int, int], None]  # (spaces done, spaces total)
 
@@ -44,16 +47,20 @@ def select_spaces(desired: DesiredState, targets: Iterable[str] | None) -> tuple
 
 async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str] | None = None,
                     env: Mapping[str, str] = os.environ, progress: ProgressFn | None = None,
-                    only: Iterable[str] | None = None) -> Plan:
+                    only: Iterable[str] | None = None, force: bool = False, journal: Journal | None = None,
+                    retry_sync: bool = False) -> Plan:
     """Read the actual state of the selected spaces and the account, and diff.
 
     ``targets``: ``--target`` names (unknown → ``TargetError``). ``only``: a pre-computed scope such as
     ``--changed-since`` gives (names not in ``desired`` are ignored). With no space to plan, no call is
     made and the preflight is "skipped". ``env`` is asked only whether a migration's variable is set.
+    ``force``: record the webhook-threshold override (``plan --force``). ``journal``: what earlier applies
+    left unfinished (``engine.journal``); ``retry_sync`` ignores its record of syncs that did not help.
 
     A space whose read fails is planned with its ``error`` and no change (``Plan.errors``); the others
     are planned as usual. Callers decide what a failed read means (``plan``/``drift`` exit 1, apply
-    refuses): the plan itself is always whole evidence of what could and could not be read.
+    refuses): the plan itself is always whole evidence of what could and could not be read, and of what
+    apply would refuse (``Plan.blockers``).
     """
     spaces = select_spaces(desired, targets)
     if only is not None:
@@ -62,7 +69,7 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
     counting = CountingClient(client)
     if not spaces:
         return Plan(changes=(), spaces=(), desired_fingerprint=desired_fingerprint(()),
-                    preflight=Preflight("skipped", "no space to plan"), calls={})
+                    preflight=Preflight("skipped", "no space to plan"), calls={}, force=force)
 
     done = 0
 
@@ -76,12 +83,17 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
         progress(0, len(spaces))
     if isinstance(client, AccountClients):  # one account check per account the planned spaces use
         names = list(dict.fromkeys(s.account for s in spaces))
-        preflights = [run_preflight(CountingClient(client[name], counting.calls)) for name in names]
+        preflights = [run_preflight(CountingClient(client[name], counting.calls),
+                                    strict=any(s.account_check == "strict" for s in spaces if s.account == name))
+                      for name in names]
     else:
-        names, preflights = [DEFAULT_ACCOUNT], [run_preflight(counting)]
+        names = [DEFAULT_ACCOUNT]
+        preflights = [run_preflight(counting, strict=any(s.account_check == "strict" for s in spaces))]
     *checked, actual = await gather_all([*preflights, fetch_actual(counting, spaces, on_space_done=space_done)])
     preflight = combine_preflights(dict(zip(names, checked)))
     several = bool(desired.accounts)  # the repository names accounts: a refusal may be a wrong `account:`
+    elsewhere = _find_elsewhere(spaces, actual)
+    journal = journal or Journal(None)
     changes: list[Change] = []
     planned: list[PlannedSpace] = []
     for space in spaces:
@@ -91,11 +103,20 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
                                         error=_read_error(space, seen, several), error_code=seen.code,
                                         line=space.source.line, account=space.account))
             continue
-        changes.extend(diff_space(space, seen, env=env))
+        unsynced = {} if retry_sync else {
+            phone: f"a sync at {e.at} did not bring it in ({e.detail})" if e.detail else
+            f"a sync at {e.at} did not bring it in" for phone, e in journal.for_space(UNSYNCED, space.name).items()}
+        context = Context(env=env, elsewhere={p: o for p, o in elsewhere.items() if o != space.name},
+                          unsynced=unsynced, unregistered=frozenset(journal.for_space(UNREGISTERED, space.name)))
+        changes.extend(diff_space(space, seen, context=context))
+        present = sum(1 for n in space.numbers if n.phone_number in seen.numbers)
         planned.append(PlannedSpace(space.name, space.cust_space_id, space.file, seen.fingerprint(),
-                                    line=space.source.line, account=space.account))
-    return Plan(changes=tuple(changes), spaces=tuple(planned), desired_fingerprint=desired_fingerprint(spaces),
-                preflight=preflight, calls=dict(sorted(counting.calls.items())))
+                                    line=space.source.line, account=space.account, present=present))
+    plan = Plan(changes=tuple(changes), spaces=tuple(planned), desired_fingerprint=desired_fingerprint(spaces),
+                preflight=preflight, calls=dict(sorted(counting.calls.items())), force=force,
+                retry_sync=retry_sync)
+    return dataclasses.replace(plan, blockers=plan_blockers(plan, desired, force=force),
+                               calls=dict(sorted(counting.calls.items())))
 
 
 #: What CAMS answers when the key's account does not own the space.
@@ -109,3 +130,19 @@ def _read_error(space: Space, error: SpaceReadError, several_accounts: bool) -> 
         return (f"{error.message} (read with account {space.account!r}: the space does not belong to it; "
                 "check the space's `account:`)")
     return error.message
+
+
+def _find_elsewhere(spaces: tuple[Space, ...],
+                   actual: Mapping[str, ActualSpace | SpaceReadError]) -> dict[str, str]:
+    """Phone number → the planned space whose read shows it, for the declared numbers missing from their
+    own space. Only the spaces this plan read are looked in: reading every other declared space for a
+    targeted plan would cost a whole estate's reads for one missing number. (A full plan, such as drift,
+    sees them all; a sync that cannot bring a number in is recorded in the journal either way.)"""
+    missing = {n.phone_number for s in spaces if isinstance(seen := actual[s.name], ActualSpace)
+               for n in s.numbers if n.phone_number not in seen.numbers}
+    where: dict[str, str] = {}
+    if missing:
+        for name, seen in actual.items():
+            if isinstance(seen, ActualSpace):
+                where.update({p: name for p in seen.numbers if p in missing})
+    return where

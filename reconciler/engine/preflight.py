@@ -1,13 +1,14 @@
 """The account preflight: one ``GetCustomerAccountInfo`` per run.
 
 A frozen account (``HostingStatus: FREEZE`` or ``CreditLimitStatus: Freeze``) makes every write fail, so
-the plan records it as a blocking finding and apply refuses up front instead of failing half-way.
-``NotAuthorized`` / ``VnoNoDataError`` mean "this caller gets no account data" (the API is meant for
-resellers): noted, not an error. Any other failure of the call itself (RAM denial, throttling or 5xx
-after retries, no connection) is treated like a space whose read failed: the preflight becomes
-``status: "error"`` with the error's line, the spaces are still planned and shown, the run exits 1 and
-apply refuses (an unchecked account could be frozen). Failures that are about the run rather than the call
-(credentials, signature, options) still end it, as they do for the spaces.
+the plan records it as a blocking finding and apply refuses up front instead of failing half-way. Only a
+frozen answer blocks: ``NotAuthorized`` / ``VnoNoDataError`` mean "this caller gets no account data" (the
+API is meant for resellers), and any other failure of the call (``NoPermission`` from a key without the BSS
+permission, ``NotApplicable``, throttling or 5xx after retries, no connection) means the check could not be
+made: the preflight is ``unavailable`` with the code, a notice in every format, and apply proceeds. A space
+that declares ``account_check: strict`` turns that into ``error``: the run fails and apply refuses. Failures
+that are about the run rather than the call (credentials, signature, options) still end it, as they do for
+the spaces.
 
 Only an allowlist of fields is kept for display: the login e-mail (personal data) never enters a plan.
 """
@@ -48,13 +49,17 @@ def preflight_from_data(data: Mapping[str, Any]) -> Preflight:
     return Preflight("ok", detail, kept)
 
 
-async def run_preflight(client: AccountClient) -> Preflight:
+async def run_preflight(client: AccountClient, *, strict: bool = False) -> Preflight:
+    """``strict``: a planned space declares ``account_check: strict``."""
     try:
         data = await client.get_customer_account_info()
     except ClientError as err:
         if isinstance(err, ApiError) and err.code in NO_DATA_CODES:
             return Preflight("no-data", f"no account information for this caller ({err.code}); not checked")
-        if is_space_failure(err):
-            return Preflight("error", f"the account check failed: {err}")
-        raise
+        if not is_space_failure(err):
+            raise
+        if strict:
+            return Preflight("error", f"account check unavailable: {err.code}, and a planned space requires it "
+                                      f"(account_check: strict): {err}")
+        return Preflight("unavailable", err.code)
     return preflight_from_data(data or {})

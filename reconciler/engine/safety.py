@@ -11,8 +11,14 @@ Four guards, in order of how absolute they are:
 2. error findings (``unmanaged_numbers: error``): the YAML says such a number must not exist; the fix is in
    the YAML (declare the number, or relax the policy), so ``--force`` does not override it either.
 3. the webhook-update threshold: in a space with at least ``safety.min_numbers`` declared numbers, a plan
-   that repoints the webhooks of more than ``safety.max_webhook_update_fraction`` of them is more likely a
-   bad default or a typo in ``defaults`` than an intended migration. ``--force`` lets a reviewed one through.
+   that repoints the webhooks of more than ``safety.max_webhook_update_fraction`` of the declared numbers
+   *found in the space* is more likely a bad default or a typo in ``defaults`` than an intended migration.
+   Declared numbers that are absent do not count: they cannot be repointed, so they must not dilute the
+   share. The override is made at plan time (``plan --force``), so the reviewer approves it; ``apply``
+   without a saved plan takes ``--force`` itself.
+
+``plan_blockers`` computes all of them as data when the plan is made (every format shows them and ``plan``
+exits 1), and ``check_apply_allowed`` raises the first one before apply's first write.
 """
 
 from __future__ import annotations
@@ -22,19 +28,19 @@ from dataclasses import dataclass
 from reconciler.config.model import DesiredState
 from reconciler.engine.apply_errors import (BlockingFindingsError, FrozenAccountError, SafetyThresholdError,
                                             UnreadSpacesError)
-from reconciler.engine.plan import Action, Plan, Severity
+from reconciler.engine.plan import Action, Blocker, BlockerKind, Plan, Severity
 
 
 @dataclass(frozen=True)
 class ThresholdBreach:
     space: str
     updated: int  # distinct numbers whose webhooks the plan updates
-    declared: int
+    declared: int  # declared numbers found in the space (the denominator)
     limit: float  # the space's max_webhook_update_fraction
 
     def describe(self) -> str:
-        return (f"space {self.space}: the plan updates the webhooks of {self.updated} of its {self.declared} "
-                f"declared numbers ({self.updated / self.declared:.0%}, more than the "
+        return (f"space {self.space}: the plan updates the webhooks of {self.updated} of the {self.declared} "
+                f"declared numbers in the space ({self.updated / self.declared:.0%}, more than the "
                 f"{self.limit:.0%} allowed by safety.max_webhook_update_fraction)")
 
 
@@ -45,7 +51,8 @@ def threshold_breaches(plan: Plan, desired: DesiredState) -> list[ThresholdBreac
         space = desired.space(planned.name)
         if space is None:
             continue
-        declared = len(space.numbers)
+        # The numbers actually there (a plan read before this was recorded falls back to the declared ones).
+        declared = len(space.numbers) if planned.present is None else planned.present
         if declared == 0 or declared < space.safety.min_numbers:
             continue
         updated = len({c.phone_number for c in plan.for_space(space.name) if c.action is Action.UPDATE_WEBHOOK
@@ -79,8 +86,33 @@ def check_all_read(plan: Plan, *, saved_path: str | None = None, rechecking: boo
         f"written. To go on, {hint}. --force does not override this.")
 
 
+def plan_blockers(plan: Plan, desired: DesiredState, *, force: bool) -> tuple[Blocker, ...]:
+    """Everything apply would refuse ``plan`` for, most absolute first (pure). With ``force`` the
+    threshold breaches are recorded as overridden; nothing else can be."""
+    out: list[Blocker] = []
+    for s in plan.errors:
+        out.append(Blocker(BlockerKind.UNREAD, f"space {s.name} could not be read ({s.error})", s.name))
+    if plan.preflight.failed:
+        out.append(Blocker(BlockerKind.UNREAD, plan.preflight.detail))
+    if plan.preflight.blocks_apply:
+        out.append(Blocker(BlockerKind.FROZEN, f"{plan.preflight.detail or 'the account is frozen'}; every "
+                                               "write would fail (--force does not override a frozen account)"))
+    errors = [c for c in plan.changes if c.severity is Severity.ERROR]
+    for name in dict.fromkeys(c.space for c in errors):
+        mine = [c for c in errors if c.space == name]
+        shown = ", ".join(str(c.phone_number) for c in mine[:5]) + (f" and {len(mine) - 5} more"
+                                                                    if len(mine) > 5 else "")
+        out.append(Blocker(BlockerKind.UNMANAGED,
+                           f"space {name}: {len(mine)} number(s) in the space are declared in no YAML and "
+                           f"the space says unmanaged_numbers: error ({shown}); declare them or relax the "
+                           "policy (--force does not override this)", name))
+    for b in threshold_breaches(plan, desired):
+        out.append(Blocker(BlockerKind.THRESHOLD, b.describe(), b.space, overridden=force))
+    return tuple(out)
+
+
 def check_apply_allowed(plan: Plan, desired: DesiredState, *, force: bool) -> list[str]:
-    """Raise the first refusal that applies; return warnings to print for thresholds ``--force`` overrode."""
+    """Raise the first refusal that applies; return warnings to print for thresholds ``force`` overrode."""
     check_all_read(plan)
     if plan.preflight.blocks_apply:
         raise FrozenAccountError(
@@ -99,5 +131,6 @@ def check_apply_allowed(plan: Plan, desired: DesiredState, *, force: bool) -> li
     if breaches and not force:
         raise SafetyThresholdError(
             "refusing to apply: " + "; ".join(b.describe() for b in breaches)
-            + ". Review the plan, then re-run with --force, or raise the space's safety threshold in YAML.")
-    return [f"--force: {b.describe()}" for b in breaches]
+            + ". Review the plan; to let it through, make the plan with `plan --force --out FILE` so the "
+              "override is reviewed, then `apply --plan FILE` (or raise the space's safety threshold in YAML).")
+    return [f"override (plan --force): {b.describe()}" for b in breaches]

@@ -1,22 +1,30 @@
-"""``apply --plan FILE``: load a saved plan, and refuse it when the world moved since it was reviewed.
+"""``apply --plan FILE``: load a saved plan, and run it only while what it depends on has not moved.
 
-The reviewed plan is the only plan that may run. A saved plan carries a fingerprint of the desired state of
-the spaces it planned and one of the actual state it saw in each space (``reconciler.engine.fingerprint``,
-``ActualSpace.fingerprint``); it holds no actual values (they may carry callback tokens). So apply plans
-the same spaces again, now, and compares:
+The reviewed plan is the only plan that may run, and the saved file is evidence of the review, not a
+source of truth: anyone could edit it. So apply plans the same spaces again, now (with the override the
+plan recorded, ``plan --force``), judges everything on that fresh plan (the guards, the account check),
+and runs the fresh plan's writes only if they are exactly the saved ones. The saved plan is stale, and
+refused, only when something it depends on moved:
 
-- a different desired fingerprint → the YAML of the planned spaces changed since the plan;
-- a different actual fingerprint for a space → someone or something changed that space since the plan;
-- a planned space no longer declared → the YAML removed it;
-- equal fingerprints but different write changes → the plan was made by a different version of this tool.
+- the YAML of the planned spaces (the desired fingerprint), or a planned space's ``cust_space_id``;
+- a saved write change: gone from the fresh plan, or different in any field (before, after, reason,
+  severity, pending, source, ...), or computed from actual values that moved since (its ``basis``: the
+  planned fields of that number, or the membership of the space where a sync or migration is planned);
+- the account's frozen state.
 
-Where a fingerprint differs, the message also lists how the plan made now differs from the saved one (the
-change addresses added and removed), which is as precise as "what changed" can be without storing values.
+Organic changes elsewhere do not refuse it: a quality rating or tier that moved, another number's name
+status, fields no change touches, drift and unmanaged findings (report-only; an ``unmanaged_numbers: error``
+finding blocks through the guards of the fresh plan instead). A write the fresh plan has and the saved one
+does not (someone repointed another webhook in the console since the review) is not run: it was never
+reviewed; the next plan shows it. A refusal names each address and field that moved, before → after
+(redacted values only: a plan holds no secret).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
@@ -27,7 +35,7 @@ from deepdiff.helper import NotPresent
 
 from reconciler.config.model import DesiredState
 from reconciler.engine.apply_errors import PlanFileError, StalePlanError
-from reconciler.engine.plan import FORMAT_VERSION, Change, Plan
+from reconciler.engine.plan import FORMAT_VERSION, Action, Change, Plan
 
 _MAX_LISTED = 8  # change addresses listed per space in a stale-plan message
 
@@ -91,6 +99,14 @@ def missing_spaces(saved: Plan, desired: DesiredState) -> list[str]:
     return [s.name for s in saved.spaces if desired.space(s.name) is None]
 
 
+@dataclass(frozen=True)
+class Reviewed:
+    """The plan ``apply --plan`` runs (fresh, limited to the reviewed writes) and what it leaves out."""
+
+    plan: Plan
+    not_reviewed: tuple[Change, ...]  # writes the fresh plan has that the saved one does not: not run
+
+
 def staleness_reasons(saved: Plan, fresh: Plan) -> list[str]:
     """Every way ``fresh`` (the same spaces planned now) shows that ``saved`` is stale; empty = not stale."""
     reasons: list[str] = []
@@ -105,16 +121,11 @@ def staleness_reasons(saved: Plan, fresh: Plan) -> list[str]:
         elif new.cust_space_id != old.cust_space_id:
             reasons.append(f"space {old.name} now points at cust_space_id {new.cust_space_id} "
                            f"(the plan used {old.cust_space_id})")
-        elif new.actual_fingerprint != old.actual_fingerprint:
-            reasons.append(f"actual state of space {old.name} changed since the plan was made "
-                           f"(fingerprint {_fp(old.actual_fingerprint)}→{_fp(new.actual_fingerprint)})")
-    diff_lines = _address_diff(saved, fresh)
-    if reasons:
-        reasons.extend(diff_lines)
-    elif diff_lines:
-        reasons.append("the fingerprints match but the plan computed now differs from the saved one (was it "
-                       "made by another version of cams-reconciler?)")
-        reasons.extend(diff_lines)
+    if saved.preflight.blocks_apply != fresh.preflight.blocks_apply:
+        reasons.append("the account's frozen state changed since the plan was made: "
+                       f"{'frozen' if saved.preflight.blocks_apply else 'not frozen'} then, "
+                       f"{'frozen' if fresh.preflight.blocks_apply else 'not frozen'} now")
+    reasons.extend(_write_differences(saved, fresh))
     return reasons
 
 
@@ -125,17 +136,23 @@ def check_still_declared(path: str | Path, saved: Plan, desired: DesiredState) -
         _refuse(path, [f"space {name} was planned but is no longer declared in the YAML" for name in gone])
 
 
-def check_not_stale(path: str | Path, saved: Plan, fresh: Plan) -> None:
-    """Raise ``StalePlanError`` naming every changed space and how the plan differs now."""
+def check_not_stale(path: str | Path, saved: Plan, fresh: Plan) -> Reviewed:
+    """Raise ``StalePlanError`` naming everything that moved; else the plan to run."""
     reasons = staleness_reasons(saved, fresh)
     if reasons:
         _refuse(path, reasons)
+    reviewed = {c.address for c in saved.writes}
+    extra = tuple(c for c in fresh.writes if c.address not in reviewed)
+    run = dataclasses.replace(fresh, changes=tuple(c for c in fresh.changes
+                                                   if not c.action.writes or c.address in reviewed))
+    return Reviewed(run, extra)
 
 
 def _refuse(path: str | Path, reasons: list[str]) -> None:
     raise StalePlanError(
-        f"the saved plan {path} is stale; the reviewed plan is the only plan that may run, so make the plan "
-        "again (`plan --out`) and review it:\n" + "\n".join(f"  - {r}" for r in reasons))
+        f"the saved plan {path} is stale: what it was reviewed against moved, and the reviewed plan is the "
+        "only plan that may run. Make the plan again (`plan --out`), review it, then `apply --plan` it:\n"
+        + "\n".join(f"  - {r}" for r in reasons))
 
 
 def _fp(fingerprint: str) -> str:
@@ -143,35 +160,42 @@ def _fp(fingerprint: str) -> str:
     return fingerprint.removeprefix("sha256:")[:12]
 
 
-def _address_diff(saved: Plan, fresh: Plan) -> list[str]:
-    """Per space, the changes the plan made now adds and no longer has, by address; and for a change both
-    have, what differs in it (a webhook someone repointed since the review shows as a different ``before``)."""
+def _write_differences(saved: Plan, fresh: Plan) -> list[str]:
+    """Per space, the reviewed writes the fresh plan no longer has, and for each one both have, every
+    field that differs (and whether the actual values it was computed from moved)."""
     lines: list[str] = []
-    names = sorted({c.space for c in saved.changes} | {c.space for c in fresh.changes})
-    for name in names:
-        old = {c.address: c for c in saved.for_space(name)}
-        new = {c.address: c for c in fresh.for_space(name)}
-        added, removed = sorted(new.keys() - old.keys()), sorted(old.keys() - new.keys())
-        if added:
-            lines.append(f"space {name}: the plan now also has {_listing(added)}")
-        if removed:
-            lines.append(f"space {name}: the plan no longer has {_listing(removed)}")
-        for address in sorted(old.keys() & new.keys()):
-            lines.extend(f"{address}: {what}" for what in _value_changes(old[address], new[address]))
+    new_writes = {c.address: c for c in fresh.writes}
+    gone: dict[str, list[str]] = {}
+    for old in saved.writes:
+        new = new_writes.get(old.address)
+        if new is None:
+            gone.setdefault(old.space, []).append(old.address)
+            continue
+        lines.extend(f"{old.address}: {what}" for what in _value_changes(old, new))
+    for name, addresses in sorted(gone.items()):
+        lines.append(f"space {name}: the plan no longer has {_listing(addresses)} (already in effect, or "
+                     "what it was computed from changed)")
     return lines
 
 
 def _value_changes(old: Change, new: Change) -> list[str]:
-    """``before.status_callback_url was "a" in the plan, is "b" now`` for each value that differs between
+    """``after.status_callback_url was "a" in the plan, is "b" now`` for each field that differs between
     two versions of one change. Values in a plan are redacted, so these lines hold no secret."""
-    tree = DeepDiff({"before": old.before, "after": old.after}, {"before": new.before, "after": new.after},
-                    view="tree")
+    a, b = old.review_form(), new.review_form()
+    basis_moved = a.pop("basis") != b.pop("basis")
+    tree = DeepDiff(a, b, view="tree")
     out: list[str] = []
     for levels in tree.values():
         for level in levels:
             path = ".".join(str(p) for p in level.path(output_format="list"))
             out.append(f"{path} was {_shown(level.t1)} in the plan, is {_shown(level.t2)} now")
-    return sorted(out)[:_MAX_LISTED]
+    out = sorted(out)[:_MAX_LISTED]
+    if basis_moved:
+        what = "the space's membership" if old.action in (Action.SYNC, Action.VERIFY_MIGRATION,
+                                                          Action.REGISTER_MIGRATION) else "the actual value"
+        out.append(f"{what} it was planned from changed since the plan was made"
+                   + ("" if out else " (only in masked parts, or in values a plan does not show)"))
+    return out
 
 
 def _shown(value: Any) -> str:

@@ -16,20 +16,24 @@ from reconciler.engine.plan import Action, Change, Plan, PlannedSpace
 SYMBOLS: Mapping[Action, str] = {
     Action.SYNC: "+",
     Action.VERIFY_MIGRATION: ">",
+    Action.REGISTER_MIGRATION: ">",
     Action.UPDATE_WEBHOOK: "~",
     Action.UPDATE_PROFILE: "~",
     Action.DRIFT: "!",
     Action.UNMANAGED: "?",
+    Action.MISPLACED: "?",
 }
 
 # Column titles of per-action counts (summary tables), in Action order.
 COUNT_TITLES: Mapping[Action, str] = {
     Action.SYNC: "sync",
     Action.VERIFY_MIGRATION: "verify",
+    Action.REGISTER_MIGRATION: "register",
     Action.UPDATE_WEBHOOK: "webhook",
     Action.UPDATE_PROFILE: "profile",
     Action.DRIFT: "drift",
     Action.UNMANAGED: "unmanaged",
+    Action.MISPLACED: "misplaced",
 }
 
 
@@ -129,8 +133,21 @@ def errors_line(plan: Plan, *, max_names: int = 20) -> str | None:
     return "Error: " + "; ".join(parts) + " (the plan shows everything else; the run fails and apply refuses)"
 
 
+def refusal_lines(plan: Plan) -> list[str]:
+    """What every format says when apply would refuse the plan (and about a reviewed override), so a PR
+    check fails for the reason apply would give. Empty when apply would run it."""
+    lines = [f"Apply would refuse: {b.message}" for b in plan.refusals]
+    lines += [f"Override requested (plan --force): {b.message}; apply will let it through"
+              for b in plan.blockers if b.overridden]
+    if plan.force and not any(b.overridden for b in plan.blockers):
+        lines.append("Override requested (plan --force): nothing in this plan needs it")
+    return lines
+
+
 def preflight_line(plan: Plan) -> str:
     pf = plan.preflight
+    if pf.unavailable:
+        return f"Account check unavailable: {pf.detail} (notice: only a frozen account blocks apply)"
     text = f"Account preflight: {pf.status}"
     if pf.detail:
         text += f" ({pf.detail})"

@@ -15,7 +15,7 @@ that the plan comment has them all.
 from __future__ import annotations
 
 from reconciler.engine.plan import Change, Plan, Severity
-from reconciler.render.describe import describe, errors_line, space_error
+from reconciler.render.describe import describe, errors_line, refusal_lines, space_error
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE: "notice"}
 LEVELS = ("error", "warning", "notice")
@@ -56,8 +56,13 @@ def render_github(plan: Plan) -> str:
         lines.append(command("error", pf.detail, title="cams account frozen"))
     elif pf.status == "no-data":
         lines.append(command("notice", pf.detail, title="cams account preflight"))
+    elif pf.unavailable:
+        lines.append(command("notice", f"account check unavailable: {pf.detail}", title="cams account preflight"))
     elif pf.failed:
         lines.append(command("error", pf.detail, title="cams account preflight failed"))
+    for line in refusal_lines(plan):
+        level = "error" if line.startswith("Apply would refuse") else "warning"
+        lines.append(command(level, line, title="cams-reconciler apply"))
     error = errors_line(plan)
     if error:
         lines.append(command("error", error, title="cams-reconciler plan"))

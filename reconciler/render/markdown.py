@@ -14,13 +14,13 @@ import html
 
 from reconciler.engine.plan import Action, Change, Plan, PlannedSpace
 from reconciler.render.describe import (COUNT_TITLES, AccountHeadings, action_counts, by_space, calls_line,
-                                        describe, errors_line, preflight_line, space_location)
+                                        describe, errors_line, preflight_line, refusal_lines, space_location)
 
 LIMIT = 60_000
 MAX_TABLE_ROWS = 50
 _FOOTER_RESERVE = 1_500  # room kept for the cut notice, the summary line and the calls line
 
-_PREFLIGHT_ICON = {"ok": "✅", "frozen": "⛔", "no-data": "ℹ️", "skipped": "➖", "error": "⚠️"}
+_PREFLIGHT_ICON = {"ok": "✅", "frozen": "⛔", "no-data": "ℹ️", "skipped": "➖", "unavailable": "ℹ️", "error": "⚠️"}
 _ERROR_ICON = "⚠️"
 
 
@@ -38,8 +38,12 @@ def _cell(text: str) -> str:
     return html.escape(text, quote=False).replace("|", "\\|")
 
 
+#: Columns shown only when the plan has such a change (rare: a comment stays narrow without them).
+_RARE_COLUMNS = frozenset({Action.REGISTER_MIGRATION, Action.MISPLACED})
+
+
 def _summary_table(plan: Plan, groups: dict[str, list[Change]]) -> list[str]:
-    actions = list(Action)
+    actions = [a for a in Action if a not in _RARE_COLUMNS or plan.count(a)]
     head = "| space | " + " | ".join(COUNT_TITLES[a] for a in actions) + " |"
     rule = "|---|" + "---:|" * len(actions)
     rows = [head, rule]
@@ -118,6 +122,11 @@ def render_markdown(plan: Plan, *, plan_json_path: str | None = None, link_base:
     if pf.blocks_apply:
         out.append("")
         out.append("> ⛔ **The account is frozen: apply will refuse to run.**")
+    refusals = refusal_lines(plan)
+    if refusals:
+        out.append("")
+        out.extend(f"> {'⛔' if line.startswith('Apply would refuse') else '⚠️'} **{_cell(line)}**  "
+                   for line in refusals)
     out.append("")
     used = sum(len(line) + 1 for line in out)
     budget = LIMIT - _FOOTER_RESERVE

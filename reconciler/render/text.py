@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reconciler.engine.plan import Plan
 from reconciler.render.describe import (SYMBOLS, AccountHeadings, by_space, calls_line, describe, errors_line,
-                                        preflight_line, space_error)
+                                        preflight_line, refusal_lines, space_error)
 
 LEGEND = ("Symbols: " + ", ".join(f"{sym} {a.value}" for a, sym in SYMBOLS.items())
           + ", (~) pending: set after sync or migration where it differs")
@@ -43,6 +43,7 @@ def render_text(plan: Plan) -> str:
     error = errors_line(plan)
     if error:
         lines.append(error)
+    lines.extend(refusal_lines(plan))
     if plan.provenance is not None:
         lines.append(plan.provenance.line())
     lines.append(plan.summary_line())

@@ -253,21 +253,22 @@ def test_saved_plan_applies_when_nothing_moved_even_if_yaml_comments_changed(
     assert cams.writes() == [("UpdatePhoneWebhook", "8613800001235")]
 
 
-def test_stale_saved_plan_refused_when_actual_state_moved(
+def test_saved_plan_runs_when_only_other_numbers_moved_and_leaves_the_unreviewed_write_alone(
         cams: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     yaml_path = _two_space_setup(cams, tmp_path)
     plan_file = tmp_path / "plan.json"
     assert cams.run(capsys, "plan", str(yaml_path), "--out", str(plan_file)).code == 0
-    # someone repoints a webhook behind the repository's back, through the API
+    # behind the repository's back: another number of the planned space is repointed, and WhatsApp moves a
+    # quality rating; neither is something the reviewed change depends on
     _api_update_webhook(cams.handle.url, SPACE_A, "8613800001234", "https://rogue.t.example/s")
+    cams.handle.backend.set_number_fields(SPACE_A, "8613800001235", QualityRating="YELLOW")
+    before = len(cams.writes())
 
     run = cams.run(capsys, "apply", "--plan", str(plan_file), str(yaml_path))
 
-    assert run.code == 1
-    assert "stale" in run.err and "actual state of space retail changed" in run.err
-    assert "travel" not in run.err.split("stale", 1)[1]  # the unchanged space is not blamed
-    assert "retail/8613800001234/update-webhook" in run.err  # what the plan now also has
-    assert [w for w in cams.writes() if w[0] == "UpdatePhoneWebhook"] == [("UpdatePhoneWebhook", "8613800001234")]
+    assert run.code == 0, run.err
+    assert cams.writes()[before:] == [("UpdatePhoneWebhook", "8613800001235")]  # only the reviewed write
+    assert "retail/8613800001234/update-webhook" in run.err and "not in the reviewed plan" in run.err
 
 
 def test_stale_saved_plan_says_how_a_planned_change_moved(
@@ -335,12 +336,12 @@ def test_threshold_refused_then_force_passes(cams: Any, tmp_path: Path, capsys: 
     yaml_path = desired(tmp_path, space_yaml("retail", SPACE_A, [plain(p) for p in PHONES]))
     run = cams.run(capsys, "apply", str(yaml_path), "--auto-approve")
     assert run.code == 1
-    assert "refusing to apply: space retail" in run.err and "4 of its 12" in run.err
+    assert "refusing to apply: space retail" in run.err and "4 of the 12" in run.err
     assert cams.writes() == []
 
     forced = cams.run(capsys, "apply", str(yaml_path), "--auto-approve", "--force")
     assert forced.code == 0, forced.err
-    assert "warning: --force" in forced.err
+    assert "warning: override" in forced.err
     assert sorted(cams.writes()) == [("UpdatePhoneWebhook", p) for p in PHONES[:4]]
 
 
@@ -427,7 +428,8 @@ def test_failed_registration_after_verification_says_how_to_finish(
     allowed = [a for a, spec in ACTIONS.items() if a != "ChatappMigrationRegister"]
     cams.start(state({SPACE_B: space_state([], pending_migrations=[{**number("8613800009999"),
                                                                      "VerifyCode": VERIFY_CODE}])},
-                     keys=[{"access_key_id": "half", "access_key_secret": "half-secret", "actions": allowed}]),
+                     keys=[{"access_key_id": "half", "access_key_secret": "half-secret", "actions": allowed},
+                           {"access_key_id": "demo", "access_key_secret": "demo-secret"}]),
                key=("half", "half-secret"))
     monkeypatch.setenv("ACME_MIGRATION_CODE", VERIFY_CODE)
     yaml_path = desired(tmp_path, space_yaml("travel", SPACE_B, [
@@ -439,9 +441,17 @@ def test_failed_registration_after_verification_says_how_to_finish(
     assert run.code == 1
     migration = results_of(results)["travel/8613800009999/verify-migration/migration"]
     assert migration["status"] == "failed" and migration["code"] == "Ram.PermissionDeny"
-    assert ("register it with `cams-reconciler call ChatappMigrationRegister CustSpaceId="
-            f"{SPACE_B} PhoneNumber=8613800009999`") in migration["message"]
+    assert "recorded in the journal: the next plan shows register-migration" in migration["message"]
     assert VERIFY_CODE not in run.out + run.err + results.read_text()
+    # the next plan, with a key that may register, shows the registration and apply makes it (the number is
+    # in the space, so nothing else would ever send it)
+    cams.use_key("demo", "demo-secret")
+    plan = cams.run(capsys, "plan", str(yaml_path))
+    assert "> register-migration 8613800009999" in plan.out, plan.out
+    finish = cams.run(capsys, "apply", str(yaml_path), "--auto-approve")
+    assert finish.code == 0, finish.err
+    assert ("ChatappMigrationRegister", "8613800009999") in cams.writes()
+    assert "register-migration" not in cams.run(capsys, "plan", str(yaml_path)).out  # the journal is cleared
 
 
 def test_interrupted_apply_stops_cleanly_and_a_second_apply_finishes(
@@ -539,7 +549,7 @@ def test_fifty_numbers_with_faults_converge_in_one_run_writing_only_what_was_pla
     entries += [plain(p, new_profile) for p in profile]
     yaml_path = desired(tmp_path, space_yaml("retail", SPACE_A, entries))
     plan_file = tmp_path / "plan.json"
-    assert cams.run(capsys, "plan", str(yaml_path), "--out", str(plan_file), "--qps", "50").code == 0
+    assert cams.run(capsys, "plan", str(yaml_path), "--out", str(plan_file), "--qps", "50", "--force").code == 0
     planned = json.loads(plan_file.read_text())["changes"]
     allowed = {("ChatappSyncPhoneNumber", None)}
     allowed |= {("UpdatePhoneWebhook", c["phone_number"]) for c in planned if c["action"] == "update-webhook"}
@@ -549,7 +559,7 @@ def test_fifty_numbers_with_faults_converge_in_one_run_writing_only_what_was_pla
     assert sum(c["pending"] for c in planned) == 10
 
     results = tmp_path / "results.json"
-    run = cams.run(capsys, "apply", "--plan", str(plan_file), str(yaml_path), "--force", "--results", str(results),
+    run = cams.run(capsys, "apply", "--plan", str(plan_file), str(yaml_path), "--results", str(results),
                    "--qps", "50")
 
     assert run.code == 0, run.out + run.err

@@ -177,7 +177,7 @@ def test_account_without_reseller_data_and_key_not_allowed(emulator, example_sta
     no_data = error_of(lambda: bss_client(emu).get_customer_account_info(request))
     assert (no_data.code, no_data.status_code) == ("VnoNoDataError", 401)
     denied = error_of(lambda: bss_client(emu, "camsonly", "x").get_customer_account_info(request))
-    assert (denied.code, denied.status_code) == ("NotAuthorized", 400)
+    assert (denied.code, denied.status_code) == ("NoPermission", 403)
 
 
 def test_wrong_secret_is_refused(emulator):

@@ -170,7 +170,7 @@ def test_pr_plan_merge_apply_drift(loop: Loop) -> None:
     assert f"file=spaces/globex-support.yaml,line={changed_line}," in webhook[0]
     assert "update-webhook" in webhook[0] and "12025550143" in webhook[0]
     assert lines[-1].startswith("::notice title=cams-reconciler plan::Plan: 0 to sync, 0 to verify, "
-                                "1 webhook updates")
+                                "1 webhook update,")
 
     # -- 4. merge (fast-forward) and apply exactly the reviewed plan ------------------------------------
     loop.git("checkout", "-q", "main")

@@ -21,7 +21,7 @@ SPACES = str(REPO / "examples" / "spaces")
 STATE = str(REPO / "examples" / "emulator-state.yaml")
 SECRETS = ("tr4vel-s3cret", "old-token-123", "828712", "demo-secret", "readonly-secret",
            "whatsapp-ops@acme.example")
-SUMMARY = "Plan: 1 to sync, 1 to verify, 2 webhook updates, 1 profile updates; 3 drift findings."
+SUMMARY = "Plan: 1 to sync, 1 to verify, 2 webhook updates, 1 profile update; 3 drift findings."
 
 
 @pytest.fixture(autouse=True)

@@ -174,9 +174,12 @@ def test_missing_files_are_clear_errors(tmp_path: Path, capsys: pytest.CaptureFi
 
 @pytest.mark.parametrize("edit, reason", [
     (lambda d: d.update(desired_fingerprint="sha256:" + "0" * 64), "desired state"),
-    (lambda d: d["spaces"][1].update(actual_fingerprint="sha256:" + "f" * 64), "actual state of space acme-travel"),
-], ids=["desired-fingerprint", "actual-fingerprint"])
-def test_well_formed_edited_fingerprints_are_refused_as_stale(
+    (lambda d: next(c for c in d["changes"] if c["basis"]).update(basis="sha256:" + "f" * 64),
+     "it was planned from changed"),
+    (lambda d: next(c for c in d["changes"] if c["action"] == "update-webhook").update(cust_space_id="1"),
+     "cust_space_id was"),
+], ids=["desired-fingerprint", "change-basis", "change-field"])
+def test_well_formed_edits_of_what_apply_depends_on_are_refused_as_stale(
         edit: Any, reason: str, emulator: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     audit = tmp_path / "audit.jsonl"
     emu = emulator(EXAMPLE_STATE, qps=0, audit_log=audit)
@@ -188,7 +191,7 @@ def test_well_formed_edited_fingerprints_are_refused_as_stale(
     plan_file.write_text(json.dumps(data, indent=2))
     code, out, err = run(capsys, "apply", "--plan", str(plan_file), EXAMPLE_SPACES, "--endpoint", emu.url)
     assert code == 1 and "Traceback" not in err
-    assert reason in err and "changed" in err, err
+    assert reason in err and "is stale" in err, err
     assert [e for e in AuditReader(audit).all() if e.is_write] == []
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from reconciler.config.model import DesiredState, Source, Space
 from reconciler.engine.apply_errors import PlanFileError, StalePlanError
-from reconciler.engine.plan import Action, Change, Plan, PlannedSpace, Preflight
+from reconciler.engine.plan import Action, Change, Plan, PlannedSpace, Preflight, Severity
 from reconciler.engine.staleness import (check_not_stale, check_still_declared, load_saved_plan,
                                          staleness_reasons)
 
@@ -67,25 +69,62 @@ def test_same_world_is_not_stale() -> None:
     assert staleness_reasons(_plan(), _plan()) == []
 
 
-def test_actual_change_names_space_fingerprints_and_address_diff() -> None:
+def test_organic_changes_elsewhere_do_not_refuse_and_unreviewed_writes_do_not_run() -> None:
+    # The space's fingerprint moved (a quality rating, another number) and the fresh plan has one more
+    # write: the reviewed one is unchanged, so the plan runs — without the write nobody reviewed.
     fresh = _plan(actual=C, phones=("8613800001235", "8613800001236"))
+    extra = replace(fresh.changes[1], reason="someone repointed it in the console")
+    fresh = replace(fresh, changes=(fresh.changes[0], extra,
+                                    Change(Action.DRIFT, "acme", "1001", "8613800001235", field="expect.quality_rating",
+                                           before="YELLOW", after=["GREEN"])))
+    reviewed = check_not_stale("plan.json", _plan(), fresh)
+    assert [c.address for c in reviewed.plan.writes] == [_plan().changes[0].address]
+    assert [c.address for c in reviewed.not_reviewed] == [extra.address]
+    assert any(c.action is Action.DRIFT for c in reviewed.plan.changes)  # findings shown as they are now
+
+
+def test_moved_basis_of_a_planned_field_refuses_naming_the_address() -> None:
+    saved = _plan()
+    fresh = replace(saved, changes=(replace(saved.changes[0], basis=C),))
+    saved = replace(saved, changes=(replace(saved.changes[0], basis=B),))
     with pytest.raises(StalePlanError) as exc:
-        check_not_stale("plan.json", _plan(), fresh)
+        check_not_stale("plan.json", saved, fresh)
     message = str(exc.value)
-    assert "actual state of space acme changed" in message
-    assert f"{B[7:19]}→{C[7:19]}" in message
-    assert "acme/8613800001236/update-webhook/webhooks.status_callback_url" in message
+    assert "acme/8613800001235/update-webhook/webhooks.status_callback_url: the actual value it was planned " \
+           "from changed" in message
+
+
+@pytest.mark.parametrize("edit, named", [
+    (lambda c: replace(c, before={"status_callback_url": "https://other.example/s"}), "before.status_callback_url"),
+    (lambda c: replace(c, after={"status_callback_url": "https://evil.example/s"}), "after.status_callback_url"),
+    (lambda c: replace(c, severity=Severity.NOTICE), "severity"),
+    (lambda c: replace(c, pending=True), "pending"),
+    (lambda c: replace(c, reason="edited"), "reason"),
+    (lambda c: replace(c, cust_space_id="9999"), "cust_space_id"),
+], ids=["before", "after", "severity", "pending", "reason", "cust_space_id"])
+def test_any_field_of_a_saved_write_that_differs_is_refused(edit: Any, named: str) -> None:
+    saved = _plan()
+    edited = replace(saved, changes=(edit(saved.changes[0]),))
+    with pytest.raises(StalePlanError) as exc:
+        check_not_stale("plan.json", edited, saved)
+    assert f"{saved.changes[0].address}: {named} was" in str(exc.value)
+
+
+def test_a_reviewed_write_gone_from_the_fresh_plan_is_refused() -> None:
+    reasons = staleness_reasons(_plan(), _plan(phones=()))
+    assert any("no longer has acme/8613800001235" in r for r in reasons)
+
+
+def test_frozen_state_that_moved_is_refused() -> None:
+    frozen = replace(_plan(), preflight=Preflight("frozen", "account business is frozen"))
+    assert any("frozen state changed" in r for r in staleness_reasons(_plan(), frozen))
+    assert any("frozen state changed" in r for r in staleness_reasons(frozen, _plan()))
 
 
 def test_desired_change_is_reported() -> None:
     reasons = staleness_reasons(_plan(), _plan(desired=C, phones=()))
     assert reasons[0].startswith("the desired state (YAML) of the planned spaces changed")
     assert any("no longer has acme/8613800001235" in r for r in reasons)
-
-
-def test_same_fingerprints_but_other_changes_is_refused() -> None:
-    reasons = staleness_reasons(_plan(), _plan(phones=()))
-    assert "another version" in reasons[0]
 
 
 def test_space_removed_from_yaml_is_refused() -> None:

@@ -27,7 +27,7 @@ def code(fn, *args) -> str:
 
 def test_call_checks_permission_and_required_params(backend):
     assert code(backend.call, "UpdatePhoneWebhook", READONLY, {"CustSpaceId": RETAIL}) == "Ram.PermissionDeny"
-    assert code(backend.call, "GetCustomerAccountInfo", READONLY, {}) == "NotAuthorized"
+    assert code(backend.call, "GetCustomerAccountInfo", READONLY, {}) == "NoPermission"
     assert code(backend.call, "QueryPhoneBusinessProfile", DEMO, {"CustSpaceId": RETAIL, "PhoneNumber": ""}) == \
         "MissingParameter"
     assert code(backend.call, "snapshot", DEMO, {}) == "InvalidAction.NotFound"

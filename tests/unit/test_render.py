@@ -12,7 +12,7 @@ import pytest
 from reconciler.config.model import (BusinessProfile, Expect, Migration, Number, Queues, Source, Space,
                                      Webhooks)
 from reconciler.engine.actual import ActualSpace, index_numbers
-from reconciler.engine.diff import diff_space
+from reconciler.engine.diff import Context, diff_space
 from reconciler.engine.plan import Action, Change, Plan, PlannedSpace, Preflight
 from reconciler.render import FORMATS, render
 from reconciler.render.github import escape_data, escape_property
@@ -40,6 +40,8 @@ def full_plan(preflight: Preflight = Preflight("ok", "account active"), policy: 
         n("3", 30, queues=Queues(status_queue="Q2"), expect=Expect(quality_rating=("GREEN",))),
         n("4", 40),
         n("5", 50, migration=Migration("ACME_MIGRATION_CODE")),
+        n("6", 60, migration=Migration("ACME_MIGRATION_CODE")),  # verified earlier, not registered
+        n("7", 70),  # held by another managed space
     )
     space = Space("acme", "900", Source(F, 1), numbers, unmanaged_numbers=policy)
     items = [
@@ -47,9 +49,11 @@ def full_plan(preflight: Preflight = Preflight("ok", "account active"), policy: 
         {"PhoneNumber": "2"},
         {"PhoneNumber": "3", "StatusQueue": "Q9", "QualityRating": "YELLOW"},
         {"PhoneNumber": "99", "Status": "CONNECTED"},
+        {"PhoneNumber": "6"},
     ]
     actual = ActualSpace("900", index_numbers(items), {"2": {"About": "Closed", "Websites": []}})
-    changes = diff_space(space, actual, env={"ACME_MIGRATION_CODE": "828712"})
+    changes = diff_space(space, actual, context=Context(env={"ACME_MIGRATION_CODE": "828712"},
+                                                        elsewhere={"7": "globex"}, unregistered=frozenset({"6"})))
     clean = PlannedSpace("clean", "901", "examples/spaces/clean.yaml", FP)
     return Plan(tuple(changes), (PlannedSpace("acme", "900", F, FP), clean), FP, preflight,
                 {"QueryChatappPhoneNumbers": 2, "QueryPhoneBusinessProfile": 1, "GetCustomerAccountInfo": 1})
@@ -72,11 +76,13 @@ def test_text_is_terraform_like_with_symbols_summary_and_calls():
     lines = out.splitlines()
     assert "Space acme (900) — examples/spaces/acme.yaml" in lines
     for symbol, action in [("+", "sync"), (">", "verify-migration"), ("~", "update-webhook"),
-                           ("~", "update-profile"), ("!", "drift"), ("?", "unmanaged")]:
+                           ("~", "update-profile"), ("!", "drift"), ("?", "unmanaged"),
+                           (">", "register-migration"), ("?", "misplaced")]:
         assert any(line.startswith(f"  {symbol} ") and f" {action}" in line for line in lines), action
     assert "  ~ update-webhook 1 webhooks.status_callback_url  (examples/spaces/acme.yaml:11)" in lines
     assert "  no changes" in lines  # the clean space
-    assert "Plan: 1 to sync, 1 to verify, 1 webhook updates, 1 profile updates; 3 drift findings." in lines
+    assert ("Plan: 1 to sync, 1 to verify, 1 to register, 1 webhook update, 1 profile update; 4 drift findings."
+            in lines)
     assert lines[-1] == ("Calls: GetCustomerAccountInfo 1, QueryChatappPhoneNumbers 2, "
                          "QueryPhoneBusinessProfile 1 (4 total)")
     assert out.index("Plan:") > out.index("Space acme")
@@ -94,7 +100,7 @@ def test_json_validates_against_schema_and_round_trips():
     jsonschema.Draft202012Validator.check_schema(schema())
     jsonschema.validate(data, schema(), cls=jsonschema.Draft202012Validator)
     assert list(data) == ["format_version", "summary", "counts", "desired_fingerprint", "preflight", "spaces",
-                          "calls", "changes", "provenance"]
+                          "calls", "force", "retry_sync", "blockers", "changes", "provenance"]
     assert Plan.from_dict(data).to_dict() == data
     assert render(Plan.from_dict(data), "json") == out  # deterministic
 
@@ -117,7 +123,8 @@ def test_markdown_summary_first_details_per_space_and_links():
     assert out.count("<details>") == 1  # the clean space has no section
     assert "In sync (1): clean" in out
     assert "[examples/spaces/acme.yaml:11](examples/spaces/acme.yaml#L11)" in out
-    assert "| acme | 1 | 1 | 1 | 1 | 2 | 1 |" in out
+    assert "| space | sync | verify | register | webhook | profile | drift | unmanaged | misplaced |" in out
+    assert "| acme | 1 | 1 | 1 | 1 | 1 | 2 | 1 | 1 |" in out
     assert "✅ Account preflight: ok" in out
 
 

@@ -37,13 +37,13 @@ def test_over_threshold_refused_and_names_space_and_figures() -> None:
     with pytest.raises(SafetyThresholdError) as exc:
         check_apply_allowed(_plan(space, 4), DesiredState((space,), ()), force=False)
     message = str(exc.value)
-    assert "space big" in message and "4 of its 10" in message and "--force" in message
+    assert "space big" in message and "4 of the 10 declared numbers in the space" in message and "--force" in message
 
 
 def test_force_lets_threshold_through_with_a_warning() -> None:
     space = _space(10)
     warnings = check_apply_allowed(_plan(space, 10), DesiredState((space,), ()), force=True)
-    assert len(warnings) == 1 and "10 of its 10" in warnings[0]
+    assert len(warnings) == 1 and "10 of the 10" in warnings[0]
 
 
 def test_small_space_is_not_guarded() -> None:

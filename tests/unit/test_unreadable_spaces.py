@@ -6,6 +6,8 @@ error classes, so the failure paths run without a network."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import asyncio
 import json
 from importlib import resources
@@ -127,13 +129,20 @@ def test_a_healthy_plan_is_not_failed():
 def test_preflight_failure_is_recorded_consistently():
     assert asyncio.run(run_preflight(fake(account=PermissionDeniedError(
         "denied", code="NotAuthorized")))).status == "no-data"
-    pf = asyncio.run(run_preflight(fake(account=ServerError("down", code="ServiceUnavailable", attempts=4))))
+    down = ServerError("down", code="ServiceUnavailable", attempts=4)
+    pf = asyncio.run(run_preflight(fake(account=down)))  # best-effort: a notice, apply proceeds
+    assert pf.status == "unavailable" and not pf.failed and pf.detail == "ServiceUnavailable"
+    pf = asyncio.run(run_preflight(fake(account=down), strict=True))  # account_check: strict
     assert pf.status == "error" and pf.failed and "ServiceUnavailable" in pf.detail
     with pytest.raises(AuthenticationError):
         asyncio.run(run_preflight(fake(account=AuthenticationError("bad key"))))
     plan = asyncio.run(make_plan(fake(account=ServerError("down", attempts=4)), DESIRED, env={}))
+    assert not plan.failed and plan.preflight.unavailable and plan.for_space("good")
+    check_all_read(plan)  # best-effort: an unavailable check does not block
+    strict = DesiredState(tuple(replace(s, account_check="strict") for s in DESIRED.spaces), DESIRED.files)
+    plan = asyncio.run(make_plan(fake(account=ServerError("down", attempts=4)), strict, env={}))
     assert plan.failed and plan.errors == () and plan.for_space("good")  # the spaces are still planned
-    with pytest.raises(UnreadSpacesError, match="account check failed"):
+    with pytest.raises(UnreadSpacesError, match="account check unavailable: InternalError"):
         check_all_read(plan)
 
 
