@@ -15,7 +15,7 @@ from reconciler import __version__
 from reconciler.errors import ReconcilerError
 
 # Order = order in --help.
-COMMANDS = ("validate", "plan", "show", "drift", "apply", "import_", "call", "policy", "emulator")
+COMMANDS = ("validate", "plan", "show", "drift", "apply", "migration", "import_", "call", "policy", "emulator")
 
 # argparse exits 2 on a usage error, but 2 is what `drift` and `plan --detailed-exitcode` return for "changes
 # found": a mistyped flag in a scheduled drift job would read as drift. Usage errors are errors: exit 1.

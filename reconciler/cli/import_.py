@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import stat
 import sys
 import tempfile
 from importlib import resources
@@ -47,6 +48,9 @@ def register(subparsers: Any) -> None:
                         help="the space's name in the YAML (plans, --target)")
     parser.add_argument("--out", metavar="FILE", help="write here instead of stdout")
     parser.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    parser.add_argument("--record-health", action="store_true",
+                        help="where a number is not healthy today, record its current status / quality / "
+                             "verification in expect (default: leave them out, with a warning)")
     add_client_arguments(parser, example=f"{parser.prog} --space-id 293483938849003 --name globex-support")
     parser.set_defaults(func=run)
 
@@ -73,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         raise ImportRefusedError(f"{out} already exists; pass --force to overwrite it")
     if out is not None and not out.parent.is_dir():
         raise ImportRefusedError(f"{out}: directory {out.parent} does not exist")
-    imported = asyncio.run(_read(args, schema_ref(out)))
+    imported = asyncio.run(_read(args, schema_ref(out if out is not None else stdout_file())))
     if out is None:
         problems = _validate_text(imported.text, label="<stdout>")
         sys.stdout.write(imported.text)
@@ -92,7 +96,19 @@ def run(args: argparse.Namespace) -> int:
 async def _read(args: argparse.Namespace, ref: str) -> ImportedSpace:
     async with open_client(args) as client:
         items, profiles = await read_space(client, args.space_id)
-    return render_space_yaml(args.name, args.space_id, items, profiles, schema_ref=ref)
+    return render_space_yaml(args.name, args.space_id, items, profiles, schema_ref=ref,
+                             record_health=args.record_health)
+
+
+def stdout_file() -> Path | None:
+    """Where stdout goes when it was redirected to a regular file (``import ... > spaces/x.yaml``), so the
+    ``$schema`` path is relative to that file; None for a terminal or a pipe."""
+    try:
+        if not stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode):
+            return None
+        return Path(os.readlink(f"/proc/self/fd/{sys.stdout.fileno()}"))
+    except (OSError, ValueError, AttributeError):  # no /proc (macOS), or stdout is not a real file
+        return None
 
 
 def schema_ref(out: Path | None) -> str:
@@ -109,6 +125,8 @@ def schema_ref(out: Path | None) -> str:
                 print(f"hint: keep a copy of the schema in the repository for editors: "
                       f"cams-reconciler validate --print-schema > {folder / _SCHEMA}", file=sys.stderr)
             break
+    else:  # outside a repository: the installed copy, by its absolute path (a relative climb out of the
+        return schema.as_posix()  # file's folder into site-packages breaks as soon as either moves)
     try:
         return Path(os.path.relpath(schema, base)).as_posix()
     except ValueError:  # another drive (Windows)
@@ -121,6 +139,10 @@ def _warn(imported: ImportedSpace, out: Path | None) -> None:
         print(f"warning: {where} contains callback URL tokens (query values) for "
               f"{', '.join(imported.numbers_with_tokens)}: they are written as they are so the YAML matches "
               "the space; keep the file in a private repository", file=sys.stderr)
+    if imported.unhealthy:
+        print(f"warning: expect left out where a number is not healthy today ({'; '.join(imported.unhealthy)}): "
+              "drift will not report these fields; pass --record-health to record today's values instead, "
+              "so drift reports any further change", file=sys.stderr)
     if imported.numbers_with_http:
         print(f"warning: plain-http callback URLs for {', '.join(imported.numbers_with_http)}: the space is "
               "marked allow_http_callbacks; callbacks carry customer messages, move them to https",

@@ -23,6 +23,7 @@ ACTIONS_BY_COMMAND: dict[str, tuple[str, ...]] = {
     "drift": _PLAN,
     "import": ("QueryChatappPhoneNumbers", "QueryPhoneBusinessProfile"),
     "apply": tuple(dict.fromkeys(_PLAN + APPLY_ACTIONS)),
+    "migration": ("GetMigrationVerifyCode",),  # migration send-code
 }
 #: Commands that must never need a write permission (they run with read-only keys).
 READ_ONLY_COMMANDS = frozenset({"plan", "drift", "import"})

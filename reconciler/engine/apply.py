@@ -215,8 +215,9 @@ class _SpaceRun:
         variable = number.migration.verify_code_env
         if not self.run.env.get(variable):
             self.finish(change, Outcome.SKIPPED,
-                        f"environment variable {variable} is not set: set it to the verify code sent to the "
-                        "number's owner and run apply again")
+                        f"environment variable {variable} is not set: have the code sent (`cams-reconciler "
+                        f"migration send-code PATH --space {self.space.name} --number {phone}`), then apply "
+                        f"with {variable} set to it")
             return
         cid = self.space.cust_space_id
         verified = await self.send_verification(change, phone, self.run.env.get(variable, ""))

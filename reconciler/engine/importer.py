@@ -46,6 +46,8 @@ class ImportedSpace:
     numbers: int
     numbers_with_tokens: tuple[str, ...]  # callback URLs with query values or userinfo (likely tokens)
     numbers_with_http: tuple[str, ...]  # plain-http callback URLs (the YAML needs an explicit opt-in)
+    # "8613800001234: Status RESTRICTED, QualityRating RED": health left out of ``expect`` (not healthy today)
+    unhealthy: tuple[str, ...] = ()
 
 
 async def read_space(client: ImportClient, cust_space_id: str) -> tuple[list[dict], dict[str, dict]]:
@@ -89,8 +91,13 @@ def _websites(value: Any) -> list[str] | None:
 
 
 def render_space_yaml(name: str, cust_space_id: str, items: Iterable[Mapping[str, Any]],
-                      profiles: Mapping[str, Mapping[str, Any]], *, schema_ref: str) -> ImportedSpace:
-    """The desired-state YAML for one space as read (pure: no I/O). Numbers are sorted for stable output."""
+                      profiles: Mapping[str, Mapping[str, Any]], *, schema_ref: str,
+                      record_health: bool = False) -> ImportedSpace:
+    """The desired-state YAML for one space as read (pure: no I/O). Numbers are sorted for stable output.
+
+    ``expect`` records only healthy values; where a number is not healthy today the value is left out and
+    listed in ``unhealthy`` (the caller warns), or, with ``record_health``, recorded as it is today, so
+    drift reports any further change."""
     numbers = sorted((dict(i) for i in items if i.get("PhoneNumber")),
                      key=lambda i: normalize_phone(i["PhoneNumber"]))
     pairs = {(_text(i.get("StatusCallbackUrl")), _text(i.get("UpCallbackUrl"))) for i in numbers}
@@ -121,11 +128,24 @@ def render_space_yaml(name: str, cust_space_id: str, items: Iterable[Mapping[str
                 f"        up_callback_url: {_q(shared[1])}"]
     out.append("    numbers:" if numbers else "    numbers: []")
     for item in numbers:
-        out += _number_lines(item, profiles.get(str(item["PhoneNumber"])) or {}, shared is None)
-    return ImportedSpace("\n".join(out) + "\n", len(numbers), with_tokens, with_http)
+        out += _number_lines(item, profiles.get(str(item["PhoneNumber"])) or {}, shared is None, record_health)
+    unhealthy = tuple(f"{normalize_phone(i['PhoneNumber'])}: {', '.join(f'{api} {value}' for api, value in bad)}"
+                      for i in numbers if (bad := _unhealthy(i)))
+    return ImportedSpace("\n".join(out) + "\n", len(numbers), with_tokens, with_http, unhealthy)
 
 
-def _number_lines(item: Mapping[str, Any], profile: Mapping[str, Any], own_webhooks: bool) -> list[str]:
+#: API field → the values ``import`` records as the expectation when the number has one of them now.
+_HEALTHY = {"Status": ("CONNECTED",), "QualityRating": _KEPT_QUALITY, "CodeVerificationStatus": ("VERIFIED",)}
+
+
+def _unhealthy(item: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The health fields with a value today that ``expect`` would not record."""
+    return [(api, value) for api, kept in _HEALTHY.items()
+            if (value := normalize_enum(item.get(api))) and value not in kept]
+
+
+def _number_lines(item: Mapping[str, Any], profile: Mapping[str, Any], own_webhooks: bool,
+                  record_health: bool = False) -> list[str]:
     phone = normalize_phone(item["PhoneNumber"])
     lines = [f"      - phone_number: {_q('+' + phone if phone.isdigit() else phone)}"]
     if own_webhooks:
@@ -155,13 +175,22 @@ def _number_lines(item: Mapping[str, Any], profile: Mapping[str, Any], own_webho
     if prof:
         lines += ["        business_profile:", *prof]
     expect: list[str] = []
+    recorded = dict(_unhealthy(item)) if record_health else {}
     status = normalize_enum(item.get("Status"))
     if status == "CONNECTED":
         expect.append("          status: [CONNECTED]")
-    if normalize_enum(item.get("QualityRating")) in _KEPT_QUALITY:
+    elif "Status" in recorded:
+        expect.append(f"          status: [{recorded['Status']}]  # recorded as it was at import")
+    quality = normalize_enum(item.get("QualityRating"))
+    if quality in _KEPT_QUALITY:
         expect.append(f"          quality_rating: [{', '.join(_KEPT_QUALITY)}]")
+    elif "QualityRating" in recorded:
+        expect.append(f"          quality_rating: [{recorded['QualityRating']}]  # recorded as it was at import")
     if normalize_enum(item.get("CodeVerificationStatus")) == "VERIFIED":
         expect.append("          code_verification_status: [VERIFIED]")
+    elif "CodeVerificationStatus" in recorded:
+        expect.append(f"          code_verification_status: [{recorded['CodeVerificationStatus']}]"
+                      "  # recorded as it was at import")
     if expect:
         lines += ["        expect:", *expect]
     return lines

@@ -35,6 +35,12 @@ EXIT_FAILED = 1
 SIGNAL_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 
 
+def _transient(code: str) -> bool:
+    """A failure code a retry may not meet again. (The client already retried these before giving up.)"""
+    return (code.startswith(("Throttling", "System.LimitControl", "Timeout", "Connect", "Transport"))
+            or code in {"InternalError", "ServiceUnavailable", "ServerError"})
+
+
 class Outcome(str, Enum):
     DONE = "done"
     FAILED = "failed"
@@ -123,6 +129,11 @@ class ApplyReport:
     def write_calls(self) -> int:
         return sum(n for a, n in self.calls.items() if a in ACTIONS and ACTIONS[a].is_write)
 
+    @property
+    def retryable(self) -> bool:
+        """Some failure is one a later run may not meet again (throttling, a server error, the network)."""
+        return any(r.outcome is Outcome.FAILED and r.code is not None and _transient(r.code) for r in self.results)
+
     def summary_line(self) -> str:
         line = (f"Apply {self.status}: {self.count(Outcome.DONE)} done, {self.count(Outcome.FAILED)} failed, "
                 f"{self.count(Outcome.SKIPPED)} skipped")
@@ -130,8 +141,10 @@ class ApplyReport:
         line += f"; {writes} write call{'s' if writes != 1 else ''}."
         if self.interrupted_by:
             line += f" Interrupted by {self.interrupted_by}: run apply again to finish."
+        elif self.retryable:
+            line += " Run apply again to retry what failed on a passing fault (throttling, 5xx, the network)."
         elif not self.converged:
-            line += " Run apply again to retry what is left."
+            line += " See each result for what to fix; running apply again alone will not fix it."
         if self.follow_up:
             line += (f" The re-read found {len(self.follow_up)} difference(s) the plan did not include: "
                      "run plan again.")

@@ -386,3 +386,65 @@ def test_a_lost_verification_that_cannot_be_read_back_is_journaled_and_the_next_
     assert Journal.load(journal_file).entries == {}
     code, out, _ = loop.run("plan", str(path), "--journal", str(journal_file))
     assert "register-migration" not in out
+
+
+def test_send_code_asks_for_the_code_with_locale_and_method_for_a_declared_migration(loop: Loop) -> None:
+    path = _migration_setup(loop)
+    code, _, err = loop.run("migration", "send-code", str(path), "--space", "travel", "--number", "+8613800009999",
+                            "--method", "voice", "--locale", "zh_CN")
+    assert code == 0, err
+    assert "expires within minutes" in err and "$ACME_CODE" in err
+    [sent] = loop.writes()
+    assert sent["action"] == "GetMigrationVerifyCode"
+    assert {k: sent["parameters"][k] for k in ("CustSpaceId", "PhoneNumber", "Locale", "Method")} == {
+        "CustSpaceId": B, "PhoneNumber": "8613800009999", "Locale": "zh_CN", "Method": "voice"}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--space", "nope", "--number", "+8613800009999"], "--space nope: no such space (known: travel)"),
+    (["--space", "travel", "--number", "+8613800001111"], "not declared in space travel"),
+])
+def test_send_code_refuses_what_the_yaml_does_not_declare(loop: Loop, argv: list[str], message: str) -> None:
+    path = _migration_setup(loop)
+    code, _, err = loop.run("migration", "send-code", str(path), *argv)
+    assert code == 1 and message in err and loop.writes() == []
+
+
+def test_a_skipped_migration_says_how_to_get_the_code(loop: Loop) -> None:
+    path = _migration_setup(loop)
+    code, out, err = loop.run("apply", str(path), "--auto-approve")
+    assert code == 1
+    assert "migration send-code PATH --space travel --number 8613800009999" in out
+    assert "run apply again" not in (out + err).lower().replace("run apply again to retry what failed", "")
+
+
+# -- 9. small truths ---------------------------------------------------------------------------------------------
+
+def test_in_process_emulator_says_its_state_is_discarded(capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    assert main(["plan", str(repo / "examples" / "spaces"), "--emulator",
+                 str(repo / "examples" / "emulator-state.yaml")]) == 0
+    assert "discarded when this command exits" in capsys.readouterr().err
+
+
+def test_import_warns_where_it_leaves_expect_out_and_can_record_today(loop: Loop) -> None:
+    loop.start(state({A: {"phone_numbers": [number("8613800000001", QualityRating="RED", Status="RESTRICTED"),
+                                            number("8613800000002")]}}))
+    code, out, err = loop.run("import", "--space-id", A, "--name", "retail")
+    assert code == 0, err
+    assert "8613800000001: Status RESTRICTED, QualityRating RED" in err and "--record-health" in err
+    assert "8613800000002" not in err
+    code, recorded, err = loop.run("import", "--space-id", A, "--name", "retail", "--record-health")
+    assert "status: [RESTRICTED]" in recorded and "quality_rating: [RED]" in recorded
+    loop.yaml.write_text(recorded)
+    code, out, err = loop.run("plan", str(loop.yaml), "--detailed-exitcode")
+    assert code == 0, out + err  # today's values recorded: no drift until they change
+
+
+def test_import_schema_path_is_absolute_outside_a_repository(loop: Loop, tmp_path: Path) -> None:
+    loop.start(state({A: {"phone_numbers": [number("8613800000001")]}}))
+    monkeypatch = loop.mp
+    monkeypatch.chdir(tmp_path)  # tmp_path is not inside a git work tree
+    code, out, err = loop.run("import", "--space-id", A, "--name", "retail")
+    ref = out.splitlines()[0].split("$schema=", 1)[1]
+    assert Path(ref).is_absolute() and Path(ref).is_file()

@@ -1,0 +1,78 @@
+"""``cams-reconciler migration send-code PATH... --space NAME --number PHONE``: have WhatsApp send the
+verify code for a declared migration to the number's owner (``GetMigrationVerifyCode``).
+
+The first step of the migration loop (docs/gitops.md): send the code, the owner reads it out, an operator
+puts it in the variable the YAML names (``migration.verify_code_env``) for the apply job, which verifies and
+registers. The code is short-lived (minutes), so send it right before the apply that uses it. The number
+must be declared with a ``migration`` block in the YAML: the space and its id come from there, never typed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from reconciler.cli._client_options import add_client_arguments, open_client
+from reconciler.cli.plan import load
+from reconciler.config.model import DesiredState, Number, Space
+from reconciler.engine.errors import TargetError
+from reconciler.engine.normalize import normalize_phone
+
+METHODS = ("sms", "voice")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "migration", help="migration helpers: send-code (have the verify code sent to the number's owner)",
+        description="Steps of a number's migration that the plan/apply loop cannot take for you.")
+    sub = parser.add_subparsers(dest="migration_command", metavar="STEP", required=True)
+    send = sub.add_parser(
+        "send-code", help="send the migration verify code to the number's owner (GetMigrationVerifyCode)",
+        description="Ask WhatsApp to send the verify code of a declared migration to the number's owner, "
+                    "by SMS or voice call. The code lives only minutes: send it right before the apply "
+                    "that verifies (the apply reads it from the variable the YAML's "
+                    "migration.verify_code_env names).")
+    send.add_argument("paths", nargs="+", metavar="PATH", help="YAML files or directories of spaces")
+    send.add_argument("--space", required=True, metavar="NAME", help="the space that declares the number")
+    send.add_argument("--number", required=True, metavar="PHONE", help="the number, as declared (E.164)")
+    send.add_argument("--method", choices=METHODS, default="sms", help="how the code is sent (default: sms)")
+    send.add_argument("--locale", default="en_US", metavar="LOCALE",
+                      help="language of the message, e.g. en_US, zh_CN (default: en_US)")
+    add_client_arguments(send)
+    send.set_defaults(func=run_send_code)
+
+
+def declared_migration(desired: DesiredState, space_name: str, phone: str) -> tuple[Space, Number]:
+    """The space and number of a declared migration, or a ``TargetError`` saying what is declared."""
+    space = desired.space(space_name)
+    if space is None:
+        known = ", ".join(sorted(s.name for s in desired.spaces))
+        raise TargetError(f"--space {space_name}: no such space (known: {known})")
+    number = space.number(normalize_phone(phone))
+    if number is None:
+        raise TargetError(f"--number {phone}: not declared in space {space_name}")
+    if number.migration is None:
+        raise TargetError(f"--number {phone}: declared in space {space_name} without a migration block; "
+                          "declare `migration: {verify_code_env: NAME}` for it first")
+    return space, number
+
+
+def run_send_code(args: argparse.Namespace) -> int:
+    desired = load(args.paths)
+    if desired is None:
+        return 1
+    space, number = declared_migration(desired, args.space, args.number)
+
+    async def send() -> dict[str, Any]:
+        async with open_client(args) as client:
+            return await client.get_migration_verify_code(space.cust_space_id, number.phone_number,
+                                                          locale=args.locale, method=args.method)
+
+    asyncio.run(send())
+    assert number.migration is not None
+    print(f"sent: WhatsApp sends the verify code for {number.phone_number} (space {space.name}) by "
+          f"{args.method}. It expires within minutes: put it in ${number.migration.verify_code_env} for the "
+          "apply that verifies and registers the number, right away.", file=sys.stderr)
+    return 0
