@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 from reconciler.cli._client_options import add_client_arguments, open_client
-from reconciler.cli.plan import load
+from reconciler.cli.plan import load, note_discarded_writes
 from reconciler.config.model import DesiredState, Number, Space
 from reconciler.engine.errors import TargetError
 from reconciler.engine.normalize import normalize_phone
@@ -64,6 +64,7 @@ def run_send_code(args: argparse.Namespace) -> int:
     if desired is None:
         return 1
     space, number = declared_migration(desired, args.space, args.number)
+    note_discarded_writes(args)
 
     async def send() -> dict[str, Any]:
         async with open_client(args) as client:

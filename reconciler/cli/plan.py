@@ -66,6 +66,14 @@ def add_journal_arguments(parser: argparse.ArgumentParser) -> None:
                         help="plan a sync again for numbers an earlier sync did not bring in")
 
 
+def note_discarded_writes(args: argparse.Namespace) -> None:
+    """Writes to the in-process emulator (``--emulator``) last as long as the command: say so, once."""
+    if getattr(args, "emulator", None):
+        print(f"note: --emulator runs an in-process emulator from {args.emulator}; every change it accepts is "
+              "discarded when this command exits (for a lasting one: `cams-reconciler emulator --state FILE`)",
+              file=sys.stderr)
+
+
 def journal_path(args: argparse.Namespace) -> str:
     return args.journal or os.environ.get(JOURNAL_ENV) or str(DEFAULT_JOURNAL)
 
