@@ -188,7 +188,9 @@ class CamsBackend:
         """Test hook: the platform changes a number by itself (WhatsApp moves a quality rating or a tier, a
         number is flagged), with no API call, as it does in the real service."""
         with self._lock:
-            entry = self._find(self._state["spaces"][space_id]["phone_numbers"], phone_number)
+            spaces = [regions[self.region]["spaces"] for regions in self._backends.values()]
+            space = next((sp[space_id] for sp in spaces if space_id in sp), None)
+            entry = None if space is None else self._find(space["phone_numbers"], phone_number)
             if entry is None:
                 raise KeyError(f"{phone_number} is not in space {space_id}")
             entry.update(fields)
