@@ -36,6 +36,12 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _retry_after(text: str) -> str:
+    if text != "auto":
+        _non_negative(text)
+    return text
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -56,8 +62,18 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=_port, default=0, help="port to listen on; 0 picks a free one (default)")
     parser.add_argument("--qps", type=_non_negative, default=10.0,
-                        help="requests per second per (access key, action) before System.LimitControl; "
+                        help="requests per second per (account, action) before a throttling answer; "
                              "0 = unlimited (default 10, as documented)")
+    parser.add_argument("--limiter", choices=("window", "bucket"), default="window",
+                        help="flow-control model: window = at most --qps requests in any trailing second, "
+                             "refusals counted (strict, default); bucket = the lenient token bucket")
+    parser.add_argument("--throttle-shape", choices=("cams", "gateway", "xml", "429"), default="cams",
+                        help="how throttling answers look: cams = 400 JSON System.LimitControl (default); "
+                             "gateway = 400 lowercase JSON Throttling.User; xml = 400 XML <Error>; "
+                             "429 = HTTP 429 Throttling")
+    parser.add_argument("--retry-after-ms", type=_retry_after, default=None, metavar="MS|auto",
+                        help="throttling answers carry x-acs-retry-after: MS milliseconds, or auto = the time "
+                             "until the window has room (default: no hint)")
     parser.add_argument("--latency-ms", type=_non_negative, default=0.0, help="delay every response (default 0)")
     parser.add_argument("--fault-rate", type=_fault_rate, default=0.0,
                         help="fraction of requests answered HTTP 500/503 (default 0.0)")
@@ -88,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
                 args.state, host=args.host, port=args.port, qps=args.qps, latency_ms=args.latency_ms,
                 fault_rate=args.fault_rate, seed=args.seed, audit_log=args.audit_log,
                 throttle_rate=args.throttle_rate, latency_spike_rate=args.latency_spike_rate,
-                latency_spike_ms=args.latency_spike_ms,
+                latency_spike_ms=args.latency_spike_ms, limiter=args.limiter, throttle_shape=args.throttle_shape,
+                retry_after_ms=args.retry_after_ms,
             )
         except StateFileError as exc:
             print(f"error: {exc}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""The CAMS/BSS API client: V3-signed, rate-limited per (access key, action), retrying, typed errors.
+"""The CAMS/BSS API client: V3-signed, paced per (account, action), retrying, typed errors.
 
     from reconciler.client import CamsClient, resolve_credentials
     async with CamsClient(resolve_credentials(), endpoint=None) as client:
@@ -6,11 +6,12 @@
         print(client.stats.summary_line())
 
 Modules: ``signing`` (ACS3-HMAC-SHA256), ``actions`` (the action registry), ``endpoints``, ``credentials``,
-``ratelimit`` (adaptive token buckets), ``retry`` (policy and backoff), ``responses`` (body → data or
-error), ``errors`` (the error tree), ``stats`` (counters), ``client`` (``CamsClient``).
+``params`` (checking and encoding parameters), ``ratelimit`` (per-account, per-action pacing within the
+server's window), ``retry`` (policy, backoff, retry-after), ``responses`` (body → data or error, every
+error shape), ``errors`` (the error tree), ``stats`` (counters), ``client`` (``CamsClient``).
 """
 
-from reconciler.client.actions import ACTIONS, ActionSpec, Kind, Product, RetryMode, get_action
+from reconciler.client.actions import ACTIONS, ActionSpec, Kind, ParamType, Product, RetryMode, get_action
 from reconciler.client.client import CamsClient
 from reconciler.client.credentials import (
     ChainCredentialsProvider,
@@ -29,7 +30,10 @@ from reconciler.client.errors import (
     InvalidRequestError,
     NotOwnedError,
     NotSubscribedError,
+    ParameterError,
     PermissionDeniedError,
+    ResponseTooLargeError,
+    RunBudgetError,
     ServerError,
     ThrottledError,
     TimeoutError,
@@ -41,10 +45,11 @@ from reconciler.client.retry import RetryPolicy
 from reconciler.client.stats import ActionStats, ClientStats
 
 __all__ = [
-    "ACTIONS", "ActionSpec", "Kind", "Product", "RetryMode", "get_action", "CamsClient", "ChainCredentialsProvider",
+    "ACTIONS", "ActionSpec", "Kind", "ParamType", "Product", "RetryMode", "get_action", "CamsClient", "ChainCredentialsProvider",
     "Credentials", "CredentialsProvider", "credentials_from_env", "resolve_credentials", "ApiError",
     "AuthenticationError", "ClientConfigError", "ClientError", "ConnectError", "CredentialsError",
-    "InvalidRequestError", "NotOwnedError", "NotSubscribedError", "PermissionDeniedError", "ServerError",
+    "InvalidRequestError", "NotOwnedError", "NotSubscribedError", "ParameterError", "PermissionDeniedError", "ResponseTooLargeError",
+    "RunBudgetError", "ServerError",
     "ThrottledError", "TimeoutError", "TransportError", "UnknownActionError", "RateLimiter", "RetryPolicy",
     "ActionStats", "ClientStats",
 ]

@@ -6,7 +6,7 @@ command (which RAM actions a least-privilege policy needs) and the audit checks 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 from typing import Mapping
@@ -22,6 +22,23 @@ class Product(str, Enum):
 class Kind(str, Enum):
     READ = "read"
     WRITE = "write"
+
+
+class ParamType(str, Enum):
+    """How a parameter's value travels: every value is one query-string parameter (RPC style).
+
+    The spellings are the official SDK's (tea-openapi): a list or object the SDK models as a ``*_shrink``
+    field is compact JSON (``json.dumps(v, ensure_ascii=False, separators=(",", ":"))``, keys in the order
+    given); a boolean is ``str(bool)``, ``True``/``False``; a flag the API documents as ``Y``/``N`` takes
+    exactly ``Y`` or ``N`` (a Python bool is turned into one, never into ``true``).
+    """
+
+    STRING = "string"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    YN_FLAG = "Y/N flag"
+    JSON_LIST = "JSON list"
+    JSON_OBJECT = "JSON object"
 
 
 class RetryMode(str, Enum):
@@ -46,6 +63,7 @@ class ActionSpec:
     version: str
     kind: Kind
     retry: RetryMode
+    #: parameters the SDK's request model marks "This parameter is required": refused before sending
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
     #: parameters whose values are secrets: masked in logs and errors, scrubbed from server messages
@@ -53,6 +71,11 @@ class ActionSpec:
     #: the RAM action a policy must allow, or None when the product does not document one
     ram_action: str | None = None
     summary: str = ""
+    #: the type of every parameter that is not a plain string (see ``ParamType``)
+    types: Mapping[str, ParamType] = field(default_factory=lambda: MappingProxyType({}))
+
+    def param_type(self, name: str) -> ParamType:
+        return self.types.get(name, ParamType.STRING)
 
     @property
     def is_write(self) -> bool:
@@ -65,22 +88,28 @@ class ActionSpec:
 
 CAMS_VERSION = "2020-06-06"
 BSS_VERSION = "2017-12-14"
+# Required-ness as the SDK's request models (alibabacloud_cams20200606 5.3.1) mark it. CustSpaceId is
+# optional where the model has it optional: a direct customer's own instance stands in for a space.
 _SPACE = ("CustSpaceId",)
 _NUMBER = ("CustSpaceId", "PhoneNumber")
 
 
 def _cams(name: str, kind: Kind, retry: RetryMode, required: tuple[str, ...], optional: tuple[str, ...] = (),
-          secret: tuple[str, ...] = (), summary: str = "") -> ActionSpec:
+          secret: tuple[str, ...] = (), summary: str = "",
+          types: Mapping[str, ParamType] | None = None) -> ActionSpec:
     return ActionSpec(name, Product.CAMS, CAMS_VERSION, kind, retry, required, optional, secret,
-                      f"cams:{name}", summary)
+                      f"cams:{name}", summary, MappingProxyType(dict(types or {})))
+
+
+_WEBHOOK_FLAGS = {"HttpFlag": ParamType.YN_FLAG, "QueueFlag": ParamType.YN_FLAG}
 
 
 _SPECS: tuple[ActionSpec, ...] = (
-    _cams("QueryChatappPhoneNumbers", Kind.READ, RetryMode.TRANSIENT, _SPACE, ("IsvCode", "Status"),
+    _cams("QueryChatappPhoneNumbers", Kind.READ, RetryMode.TRANSIENT, (), ("CustSpaceId", "IsvCode", "Status"),
           summary="list a space's phone numbers with status, webhooks and queues"),
     _cams("QueryPhoneBusinessProfile", Kind.READ, RetryMode.TRANSIENT, _NUMBER,
           summary="read a number's WhatsApp business profile"),
-    _cams("GetChatappPhoneNumberSetting", Kind.READ, RetryMode.TRANSIENT, _NUMBER,
+    _cams("GetChatappPhoneNumberSetting", Kind.READ, RetryMode.TRANSIENT, ("PhoneNumber",), ("CustSpaceId",),
           summary="read a number's settings (MarketingPaused)"),
     _cams("ChatappSyncPhoneNumber", Kind.WRITE, RetryMode.TRANSIENT, _SPACE,
           summary="refresh a space's numbers from WhatsApp (idempotent)"),
@@ -96,17 +125,18 @@ _SPECS: tuple[ActionSpec, ...] = (
           summary="register a migrated number after verification"),
     # Each accepted call sends an SMS or a voice call to the number's owner, and a new code may supersede
     # the one already delivered: do not resend after the server may have acted.
-    _cams("GetMigrationVerifyCode", Kind.WRITE, RetryMode.UNSENT_ONLY, _NUMBER, ("Locale", "Method"),
+    _cams("GetMigrationVerifyCode", Kind.WRITE, RetryMode.UNSENT_ONLY, (*_NUMBER, "Locale", "Method"),
           summary="send a migration verify code to the number's owner (SMS or voice)"),
     _cams("UpdatePhoneWebhook", Kind.WRITE, RetryMode.TRANSIENT, _NUMBER,
           ("StatusCallbackUrl", "UpCallbackUrl", "HttpFlag", "QueueFlag"),
-          summary="set a number's status and inbound callback URLs (idempotent)"),
+          summary="set a number's status and inbound callback URLs (idempotent)", types=_WEBHOOK_FLAGS),
     _cams("ModifyPhoneBusinessProfile", Kind.WRITE, RetryMode.TRANSIENT, _NUMBER,
           ("About", "Address", "Description", "Email", "ProfilePictureUrl", "Vertical", "Websites"),
-          summary="set a number's business profile (idempotent)"),
+          summary="set a number's business profile (idempotent)", types={"Websites": ParamType.JSON_LIST}),
     # BSS OpenAPI does not disclose a RAM action for this API ("no authorization information").
     ActionSpec("GetCustomerAccountInfo", Product.BSS, BSS_VERSION, Kind.READ, RetryMode.TRANSIENT,
-               summary="account status: hosting/credit freeze, real-name certification"),
+               optional=("OwnerId",), summary="account status: hosting/credit freeze, real-name certification",
+               types=MappingProxyType({"OwnerId": ParamType.INTEGER})),
 )
 
 ACTIONS: Mapping[str, ActionSpec] = MappingProxyType({spec.name: spec for spec in _SPECS})

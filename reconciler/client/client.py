@@ -1,21 +1,31 @@
 """``CamsClient``: signed, rate-limited, retrying calls to CAMS and BSS, with typed methods.
 
 One asyncio implementation on ``httpx.AsyncClient``: callers run many calls concurrently (``asyncio.gather``)
-and the per-(key, action) buckets keep each action at its budget while several requests are in flight.
+and the per-(account, action) budgets keep each action within the server's window while several requests
+are in flight.
 
-Every call: look up the action (``actions.py``) → current credentials → wait for a slot in the bucket →
-sign (fresh date and nonce each attempt) → POST → judge by the body's code (``responses.py``) → on a
-retryable failure back off and go round again (``retry.py``) → count it (``stats.py``).
+Every call: look up the action (``actions.py``) → check and encode its parameters (``params.py``; nothing is
+sent for a missing or malformed one) → current credentials → wait for a send slot (``ratelimit.py``; this
+wait is not the call's time) → sign (fresh date and nonce each attempt) → POST, reading the answer within
+the call's remaining time and the size limit → judge it (``responses.py``) → on a retryable failure back
+off and go round again (``retry.py``) → count it (``stats.py``).
+
+Time: a call's budget (``RetryPolicy.deadline``, 60 s) starts when its first attempt is sent and covers its
+attempts and backoff waits; a body that trickles in or stalls ends when it runs out. Queueing for a slot
+never counts, so a plan of any size loses no call to the queue ahead of it. A run-wide budget exists only
+when the caller sets one (``run_budget``): then a call whose next slot lies beyond it fails at once with
+``RunBudgetError``, nothing sent, and the summary line says the budget was in force.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import builtins
 import logging
 import random
 import time
 import uuid
+import zlib
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Mapping
 from urllib.parse import parse_qsl, urlsplit
@@ -25,38 +35,30 @@ import httpx
 from reconciler.client.actions import ActionSpec, Product, get_action
 from reconciler.client.credentials import Credentials, CredentialsProvider
 from reconciler.client.endpoints import DEFAULT_REGION, resolve_endpoints
-from reconciler.client.errors import ClientError, ConnectError, ThrottledError, TransportError, scrub
+from reconciler.client.errors import (ClientError, ConnectError, ResponseTooLargeError, RunBudgetError,
+                                      ThrottledError, TransportError, scrub)
 from reconciler.client.errors import TimeoutError  # noqa: A004 - ours (a TransportError), not the builtin
-from reconciler.client.ratelimit import DEFAULT_QPS, RateLimiter
+from reconciler.client.params import ParamValue, encode_params
+from reconciler.client.ratelimit import DEFAULT_QPS, RateLimiter, SlotUnavailable
 from reconciler.client.redacting_log import install_httpx_redaction
 from reconciler.client.responses import parse_response
-from reconciler.client.retry import RetryPolicy, backoff_delay, is_retryable, retry_after_hint
+from reconciler.client.retry import RetryPolicy, backoff_delay, is_retryable
 from reconciler.client.signing import canonical_query, percent_encode, signed_request_headers
 from reconciler.client.stats import ClientStats
 from reconciler.redact import is_secret_key, mask_params
 
 log = logging.getLogger("reconciler.client")
 
-#: The official SDK's defaults (API-NOTES): 5 s to connect, 10 s to read.
+#: The official SDK's defaults: 5 s to connect, 10 s for each read.
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+#: The largest answer accepted, raw or decompressed. A space's number list is ~1 KB a number, so this holds
+#: a space of thousands of numbers; a gzip bomb or a runaway body stops here instead of filling memory.
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 USER_AGENT = "cams-reconciler/0.1 (+httpx)"
-
-ParamValue = str | int | float | bool | list | tuple | None
 
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def encode_param(value: ParamValue) -> str | None:
-    """One API parameter as its wire string: lists as a JSON array string, booleans as true/false."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return json.dumps(list(value), ensure_ascii=False, separators=(",", ":"))
-    return str(value)
 
 
 def _secret_values(spec: ActionSpec, wire: Mapping[str, str]) -> list[str]:
@@ -71,13 +73,49 @@ def _secret_values(spec: ActionSpec, wire: Mapping[str, str]) -> list[str]:
     return [form for v in found for form in {v, percent_encode(v)}]
 
 
+class _Decoder:
+    """Content-Encoding undone chunk by chunk, never producing more than the size limit allows.
+
+    We ask only for gzip or deflate (``accept-encoding``) and decompress ourselves with a bounded output
+    (``max_length``), so a small compressed body cannot expand in memory before the limit is checked.
+    """
+
+    def __init__(self, encoding: str) -> None:
+        encoding = encoding.strip().lower()
+        if encoding in ("", "identity"):
+            self._z = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._z = zlib.decompressobj()
+        else:
+            raise ValueError(f"unsupported Content-Encoding {encoding!r}")
+
+    def feed(self, chunk: bytes, room: int) -> bytes:
+        """Decoded bytes of ``chunk``; at most ``room + 1`` of them (one more than fits tells "too large")."""
+        if self._z is None:
+            return chunk
+        out = self._z.decompress(chunk, room + 1)
+        if self._z.unconsumed_tail and len(out) <= room:
+            out += self._z.decompress(self._z.unconsumed_tail, room + 1 - len(out))
+        return out
+
+    @property
+    def has_more(self) -> bool:
+        return self._z is not None and bool(self._z.unconsumed_tail)
+
+
 class CamsClient:
     """A client for the CAMS phone-number APIs and BSS ``GetCustomerAccountInfo``.
 
     ``credentials``: a ``Credentials`` or any provider with ``async get()`` (``resolve_credentials()``).
     ``endpoint`` sends every product to one base URL (else env ``CAMS_RECONCILER_ENDPOINT``, else the
-    regional defaults). ``limiter`` shares budgets between clients (default: a private one at ``qps``).
-    ``transport``, ``sleep``, ``clock``, ``rng`` and ``now`` are for tests.
+    regional defaults). ``limiter`` shares budgets between clients (default: a private one at ``qps``);
+    ``account`` names whose budget the calls spend (the flow control counts per account; default: the first
+    access key id used, kept for the client's life). ``deadline``: each call's own seconds, from its first
+    send. ``run_budget``: seconds for everything this client sends, from its creation (default: none).
+    ``max_response_bytes``: the largest answer accepted. ``transport``, ``sleep``, ``clock``, ``rng`` and
+    ``now`` are for tests.
     """
 
     def __init__(
@@ -89,8 +127,10 @@ class CamsClient:
         qps: float = DEFAULT_QPS,
         transport: httpx.AsyncBaseTransport | None = None,
         limiter: RateLimiter | None = None,
+        account: str | None = None,
         max_attempts: int | None = None,
         deadline: float | None = None,
+        run_budget: float | None = None,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         stats: ClientStats | None = None,
@@ -100,11 +140,13 @@ class CamsClient:
         now: Callable[[], datetime] = _utc_now,
         env: Mapping[str, str] | None = None,
         max_connections: int = 64,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._credentials = credentials
         self._endpoints = resolve_endpoints(region, endpoint, env)
         self.region = region
         self.limiter = limiter if limiter is not None else RateLimiter(qps, clock=clock, sleep=sleep)
+        self.account = account
         policy = retry or RetryPolicy()
         overrides: dict[str, Any] = {}
         if max_attempts is not None:
@@ -114,8 +156,15 @@ class CamsClient:
         if overrides:
             policy = RetryPolicy(**{**policy.__dict__, **overrides})
         self.retry_policy = policy
+        if run_budget is not None and not run_budget > 0:
+            raise ValueError("run_budget must be positive")
+        self.run_budget = run_budget
+        self._run_deadline = None if run_budget is None else clock() + run_budget
         self.stats = stats if stats is not None else ClientStats()
+        if run_budget is not None:
+            self.stats.run_budget = run_budget
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.max_response_bytes = max_response_bytes
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
@@ -123,7 +172,7 @@ class CamsClient:
         install_httpx_redaction()
         self._http = httpx.AsyncClient(
             transport=transport,
-            headers={"user-agent": USER_AGENT, "accept": "application/json"},
+            headers={"user-agent": USER_AGENT, "accept": "application/json", "accept-encoding": "gzip, deflate"},
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             follow_redirects=False,
         )
@@ -148,45 +197,71 @@ class CamsClient:
 
     # -- the generic call ---------------------------------------------------------------------------------
 
-    async def call(self, action: str, params: Mapping[str, ParamValue] | None = None) -> dict[str, Any]:
-        """Call any known action with API-named parameters; returns the whole response body on success."""
-        spec = get_action(action)
-        wire = {k: s for k, v in (params or {}).items() if (s := encode_param(v)) is not None}
+    async def call(self, action: str | ActionSpec, params: Mapping[str, ParamValue] | None = None) -> dict[str, Any]:
+        """Call an action (a name from ``actions.py``, or a spec) with API-named parameters.
+
+        Returns the whole response body on success. Parameters are checked first (``ParameterError``:
+        missing, unknown or malformed, nothing sent); lists and objects go as the SDK's compact JSON.
+        """
+        spec = action if isinstance(action, ActionSpec) else get_action(action)
+        wire = encode_params(spec, params)
         secret_values = _secret_values(spec, wire)
         stats = self.stats.for_action(spec.name)
         stats.calls += 1
         policy = self.retry_policy
-        started = self._clock()
+        spent = 0.0  # the call's own time: attempts and backoff waits, never the queue for a slot
         attempt = 0
         while True:
             attempt += 1
             stats.attempts += 1
             try:
-                return await self._attempt(spec, wire, secret_values, attempt, started)
-            except ClientError as err:
-                err.attempts = attempt
-                if isinstance(err, ThrottledError):
-                    stats.throttled += 1
-                delay = backoff_delay(policy, attempt, self._rng, err.retry_after)
-                elapsed = self._clock() - started
-                if (is_retryable(err, spec.retry) and attempt < policy.max_attempts
-                        and elapsed + delay < policy.deadline):
-                    stats.retries += 1
-                    log.info("retrying %s in %.2fs after %s (attempt %d of %d)", spec.name, delay, err.code,
-                             attempt, policy.max_attempts)
-                    await self._sleep(delay)
-                    continue
-                stats.failed += 1
-                raise
+                return await self._attempt(spec, wire, secret_values, attempt, policy.deadline - spent)
+            except _Spent as done:
+                spent += done.seconds
+                err = done.error
+            except ClientError as found:  # before anything was sent (credentials): not retried
+                err = found
+            err.attempts = attempt
+            if isinstance(err, ThrottledError):
+                stats.throttled += 1
+            delay = backoff_delay(policy, attempt, self._rng, err.retry_after)
+            if is_retryable(err, spec.retry) and attempt < policy.max_attempts and spent + delay < policy.deadline:
+                stats.retries += 1
+                log.info("retrying %s in %.2fs after %s (attempt %d of %d)", spec.name, delay, err.code,
+                         attempt, policy.max_attempts)
+                t0 = self._clock()
+                await self._sleep(delay)
+                spent += self._clock() - t0
+                continue
+            if (isinstance(err, ThrottledError) and err.retry_after is not None and attempt < policy.max_attempts
+                    and spent + delay >= policy.deadline):
+                err.message += (f" (the server asked to retry after {err.retry_after:g} s, beyond the call's "
+                                f"remaining {max(policy.deadline - spent, 0):.0f} s)")
+            stats.failed += 1
+            raise err
 
-    async def _attempt(
-        self, spec: ActionSpec, wire: dict[str, str], secret_values: list[str], attempt: int, started: float
-    ) -> dict[str, Any]:
+    def _account_for(self, creds: Credentials) -> str:
+        """Whose budget this call spends: the caller's account name, else the first key id ever used."""
+        if self.account is None:
+            self.account = creds.access_key_id
+        return self.account
+
+    async def _attempt(self, spec: ActionSpec, wire: dict[str, str], secret_values: list[str], attempt: int,
+                       remaining: float) -> dict[str, Any]:
+        """One attempt. Success returns the body; a failure raises ``_Spent`` carrying the error and the
+        seconds the attempt took after it was sent (failures before sending raise the error itself)."""
         creds = await self._credentials.get()
         secrets = [*secret_values, *creds.secrets()]
         where = {"cust_space_id": wire.get("CustSpaceId"), "phone_number": wire.get("PhoneNumber")}
-        sent_at = await self.limiter.acquire(creds.access_key_id, spec.name)
-        remaining = self.retry_policy.deadline - (self._clock() - started)
+        account = self._account_for(creds)
+        try:
+            sent_at = await self.limiter.acquire(account, spec.name, not_after=self._run_deadline)
+        except SlotUnavailable as exc:
+            raise _Spent(RunBudgetError(
+                f"not sent: the run's time budget of {self.run_budget:g} s runs out before this call's turn "
+                f"(next slot in {exc.delay:.0f} s)", action=spec.name, **where), 0.0) from None
+        if self._run_deadline is not None:
+            remaining = min(remaining, self._run_deadline - sent_at)
         endpoint = self._endpoints[spec.product]
         headers = signed_request_headers(
             host=endpoint.host, action=spec.name, version=spec.version, params=wire,
@@ -199,38 +274,91 @@ class CamsClient:
         log.debug("%s attempt %d %s", spec.name, attempt, mask_params(wire))
         t0 = self._clock()
         try:
-            response = await self._http.post(url, headers=headers, timeout=self._attempt_timeout(remaining))
+            status, content, response_headers = await self._exchange(spec, url, headers, remaining, where, secrets)
+            log.debug("%s attempt %d -> HTTP %d in %.0f ms (request id %s)", spec.name, attempt, status,
+                      (self._clock() - t0) * 1000, response_headers.get("x-acs-request-id"))
+            return parse_response(spec, status, content, response_headers, secrets=secrets, now=self._now(),
+                                  **where)
+        except ThrottledError as err:
+            # Tell the budget; it slows down unless this request left before its last cut, and pauses for
+            # the server's hint.
+            self.limiter.on_throttle(account, spec.name, sent_at, err.retry_after)
+            raise _Spent(err, self._clock() - t0) from None
+        except ClientError as err:
+            raise _Spent(err, self._clock() - t0) from None
+
+    async def _exchange(self, spec: ActionSpec, url: str, headers: dict[str, str], remaining: float,
+                        where: dict[str, str | None], secrets: list[str]) -> tuple[int, bytes, httpx.Headers]:
+        """POST and read the whole answer within ``remaining`` seconds and the size limit."""
+        host = urlsplit(url).hostname or url
+        budget = max(remaining, 0.001)
+        try:
+            async with asyncio.timeout(budget):
+                async with self._http.stream("POST", url, headers=headers,
+                                             timeout=self._attempt_timeout(budget)) as response:
+                    content = await self._read_limited(response, spec, where)
+                    return response.status_code, content, response.headers
+        except (builtins.TimeoutError, httpx.ReadTimeout, httpx.WriteTimeout) as exc:
+            reason = ("no complete answer within the call's time budget" if isinstance(exc, builtins.TimeoutError)
+                      else type(exc).__name__)
+            raise TimeoutError(f"{reason} ({budget:.1f} s left) talking to {host}", sent=True, action=spec.name,
+                               **where) from None
         except httpx.TimeoutException as exc:
             sent = not isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
-            raise TimeoutError(f"{type(exc).__name__} talking to {endpoint.host}", sent=sent, action=spec.name,
+            raise TimeoutError(f"{type(exc).__name__} talking to {host}", sent=sent, action=spec.name,
                                **where) from None
         except httpx.ConnectError as exc:
-            raise ConnectError(f"cannot connect to {endpoint.host}: {scrub(str(exc), secrets) or 'refused'}",
+            raise ConnectError(f"cannot connect to {host}: {scrub(str(exc), secrets) or 'refused'}",
                                action=spec.name, **where) from None
         except httpx.TransportError as exc:
             # Read/write errors, a connection dropped mid-response, protocol errors: the request may have
             # been received and acted on.
-            err = TransportError(f"{type(exc).__name__} talking to {endpoint.host}: {scrub(str(exc), secrets)}",
-                                 action=spec.name, **where)
-            raise err from None
-        log.debug("%s attempt %d -> HTTP %d in %.0f ms (request id %s)", spec.name, attempt,
-                  response.status_code, (self._clock() - t0) * 1000, response.headers.get("x-acs-request-id"))
+            raise TransportError(f"{type(exc).__name__} talking to {host}: {scrub(str(exc), secrets)}",
+                                 action=spec.name, **where) from None
+
+    async def _read_limited(self, response: httpx.Response, spec: ActionSpec, where: dict[str, str | None]) -> bytes:
+        limit = self.max_response_bytes
+
+        def too_large(what: str) -> ResponseTooLargeError:
+            return ResponseTooLargeError(
+                f"the answer is larger than {limit:,} bytes{what}; not read further (HTTP {response.status_code}, "
+                f"request id {response.headers.get('x-acs-request-id') or 'unknown'})", action=spec.name, **where)
+
+        if response.is_stream_consumed:  # a transport that loaded the body already (httpx.MockTransport answers)
+            if len(response.content) > limit:
+                raise too_large("")
+            return response.content
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise too_large(f" (Content-Length {int(declared):,})")
         try:
-            return parse_response(spec, response.status_code, response.content, response.headers,
-                                  secrets=secrets, **where)
-        except ThrottledError as err:
-            # Tell the bucket; it slows down unless this request left before its last cut.
-            self.limiter.on_throttle(creds.access_key_id, spec.name, sent_at)
-            err.retry_after = retry_after_hint(response.headers)
-            raise
+            decoder = _Decoder(response.headers.get("content-encoding", ""))
+        except ValueError as exc:
+            raise TransportError(f"{exc} in the answer (HTTP {response.status_code})", action=spec.name,
+                                 **where) from None
+        parts: list[bytes] = []
+        raw = size = 0
+        try:
+            async for chunk in response.aiter_raw():
+                raw += len(chunk)
+                if raw > limit:
+                    raise too_large("")
+                data = decoder.feed(chunk, limit - size)
+                size += len(data)
+                if size > limit or decoder.has_more:
+                    raise too_large(" once decompressed")
+                parts.append(data)
+        except zlib.error:
+            raise TransportError(f"the answer's {response.headers.get('content-encoding')} body is corrupt "
+                                 f"(HTTP {response.status_code})", action=spec.name, **where) from None
+        return b"".join(parts)
 
     def _attempt_timeout(self, remaining: float) -> httpx.Timeout:
-        """The configured timeouts, shortened so that no attempt outlives the call's deadline."""
-        rem = max(remaining, 0.001)
+        """The configured timeouts, shortened so that no attempt outlives the call's remaining time."""
         t = self._timeout
 
         def cap(value: float | None) -> float:
-            return rem if value is None else min(value, rem)
+            return remaining if value is None else min(value, remaining)
 
         return httpx.Timeout(connect=cap(t.connect), read=cap(t.read), write=cap(t.write), pool=cap(t.pool))
 
@@ -313,3 +441,13 @@ class CamsClient:
         """BSS account status (``Data``: HostingStatus, CreditLimitStatus, IsCertified, ...)."""
         body = await self.call("GetCustomerAccountInfo", {})
         return dict(body.get("Data") or {})
+
+
+class _Spent(Exception):
+    """An attempt's failure with the seconds it took after sending (internal to ``CamsClient.call``)."""
+
+    def __init__(self, error: ClientError, seconds: float) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.seconds = seconds
+

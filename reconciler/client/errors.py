@@ -7,9 +7,12 @@ Callers branch on the class, never on message text::
         ├── CredentialsError              no usable credentials (names the env vars to set)
         ├── ClientConfigError             bad --endpoint / --region / options
         ├── UnknownActionError            an action not in reconciler.client.actions
-        ├── TransportError                no HTTP response (after retries)
+        ├── ParameterError                a parameter missing, unknown or of the wrong type: nothing sent
+        ├── TransportError                no usable HTTP response (after retries)
         │   ├── ConnectError              could not connect: the request never left
-        │   └── TimeoutError              connect/read/write/pool timeout, or the call's deadline ran out
+        │   ├── TimeoutError              connect/read/write/pool timeout, or the call's own time budget
+        │   │   └── RunBudgetError        the run's explicit time budget ran out before the call was sent
+        │   └── ResponseTooLargeError     the answer exceeded the size limit (a gzip bomb, a runaway body)
         └── ApiError                      the API answered with a failure Code (any HTTP status, 200 too)
             ├── ThrottledError            System.LimitControl / Throttling* still, after retries
             ├── PermissionDeniedError     Ram.PermissionDeny, NotAuthorized, ...
@@ -141,6 +144,13 @@ class UnknownActionError(ClientError):
     default_code = "UnknownAction"
 
 
+class ParameterError(ClientError):
+    """A call refused before sending: a required parameter missing, an unknown name, a value of the wrong type."""
+
+    show_code = False
+    default_code = "InvalidParameter"
+
+
 class TransportError(ClientError):
     """No HTTP response. ``sent`` says whether the request may have reached the server."""
 
@@ -168,6 +178,26 @@ class TimeoutError(TransportError):  # noqa: A001 - shadows the builtin on purpo
         self.sent = sent
         super().__init__(message, **kwargs)
 
+
+
+class RunBudgetError(TimeoutError):
+    """The run's explicit time budget (``CamsClient(run_budget=...)``) ran out before this call could be
+    sent. Nothing was sent."""
+
+    default_code = "RunBudgetExceeded"
+
+    def __init__(self, message: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(message, sent=False, **kwargs)
+
+
+class ResponseTooLargeError(TransportError):
+    """The answer was larger than the client accepts (raw or decompressed). Not retried: it would be again."""
+
+    default_code = "ResponseTooLarge"
+
+    @property
+    def retryable(self) -> bool:
+        return False
 
 
 class ApiError(ClientError):
@@ -213,7 +243,7 @@ class ServerError(ApiError):
 
 
 __all__ = [
-    "scrub", "ClientError", "CredentialsError", "ClientConfigError", "UnknownActionError", "TransportError",
-    "ConnectError", "TimeoutError", "ApiError", "ThrottledError", "PermissionDeniedError", "NotSubscribedError",
+    "scrub", "ClientError", "CredentialsError", "ClientConfigError", "UnknownActionError", "ParameterError",
+    "TransportError", "ConnectError", "TimeoutError", "RunBudgetError", "ResponseTooLargeError", "ApiError", "ThrottledError", "PermissionDeniedError", "NotSubscribedError",
     "NotOwnedError", "AuthenticationError", "InvalidRequestError", "ServerError",
 ]

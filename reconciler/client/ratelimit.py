@@ -1,26 +1,39 @@
-"""Client-side rate limiting: one adaptive token bucket per (access key id, action).
+"""Client-side pacing: one budget per (account, action), never more than ``qps`` sends in any trailing window.
 
-Why per (key, action): CAMS documents its limit as 10 requests per second *per user, per API*, so two
-different actions may each run at the full rate side by side, while two tasks calling the same action
-with the same key share one budget. The ``RateLimiter`` object owns the buckets; every client that should
-share a budget is given the same limiter (there is no module-level registry: state lives in objects).
+Why per (account, action): CAMS documents its limit as 10 requests per second *per user, per API*, and the
+gateway counts per account (UID): two actions may each run at the full rate side by side, while every key
+of one account (RAM users, a refreshed STS key) shares one budget per action. The caller names the account
+(``CamsClient(account=...)``); by default the client pins the first access key id it signs with, so an STS
+refresh, which brings a new key id, does not start a fresh budget. The ``RateLimiter`` object owns the
+budgets; clients that should share one are given the same limiter (no module-level registry).
 
-Each bucket is a GCRA / virtual-scheduling token bucket: a caller *reserves* the next free send slot
-(synchronously, so concurrent tasks queue up in FIFO order) and then sleeps until it. Slots are spaced
-``1/rate`` apart with ``burst`` slots of slack, so several requests can be in flight at once (latency and
-rate are independent) while the send rate never exceeds the bound.
+The server is assumed to count the strict way: at most ``n`` requests in any trailing window
+(``n = floor(qps)`` in ``n / qps`` seconds: 10 in any 1 s at 10/s). Pacing exactly at ``1/qps`` meets such
+a window with nothing to spare, and network jitter (one request delayed, the next not) then puts ``n + 1``
+arrivals in one window. So each budget:
 
-Adaptive, like the AWS SDKs' adaptive retry mode: a throttling answer means our idea of the budget is
-wrong (another process shares the key, or the server's window differs), so the bucket's rate is cut
-(x ``beta``) and then recovers along a CUBIC curve, quickly at first, flattening out as it approaches the
-rate it was cut from, then probing beyond it up to the configured maximum. A throttle on a request sent
-*before* the last cut says nothing new (it was in flight already) and does not cut again.
+- schedules sends evenly (GCRA virtual scheduling: a caller *reserves* the next free slot synchronously, so
+  concurrent tasks queue in FIFO order, then sleeps until it), ``(window + margin) / n`` apart: a margin
+  of 30 ms a second absorbs that much jitter at a cost of 3 % of the rate;
+- checks, just before each send, the *actual* send times of the last ``n`` requests (a task woken late by a
+  busy event loop must not bring the next ones closer than the window allows) and waits if needed.
+
+Several requests are in flight at once (sends are pipelined across the latency), so a plan reaches
+``calls / qps`` plus the margin. Every attempt takes a slot, retries too, so a server that counts the
+requests it refused is met as well.
+
+A throttle answer still happens (another process on the same account, a server window we cannot see): the
+budget's rate is cut (x ``beta``, 0.8) and grows back along a CUBIC curve within about two seconds, and the
+margin widens a little (the jitter was larger than assumed). A throttle on a request sent before the last
+cut says nothing new and does not cut again. A server's retry-after hint pauses the whole budget until then.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
@@ -32,31 +45,44 @@ DEFAULT_QPS = 10.0
 
 @dataclass(frozen=True)
 class AdaptiveSettings:
-    beta: float = 0.5  # multiplicative decrease on a throttle
+    beta: float = 0.8  # multiplicative decrease on a throttle
     scale: float = 0.4  # CUBIC's C: how fast the rate grows back (requests/s per s^3)
     min_rate: float = 0.5  # never slower than one request every two seconds
+    margin: float = 0.03  # seconds added to the server's counting window, for jitter
+    margin_step: float = 0.01  # added to the margin by each throttle that cuts the rate
+    max_margin: float = 0.2
 
 
-class AdaptiveTokenBucket:
-    """One budget. ``reserve()`` returns how long to wait before sending; the slot is then yours."""
+class SlotUnavailable(Exception):
+    """The next send slot lies beyond the caller's ``not_after`` (a run's time budget): nothing was reserved."""
 
-    def __init__(
-        self, rate: float, *, burst: float = 1.0, clock: Clock = time.monotonic,
-        settings: AdaptiveSettings = AdaptiveSettings(),
-    ) -> None:
+    def __init__(self, delay: float) -> None:
+        super().__init__(f"next send slot in {delay:.1f} s")
+        self.delay = delay
+
+
+class ActionBudget:
+    """One (account, action) budget. ``reserve()`` returns how long to wait; ``record()`` notes a send."""
+
+    def __init__(self, rate: float, *, clock: Clock = time.monotonic,
+                 settings: AdaptiveSettings = AdaptiveSettings()) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
-        if burst < 1:
-            raise ValueError("burst must be at least 1")
         self.max_rate = float(rate)
-        self.burst = float(burst)
+        #: the server's window: at most ``window_calls`` requests in any ``window`` seconds
+        self.window_calls = max(1, math.floor(self.max_rate + 1e-9))
+        self.window = self.window_calls / self.max_rate
+        self.margin = settings.margin
         self._clock = clock
         self._settings = settings
-        self._tat = clock()  # theoretical arrival time of the next request (GCRA)
+        self._sent: deque[float] = deque(maxlen=self.window_calls)
+        self._tat = clock()  # theoretical time of the next free slot (GCRA)
         self._cut_at: float | None = None  # when the rate was last cut
         self._rate_before_cut = self.max_rate  # CUBIC's W_max
         self._k = 0.0  # CUBIC's K: seconds from the cut until the rate is back at W_max
-        self.throttle_cuts = 0  # also the schedule's generation: a cut invalidates slots handed out before
+        self.throttle_cuts = 0
+        #: bumped when the schedule is rebuilt (a cut, a pause): slots handed out before must be re-reserved
+        self.generation = 0
 
     def current_rate(self, now: float | None = None) -> float:
         """The rate in force at ``now``: the maximum, or the CUBIC recovery curve after a throttle."""
@@ -67,14 +93,38 @@ class AdaptiveTokenBucket:
         rate = s.scale * (now - self._cut_at - self._k) ** 3 + self._rate_before_cut
         return max(s.min_rate, min(self.max_rate, rate))
 
-    def reserve(self) -> float:
-        """Take the next send slot; returns the delay (seconds, >= 0) until it."""
+    def interval(self, now: float | None = None) -> float:
+        """Spacing of scheduled sends: the rate's, plus this send's share of the margin."""
+        return 1.0 / self.current_rate(now) + self.margin / self.window_calls
+
+    def reserve(self, not_after: float | None = None) -> float:
+        """Take the next send slot; returns the delay (seconds, >= 0) until it.
+
+        ``not_after``: a clock reading the slot must not lie beyond; if it would, nothing is taken and
+        ``SlotUnavailable`` is raised.
+        """
         now = self._clock()
-        interval = 1.0 / self.current_rate(now)
-        tolerance = (self.burst - 1.0) * interval
-        send_at = max(now, self._tat - tolerance)
-        self._tat = max(self._tat, now) + interval
-        return send_at - now
+        slot = max(now, self._tat)
+        if not_after is not None and slot > not_after:
+            raise SlotUnavailable(slot - now)
+        self._tat = slot + self.interval(now)
+        return slot - now
+
+    def window_delay(self, now: float) -> float:
+        """How long a send at ``now`` must still wait so that no ``window + margin`` holds more than
+        ``window_calls`` actual sends."""
+        if len(self._sent) < self.window_calls:
+            return 0.0
+        return max(0.0, self._sent[0] + self.window + self.margin - now)
+
+    def record(self, now: float) -> None:
+        self._sent.append(now)
+
+    def pause_until(self, when: float) -> None:
+        """No send before ``when`` (a server's retry-after hint); queued holders re-reserve after it."""
+        if when > self._tat:
+            self._tat = when
+            self.generation += 1
 
     def on_throttle(self, sent_at: float) -> bool:
         """A request sent at ``sent_at`` was throttled. Cut the rate unless it predates the last cut.
@@ -89,59 +139,71 @@ class AdaptiveTokenBucket:
         self._rate_before_cut = current
         self._cut_at = now
         self._k = ((current * (1.0 - s.beta)) / s.scale) ** (1.0 / 3.0)
+        self.margin = min(s.max_margin, self.margin + s.margin_step)
         self.throttle_cuts += 1
-        # Pause, and restart the schedule at the reduced rate: slots handed out before the cut were spaced
-        # for the old rate, so their holders must reserve again (RateLimiter.acquire does).
-        self._tat = now + 1.0 / self.current_rate(now)
+        # Restart the schedule at the reduced rate: slots handed out before the cut were spaced for the
+        # old rate, so their holders must reserve again (RateLimiter.acquire does).
+        self._tat = now + self.interval(now)
+        self.generation += 1
         return True
 
 
 class RateLimiter:
-    """The process-wide budget, one bucket per (access key id, action). Share one instance between clients.
+    """The process-wide budgets, one per (account, action). Share one instance between clients.
 
     Meant for one event loop: ``reserve`` is synchronous, so tasks of that loop cannot interleave inside it.
     """
 
     def __init__(
-        self, qps: float = DEFAULT_QPS, *, burst: float = 1.0, clock: Clock = time.monotonic,
-        sleep: Sleep = asyncio.sleep, settings: AdaptiveSettings = AdaptiveSettings(),
+        self, qps: float = DEFAULT_QPS, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep,
+        settings: AdaptiveSettings = AdaptiveSettings(),
     ) -> None:
         if qps <= 0:
             raise ValueError("qps must be positive")
         self.qps = float(qps)
-        self.burst = burst
         self.clock = clock
         self._sleep = sleep
         self._settings = settings
-        self._buckets: dict[tuple[str, str], AdaptiveTokenBucket] = {}
+        self._budgets: dict[tuple[str, str], ActionBudget] = {}
 
-    def bucket(self, access_key_id: str, action: str) -> AdaptiveTokenBucket:
-        key = (access_key_id, action)
-        found = self._buckets.get(key)
+    def bucket(self, account: str, action: str) -> ActionBudget:
+        key = (account, action)
+        found = self._budgets.get(key)
         if found is None:
-            found = AdaptiveTokenBucket(self.qps, burst=self.burst, clock=self.clock, settings=self._settings)
-            self._buckets[key] = found
+            found = ActionBudget(self.qps, clock=self.clock, settings=self._settings)
+            self._budgets[key] = found
         return found
 
-    async def acquire(self, access_key_id: str, action: str) -> float:
-        """Wait for a send slot; returns the clock reading at which the request may go (its ``sent_at``).
+    async def acquire(self, account: str, action: str, *, not_after: float | None = None) -> float:
+        """Wait for a send slot; returns the clock reading at which the request goes (its ``sent_at``).
 
-        If the bucket's rate was cut while we waited, the slot we held was planned for the old rate: take a
-        new one on the new schedule instead of sending into a budget we now know is smaller.
+        The send is recorded on return: call this right before sending. If the schedule was rebuilt while
+        we waited (a throttle cut, a retry-after pause), the slot we held was planned on the old one: take
+        a new one instead of sending into a budget we now know is smaller. ``not_after``: give up with
+        ``SlotUnavailable`` rather than wait for a slot beyond that clock reading.
         """
-        bucket = self.bucket(access_key_id, action)
+        budget = self.bucket(account, action)
         while True:
-            generation = bucket.throttle_cuts
-            delay = bucket.reserve()
+            generation = budget.generation
+            delay = budget.reserve(not_after)
             if delay > 0:
                 await self._sleep(delay)
-            if bucket.throttle_cuts == generation:
-                return self.clock()
+            while budget.generation == generation and (wait := budget.window_delay(self.clock())) > 0:
+                await self._sleep(wait)
+            if budget.generation == generation:
+                now = self.clock()
+                budget.record(now)
+                return now
 
-    def on_throttle(self, access_key_id: str, action: str, sent_at: float) -> bool:
-        return self.bucket(access_key_id, action).on_throttle(sent_at)
+    def on_throttle(self, account: str, action: str, sent_at: float, retry_after: float | None = None) -> bool:
+        """Tell the budget a request sent at ``sent_at`` was throttled; returns whether its rate was cut."""
+        budget = self.bucket(account, action)
+        cut = budget.on_throttle(sent_at)
+        if retry_after is not None and retry_after > 0:
+            budget.pause_until(self.clock() + retry_after)
+        return cut
 
     def rates(self) -> dict[tuple[str, str], float]:
-        """Current rate of every bucket (for diagnostics and tests)."""
+        """Current rate of every budget (for diagnostics and tests)."""
         now = self.clock()
-        return {key: b.current_rate(now) for key, b in self._buckets.items()}
+        return {key: b.current_rate(now) for key, b in self._budgets.items()}

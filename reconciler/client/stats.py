@@ -21,6 +21,8 @@ class ActionStats:
 @dataclass
 class ClientStats:
     actions: dict[str, ActionStats] = field(default_factory=dict)
+    #: the run's explicit time budget in seconds, when one was set (reported: it can fail calls)
+    run_budget: float | None = None
 
     def for_action(self, action: str) -> ActionStats:
         found = self.actions.get(action)
@@ -42,6 +44,8 @@ class ClientStats:
         """E.g. ``API: 14 calls, 2 retries, 1 throttled, 0 failed (QueryChatappPhoneNumbers 3, ...)``."""
         t = self.total()
         head = f"API: {t.calls} calls, {t.retries} retries, {t.throttled} throttled, {t.failed} failed"
+        if self.run_budget is not None:
+            head += f"; run time budget {self.run_budget:g} s"
         if not self.actions:
             return head
         per = ", ".join(f"{name} {s.calls}" for name, s in sorted(self.actions.items()))

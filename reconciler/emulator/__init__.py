@@ -20,7 +20,7 @@ from reconciler.emulator.audit import AuditLog
 from reconciler.emulator.backend import CamsBackend, Caller
 from reconciler.emulator.errors import EmulatorApiError, StateFileError
 from reconciler.emulator.faults import FaultInjector
-from reconciler.emulator.ratelimit import RateLimiter
+from reconciler.emulator.ratelimit import make_limiter
 from reconciler.emulator.server import EmulatorServer, serve_in_thread
 from reconciler.emulator.state import load_state
 
@@ -94,25 +94,32 @@ def start_emulator(
     throttle_rate: float = 0.0,
     latency_spike_rate: float = 0.0,
     latency_spike_ms: float = 0.0,
+    limiter: str = "window",
+    throttle_shape: str = "cams",
+    retry_after_ms: float | str | None = None,
 ) -> EmulatorHandle:
     """Start the emulator in a background thread and return once it accepts connections.
 
     ``state`` is a state file path or an already-parsed dict (never modified). ``port=0`` picks a free port.
-    ``qps`` <= 0 disables rate limiting. ``throttle_rate``: fraction of requests refused with
-    ``System.LimitControl`` whatever the bucket says (throttling bursts); ``latency_spike_rate`` /
+    ``qps`` <= 0 disables rate limiting. ``limiter``: ``window`` (strict: at most ``qps`` requests in any
+    trailing second per account and action, refusals counted) or ``bucket`` (the lenient token bucket).
+    ``throttle_shape`` (``cams``, ``gateway``, ``xml``, ``429``) and ``retry_after_ms`` (milliseconds or
+    ``auto``) say how throttling answers look (see ``faults.py``). ``throttle_rate``: fraction of requests
+    refused whatever the window says (throttling bursts); ``latency_spike_rate`` /
     ``latency_spike_ms``: fraction of responses delayed by that much more (see ``faults.py``); all three are
     deterministic per ``seed``, like ``fault_rate``. Raises ``StateFileError`` for a bad state, ``ValueError``
     for a rate outside [0, 1] or a negative delay, ``OSError`` when the address cannot be bound.
     """
     backend = CamsBackend(load_state(state))
     faults = FaultInjector(fault_rate, seed, throttle_rate=throttle_rate, spike_rate=latency_spike_rate,
-                           spike_ms=latency_spike_ms)
+                           spike_ms=latency_spike_ms, throttle_shape=throttle_shape, retry_after_ms=retry_after_ms)
+    flow_control = make_limiter(qps, limiter)
     if latency_ms < 0:
         raise ValueError("latency_ms must not be negative")
     audit = AuditLog(audit_log) if audit_log is not None else None
     try:
         server = EmulatorServer(
-            (host, port), backend, limiter=RateLimiter(qps), faults=faults, latency_ms=latency_ms, audit=audit
+            (host, port), backend, limiter=flow_control, faults=faults, latency_ms=latency_ms, audit=audit
         )
     except BaseException:
         if audit is not None:

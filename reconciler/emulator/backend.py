@@ -198,7 +198,9 @@ class CamsBackend:
     # --- helpers -------------------------------------------------------------------------------------------
 
     def _space(self, caller: Caller, params: Params) -> dict[str, Any]:
-        space = self._account(caller)["spaces"].get(params["CustSpaceId"])
+        # No CustSpaceId (optional for two reads): the caller's own direct-customer instance, which the
+        # emulator does not model, so no space of this account is reached.
+        space = self._account(caller)["spaces"].get(params.get("CustSpaceId") or "")
         if space is None:
             raise _owner_error()
         owners = space.get("owner_keys")

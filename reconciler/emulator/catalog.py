@@ -28,16 +28,18 @@ def _cams(name: str, write: bool, *required: str) -> ActionSpec:
 ACTIONS: dict[str, ActionSpec] = {
     spec.name: spec
     for spec in (
-        # CustSpaceId is optional in the public docs of QueryChatappPhoneNumbers (a direct customer lists its
-        # own instance); the emulator models ISV sub-customer spaces only, so it requires it.
-        _cams("QueryChatappPhoneNumbers", False, "CustSpaceId"),
+        # Required as the official SDK's request models mark them. CustSpaceId is optional for these two (a
+        # direct customer's own instance stands in); the emulator models ISV sub-customer spaces only, so a
+        # call without it reaches no space it knows (Unknown.ResourceOwnerId), but it is not refused as
+        # MissingParameter.
+        _cams("QueryChatappPhoneNumbers", False),
         _cams("QueryPhoneBusinessProfile", False, "CustSpaceId", "PhoneNumber"),
-        _cams("GetChatappPhoneNumberSetting", False, "CustSpaceId", "PhoneNumber"),
+        _cams("GetChatappPhoneNumberSetting", False, "PhoneNumber"),
         _cams("ChatappSyncPhoneNumber", True, "CustSpaceId"),
         _cams("ChatappMigrationVerified", True, "CustSpaceId", "PhoneNumber", "VerifyCode"),
         _cams("UpdatePhoneWebhook", True, "CustSpaceId", "PhoneNumber"),
         _cams("ModifyPhoneBusinessProfile", True, "CustSpaceId", "PhoneNumber"),
-        _cams("GetMigrationVerifyCode", True, "CustSpaceId", "PhoneNumber"),
+        _cams("GetMigrationVerifyCode", True, "CustSpaceId", "PhoneNumber", "Locale", "Method"),
         _cams("ChatappMigrationRegister", True, "CustSpaceId", "PhoneNumber"),
         ActionSpec("GetCustomerAccountInfo", "bssopenapi", BSS_VERSION, False, ()),
     )

@@ -16,15 +16,21 @@ from typing import Any
 class EmulatorApiError(Exception):
     """An API error with the code, message and HTTP status the real service uses.
 
-    ``extra`` holds additional top-level fields of the error body (e.g. ``AccessDeniedDetail``).
+    ``extra`` holds additional top-level fields of the error body (e.g. ``AccessDeniedDetail``). ``style``
+    is the body's shape: ``json`` (CAMS: ``Code``, ``Message``, ``RequestId``), ``gateway`` (the API
+    gateway's own lowercase JSON: ``code``, ``message``, ``requestId``) or ``xml`` (an ``<Error>`` document).
+    ``headers`` are sent with it (``x-acs-retry-after``).
     """
 
-    def __init__(self, code: str, message: str, http_status: int = 400, extra: dict[str, Any] | None = None):
+    def __init__(self, code: str, message: str, http_status: int = 400, extra: dict[str, Any] | None = None,
+                 style: str = "json", headers: dict[str, str] | None = None):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.http_status = http_status
         self.extra = dict(extra or {})
+        self.style = style
+        self.headers = dict(headers or {})
 
 
 class StateFileError(Exception):

@@ -1,35 +1,123 @@
-"""Per (access key, action) token buckets: the docs promise 10 requests per second per user, per API.
+"""Flow control per (account, action): the docs promise 10 requests per second per user, per API.
 
-A bucket holds at most ``qps`` tokens and refills at ``qps`` tokens per second, so a client spacing its calls
-at the documented rate never sees ``System.LimitControl``, while a burst beyond ``qps`` does. A refused
-request does not consume a token.
+Two models, chosen when the emulator starts:
+
+- ``SlidingWindowLimiter`` (the default, strict): at most ``n`` requests in any trailing window, ``n =
+  floor(qps)`` in ``n / qps`` seconds (10 in any 1 s at 10/s), the way flow control is usually counted.
+  A refused request counts too: the real gateway's bookkeeping of refusals is not documented, and counting
+  them is the stricter reading (a client that answers a refusal by hammering stays refused). A client that
+  paces at exactly ``1/qps`` meets this window with nothing to spare and draws refusals from jitter alone.
+- ``TokenBucketLimiter`` (lenient, ``--limiter bucket``): a bucket of ``qps`` tokens refilled at ``qps`` a
+  second; a refused request takes no token. It lets a burst of ``qps`` through after idle time and up to
+  ``2 * qps - 1`` requests into one second: the emulator's model before it was made strict.
+
+Both take the arrival time from the caller (the HTTP layer stamps a request when its headers are read,
+before signature checks, so server-side processing adds no jitter of its own).
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from typing import Callable
+from collections import deque
+from typing import Callable, Protocol
+
+Clock = Callable[[], float]
+#: float dust from clock arithmetic must not push a request sent exactly one window later into the window
+_EPSILON = 1e-6
 
 
-class RateLimiter:
-    def __init__(self, qps: float, clock: Callable[[], float] = time.monotonic):
+class Limiter(Protocol):
+    qps: float
+
+    def allow(self, account: str, action: str, now: float | None = None) -> bool: ...
+
+    def retry_after(self, account: str, action: str, now: float | None = None) -> float: ...
+
+
+class SlidingWindowLimiter:
+    def __init__(self, qps: float, clock: Clock = time.monotonic):
+        """``qps`` <= 0 disables limiting."""
+        self.qps = float(qps)
+        self.window_calls = max(1, math.floor(self.qps + 1e-9)) if self.qps > 0 else 0
+        self.window = self.window_calls / self.qps if self.qps > 0 else 0.0
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._seen: dict[tuple[str, str], deque[float]] = {}
+
+    def _trim(self, seen: deque[float], now: float) -> None:
+        while seen and seen[0] <= now - self.window + _EPSILON:
+            seen.popleft()
+
+    def allow(self, account: str, action: str, now: float | None = None) -> bool:
+        if self.qps <= 0:
+            return True
+        now = self._clock() if now is None else now
+        with self._lock:
+            seen = self._seen.setdefault((account, action), deque())
+            self._trim(seen, now)
+            allowed = len(seen) < self.window_calls
+            seen.append(now)
+            return allowed
+
+    def retry_after(self, account: str, action: str, now: float | None = None) -> float:
+        """Seconds until a request would be allowed again (0 when it would be now)."""
+        if self.qps <= 0:
+            return 0.0
+        now = self._clock() if now is None else now
+        with self._lock:
+            seen = self._seen.get((account, action), deque())
+            self._trim(seen, now)
+            if len(seen) < self.window_calls:
+                return 0.0
+            return max(0.0, seen[-self.window_calls] + self.window - now)
+
+
+class TokenBucketLimiter:
+    def __init__(self, qps: float, clock: Clock = time.monotonic):
         """``qps`` <= 0 disables limiting."""
         self.qps = float(qps)
         self._clock = clock
         self._lock = threading.Lock()
         self._buckets: dict[tuple[str, str], tuple[float, float]] = {}  # key -> (tokens, last refill time)
 
-    def allow(self, access_key_id: str, action: str) -> bool:
+    def _refilled(self, key: tuple[str, str], now: float) -> float:
+        tokens, last = self._buckets.get(key, (self.qps, now))
+        return min(self.qps, tokens + (now - last) * self.qps)
+
+    def allow(self, account: str, action: str, now: float | None = None) -> bool:
         if self.qps <= 0:
             return True
-        now = self._clock()
-        key = (access_key_id, action)
+        now = self._clock() if now is None else now
+        key = (account, action)
         with self._lock:
-            tokens, last = self._buckets.get(key, (self.qps, now))
-            tokens = min(self.qps, tokens + (now - last) * self.qps)
+            tokens = self._refilled(key, now)
             allowed = tokens >= 1.0 - 1e-9  # float dust from clock arithmetic must not refuse a token
             if allowed:
                 tokens -= 1.0
             self._buckets[key] = (tokens, now)
             return allowed
+
+    def retry_after(self, account: str, action: str, now: float | None = None) -> float:
+        if self.qps <= 0:
+            return 0.0
+        now = self._clock() if now is None else now
+        with self._lock:
+            tokens = self._refilled((account, action), now)
+        return max(0.0, (1.0 - tokens) / self.qps)
+
+
+LIMITERS: dict[str, type[SlidingWindowLimiter] | type[TokenBucketLimiter]] = {
+    "window": SlidingWindowLimiter,
+    "bucket": TokenBucketLimiter,
+}
+
+
+def make_limiter(qps: float, kind: str = "window", clock: Clock = time.monotonic) -> Limiter:
+    """``kind``: ``window`` (strict, default) or ``bucket`` (lenient). Raises ValueError for another."""
+    try:
+        cls = LIMITERS[kind]
+    except KeyError:
+        raise ValueError(f"limiter must be one of {', '.join(LIMITERS)}, not {kind!r}") from None
+    return cls(qps, clock=clock)

@@ -1,8 +1,9 @@
 """The HTTP layer: a thin ``ThreadingHTTPServer`` in front of the backend.
 
-Per request: read it, verify the V3 signature, find the action, rate-limit per (key, action), maybe inject
-a throttling burst or a server fault, run the backend action, wait ``latency_ms`` (plus a latency spike, if
-one is drawn), answer JSON, write an audit line. Each request runs in
+Per request: stamp its arrival, read it, verify the V3 signature, find the action, apply flow control per
+(account, action) at the arrival time, maybe inject a throttling burst or a server fault, run the backend
+action, wait ``latency_ms`` (plus a latency spike, if one is drawn), answer (JSON, or a throttling answer
+in the configured shape), write an audit line. Each request runs in
 its own thread and the latency sleep holds no lock, so slow responses do not serialize concurrent callers.
 The stdlib request log is silenced: a request line carries parameters such as verify codes.
 """
@@ -19,13 +20,14 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+from xml.sax.saxutils import escape
 
 from reconciler.emulator.audit import AuditLog
 from reconciler.emulator.backend import CamsBackend
 from reconciler.emulator.catalog import ACTIONS, VERSIONS
 from reconciler.emulator.errors import EmulatorApiError
 from reconciler.emulator.faults import FaultInjector
-from reconciler.emulator.ratelimit import RateLimiter
+from reconciler.emulator.ratelimit import Limiter
 from reconciler.emulator.signature import IncomingRequest, NonceCache, verify
 
 MAX_BODY = 1 << 20
@@ -36,7 +38,7 @@ class EmulatorServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(
-        self, address: tuple[str, int], backend: CamsBackend, *, limiter: RateLimiter, faults: FaultInjector,
+        self, address: tuple[str, int], backend: CamsBackend, *, limiter: Limiter, faults: FaultInjector,
         latency_ms: float = 0.0, audit: AuditLog | None = None,
     ):
         if ":" in address[0]:
@@ -90,12 +92,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         srv = self.server
+        arrived = time.monotonic()  # before any processing: the window counts arrivals, not our speed
         request_id = str(uuid.uuid4()).upper()
         action = self.headers.get("x-acs-action")
         version = self.headers.get("x-acs-version")
         access_key_id: str | None = None
         params: dict[str, str] = {}
         status = 200
+        style = "json"
+        extra_headers: dict[str, str] = {}
         try:
             try:
                 body = self._read_body()
@@ -123,8 +128,9 @@ class _Handler(BaseHTTPRequestHandler):
                     f"Specified api {action!r} is not found for version {version}, please check your url and method.",
                 )
             # Flow control counts per account (UID): the keys of one account share its budget.
-            if not srv.limiter.allow(srv.backend.account_of(access_key_id) or access_key_id, action):
-                raise EmulatorApiError("System.LimitControl", "The system is under flow control.")
+            account = srv.backend.account_of(access_key_id) or access_key_id
+            if not srv.limiter.allow(account, action, now=arrived):
+                raise srv.faults.throttle(srv.limiter.retry_after(account, action, now=arrived))
             throttled = srv.faults.next_throttle()  # a throttling burst: refused whatever the bucket says
             if throttled is not None:
                 raise throttled
@@ -135,6 +141,8 @@ class _Handler(BaseHTTPRequestHandler):
             payload: dict[str, Any] = {"RequestId": request_id, **result}
         except EmulatorApiError as exc:
             status = exc.http_status
+            style = exc.style
+            extra_headers = exc.headers
             payload = {
                 "RequestId": request_id, "HostId": self.headers.get("Host") or "", "Code": exc.code,
                 "Message": exc.message, **exc.extra,
@@ -153,14 +161,28 @@ class _Handler(BaseHTTPRequestHandler):
                 request_id=request_id, access_key_id=access_key_id, action=action, version=version,
                 params=params, http_status=status, code=str(payload.get("Code", "")),
             )
-        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        data, content_type = render_body(payload, style)
         self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("x-acs-request-id", request_id)
+        for name, value in extra_headers.items():
+            self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+
+
+def render_body(payload: dict[str, Any], style: str) -> tuple[bytes, str]:
+    """(body, content type) of an answer: CAMS JSON, the gateway's lowercase JSON, or an XML ``<Error>``."""
+    if style == "gateway":
+        gateway = {k[:1].lower() + k[1:]: v for k, v in payload.items()}
+        return json.dumps(gateway, ensure_ascii=False).encode("utf-8"), "application/json;charset=utf-8"
+    if style == "xml":
+        fields = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in payload.items() if not isinstance(v, dict))
+        return (f'<?xml version="1.0" encoding="UTF-8"?><Error>{fields}</Error>'.encode("utf-8"),
+                "text/xml;charset=utf-8")
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8"), "application/json;charset=utf-8"
 
 
 def serve_in_thread(server: EmulatorServer) -> threading.Thread:

@@ -1,12 +1,14 @@
-"""The adaptive token buckets, on a fake clock: pacing, independence, throttle cuts, CUBIC recovery."""
+"""The per-(account, action) budgets, on a fake clock: window-safe pacing with a jitter margin, independence,
+the actual-send-time check, throttle cuts and CUBIC recovery, retry-after pauses, a run's time budget."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 
 import pytest
 
-from reconciler.client.ratelimit import AdaptiveSettings, AdaptiveTokenBucket, RateLimiter
+from reconciler.client.ratelimit import ActionBudget, AdaptiveSettings, RateLimiter, SlotUnavailable
 
 
 class FakeClock:
@@ -17,153 +19,189 @@ class FakeClock:
         return self.now
 
 
-def send_times(bucket: AdaptiveTokenBucket, clock: FakeClock, n: int) -> list[float]:
-    """A caller that sends as soon as the bucket lets it, one after another."""
+def send_times(budget: ActionBudget, clock: FakeClock, n: int) -> list[float]:
+    """A caller that sends as soon as the budget lets it, one after another."""
     times = []
     for _ in range(n):
-        clock.now += bucket.reserve()
+        clock.now += budget.reserve()
+        clock.now += budget.window_delay(clock.now)
+        budget.record(clock.now)
         times.append(clock.now)
     return times
 
 
-def max_in_window(times: list[float], window: float = 1.0 - 1e-6) -> int:  # float slack at the edge
+def max_in_window(times: list[float], window: float = 1.0) -> int:
+    """The most sends in any trailing window (t - window, t], as a strict server counts."""
     return max(sum(1 for u in times if t - window < u <= t) for t in times)
 
 
-def server_accepts(times: list[float], qps: float) -> int:
-    """How many of ``times`` a server-side token bucket (capacity qps, refill qps/s, the emulator's and the
-    gateway's model) accepts."""
-    tokens, last, accepted = qps, times[0], 0
-    for t in times:
-        tokens = min(qps, tokens + (t - last) * qps)
-        last = t
-        if tokens >= 1:
-            tokens -= 1
+def strict_server_accepts(arrivals: list[float], qps: int, window: float = 1.0) -> int:
+    """How many arrivals a sliding-window server (at most qps in any trailing window, refused ones
+    counted too) accepts."""
+    seen: list[float] = []
+    accepted = 0
+    for t in sorted(arrivals):
+        if sum(1 for u in seen if t - window < u) < qps:
             accepted += 1
+        seen.append(t)
     return accepted
 
 
-def test_reservations_are_spaced_at_the_rate() -> None:
+def test_sends_are_spaced_at_the_rate_plus_the_margin_share() -> None:
     clock = FakeClock()
-    bucket = AdaptiveTokenBucket(10, clock=clock)
-    delays = [bucket.reserve() for _ in range(5)]  # five callers at the same instant
-    assert delays == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
+    budget = ActionBudget(10, clock=clock, settings=AdaptiveSettings(margin=0.03))
+    delays = [budget.reserve() for _ in range(4)]  # four callers at the same instant
+    assert delays == pytest.approx([0.0, 0.103, 0.206, 0.309])
 
 
-def test_sustained_rate_is_the_bound_and_never_above_it() -> None:
+def test_never_more_than_qps_in_any_window_and_the_rate_is_the_bound_less_the_margin() -> None:
     clock = FakeClock()
-    bucket = AdaptiveTokenBucket(10, clock=clock)
-    times = send_times(bucket, clock, 200)
-    assert max_in_window(times) <= 10
+    budget = ActionBudget(10, clock=clock, settings=AdaptiveSettings(margin=0.03))
+    times = send_times(budget, clock, 300)
+    assert max_in_window(times, 1.0 + 0.03 - 1e-9) <= 10
     rate = (len(times) - 1) / (times[-1] - times[0])
-    assert rate == pytest.approx(10.0)
-    assert server_accepts(times, 10) == 200
+    assert rate == pytest.approx(10 / 1.03, rel=1e-6)
 
 
-def test_burst_allows_that_many_at_once_then_paces() -> None:
+def test_a_strict_window_server_accepts_every_send_despite_jitter_up_to_the_margin() -> None:
     clock = FakeClock()
-    bucket = AdaptiveTokenBucket(10, burst=3, clock=clock)
-    assert [bucket.reserve() for _ in range(5)] == pytest.approx([0.0, 0.0, 0.0, 0.1, 0.2])
+    budget = ActionBudget(10, clock=clock, settings=AdaptiveSettings(margin=0.03))
+    rng = random.Random(5)
+    sends = send_times(budget, clock, 500)
+    arrivals = [t + rng.uniform(0.0, 0.029) for t in sends]  # each request delayed differently on the way
+    assert strict_server_accepts(arrivals, 10) == 500
+    # Pacing at exactly 1/qps (the old bucket) meets the same server and jitter with refusals.
+    exact = [100.0 + i * 0.1 for i in range(500)]
+    assert strict_server_accepts([t + rng.uniform(0.0, 0.029) for t in exact], 10) < 500
 
 
-def test_idle_time_does_not_bank_more_than_the_burst() -> None:
+def test_a_late_wake_up_cannot_bring_later_sends_closer_than_the_window() -> None:
     clock = FakeClock()
-    bucket = AdaptiveTokenBucket(10, clock=clock)
-    bucket.reserve()
+    budget = ActionBudget(10, clock=clock, settings=AdaptiveSettings(margin=0.03))
+    times = []
+    for i in range(30):
+        clock.now += budget.reserve()
+        if i == 3:
+            clock.now += 0.25  # the event loop woke this sender late
+        clock.now += budget.window_delay(clock.now)
+        budget.record(clock.now)
+        times.append(clock.now)
+    assert max_in_window(times, 1.03 - 1e-9) <= 10
+
+
+def test_non_integer_rates_keep_their_own_window() -> None:
+    clock = FakeClock()
+    budget = ActionBudget(2.5, clock=clock, settings=AdaptiveSettings(margin=0.0))
+    assert (budget.window_calls, budget.window) == (2, pytest.approx(0.8))
+    times = send_times(budget, clock, 50)
+    assert max_in_window(times, 0.8 - 1e-9) <= 2
+    assert (len(times) - 1) / (times[-1] - times[0]) == pytest.approx(2.5)
+
+
+def test_idle_time_does_not_bank_a_burst() -> None:
+    clock = FakeClock()
+    budget = ActionBudget(10, clock=clock, settings=AdaptiveSettings(margin=0.0))
+    budget.reserve()
     clock.now += 60
-    assert [bucket.reserve() for _ in range(3)] == pytest.approx([0.0, 0.1, 0.2])
+    assert [budget.reserve() for _ in range(3)] == pytest.approx([0.0, 0.1, 0.2])
 
 
-def test_buckets_are_per_key_and_action() -> None:
+def test_budgets_are_per_account_and_action() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(10, clock=clock)
-    assert limiter.bucket("k", "A").reserve() == 0
-    assert limiter.bucket("k", "B").reserve() == 0  # another action: its own budget
-    assert limiter.bucket("k2", "A").reserve() == 0  # another key: its own budget
-    assert limiter.bucket("k", "A").reserve() == pytest.approx(0.1)
-    assert limiter.bucket("k", "A") is limiter.bucket("k", "A")
+    limiter = RateLimiter(10, clock=clock, settings=AdaptiveSettings(margin=0.0))
+    assert limiter.bucket("acme", "A").reserve() == 0
+    assert limiter.bucket("acme", "B").reserve() == 0  # another action: its own budget
+    assert limiter.bucket("globex", "A").reserve() == 0  # another account: its own budget
+    assert limiter.bucket("acme", "A").reserve() == pytest.approx(0.1)
+    assert limiter.bucket("acme", "A") is limiter.bucket("acme", "A")
 
 
-def test_throttle_cuts_the_rate_and_recovers_gradually() -> None:
+def test_throttle_cuts_the_rate_gently_and_recovers_within_seconds() -> None:
     clock = FakeClock()
-    settings = AdaptiveSettings(beta=0.5, scale=0.4, min_rate=0.5)
-    bucket = AdaptiveTokenBucket(10, clock=clock, settings=settings)
+    budget = ActionBudget(10, clock=clock, settings=AdaptiveSettings(beta=0.8, scale=0.4, margin=0.03))
     sent = clock.now
     clock.now += 0.05
-    assert bucket.on_throttle(sent)
-    assert bucket.current_rate() == pytest.approx(5.0)
+    assert budget.on_throttle(sent)
+    assert budget.current_rate() == pytest.approx(8.0)
+    assert budget.margin == pytest.approx(0.04)  # the jitter was larger than assumed
     samples = []
-    for _ in range(40):
+    for _ in range(25):
         clock.now += 0.1
-        samples.append(bucket.current_rate())
+        samples.append(budget.current_rate())
     assert all(b >= a for a, b in zip(samples, samples[1:]))  # monotone recovery
-    assert 5.0 < samples[5] < 10.0  # gradual, not a jump back
-    assert samples[-1] == pytest.approx(10.0)  # back at the maximum after K = cbrt(12.5) ≈ 2.3 s
+    assert 8.0 < samples[5] < 10.0  # gradual, not a jump back
+    assert samples[-1] == pytest.approx(10.0)  # back at the maximum after K = cbrt(5) ≈ 1.7 s
     assert max(samples) <= 10.0
-
-
-def test_throttle_pauses_the_bucket() -> None:
-    clock = FakeClock()
-    bucket = AdaptiveTokenBucket(10, clock=clock)
-    bucket.reserve()
-    assert bucket.on_throttle(clock.now)
-    assert bucket.reserve() == pytest.approx(1 / 5.0)  # one interval at the halved rate
 
 
 def test_a_throttle_on_a_request_sent_before_the_last_cut_does_not_cut_again() -> None:
     clock = FakeClock()
-    bucket = AdaptiveTokenBucket(10, clock=clock)
+    budget = ActionBudget(10, clock=clock)
     early = clock.now
     clock.now += 0.01
-    assert bucket.on_throttle(early)
-    assert not bucket.on_throttle(early)  # it was in flight with the first one
-    assert bucket.current_rate() == pytest.approx(5.0)
+    assert budget.on_throttle(early)
+    assert not budget.on_throttle(early)  # it was in flight with the first one
+    assert budget.current_rate() == pytest.approx(8.0)
     clock.now += 0.01
-    assert bucket.on_throttle(clock.now)  # sent after the cut: new information
-    assert 2.5 <= bucket.current_rate() < 2.6  # halved again (plus 10 ms of recovery)
+    assert budget.on_throttle(clock.now)  # sent after the cut: new information
+    assert 6.4 <= budget.current_rate() < 6.5
 
 
 def test_rate_never_falls_below_the_floor() -> None:
     clock = FakeClock()
-    bucket = AdaptiveTokenBucket(10, clock=clock, settings=AdaptiveSettings(min_rate=0.5))
-    for _ in range(20):
+    budget = ActionBudget(10, clock=clock, settings=AdaptiveSettings(min_rate=0.5))
+    for _ in range(40):
         clock.now += 0.001
-        bucket.on_throttle(clock.now)
-    assert bucket.current_rate() == pytest.approx(0.5)
+        budget.on_throttle(clock.now)
+    assert budget.current_rate() == pytest.approx(0.5)
+    assert budget.margin == pytest.approx(AdaptiveSettings().max_margin)
 
 
-def test_limiter_paces_concurrent_tasks_and_rereserves_after_a_cut() -> None:
+def test_a_retry_after_hint_pauses_every_queued_sender() -> None:
     clock = FakeClock()
-    slept: list[float] = []
+    limiter = RateLimiter(10, clock=clock, settings=AdaptiveSettings(margin=0.0))
+    budget = limiter.bucket("acme", "A")
+    budget.reserve()
+    limiter.on_throttle("acme", "A", clock.now, retry_after=12.0)
+    assert budget.reserve() >= 12.0  # honoured in full, however long
+
+
+def test_a_slot_beyond_the_run_budget_is_refused_and_not_taken() -> None:
+    clock = FakeClock()
+    budget = ActionBudget(10, clock=clock, settings=AdaptiveSettings(margin=0.0))
+    for _ in range(10):
+        budget.reserve(not_after=clock.now + 1.0)
+    with pytest.raises(SlotUnavailable) as info:
+        budget.reserve(not_after=clock.now + 0.95)
+    assert info.value.delay == pytest.approx(1.0)
+    assert budget.reserve() == pytest.approx(1.0)  # the refused slot was not consumed
+
+
+def test_limiter_records_actual_sends_and_rereserves_after_a_cut() -> None:
+    clock = FakeClock()
+    wake: dict = {}
 
     async def fake_sleep(delay: float) -> None:
-        slept.append(delay)
-        clock.now = max(clock.now, start + sum_by_task[asyncio.current_task()] + delay)
-        sum_by_task[asyncio.current_task()] += delay
+        # Each task's own timeline: it wakes at its own "now + delay" (tasks run in turn).
+        clock.now = max(clock.now, wake.get(asyncio.current_task(), clock.now)) + delay
+        wake[asyncio.current_task()] = clock.now
         await asyncio.sleep(0)
 
-    sum_by_task: dict = {}
-    start = clock.now
-    limiter = RateLimiter(10, clock=clock, sleep=fake_sleep)
-
-    async def one() -> float:
-        sum_by_task[asyncio.current_task()] = 0.0
-        return await limiter.acquire("k", "A")
+    limiter = RateLimiter(10, clock=clock, sleep=fake_sleep, settings=AdaptiveSettings(margin=0.0))
 
     async def main() -> list[float]:
-        tasks = [asyncio.create_task(one()) for _ in range(5)]
-        await asyncio.sleep(0)  # all five reserve at t=0: slots 0, .1, .2, .3, .4
-        limiter.on_throttle("k", "A", clock.now)  # a cut while four of them wait
+        tasks = [asyncio.create_task(limiter.acquire("acme", "A")) for _ in range(5)]
+        await asyncio.sleep(0)  # all five reserve at t=100: slots 0, .1, .2, .3, .4 later
+        limiter.on_throttle("acme", "A", clock.now)  # a cut while four of them wait
         return await asyncio.gather(*tasks)
 
-    asyncio.run(main())
-    # The waiting four took new slots on the 5/s schedule: the total wait grew beyond the 10/s plan.
-    assert sum(sum_by_task.values()) > 0.1 + 0.2 + 0.3 + 0.4
-    assert limiter.rates()[("k", "A")] < 10
+    times = asyncio.run(main())
+    assert limiter.rates()[("acme", "A")] < 10
+    assert times[-1] - times[0] > 0.4  # the waiting four took new slots on the slower schedule
 
 
 def test_invalid_settings_are_refused() -> None:
     with pytest.raises(ValueError):
-        AdaptiveTokenBucket(0)
+        ActionBudget(0)
     with pytest.raises(ValueError):
         RateLimiter(-1)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from reconciler.emulator.audit import AuditLog, mask_params, mask_url
 from reconciler.emulator.faults import FaultInjector
-from reconciler.emulator.ratelimit import RateLimiter
+from reconciler.emulator.ratelimit import SlidingWindowLimiter, TokenBucketLimiter, make_limiter
 
 
 class FakeClock:
@@ -17,9 +19,9 @@ class FakeClock:
         return self.now
 
 
-def test_bucket_capacity_and_refill():
+def test_token_bucket_capacity_and_refill():
     clock = FakeClock()
-    limiter = RateLimiter(10, clock=clock)
+    limiter = TokenBucketLimiter(10, clock=clock)
     assert [limiter.allow("k", "A") for _ in range(11)] == [True] * 10 + [False]
     assert limiter.allow("k", "B") and limiter.allow("other", "A")  # separate buckets
     clock.now += 0.1
@@ -28,19 +30,76 @@ def test_bucket_capacity_and_refill():
     assert sum(limiter.allow("k", "A") for _ in range(20)) == 10  # capacity caps the refill
 
 
-def test_documented_rate_is_never_throttled():
+def test_token_bucket_lets_almost_twice_qps_into_one_second():
     clock = FakeClock()
-    limiter = RateLimiter(10, clock=clock)
-    results = []
-    for _ in range(100):
-        results.append(limiter.allow("k", "A"))
-        clock.now += 0.1
-    assert all(results)
+    limiter = TokenBucketLimiter(10, clock=clock)
+    allowed = sum(limiter.allow("k", "A") for _ in range(10))
+    clock.now += 0.99
+    allowed += sum(limiter.allow("k", "A") for _ in range(10))
+    assert allowed == 19  # why it is only the lenient option
+
+
+def test_sliding_window_never_allows_more_than_qps_in_any_second():
+    clock = FakeClock()
+    limiter = SlidingWindowLimiter(10, clock=clock)
+    assert [limiter.allow("k", "A") for _ in range(11)] == [True] * 10 + [False]
+    assert limiter.allow("k", "B") and limiter.allow("other", "A")  # separate windows
+    clock.now += 0.99
+    assert not limiter.allow("k", "A")  # the bucket would have refilled 9.9 tokens by now
+    clock.now += 0.02
+    assert limiter.allow("k", "A")
+
+
+def test_sliding_window_counts_refused_requests():
+    clock = FakeClock()
+    limiter = SlidingWindowLimiter(2, clock=clock)
+    assert limiter.allow("k", "A") and limiter.allow("k", "A")
+    clock.now += 0.5
+    assert not limiter.allow("k", "A")  # refused, and counted
+    clock.now += 0.6  # the first two left the window; the refusal at +0.5 has not
+    assert limiter.allow("k", "A")
+    assert not limiter.allow("k", "A")
+
+
+def test_sliding_window_retry_after_is_the_time_until_room():
+    clock = FakeClock()
+    limiter = SlidingWindowLimiter(10, clock=clock)
+    for _ in range(10):
+        limiter.allow("k", "A")
+        clock.now += 0.05
+    assert limiter.retry_after("k", "A") == pytest.approx(0.5)
+    assert limiter.retry_after("k", "B") == 0.0
+
+
+def test_documented_rate_is_never_throttled_by_either_model():
+    for cls in (SlidingWindowLimiter, TokenBucketLimiter):
+        clock = FakeClock()
+        limiter = cls(10, clock=clock)
+        results = []
+        for i in range(100):
+            clock.now = 100.0 + i * 0.1
+            results.append(limiter.allow("k", "A"))
+        assert all(results), cls
 
 
 def test_zero_qps_disables_limiting():
-    limiter = RateLimiter(0)
-    assert all(limiter.allow("k", "A") for _ in range(1000))
+    for kind in ("window", "bucket"):
+        limiter = make_limiter(0, kind)
+        assert all(limiter.allow("k", "A") for _ in range(1000))
+    with pytest.raises(ValueError):
+        make_limiter(10, "leaky")
+
+
+def test_throttle_shapes_and_retry_after_hints():
+    assert FaultInjector().throttle().code == "System.LimitControl"
+    gateway = FaultInjector(throttle_shape="gateway", retry_after_ms=2500).throttle()
+    assert (gateway.http_status, gateway.code, gateway.style) == (400, "Throttling.User", "gateway")
+    assert gateway.headers == {"x-acs-retry-after": "2500"}
+    assert FaultInjector(throttle_shape="xml").throttle().style == "xml"
+    assert FaultInjector(throttle_shape="429").throttle().http_status == 429
+    assert FaultInjector(retry_after_ms="auto").throttle(0.3204).headers == {"x-acs-retry-after": "321"}
+    with pytest.raises(ValueError):
+        FaultInjector(throttle_shape="soap")
 
 
 def test_faults_deterministic():
