@@ -3,7 +3,8 @@
     cams-reconciler call QueryChatappPhoneNumbers CustSpaceId=293483938849001 [--endpoint URL] [--region R]
 
 Parameters are ``Key=Value`` with the API's names. A list parameter (``Websites``) takes its wire form, a
-JSON array: ``Websites='["https://a.example"]'``. ``Key=@env:NAME`` reads the value from an environment
+JSON array: ``Websites='["https://a.example"]'`` (sent as the SDK's compact JSON); a Y/N flag takes ``Y`` or
+``N``. A missing required parameter or a malformed value is refused before anything is sent. ``Key=@env:NAME`` reads the value from an environment
 variable, so a migration verify code need not appear in shell history or the process list.
 
 The response goes to stdout as indented JSON, with secrets masked (``VerifyCode``-like fields, and every
@@ -24,6 +25,7 @@ from typing import Any
 
 from reconciler.cli._client_options import add_client_arguments, open_client
 from reconciler.client import ACTIONS, get_action
+from reconciler.client.params import encode_params
 from reconciler.errors import ReconcilerError
 from reconciler.redact import MASK, is_secret_key, mask_url
 
@@ -65,9 +67,10 @@ def parse_params(action: str, items: list[str]) -> dict[str, str]:
                 raise ReconcilerError(f"parameter {key} reads environment variable {name}, which is not set")
             value = os.environ[name]
         params[key] = value
-    missing = [name for name in spec.required if name not in params]
+    missing = [name for name in spec.required if not params.get(name)]
     if missing:
         raise ReconcilerError(f"{action} needs {', '.join(f'{m}=...' for m in missing)}")
+    encode_params(spec, params)  # Y/N flags, JSON lists and objects, integers: refused here, before any call
     return params
 
 

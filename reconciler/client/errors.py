@@ -150,6 +150,9 @@ class ParameterError(ClientError):
     show_code = False
     default_code = "InvalidParameter"
 
+    def _context(self) -> str:
+        return ""  # the message names the action and the field itself
+
 
 class TransportError(ClientError):
     """No HTTP response. ``sent`` says whether the request may have reached the server."""

@@ -23,7 +23,8 @@ from email.utils import parsedate_to_datetime
 from typing import Mapping
 
 from reconciler.client.actions import RetryMode
-from reconciler.client.errors import ClientError, ResponseTooLargeError, ServerError, ThrottledError, TransportError
+from reconciler.client.errors import (ClientError, ResponseTooLargeError, RunBudgetError, ServerError, ThrottledError,
+                                      TransportError)
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ def is_retryable(error: ClientError, mode: RetryMode) -> bool:
     """Whether ``error`` may be retried for an action whose policy is ``mode``."""
     if isinstance(error, ThrottledError):
         return True  # refused at the gateway before the action ran: safe in every mode
-    if isinstance(error, ResponseTooLargeError):
-        return False  # the same request would bring the same answer
+    if isinstance(error, (ResponseTooLargeError, RunBudgetError)):
+        return False  # the same answer again / no time left to send it in
     if isinstance(error, TransportError):
         if not error.sent:  # connect error / connect or pool timeout: nothing reached the server
             return True

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
+from xml.etree import ElementTree
 
 import httpx
 from alibabacloud_openapi_util.client import Client as OpenApiUtil
@@ -258,3 +259,42 @@ def test_concurrent_writes_are_all_applied(emulator):
             t.join()
     urls = {n["PhoneNumber"]: n["StatusCallbackUrl"] for n in emu.backend.snapshot()["spaces"][RETAIL]["phone_numbers"]}
     assert all(urls[number] == f"https://h.example/{number}/4" for _, number in targets)
+
+
+def test_required_parameters_are_the_sdks(emulator):
+    emu = emulator()
+    number = {"CustSpaceId": "293483938849002", "PhoneNumber": "8613800009999"}
+    with httpx.Client() as http:
+        body = assert_error(call(http, emu, "GetMigrationVerifyCode", number), 400, "MissingParameter")
+        assert '"Locale"' in body["Message"]
+        assert_error(call(http, emu, "GetMigrationVerifyCode", {**number, "Locale": "en_US"}), 400,
+                     "MissingParameter")
+        ok = call(http, emu, "GetMigrationVerifyCode", {**number, "Locale": "en_US", "Method": "sms"})
+        assert ok.json()["Code"] == "OK"
+        # CustSpaceId is optional for these two in the SDK: not MissingParameter; without it no ISV space
+        # of this account is addressed.
+        assert_error(call(http, emu, "QueryChatappPhoneNumbers", {}), 400, "Unknown.ResourceOwnerId")
+        assert_error(call(http, emu, "GetChatappPhoneNumberSetting", {"PhoneNumber": "8613800001234"}), 400,
+                     "Unknown.ResourceOwnerId")
+
+
+def test_throttling_answers_in_the_gateway_shapes_with_retry_after(emulator):
+    with httpx.Client() as http:
+        emu = emulator(qps=1, throttle_shape="gateway", retry_after_ms="auto")
+        assert call(http, emu, "QueryChatappPhoneNumbers", {"CustSpaceId": RETAIL}).status_code == 200
+        resp = call(http, emu, "QueryChatappPhoneNumbers", {"CustSpaceId": RETAIL})
+        body = resp.json()
+        assert (resp.status_code, body["code"]) == (400, "Throttling.User")
+        assert body["requestId"] and body["message"] and "Code" not in body
+        assert 0 < int(resp.headers["x-acs-retry-after"]) <= 1000
+
+        emu = emulator(qps=0, throttle_rate=1.0, throttle_shape="xml", retry_after_ms=2500)
+        resp = call(http, emu, "QueryChatappPhoneNumbers", {"CustSpaceId": RETAIL})
+        assert resp.status_code == 400 and resp.headers["content-type"] == "text/xml;charset=utf-8"
+        assert resp.headers["x-acs-retry-after"] == "2500"
+        root = ElementTree.fromstring(resp.content)
+        assert root.tag == "Error" and root.findtext("Code") == "Throttling.User" and root.findtext("RequestId")
+
+        emu = emulator(qps=0, throttle_rate=1.0, throttle_shape="429")
+        resp = call(http, emu, "QueryChatappPhoneNumbers", {"CustSpaceId": RETAIL})
+        assert (resp.status_code, resp.json()["code"]) == (429, "Throttling")
