@@ -12,17 +12,65 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
+import sys
+import tempfile
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
+from typing import Any, Iterator, Literal
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_STATE = REPO / "examples" / "emulator-state.yaml"
 
-#: The throttling answers CAMS gives (API-NOTES.md); the emulator answers ``System.LimitControl``.
+#: The throttling answers CAMS and its gateway give; the emulator answers ``System.LimitControl`` by default.
 THROTTLING_CODES = frozenset({"System.LimitControl", "Throttling", "Throttling.User", "Throttling.Api"})
+
+
+@dataclass(frozen=True)
+class RunningEmulator:
+    url: str
+    credentials: tuple[str, str]
+
+
+@contextmanager
+def emulator_process(state: dict[str, Any], *, qps: float, latency_ms: float, limiter: str = "window",
+                     audit_log: Path | None = None) -> Iterator[RunningEmulator]:
+    """The emulator as its own process (``cams-reconciler emulator``), for the large estate: an independent
+    server, so the client's CPU work cannot delay how the server stamps arrivals, and the benchmark's peak
+    memory is the client's alone. ``state`` is written as JSON (YAML's subset) to a temporary file."""
+    with tempfile.TemporaryDirectory(prefix="cams-bench-emu-") as tmp:
+        path = Path(tmp) / "state.yaml"
+        path.write_text(json.dumps(state), encoding="utf-8")
+        argv = [sys.executable, "-m", "reconciler", "emulator", "--state", str(path), "--qps", f"{qps:g}",
+                "--latency-ms", f"{latency_ms:g}", "--limiter", limiter]
+        if audit_log is not None:
+            argv += ["--audit-log", str(audit_log)]
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+        try:
+            line = proc.stdout.readline() if proc.stdout else ""
+            if not line.startswith("listening on "):
+                proc.kill()
+                raise RuntimeError(f"the emulator did not start: {line.strip()} {proc.stderr.read() if proc.stderr else ''}")
+            key = state["keys"][0]
+            yield RunningEmulator(line.split()[-1], (key["access_key_id"], key["access_key_secret"]))
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB (Linux reports ru_maxrss in KB, macOS in bytes)."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 def cpu_model() -> str:

@@ -25,6 +25,7 @@ ROWS = (
     "plan compute, 1,000 numbers",
     "validate, 1,000 numbers / 50 files",
     "plan, two accounts / one, 20 spaces each",
+    "large estate, 60 spaces / 600 numbers",
 )
 WITH_BASELINE = ROWS[:3]
 NUMBER = r"([0-9][0-9,]*(?:\.[0-9]+)?)"
@@ -85,9 +86,19 @@ def test_table_has_every_row_with_consistent_figures(quick_run):
 
 def test_notes_report_server_side_counts_for_ours_and_the_baseline(quick_run):
     stdout = quick_run[0].stdout
-    assert len(re.findall(r"server saw \d+ requests, \d+ throttled", stdout)) == 6
+    assert len(re.findall(r"server saw \d+ requests, \d+ throttled", stdout)) == 7
     assert stdout.count("naive SDK baseline: ") == 3
     assert "the SDK retries nothing" in stdout
+
+
+def test_network_rows_report_throttles_failed_reads_and_the_estates_memory(quick_run):
+    stdout = quick_run[0].stdout
+    plan = next(line for line in stdout.splitlines() if line.startswith("3. plan wall time"))
+    assert re.search(r"throttled answers \d+, retries \d+, failed calls \d+, spaces not read \d+", plan)
+    assert re.search(r"wall / floor \d\.\d{3}", plan)
+    estate = next(line for line in stdout.splitlines() if line.startswith("7. large estate"))
+    assert re.search(r"spaces read 60 of 60", estate) and re.search(r"peak memory of the planning process \d+ MB",
+                                                                     estate)
 
 
 def test_json_output_matches_the_table(quick_run):
