@@ -38,14 +38,14 @@ class RunningEmulator:
 @contextmanager
 def emulator_process(state: dict[str, Any], *, qps: float, latency_ms: float, limiter: str = "window",
                      audit_log: Path | None = None) -> Iterator[RunningEmulator]:
-    """The emulator as its own process (``cams-reconciler emulator``), for the large estate: an independent
+    """The emulator as its own process (``_emulator_server.py``), for the large estate: an independent
     server, so the client's CPU work cannot delay how the server stamps arrivals, and the benchmark's peak
-    memory is the client's alone. ``state`` is written as JSON (YAML's subset) to a temporary file."""
+    memory is the client's alone. ``state`` goes over as a JSON file."""
     with tempfile.TemporaryDirectory(prefix="cams-bench-emu-") as tmp:
-        path = Path(tmp) / "state.yaml"
+        path = Path(tmp) / "state.json"
         path.write_text(json.dumps(state), encoding="utf-8")
-        argv = [sys.executable, "-m", "reconciler", "emulator", "--state", str(path), "--qps", f"{qps:g}",
-                "--latency-ms", f"{latency_ms:g}", "--limiter", limiter]
+        argv = [sys.executable, str(Path(__file__).with_name("_emulator_server.py")), str(path), "--qps",
+                f"{qps:g}", "--latency-ms", f"{latency_ms:g}", "--limiter", limiter]
         if audit_log is not None:
             argv += ["--audit-log", str(audit_log)]
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
