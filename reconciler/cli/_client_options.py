@@ -205,7 +205,7 @@ async def open_clients(args: argparse.Namespace, desired: DesiredState) -> Async
                                else _credentials(settings, account))
                 client = CamsClient(credentials, region=settings.region_for(account),
                                     endpoint=handle.url if handle is not None else settings.endpoint_for(account),
-                                    qps=settings.qps, limiter=limiter, stats=stats)
+                                    qps=settings.qps, limiter=limiter, stats=stats, account=name)
                 clients[name] = await stack.enter_async_context(client)
             yield AccountClients.for_desired(clients, desired, stats=stats)
     finally:
