@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.client import CamsClient, Credentials
+from reconciler.client.ratelimit import AdaptiveSettings, RateLimiter
 
 GLOBEX = "293483938849003"
 
@@ -19,12 +20,16 @@ def server_codes(path: Path) -> list[str]:
 
 
 def test_pacing_at_the_servers_rate_draws_no_throttle_from_the_strict_window(emulator, tmp_path: Path) -> None:
-    """The old client paced at exactly 1/qps and met a sliding window with refusals from jitter alone."""
+    """Pacing at exactly 1/qps (the old client, margin 0) meets a sliding window with refusals from jitter
+    alone. The margin here is wider than the default's 30 ms so that a loaded test machine's scheduling
+    delays stay inside it: the mechanism is under test; what the default costs and absorbs is measured by
+    benchmarks/run_all.py."""
     log = tmp_path / "audit.jsonl"
     emu = emulator(qps=20, latency_ms=20, audit_log=log)
 
     async def main() -> CamsClient:
-        async with CamsClient(Credentials(*emu.credentials), endpoint=emu.url, qps=20) as client:
+        limiter = RateLimiter(20, settings=AdaptiveSettings(margin=0.15))
+        async with CamsClient(Credentials(*emu.credentials), endpoint=emu.url, limiter=limiter) as client:
             await asyncio.gather(*(client.query_phone_numbers(GLOBEX) for _ in range(50)),
                                  *(client.query_business_profile(GLOBEX, "14155550123") for _ in range(50)))
             return client
