@@ -275,6 +275,8 @@ class CamsClient:
         t0 = self._clock()
         try:
             status, content, response_headers = await self._exchange(spec, url, headers, remaining, where, secrets)
+            # When it was answered tells the budget how late it may have reached the server.
+            self.limiter.settle(account, spec.name, sent_at, self._clock())
             log.debug("%s attempt %d -> HTTP %d in %.0f ms (request id %s)", spec.name, attempt, status,
                       (self._clock() - t0) * 1000, response_headers.get("x-acs-request-id"))
             return parse_response(spec, status, content, response_headers, secrets=secrets, now=self._now(),

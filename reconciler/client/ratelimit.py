@@ -14,9 +14,12 @@ arrivals in one window. So each budget:
 
 - schedules sends evenly (GCRA virtual scheduling: a caller *reserves* the next free slot synchronously, so
   concurrent tasks queue in FIFO order, then sleeps until it), ``(window + margin) / n`` apart: a margin
-  of 30 ms a second absorbs that much jitter at a cost of 3 % of the rate;
-- checks, just before each send, the *actual* send times of the last ``n`` requests (a task woken late by a
-  busy event loop must not bring the next ones closer than the window allows) and waits if needed.
+  of 20 ms a second absorbs that much unseen jitter at a cost of 2 % of the rate;
+- checks, just before each send, when the last ``n`` requests may have *reached* the server: each one's
+  actual send time (a task woken late by a busy event loop must not bring the next ones closer than the
+  window allows), pushed later by however much its round trip exceeded the fastest recent one (a request
+  held up on the way, or by a busy server before it was counted, shows as a slow round trip). Seen delay
+  is thus paid for exactly, when it happens, and only the unseen rest needs the margin.
 
 Several requests are in flight at once (sends are pipelined across the latency), so a plan reaches
 ``calls / qps`` plus the margin. Every attempt takes a slot, retries too, so a server that counts the
@@ -24,13 +27,14 @@ requests it refused is met as well.
 
 A throttle answer still happens (another process on the same account, a server window we cannot see): the
 budget's rate is cut (x ``beta``, 0.8) and grows back along a CUBIC curve within about two seconds, and the
-margin widens a little (the jitter was larger than assumed). A throttle on a request sent before the last
+margin widens by 5 ms (the unseen jitter was larger than assumed). A throttle on a request sent before the last
 cut says nothing new and does not cut again. A server's retry-after hint pauses the whole budget until then.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import math
 import time
 from collections import deque
@@ -48,9 +52,10 @@ class AdaptiveSettings:
     beta: float = 0.8  # multiplicative decrease on a throttle
     scale: float = 0.4  # CUBIC's C: how fast the rate grows back (requests/s per s^3)
     min_rate: float = 0.5  # never slower than one request every two seconds
-    margin: float = 0.03  # seconds added to the server's counting window, for jitter
-    margin_step: float = 0.01  # added to the margin by each throttle that cuts the rate
-    max_margin: float = 0.2
+    margin: float = 0.02  # seconds added to the server's counting window, for jitter no round trip shows
+    margin_step: float = 0.005  # added to the margin by each throttle that cuts the rate
+    max_margin: float = 0.1
+    rtt_samples: int = 50  # the fastest of the last this many round trips is the baseline of "on time"
 
 
 class SlotUnavailable(Exception):
@@ -75,7 +80,10 @@ class ActionBudget:
         self.margin = settings.margin
         self._clock = clock
         self._settings = settings
-        self._sent: deque[float] = deque(maxlen=self.window_calls)
+        # [sent at, round trip or None] of recent sends; twice the window's count, since a late arrival can
+        # keep an older send inside the window
+        self._sent: deque[list] = deque(maxlen=2 * self.window_calls)
+        self._rtts: deque[float] = deque(maxlen=settings.rtt_samples)
         self._tat = clock()  # theoretical time of the next free slot (GCRA)
         self._cut_at: float | None = None  # when the rate was last cut
         self._rate_before_cut = self.max_rate  # CUBIC's W_max
@@ -112,13 +120,29 @@ class ActionBudget:
 
     def window_delay(self, now: float) -> float:
         """How long a send at ``now`` must still wait so that no ``window + margin`` holds more than
-        ``window_calls`` actual sends."""
+        ``window_calls`` arrivals (each taken as late as its round trip says it may have been, against the
+        fastest round trip known now: the first answers of a run set no baseline for themselves)."""
         if len(self._sent) < self.window_calls:
             return 0.0
-        return max(0.0, self._sent[0] + self.window + self.margin - now)
+        fastest = min(self._rtts) if self._rtts else 0.0
+        arrivals = (sent + (rtt - fastest if rtt is not None and rtt > fastest else 0.0) for sent, rtt in self._sent)
+        nth_latest = heapq.nlargest(self.window_calls, arrivals)[-1]
+        return max(0.0, nth_latest + self.window + self.margin - now)
 
     def record(self, now: float) -> None:
-        self._sent.append(now)
+        self._sent.append([now, None])
+
+    def settle(self, sent_at: float, answered_at: float) -> None:
+        """The answer to the request sent at ``sent_at`` arrived at ``answered_at``: a round trip slower than
+        the fastest recent one says the request may have reached the server that much later."""
+        rtt = answered_at - sent_at
+        if rtt < 0:
+            return
+        self._rtts.append(rtt)
+        for entry in self._sent:
+            if entry[0] == sent_at:
+                entry[1] = rtt
+                return
 
     def pause_until(self, when: float) -> None:
         """No send before ``when`` (a server's retry-after hint); queued holders re-reserve after it."""
@@ -194,6 +218,10 @@ class RateLimiter:
                 now = self.clock()
                 budget.record(now)
                 return now
+
+    def settle(self, account: str, action: str, sent_at: float, answered_at: float) -> None:
+        """Report when the answer to a request sent at ``sent_at`` (``acquire``'s value) arrived."""
+        self.bucket(account, action).settle(sent_at, answered_at)
 
     def on_throttle(self, account: str, action: str, sent_at: float, retry_after: float | None = None) -> bool:
         """Tell the budget a request sent at ``sent_at`` was throttled; returns whether its rate was cut."""

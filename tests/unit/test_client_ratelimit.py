@@ -118,7 +118,8 @@ def test_budgets_are_per_account_and_action() -> None:
 
 def test_throttle_cuts_the_rate_gently_and_recovers_within_seconds() -> None:
     clock = FakeClock()
-    budget = ActionBudget(10, clock=clock, settings=AdaptiveSettings(beta=0.8, scale=0.4, margin=0.03))
+    budget = ActionBudget(10, clock=clock, settings=AdaptiveSettings(beta=0.8, scale=0.4, margin=0.03,
+                                                                     margin_step=0.01))
     sent = clock.now
     clock.now += 0.05
     assert budget.on_throttle(sent)
@@ -205,3 +206,33 @@ def test_invalid_settings_are_refused() -> None:
         ActionBudget(0)
     with pytest.raises(ValueError):
         RateLimiter(-1)
+
+
+def test_a_round_trip_slower_than_the_fastest_delays_the_sends_a_window_later() -> None:
+    clock = FakeClock()
+    budget = ActionBudget(10, clock=clock, settings=AdaptiveSettings(margin=0.0))
+    sends = send_times(budget, clock, 10)
+    for i, sent in enumerate(sends):
+        budget.settle(sent, sent + (0.3 if i == 0 else 0.1))  # the first reached the server 0.2 s late
+    clock.now += budget.reserve()  # one window after the first send: on time, it could go now
+    # but the first may have arrived at +0.2, among the nine after it: ten arrivals since the second's
+    # at +0.1, so the next waits until one window after that
+    assert budget.window_delay(clock.now) == pytest.approx(sends[1] + 1.0 - clock.now)
+    assert budget.window_delay(clock.now) == pytest.approx(0.1)
+
+
+def test_delays_the_round_trips_show_are_absorbed_beyond_the_margin() -> None:
+    """Requests held up by up to 200 ms on the way (ten times the margin), visibly: a strict server still
+    accepts every one, because each slow round trip pushes the sends a window later."""
+    clock = FakeClock()
+    budget = ActionBudget(10, clock=clock, settings=AdaptiveSettings(margin=0.02))
+    rng = random.Random(11)
+    arrivals = []
+    for _ in range(400):
+        clock.now += budget.reserve()
+        clock.now += budget.window_delay(clock.now)
+        budget.record(clock.now)
+        delay = rng.choice([0.0, 0.0, 0.0, rng.uniform(0.0, 0.2)])
+        arrivals.append(clock.now + 0.05 + delay)
+        budget.settle(clock.now, clock.now + 0.1 + delay)
+    assert strict_server_accepts(arrivals, 10) == 400
