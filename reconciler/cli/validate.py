@@ -3,7 +3,8 @@
 Prints ``OK: N spaces, M numbers in K files`` and exits 0, or every problem (one
 ``file:line:col: error: ...`` line each, on stderr) and exits 1. ``--format github`` prints the problems as
 GitHub Actions annotations (on stdout, where the runner reads them) so a pull request shows each one on
-its line; ``--format json`` prints a machine-readable report. ``--print-schema`` writes the JSON Schema the
+its line; ``--format json`` prints a machine-readable report. Each problem is printed once, in the format
+asked for (the runner's log shows the annotations too); stderr ends with the ``N problems found`` count. ``--print-schema`` writes the JSON Schema the
 files are checked against, for editors and other tools.
 """
 
@@ -68,11 +69,17 @@ def run(args: argparse.Namespace) -> int:
             from reconciler.render.github import within_limits  # only here: validate starts fast
 
             n = len(err.problems)
-            sys.stdout.write(within_limits([_github_line(p) for p in err.problems],
-                                           f"{n} problem{'s' if n != 1 else ''} found in the YAML.",
-                                           title="cams-reconciler validate"))
-        for p in err.problems:
-            print(p, file=sys.stderr)
+            annotations = within_limits([_github_line(p) for p in err.problems],
+                                        f"{n} problem{'s' if n != 1 else ''} found in the YAML.",
+                                        title="cams-reconciler validate")
+            sys.stdout.write(annotations)
+            shown = set(annotations.splitlines())
+            for p in err.problems:  # each problem once: on stderr only those GitHub was not given
+                if _github_line(p) not in shown:
+                    print(p, file=sys.stderr)
+        else:  # text: on stderr (json and github carry each problem once, on stdout)
+            for p in err.problems:
+                print(p, file=sys.stderr)
         n = len(err.problems)
         print(f"{n} problem{'s' if n != 1 else ''} found", file=sys.stderr)
         return 1
