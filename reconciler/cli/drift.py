@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from reconciler.engine.drift import plan_drift
 from reconciler.cli.plan import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, add_plan_arguments, compute_plan, emit
 
 
@@ -28,7 +29,8 @@ def run_drift(args: argparse.Namespace) -> int:
     plan = compute_plan(args)
     if plan is None:
         return EXIT_ERROR
-    emit(plan, args)
+    emit(plan, args, report="drift")
     if plan.failed:
         return EXIT_ERROR
-    return EXIT_CHANGES if plan.has_changes else EXIT_OK
+    # The definition the report's table and summary count with (``engine.drift``): they cannot disagree.
+    return EXIT_CHANGES if plan_drift(plan).total else EXIT_OK

@@ -21,12 +21,13 @@ import dataclasses
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from reconciler.cli._client_options import ClientSettings, add_client_arguments, open_clients
+from reconciler.cli._terminal import Progress, live_terminal  # noqa: F401 - live_terminal: its old home
 from reconciler.config import ConfigError, load_desired_state
 from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState
-from reconciler.engine.plan import Plan
+from reconciler.engine.plan import Plan, Scope
 from reconciler.files import check_writable, write_atomically
 from reconciler.engine.journal import DEFAULT_PATH as DEFAULT_JOURNAL
 from reconciler.engine.journal import Journal
@@ -150,21 +151,23 @@ def compute_plan(args: argparse.Namespace) -> Plan | None:
         if not only:
             print(f"note: no space changed since {args.changed_since}", file=sys.stderr)
     journal = Journal.load(journal_path(args))
-    return asyncio.run(_fetch_and_diff(args, desired, only, journal))
+    plan = asyncio.run(_fetch_and_diff(args, desired, only, journal))
+    if args.changed_since:  # the plan says what it covers: a reviewer must not read "in sync" for "not read"
+        plan = dataclasses.replace(plan, scope=Scope(args.changed_since, len(desired.spaces)))
+    return plan
 
 
 async def _fetch_and_diff(args: argparse.Namespace, desired: DesiredState, only: set[str] | None,
                           journal: Journal) -> Plan:
     async with open_clients(args, desired) as client:
-        progress = _progress_printer(client) if live_terminal(sys.stderr) else None
+        progress = Progress(sys.stderr)
         try:
             plan = await make_plan(client, desired, targets=args.target, only=only, env=os.environ,
-                                   progress=progress, force=getattr(args, "force", False), journal=journal,
+                                   progress=progress.counter("reading spaces", client) if progress.enabled
+                                   else None, force=getattr(args, "force", False), journal=journal,
                                    retry_sync=args.retry_sync)
         finally:
-            if progress is not None:
-                sys.stderr.write("\r\033[K")
-                sys.stderr.flush()
+            progress.clear()
         stats = getattr(client, "stats", None)
         if stats is not None:
             total = stats.total()
@@ -192,32 +195,13 @@ def plan_provenance(clients: Any, plan: Plan, args: argparse.Namespace) -> Prove
     return collect(targets, env=os.environ, cwd=where)
 
 
-def live_terminal(stream: Any) -> bool:
-    """A terminal that understands ``\\r`` and erase-line: not a pipe, not ``TERM=dumb`` (Emacs shells, some CI
-    log viewers), where the escape codes of the live progress line would print as garbage."""
-    return stream.isatty() and os.environ.get("TERM", "") != "dumb"
-
-
-def _progress_printer(client: Any) -> Callable[[int, int], None]:
-    """Progress on stderr (a terminal only): spaces done / total, calls, throttled answers."""
-
-    def show(done: int, total: int) -> None:
-        stats = getattr(client, "stats", None)
-        extra = ""
-        if stats is not None:
-            t = stats.total()
-            extra = f", {t.calls} calls, {t.throttled} throttled"
-        sys.stderr.write(f"\rreading spaces: {done}/{total}{extra}\033[K")
-        sys.stderr.flush()
-
-    return show
-
-
-def emit(plan: Plan, args: argparse.Namespace) -> None:
-    """Write ``--out``, print the plan on stdout, and the calls line on stderr for machine formats."""
+def emit(plan: Plan, args: argparse.Namespace, *, report: str = "plan") -> None:
+    """Write ``--out``, print the plan (or the drift report) on stdout, and the calls line on stderr for
+    machine formats."""
     if args.out:
         write_atomically(Path(args.out), render_json(plan))
-    sys.stdout.write(render(plan, args.format, plan_json_path=args.out, link_base=link_base(args)))
+    sys.stdout.write(render(plan, args.format, plan_json_path=args.out, link_base=link_base(args), report=report,
+                            color=getattr(args, "color", False), verbose=bool(getattr(args, "verbose", 0))))
     sys.stdout.flush()
     if args.format in ("json", "github"):
         print(calls_line(plan), file=sys.stderr)  # stdout stays machine-readable

@@ -235,6 +235,17 @@ class Blocker:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """A plan of only the spaces whose YAML changed since a git ref (``plan --changed-since``)."""
+
+    changed_since: str  # the ref, as given
+    declared: int  # spaces declared in the repository (the plan's ``spaces`` are the ones covered)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"changed_since": self.changed_since, "declared": self.declared}
+
+
+@dataclass(frozen=True)
 class Plan:
     changes: tuple[Change, ...]
     spaces: tuple[PlannedSpace, ...]
@@ -248,6 +259,7 @@ class Plan:
     blockers: tuple[Blocker, ...] = ()
     force: bool = False
     retry_sync: bool = False  # made with --retry-sync: apply --plan plans the same way
+    scope: Scope | None = None  # None: every selected space was planned
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "changes", tuple(sorted(self.changes, key=lambda c: c.sort_key)))
@@ -319,6 +331,7 @@ class Plan:
             "blockers": [b.to_dict() for b in self.blockers],
             "changes": [c.to_dict() for c in self.changes],
             "provenance": None if self.provenance is None else self.provenance.to_dict(),
+            **({"scope": self.scope.to_dict()} if self.scope is not None else {}),
         }
 
     @classmethod
@@ -335,6 +348,7 @@ class Plan:
             blockers=tuple(Blocker.from_dict(b) for b in d.get("blockers", ())),
             force=bool(d.get("force", False)),
             retry_sync=bool(d.get("retry_sync", False)),
+            scope=None if d.get("scope") is None else Scope(d["scope"]["changed_since"], int(d["scope"]["declared"])),
         )
 
 

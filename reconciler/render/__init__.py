@@ -5,29 +5,36 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
-from reconciler.engine.plan import Plan
-from reconciler.render.github import render_github
-from reconciler.render.json_plan import render_json
-from reconciler.render.markdown import render_markdown
-from reconciler.render.text import render_text
+if TYPE_CHECKING:
+    from reconciler.engine.plan import Plan
 
 FORMATS = ("text", "markdown", "json", "github")
 
 
-def render(plan: Plan, fmt: str, *, plan_json_path: str | None = None, link_base: str | None = None) -> str:
+def render(plan: "Plan", fmt: str, *, plan_json_path: str | None = None, link_base: str | None = None,
+           report: str = "plan", color: bool = False, verbose: bool = False) -> str:
     """The plan in ``fmt`` (one of ``FORMATS``). ``plan_json_path``: where the full JSON plan was saved,
     named by markdown when it has to cut details. ``link_base``: where markdown links to YAML lines point
-    (e.g. ``https://github.com/OWNER/REPO/blob/SHA``); relative links when None."""
+    (e.g. ``https://github.com/OWNER/REPO/blob/SHA``); relative links when None. ``report``: ``plan``, or
+    ``drift`` for the drift report (its own title, summary and counts: ``engine.drift``). ``color``: ANSI
+    colour in text (the CLI decides: terminals only). ``verbose``: text lists the in-sync spaces one by one
+    instead of folding them into one line.
+
+    Each renderer is imported when asked for: a command pays only for the format it prints."""
     if fmt == "text":
-        return render_text(plan)
+        from reconciler.render.text import render_text
+        return render_text(plan, report=report, color=color, verbose=verbose)
     if fmt == "markdown":
-        return render_markdown(plan, plan_json_path=plan_json_path, link_base=link_base)
+        from reconciler.render.markdown import render_markdown
+        return render_markdown(plan, plan_json_path=plan_json_path, link_base=link_base, report=report)
     if fmt == "json":
-        return render_json(plan)
+        from reconciler.render.json_plan import render_drift_json, render_json
+        return render_drift_json(plan) if report == "drift" else render_json(plan)
     if fmt == "github":
-        return render_github(plan)
+        from reconciler.render.github import render_github
+        return render_github(plan, report=report)
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 

@@ -10,7 +10,11 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from reconciler.engine.drift import DriftKind, count, plan_drift
 from reconciler.engine.plan import Action, Change, Plan, PlannedSpace
+
+#: What a rendering is: the ``plan`` of changes to make, or the ``drift`` report of what differs.
+REPORTS = ("plan", "drift")
 
 # Terraform-like: one symbol per action.
 SYMBOLS: Mapping[Action, str] = {
@@ -196,3 +200,114 @@ def action_counts(changes: list[Change]) -> dict[Action, int]:
         if not c.pending:  # as Plan.count: pending updates are part of their sync or migration
             counts[c.action] += 1
     return counts
+
+
+# -- plan or drift: titles, summaries and the counts of the summary table -----------------------------------
+
+#: Column titles of the drift table, in ``DriftKind`` order (``other`` only when there is some).
+DRIFT_TITLES: Mapping[DriftKind, str] = {
+    DriftKind.MISSING: "missing", DriftKind.MIGRATION: "migration", DriftKind.WEBHOOK: "webhook",
+    DriftKind.PROFILE: "profile", DriftKind.QUEUE: "queue", DriftKind.HEALTH: "health",
+    DriftKind.OTHER: "other", DriftKind.MISPLACED: "misplaced", DriftKind.UNMANAGED: "unmanaged",
+}
+
+#: (one, many) phrasings of each kind of drift.
+_DRIFT_PHRASES: Mapping[DriftKind, tuple[str, str]] = {
+    DriftKind.MISSING: ("1 declared number is missing from its space",
+                        "{n} declared numbers are missing from their spaces"),
+    DriftKind.MIGRATION: ("1 migration is waiting to be verified", "{n} migrations are waiting to be verified"),
+    DriftKind.WEBHOOK: ("1 webhook differs from the YAML", "{n} webhooks differ from the YAML"),
+    DriftKind.PROFILE: ("1 business profile differs from the YAML", "{n} business profiles differ from the YAML"),
+    DriftKind.QUEUE: ("1 queue name differs", "{n} queue names differ"),
+    DriftKind.HEALTH: ("1 number is outside its expected health", "{n} numbers are outside their expected health"),
+    DriftKind.OTHER: ("1 other finding", "{n} other findings"),
+    DriftKind.MISPLACED: ("1 declared number is in another managed space",
+                          "{n} declared numbers are in other managed spaces"),
+    DriftKind.UNMANAGED: ("1 unmanaged number", "{n} unmanaged numbers"),
+}
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``1 space``, ``2 spaces`` (``many`` for irregular forms)."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def report_title(report: str) -> str:
+    return f"cams-reconciler {report}"
+
+
+def drift_summary(plan: Plan) -> str:
+    """``Drift: 2 webhooks differ from the YAML; 1 unmanaged number.`` (``engine.drift`` decides what counts)."""
+    drift = plan_drift(plan)
+    parts = [(one if drift[k] == 1 else many.format(n=drift[k])) for k, (one, many) in _DRIFT_PHRASES.items()
+             if drift[k]]
+    if drift.account_frozen:
+        parts.append("the account is frozen")
+    if parts:
+        return "Drift: " + "; ".join(parts) + "."
+    read = [s for s in plan.spaces if not s.errored]
+    if plan.errors:
+        return f"Drift: none in the {plural(len(read), 'space')} read ({len(plan.errors)} could not be read)."
+    return f"Drift: none; {plural(len(read), 'space')} {'matches' if len(read) == 1 else 'match'} the YAML."
+
+
+def summary(plan: Plan, report: str = "plan") -> str:
+    return drift_summary(plan) if report == "drift" else plan.summary_line()
+
+
+#: Columns shown only when the plan has such a change (rare: a comment stays narrow without them).
+_RARE_ACTIONS = frozenset({Action.REGISTER_MIGRATION, Action.MISPLACED})
+_RARE_KINDS = frozenset({DriftKind.MISPLACED, DriftKind.OTHER})
+
+
+def count_titles(plan: Plan, report: str) -> list[str]:
+    """The summary table's count columns: actions for a plan, kinds of drift for a drift report."""
+    if report != "drift":
+        return [COUNT_TITLES[a] for a in _action_columns(plan)]
+    return [DRIFT_TITLES[k] for k in _drift_columns(plan)]
+
+
+def row_counts(plan: Plan, report: str, changes: list[Change]) -> list[int]:
+    """One space's counts, in ``count_titles`` order (the total row: ``total_counts``)."""
+    if report != "drift":
+        counts = action_counts(changes)
+        return [counts[a] for a in _action_columns(plan)]
+    drift = count(changes)
+    return [drift[k] for k in _drift_columns(plan)]
+
+
+def total_counts(plan: Plan, report: str) -> list[int]:
+    if report != "drift":
+        total = plan.counts()
+        return [total[a.value] for a in _action_columns(plan)]
+    drift = plan_drift(plan)
+    return [drift[k] for k in _drift_columns(plan)]
+
+
+def _action_columns(plan: Plan) -> list[Action]:
+    return [a for a in Action if a not in _RARE_ACTIONS or plan.count(a)]
+
+
+def _drift_columns(plan: Plan) -> list[DriftKind]:
+    drift = plan_drift(plan)
+    return [k for k in DriftKind if k not in _RARE_KINDS or drift[k]]
+
+
+def in_sync(plan: Plan, groups: Mapping[str, list[Change]]) -> list[str]:
+    """The spaces read without a single change or finding, in plan order."""
+    errored = {s.name for s in plan.errors}
+    return [name for name, changes in groups.items() if not changes and name not in errored]
+
+
+def scope_line(plan: Plan) -> str | None:
+    """Which spaces a ``--changed-since`` plan covers (None for a plan of every selected space)."""
+    scope = plan.scope
+    if scope is None:
+        return None
+    names = [s.name for s in plan.spaces]
+    if not names:
+        return (f"Scope: no space changed since {scope.changed_since} "
+                f"(of {plural(scope.declared, 'space')} declared): nothing was read.")
+    shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+    return (f"Scope: the {plural(len(names), 'space')} whose YAML changed since {scope.changed_since} "
+            f"(of {scope.declared} declared): {shown}; the others were not read.")

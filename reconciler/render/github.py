@@ -15,7 +15,8 @@ that the plan comment has them all.
 from __future__ import annotations
 
 from reconciler.engine.plan import Change, Plan, Severity
-from reconciler.render.describe import describe, errors_line, refusal_lines, space_error
+from reconciler.render.describe import describe, errors_line, refusal_lines, report_title, space_error
+from reconciler.render.describe import summary as report_summary
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE: "notice"}
 LEVELS = ("error", "warning", "notice")
@@ -35,7 +36,7 @@ def command(level: str, message: str, **props: object) -> str:
     return f"::{level}{' ' + props_text if props_text else ''}::{escape_data(message)}"
 
 
-def render_github(plan: Plan) -> str:
+def render_github(plan: Plan, *, report: str = "plan") -> str:
     lines: list[str] = []
     for space in plan.errors:  # on the line declaring the space, so the PR shows it where it is written
         lines.append(command("error", f"space {space.name} {space_error(space)}", file=space.file,
@@ -65,8 +66,8 @@ def render_github(plan: Plan) -> str:
         lines.append(command(level, line, title="cams-reconciler apply"))
     error = errors_line(plan)
     if error:
-        lines.append(command("error", error, title="cams-reconciler plan"))
-    return within_limits(lines, plan.summary_line(), title="cams-reconciler plan")
+        lines.append(command("error", error, title=report_title(report)))
+    return within_limits(lines, report_summary(plan, report), title=report_title(report))
 
 
 def _importance(change: Change) -> tuple[int, int]:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import html
 
-from reconciler.engine.plan import Action, Change, Plan, PlannedSpace
-from reconciler.render.describe import (COUNT_TITLES, AccountHeadings, action_counts, by_space, calls_line,
-                                        describe, errors_line, preflight_line, refusal_lines, space_location)
+from reconciler.engine.plan import Change, Plan, PlannedSpace
+from reconciler.render.describe import (AccountHeadings, by_space, calls_line, count_titles, describe,
+                                        errors_line, in_sync, preflight_line, refusal_lines, report_title,
+                                        row_counts, scope_line, space_location, summary, total_counts)
 
 LIMIT = 60_000
 MAX_TABLE_ROWS = 50
@@ -38,35 +39,29 @@ def _cell(text: str) -> str:
     return html.escape(text, quote=False).replace("|", "\\|")
 
 
-#: Columns shown only when the plan has such a change (rare: a comment stays narrow without them).
-_RARE_COLUMNS = frozenset({Action.REGISTER_MIGRATION, Action.MISPLACED})
-
-
-def _summary_table(plan: Plan, groups: dict[str, list[Change]]) -> list[str]:
-    actions = [a for a in Action if a not in _RARE_COLUMNS or plan.count(a)]
-    head = "| space | " + " | ".join(COUNT_TITLES[a] for a in actions) + " |"
-    rule = "|---|" + "---:|" * len(actions)
+def _summary_table(plan: Plan, groups: dict[str, list[Change]], report: str) -> list[str]:
+    titles = count_titles(plan, report)
+    head = "| space | " + " | ".join(titles) + " |"
+    rule = "|---|" + "---:|" * len(titles)
     rows = [head, rule]
     errored = {s.name: s for s in plan.errors}
+    clean = in_sync(plan, groups)
     shown_rows = [(name, changes) for name, changes in groups.items() if changes or name in errored]
-    clean = [name for name, changes in groups.items() if not changes and name not in errored]
     headings = AccountHeadings(plan)
     for name, changes in shown_rows[:MAX_TABLE_ROWS]:
         heading = headings.before(name)
         if heading:
-            rows.append(f"| **{_cell(heading)}** | " + " | ".join("" for _ in actions) + " |")
+            rows.append(f"| **{_cell(heading)}** | " + " | ".join("" for _ in titles) + " |")
         if name in errored:  # no counts: nothing was seen there
             code_text = errored[name].error_code or "error"
             rows.append(f"| {_ERROR_ICON} {_cell(name)} — could not be read ({code(code_text).replace('|', chr(92) + '|')}) | "
-                        + " | ".join("–" for _ in actions) + " |")
+                        + " | ".join("–" for _ in titles) + " |")
             continue
-        counts = action_counts(changes)
-        rows.append(f"| {_cell(name)} | " + " | ".join(str(counts[a]) for a in actions) + " |")
+        rows.append(f"| {_cell(name)} | " + " | ".join(str(n) for n in row_counts(plan, report, changes)) + " |")
     if len(shown_rows) > MAX_TABLE_ROWS:
         rows.append(f"| … {len(shown_rows) - MAX_TABLE_ROWS} more spaces with changes or errors | "
-                    + " | ".join("" for _ in actions) + " |")
-    total = plan.counts()
-    rows.append("| **total** | " + " | ".join(f"**{total[a.value]}**" for a in actions) + " |")
+                    + " | ".join("" for _ in titles) + " |")
+    rows.append("| **total** | " + " | ".join(f"**{n}**" for n in total_counts(plan, report)) + " |")
     if clean:
         shown = ", ".join(_cell(n) for n in clean[:20])
         more = f" and {len(clean) - 20} more" if len(clean) > 20 else ""
@@ -107,17 +102,21 @@ def _change_lines(change: Change, link_base: str | None) -> list[str]:
     return lines
 
 
-def render_markdown(plan: Plan, *, plan_json_path: str | None = None, link_base: str | None = None) -> str:
+def render_markdown(plan: Plan, *, plan_json_path: str | None = None, link_base: str | None = None,
+                    report: str = "plan") -> str:
     groups = by_space(plan)
     pf = plan.preflight
-    out: list[str] = ["### cams-reconciler plan", ""]
+    out: list[str] = [f"### {report_title(report)}", ""]
     if plan.provenance is not None:  # what the plan is for, before anything can be cut
         out += [f"<sub>{_cell(plan.provenance.line())}</sub>", ""]
-    out.extend(_summary_table(plan, groups))
+    scope = scope_line(plan)
+    if scope:
+        out += [f"> {_cell(scope)}", ""]
+    out.extend(_summary_table(plan, groups, report))
     error = errors_line(plan)
     if error:
         out += ["", f"> {_ERROR_ICON} **{_cell(error)}**"]
-    out += ["", f"**{plan.summary_line()}**", "",
+    out += ["", f"**{_cell(summary(plan, report))}**", "",
             f"{_PREFLIGHT_ICON.get(pf.status, '')} {_cell(preflight_line(plan))}"]
     if pf.blocks_apply:
         out.append("")

@@ -55,7 +55,7 @@ def test_text_plan_of_the_examples_shows_every_kind_of_change(capsys):
                  "  ! drift 6591234568 queues.status_queue", "  ? unmanaged 8613800001299"):
         assert any(l.startswith(line) for l in out.splitlines()), line
     assert SUMMARY in out.splitlines()
-    assert "Space globex-support" in out and "  no changes" in out
+    assert "Space globex-support" not in out and "1 space in sync (-v lists it)" in out.splitlines()
     assert '"env_set": true' in out or "env_set: true" in out
     assert "token=***" in out
     assert out.rstrip().splitlines()[-1].startswith("Calls: GetCustomerAccountInfo 1, QueryChatappPhoneNumbers 3")

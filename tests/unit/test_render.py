@@ -80,7 +80,8 @@ def test_text_is_terraform_like_with_symbols_summary_and_calls():
                            (">", "register-migration"), ("?", "misplaced")]:
         assert any(line.startswith(f"  {symbol} ") and f" {action}" in line for line in lines), action
     assert "  ~ update-webhook 1 webhooks.status_callback_url  (examples/spaces/acme.yaml:11)" in lines
-    assert "  no changes" in lines  # the clean space
+    assert "1 space in sync (-v lists it)" in lines  # the clean space, folded
+    assert "  no changes" in render(full_plan(), "text", verbose=True).splitlines()  # -v lists it
     assert ("Plan: 1 to sync, 1 to verify, 1 to register, 1 webhook update, 1 profile update; 4 drift findings."
             in lines)
     assert lines[-1] == ("Calls: GetCustomerAccountInfo 1, QueryChatappPhoneNumbers 2, "
