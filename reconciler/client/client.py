@@ -224,11 +224,16 @@ class CamsClient:
             err.attempts = attempt
             if isinstance(err, ThrottledError):
                 stats.throttled += 1
+                log.info("%s throttled (%s) on attempt %d", spec.name, err.code, attempt,
+                         extra={"event": "throttle", "action": spec.name, "attempt": attempt,
+                                "code": err.code, "retry_after_s": err.retry_after})
             delay = backoff_delay(policy, attempt, self._rng, err.retry_after)
             if is_retryable(err, spec.retry) and attempt < policy.max_attempts and spent + delay < policy.deadline:
                 stats.retries += 1
                 log.info("retrying %s in %.2fs after %s (attempt %d of %d)", spec.name, delay, err.code,
-                         attempt, policy.max_attempts)
+                         attempt, policy.max_attempts,
+                         extra={"event": "retry", "action": spec.name, "attempt": attempt,
+                                "code": err.code, "delay_s": round(delay, 3)})
                 t0 = self._clock()
                 await self._sleep(delay)
                 spent += self._clock() - t0
@@ -238,6 +243,8 @@ class CamsClient:
                 err.message += (f" (the server asked to retry after {err.retry_after:g} s, beyond the call's "
                                 f"remaining {max(policy.deadline - spent, 0):.0f} s)")
             stats.failed += 1
+            log.info("%s failed after %d attempt(s): %s", spec.name, attempt, err.code,
+                     extra={"event": "give-up", "action": spec.name, "attempt": attempt, "code": err.code})
             raise err
 
     def _account_for(self, creds: Credentials) -> str:
@@ -271,20 +278,26 @@ class CamsClient:
         )
         query = canonical_query(wire)
         url = f"{endpoint.url}/" + (f"?{query}" if query else "")
-        log.debug("%s attempt %d %s", spec.name, attempt, mask_params(wire))
+        log.debug("%s attempt %d %s", spec.name, attempt, mask_params(wire),
+                  extra={"event": "request", "action": spec.name, "attempt": attempt, "host": endpoint.host})
         t0 = self._clock()
         try:
             status, content, response_headers = await self._exchange(spec, url, headers, remaining, where, secrets)
             # When it was answered tells the budget how late it may have reached the server.
             self.limiter.settle(account, spec.name, sent_at, self._clock())
+            elapsed_ms = (self._clock() - t0) * 1000
             log.debug("%s attempt %d -> HTTP %d in %.0f ms (request id %s)", spec.name, attempt, status,
-                      (self._clock() - t0) * 1000, response_headers.get("x-acs-request-id"))
+                      elapsed_ms, response_headers.get("x-acs-request-id"),
+                      extra={"event": "response", "action": spec.name, "attempt": attempt, "status": status,
+                             "ms": round(elapsed_ms), "request_id": response_headers.get("x-acs-request-id")})
             return parse_response(spec, status, content, response_headers, secrets=secrets, now=self._now(),
                                   **where)
         except ThrottledError as err:
             # Tell the budget; it slows down unless this request left before its last cut, and pauses for
             # the server's hint.
-            self.limiter.on_throttle(account, spec.name, sent_at, err.retry_after)
+            if self.limiter.on_throttle(account, spec.name, sent_at, err.retry_after):
+                log.info("%s: throttled by the server; this action's rate is cut", spec.name,
+                         extra={"event": "rate-cut", "action": spec.name})
             raise _Spent(err, self._clock() - t0) from None
         except ClientError as err:
             raise _Spent(err, self._clock() - t0) from None
