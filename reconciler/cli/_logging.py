@@ -28,7 +28,8 @@ LOG_ENV = "CAMS_RECONCILER_LOG"
 FORMAT_ENV = "CAMS_RECONCILER_LOG_FORMAT"
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "warning": logging.WARNING,
           "error": logging.ERROR}
-#: The loggers we configure: ours, and httpx's (its request lines are masked by the client's own filter too).
+#: The loggers we configure: ours, and httpx's (its warnings; its query strings are masked by the client's
+#: own filter too).
 LOGGERS = ("reconciler", "httpx")
 #: Record attributes that are not structured fields of ours.
 _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
@@ -85,13 +86,12 @@ def secret_env_values(env: Mapping[str, str]) -> list[str]:
 
 
 class HumanFormatter(logging.Formatter):
-    """``12:00:01.234 debug reconciler.client: message key=value ...``"""
+    """``12:00:01.234 debug reconciler.client: message`` (the structured fields are for JSON lines; the
+    message already says them in words)."""
 
     def format(self, record: logging.LogRecord) -> str:
         when = datetime.fromtimestamp(record.created).strftime("%H:%M:%S.%f")[:-3]
-        fields = " ".join(f"{k}={v}" for k, v in _fields(record).items() if k != "event")
-        return f"{when} {record.levelname.lower():<5} {record.name}: {record.getMessage()}" + (
-            f"  [{fields}]" if fields else "")
+        return f"{when} {record.levelname.lower():<5} {record.name}: {record.getMessage()}"
 
 
 class JsonFormatter(logging.Formatter):
@@ -134,9 +134,8 @@ def logging_configured(env: Mapping[str, str], *, verbose: int = 0,
         logger = logging.getLogger(name)
         saved.append((logger, logger.level))
         logger.addHandler(handler)
-        # httpx's own request line (INFO) repeats ours without the request id: shown only at debug.
-        logger.setLevel(level if name == "reconciler" else
-                        logging.INFO if level <= logging.DEBUG else logging.WARNING)
+        # httpx's own request line (INFO) repeats ours without the request id: only its warnings.
+        logger.setLevel(level if name == "reconciler" else max(level, logging.WARNING))
     try:
         if warning:
             logging.getLogger("reconciler").warning(warning)
