@@ -24,9 +24,10 @@ import os
 import signal
 import sys
 from collections import Counter
-from typing import Any, TextIO
+from typing import Any, Callable
 
 from reconciler.cli._client_options import add_client_arguments, open_clients
+from reconciler.cli._terminal import Progress
 from reconciler.cli.plan import add_journal_arguments, journal_path, load, note_discarded_writes, plan_provenance
 from reconciler.engine.apply import Interrupt, apply_plan
 from reconciler.engine.apply_errors import ApplyRefusedError
@@ -94,15 +95,21 @@ async def _apply(args: argparse.Namespace) -> int:
     force = saved.force if saved is not None else args.force
     note_discarded_writes(args)
     async with open_clients(args, desired) as client:
-        if saved is not None:
-            plan, current = await _checked_saved_plan(client, args, saved, desired, journal)
-        else:
-            plan = await make_plan(client, desired, targets=args.target or None, force=force, journal=journal,
-                                   retry_sync=args.retry_sync)
-            current = plan_provenance(client, plan, args)
-            plan = dataclasses.replace(plan, provenance=current)
+        progress = Progress(sys.stderr)  # a live line on a terminal only; every call below is a no-op otherwise
+        try:
+            if saved is not None:
+                plan, current = await _checked_saved_plan(client, args, saved, desired, journal, progress)
+            else:
+                plan = await make_plan(client, desired, targets=args.target or None, force=force, journal=journal,
+                                       retry_sync=args.retry_sync,
+                                       progress=_counter(progress, "planning: reading spaces", client))
+                current = plan_provenance(client, plan, args)
+                plan = dataclasses.replace(plan, provenance=current)
+        finally:
+            progress.clear()
         if args.format != "json":
-            _emit(render(plan, args.format))
+            _emit(render(plan, args.format, color=getattr(args, "color", False),
+                         verbose=bool(getattr(args, "verbose", 0))))
         for warning in check_apply_allowed(plan, desired, force=force):
             print(f"warning: {warning}", file=sys.stderr)
         if not plan.writes:
@@ -111,8 +118,7 @@ async def _apply(args: argparse.Namespace) -> int:
         if saved is None and not args.auto_approve:
             _confirm(len(plan.writes), current)
         try:
-            report = await _execute(client, plan, desired, journal,
-                                    progress=sys.stderr if sys.stderr.isatty() else None)
+            report = await _execute(client, plan, desired, journal, progress=progress)
         finally:
             journal.save()
         stats = getattr(client, "stats", None)
@@ -121,8 +127,12 @@ async def _apply(args: argparse.Namespace) -> int:
     return _finish(args, plan, report, current)
 
 
+def _counter(progress: Progress, label: str, client: Any) -> Callable[[int, int], None] | None:
+    return progress.counter(label, client) if progress.enabled else None
+
+
 async def _checked_saved_plan(client: Any, args: argparse.Namespace, saved: Plan, desired: Any,
-                              journal: Journal) -> tuple[Plan, Provenance]:
+                              journal: Journal, progress: Progress) -> tuple[Plan, Provenance]:
     """Plan the saved plan's spaces again now, the way the saved one was made, and refuse it if anything it
     depends on moved, or if it was made for another endpoint, region or account; return the fresh plan
     limited to the reviewed writes, and what this run is for. Everything apply judges (the guards, the
@@ -133,7 +143,8 @@ async def _checked_saved_plan(client: Any, args: argparse.Namespace, saved: Plan
     if not names:
         return saved, plan_provenance(client, saved, args)
     fresh = await make_plan(client, desired, targets=names, force=saved.force, journal=journal,
-                            retry_sync=saved.retry_sync)
+                            retry_sync=saved.retry_sync,
+                            progress=_counter(progress, "checking the saved plan: reading spaces", client))
     current = plan_provenance(client, fresh, args)
     mismatch = target_mismatch(saved.provenance, current)
     if mismatch:
@@ -163,7 +174,7 @@ def _confirm(writes: int, provenance: Provenance) -> None:
 
 
 async def _execute(client: Any, plan: Plan, desired: Any, journal: Journal, *,
-                   progress: TextIO | None) -> ApplyReport:
+                   progress: Progress) -> ApplyReport:
     """Run the executor with SIGINT/SIGTERM turned into "start no new write" (see ``Interrupt``).
 
     A second signal (as in Terraform) stops waiting: the writes in flight are abandoned, and the report
@@ -174,10 +185,13 @@ async def _execute(client: Any, plan: Plan, desired: Any, journal: Journal, *,
     finished: list[ChangeResult] = []
     calls: Counter[str] = Counter()  # kept here: a second signal cancels apply_plan before it reports them
 
+    show = progress.counter("writing and verifying: changes finished", client)
+    total = len(plan.writes)
+
     def on_result(result: ChangeResult) -> None:
         finished.append(result)
-        if progress is not None:
-            print(f"  {result.outcome.value:<8} {result.change.address}", file=progress, flush=True)
+        progress.note(f"  {result.outcome.value:<8} {result.change.address}")
+        show(len(finished), max(total, len(finished)))
 
     task = asyncio.ensure_future(apply_plan(client, plan, desired, env=os.environ, interrupt=interrupt,
                                             on_result=on_result, calls=calls, journal=journal))
@@ -200,6 +214,7 @@ async def _execute(client: Any, plan: Plan, desired: Any, journal: Journal, *,
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / not supported
             pass
 
+    show(0, total)
     try:
         return await task
     except asyncio.CancelledError:
@@ -207,6 +222,7 @@ async def _execute(client: Any, plan: Plan, desired: Any, journal: Journal, *,
             raise  # not our second signal: someone cancelled us
         return ApplyReport.abandoned(plan, finished, interrupt.signal_name, calls)
     finally:
+        progress.clear()
         for sig in installed:
             loop.remove_signal_handler(sig)
 
