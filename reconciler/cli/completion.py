@@ -285,7 +285,7 @@ def typed_paths(words: list[str]) -> list[str]:
     saved = sys.stderr
     try:
         sys.stderr = devnull
-        known, _ = parser.parse_known_args(rest)
+        known, _ = parser.parse_known_intermixed_args(rest)
         return list(getattr(known, "paths", None) or [])
     except SystemExit:
         return [w for i, w in enumerate(rest) if not w.startswith("-")
