@@ -12,6 +12,7 @@ Rows (see benchmarks/README.md for what each means and where its bound comes fro
   6. plan, two accounts / one account   ≤ 1.15 × one account's wall time (issue 11): 200 spaces each
   7. large estate, 2,000 spaces / 20,000 numbers at 10/s: ≤ 1.05 × floor, every space read, peak memory
                                         (issue 12)  emulator and plan each in a process of their own
+  8. start-up, --version and --help     ≤ 3 × `python -c pass` (issue 15)  the slower of the two, as a ratio
 Every network row runs against the strict emulator (at most qps requests in any trailing second per account
 and action, refusals counted). Rows 1–3 also show the naive baseline: the official SDK in a sequential loop
 against the same emulator and latency (``sdk_baseline.py``), and the ratio ours / baseline.
@@ -61,6 +62,7 @@ class Sizes:
     accounts_spaces: int = 200  # per account
     accounts_qps: float = 50.0
     accounts_latency_ms: float = 50.0
+    startup_runs: int = 15
 
     @classmethod
     def for_mode(cls, quick: bool) -> "Sizes":
@@ -69,7 +71,7 @@ class Sizes:
         return cls(quick=True, throughput_calls=20, baseline_calls=6, plan_qps=50.0, plan_latency_ms=25.0,
                    plan_spaces=20, plan_numbers=100, estate_spaces=60, estate_numbers=600, estate_qps=50.0,
                    estate_latency_ms=25.0, compute_numbers=1000, validate_files=50, validate_runs=2,
-                   accounts_spaces=20, accounts_latency_ms=25.0)
+                   accounts_spaces=20, accounts_latency_ms=25.0, startup_runs=3)
 
     @property
     def scale(self) -> float:
@@ -254,6 +256,22 @@ class Runner:
 
         return self.measure(row, fill)
 
+    def startup(self) -> Row:
+        from startup import measure
+
+        # A ratio to the floor, not seconds: it holds on a fast laptop and a slow CI runner alike.
+        row = Row("start-up, --version and --help", "× python -c pass", Bound("max", 3.0, "issue 15"))
+
+        def fill(row: Row) -> None:
+            figures = measure(self.sizes.startup_runs, command_help=not self.sizes.quick)
+            bounded = [f for f in figures if len(f.args) == 1]
+            row.value = max(f.ratio for f in bounded)
+            row.detail = "; ".join(f"`{' '.join(f.args)}` median {f.median_s * 1000:.0f} ms, {f.ratio:.2f} × the "
+                                   f"floor ({f.floor_median_s * 1000:.0f} ms)" for f in figures)
+            row.detail += f" (median of {self.sizes.startup_runs} pair-by-pair ratios; `plan --help` not bounded)"
+
+        return self.measure(row, fill)
+
 
 def run(sizes: Sizes, with_baseline: bool, with_large: bool = True) -> tuple[list[Row], int]:
     with tempfile.TemporaryDirectory(prefix="cams-bench-") as tmp:
@@ -268,6 +286,7 @@ def run(sizes: Sizes, with_baseline: bool, with_large: bool = True) -> tuple[lis
         ]
         if with_large:
             rows.append(runner.large_estate())
+        rows.append(runner.startup())
         return rows, runner.errors
 
 

@@ -26,6 +26,7 @@ ROWS = (
     "validate, 1,000 numbers / 50 files",
     "plan, two accounts / one, 20 spaces each",
     "large estate, 60 spaces / 600 numbers",
+    "start-up, --version and --help",
 )
 WITH_BASELINE = ROWS[:3]
 NUMBER = r"([0-9][0-9,]*(?:\.[0-9]+)?)"
