@@ -219,6 +219,18 @@ def _load_json(path: str, since: float | None = None) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _drift_summary(plan: Mapping[str, Any] | None) -> str:
+    """``Drift: 2 webhooks differ from the YAML; ...`` of the saved plan (``drift``'s own summary, not the
+    plan's ``summary`` field), or "" when the file is not a plan this version reads."""
+    from reconciler.engine.plan import Plan
+    from reconciler.render.describe import drift_summary
+
+    try:
+        return drift_summary(Plan.from_dict(plan)) if plan else ""
+    except (KeyError, TypeError, ValueError):
+        return ""
+
+
 def decide(inputs: Inputs, code: int, errors: Sequence[str], since: float | None = None) -> Outcome:
     """What happened, from the exit code and the files the command wrote since ``since`` (pure but for
     reading them)."""
@@ -240,8 +252,8 @@ def decide(inputs: Inputs, code: int, errors: Sequence[str], since: float | None
         if cmd == "drift":
             if code == 0:
                 return Outcome("in-sync", "cams-reconciler drift: in sync", False, counts)
-            return Outcome("drift", f"cams-reconciler drift: drift found — {summary}", inputs.fail_on_drift,
-                           counts)
+            return Outcome("drift", f"cams-reconciler drift: drift found — {_drift_summary(plan) or summary}",
+                           inputs.fail_on_drift, counts)
         if plan is not None and not plan.get("spaces"):
             return Outcome("nothing-to-plan", "cams-reconciler plan: no space changed, nothing to plan", False,
                            counts)

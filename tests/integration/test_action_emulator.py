@@ -78,7 +78,7 @@ def test_plan_step(step: Step) -> None:
 def test_drift_step_fails_on_drift_and_says_so(step: Step) -> None:
     proc, outputs, summary = step.run("drift", plan_file="drift.json")
     assert proc.returncode == 1 and outputs["exit-code"] == "2" and outputs["outcome"] == "drift"
-    assert summary.startswith("### ❌ cams-reconciler drift: drift found")
+    assert summary.startswith("### ❌ cams-reconciler drift: drift found — Drift: 1 declared number is missing")
     assert (step.workdir / "drift.md").read_text(encoding="utf-8").strip() in summary
 
 
