@@ -307,7 +307,7 @@ def scope_line(plan: Plan) -> str | None:
     names = [s.name for s in plan.spaces]
     if not names:
         return (f"Scope: no space changed since {scope.changed_since} "
-                f"(of {plural(scope.declared, 'space')} declared): nothing was read.")
+                f"(of {scope.declared} declared): nothing was read.")
     shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
     return (f"Scope: the {plural(len(names), 'space')} whose YAML changed since {scope.changed_since} "
             f"(of {scope.declared} declared): {shown}; the others were not read.")

@@ -218,3 +218,31 @@ def test_changed_since_bad_ref_is_an_error(capsys, repo, monkeypatch):
     monkeypatch.chdir(repo)
     code, _, err = run(capsys, "plan", "spaces", "--emulator", STATE, "--changed-since", "no-such-ref")
     assert code == 1 and "no-such-ref" in err and "Traceback" not in err
+
+
+def test_a_changed_since_plan_says_which_spaces_it_covers_in_every_format(capsys, repo, monkeypatch, tmp_path):
+    monkeypatch.chdir(repo)
+    travel = repo / "spaces" / "acme-travel.yaml"
+    travel.write_text(travel.read_text().replace("/travel/inbound", "/travel/inbound-v2"))
+    saved = tmp_path / "plan.json"
+    code, markdown, err = run(capsys, "plan", "spaces", "--emulator", STATE, "--format", "markdown",
+                              "--changed-since", "main", "--out", str(saved))
+    assert code == 0, err
+    scope = "Scope: the 1 space whose YAML changed since main (of 3 declared): acme-travel; the others were not read."
+    assert f"> {scope}" in markdown.splitlines()
+    doc = json.loads(saved.read_text())
+    assert doc["scope"] == {"changed_since": "main", "declared": 3}
+    jsonschema.validate(doc, plan_schema(), cls=jsonschema.Draft202012Validator)
+    for fmt in ("text", "markdown"):  # the saved plan carries it: `show` says it too
+        code, shown, _ = run(capsys, "show", str(saved), "--format", fmt)
+        assert code == 0 and scope in shown, fmt
+    code, out, _ = run(capsys, "plan", "spaces", "--emulator", STATE)  # a whole plan has no scope line
+    assert "Scope:" not in out
+
+
+def test_a_changed_since_plan_of_nothing_says_nothing_was_read(capsys, repo, monkeypatch):
+    monkeypatch.chdir(repo)
+    code, markdown, err = run(capsys, "plan", "spaces", "--emulator", STATE, "--format", "markdown",
+                              "--changed-since", "main")
+    assert code == 0, err
+    assert "> Scope: no space changed since main (of 3 declared): nothing was read." in markdown.splitlines()
