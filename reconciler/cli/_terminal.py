@@ -8,8 +8,10 @@ on screen is the command's real output. Piped or redirected output never holds a
 
 from __future__ import annotations
 
+import asyncio
 import os
-from typing import Any, Callable, Mapping, TextIO
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Callable, Mapping, TextIO
 
 
 def live_terminal(stream: Any) -> bool:
@@ -41,11 +43,15 @@ class Progress:
             self.stream.flush()
 
     def note(self, line: str) -> None:
+        """A line that stays (apply's finished changes). On a terminal that cannot redraw (``TERM=dumb``)
+        it is still printed, plainly; never into a pipe, where the command's report says it all."""
         if self.enabled:
             self.stream.write(f"\r\033[K{line}\n")
             if self._shown:
                 self.stream.write(self._shown)
             self.stream.flush()
+        elif getattr(self.stream, "isatty", lambda: False)():
+            print(line, file=self.stream, flush=True)
 
     def clear(self) -> None:
         if self.enabled and self._shown:
@@ -58,11 +64,37 @@ class Progress:
         and the throttled answers (the figure that explains a slow phase)."""
 
         def update(done: int, total: int) -> None:
-            extra = ""
-            stats = getattr(client, "stats", None)
-            if stats is not None:
-                t = stats.total()
-                extra = f", {t.calls} calls" + (f", {t.throttled} throttled" if t.throttled else "")
-            self.show(f"{label}: {done}/{total}{extra}")
+            calls = _calls(client)
+            self.show(f"{label}: {done}/{total}" + (f", {calls}" if calls else ""))
 
         return update
+
+    @asynccontextmanager
+    async def ticking(self, label: str, client: Any = None, *, every: float = 0.2) -> AsyncIterator[None]:
+        """For a phase with no count of its own (one space's reads, one call and its retries): redraw
+        ``label: N calls, M throttled`` while the block runs, then erase it."""
+        if not self.enabled:
+            yield
+            return
+
+        async def tick() -> None:
+            while True:
+                calls = _calls(client)
+                self.show(f"{label}: {calls}" if calls else f"{label}…")
+                await asyncio.sleep(every)
+
+        task = asyncio.ensure_future(tick())
+        try:
+            yield
+        finally:
+            task.cancel()
+            self.clear()
+
+
+def _calls(client: Any) -> str:
+    """``12 calls, 3 throttled`` from a client's stats ("" without a client)."""
+    stats = getattr(client, "stats", None)
+    if stats is None:
+        return ""
+    t = stats.total()
+    return f"{t.calls} calls" + (f", {t.throttled} throttled" if t.throttled else "")

@@ -24,6 +24,7 @@ import sys
 from typing import Any
 
 from reconciler.cli._client_options import add_client_arguments, open_client
+from reconciler.cli._terminal import Progress
 from reconciler.client import ACTIONS, get_action
 from reconciler.client.params import encode_params
 from reconciler.errors import ReconcilerError
@@ -96,7 +97,8 @@ def redact_response(value: Any, key: str = "") -> Any:
 
 async def _call(args: argparse.Namespace, params: dict[str, str]) -> tuple[dict[str, Any], str | None]:
     async with open_client(args) as client:
-        body = await client.call(args.action, params)
+        async with Progress(sys.stderr).ticking(f"calling {args.action}", client):
+            body = await client.call(args.action, params)
         total = client.stats.total()
         note = client.stats.summary_line() if total.retries or total.throttled else None
         return body, note

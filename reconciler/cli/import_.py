@@ -25,6 +25,7 @@ from typing import Any, Callable
 from jsonschema import Draft202012Validator
 
 from reconciler.cli._client_options import add_client_arguments, open_client
+from reconciler.cli._terminal import Progress
 from reconciler.config import ConfigError, load_desired_state
 from reconciler.engine.errors import EngineError
 from reconciler.files import write_atomically
@@ -95,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
 
 async def _read(args: argparse.Namespace, ref: str) -> ImportedSpace:
     async with open_client(args) as client:
-        items, profiles = await read_space(client, args.space_id)
+        async with Progress(sys.stderr).ticking(f"reading space {args.space_id}", client):
+            items, profiles = await read_space(client, args.space_id)
     return render_space_yaml(args.name, args.space_id, items, profiles, schema_ref=ref,
                              record_health=args.record_health)
 

@@ -42,6 +42,7 @@ def register(subparsers: Any) -> None:
 def run_show(args: argparse.Namespace) -> int:
     plan = load_saved_plan(args.plan_file)  # PlanFileError → `error: ...`, exit 1 (cli.main)
     # markdown cuts details past GitHub's comment limit and points at the full plan: that is this file.
-    sys.stdout.write(render(plan, args.format, plan_json_path=args.plan_file, link_base=link_base(args)))
+    sys.stdout.write(render(plan, args.format, plan_json_path=args.plan_file, link_base=link_base(args),
+                            color=getattr(args, "color", False), verbose=bool(getattr(args, "verbose", 0))))
     sys.stdout.flush()
     return 0

@@ -15,6 +15,7 @@ import json
 import sys
 from typing import Any
 
+from reconciler.cli._terminal import Progress
 from reconciler.config import ConfigError, Problem, load_desired_state
 from reconciler.config.schema import schema_text
 
@@ -58,9 +59,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.paths:
         print("error: validate needs at least one PATH (a YAML file or a directory)", file=sys.stderr)
         return 1
+    progress = Progress(sys.stderr)  # 10,000 numbers take a second or two: say what is going on
+    progress.show(f"validating {', '.join(args.paths)}…")
     try:
         state = load_desired_state(args.paths)
     except ConfigError as err:
+        progress.clear()
         if args.format == "json":
             print(json.dumps({"valid": False, "problems": [
                 {"file": p.file, "line": p.line, "col": p.col, "message": p.message, "field_path": p.field_path}
@@ -83,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         n = len(err.problems)
         print(f"{n} problem{'s' if n != 1 else ''} found", file=sys.stderr)
         return 1
+    progress.clear()
     spaces, numbers, files = len(state.spaces), state.number_count, len(state.files)
     if args.format == "json":
         print(json.dumps({"valid": True, "spaces": spaces, "numbers": numbers, "files": list(state.files)},

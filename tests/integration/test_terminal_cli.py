@@ -113,3 +113,18 @@ def test_apply_of_a_saved_plan_shows_its_check(tmp_path: Path) -> None:
     code, _, err = run_on_pty(["apply", SPACES, "--emulator", STATE, "--plan", plan])
     assert code == 0, err
     assert "\rchecking the saved plan: reading spaces: 1/1" in err
+
+
+@pytest.mark.parametrize(("argv", "line"), [
+    (["validate", SPACES], "\rvalidating " + SPACES),
+    (["import", "--space-id", "293483938849003", "--name", "globex", "--emulator", STATE], "\rreading space 293483938849003"),
+    (["call", "QueryChatappPhoneNumbers", "CustSpaceId=293483938849003", "--emulator", STATE],
+     "\rcalling QueryChatappPhoneNumbers"),
+])
+def test_every_other_long_phase_shows_progress_on_a_terminal_only(argv, line) -> None:
+    code, _, err = run_on_pty(argv)
+    assert code == 0, err
+    assert line in err, err
+    assert f"\r{ESC}K" in err[err.rindex(line):]  # erased once the phase ended
+    _, _, piped = run_piped(argv)
+    assert "\r" not in piped and ESC not in piped
