@@ -31,12 +31,23 @@ def render_text(plan: Plan, *, report: str = "plan", color: bool = False, verbos
     groups = by_space(plan)
     clean = in_sync(plan, groups)
     folded = set() if verbose else set(clean)
+    pending = 0  # in-sync spaces folded since the last line shown: one line per account (or for the plan)
+
+    def fold() -> None:
+        nonlocal pending
+        if pending:
+            lines.extend([style.good(f"{plural(pending, 'space')} in sync")
+                          + f" (-v lists {'it' if pending == 1 else 'them'})", ""])
+        pending = 0
+
     for name, changes in groups.items():
-        if name in folded:
-            continue
         heading = headings.before(name)
         if heading:
+            fold()
             lines += [f"== {heading}", ""]
+        if name in folded:
+            pending += 1
+            continue
         meta = spaces.get(name)
         header = style.bold(f"Space {name}")
         if meta is not None:
@@ -54,9 +65,7 @@ def render_text(plan: Plan, *, report: str = "plan", color: bool = False, verbos
             lines.append(head)
             lines.extend(f"      {d}" for d in view.details)
         lines.append("")
-    if folded:
-        lines += [style.good(f"{plural(len(folded), 'space')} in sync")
-                  + f" (-v lists {'it' if len(folded) == 1 else 'them'})", ""]
+    fold()
     if plan.changes:
         lines.append(LEGEND)
     lines.append(preflight_line(plan))
