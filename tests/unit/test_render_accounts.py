@@ -32,6 +32,10 @@ def test_text_groups_spaces_by_account_in_first_use_order():
     out = render(plan(("retail", "travel", "retail")), "text").splitlines()
     assert [l for l in out if l.startswith("== ")] == ["== Account retail (2 spaces)", "== Account travel (1 space)"]
     order = [l.split()[1] for l in out if l.startswith(("Space ", "== "))]
+    assert order == ["Account", "shop", "trips", "Account"]  # clean (travel) is folded under its heading
+    assert out[out.index("== Account travel (1 space)") + 2] == "1 space in sync (-v lists it)"
+    listed = render(plan(("retail", "travel", "retail")), "text", verbose=True).splitlines()
+    order = [l.split()[1] for l in listed if l.startswith(("Space ", "== "))]
     assert order == ["Account", "shop", "trips", "Account", "clean"]  # trips (retail) before clean (travel)
 
 
