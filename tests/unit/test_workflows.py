@@ -23,6 +23,7 @@ import io
 import json
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -283,10 +284,11 @@ def test_least_privilege_and_no_long_lived_keys(name: str) -> None:
 
 @pytest.mark.parametrize("name", WORKFLOWS)
 def test_networked_steps_use_oidc_with_the_right_role(name: str) -> None:
-    role = "CAMS_APPLY_ROLE_ARN" if name == "cams-apply.yml" else "CAMS_PLAN_ROLE_ARN"
     networked = [s for s in action_steps(name) if s["with"]["command"] != "validate"]
     assert networked
     for step in networked:
+        # only apply writes; a plan (also cams-apply's manual plan run) uses the read-only role
+        role = "CAMS_APPLY_ROLE_ARN" if step["with"]["command"] == "apply" else "CAMS_PLAN_ROLE_ARN"
         assert step["with"]["role-arn"] == f"${{{{ vars.{role} }}}}", step.get("name")
         assert step["with"]["oidc-provider-arn"] == "${{ vars.CAMS_OIDC_PROVIDER_ARN }}"
     assert "getIDToken" not in (WORKFLOW_DIR / name).read_text(encoding="utf-8")  # the action logs in
@@ -392,7 +394,7 @@ def test_apply_workflow() -> None:
     assert wf["on"]["push"]["branches"] == ["main"]
     assert "paths" not in wf["on"]["push"]
     assert "workflow_dispatch" in wf["on"]  # the way to converge main after a refused or cancelled apply
-    assert all(job.get("if") == "github.ref == 'refs/heads/main'" for job in wf["jobs"].values())
+    assert all(job.get("if", "").startswith("github.ref == 'refs/heads/main' && ") for job in wf["jobs"].values())
     concurrency = wf["concurrency"]
     assert concurrency["cancel-in-progress"] is False  # a boolean, not the string "false"
     assert "${{" not in concurrency["group"], "the group must be one for every run, so two applies never overlap"
@@ -404,13 +406,16 @@ def test_apply_workflow() -> None:
 
     text = (WORKFLOW_DIR / "cams-apply.yml").read_text(encoding="utf-8")
     assert "workflow_id: 'cams-plan.yml'" in text
-    assert '-n "cams-plan-pr-$PR"' in text
+    download = next(s for _, s in steps(wf) if s.get("id") == "download")
+    assert download["run"] == 'gh run download "$RUN_ID" -n "$ARTIFACT"'
+    assert download["env"]["ARTIFACT"] == "${{ steps.reviewed.outputs.artifact }}"
+    assert "core.setOutput('artifact', `cams-plan-pr-${pr.number}`)" in text  # the name cams-plan.yml uploads
     permissions = wf["jobs"]["apply"]["permissions"]
     assert permissions.get("actions") == "read"  # to list runs and download their artifacts
     assert permissions.get("pull-requests") == "write"  # to comment the outcome on the merged PR
     find = next(s for _, s in steps(wf) if s.get("id") == "reviewed")
     script = find["with"]["script"]
-    assert script.index("if (!pr)") < script.index("workflow_id: 'cams-plan.yml'") < script.index("core.setFailed")
+    assert script.index("if (!pr)") < script.index("workflow_id: 'cams-plan.yml'") < script.rindex("core.setFailed")
     assert "status: 'success'" in script and "head_sha: pr.head.sha" in script
     # dropped merges: cancelled runs of this workflow since the last one that ran
     assert "workflow_id: 'cams-apply.yml'" in script and "'cancelled'" in script
@@ -423,6 +428,129 @@ def test_apply_workflow() -> None:
     assert say["env"]["REASON"] == "${{ steps.apply.outputs.reason }}"
     # migration verify codes come from secrets, not from the YAML
     assert any(v.startswith("${{ secrets.") for v in apply.get("env", {}).values())
+
+
+# -- a manual run of cams-apply: plan → review → apply, never an unreviewed apply ---------------------------------
+
+_HARNESS = r"""
+const fs = require('fs');
+const [script, world] = [fs.readFileSync(process.argv[2], 'utf8'), JSON.parse(fs.readFileSync(process.argv[3], 'utf8'))];
+const seen = {outputs: {}, failed: null};
+const core = {setOutput: (k, v) => { seen.outputs[k] = v; }, setFailed: m => { seen.failed = m; },
+              warning: () => {}, notice: () => {}, info: () => {}};
+const data = d => Promise.resolve({data: d});
+const github = {rest: {
+  actions: {listWorkflowRuns: a => data({workflow_runs: a.workflow_id === 'cams-plan.yml' ? world.pr_plan_runs : []}),
+            getWorkflowRun: a => world.runs[String(a.run_id)] ? data(world.runs[String(a.run_id)])
+                                                              : Promise.reject(new Error('Not Found'))},
+  repos: {listPullRequestsAssociatedWithCommit: () => data(world.prs)}}};
+const context = {repo: {owner: 'o', repo: 'r'}, runId: 99, sha: 'c'.repeat(40), eventName: world.event};
+Object.assign(process.env, world.env);
+(async () => {
+  await (new (Object.getPrototypeOf(async function () {}).constructor)('github', 'context', 'core', script))(
+    github, context, core);
+  process.stdout.write(JSON.stringify(seen));
+})().catch(e => { process.stdout.write(JSON.stringify({...seen, threw: String(e)})); });
+"""
+
+_PLAN_RUN = {"path": ".github/workflows/cams-apply.yml", "event": "workflow_dispatch", "head_branch": "main",
+             "status": "completed", "conclusion": "success", "head_sha": "a" * 40}
+
+
+def _find_step(tmp_path: Path, event: str, plan_run_id: str = "", runs: dict[str, Any] | None = None,
+               prs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Run the apply job's "find the plan" github-script in node with a fake GitHub API; what it decided."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    [find] = [s for _, s in steps(load_workflow("cams-apply.yml")) if s.get("id") == "reviewed"]
+    assert find["env"] == {"PLAN_RUN_ID": "${{ inputs.plan-run-id }}"}  # the input reaches the script via env only
+    (tmp_path / "script.js").write_text(find["with"]["script"], encoding="utf-8")
+    (tmp_path / "harness.js").write_text(_HARNESS, encoding="utf-8")
+    world = {"event": event, "env": {"PLAN_RUN_ID": plan_run_id}, "runs": runs or {}, "prs": prs or [],
+             "pr_plan_runs": []}
+    (tmp_path / "world.json").write_text(json.dumps(world), encoding="utf-8")
+    proc = subprocess.run([node, str(tmp_path / "harness.js"), str(tmp_path / "script.js"),
+                           str(tmp_path / "world.json")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_manual_run_without_input_only_plans_main_read_only_and_says_how_to_apply() -> None:
+    wf = load_workflow("cams-apply.yml")
+    [plan_run_id] = wf["on"]["workflow_dispatch"]["inputs"]
+    assert plan_run_id == "plan-run-id"
+    spec = wf["on"]["workflow_dispatch"]["inputs"][plan_run_id]
+    assert spec["required"] is False and spec["type"] == "string" and spec.get("default", "") == ""
+    job = wf["jobs"]["plan"]
+    assert "github.event_name == 'workflow_dispatch'" in job["if"] and "inputs.plan-run-id == ''" in job["if"]
+    assert "environment" not in job and set(job["permissions"]) == {"contents", "id-token"}  # no write anywhere
+    commands = [s["with"]["command"] for s in job["steps"] if ACTION_REF.match(s.get("uses", ""))]
+    assert commands == ["plan"]
+    [plan] = [s for s in job["steps"] if s.get("id") == "plan"]
+    p = _options(action_argv(plan))
+    assert p.changed_since is None and p.paths == [PLACEHOLDER] and p.format == "markdown"  # every space
+    [upload] = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert upload["with"] == {"name": "cams-apply-plan-${{ github.run_id }}", "path": p.out, "retention-days": 7}
+    [say] = [s for s in job["steps"] if "GITHUB_STEP_SUMMARY" in s.get("run", "")]
+    assert say["if"] == "always()" and say["env"]["RUN_ID"] == "${{ github.run_id }}"
+    assert "Review this plan; to apply exactly it, run this workflow again with plan-run-id=$RUN_ID" in say["run"]
+    assert "${{" not in say["run"]
+
+
+def test_manual_run_with_plan_run_id_applies_exactly_that_plan_behind_the_gate(tmp_path: Path) -> None:
+    wf = load_workflow("cams-apply.yml")
+    job = wf["jobs"]["apply"]
+    assert job["environment"] == "production"
+    assert "github.event_name == 'push' || inputs.plan-run-id != ''" in job["if"]
+    apply = _step("cams-apply.yml", "apply")
+    assert apply["with"]["auto-approve"] == "${{ steps.reviewed.outputs.mode == 'fresh' }}"
+    download = next(s for _, s in steps(wf) if s.get("id") == "download")
+    assert "steps.reviewed.outputs.mode == 'dispatched'" in download["if"]
+    assert apply["if"] == "steps.reviewed.outputs.mode == 'fresh' || steps.download.outcome == 'success'"
+
+    decided = _find_step(tmp_path, "workflow_dispatch", "123456789", runs={"123456789": _PLAN_RUN})
+    assert decided["failed"] is None and decided["outputs"]["mode"] == "dispatched"
+    assert decided["outputs"]["run_id"] == "123456789"
+    # the artifact the plan job uploads under its run id, downloaded from that run
+    upload = next(s for s in wf["jobs"]["plan"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert decided["outputs"]["artifact"] == upload["with"]["name"].replace("${{ github.run_id }}", "123456789")
+    # mode 'dispatched' → auto-approve false → the action runs `apply --plan plan.json`, and with no plan
+    # downloaded it refuses rather than plan and apply
+    argv = action_argv(apply, plan_exists=True, auto_approve=False)
+    assert _options(argv).plan == upload["with"]["path"] and "--auto-approve" not in argv
+    from reconciler.action import ActionError
+    with pytest.raises(ActionError):
+        action_argv(apply, plan_exists=False, auto_approve=False)
+
+
+@pytest.mark.parametrize("plan_run_id, run, why", [
+    ("", None, "is not a run id"),
+    ("12; rm -rf /", None, "is not a run id"),
+    ("78", None, "there is no run 78"),
+    ("77", {**_PLAN_RUN, "path": ".github/workflows/cams-plan.yml"}, "not a manual plan run"),
+    ("77", {**_PLAN_RUN, "event": "push"}, "not a manual plan run"),
+    ("77", {**_PLAN_RUN, "head_branch": "feature"}, "not a manual plan run"),
+    ("77", {**_PLAN_RUN, "conclusion": "failure"}, "did not succeed"),
+])
+def test_manual_run_never_falls_back_to_an_unreviewed_apply(tmp_path: Path, plan_run_id: str,
+                                                             run: dict[str, Any] | None, why: str) -> None:
+    decided = _find_step(tmp_path, "workflow_dispatch", plan_run_id, runs={"77": run} if run else {})
+    assert decided["outputs"]["mode"] == "none" and why in decided["failed"]
+    assert "plan-run-id" in decided["failed"]  # says how to recover: plan, review, apply
+
+
+def test_direct_push_still_plans_and_applies_and_no_manual_step_passes_auto_approve(tmp_path: Path) -> None:
+    assert _find_step(tmp_path, "push", prs=[])["outputs"]["mode"] == "fresh"  # kept as it was (see docs)
+    wf = load_workflow("cams-apply.yml")
+    for job_name, job in wf["jobs"].items():
+        for step in job["steps"]:
+            approve = str(step.get("with", {}).get("auto-approve", "false"))
+            assert approve in ("false", "${{ steps.reviewed.outputs.mode == 'fresh' }}"), (job_name, approve)
+    # and inputs reach scripts only through env: (no template injection)
+    for _, step in steps(wf):
+        for code in (step.get("run", ""), step.get("with", {}).get("script", "")):
+            assert "inputs." not in code and "github.event." not in code, step.get("name")
 
 
 def test_drift_workflow() -> None:
