@@ -292,7 +292,7 @@ def summary_text(inputs: Inputs, result: Outcome, markdown: str) -> str:
         lines += [f"**Why:** {result.reason}", ""]
         if result.outcome == "refused":
             lines += ["Nothing was written. Fix the cause, then run a fresh plan (push a commit to the pull "
-                      "request) or run the apply workflow by hand.", ""]
+                      "request) or run the apply workflow by hand: plan, review, apply.", ""]
     if markdown.strip():
         lines += [markdown.rstrip(), ""]
     return "\n".join(lines) + "\n"
