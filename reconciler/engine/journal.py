@@ -133,4 +133,5 @@ def _entry(raw: Any) -> Entry | None:
     if not all(isinstance(raw.get(n), str) for n in names) or raw["kind"] not in KINDS:
         return None
     detail = raw.get("detail", "")
-    return Entry(*(raw[n] for n in names), detail=detail if isinstance(detail, str) else "")
+    return Entry(raw["kind"], raw["space"], raw["cust_space_id"], raw["phone_number"], raw["at"],
+                 detail if isinstance(detail, str) else "")
