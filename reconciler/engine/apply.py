@@ -146,9 +146,11 @@ class _SpaceRun:
                 and c.address not in self.to_verify and (action is None or c.action is action)]
 
     async def write(self, change: Change, call: Callable[[], Awaitable[Any]],
-                    *, check_interrupt: bool = True, on_failure: str = "") -> bool:
+                    *, check_interrupt: bool = True, on_failure: str = "",
+                    lost: list[ClientError] | None = None) -> bool:
         """Send one write unless interrupted or blocked; record a failure (``on_failure`` says what it leaves
-        behind). True when the API accepted it."""
+        behind). True when the API accepted it. With ``lost``, a failure whose answer was lost (the write may
+        have landed: ``answer_lost``) is put there instead of recorded: the caller finds out."""
         async with self.run.slots:
             if check_interrupt and self.run.interrupt.requested:
                 self.skip_interrupted(change)
@@ -160,6 +162,9 @@ class _SpaceRun:
             try:
                 await call()
             except ClientError as err:
+                if lost is not None and answer_lost(err):
+                    lost.append(err)
+                    return False
                 if isinstance(err, _SPACE_FATAL):
                     self.blocked_by = err
                 self.finish(change, Outcome.FAILED, f"{on_failure}{err}", err.code)
@@ -239,25 +244,12 @@ class _SpaceRun:
         If that cannot be told, the journal keeps it, so the next plan offers the registration if the
         number turns up (the code is single-use: sending it again could only fail)."""
         cid = self.space.cust_space_id
-        async with self.run.slots:
-            if self.run.interrupt.requested:
-                self.skip_interrupted(change)
-                return False
-            if self.blocked_by is not None:
-                self.finish(change, Outcome.SKIPPED,
-                            f"not attempted: an earlier write in this space was refused ({self.blocked_by.code})")
-                return False
-            try:
-                await self.run.client.migration_verified(cid, phone, code)
-                return True
-            except ClientError as err:
-                ambiguous = (isinstance(err, (TransportError, ServerError)) and not isinstance(err, ConnectError))
-                if not ambiguous:
-                    if isinstance(err, _SPACE_FATAL):
-                        self.blocked_by = err
-                    self.finish(change, Outcome.FAILED, str(err), err.code)
-                    return False
-                lost = err
+        answers: list[ClientError] = []
+        if await self.write(change, lambda: self.run.client.migration_verified(cid, phone, code), lost=answers):
+            return True
+        if not answers:  # refused, skipped or interrupted: recorded by write
+            return False
+        lost = answers[0]
         try:  # did it land? (outside the write slot: a read)
             present = phone in index_numbers(await self.run.client.query_phone_numbers(cid))
         except ClientError:
@@ -412,6 +404,12 @@ class _SpaceRun:
                     f"{', '.join(still)}. A sync only brings in numbers registered to the space's WABA; register "
                     "them there first (recorded in the journal: the next plan reports them instead of syncing "
                     "again; plan --retry-sync after registering)")
+
+
+def answer_lost(err: ClientError) -> bool:
+    """The request may have run though no answer came back: no response after sending, a timeout, a 5xx.
+    (A connection that never opened sent nothing.)"""
+    return isinstance(err, (TransportError, ServerError)) and not isinstance(err, ConnectError)
 
 
 def declared_profile_fields(number: Number) -> dict[str, Any]:
