@@ -118,7 +118,7 @@ def target(*, region: str, endpoint: str, env: Mapping[str, str], account: str =
            preflight_data: Mapping[str, Any] | None = None) -> Target:
     mpk = (preflight_data or {}).get("Mpk")
     account_id = account_id_from_env(env) or (str(mpk) if mpk not in (None, "") else None)
-    return Target(account, account_id, region, mask_url(endpoint))
+    return Target(account, account_id, region, mask_url(endpoint) or "")
 
 
 def target_mismatch(saved: Provenance | None, current: Provenance) -> str | None:

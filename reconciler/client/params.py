@@ -19,7 +19,7 @@ from typing import Any, Mapping
 from reconciler.client.actions import ActionSpec, ParamType
 from reconciler.client.errors import ParameterError
 
-ParamValue = str | int | float | bool | list | tuple | dict | None
+ParamValue = str | int | float | bool | list[Any] | tuple[Any, ...] | dict[str, Any] | None
 
 _TRUE_WORDS = {"true": "True", "false": "False"}
 

@@ -39,7 +39,7 @@ import math
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -82,7 +82,7 @@ class ActionBudget:
         self._settings = settings
         # [sent at, round trip or None] of recent sends; twice the window's count, since a late arrival can
         # keep an older send inside the window
-        self._sent: deque[list] = deque(maxlen=2 * self.window_calls)
+        self._sent: deque[list[Any]] = deque(maxlen=2 * self.window_calls)
         self._rtts: deque[float] = deque(maxlen=settings.rtt_samples)
         self._tat = clock()  # theoretical time of the next free slot (GCRA)
         self._cut_at: float | None = None  # when the rate was last cut
@@ -126,7 +126,7 @@ class ActionBudget:
             return 0.0
         fastest = min(self._rtts) if self._rtts else 0.0
         arrivals = (sent + (rtt - fastest if rtt is not None and rtt > fastest else 0.0) for sent, rtt in self._sent)
-        nth_latest = heapq.nlargest(self.window_calls, arrivals)[-1]
+        nth_latest: float = heapq.nlargest(self.window_calls, arrivals)[-1]
         return max(0.0, nth_latest + self.window + self.margin - now)
 
     def record(self, now: float) -> None:

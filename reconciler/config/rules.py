@@ -116,7 +116,7 @@ def normalise_phone(text: str) -> tuple[str | None, str | None]:
         return None, f"it cannot be read as an international number ({exc._msg.rstrip('.')})"
     if phonenumbers.is_valid_number(number):
         return f"{number.country_code}{phonenumbers.national_significant_number(number)}", None
-    region = phonenumbers.region_code_for_country_code(number.country_code)
+    region = phonenumbers.region_code_for_country_code(number.country_code or 0)
     reason = phonenumbers.is_possible_number_with_reason(number)
     where = f"+{number.country_code} ({region})" if region != "ZZ" else f"+{number.country_code}"
     if reason == ValidationResult.INVALID_COUNTRY_CODE or region == "ZZ":
@@ -268,15 +268,15 @@ def cross_file_problems(files: list[LoadedFile], numbers: list[DeclaredNumber]) 
                     ids[csid] = (loaded.file, mark, name if isinstance(name, str) else "?")
     by_number: dict[str, DeclaredNumber] = {}
     for n in numbers:
-        first = by_number.get(n.e164)
-        if first is None:
+        earlier = by_number.get(n.e164)
+        if earlier is None:
             by_number[n.e164] = n
             continue
         problems.append(Problem(
             n.file, n.mark[0], n.mark[1],
             f"phone number +{n.e164} (written {n.declared_as!r}, space {n.space_name or '?'!r}) is already "
-            f"declared at {first.file}:{first.mark[0]}:{first.mark[1]} (written {first.declared_as!r}, space "
-            f"{first.space_name or '?'!r}): a number is declared once, in one space",
+            f"declared at {earlier.file}:{earlier.mark[0]}:{earlier.mark[1]} (written {earlier.declared_as!r}, "
+            f"space {earlier.space_name or '?'!r}): a number is declared once, in one space",
             format_path(n.path)))
     return problems
 

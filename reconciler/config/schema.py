@@ -51,7 +51,8 @@ def schema_text() -> str:
 
 
 def load_schema() -> dict[str, Any]:
-    return json.loads(schema_text())
+    schema: dict[str, Any] = json.loads(schema_text())
+    return schema
 
 
 def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +72,8 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
             return [walk(v) for v in node]
         return node
 
-    return walk(schema)
+    inlined: dict[str, Any] = walk(schema)
+    return inlined
 
 
 class SchemaChecker:

@@ -42,7 +42,7 @@ def space_content(space: Space) -> dict[str, Any]:
 
     Numbers are ordered by phone number, so reordering entries changes nothing.
     """
-    content = _semantic(space, _NOT_SEMANTIC | {"numbers"})
+    content: dict[str, Any] = _semantic(space, _NOT_SEMANTIC | {"numbers"})
     if content.get("account") == DEFAULT_ACCOUNT:  # as before accounts existed: old saved plans stay fresh
         del content["account"]
     content["numbers"] = [_semantic(n) for n in sorted(space.numbers, key=_phone)]

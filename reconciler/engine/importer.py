@@ -33,9 +33,9 @@ _KEPT_QUALITY = ("GREEN", "YELLOW")
 
 
 class ImportClient(Protocol):
-    async def query_phone_numbers(self, cust_space_id: str, status: str | None = None) -> list[dict]: ...
+    async def query_phone_numbers(self, cust_space_id: str, status: str | None = None) -> list[dict[str, Any]]: ...
 
-    async def query_business_profile(self, cust_space_id: str, phone_number: str) -> dict: ...
+    async def query_business_profile(self, cust_space_id: str, phone_number: str) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class ImportedSpace:
     unhealthy: tuple[str, ...] = ()
 
 
-async def read_space(client: ImportClient, cust_space_id: str) -> tuple[list[dict], dict[str, dict]]:
+async def read_space(client: ImportClient, cust_space_id: str) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """One ``QueryChatappPhoneNumbers`` and one ``QueryPhoneBusinessProfile`` per number, concurrently."""
     items = await client.query_phone_numbers(cust_space_id)
     phones = [str(i.get("PhoneNumber", "")) for i in items if i.get("PhoneNumber")]
@@ -101,7 +101,8 @@ def render_space_yaml(name: str, cust_space_id: str, items: Iterable[Mapping[str
     numbers = sorted((dict(i) for i in items if i.get("PhoneNumber")),
                      key=lambda i: normalize_phone(i["PhoneNumber"]))
     pairs = {(_text(i.get("StatusCallbackUrl")), _text(i.get("UpCallbackUrl"))) for i in numbers}
-    shared = next(iter(pairs)) if len(pairs) == 1 and len(numbers) > 1 and all(next(iter(pairs))) else None
+    only = next(iter(pairs)) if len(pairs) == 1 and len(numbers) > 1 else None
+    shared = (only[0], only[1]) if only is not None and only[0] and only[1] else None
     urls = [u for i in numbers for u in (_text(i.get("StatusCallbackUrl")), _text(i.get("UpCallbackUrl"))) if u]
     with_tokens = tuple(normalize_phone(i["PhoneNumber"]) for i in numbers
                         if any(_has_token(u) for u in (_text(i.get("StatusCallbackUrl")),
@@ -149,14 +150,13 @@ def _number_lines(item: Mapping[str, Any], profile: Mapping[str, Any], own_webho
     phone = normalize_phone(item["PhoneNumber"])
     lines = [f"      - phone_number: {_q('+' + phone if phone.isdigit() else phone)}"]
     if own_webhooks:
-        hooks = [(k, _text(item.get(api))) for k, api in (("status_callback_url", "StatusCallbackUrl"),
-                                                          ("up_callback_url", "UpCallbackUrl"))]
-        hooks = [(k, v) for k, v in hooks if v]
+        hooks = [(k, v) for k, api in (("status_callback_url", "StatusCallbackUrl"),
+                                       ("up_callback_url", "UpCallbackUrl")) if (v := _text(item.get(api)))]
         if hooks:
             lines.append("        webhooks:")
             lines += [f"          {k}: {_q(v)}" for k, v in hooks]
-    queues = [(k, _text(item.get(api))) for k, api in (("status_queue", "StatusQueue"), ("up_queue", "UpQueue"))]
-    queues = [(k, v) for k, v in queues if v]
+    queues = [(k, v) for k, api in (("status_queue", "StatusQueue"), ("up_queue", "UpQueue"))
+              if (v := _text(item.get(api)))]
     if queues:
         lines.append("        queues:")
         lines += [f"          {k}: {_q(v)}" for k, v in queues]

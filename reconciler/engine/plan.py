@@ -83,7 +83,7 @@ class Change:
         return "/".join(parts)
 
     @property
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, int, str, str]:
         return (self.space, self.action.rank, self.phone_number or "", self.field or "")
 
     def to_dict(self) -> dict[str, Any]:

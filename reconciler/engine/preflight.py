@@ -27,7 +27,7 @@ KEPT_FIELDS = ("Mpk", "HostingStatus", "CreditLimitStatus", "IsCertified", "Acco
 
 
 class AccountClient(Protocol):
-    async def get_customer_account_info(self) -> dict: ...
+    async def get_customer_account_info(self) -> dict[str, Any]: ...
 
 
 def preflight_from_data(data: Mapping[str, Any]) -> Preflight:
