@@ -200,7 +200,7 @@ class CamsBackend:
     def _space(self, caller: Caller, params: Params) -> dict[str, Any]:
         # No CustSpaceId (optional for two reads): the caller's own direct-customer instance, which the
         # emulator does not model, so no space of this account is reached.
-        space = self._account(caller)["spaces"].get(params.get("CustSpaceId") or "")
+        space: dict[str, Any] | None = self._account(caller)["spaces"].get(params.get("CustSpaceId") or "")
         if space is None:
             raise _owner_error()
         owners = space.get("owner_keys")
