@@ -16,11 +16,12 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_STATE = REPO / "examples" / "emulator-state.yaml"
@@ -93,7 +94,7 @@ def machine_lines() -> list[str]:
     return [
         f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; {load}",
         f"python:  {platform.python_implementation()} {platform.python_version()}",
-        f"date:    {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"date:    {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
     ]
 
 
@@ -109,7 +110,7 @@ class ServerView:
     by_code: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def from_audit_log(cls, path: Path) -> "ServerView":
+    def from_audit_log(cls, path: Path) -> ServerView:
         codes: Counter[str] = Counter()
         if path.exists():
             with path.open(encoding="utf-8") as fh:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import emulator_process, peak_rss_mb
+
 from reconciler.client import CamsClient, Credentials
 from reconciler.config.model import BusinessProfile, DesiredState, Expect, Number, Source, Space, Webhooks
 from reconciler.emulator import start_emulator

@@ -30,9 +30,9 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from _common import EXAMPLE_STATE, Baseline, Bound, Row, ServerView, machine_lines, render_notes, render_table
 
@@ -65,7 +65,7 @@ class Sizes:
     startup_runs: int = 15
 
     @classmethod
-    def for_mode(cls, quick: bool) -> "Sizes":
+    def for_mode(cls, quick: bool) -> Sizes:
         if not quick:
             return cls(quick=False)
         return cls(quick=True, throughput_calls=20, baseline_calls=6, plan_qps=50.0, plan_latency_ms=25.0,

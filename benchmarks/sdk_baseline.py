@@ -25,17 +25,18 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
+from _common import EXAMPLE_STATE, THROTTLING_CODES
 from alibabacloud_bssopenapi20171214 import models as bss_models
 from alibabacloud_bssopenapi20171214.client import Client as BssSdk
 from alibabacloud_cams20200606 import models as cams_models
 from alibabacloud_cams20200606.client import Client as CamsSdk
 from alibabacloud_tea_openapi.utils_models import Config
 
-from _common import EXAMPLE_STATE, THROTTLING_CODES
 from reconciler.emulator import start_emulator
 
 # globex-support in examples/emulator-state.yaml, as client_throughput.py uses.
@@ -118,12 +119,12 @@ def plan_fetch(endpoint: str, credentials: tuple[str, str],
     loop.call(lambda: bss.get_customer_account_info(bss_models.GetCustomerAccountInfoRequest()))
     for space_id, with_profile in spaces:
         request = cams_models.QueryChatappPhoneNumbersRequest(cust_space_id=space_id)
-        response = loop.call(lambda: cams.query_chatapp_phone_numbers(request))
+        response = loop.call(lambda request=request: cams.query_chatapp_phone_numbers(request))
         present = [n.phone_number for n in (response.body.phone_numbers or [])] if response is not None else []
         for phone in present:
             if phone in with_profile:
                 ask = cams_models.QueryPhoneBusinessProfileRequest(cust_space_id=space_id, phone_number=phone)
-                loop.call(lambda: cams.query_phone_business_profile(ask))
+                loop.call(lambda ask=ask: cams.query_phone_business_profile(ask))
     return loop.result(time.perf_counter() - start)
 
 

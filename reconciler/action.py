@@ -31,9 +31,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 COMMANDS = ("validate", "plan", "apply", "drift")
 DEFAULT_AUDIENCE = "sts.aliyuncs.com"

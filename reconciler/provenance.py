@@ -22,10 +22,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from reconciler import __version__
 from reconciler.redact import mask_url
@@ -48,7 +49,7 @@ class Target:
                 "endpoint": self.endpoint}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Target":
+    def from_dict(cls, d: Mapping[str, Any]) -> Target:
         return cls(str(d["account"]), d.get("account_id"), str(d["region"]), str(d["endpoint"]))
 
     def describe(self) -> str:
@@ -68,7 +69,7 @@ class Provenance:
                 "targets": [t.to_dict() for t in self.targets]}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Provenance":
+    def from_dict(cls, d: Mapping[str, Any]) -> Provenance:
         return cls(str(d["tool_version"]), str(d["created_at"]), d.get("git_commit"),
                    tuple(Target.from_dict(t) for t in d.get("targets", ())))
 
@@ -104,8 +105,8 @@ def git_commit(cwd: Path | None = None, env: Mapping[str, str] | None = None) ->
 
 def now_utc(env: Mapping[str, str] | None = None) -> str:
     epoch = (os.environ if env is None else env).get("SOURCE_DATE_EPOCH", "")
-    moment = (datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit()
-              else datetime.now(timezone.utc))
+    moment = (datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit()
+              else datetime.now(UTC))
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 from reconciler import __version__
 
 if TYPE_CHECKING:  # ``typing`` costs a quarter of --version's own time: annotations only
-    from typing import NoReturn, Sequence
+    from collections.abc import Sequence
+    from typing import NoReturn
 
 
 class Command:
@@ -130,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in dict.fromkeys(c.module for c in COMMANDS.values()):
         importlib.import_module(f"reconciler.cli.{name}").register(sub)
-    for name, parser_ in sub.choices.items():
+    for parser_ in sub.choices.values():
         add_output_options(parser_)
     return parser
 

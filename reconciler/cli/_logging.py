@@ -18,9 +18,10 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator, Mapping, TextIO
+from datetime import UTC, datetime
+from typing import Any, TextIO
 
 from reconciler.redact import MASK, SECRET_KEYS, mask_url
 
@@ -97,7 +98,7 @@ class HumanFormatter(logging.Formatter):
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
         line.update(_fields(record))
         return json.dumps(line, ensure_ascii=False, default=str)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Callable, Mapping, TextIO
+from typing import Any, TextIO
 
 
 def live_terminal(stream: Any) -> bool:

@@ -6,10 +6,10 @@ command (which RAM actions a least-privilege policy needs) and the audit checks 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
-from typing import Mapping
 
 from reconciler.client.errors import UnknownActionError
 

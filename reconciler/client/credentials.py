@@ -25,9 +25,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from reconciler.client.errors import CredentialsError
 
@@ -69,7 +70,7 @@ class Credentials:
         """The values to scrub from any text we show."""
         return tuple(s for s in (self.access_key_secret, self.security_token) if s)
 
-    async def get(self) -> "Credentials":
+    async def get(self) -> Credentials:
         return self
 
 
@@ -105,7 +106,7 @@ class DeferredCredentials:
     """Credentials made on the first ``get()`` (then kept): an account whose spaces a run does not read
     never needs its secrets in the environment, and a missing one fails when it is needed, naming it."""
 
-    def __init__(self, make: Callable[[], "Credentials | CredentialsProvider"]) -> None:
+    def __init__(self, make: Callable[[], Credentials | CredentialsProvider]) -> None:
         self._make = make
         self._made: Credentials | CredentialsProvider | None = None
 

@@ -14,7 +14,8 @@ that is not a JSON list is refused locally, with the action and field named, and
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from reconciler.client.actions import ActionSpec, ParamType
 from reconciler.client.errors import ParameterError

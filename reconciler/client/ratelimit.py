@@ -38,8 +38,9 @@ import heapq
 import math
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]

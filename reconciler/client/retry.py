@@ -17,14 +17,20 @@ first attempt is sent, not while it waits for a send slot.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Mapping
 
 from reconciler.client.actions import RetryMode
-from reconciler.client.errors import (ClientError, ResponseTooLargeError, RunBudgetError, ServerError, ThrottledError,
-                                      TransportError)
+from reconciler.client.errors import (
+    ClientError,
+    ResponseTooLargeError,
+    RunBudgetError,
+    ServerError,
+    ThrottledError,
+    TransportError,
+)
 
 
 @dataclass(frozen=True)
@@ -97,8 +103,8 @@ def retry_after_hint(headers: Mapping[str, str], now: datetime | None = None) ->
             except (TypeError, ValueError):
                 return None
             if when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
-            seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+                when = when.replace(tzinfo=UTC)
+            seconds = (when - (now or datetime.now(UTC))).total_seconds()
         if seconds > 0:
             return seconds
     return None

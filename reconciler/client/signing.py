@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Mapping
+from collections.abc import Mapping
 from urllib.parse import quote
 
 ALGORITHM = "ACS3-HMAC-SHA256"

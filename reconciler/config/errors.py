@@ -6,8 +6,8 @@ line to edit; so loading never stops at the first problem, and ``ConfigError`` h
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from reconciler.errors import ReconcilerError
 

@@ -15,7 +15,8 @@ check it on random documents against ``jsonschema`` itself.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import fastjsonschema
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Iterable, Iterator
 
 from reconciler.config.build import build_state
 from reconciler.config.errors import ConfigError, Problem

@@ -13,8 +13,8 @@ Normalisation rules applied by the loader, so that the engine can compare direct
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 
 @dataclass(frozen=True, order=True)

@@ -13,11 +13,12 @@ to start it::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from reconciler.emulator.audit import AuditLog
-from reconciler.emulator.backend import CamsBackend, Caller
+from reconciler.emulator.backend import Caller, CamsBackend
 from reconciler.emulator.errors import EmulatorApiError, StateFileError
 from reconciler.emulator.faults import FaultInjector
 from reconciler.emulator.ratelimit import make_limiter
@@ -72,7 +73,7 @@ class EmulatorHandle:
         if self._audit is not None:
             self._audit.close()
 
-    def __enter__(self) -> "EmulatorHandle":
+    def __enter__(self) -> EmulatorHandle:
         return self
 
     def __exit__(self, *exc: object) -> None:

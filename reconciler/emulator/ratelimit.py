@@ -21,7 +21,8 @@ import math
 import threading
 import time
 from collections import deque
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 Clock = Callable[[], float]
 #: float dust from clock arithmetic must not push a request sent exactly one window later into the window

@@ -14,8 +14,8 @@ import re
 import threading
 import time
 from calendar import timegm
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
 from urllib.parse import parse_qsl, quote
 
 from reconciler.emulator.errors import EmulatorApiError

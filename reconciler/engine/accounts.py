@@ -14,7 +14,8 @@ one ``Preflight``: the worst status wins, and the detail names each account.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState
 from reconciler.engine.plan import Preflight
@@ -40,7 +41,7 @@ class AccountClients(Mapping[str, Any]):
         self.stats = stats if stats is not None else getattr(next(iter(self._clients.values())), "stats", None)
 
     @classmethod
-    def for_desired(cls, clients: Mapping[str, Any], desired: DesiredState, *, stats: Any = None) -> "AccountClients":
+    def for_desired(cls, clients: Mapping[str, Any], desired: DesiredState, *, stats: Any = None) -> AccountClients:
         return cls(clients, {s.cust_space_id: s.account for s in desired.spaces}, stats=stats)
 
     # -- the mapping ------------------------------------------------------------------------------------

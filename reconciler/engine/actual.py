@@ -17,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Awaitable, Callable, Iterable, Mapping, Protocol
+from typing import Any, Protocol
 
-from reconciler.client.errors import (ApiError, AuthenticationError, ClientError, TransportError)
+from reconciler.client.errors import ApiError, AuthenticationError, ClientError, TransportError
 from reconciler.config.model import Space
 from reconciler.engine.normalize import normalize_phone
 
@@ -74,7 +75,7 @@ class SpaceReadError:
     code: str
 
     @classmethod
-    def from_exception(cls, cust_space_id: str, exc: ClientError) -> "SpaceReadError":
+    def from_exception(cls, cust_space_id: str, exc: ClientError) -> SpaceReadError:
         return cls(cust_space_id, str(exc), exc.code)
 
 

@@ -29,11 +29,19 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Awaitable, Callable, Mapping, Protocol
+from typing import Any, Protocol
 
-from reconciler.client.errors import (AuthenticationError, ClientError, ConnectError,
-                                      NotSubscribedError, PermissionDeniedError, ServerError, TransportError)
+from reconciler.client.errors import (
+    AuthenticationError,
+    ClientError,
+    ConnectError,
+    NotSubscribedError,
+    PermissionDeniedError,
+    ServerError,
+    TransportError,
+)
 from reconciler.config.model import DesiredState, Number, Space
 from reconciler.engine.actual import SpaceReadError, fetch_actual, index_numbers
 from reconciler.engine.counting import CountingClient

@@ -36,13 +36,13 @@ only masked parts differ.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from reconciler.config.model import BusinessProfile, Expect, Number, Space, Webhooks
 from reconciler.engine.actual import ActualSpace, canonical_digest
-from reconciler.engine.normalize import (normalize_email, normalize_enum, normalize_text, normalize_url,
-                                         same_url)
+from reconciler.engine.normalize import normalize_email, normalize_enum, normalize_text, normalize_url, same_url
 from reconciler.engine.plan import Action, Change, Severity
 from reconciler.redact import mask_url
 

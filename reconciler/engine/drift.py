@@ -12,9 +12,9 @@ say "none" while the job fails, nor the table count differently from the summary
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterable, Mapping
 
 from reconciler.engine.plan import Action, Change, Plan
 

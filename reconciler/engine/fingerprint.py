@@ -8,11 +8,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from reconciler.config.model import DEFAULT_ACCOUNT, Number, Source, Space
 from reconciler.engine.actual import canonical_digest
-
 
 _NOT_SEMANTIC = frozenset({"source", "sources", "declared_as"})
 

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from reconciler.engine.errors import EngineError
 from reconciler.files import write_atomically
@@ -58,7 +59,7 @@ class Entry:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass
@@ -68,7 +69,7 @@ class Journal:
     changed: bool = False
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str] | None) -> "Journal":
+    def load(cls, path: str | os.PathLike[str] | None) -> Journal:
         """The journal at ``path``; an empty one when the file does not exist yet."""
         if path is None:
             return cls(None)

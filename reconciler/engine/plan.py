@@ -11,9 +11,10 @@ never holds a secret. ``apply`` takes the values to write from the desired state
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any
 
 from reconciler.config.model import DEFAULT_ACCOUNT, Source
 from reconciler.provenance import Provenance
@@ -105,7 +106,7 @@ class Change:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Change":
+    def from_dict(cls, d: Mapping[str, Any]) -> Change:
         src = d.get("source")
         return cls(
             action=Action(d["action"]),
@@ -200,7 +201,7 @@ class PlannedSpace:
                 "present": self.present}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "PlannedSpace":
+    def from_dict(cls, d: Mapping[str, Any]) -> PlannedSpace:
         """Plans saved before errors (or accounts) were recorded have none of the optional keys: they mean
         "read fine" (with the ``default`` account)."""
         return cls(d["name"], d["cust_space_id"], d["file"], d.get("actual_fingerprint"),
@@ -230,7 +231,7 @@ class Blocker:
                 "overridden": self.overridden}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Blocker":
+    def from_dict(cls, d: Mapping[str, Any]) -> Blocker:
         return cls(BlockerKind(d["kind"]), d["message"], d.get("space"), bool(d.get("overridden", False)))
 
 
@@ -335,7 +336,7 @@ class Plan:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Plan":
+    def from_dict(cls, d: Mapping[str, Any]) -> Plan:
         """Inverse of ``to_dict``. The caller validates ``d`` against ``schemas/plan.schema.json`` first."""
         pf = d["preflight"]
         return cls(

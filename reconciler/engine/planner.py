@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState, Space
 from reconciler.engine.accounts import AccountClients, combine_preflights
@@ -23,8 +24,8 @@ from reconciler.engine.counting import CountingClient
 from reconciler.engine.diff import Context, diff_space
 from reconciler.engine.errors import TargetError
 from reconciler.engine.fingerprint import desired_fingerprint
-from reconciler.engine.plan import Change, Plan, PlannedSpace, Preflight
 from reconciler.engine.journal import UNREGISTERED, UNSYNCED, Journal
+from reconciler.engine.plan import Change, Plan, PlannedSpace, Preflight
 from reconciler.engine.preflight import run_preflight
 from reconciler.engine.safety import plan_blockers
 

@@ -15,7 +15,8 @@ Only an allowlist of fields is kept for display: the login e-mail (personal data
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from reconciler.client.errors import ApiError, ClientError
 from reconciler.engine.actual import is_space_failure

@@ -26,8 +26,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.config.model import DesiredState
-from reconciler.engine.apply_errors import (BlockingFindingsError, FrozenAccountError, SafetyThresholdError,
-                                            UnreadSpacesError)
+from reconciler.engine.apply_errors import (
+    BlockingFindingsError,
+    FrozenAccountError,
+    SafetyThresholdError,
+    UnreadSpacesError,
+)
 from reconciler.engine.plan import Action, Blocker, BlockerKind, Plan, Severity
 
 

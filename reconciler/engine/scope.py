@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from reconciler.config import ConfigError, load_desired_state
 from reconciler.config.model import DesiredState, Space

@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from reconciler.engine.plan import Plan
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 FORMATS = ("text", "markdown", "json", "github")
 
 
-def render(plan: "Plan", fmt: str, *, plan_json_path: str | None = None, link_base: str | None = None,
+def render(plan: Plan, fmt: str, *, plan_json_path: str | None = None, link_base: str | None = None,
            report: str = "plan", color: bool = False, verbose: bool = False) -> str:
     """The plan in ``fmt`` (one of ``FORMATS``). ``plan_json_path``: where the full JSON plan was saved,
     named by markdown when it has to cut details. ``link_base``: where markdown links to YAML lines point

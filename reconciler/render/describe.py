@@ -7,8 +7,9 @@ before → after lines, where it is written) is decided here once.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from reconciler.engine.drift import DriftKind, count, plan_drift
 from reconciler.engine.plan import Action, Change, Plan, PlannedSpace

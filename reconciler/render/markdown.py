@@ -13,9 +13,23 @@ from __future__ import annotations
 import html
 
 from reconciler.engine.plan import Change, Plan, PlannedSpace
-from reconciler.render.describe import (AccountHeadings, by_space, calls_line, count_titles, describe,
-                                        errors_line, in_sync, preflight_line, refusal_lines, report_title,
-                                        row_counts, scope_line, space_location, summary, total_counts)
+from reconciler.render.describe import (
+    AccountHeadings,
+    by_space,
+    calls_line,
+    count_titles,
+    describe,
+    errors_line,
+    in_sync,
+    preflight_line,
+    refusal_lines,
+    report_title,
+    row_counts,
+    scope_line,
+    space_location,
+    summary,
+    total_counts,
+)
 
 LIMIT = 60_000
 MAX_TABLE_ROWS = 50

@@ -7,7 +7,7 @@ looks. Whether to colour at all is the command line's decision (terminals only, 
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from reconciler.engine.plan import Action
 

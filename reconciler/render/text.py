@@ -8,9 +8,21 @@ same without it.
 from __future__ import annotations
 
 from reconciler.engine.plan import Plan
-from reconciler.render.describe import (SYMBOLS, AccountHeadings, by_space, calls_line, describe, errors_line,
-                                        in_sync, plural, preflight_line, refusal_lines, scope_line, space_error,
-                                        summary)
+from reconciler.render.describe import (
+    SYMBOLS,
+    AccountHeadings,
+    by_space,
+    calls_line,
+    describe,
+    errors_line,
+    in_sync,
+    plural,
+    preflight_line,
+    refusal_lines,
+    scope_line,
+    space_error,
+    summary,
+)
 from reconciler.render.style import Style
 
 LEGEND = ("Symbols: " + ", ".join(f"{sym} {a.value}" for a, sym in SYMBOLS.items())

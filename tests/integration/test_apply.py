@@ -12,8 +12,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -88,7 +89,7 @@ def cams(emulator: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.Monke
             self.handle: Any = None
             self.audit = tmp_path / "audit.jsonl"
 
-        def start(self, st: dict, key: tuple[str, str] = ("demo", "demo-secret"), **options: Any) -> "Cams":
+        def start(self, st: dict, key: tuple[str, str] = ("demo", "demo-secret"), **options: Any) -> Cams:
             options.setdefault("qps", 0)
             self.handle = emulator(st, audit_log=self.audit, **options)
             self.use_key(*key)

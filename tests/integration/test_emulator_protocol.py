@@ -9,7 +9,7 @@ import json
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
@@ -34,7 +34,7 @@ def signed(
         "host": emu.endpoint,
         "x-acs-action": action,
         "x-acs-version": version,
-        "x-acs-date": (date or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "x-acs-date": (date or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "x-acs-signature-nonce": nonce or uuid.uuid4().hex,
         "x-acs-content-sha256": body_hash or hashlib.sha256(body).hexdigest(),
     }
@@ -101,7 +101,7 @@ def test_tampered_query_and_body_hash(emulator):
 
 def test_timestamp_window(emulator):
     emu = emulator()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with httpx.Client() as http:
         for skew in (timedelta(minutes=16), -timedelta(minutes=16)):
             assert_error(call(http, emu, "QueryChatappPhoneNumbers", {"CustSpaceId": RETAIL}, date=now + skew),

@@ -10,8 +10,17 @@ import pytest
 
 from reconciler.client import CamsClient, Credentials
 from reconciler.client.errors import NotSubscribedError
-from reconciler.config.model import (BusinessProfile, DesiredState, Expect, Migration, Number, Queues, Source,
-                                     Space, Webhooks)
+from reconciler.config.model import (
+    BusinessProfile,
+    DesiredState,
+    Expect,
+    Migration,
+    Number,
+    Queues,
+    Source,
+    Space,
+    Webhooks,
+)
 from reconciler.engine.errors import TargetError
 from reconciler.engine.plan import Action, Severity
 from reconciler.engine.planner import make_plan

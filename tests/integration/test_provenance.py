@@ -9,9 +9,10 @@ import json
 import re
 import shutil
 import subprocess
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import jsonschema
 import pytest
@@ -48,7 +49,7 @@ def head(repo: Path) -> str:
 def test_saved_plan_records_what_it_is_for(repo: Path, emulator: Callable[..., Any],
                                            capsys: pytest.CaptureFixture[str]) -> None:
     url = emulator().url
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     assert main(["plan", "spaces/acme-retail.yaml", "--endpoint", url, "--out", "plan.json",
                  "--format", "markdown"]) == 0
     markdown = capsys.readouterr().out
@@ -57,8 +58,8 @@ def test_saved_plan_records_what_it_is_for(repo: Path, emulator: Callable[..., A
                         cls=jsonschema.Draft202012Validator)
     prov = data["provenance"]
     assert prov["tool_version"] == reconciler.__version__
-    made = datetime.strptime(prov["created_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    assert before <= made <= datetime.now(timezone.utc) + timedelta(seconds=1)
+    made = datetime.strptime(prov["created_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert before <= made <= datetime.now(UTC) + timedelta(seconds=1)
     assert prov["git_commit"] == head(repo)
     assert prov["targets"] == [{"account": "default", "account_id": MPK, "region": "ap-southeast-1",
                                 "endpoint": url}]

@@ -74,7 +74,7 @@ class Loop:
         monkeypatch.delenv("CAMS_RECONCILER_ENDPOINT", raising=False)
         self.key("demo", "demo-secret")
 
-    def start(self, st: dict, **options: Any) -> "Loop":
+    def start(self, st: dict, **options: Any) -> Loop:
         options.setdefault("qps", 0)
         self.handle = self.emulator(st, audit_log=self.audit, **options)
         return self

@@ -8,9 +8,10 @@ witness of which calls were made.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from reconciler.client.actions import ACTIONS
 from reconciler.engine.plan import Action, Plan

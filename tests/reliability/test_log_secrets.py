@@ -14,7 +14,7 @@ import asyncio
 import io
 import json
 import logging
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given

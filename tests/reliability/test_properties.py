@@ -21,8 +21,9 @@ One emulator serves the whole module; its state is replaced per example (``Emula
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -31,8 +32,17 @@ from rel_helpers import AuditReader, emulator_state, number_entry, unplanned_wri
 
 from reconciler.client import CamsClient, Credentials
 from reconciler.client.actions import ACTIONS
-from reconciler.config.model import (BusinessProfile, DesiredState, Expect, Migration, Number, Queues, Source,
-                                     Space, Webhooks)
+from reconciler.config.model import (
+    BusinessProfile,
+    DesiredState,
+    Expect,
+    Migration,
+    Number,
+    Queues,
+    Source,
+    Space,
+    Webhooks,
+)
 from reconciler.emulator import EmulatorHandle, start_emulator
 from reconciler.engine.apply import apply_plan
 from reconciler.engine.plan import Plan

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-from typing import Any, Awaitable
+from collections.abc import Awaitable
+from typing import Any
 
 import httpx
 import pytest

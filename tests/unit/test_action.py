@@ -6,15 +6,23 @@ from __future__ import annotations
 import json
 import stat
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from reconciler.action import (ActionError, Inputs, command_line, credential_env, fetch_oidc_token,
-                               inputs_from_env, write_outputs, write_token)
+from reconciler.action import (
+    ActionError,
+    Inputs,
+    command_line,
+    credential_env,
+    fetch_oidc_token,
+    inputs_from_env,
+    write_outputs,
+    write_token,
+)
 from reconciler.cli import build_parser
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 
 from reconciler.engine.plan import Action, Change
-from reconciler.engine.results import (ApplyReport, ChangeResult, Outcome, render_report, write_results)
+from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, render_report, write_results
 
 SCHEMA = Path(__file__).resolve().parents[2] / "reconciler" / "schemas" / "results.schema.json"
 

@@ -15,7 +15,7 @@ import random
 import time as real_time
 import tracemalloc
 import zlib
-from typing import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
 from urllib.parse import parse_qsl
 
 import httpx

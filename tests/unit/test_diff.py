@@ -6,8 +6,7 @@ import dataclasses
 
 import pytest
 
-from reconciler.config.model import (BusinessProfile, Expect, Migration, Number, Queues, Source, Space,
-                                     Webhooks)
+from reconciler.config.model import BusinessProfile, Expect, Migration, Number, Queues, Source, Space, Webhooks
 from reconciler.engine.actual import ActualSpace, index_numbers
 from reconciler.engine.diff import diff_space
 from reconciler.engine.normalize import normalize_phone, normalize_url
@@ -247,7 +246,8 @@ def test_changes_are_frozen_and_json_ready():
 
 # -- property: whatever is declared, the state apply would leave behind diffs to nothing ----------------
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 _hosts = st.sampled_from(["hooks.example", "Hooks.Example", "a.b.example"])
 _paths = st.sampled_from(["", "/", "/s", "/S/x/", "/cams/status"])

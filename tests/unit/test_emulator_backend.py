@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from reconciler.emulator import CamsBackend, Caller, EmulatorApiError, load_state
+from reconciler.emulator import Caller, CamsBackend, EmulatorApiError, load_state
 
 RETAIL = "293483938849001"
 TRAVEL = "293483938849002"

@@ -9,8 +9,7 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from reconciler.config.model import (BusinessProfile, Expect, Migration, Number, Queues, Source, Space,
-                                     Webhooks)
+from reconciler.config.model import BusinessProfile, Expect, Migration, Number, Queues, Source, Space, Webhooks
 from reconciler.engine.actual import ActualSpace, index_numbers
 from reconciler.engine.diff import Context, diff_space
 from reconciler.engine.plan import Action, Change, Plan, PlannedSpace, Preflight

@@ -6,10 +6,9 @@ error classes, so the failure paths run without a network."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import asyncio
 import json
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,14 @@ from typing import Any
 import jsonschema
 import pytest
 
-from reconciler.client.errors import (AuthenticationError, ConnectError, NotOwnedError, NotSubscribedError,
-                                      PermissionDeniedError, ServerError)
+from reconciler.client.errors import (
+    AuthenticationError,
+    ConnectError,
+    NotOwnedError,
+    NotSubscribedError,
+    PermissionDeniedError,
+    ServerError,
+)
 from reconciler.config.model import BusinessProfile, DesiredState, Number, Source, Space, Webhooks
 from reconciler.engine.actual import ActualSpace, SpaceReadError, fetch_actual
 from reconciler.engine.apply_errors import UnreadSpacesError

@@ -26,8 +26,9 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -142,7 +143,7 @@ def action_steps(name: str) -> list[dict[str, Any]]:
 
 def action_argv(step: dict[str, Any], *, plan_exists: bool = True, auto_approve: bool = False) -> list[str]:
     """What ``reconciler.action`` would run for this step's ``with:`` (expressions as placeholders)."""
-    from reconciler.action import inputs_from_env, command_line
+    from reconciler.action import command_line, inputs_from_env
 
     env = {"INPUT_" + k.upper().replace("-", "_"): _EXPRESSION.sub(PLACEHOLDER, str(v))
            for k, v in step.get("with", {}).items()}
