@@ -32,6 +32,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
+from reconciler.client import shapes
 from reconciler.client.actions import ActionSpec, Product, get_action
 from reconciler.client.credentials import Credentials, CredentialsProvider
 from reconciler.client.endpoints import DEFAULT_REGION, resolve_endpoints
@@ -384,13 +385,13 @@ class CamsClient:
         """Every number of a space (``PhoneNumbers`` items, API field names). One call: no pagination."""
         body = await self.call("QueryChatappPhoneNumbers",
                                {"CustSpaceId": cust_space_id, "Status": status, "IsvCode": isv_code})
-        return list(body.get("PhoneNumbers") or [])
+        return shapes.phone_numbers("QueryChatappPhoneNumbers", body, cust_space_id)
 
     async def query_business_profile(self, cust_space_id: str, phone_number: str) -> dict[str, Any]:
         """A number's business profile (``Data``: About, Address, Description, Email, Websites, ...)."""
         body = await self.call("QueryPhoneBusinessProfile",
                                {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number})
-        return dict(body.get("Data") or {})
+        return shapes.business_profile("QueryPhoneBusinessProfile", body, cust_space_id, phone_number)
 
     async def get_phone_number_setting(self, cust_space_id: str, phone_number: str) -> dict[str, Any]:
         """A number's settings (``Model``: MarketingPaused, PhoneNumber)."""
@@ -401,13 +402,13 @@ class CamsClient:
     async def sync_phone_numbers(self, cust_space_id: str) -> list[dict[str, Any]]:
         """Refresh a space's numbers from WhatsApp; returns the refreshed ``PhoneNumbers``."""
         body = await self.call("ChatappSyncPhoneNumber", {"CustSpaceId": cust_space_id})
-        return list(body.get("PhoneNumbers") or [])
+        return shapes.write_numbers(body)
 
     async def migration_verified(self, cust_space_id: str, phone_number: str, verify_code: str) -> dict[str, Any]:
         """Submit a migration verify code (a secret: never logged). Returns ``Data`` {Id, PhoneNumber}."""
         body = await self.call("ChatappMigrationVerified",
                                {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number, "VerifyCode": verify_code})
-        return dict(body.get("Data") or {})
+        return shapes.write_data(body)
 
     async def migration_register(self, cust_space_id: str, phone_number: str) -> dict[str, Any]:
         """Register a verified number. The API returns no data: the response body (RequestId, Code)."""
@@ -455,7 +456,7 @@ class CamsClient:
     async def get_customer_account_info(self) -> dict[str, Any]:
         """BSS account status (``Data``: HostingStatus, CreditLimitStatus, IsCertified, ...)."""
         body = await self.call("GetCustomerAccountInfo", {})
-        return dict(body.get("Data") or {})
+        return shapes.account_info("GetCustomerAccountInfo", body)
 
 
 class _Spent(Exception):

@@ -13,6 +13,7 @@ from typing import Any, Iterable, Mapping
 from xml.etree import ElementTree
 
 from reconciler.client.actions import ActionSpec, Product
+from reconciler.client.shapes import MalformedAnswerError
 from reconciler.client.errors import (
     ApiError,
     AuthenticationError,
@@ -127,7 +128,9 @@ def parse_response(
     body: dict[str, Any] | None
     try:
         parsed = json.loads(content.decode("utf-8")) if content else None
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # ValueError: invalid JSON, or an integer past Python's 4,300-digit limit; RecursionError: nesting
+        # deeper than the decoder's stack. Either way not an answer we can read.
         parsed = None
     body = parsed if isinstance(parsed, dict) else None
     if body is not None and http_status < 400 and is_success(spec, body):
@@ -137,13 +140,17 @@ def parse_response(
     hint = retry_after_hint(headers, now=now)
     if body is None:
         # A proxy page, an empty body, a wrong --endpoint: say what arrived, not the bytes.
-        cls: type[ApiError] = error_class("", http_status) if http_status >= 400 else ServerError
+        # A 2xx that is not a readable JSON object (garbage, 100k-deep nesting, a 5,000-digit number) is a
+        # malformed answer: the same request would get the same bytes, so it is not retried.
+        cls: type[ApiError] = error_class("", http_status) if http_status >= 400 else (
+            ServerError if http_status >= 300 else MalformedAnswerError)
         if hint is not None and http_status >= 400:
             cls = ThrottledError
         err = cls(
             f"HTTP {http_status} without a JSON object body ({len(content)} bytes)"
             + ("; is the endpoint right?" if 400 <= http_status < 500 and cls is not ThrottledError else ""),
-            code="UnexpectedResponse" if cls is not ThrottledError else f"HTTP{http_status}",
+            code=("MalformedAnswer" if cls is MalformedAnswerError else "UnexpectedResponse")
+            if cls is not ThrottledError else f"HTTP{http_status}",
             request_id=header_request_id, **context,
         )
         err.retry_after = hint

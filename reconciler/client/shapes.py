@@ -1,0 +1,134 @@
+"""The shape of each answer the engine reads, checked before anything uses it.
+
+A successful answer (``Code: OK``) is still only data from the network: a proxy, a server bug or an API
+change can send ``PhoneNumbers: "…"``, ``[null]``, a profile ``Data`` that is a list, or
+``HostingStatus: ["FREEZE"]``. Reading such an answer loosely is worse than failing: a missing or null
+``PhoneNumbers`` read as ``[]`` makes a populated space look empty (and a sync gets planned), two items for
+one number merge silently, and a list where a string belongs slips past the frozen-account check.
+
+So each typed read declares what it needs and ``MalformedAnswerError`` (an ``ApiError``: the engine records
+the space as unreadable in a plan, and the change as failed in apply) names the action, the field (with its
+index) and the request id. Fields the engine does not read are not judged: the API may add fields freely.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from reconciler.client.errors import ApiError
+
+#: ``PhoneNumbers`` item fields the engine reads, all strings (or null) in the API reference.
+NUMBER_TEXT_FIELDS = ("StatusCallbackUrl", "UpCallbackUrl", "StatusQueue", "UpQueue", "Status", "QualityRating",
+                      "CodeVerificationStatus", "NameStatus", "NewNameStatus", "MessagingLimitTier",
+                      "VerifiedName")
+#: ``QueryPhoneBusinessProfile`` ``Data`` fields the engine reads (``Websites`` is a list of strings).
+PROFILE_TEXT_FIELDS = ("About", "Address", "Description", "Email", "ProfilePictureUrl", "Vertical")
+#: ``GetCustomerAccountInfo`` ``Data`` fields the account check reads.
+ACCOUNT_TEXT_FIELDS = ("HostingStatus", "CreditLimitStatus", "AccountType")
+
+
+class MalformedAnswerError(ApiError):
+    """A successful answer whose shape is not what the action's contract says (never retried: the same
+    request gets the same answer)."""
+
+    default_code = "MalformedAnswer"
+
+
+def _fail(action: str, body: Mapping[str, Any], field: str, problem: str, **where: str | None) -> MalformedAnswerError:
+    request_id = body.get("RequestId")
+    return MalformedAnswerError(f"malformed answer: {field} {problem}", action=action,
+                                request_id=str(request_id)[:100] if isinstance(request_id, (str, int)) else None,
+                                **where)
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number",
+            float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _text_fields(action: str, body: Mapping[str, Any], item: Mapping[str, Any], prefix: str,
+                 fields: tuple[str, ...], **where: str | None) -> None:
+    for name in fields:
+        value = item.get(name)
+        if value is not None and not isinstance(value, str):
+            raise _fail(action, body, f"{prefix}{name}", f"is {_kind(value)}, expected a string", **where)
+
+
+def _digits(phone: str) -> str:
+    return re.sub(r"\D", "", phone).removeprefix("00")
+
+
+def phone_numbers(action: str, body: Mapping[str, Any], cust_space_id: str | None = None) -> list[dict[str, Any]]:
+    """``PhoneNumbers``: a list (present: a missing list is not an empty space) of objects, each with a
+    non-empty ``PhoneNumber`` string, the read fields strings or null, and no number twice."""
+    where = {"cust_space_id": cust_space_id}
+    items = body.get("PhoneNumbers")
+    if not isinstance(items, list):
+        problem = "is missing" if "PhoneNumbers" not in body else f"is {_kind(items)}, expected a list"
+        raise _fail(action, body, "PhoneNumbers", problem + " (not read as an empty space)", **where)
+    seen: dict[str, int] = {}
+    out: list[dict[str, Any]] = []
+    for i, item in enumerate(items):
+        prefix = f"PhoneNumbers[{i}]"
+        if not isinstance(item, dict):
+            raise _fail(action, body, prefix, f"is {_kind(item)}, expected an object", **where)
+        phone = item.get("PhoneNumber")
+        if not isinstance(phone, str) or not phone.strip():
+            raise _fail(action, body, f"{prefix}.PhoneNumber",
+                        "is missing" if phone is None else f"is {_kind(phone)}, expected a non-empty string", **where)
+        _text_fields(action, body, item, f"{prefix}.", NUMBER_TEXT_FIELDS, **where)
+        key = _digits(phone) or phone.strip()
+        if key in seen:
+            raise _fail(action, body, f"{prefix}.PhoneNumber",
+                        f"repeats PhoneNumbers[{seen[key]}] (number {key} listed twice; not merged)", **where)
+        seen[key] = i
+        out.append(item)
+    return out
+
+
+def business_profile(action: str, body: Mapping[str, Any], cust_space_id: str | None = None,
+                     phone_number: str | None = None) -> dict[str, Any]:
+    """``Data``: an object whose text fields are strings or null and ``Websites`` a list of strings or null."""
+    where = {"cust_space_id": cust_space_id, "phone_number": phone_number}
+    data = body.get("Data")
+    if not isinstance(data, dict):
+        raise _fail(action, body, "Data", "is missing" if "Data" not in body else f"is {_kind(data)}, expected an object",
+                    **where)
+    _text_fields(action, body, data, "Data.", PROFILE_TEXT_FIELDS, **where)
+    sites = data.get("Websites")
+    if sites is not None:
+        if not isinstance(sites, list):
+            raise _fail(action, body, "Data.Websites", f"is {_kind(sites)}, expected a list", **where)
+        for i, site in enumerate(sites):
+            if not isinstance(site, str):
+                raise _fail(action, body, f"Data.Websites[{i}]", f"is {_kind(site)}, expected a string", **where)
+    return dict(data)
+
+
+def account_info(action: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``Data``: an object; the statuses the frozen check reads are strings or null, ``IsCertified`` a
+    boolean or null (a list holding ``FREEZE`` must not read as "not frozen")."""
+    data = body.get("Data")
+    if not isinstance(data, dict):
+        raise _fail(action, body, "Data", "is missing" if "Data" not in body else f"is {_kind(data)}, expected an object")
+    _text_fields(action, body, data, "Data.", ACCOUNT_TEXT_FIELDS)
+    certified = data.get("IsCertified")
+    if certified is not None and not isinstance(certified, bool):
+        raise _fail(action, body, "Data.IsCertified", f"is {_kind(certified)}, expected a boolean")
+    return dict(data)
+
+
+def write_data(body: Mapping[str, Any]) -> dict[str, Any]:
+    """``Data`` of a write's answer. Apply never reads it (it re-reads the space to prove a write), so an odd
+    shape is not an error here: failing a write the API acknowledged would misreport it as not landed."""
+    data = body.get("Data")
+    return dict(data) if isinstance(data, dict) else {}
+
+
+def write_numbers(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``PhoneNumbers`` of ``ChatappSyncPhoneNumber``'s answer: unread by apply, for the same reason."""
+    items = body.get("PhoneNumbers")
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
