@@ -12,6 +12,10 @@ stdout carries the plan and the results table (``--format text|markdown|json``; 
 ``{"plan": ..., "apply": ...}``); stderr carries warnings, the prompt and live progress on a terminal.
 Exit codes: 0 all converged (or nothing to do), 1 refused/failed/skipped, 130/143 interrupted by
 SIGINT/SIGTERM (after in-flight writes finished and the results file was written).
+
+``--results`` is written on every way out (``_exit_with_results``): a refusal or error (status ``error``),
+a signal before or after the writing phase (SIGTERM is turned into an exception there, as SIGINT already
+is), both signals during it, a crash while printing the report. Signals are held while the file is written.
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ import json
 import os
 import signal
 import sys
-from collections import Counter
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from reconciler.cli._client_options import add_client_arguments, open_clients
 from reconciler.cli._terminal import Progress
@@ -34,9 +38,10 @@ from reconciler.engine.apply_errors import ApplyRefusedError
 from reconciler.engine.journal import Journal
 from reconciler.engine.plan import Plan
 from reconciler.engine.planner import make_plan
-from reconciler.engine.results import ApplyReport, ChangeResult, render_report, write_results
+from reconciler.engine.results import SIGNAL_EXIT_CODES, ApplyReport, ChangeResult, ResultsRecorder, render_report
 from reconciler.engine.safety import check_all_read, check_apply_allowed
 from reconciler.engine.staleness import check_not_stale, check_still_declared, load_saved_plan
+from reconciler.errors import ReconcilerError
 from reconciler.files import check_writable
 from reconciler.provenance import Provenance, target_mismatch
 from reconciler.render import render
@@ -81,12 +86,70 @@ def run(args: argparse.Namespace) -> int:
                                 "was made (`plan --retry-sync --out FILE`)")
     if args.results:
         check_writable(args.results)  # before any write: the record of what was written must not be lost
-    return asyncio.run(_apply(args))
+    recorder = ResultsRecorder(args.results)
+    previous = signal.signal(signal.SIGTERM, _raise_stopped)
+    try:
+        return asyncio.run(_apply(args, recorder))
+    except BaseException as exc:  # noqa: BLE001 - every way out records the results, then carries on
+        return _exit_with_results(recorder, exc)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
-async def _apply(args: argparse.Namespace) -> int:
+class Stopped(KeyboardInterrupt):
+    """SIGTERM outside the writing phase, raised like SIGINT's ``KeyboardInterrupt`` (asyncio lets that
+    family through its callbacks; another exception raised by a signal handler could be swallowed)."""
+
+    signal_name = "SIGTERM"
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise Stopped()
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM (delivered when the block ends) so that writing the results file is not cut."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _write_results(recorder: ResultsRecorder, report: ApplyReport) -> None:
+    with _signals_held():
+        recorder.write(report)
+
+
+def _exit_with_results(recorder: ResultsRecorder, exc: BaseException) -> int:
+    """The run ended by ``exc`` before (or after) its report was recorded: record what is known, then let
+    the CLI report the exception as it would have (an interrupt becomes its exit code here)."""
+    name = getattr(exc, "signal_name", "SIGINT") if isinstance(exc, KeyboardInterrupt) else None
+    if not recorder.written:
+        if name is not None:
+            report = recorder.fallback(interrupted_by=name)
+        elif isinstance(exc, ReconcilerError):
+            report = recorder.fallback(error=" ".join(str(exc).split()))
+        else:
+            report = recorder.fallback(error=f"internal error ({type(exc).__name__}): see the output")
+        try:
+            _write_results(recorder, report)
+        except ReconcilerError as write_error:  # the results file itself cannot be written: say both
+            print(f"error: {write_error}", file=sys.stderr)
+    if name is None:
+        raise exc
+    if recorder.plan is None or not recorder.ledger.started:
+        print(f"\n{name} received: stopped before any write", file=sys.stderr)
+    return SIGNAL_EXIT_CODES[name]
+
+
+async def _apply(args: argparse.Namespace, recorder: ResultsRecorder) -> int:
     desired = load(args.paths)  # prints every problem as file:line:col
     if desired is None:
+        _write_results(recorder, recorder.fallback(error="the desired state has errors (printed above); "
+                                                         "nothing was applied"))
         return 1
     saved = load_saved_plan(args.plan) if args.plan else None  # a bad file fails before any network call
     if saved is not None:
@@ -107,6 +170,8 @@ async def _apply(args: argparse.Namespace) -> int:
                 plan = dataclasses.replace(plan, provenance=current)
         finally:
             progress.clear()
+        recorder.plan = plan
+        recorder.provenance = current
         if args.format != "json":
             _emit(render(plan, args.format, color=getattr(args, "color", False),
                          verbose=bool(getattr(args, "verbose", 0))))
@@ -114,17 +179,17 @@ async def _apply(args: argparse.Namespace) -> int:
             print(f"warning: {warning}", file=sys.stderr)
         if not plan.writes:
             report = ApplyReport(results=())
-            return _finish(args, plan, report, current, nothing_to_do=True)
+            return _finish(args, plan, report, current, recorder, nothing_to_do=True)
         if saved is None and not args.auto_approve:
             _confirm(len(plan.writes), current)
         try:
-            report = await _execute(client, plan, desired, journal, progress=progress)
+            report = await _execute(client, plan, desired, journal, recorder, progress=progress)
         finally:
             journal.save()
         stats = getattr(client, "stats", None)
         if stats is not None and (stats.total().retries or stats.total().throttled):
             print(stats.summary_line(), file=sys.stderr)  # the API pushed back: say how much
-    return _finish(args, plan, report, current)
+    return _finish(args, plan, report, current, recorder)
 
 
 def _counter(progress: Progress, label: str, client: Any) -> Callable[[int, int], None] | None:
@@ -173,17 +238,18 @@ def _confirm(writes: int, provenance: Provenance) -> None:
         raise ApplyRefusedError("apply cancelled (the answer was not 'yes'); nothing was written")
 
 
-async def _execute(client: Any, plan: Plan, desired: Any, journal: Journal, *,
+async def _execute(client: Any, plan: Plan, desired: Any, journal: Journal, recorder: ResultsRecorder, *,
                    progress: Progress) -> ApplyReport:
     """Run the executor with SIGINT/SIGTERM turned into "start no new write" (see ``Interrupt``).
 
-    A second signal (as in Terraform) stops waiting: the writes in flight are abandoned, and the report
-    lists them as not finished, since they may or may not have landed. The results file is still written.
+    A second signal (as in Terraform) stops waiting: the writes in flight are abandoned; the report lists
+    the writes the API had acknowledged as done (``recorder.ledger``) and the unanswered ones as not
+    finished, since they may or may not have landed. The results file is still written.
     """
     loop = asyncio.get_running_loop()
     interrupt = Interrupt()
-    finished: list[ChangeResult] = []
-    calls: Counter[str] = Counter()  # kept here: a second signal cancels apply_plan before it reports them
+    finished = recorder.finished
+    calls = recorder.calls  # kept outside: a second signal cancels apply_plan before it reports them
 
     show = progress.counter("writing and verifying: changes finished", client)
     total = len(plan.writes)
@@ -193,7 +259,7 @@ async def _execute(client: Any, plan: Plan, desired: Any, journal: Journal, *,
         progress.note(f"  {result.outcome.value:<8} {result.change.address}")
         show(len(finished), max(total, len(finished)))
 
-    task = asyncio.ensure_future(apply_plan(client, plan, desired, env=os.environ, interrupt=interrupt,
+    task = asyncio.ensure_future(apply_plan(recorder.ledger.wrap(client), plan, desired, env=os.environ, interrupt=interrupt,
                                             on_result=on_result, calls=calls, journal=journal))
 
     def on_signal(name: str) -> None:
@@ -207,6 +273,7 @@ async def _execute(client: Any, plan: Plan, desired: Any, journal: Journal, *,
         interrupt.request(name)
 
     installed: list[signal.Signals] = []
+    before = {sig: signal.getsignal(sig) for sig in _SIGNALS}
     for sig in _SIGNALS:
         try:
             loop.add_signal_handler(sig, on_signal, sig.name)
@@ -220,21 +287,19 @@ async def _execute(client: Any, plan: Plan, desired: Any, journal: Journal, *,
     except asyncio.CancelledError:
         if not task.cancelled() or interrupt.signal_name is None:
             raise  # not our second signal: someone cancelled us
-        return ApplyReport.abandoned(plan, finished, interrupt.signal_name, calls)
+        return ApplyReport.abandoned(plan, finished, interrupt.signal_name, calls, recorder.ledger)
     finally:
         progress.clear()
         for sig in installed:
             loop.remove_signal_handler(sig)
+            signal.signal(sig, before[sig])  # asyncio resets to the default: keep SIGTERM → ``Stopped``
 
 
-def _finish(args: argparse.Namespace, plan: Plan, report: ApplyReport, provenance: Provenance, *,
-            nothing_to_do: bool = False) -> int:
+def _finish(args: argparse.Namespace, plan: Plan, report: ApplyReport, provenance: Provenance,
+            recorder: ResultsRecorder, *, nothing_to_do: bool = False) -> int:
     report = dataclasses.replace(report, provenance=provenance)
-    try:
-        _print_report(args, plan, report, nothing_to_do=nothing_to_do)
-    finally:  # the results file is written even when printing fails (a closed pipe)
-        if args.results:
-            write_results(args.results, report)
+    _write_results(recorder, report)  # first: a closed pipe or a signal while printing loses nothing
+    _print_report(args, plan, report, nothing_to_do=nothing_to_do)
     return report.exit_code
 
 

@@ -8,6 +8,12 @@ Every write change of the plan ends with exactly one outcome:
 - ``skipped``: never attempted, with why (missing verify-code variable, interrupted, an earlier refusal in
   the same space, the number is not in the space).
 
+The file is written on every way out of apply (``ResultsRecorder``): a refusal or an error before the writes
+(status ``error``, every planned write ``skipped`` with the reason), an interruption before the writing
+phase, both signals during it, a crash while reporting. ``WriteLedger`` keeps, outside the executor, which
+writes were sent and which the API acknowledged, so a second signal (which abandons the executor) still
+reports an acknowledged write as ``done`` and only the unanswered ones as "may or may not have landed".
+
 The JSON form (``--results FILE``, ``schemas/results.schema.json``) holds no secret: messages come from
 ``ClientError`` (which scrubs what it sent) or are written here without values; ``before``/``after`` are the
 plan's already-redacted values. The file is written atomically so a reader never sees half of it.
@@ -17,14 +23,16 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, Iterable, Mapping
 
 from reconciler.client.actions import ACTIONS
 from reconciler.config.model import DEFAULT_ACCOUNT
 from reconciler.files import write_atomically
-from reconciler.engine.plan import Change, Plan
+from reconciler.engine.counting import METHOD_ACTIONS
+from reconciler.engine.plan import Action, Change, Plan
 from reconciler.provenance import Provenance
 
 RESULTS_FORMAT_VERSION = 1
@@ -86,22 +94,44 @@ class ApplyReport:
     accounts: Mapping[str, str] = field(default_factory=dict)
     # What the run was for: tool version, time, commit, account/region/endpoint (``reconciler.provenance``).
     provenance: Provenance | None = None
+    error: str | None = None  # the one-line error that ended the run early (refusal, failure, crash)
 
     @classmethod
     def abandoned(cls, plan: Plan, finished: Iterable[ChangeResult], signal_name: str,
-                  calls: Mapping[str, int]) -> "ApplyReport":
+                  calls: Mapping[str, int], ledger: "WriteLedger | None" = None) -> "ApplyReport":
         """The report of an apply stopped by a second interrupt without waiting for its writes in flight:
-        what had finished, and every other write change as not finished (it may have landed or not)."""
+        what had finished; writes the API acknowledged as done (not re-read); writes sent but unanswered as
+        not finished (they may have landed or not); the rest as not started."""
         results = {r.change.address: r for r in finished}
+        ledger = ledger if ledger is not None else WriteLedger()
         for change in plan.writes:
-            results.setdefault(change.address, ChangeResult(
-                change, Outcome.SKIPPED, f"not finished: apply was stopped by a second {signal_name} without "
-                "waiting for the writes in flight; this one may or may not have landed, run plan to see"))
+            if change.address in results:
+                continue
+            results[change.address] = ledger.outcome_after_abandon(change, signal_name)
         ordered = sorted(results.values(), key=lambda r: r.change.sort_key)
         return cls(tuple(ordered), signal_name, (), dict(sorted(calls.items())), accounts=space_accounts(plan))
 
     def account_of(self, change: Change) -> str:
         return self.accounts.get(change.space, DEFAULT_ACCOUNT)
+
+    @classmethod
+    def not_run(cls, plan: Plan | None, why: str, *, interrupted_by: str | None = None,
+                error: str | None = None, finished: Iterable[ChangeResult] = (),
+                calls: Mapping[str, int] | None = None, ledger: "WriteLedger | None" = None) -> "ApplyReport":
+        """The report of a run that ended before (or while) writing for a reason other than the executor's
+        own outcome: every planned write not already finished is ``skipped`` with ``why`` (or ``done`` /
+        "may or may not" per the ledger when its write had been sent)."""
+        results = {r.change.address: r for r in finished}
+        for change in (plan.writes if plan is not None else ()):
+            if change.address in results:
+                continue
+            if ledger is not None and ledger.sent(change):
+                results[change.address] = ledger.outcome_after_abandon(change, interrupted_by or "an error")
+            else:
+                results[change.address] = ChangeResult(change, Outcome.SKIPPED, f"not attempted: {why}")
+        ordered = sorted(results.values(), key=lambda r: r.change.sort_key)
+        return cls(tuple(ordered), interrupted_by, (), dict(sorted((calls or {}).items())),
+                   accounts=space_accounts(plan) if plan is not None else {}, error=error)
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
@@ -109,18 +139,20 @@ class ApplyReport:
     @property
     def converged(self) -> bool:
         """Every planned write is in effect and the run was not cut short."""
-        return self.interrupted_by is None and all(r.outcome is Outcome.DONE for r in self.results)
+        return self.interrupted_by is None and self.error is None and all(r.outcome is Outcome.DONE for r in self.results)
 
     @property
     def exit_code(self) -> int:
         if self.interrupted_by is not None:
             return SIGNAL_EXIT_CODES.get(self.interrupted_by, EXIT_FAILED)
-        return EXIT_OK if self.converged else EXIT_FAILED
+        return EXIT_OK if self.converged and self.error is None else EXIT_FAILED
 
     @property
     def status(self) -> str:
         if self.interrupted_by is not None:
             return "interrupted"
+        if self.error is not None:
+            return "error"
         if self.converged:
             return "converged"
         return "failed" if self.count(Outcome.FAILED) else "incomplete"  # incomplete: only skips
@@ -141,6 +173,8 @@ class ApplyReport:
         line += f"; {writes} write call{'s' if writes != 1 else ''}."
         if self.interrupted_by:
             line += f" Interrupted by {self.interrupted_by}: run apply again to finish."
+        elif self.error is not None:
+            line += f" Stopped by an error: {self.error}"
         elif self.retryable:
             line += " Run apply again to retry what failed on a passing fault (throttling, 5xx, the network)."
         elif not self.converged:
@@ -155,6 +189,7 @@ class ApplyReport:
             "format_version": RESULTS_FORMAT_VERSION,
             "status": self.status,
             "interrupted_by": self.interrupted_by,
+            "error": self.error,
             "summary": self.summary_line(),
             "counts": {o.value: self.count(o) for o in Outcome},
             "calls": dict(sorted(self.calls.items())),
@@ -221,6 +256,113 @@ def write_results(path: str | os.PathLike[str], report: ApplyReport) -> None:
     """Write the JSON results atomically (``reconciler.files``): a CI step reading them after a crash or a
     kill finds the previous complete file or the new one, never a torn one."""
     write_atomically(path, json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+
+
+#: A write as the ledger knows it: (API action, CustSpaceId, PhoneNumber or None for a space-wide sync).
+WriteKey = tuple[str, str, "str | None"]
+
+#: The API action whose acknowledgement completes each plan action (a migration: its registration).
+_COMPLETING_ACTION = {Action.SYNC: "ChatappSyncPhoneNumber", Action.VERIFY_MIGRATION: "ChatappMigrationRegister",
+                      Action.UPDATE_WEBHOOK: "UpdatePhoneWebhook", Action.UPDATE_PROFILE: "ModifyPhoneBusinessProfile"}
+_FIRST_ACTION = {**_COMPLETING_ACTION, Action.VERIFY_MIGRATION: "ChatappMigrationVerified"}
+
+
+class WriteLedger:
+    """Which writes were sent and which the API acknowledged, recorded by ``wrap(client)`` as they happen.
+
+    Kept by the CLI, outside the executor: a second signal cancels the executor before it reports, and the
+    ledger is then the only witness of what had landed."""
+
+    def __init__(self) -> None:
+        self.started: set[WriteKey] = set()
+        self.acknowledged: set[WriteKey] = set()
+
+    def wrap(self, client: Any) -> "LedgerClient":
+        return LedgerClient(client, self)
+
+    @staticmethod
+    def key(action: str, change: Change) -> WriteKey:
+        return (action, change.cust_space_id, None if change.action is Action.SYNC else change.phone_number)
+
+    def sent(self, change: Change) -> bool:
+        first = _FIRST_ACTION.get(change.action)
+        return first is not None and self.key(first, change) in self.started
+
+    def outcome_after_abandon(self, change: Change, signal_name: str) -> ChangeResult:
+        """What can be said of ``change`` when apply stopped without waiting for it."""
+        done = _COMPLETING_ACTION.get(change.action)
+        if done is not None and self.key(done, change) in self.acknowledged:
+            return ChangeResult(change, Outcome.DONE, f"written (acknowledged by the API); not re-read because "
+                                f"apply was stopped by {_signal_phrase(signal_name)}: the next plan confirms it")
+        if change.action is Action.VERIFY_MIGRATION and self.key(_FIRST_ACTION[change.action], change) in self.acknowledged:
+            register = self.key(done or "", change) in self.started
+            return ChangeResult(change, Outcome.SKIPPED, (
+                "verified (acknowledged by the API), " + ("the registration was sent but not answered"
+                                                          if register else "not registered")
+                + f" when apply was stopped by {_signal_phrase(signal_name)}; run plan to see, and register it "
+                f"with `cams-reconciler call ChatappMigrationRegister CustSpaceId={change.cust_space_id} "
+                f"PhoneNumber={change.phone_number}` if it is not"))
+        if self.sent(change):
+            return ChangeResult(change, Outcome.SKIPPED, f"not finished: apply was stopped by "
+                                f"{_signal_phrase(signal_name)} without waiting for the writes in flight; this one "
+                                "may or may not have landed, run plan to see")
+        return ChangeResult(change, Outcome.SKIPPED, f"not started: apply was stopped by {_signal_phrase(signal_name)}")
+
+
+def _signal_phrase(name: str) -> str:
+    return f"a second {name}" if name.startswith("SIG") else name
+
+
+class LedgerClient:
+    """Passes calls through to ``inner``, recording each write in the ledger when sent and when answered."""
+
+    def __init__(self, inner: Any, ledger: WriteLedger) -> None:
+        self._inner = inner
+        self._ledger = ledger
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._inner, name)
+        action = METHOD_ACTIONS.get(name)
+        if action is None or not ACTIONS[action].is_write:
+            return target
+
+        async def recorded(cust_space_id: str, *args: Any, **kwargs: Any) -> Any:
+            phone = None if action == "ChatappSyncPhoneNumber" else (args[0] if args else kwargs.get("phone_number"))
+            key: WriteKey = (action, cust_space_id, phone)
+            self._ledger.started.add(key)
+            result = await target(cust_space_id, *args, **kwargs)
+            self._ledger.acknowledged.add(key)
+            return result
+
+        return recorded
+
+
+class ResultsRecorder:
+    """Writes ``--results`` once, whichever way apply ends: the final report when there is one, else the
+    best account of the run so far (``fallback``). Holds what the CLI learns as it goes."""
+
+    def __init__(self, path: str | os.PathLike[str] | None) -> None:
+        self.path = path
+        self.plan: Plan | None = None
+        self.finished: list[ChangeResult] = []
+        self.ledger = WriteLedger()
+        self.calls: Counter[str] = Counter()
+        self.provenance: Provenance | None = None
+        self.written = False
+
+    def write(self, report: ApplyReport) -> None:
+        if self.path is not None:
+            write_results(self.path, report)
+        self.written = True
+
+    def fallback(self, *, error: str | None = None, interrupted_by: str | None = None) -> ApplyReport:
+        if interrupted_by is not None:
+            why = f"apply was interrupted ({interrupted_by}) before this write"
+        else:
+            why = f"apply stopped before this write: {error}"
+        report = ApplyReport.not_run(self.plan, why, interrupted_by=interrupted_by, error=error,
+                                     finished=self.finished, calls=self.calls, ledger=self.ledger)
+        return replace(report, provenance=self.provenance)
 
 
 def outcomes_by_address(results: Iterable[ChangeResult]) -> dict[str, Outcome]:
