@@ -1,21 +1,159 @@
-"""Writing files that others read (saved plans, apply results, imported YAML): all or nothing.
+"""The file rules: what may be read as input, and how outputs are written.
 
-A CI step or a person reading one of these after a crash, a kill or a full disk must find the previous
-complete file or the new complete file, never a torn one: write a temporary file in the same directory,
-fsync it, then ``os.replace`` it over the target (atomic on POSIX within one file system).
+Inputs (desired-state YAML, saved plans; the emulator's state file has its own copy of the rule, as the
+emulator imports nothing of ours) must be **regular files** of bounded size: a FIFO, a device
+(``/dev/zero``), a socket or a directory given as a file is refused by ``os.stat`` before it is opened,
+and the open itself is non-blocking, so nothing can make a read hang or run forever (``read_input``).
+
+Outputs (``plan --out``, ``apply --results``, ``import --out``) are written all or nothing: a temporary file
+in the same directory, fsynced, then ``os.replace``d over the target (atomic on POSIX within one file
+system), so a reader after a crash, a kill or a full disk finds the previous complete file or the new one.
+``check_output`` refuses, before any work, an output that is
+
+- one of the run's inputs (the YAML, the state file, the reviewed plan): a typo must not destroy them;
+- a special file (FIFO, device, socket, directory): replacing ``/dev/stdout`` or a FIFO by a regular file
+  would silently break whoever reads it;
+- a symbolic link. Decided: refused, not written through. In a GitOps checkout a link comes from the
+  repository, i.e. from a pull request; writing through it would let a PR point ``plan.json`` at any file
+  the CI user can write. The message names the link's target so a person can pass that path instead.
+
+A new output file gets the mode the umask allows (``0666 & ~umask``, like any file a shell creates): plans
+and results hold no secret (values are masked, verify codes never enter them), so there is nothing to hide
+from the group the umask shares with; an existing file keeps its mode.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
+from typing import Iterable
 
 from reconciler.errors import ReconcilerError
+
+#: Largest input files read (bytes). A 20,000-number desired state is about 3 MB, its plan about 15 MB.
+MAX_YAML_BYTES = 64 * 1024 * 1024
+MAX_PLAN_BYTES = 256 * 1024 * 1024
 
 
 class OutputFileError(ReconcilerError):
     """An output file (``--out``, ``--results``) cannot be written: one line naming it, never a traceback."""
+
+
+class InputFileError(ReconcilerError):
+    """An input file cannot be read: ``reason`` says why (without the path: callers place it)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def read_input(path: str | os.PathLike[str], limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, or ``InputFileError``; never blocks."""
+    name = os.fspath(path)
+    try:
+        st = os.stat(name)
+    except FileNotFoundError:
+        raise InputFileError(name, "no such file") from None
+    except OSError as exc:
+        raise InputFileError(name, f"cannot read the file: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise InputFileError(name, f"cannot read the file: it is {_kind(st.st_mode)}, not a regular file")
+    if st.st_size > limit:
+        raise InputFileError(name, f"cannot read the file: it is {st.st_size:,} bytes, over the limit of {limit:,}")
+    try:
+        # O_NONBLOCK: should the path be swapped for a FIFO after the stat, open() still returns at once.
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise InputFileError(name, f"cannot read the file: {exc.strerror or exc}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputFileError(name, "cannot read the file: it is not a regular file")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise InputFileError(name, f"cannot read the file: it is over the limit of {limit:,} bytes")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise InputFileError(name, f"cannot read the file: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+
+
+def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def check_output(path: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]] = (),
+                 option: str = "the output") -> None:
+    """Refuse, before any work, an output path that is an input of this run, a special file or a symbolic
+    link, or that cannot be written (see the module's docstring)."""
+    target = Path(path)
+    try:
+        lst = os.lstat(target)
+    except FileNotFoundError:
+        lst = None
+    except OSError as exc:
+        raise OutputFileError(f"cannot write {target}: {exc.strerror or exc}") from None
+    if lst is not None:
+        if stat.S_ISLNK(lst.st_mode):
+            raise OutputFileError(f"will not write {option} {target}: it is a symbolic link (to "
+                                  f"{os.readlink(target)}); give the real path instead")
+        if stat.S_ISDIR(lst.st_mode):
+            raise OutputFileError(f"cannot write {target}: it is a directory")
+        if not stat.S_ISREG(lst.st_mode):
+            raise OutputFileError(f"will not write {option} {target}: it is {_kind(lst.st_mode)}; only a "
+                                  "regular file is replaced")
+        for given in inputs:
+            try:
+                if _same_file(os.stat(given), lst):
+                    raise OutputFileError(f"will not write {option} {target}: it is an input of this run "
+                                          f"({os.fspath(given)}); choose another file")
+            except OSError:
+                continue
+    check_writable(target)
+
+
+def run_inputs(paths: Iterable[str], *others: str | None) -> list[str]:
+    """Every file a command reads: the YAML files ``paths`` expand to, plus ``others`` given (a state file,
+    a saved plan), for ``check_output``."""
+    from reconciler.config.loader import discover  # the loader's own expansion: no second copy of the rule
+
+    return [*discover(list(paths))[0], *(o for o in others if o)]
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the system says (Linux /proc), else set-and-restore."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def check_writable(path: str | os.PathLike[str]) -> None:
@@ -42,8 +180,13 @@ def write_atomically(path: str | os.PathLike[str], text: str) -> None:
 def _write_atomically(target: Path, text: str) -> None:
     directory = target.parent if str(target.parent) else Path(".")
     directory.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(os.lstat(target).st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
+        os.fchmod(fd, mode)  # mkstemp makes 0600 whatever the umask
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()

@@ -25,6 +25,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, AsyncIterator, Mapping
 
+from reconciler.cli._numbers import QPS_RANGE, bounded_float
 from reconciler.client import CamsClient, Credentials, CredentialsProvider, resolve_credentials
 from reconciler.client.credentials import ENV_PROFILE, DeferredCredentials, account_credentials
 from reconciler.client.endpoints import DEFAULT_REGION, ENDPOINT_ENV, validate_region
@@ -61,13 +62,9 @@ CREDENTIALS_HELP = (
 
 
 def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
+    """A ``--qps`` value (option or environment): finite and within ``QPS_RANGE`` (``1e-300`` would make
+    the first request wait forever)."""
+    return bounded_float(*QPS_RANGE)(text)
 
 
 def _epilog(prog_example: str) -> str:

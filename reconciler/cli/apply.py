@@ -42,7 +42,7 @@ from reconciler.engine.results import SIGNAL_EXIT_CODES, ApplyReport, ChangeResu
 from reconciler.engine.safety import check_all_read, check_apply_allowed
 from reconciler.engine.staleness import check_not_stale, check_still_declared, load_saved_plan
 from reconciler.errors import ReconcilerError
-from reconciler.files import check_writable
+from reconciler.files import check_output, run_inputs
 from reconciler.provenance import Provenance, target_mismatch
 from reconciler.render import render
 
@@ -85,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
         raise ApplyRefusedError("--retry-sync cannot be combined with --plan: the saved plan records how it "
                                 "was made (`plan --retry-sync --out FILE`)")
     if args.results:
-        check_writable(args.results)  # before any write: the record of what was written must not be lost
+        # before any write: the record of what was written must not be lost, nor replace an input
+        check_output(args.results, run_inputs(args.paths, args.plan, getattr(args, "emulator", None)), "--results")
     recorder = ResultsRecorder(args.results)
     previous = signal.signal(signal.SIGTERM, _raise_stopped)
     try:

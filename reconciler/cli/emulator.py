@@ -7,12 +7,14 @@ wait for that line to learn the port when ``--port 0``), and exits 0 when told t
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from types import FrameType
 from typing import Any
 
+from reconciler.cli._numbers import DELAY_MS_RANGE, QPS_RANGE, bounded_float
 from reconciler.emulator import StateFileError, start_emulator
 
 
@@ -61,7 +63,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--state", required=True, metavar="FILE", help="the emulator state file (YAML)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=_port, default=0, help="port to listen on; 0 picks a free one (default)")
-    parser.add_argument("--qps", type=_non_negative, default=10.0,
+    parser.add_argument("--qps", type=bounded_float(*QPS_RANGE, allow_zero=True), default=10.0,
                         help="requests per second per (account, action) before a throttling answer; "
                              "0 = unlimited (default 10, as documented)")
     parser.add_argument("--limiter", choices=("window", "bucket"), default="window",
@@ -74,7 +76,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--retry-after-ms", type=_retry_after, default=None, metavar="MS|auto",
                         help="throttling answers carry x-acs-retry-after: MS milliseconds, or auto = the time "
                              "until the window has room (default: no hint)")
-    parser.add_argument("--latency-ms", type=_non_negative, default=0.0, help="delay every response (default 0)")
+    parser.add_argument("--latency-ms", type=bounded_float(*DELAY_MS_RANGE), default=0.0, help="delay every response (default 0)")
     parser.add_argument("--fault-rate", type=_fault_rate, default=0.0,
                         help="fraction of requests answered HTTP 500/503 (default 0.0)")
     parser.add_argument("--throttle-rate", type=_fault_rate, default=0.0,
@@ -82,7 +84,7 @@ def register(subparsers: Any) -> None:
                              "bucket says: throttling bursts (default 0.0)")
     parser.add_argument("--latency-spike-rate", type=_fault_rate, default=0.0,
                         help="fraction of responses delayed by --latency-spike-ms more (default 0.0)")
-    parser.add_argument("--latency-spike-ms", type=_non_negative, default=0.0,
+    parser.add_argument("--latency-spike-ms", type=bounded_float(*DELAY_MS_RANGE), default=0.0,
                         help="the extra delay of a latency spike (default 0)")
     parser.add_argument("--seed", type=int, default=None,
                         help="seed for the fault, throttle and latency-spike sequences (deterministic)")
@@ -92,6 +94,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.audit_log and os.path.exists(args.audit_log) and os.path.exists(args.state) \
+            and os.path.samefile(args.audit_log, args.state):
+        print(f"error: will not write the audit log {args.audit_log}: it is the state file", file=sys.stderr)
+        return 1
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -28,7 +28,7 @@ from reconciler.cli._client_options import add_client_arguments, open_client
 from reconciler.cli._terminal import Progress
 from reconciler.config import ConfigError, load_desired_state
 from reconciler.engine.errors import EngineError
-from reconciler.files import write_atomically
+from reconciler.files import check_output, write_atomically
 from reconciler.engine.importer import ImportedSpace, read_space, render_space_yaml
 
 _SCHEMA = "schemas/cams-desired-state.schema.json"
@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         raise ImportRefusedError(f"{out} already exists; pass --force to overwrite it")
     if out is not None and not out.parent.is_dir():
         raise ImportRefusedError(f"{out}: directory {out.parent} does not exist")
+    if out is not None:
+        check_output(out, [s for s in [getattr(args, "emulator", None)] if s], "--out")
     imported = asyncio.run(_read(args, schema_ref(out if out is not None else stdout_file())))
     if out is None:
         problems = _validate_text(imported.text, label="<stdout>")

@@ -28,7 +28,7 @@ from reconciler.cli._terminal import Progress, live_terminal  # noqa: F401 - liv
 from reconciler.config import ConfigError, load_desired_state
 from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState
 from reconciler.engine.plan import Plan, Scope
-from reconciler.files import check_writable, write_atomically
+from reconciler.files import check_output, run_inputs, write_atomically
 from reconciler.engine.journal import DEFAULT_PATH as DEFAULT_JOURNAL
 from reconciler.engine.journal import Journal
 from reconciler.engine.planner import make_plan
@@ -137,7 +137,8 @@ def load(paths: list[str]) -> DesiredState | None:
 def compute_plan(args: argparse.Namespace) -> Plan | None:
     """Load, scope, fetch and diff. ``None`` after a configuration error (already printed)."""
     if args.out:
-        check_writable(args.out)  # fail before the reads, not after them
+        check_output(args.out, run_inputs(args.paths, getattr(args, "emulator", None)),
+                     "--out")  # fail before the reads, not after them
     desired = load(args.paths)
     if desired is None:
         return None

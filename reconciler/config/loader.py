@@ -31,6 +31,7 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 
 from reconciler.config.errors import ConfigError, Problem
+from reconciler.files import MAX_YAML_BYTES, InputFileError, read_input
 
 YAML_SUFFIXES = (".yaml", ".yml")
 MAX_DEPTH = 64  # the format nests 7 levels deep; anything near this is not a desired-state file
@@ -139,10 +140,9 @@ def _byte_position(data: bytes, offset: int) -> Mark:
 def read_text(file: str) -> tuple[str | None, list[Problem]]:
     """The file's text, or one problem saying why it is not a UTF-8 text file."""
     try:
-        with open(file, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        return None, [Problem(file, 0, 0, f"cannot read the file: {exc.strerror or exc}")]
+        data = read_input(file, MAX_YAML_BYTES)  # regular files only, bounded, never blocks (FIFO, /dev/zero)
+    except InputFileError as exc:
+        return None, [Problem(file, 0, 0, exc.reason)]
     nul = data.find(b"\x00")
     if nul >= 0:
         line, col = _byte_position(data, nul)

@@ -10,6 +10,8 @@ line (from PyYAML's node marks) and the field path. Secret values are never quot
 from __future__ import annotations
 
 import copy
+import os
+import stat
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -64,30 +66,8 @@ def load_state(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
         label, root_node, data = "<state dict>", None, copy.deepcopy(dict(source))
     else:
         label = str(source)
-        try:
-            text = Path(source).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise StateFileError(f"{label}: no such file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise StateFileError(f"{label}: cannot read the state file ({exc.__class__.__name__})") from None
-        try:
-            root_node = yaml.compose(text, Loader=yaml.SafeLoader)
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{label}:{mark.line + 1}" if mark is not None else label
-            problem = getattr(exc, "problem", None) or "invalid YAML"
-            raise StateFileError(f"{where}: invalid YAML: {problem}") from None
-        except RecursionError:  # PyYAML composes recursively: `[[[[...` thousands deep exhausts the stack
-            raise StateFileError(f"{label}: invalid YAML: nested too deeply to be a state file") from None
-        if root_node is not None:
-            try:
-                dup = _find_duplicate_key(root_node)
-            except RecursionError:
-                raise StateFileError(f"{label}: invalid YAML: nested too deeply to be a state file") from None
-            if dup is not None:
-                key, line = dup
-                raise StateFileError(f"{label}:{line}: duplicate key {key!r}")
+        text = _read_state_text(label)
+        root_node, data = _parse(text, label)
     try:
         return _validate(data)
     except _Invalid as exc:
@@ -96,6 +76,123 @@ def load_state(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
         field = _format_path(exc.path)
         suffix = f" ({field})" if field else ""
         raise StateFileError(f"{where}: {exc.message}{suffix}") from None
+
+
+# --- reading ----------------------------------------------------------------------------------------------
+
+#: Largest state file read: 20,000 numbers with every field are about 11 MB of YAML.
+MAX_STATE_BYTES = 256 * 1024 * 1024
+#: Most values a state file may hold once its aliases are expanded. YAML aliases share a node, so ten
+#: nested lists of ten aliases ("billion laughs") are a few hundred nodes in the file and 10**9 values to
+#: whatever walks them; a real state file has no reason to exceed its own size many times over.
+MAX_EXPANDED_VALUES = 5_000_000
+
+
+def _read_state_text(label: str) -> str:
+    """The state file's text. The reconciler's own input rule (``reconciler/files.py``), restated here because
+    the emulator imports nothing of the reconciler: a regular file only (a FIFO, ``/dev/zero`` or a
+    directory is refused by ``stat`` before opening, and the open does not block), at most
+    ``MAX_STATE_BYTES``, UTF-8."""
+    try:
+        st = os.stat(label)
+    except FileNotFoundError:
+        raise StateFileError(f"{label}: no such file") from None
+    except OSError as exc:
+        raise StateFileError(f"{label}: cannot read the state file ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode)
+                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "a special file")
+        raise StateFileError(f"{label}: cannot read the state file: it is {kind}, not a regular file")
+    if st.st_size > MAX_STATE_BYTES:
+        raise StateFileError(f"{label}: cannot read the state file: it is {st.st_size:,} bytes, over the "
+                             f"limit of {MAX_STATE_BYTES:,}")
+    try:
+        fd = os.open(label, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise StateFileError(f"{label}: is not a regular file")
+            with os.fdopen(os.dup(fd), "rb") as fh:
+                raw = fh.read(MAX_STATE_BYTES + 1)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise StateFileError(f"{label}: cannot read the state file ({exc.strerror or exc})") from None
+    if len(raw) > MAX_STATE_BYTES:
+        raise StateFileError(f"{label}: is over the limit of {MAX_STATE_BYTES:,} bytes")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise StateFileError(f"{label}: cannot read the state file (not UTF-8 text)") from None
+
+
+def _parse(text: str, label: str) -> tuple[yaml.Node | None, Any]:
+    """Compose once (libyaml when PyYAML has it: pure-Python scanning was 35-130 s for 20,000 numbers), check
+    the node tree (duplicate keys, alias expansion), then construct the data from the same nodes."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:
+        try:
+            root_node = loader.get_single_node()
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{label}:{mark.line + 1}" if mark is not None else label
+            problem = getattr(exc, "problem", None) or "invalid YAML"
+            if "nesting depth" in problem:  # libyaml's own limit, in its words
+                problem = "nested too deeply to be a state file"
+            raise StateFileError(f"{where}: invalid YAML: {problem}") from None
+        except RecursionError:  # PyYAML composes recursively: `[[[[...` thousands deep exhausts the stack
+            raise StateFileError(f"{label}: invalid YAML: nested too deeply to be a state file") from None
+        if root_node is None:
+            return None, None
+        _check_nodes(root_node, label)
+        try:
+            return root_node, loader.construct_document(root_node)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{label}:{mark.line + 1}" if mark is not None else label
+            raise StateFileError(f"{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+        except RecursionError:
+            raise StateFileError(f"{label}: invalid YAML: nested too deeply to be a state file") from None
+    finally:
+        loader.dispose()
+
+
+def _check_nodes(root: yaml.Node, label: str) -> None:
+    """One pass over the distinct nodes (an alias is visited once): duplicate keys (PyYAML keeps the last
+    silently; in a state file that is almost surely a mistake), nesting depth, and how many values the
+    aliases expand to (each node's expanded size, memoised)."""
+    expanded: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        if depth > 200:
+            raise StateFileError(f"{label}:{node.start_mark.line + 1}: invalid YAML: nested too deeply to be a "
+                                 "state file")
+        key = id(node)
+        if isinstance(node, yaml.ScalarNode):
+            expanded[key] = 1
+            continue
+        children = ([c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode)
+                    else list(node.value))
+        if done:
+            total = 1 + sum(expanded.get(id(c), 1) for c in children)
+            if total > MAX_EXPANDED_VALUES:
+                raise StateFileError(f"{label}:{node.start_mark.line + 1}: its aliases expand to more than "
+                                     f"{MAX_EXPANDED_VALUES:,} values; a state file needs no such expansion")
+            expanded[key] = total
+            continue
+        if key in expanded:
+            continue
+        expanded[key] = 1  # in progress: a recursive alias counts once instead of looping
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    if key_node.value in seen:
+                        raise StateFileError(f"{label}:{key_node.start_mark.line + 1}: duplicate key "
+                                             f"{key_node.value!r}")
+                    seen.add(key_node.value)
+        stack.append((node, depth, True))
+        stack.extend((c, depth + 1, False) for c in children if id(c) not in expanded)
 
 
 # --- validation -------------------------------------------------------------------------------------------
@@ -361,26 +458,6 @@ def _line_of(root: yaml.Node | None, path: Path_) -> int | None:
             break
         node = child
     return line
-
-
-def _find_duplicate_key(node: yaml.Node) -> tuple[str, int] | None:
-    """PyYAML keeps the last of duplicate keys silently; a state file with one is almost surely a mistake."""
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                if key_node.value in seen:
-                    return key_node.value, key_node.start_mark.line + 1
-                seen.add(key_node.value)
-            found = _find_duplicate_key(value_node)
-            if found:
-                return found
-    elif isinstance(node, yaml.SequenceNode):
-        for child in node.value:
-            found = _find_duplicate_key(child)
-            if found:
-                return found
-    return None
 
 
 def _format_path(path: Path_) -> str:

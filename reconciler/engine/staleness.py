@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -36,6 +37,7 @@ from deepdiff.helper import NotPresent
 from reconciler.config.model import DesiredState
 from reconciler.engine.apply_errors import PlanFileError, StalePlanError
 from reconciler.engine.plan import FORMAT_VERSION, Action, Change, Plan
+from reconciler.files import MAX_PLAN_BYTES, InputFileError, read_input
 
 _MAX_LISTED = 8  # change addresses listed per space in a stale-plan message
 
@@ -54,12 +56,12 @@ def load_saved_plan(path: str | Path) -> Plan:
     naming the file: missing, not UTF-8 JSON (e.g. truncated), another ``format_version``, or not matching
     the schema (e.g. hand-edited)."""
     p = Path(path)
+    if not os.path.lexists(p):
+        raise PlanFileError(f"{p}: no such plan file (write one with `cams-reconciler plan --out {p}`)")
     try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise PlanFileError(f"{p}: no such plan file (write one with `cams-reconciler plan --out {p}`)") from None
-    except OSError as exc:
-        raise PlanFileError(f"{p}: cannot read the plan file ({exc.strerror or exc})") from None
+        raw = read_input(p, MAX_PLAN_BYTES)  # regular files only, bounded, never blocks (FIFO, /dev/zero)
+    except InputFileError as exc:
+        raise PlanFileError(f"{p}: {exc.reason.replace('the file', 'the plan file')}") from None
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
