@@ -29,7 +29,7 @@ def bounded_float(low: float, high: float, *, allow_zero: bool = False) -> Calla
             raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
         if math.isfinite(value) and (low <= value <= high or (allow_zero and value == 0)):
             return value
-        zero = "0 or " if allow_zero else ""
-        raise argparse.ArgumentTypeError(f"expected {zero}a number from {low:g} to {high:g}, got {text!r}")
+        what = "0 or a number" if allow_zero else "a positive number" if low > 0 else "a number"
+        raise argparse.ArgumentTypeError(f"expected {what} from {low:g} to {high:g}, got {text!r}")
 
     return parse

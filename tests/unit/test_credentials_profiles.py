@@ -140,7 +140,7 @@ def test_connection_options_default_from_the_environment():
     flags = ClientSettings.from_args(_args(qps=2.0, region="ap-northeast-1", endpoint="http://x"), env)
     assert (flags.qps, flags.region_for(None), flags.emulator) == (2.0, "ap-northeast-1", None)
     with pytest.raises(ClientConfigError, match="environment variable CAMS_RECONCILER_QPS: expected a positive "
-                                                "number, got '-3'"):
+                                                "number from 0.1 to 10000, got '-3'"):
         ClientSettings.from_args(_args(), {"CAMS_RECONCILER_QPS": "-3"})
     with pytest.raises(ClientConfigError, match=r"invalid region 'Singapore'.* \(from the environment variable "
                                                 r"ALIBABA_CLOUD_REGION_ID\)"):
