@@ -28,7 +28,6 @@ import uuid
 import zlib
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Mapping
-from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
@@ -46,7 +45,7 @@ from reconciler.client.responses import parse_response
 from reconciler.client.retry import RetryPolicy, backoff_delay, is_retryable
 from reconciler.client.signing import canonical_query, percent_encode, signed_request_headers
 from reconciler.client.stats import ClientStats
-from reconciler.redact import is_secret_key, mask_params
+from reconciler.redact import URL_IN_TEXT, is_secret_key, mask_params, url_secret_values
 
 log = logging.getLogger("reconciler.client")
 
@@ -69,8 +68,11 @@ def _secret_values(spec: ActionSpec, wire: Mapping[str, str]) -> list[str]:
     for key, value in wire.items():
         if key in spec.secret_params or is_secret_key(key):
             found.append(value)
-        elif key.lower().endswith("url") and "?" in value:
-            found.extend(v for _, v in parse_qsl(urlsplit(value).query) if len(v) >= 4)
+        elif key.lower().endswith("url"):
+            found.extend(url_secret_values(value))  # every form a server may echo (redact.py)
+        elif key == "Websites":
+            for site in URL_IN_TEXT.findall(value):
+                found.extend(url_secret_values(site))
     return [form for v in found for form in {v, percent_encode(v)}]
 
 

@@ -34,13 +34,11 @@ token, ``VerifyCode``) and masks every URL's query string in the server's messag
 
 from __future__ import annotations
 
-import re
 from typing import Iterable
 
 from reconciler.errors import ReconcilerError
-from reconciler.redact import MASK, mask_url
+from reconciler.redact import mask_text, scrub_values
 
-_URL = re.compile(r"https?://[^\s\"'<>,;]+")
 
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
@@ -50,9 +48,7 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     exception from a library may quote a header; we only know the values we sent, so we replace those
     literally and mask every URL's query string whatever it holds.
     """
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return _URL.sub(lambda m: mask_url(m.group(0)) or "", text)
+    return mask_text(scrub_values(text, secrets))
 
 
 class ClientError(ReconcilerError):

@@ -51,6 +51,16 @@ class EmulatorServer(ThreadingHTTPServer):
         self.nonces = NonceCache()
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that goes away mid-request (a killed apply, a timeout) is one line, not a traceback:
+        it is the client's doing, and a log full of tracebacks hides the ones that are the emulator's."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):  # reset, broken pipe, aborted, timed out
+            host, port = (tuple(client_address) + ("?", "?"))[:2]
+            sys.stderr.write(f"emulator: client {host}:{port} dropped the connection ({type(exc).__name__})\n")
+            return
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
