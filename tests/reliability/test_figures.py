@@ -1,0 +1,41 @@
+"""The figures in docs/reliability.md are the sizes of the case lists the reliability tests run, not prose:
+this test recounts them, so a case added or removed without updating the table fails here."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import test_answer_shapes
+import test_file_rules
+import test_masking
+import test_results_every_path
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
+
+
+def _figure(label: str) -> int:
+    m = re.search(rf"^\| {re.escape(label)} \| (\d+) \|", DOC.read_text(encoding="utf-8"), re.M)
+    assert m, f"no row {label!r} in {DOC}"
+    return int(m.group(1))
+
+
+def _tests(module: object, prefix: str = "test_") -> list[str]:
+    return [n for n in dir(module) if n.startswith(prefix)]
+
+
+def test_the_documented_figures_are_the_counted_cases() -> None:
+    plan_cases = len(test_answer_shapes.MATRIX)
+    apply_cases = sum(1 for c in test_answer_shapes.MATRIX if c[1] != "GetCustomerAccountInfo")
+    assert _figure("malformed answers injected (plan)") == plan_cases
+    assert _figure("malformed answers injected (apply)") == apply_cases
+    # test_a_signal_while_planning runs twice (SIGTERM, SIGINT)
+    assert _figure("ways out of apply (signals, refusal, load error, closed pipe)") == \
+        len(_tests(test_results_every_path)) + 1
+    inputs = len(test_file_rules.INPUT_CASES) * 2 * 2 + 3 + 2  # plans and states × 2 commands; YAML; laughs
+    assert _figure("bad input files and special files tried") == inputs
+    assert _figure("outputs refused (an input, a symlink, a FIFO, a device)") == 2 + 1 + 3 + 3 * 2
+    assert _figure("numeric options out of range") == len(test_file_rules.NUMERIC_CASES)
+    assert _figure("URL shapes masked (hypothesis, 3 properties × 150)") == 3 * 150
+    assert _figure("URLs through the real CLI (validate, 4 plan formats, `--endpoint`, audit log)") == \
+        len(test_masking.CLI_URLS)
