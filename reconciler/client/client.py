@@ -29,6 +29,8 @@ import zlib
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Mapping
 
+from urllib.parse import urlsplit
+
 import httpx
 
 from reconciler.client import shapes
