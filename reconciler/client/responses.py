@@ -91,7 +91,7 @@ def read_error_body(content: bytes, headers: Mapping[str, str]) -> dict[str, Any
         return _xml_error(stripped)
     try:
         body = json.loads(content.decode("utf-8")) if content else None
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # as in parse_response
         return None
     return body if isinstance(body, dict) else None
 
