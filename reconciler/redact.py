@@ -8,7 +8,7 @@ renderer, log line, plan file and exception message masks the same way.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 MASK = "***"

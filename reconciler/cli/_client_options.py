@@ -21,9 +21,10 @@ from __future__ import annotations
 import argparse
 import os
 import textwrap
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from reconciler.cli._numbers import QPS_RANGE, bounded_float
 from reconciler.client import CamsClient, Credentials, CredentialsProvider, resolve_credentials
@@ -116,7 +117,7 @@ class ClientSettings:
     qps: float
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace, env: Mapping[str, str] | None = None) -> "ClientSettings":
+    def from_args(cls, args: argparse.Namespace, env: Mapping[str, str] | None = None) -> ClientSettings:
         env = os.environ if env is None else env
         endpoint = getattr(args, "endpoint", None)
         emulator = getattr(args, "emulator", None) or (None if endpoint else env.get(ENV_EMULATOR) or None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import Callable
+from collections.abc import Callable
 
 #: ``--qps``: below one request per 10 s a plan of a few calls outlives the client's 60 s call deadline;
 #: above 10,000/s is no budget at all (the emulator's ``--qps 0`` turns its limiter off instead).

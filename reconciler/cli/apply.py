@@ -27,8 +27,9 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from reconciler.cli._client_options import add_client_arguments, open_clients
 from reconciler.cli._terminal import Progress

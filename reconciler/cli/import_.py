@@ -18,9 +18,10 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from jsonschema import Draft202012Validator
 
@@ -28,8 +29,8 @@ from reconciler.cli._client_options import add_client_arguments, open_client
 from reconciler.cli._terminal import Progress
 from reconciler.config import ConfigError, load_desired_state
 from reconciler.engine.errors import EngineError
-from reconciler.files import check_output, write_atomically
 from reconciler.engine.importer import ImportedSpace, read_space, render_space_yaml
+from reconciler.files import check_output, write_atomically
 
 _SCHEMA = "schemas/cams-desired-state.schema.json"
 

@@ -20,19 +20,20 @@ import asyncio
 import dataclasses
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from reconciler.cli._client_options import ClientSettings, add_client_arguments, open_clients
 from reconciler.cli._terminal import Progress, live_terminal  # noqa: F401 - live_terminal: its old home
 from reconciler.config import ConfigError, load_desired_state
 from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState
-from reconciler.engine.plan import Plan, Scope
-from reconciler.files import check_output, run_inputs, write_atomically
 from reconciler.engine.journal import DEFAULT_PATH as DEFAULT_JOURNAL
 from reconciler.engine.journal import Journal
+from reconciler.engine.plan import Plan, Scope
 from reconciler.engine.planner import make_plan
 from reconciler.engine.scope import compare_with_ref
+from reconciler.files import check_output, run_inputs, write_atomically
 from reconciler.provenance import Provenance, collect, target
 from reconciler.render import FORMATS, github_link_base, render
 from reconciler.render.describe import calls_line, errors_line

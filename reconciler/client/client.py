@@ -26,9 +26,9 @@ import random
 import time
 import uuid
 import zlib
-from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable, Mapping
-
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -37,9 +37,16 @@ from reconciler.client import shapes
 from reconciler.client.actions import ActionSpec, Product, get_action
 from reconciler.client.credentials import Credentials, CredentialsProvider
 from reconciler.client.endpoints import DEFAULT_REGION, resolve_endpoints
-from reconciler.client.errors import (ClientError, ConnectError, ResponseTooLargeError, RunBudgetError,
-                                      ThrottledError, TransportError, scrub)
-from reconciler.client.errors import TimeoutError  # noqa: A004 - ours (a TransportError), not the builtin
+from reconciler.client.errors import (
+    ClientError,
+    ConnectError,
+    ResponseTooLargeError,
+    RunBudgetError,
+    ThrottledError,
+    TimeoutError,  # noqa: A004 - ours (a TransportError), not the builtin
+    TransportError,
+    scrub,
+)
 from reconciler.client.params import ParamValue, encode_params
 from reconciler.client.ratelimit import DEFAULT_QPS, RateLimiter, SlotUnavailable
 from reconciler.client.redacting_log import install_httpx_redaction
@@ -60,7 +67,7 @@ USER_AGENT = "cams-reconciler/0.1 (+httpx)"
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _secret_values(spec: ActionSpec, wire: Mapping[str, str]) -> list[str]:
@@ -191,7 +198,7 @@ class CamsClient:
         urls = sorted({e.url for e in self._endpoints.values()})
         return f"CamsClient(region={self.region!r}, endpoints={urls!r})"
 
-    async def __aenter__(self) -> "CamsClient":
+    async def __aenter__(self) -> CamsClient:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

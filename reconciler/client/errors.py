@@ -34,11 +34,10 @@ token, ``VerifyCode``) and masks every URL's query string in the server's messag
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from reconciler.errors import ReconcilerError
 from reconciler.redact import mask_text, scrub_values
-
 
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:

@@ -8,12 +8,12 @@ carrying any other code is an error, and so is any 4xx/5xx. The error class is c
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 from xml.etree import ElementTree
 
 from reconciler.client.actions import ActionSpec, Product
-from reconciler.client.shapes import MalformedAnswerError
 from reconciler.client.errors import (
     ApiError,
     AuthenticationError,
@@ -26,6 +26,7 @@ from reconciler.client.errors import (
     scrub,
 )
 from reconciler.client.retry import retry_after_hint
+from reconciler.client.shapes import MalformedAnswerError
 
 THROTTLING_CODES = frozenset({"System.LimitControl", "Throttling", "Throttling.User", "Throttling.Api",
                               "Throttling.System", "ServiceUnavailable.Throttling"})

@@ -14,7 +14,8 @@ index) and the request id. Fields the engine does not read are not judged: the A
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from reconciler.client.errors import ApiError
 

@@ -14,8 +14,9 @@ libyaml's recursive composer crashes the process (segfault) on very deep nesting
 from __future__ import annotations
 
 import os
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Container, Iterable, Sequence
+from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor

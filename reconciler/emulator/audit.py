@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import quote, unquote
 import threading
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping, TextIO
+from typing import Any, TextIO
+from urllib.parse import quote, unquote
 
 MASK = "***"
 _SECRET_NAMES = frozenset({
@@ -104,7 +105,7 @@ class AuditLog:
         params: Mapping[str, Any], http_status: int, code: str,
     ) -> None:
         line = json.dumps({
-            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "request_id": request_id,
             "access_key_id": access_key_id,
             "action": action,

@@ -190,7 +190,7 @@ def render_body(payload: dict[str, Any], style: str) -> tuple[bytes, str]:
         return json.dumps(gateway, ensure_ascii=False).encode("utf-8"), "application/json;charset=utf-8"
     if style == "xml":
         fields = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in payload.items() if not isinstance(v, dict))
-        return (f'<?xml version="1.0" encoding="UTF-8"?><Error>{fields}</Error>'.encode("utf-8"),
+        return (f'<?xml version="1.0" encoding="UTF-8"?><Error>{fields}</Error>'.encode(),
                 "text/xml;charset=utf-8")
     return json.dumps(payload, ensure_ascii=False).encode("utf-8"), "application/json;charset=utf-8"
 

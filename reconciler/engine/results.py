@@ -24,15 +24,16 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from reconciler.client.actions import ACTIONS
 from reconciler.config.model import DEFAULT_ACCOUNT
-from reconciler.files import write_atomically
 from reconciler.engine.counting import METHOD_ACTIONS
 from reconciler.engine.plan import Action, Change, Plan
+from reconciler.files import write_atomically
 from reconciler.provenance import Provenance
 
 RESULTS_FORMAT_VERSION = 1
@@ -98,7 +99,7 @@ class ApplyReport:
 
     @classmethod
     def abandoned(cls, plan: Plan, finished: Iterable[ChangeResult], signal_name: str,
-                  calls: Mapping[str, int], ledger: "WriteLedger | None" = None) -> "ApplyReport":
+                  calls: Mapping[str, int], ledger: WriteLedger | None = None) -> ApplyReport:
         """The report of an apply stopped by a second interrupt without waiting for its writes in flight:
         what had finished; writes the API acknowledged as done (not re-read); writes sent but unanswered as
         not finished (they may have landed or not); the rest as not started."""
@@ -117,7 +118,7 @@ class ApplyReport:
     @classmethod
     def not_run(cls, plan: Plan | None, why: str, *, interrupted_by: str | None = None,
                 error: str | None = None, finished: Iterable[ChangeResult] = (),
-                calls: Mapping[str, int] | None = None, ledger: "WriteLedger | None" = None) -> "ApplyReport":
+                calls: Mapping[str, int] | None = None, ledger: WriteLedger | None = None) -> ApplyReport:
         """The report of a run that ended before (or while) writing for a reason other than the executor's
         own outcome: every planned write not already finished is ``skipped`` with ``why`` (or ``done`` /
         "may or may not" per the ledger when its write had been sent)."""
@@ -277,7 +278,7 @@ class WriteLedger:
         self.started: set[WriteKey] = set()
         self.acknowledged: set[WriteKey] = set()
 
-    def wrap(self, client: Any) -> "LedgerClient":
+    def wrap(self, client: Any) -> LedgerClient:
         return LedgerClient(client, self)
 
     @staticmethod

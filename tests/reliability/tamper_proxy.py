@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import http.client
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 from urllib.parse import urlsplit
 
 Tamper = Callable[[str, bytes], "bytes | None"]
@@ -61,7 +61,7 @@ class TamperProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "TamperProxy":
+    def __enter__(self) -> TamperProxy:
         return self
 
     def __exit__(self, *exc: object) -> None:

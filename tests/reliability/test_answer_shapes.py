@@ -12,8 +12,9 @@ the plan did not show is written.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from rel_helpers import emulator_state, number_entry
