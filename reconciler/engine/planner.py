@@ -116,8 +116,7 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
     plan = Plan(changes=tuple(changes), spaces=tuple(planned), desired_fingerprint=desired_fingerprint(spaces),
                 preflight=preflight, calls=dict(sorted(counting.calls.items())), force=force,
                 retry_sync=retry_sync)
-    return dataclasses.replace(plan, blockers=plan_blockers(plan, desired, force=force),
-                               calls=dict(sorted(counting.calls.items())))
+    return dataclasses.replace(plan, blockers=plan_blockers(plan, desired, force=force))
 
 
 #: What CAMS answers when the key's account does not own the space.
