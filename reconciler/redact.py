@@ -8,7 +8,7 @@ renderer, log line, plan file and exception message masks the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 MASK = "***"
@@ -111,7 +111,7 @@ def scrub_values(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def mask_params(params: dict[str, object]) -> dict[str, object]:
+def mask_params(params: Mapping[str, object]) -> dict[str, object]:
     """A copy of API parameters with secret values masked and callback URLs' tokens masked."""
     out: dict[str, object] = {}
     for k, v in params.items():

@@ -38,6 +38,7 @@ from reconciler.client.actions import ActionSpec, Product, get_action
 from reconciler.client.credentials import Credentials, CredentialsProvider
 from reconciler.client.endpoints import DEFAULT_REGION, resolve_endpoints
 from reconciler.client.errors import (
+    CallPlace,
     ClientError,
     ConnectError,
     ResponseTooLargeError,
@@ -271,7 +272,7 @@ class CamsClient:
         seconds the attempt took after it was sent (failures before sending raise the error itself)."""
         creds = await self._credentials.get()
         secrets = [*secret_values, *creds.secrets()]
-        where = {"cust_space_id": wire.get("CustSpaceId"), "phone_number": wire.get("PhoneNumber")}
+        where = CallPlace(cust_space_id=wire.get("CustSpaceId"), phone_number=wire.get("PhoneNumber"))
         account = self._account_for(creds)
         try:
             sent_at = await self.limiter.acquire(account, spec.name, not_after=self._run_deadline)
@@ -315,7 +316,7 @@ class CamsClient:
             raise _Spent(err, self._clock() - t0) from None
 
     async def _exchange(self, spec: ActionSpec, url: str, headers: dict[str, str], remaining: float,
-                        where: dict[str, str | None], secrets: list[str]) -> tuple[int, bytes, httpx.Headers]:
+                        where: CallPlace, secrets: list[str]) -> tuple[int, bytes, httpx.Headers]:
         """POST and read the whole answer within ``remaining`` seconds and the size limit."""
         host = urlsplit(url).hostname or url
         budget = max(remaining, 0.001)
@@ -343,7 +344,7 @@ class CamsClient:
             raise TransportError(f"{type(exc).__name__} talking to {host}: {scrub(str(exc), secrets)}",
                                  action=spec.name, **where) from None
 
-    async def _read_limited(self, response: httpx.Response, spec: ActionSpec, where: dict[str, str | None]) -> bytes:
+    async def _read_limited(self, response: httpx.Response, spec: ActionSpec, where: CallPlace) -> bytes:
         limit = self.max_response_bytes
 
         def too_large(what: str) -> ResponseTooLargeError:

@@ -242,13 +242,19 @@ def resolve_credentials(env: Mapping[str, str] | None = None, *, use_chain: bool
 
 
 class AccountSource(Protocol):
-    """Where one account's credentials come from (``config.model.Account`` has these fields)."""
+    """Where one account's credentials come from (``config.model.Account`` has these fields). Read-only
+    members, so a frozen dataclass satisfies it."""
 
-    name: str
-    profile: str | None
-    access_key_id_env: str | None
-    access_key_secret_env: str | None
-    security_token_env: str | None
+    @property
+    def name(self) -> str: ...
+    @property
+    def profile(self) -> str | None: ...
+    @property
+    def access_key_id_env(self) -> str | None: ...
+    @property
+    def access_key_secret_env(self) -> str | None: ...
+    @property
+    def security_token_env(self) -> str | None: ...
 
 
 def account_credentials(account: AccountSource, env: Mapping[str, str] | None = None) -> Credentials | CredentialsProvider:

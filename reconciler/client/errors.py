@@ -35,6 +35,7 @@ token, ``VerifyCode``) and masks every URL's query string in the server's messag
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, TypedDict, Unpack
 
 from reconciler.errors import ReconcilerError
 from reconciler.redact import mask_text, scrub_values
@@ -48,6 +49,23 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     literally and mask every URL's query string whatever it holds.
     """
     return mask_text(scrub_values(text, secrets))
+
+
+class CallPlace(TypedDict, total=False):
+    """Which space and number a call was about: gathered once per call and passed on to every error of it
+    (``raise ConnectError(..., action=spec.name, **where)``)."""
+
+    cust_space_id: str | None
+    phone_number: str | None
+
+
+class ErrorContext(CallPlace, total=False):
+    """The keyword fields of every ``ClientError`` besides its message and code."""
+
+    action: str | None
+    request_id: str | None
+    http_status: int | None
+    attempts: int
 
 
 class ClientError(ReconcilerError):
@@ -108,16 +126,12 @@ class ClientError(ReconcilerError):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.__str__()!r})"
 
-    def __reduce__(self):  # pickling (multiprocessing, pytest-xdist) keeps the fields, not just args
+    def __reduce__(self) -> tuple[Any, ...]:  # pickling (multiprocessing, pytest-xdist) keeps the fields, not just args
         return (_rebuild, (type(self), self.__dict__.copy()))
 
-    @property
-    def retryable(self) -> bool:
-        """Whether the failure is transient (a retry could succeed). Policy per action lives in retry.py."""
-        return False
 
 
-def _rebuild(cls: type[ClientError], state: dict) -> ClientError:
+def _rebuild(cls: type[ClientError], state: dict[str, Any]) -> ClientError:
     err = cls.__new__(cls)
     err.__dict__.update(state)
     Exception.__init__(err, err.__str__())
@@ -155,9 +169,6 @@ class TransportError(ClientError):
     default_code = "TransportError"
     sent: bool = True
 
-    @property
-    def retryable(self) -> bool:
-        return True
 
 
 class ConnectError(TransportError):
@@ -172,9 +183,10 @@ class TimeoutError(TransportError):  # noqa: A001 - shadows the builtin on purpo
 
     default_code = "Timeout"
 
-    def __init__(self, message: str, *, sent: bool = True, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, message: str, *, sent: bool = True, code: str | None = None,
+                 **where: Unpack[ErrorContext]) -> None:
         self.sent = sent
-        super().__init__(message, **kwargs)
+        super().__init__(message, code=code, **where)
 
 
 
@@ -184,8 +196,8 @@ class RunBudgetError(TimeoutError):
 
     default_code = "RunBudgetExceeded"
 
-    def __init__(self, message: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(message, sent=False, **kwargs)
+    def __init__(self, message: str, *, code: str | None = None, **where: Unpack[ErrorContext]) -> None:
+        super().__init__(message, sent=False, code=code, **where)
 
 
 class ResponseTooLargeError(TransportError):
@@ -193,9 +205,6 @@ class ResponseTooLargeError(TransportError):
 
     default_code = "ResponseTooLarge"
 
-    @property
-    def retryable(self) -> bool:
-        return False
 
 
 class ApiError(ClientError):
@@ -207,9 +216,6 @@ class ApiError(ClientError):
 class ThrottledError(ApiError):
     default_code = "Throttling"
 
-    @property
-    def retryable(self) -> bool:
-        return True
 
 
 class PermissionDeniedError(ApiError):
@@ -235,13 +241,10 @@ class InvalidRequestError(ApiError):
 class ServerError(ApiError):
     default_code = "InternalError"
 
-    @property
-    def retryable(self) -> bool:
-        return True
 
 
 __all__ = [
-    "scrub", "ClientError", "CredentialsError", "ClientConfigError", "UnknownActionError", "ParameterError",
+    "scrub", "CallPlace", "ErrorContext", "ClientError", "CredentialsError", "ClientConfigError", "UnknownActionError", "ParameterError",
     "TransportError", "ConnectError", "TimeoutError", "RunBudgetError", "ResponseTooLargeError", "ApiError", "ThrottledError", "PermissionDeniedError", "NotSubscribedError",
     "NotOwnedError", "AuthenticationError", "InvalidRequestError", "ServerError",
 ]

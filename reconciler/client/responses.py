@@ -17,6 +17,7 @@ from reconciler.client.actions import ActionSpec, Product
 from reconciler.client.errors import (
     ApiError,
     AuthenticationError,
+    CallPlace,
     InvalidRequestError,
     NotOwnedError,
     NotSubscribedError,
@@ -123,8 +124,7 @@ def parse_response(
     the same in lowercase (the API gateway's own answers), and XML ``<Error>``. A 4xx/5xx that carries a
     retry-after hint is a throttling answer whatever its code, as the SDK treats it (``ThrottlingException``).
     """
-    context = {"action": spec.name, "http_status": http_status, "cust_space_id": cust_space_id,
-               "phone_number": phone_number}
+    where = CallPlace(cust_space_id=cust_space_id, phone_number=phone_number)
     header_request_id = headers.get("x-acs-request-id")
     body: dict[str, Any] | None
     try:
@@ -152,7 +152,8 @@ def parse_response(
             + ("; is the endpoint right?" if 400 <= http_status < 500 and cls is not ThrottledError else ""),
             code=("MalformedAnswer" if cls is MalformedAnswerError else "UnexpectedResponse")
             if cls is not ThrottledError else f"HTTP{http_status}",
-            request_id=header_request_id, **context,
+            request_id=header_request_id, action=spec.name, http_status=http_status,
+            **where,
         )
         err.retry_after = hint
         raise err
@@ -162,6 +163,7 @@ def parse_response(
     cls = error_class(code, http_status)
     if hint is not None and http_status >= 400:
         cls = ThrottledError
-    err = cls(scrub(message, secrets), code=scrub(code, secrets), request_id=request_id, **context)
+    err = cls(scrub(message, secrets), code=scrub(code, secrets), request_id=request_id, action=spec.name,
+              http_status=http_status, **where)
     err.retry_after = hint
     raise err

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Unpack
 
-from reconciler.client.errors import ApiError
+from reconciler.client.errors import ApiError, CallPlace
 
 #: ``PhoneNumbers`` item fields the engine reads, all strings (or null) in the API reference.
 NUMBER_TEXT_FIELDS = ("StatusCallbackUrl", "UpCallbackUrl", "StatusQueue", "UpQueue", "Status", "QualityRating",
@@ -36,7 +36,7 @@ class MalformedAnswerError(ApiError):
     default_code = "MalformedAnswer"
 
 
-def _fail(action: str, body: Mapping[str, Any], field: str, problem: str, **where: str | None) -> MalformedAnswerError:
+def _fail(action: str, body: Mapping[str, Any], field: str, problem: str, **where: Unpack[CallPlace]) -> MalformedAnswerError:
     request_id = body.get("RequestId")
     return MalformedAnswerError(f"malformed answer: {field} {problem}", action=action,
                                 request_id=str(request_id)[:100] if isinstance(request_id, (str, int)) else None,
@@ -51,7 +51,7 @@ def _kind(value: object) -> str:
 
 
 def _text_fields(action: str, body: Mapping[str, Any], item: Mapping[str, Any], prefix: str,
-                 fields: tuple[str, ...], **where: str | None) -> None:
+                 fields: tuple[str, ...], **where: Unpack[CallPlace]) -> None:
     for name in fields:
         value = item.get(name)
         if value is not None and not isinstance(value, str):
@@ -65,7 +65,7 @@ def _digits(phone: str) -> str:
 def phone_numbers(action: str, body: Mapping[str, Any], cust_space_id: str | None = None) -> list[dict[str, Any]]:
     """``PhoneNumbers``: a list (present: a missing list is not an empty space) of objects, each with a
     non-empty ``PhoneNumber`` string, the read fields strings or null, and no number twice."""
-    where = {"cust_space_id": cust_space_id}
+    where = CallPlace(cust_space_id=cust_space_id)
     items = body.get("PhoneNumbers")
     if not isinstance(items, list):
         problem = "is missing" if "PhoneNumbers" not in body else f"is {_kind(items)}, expected a list"
@@ -93,7 +93,7 @@ def phone_numbers(action: str, body: Mapping[str, Any], cust_space_id: str | Non
 def business_profile(action: str, body: Mapping[str, Any], cust_space_id: str | None = None,
                      phone_number: str | None = None) -> dict[str, Any]:
     """``Data``: an object whose text fields are strings or null and ``Websites`` a list of strings or null."""
-    where = {"cust_space_id": cust_space_id, "phone_number": phone_number}
+    where = CallPlace(cust_space_id=cust_space_id, phone_number=phone_number)
     data = body.get("Data")
     if not isinstance(data, dict):
         raise _fail(action, body, "Data", "is missing" if "Data" not in body else f"is {_kind(data)}, expected an object",

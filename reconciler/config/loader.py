@@ -215,7 +215,9 @@ class _Composer:
         if tag == _STR or tag == _TAG + "timestamp" or as_key:
             # A date-looking value is text here: no field of the format is a date.
             return ev.value, False
-        node = ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark, ev.style)
+        # A node only to hand the text to the constructor; its marks are not needed: a failure is reported
+        # at ``mark`` below, not through the constructor's own message.
+        node = ScalarNode(tag, ev.value, style=ev.style)
         try:
             if tag == _TAG + "null":
                 value: Any = None
@@ -308,6 +310,7 @@ class _Composer:
         scalar, place = self.scalar, self.place
         typed_first = self._plain_first_chars()
         no_key, bad_key = _NO_KEY, _BAD_KEY
+        path: Path | None  # where the event's value is recorded; None: discarded
         while True:
             ev = get()
             if ev is None:
@@ -360,7 +363,7 @@ class _Composer:
                         key = top.key
                         top.key = no_key
                         if key is bad_key:
-                            path: Path | None = None
+                            path = None
                         else:
                             path = top.path + (key,)
                             keys[path] = top.key_mark

@@ -49,7 +49,10 @@ def _plan_schema() -> dict[str, Any] | None:
         text = resources.files("reconciler").joinpath("schemas/plan.schema.json").read_text(encoding="utf-8")
     except (FileNotFoundError, OSError):
         return None
-    return json.loads(text)
+    schema = json.loads(text)
+    if not isinstance(schema, dict):
+        raise ValueError("the packaged plan.schema.json is not a JSON object")  # a broken build, not user input
+    return schema
 
 
 def load_saved_plan(path: str | Path) -> Plan:
