@@ -102,6 +102,9 @@ def _cams(name: str, kind: Kind, retry: RetryMode, required: tuple[str, ...], op
 
 
 _WEBHOOK_FLAGS = {"HttpFlag": ParamType.YN_FLAG, "QueueFlag": ParamType.YN_FLAG}
+_COMMERCE = {"CartEnable": ParamType.BOOLEAN, "CatalogVisible": ParamType.BOOLEAN}
+_AUTOMATION = {"EnableWelcomeMessage": ParamType.BOOLEAN, "Prompts": ParamType.JSON_LIST,
+               "Commands": ParamType.JSON_LIST}
 
 
 _SPECS: tuple[ActionSpec, ...] = (
@@ -133,6 +136,41 @@ _SPECS: tuple[ActionSpec, ...] = (
     _cams("ModifyPhoneBusinessProfile", Kind.WRITE, RetryMode.TRANSIENT, _NUMBER,
           ("About", "Address", "Description", "Email", "ProfilePictureUrl", "Vertical", "Websites"),
           summary="set a number's business profile (idempotent)", types={"Websites": ParamType.JSON_LIST}),
+    # --- number settings (issue 16). Required-ness and types from the SDK's request models (5.3.1). ---
+    _cams("GetCommerceSetting", Kind.READ, RetryMode.TRANSIENT, _NUMBER,
+          summary="read a number's commerce settings (cart shown, catalogue visible)"),
+    # Both values are required: an update always states the cart and the catalogue.
+    _cams("UpdateCommerceSetting", Kind.WRITE, RetryMode.TRANSIENT, (*_NUMBER, "CartEnable", "CatalogVisible"),
+          summary="set a number's commerce settings (idempotent)", types=_COMMERCE),
+    _cams("GetConversationalAutomation", Kind.READ, RetryMode.TRANSIENT, _NUMBER,
+          summary="read a number's welcome message switch, ice-breaker prompts and commands"),
+    _cams("UpdateConversationalAutomation", Kind.WRITE, RetryMode.TRANSIENT, _NUMBER,
+          ("EnableWelcomeMessage", "Prompts", "Commands"),
+          summary="set a number's conversational automation (idempotent; lists replaced whole)", types=_AUTOMATION),
+    _cams("GetPhoneEncryptionPublicKey", Kind.READ, RetryMode.TRANSIENT, ("PhoneNumber",), ("CustSpaceId",),
+          summary="read a number's WhatsApp Flows encryption public key and its status"),
+    _cams("UpdatePhoneEncryptionPublicKey", Kind.WRITE, RetryMode.TRANSIENT, ("PhoneNumber", "EncryptionPublicKey"),
+          ("CustSpaceId",), summary="upload a number's WhatsApp Flows encryption public key (idempotent)"),
+    _cams("ListPhoneMessageQrdl", Kind.READ, RetryMode.TRANSIENT, ("PhoneNumber",), ("CustSpaceId",),
+          summary="list a number's message QR codes and deep links"),
+    # Each accepted create makes a new code: a retry after the server may have acted would make a second
+    # QR code with the same message. Retried only when provably not carried out.
+    _cams("CreatePhoneMessageQrdl", Kind.WRITE, RetryMode.UNSENT_ONLY,
+          ("PhoneNumber", "PrefilledMessage", "GenerateQrImage"), ("CustSpaceId",),
+          summary="create a message QR code / deep link for a number"),
+    _cams("UpdatePhoneMessageQrdl", Kind.WRITE, RetryMode.TRANSIENT,
+          ("PhoneNumber", "QrdlCode", "PrefilledMessage", "GenerateQrImage"), ("CustSpaceId",),
+          summary="change a message QR code's prefilled message (idempotent; the code and link stay)"),
+    # A repeated delete of a code already gone is refused as unknown, hiding that the first one worked: only
+    # retried when provably not carried out (the apply re-reads the list to verify either way).
+    _cams("DeletePhoneMessageQrdl", Kind.WRITE, RetryMode.UNSENT_ONLY, ("PhoneNumber", "QrdlCode"), ("CustSpaceId",),
+          summary="delete a message QR code / deep link of a number"),
+    # The space-level webhook; no API reads it back (nor its flags).
+    _cams("UpdateAccountWebhook", Kind.WRITE, RetryMode.TRANSIENT, _SPACE, ("StatusCallbackUrl", "HttpFlag", "QueueFlag"),
+          summary="set a space's account-level callback URL and delivery flags (idempotent)", types=_WEBHOOK_FLAGS),
+    _cams("GetWhatsappHealthStatus", Kind.READ, RetryMode.TRANSIENT, ("CustSpaceId", "NodeType"),
+          ("PhoneNumber", "WabaId", "TemplateCode", "Language"),
+          summary="whether a number, WABA or template can send messages, with errors and possible solutions"),
     # BSS OpenAPI does not disclose a RAM action for this API ("no authorization information").
     ActionSpec("GetCustomerAccountInfo", Product.BSS, BSS_VERSION, Kind.READ, RetryMode.TRANSIENT,
                optional=("OwnerId",), summary="account status: hosting/credit freeze, real-name certification",

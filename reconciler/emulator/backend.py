@@ -31,6 +31,7 @@ from typing import Any
 
 from reconciler.emulator.catalog import ACTIONS
 from reconciler.emulator.errors import EmulatorApiError
+from reconciler.emulator.settings import SettingsMixin
 from reconciler.emulator.state import (
     ACCOUNTS_FIELD,
     DEFAULT_ACCOUNT_ID,
@@ -82,7 +83,7 @@ class BackendDict(dict[str, dict[str, dict[str, Any]]]):
         return found
 
 
-class CamsBackend:
+class CamsBackend(SettingsMixin):  # number settings (issue 16): emulator/settings.py
     """All state of the emulated accounts. Thread-safe through ``call`` (one lock around every action).
 
     ``region``: the region this emulator serves (the state file's spaces live there).

@@ -42,6 +42,20 @@ ACTIONS: dict[str, ActionSpec] = {
         _cams("GetMigrationVerifyCode", True, "CustSpaceId", "PhoneNumber", "Locale", "Method"),
         _cams("ChatappMigrationRegister", True, "CustSpaceId", "PhoneNumber"),
         ActionSpec("GetCustomerAccountInfo", "bssopenapi", BSS_VERSION, False, ()),
+        # Number settings (issue 16; emulator/settings.py). CustSpaceId is optional where the SDK has it so
+        # (the encryption key and message QR code APIs): without it no space of the emulator is reached.
+        _cams("GetCommerceSetting", False, "CustSpaceId", "PhoneNumber"),
+        _cams("UpdateCommerceSetting", True, "CustSpaceId", "PhoneNumber", "CartEnable", "CatalogVisible"),
+        _cams("GetConversationalAutomation", False, "CustSpaceId", "PhoneNumber"),
+        _cams("UpdateConversationalAutomation", True, "CustSpaceId", "PhoneNumber"),
+        _cams("GetPhoneEncryptionPublicKey", False, "PhoneNumber"),
+        _cams("UpdatePhoneEncryptionPublicKey", True, "PhoneNumber", "EncryptionPublicKey"),
+        _cams("ListPhoneMessageQrdl", False, "PhoneNumber"),
+        _cams("CreatePhoneMessageQrdl", True, "PhoneNumber", "PrefilledMessage", "GenerateQrImage"),
+        _cams("UpdatePhoneMessageQrdl", True, "PhoneNumber", "QrdlCode", "PrefilledMessage", "GenerateQrImage"),
+        _cams("DeletePhoneMessageQrdl", True, "PhoneNumber", "QrdlCode"),
+        _cams("UpdateAccountWebhook", True, "CustSpaceId"),
+        _cams("GetWhatsappHealthStatus", False, "CustSpaceId", "NodeType"),
     )
 }
 

@@ -20,6 +20,7 @@ import yaml
 
 from reconciler.emulator.catalog import ACTIONS
 from reconciler.emulator.errors import StateFileError
+from reconciler.emulator.settings_state import SETTINGS_SPACE_FIELDS, SettingsInvalid, validate_space_settings
 
 # Fields QueryChatappPhoneNumbers returns for a number.
 VISIBLE_NUMBER_FIELDS = (
@@ -37,7 +38,7 @@ KEY_FIELDS = frozenset({"access_key_id", "access_key_secret", "actions"})
 SPACE_FIELDS = frozenset({
     "subscribed", "owner_keys", "phone_numbers", "business_profiles", "pending_sync", "pending_migrations",
     "verified_migrations",
-})
+}) | SETTINGS_SPACE_FIELDS  # number settings and the account webhook: settings_state.py
 TOP_FIELDS = frozenset({"keys", "account", "spaces"})
 #: A state of several accounts: ``accounts: {ACCOUNT_ID: {keys, account, spaces}}`` instead of the three above.
 ACCOUNTS_FIELD = "accounts"
@@ -376,6 +377,10 @@ def _validate_space(space: Any, path: Path_, key_ids: set[str]) -> dict[str, Any
         if seen.get(pn) != "phone_numbers":
             raise _Invalid(path + ("verified_migrations", i), f"{pn} must also be listed in 'phone_numbers'")
         out["verified_migrations"].append(pn)
+    try:
+        out.update(validate_space_settings(space, seen))
+    except SettingsInvalid as exc:
+        raise _Invalid(path + exc.path, exc.message) from None
     return out
 
 

@@ -89,7 +89,7 @@ def test_registry() -> None:
     expected = {"QueryChatappPhoneNumbers", "QueryPhoneBusinessProfile", "GetChatappPhoneNumberSetting",
                 "ChatappSyncPhoneNumber", "ChatappMigrationVerified", "ChatappMigrationRegister",
                 "GetMigrationVerifyCode", "UpdatePhoneWebhook", "ModifyPhoneBusinessProfile", "GetCustomerAccountInfo"}
-    assert set(ACTIONS) == expected
+    assert expected <= set(ACTIONS)  # the number settings' own rows: tests/unit/test_settings_actions.py
     assert ACTIONS["GetCustomerAccountInfo"].product is Product.BSS
     assert ACTIONS["UpdatePhoneWebhook"].kind is Kind.WRITE and ACTIONS["QueryChatappPhoneNumbers"].kind is Kind.READ
     assert "VerifyCode" in ACTIONS["ChatappMigrationVerified"].secret_params
