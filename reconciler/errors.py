@@ -1,24 +1,62 @@
-"""The root of every error the reconciler raises on purpose.
+"""The root of every error the reconciler raises on purpose, the tree of them, and the exit codes.
 
 A ``ReconcilerError`` is an expected failure with a message written for the user: the CLI prints
-``error: <message>`` and exits 1, never a traceback. Anything else that escapes is a bug.
+``error: <message>`` and exits with the error's ``exit_code`` (as click's ``ClickException`` carries its
+own), never a traceback. Anything else that escapes is a bug. Callers branch on the class, never on the
+message::
 
-    ReconcilerError
-    ├── config.errors.ConfigError          (desired-state YAML: every problem, with file:line:col)
-    ├── client.errors.ClientError          (the CAMS/BSS API client; its own tree is drawn there)
-    └── engine.errors.EngineError          (plan/apply refusals: stale plan, safety threshold, frozen account)
+    ReconcilerError                        (exit_code: ExitCode.ERROR)
+    ├── config.errors.ConfigError          desired-state YAML: every problem, with file:line:col
+    ├── files.InputFileError               an input that cannot be read (not a regular file, too large, ...)
+    ├── files.OutputFileError              an output (``--out``, ``--results``) that cannot be written
+    ├── client.errors.ClientError          the CAMS/BSS API client (its own tree is drawn there)
+    └── engine.errors.EngineError          plan/apply refusals, each naming the space and what to do
+        ├── engine.errors.TargetError              ``--target`` names a space no YAML declares
+        ├── engine.errors.ScopeError               ``--changed-since`` cannot compare with the git ref
+        ├── engine.journal.JournalError            the journal file cannot be read or written
+        ├── engine.apply_errors.PlanFileError      ``apply --plan`` of a file that is not an appliable plan
+        ├── engine.apply_errors.StalePlanError     the YAML or a planned space moved since the review
+        ├── engine.apply_errors.SafetyThresholdError  a suspicious share of a space's webhooks updated
+        ├── engine.apply_errors.FrozenAccountError    the account's business is frozen
+        ├── engine.apply_errors.BlockingFindingsError ``unmanaged_numbers: error`` findings
+        ├── engine.apply_errors.ApplyRefusedError  not confirmed, or flags that cannot go together
+        ├── engine.apply_errors.UnreadSpacesError  spaces (or an account check) that could not be read
+        └── cli.import_.ImportRefusedError         ``import`` cannot go on (an existing output, an undescribable space)
 
 Messages never contain secrets: access key secrets, security tokens, migration verify codes, or tokens
 carried in callback URLs.
+
+``ExitCode`` is the one table of exit codes: every command returns one of its members, and
+``docs/cli.md`` lists the same codes (``tests/unit/test_exit_codes.py`` checks both).
 """
 
 from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Every exit code of ``cams-reconciler`` (``docs/cli.md``, "Exit codes")."""
+
+    OK = 0  # success (plan: a plan was made; drift: in sync; apply: converged or nothing to do)
+    ERROR = 1  # an error of any kind: bad YAML, a bad flag (usage errors too), API failure, refused/failed apply
+    USAGE = 1  # (an alias of ERROR) a usage error: not argparse's 2, which means "changes" to a script
+    CHANGES = 2  # only drift and plan --detailed-exitcode: changes or findings
+    SIGINT = 130  # interrupted by SIGINT (the shell's 128 + signal number)
+    SIGTERM = 143  # interrupted by SIGTERM
+
+    @classmethod
+    def for_signal(cls, name: str) -> ExitCode:
+        """The exit code of a run interrupted by the signal ``name`` (``SIGINT``/``SIGTERM``); ERROR for
+        any other reason a run was cut short."""
+        member = cls.__members__.get(name)
+        return member if member is not None and member >= 128 else cls.ERROR
 
 
 class ReconcilerError(Exception):
     """An expected, user-facing failure. ``str(err)`` is the one-line message printed after ``error:``."""
 
-    exit_code: int = 1
+    exit_code: ExitCode = ExitCode.ERROR
 
     def user_message(self) -> str:
         """What the CLI prints on stderr: ``error: <message>`` unless the message already says where and

@@ -52,10 +52,6 @@ COMMANDS: dict[str, Command] = {
     "__complete": Command("completion", None),
 }
 
-# argparse exits 2 on a usage error, but 2 is what `drift` and `plan --detailed-exitcode` return for "changes
-# found": a mistyped flag in a scheduled drift job would read as drift. Usage errors are errors: exit 1.
-EXIT_USAGE = 1
-
 EPILOG = """\
 examples:
   cams-reconciler validate spaces/
@@ -76,15 +72,20 @@ Run `cams-reconciler COMMAND --help` for a command's options."""
 
 class _Parser(argparse.ArgumentParser):
     """ArgumentParser that never guesses (no abbreviations: a flag added later must not change what an
-    old script's shortened flag means) and whose usage errors exit ``EXIT_USAGE`` (subparsers inherit it)."""
+    old script's shortened flag means) and whose usage errors exit ``ExitCode.USAGE`` (subparsers inherit it).
+
+    argparse exits 2 on a usage error, but 2 is what `drift` and `plan --detailed-exitcode` return for
+    "changes found": a mistyped flag in a scheduled drift job would read as drift. Usage errors are errors."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         kwargs["allow_abbrev"] = False
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def error(self, message: str) -> NoReturn:
+        from reconciler.errors import ExitCode  # here: --help and --version import nothing but the CLI
+
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
 
 
 def add_output_options(parser: argparse.ArgumentParser, *, suffix: str = "") -> None:
@@ -147,13 +148,15 @@ def _command_index(argv: Sequence[str]) -> int | None:
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    """Both stages. Exits (``EXIT_USAGE``, or 0 for --help/--version) like argparse on bad input."""
+    """Both stages. Exits (``ExitCode.USAGE``, or 0 for --help/--version) like argparse on bad input."""
     top = top_parser()
     at = _command_index(argv)
     if at is None:
         top.parse_args(argv)  # --version, --help, or a bad global option
+        from reconciler.errors import ExitCode
+
         top.print_help(sys.stderr)
-        raise SystemExit(EXIT_USAGE)
+        raise SystemExit(ExitCode.USAGE)
     head = [w for w in argv[:at] if w != "--"]
     glob = top.parse_args([*head, argv[at]])  # an unknown command: the top-level usage, rightly
     parser = command_parser(argv[at])
@@ -178,15 +181,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from reconciler.errors import ReconcilerError
+    from reconciler.errors import ExitCode, ReconcilerError
 
     try:
-        return int(args.func(args) or 0)
+        return int(args.func(args) or ExitCode.OK)
     except ReconcilerError as exc:
         print(exc.user_message(), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.SIGINT
     except BrokenPipeError:
-        return 1
+        return ExitCode.ERROR

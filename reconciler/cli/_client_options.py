@@ -37,7 +37,7 @@ from reconciler.errors import ReconcilerError
 
 if TYPE_CHECKING:  # the desired-state model and the engine are imported when clients are opened, not by --help
     from reconciler.config.model import Account, DesiredState
-    from reconciler.engine.accounts import AccountClients
+    from reconciler.engine import AccountClients
 
 DEFAULT_ACCOUNT = "default"  # reconciler.config.model.DEFAULT_ACCOUNT (a test checks they agree)
 
@@ -188,7 +188,7 @@ async def open_clients(args: argparse.Namespace, desired: DesiredState) -> Async
     credentials are resolved when it first sends: a run that reads no space of an account needs none of
     its secrets. With ``--emulator``, every account talks to the emulator with the emulator's key of the
     account of the same id."""
-    from reconciler.engine.accounts import AccountClients
+    from reconciler.engine import AccountClients
 
     settings = ClientSettings.from_args(args)
     handle = _start_emulator(settings.emulator) if settings.emulator else None

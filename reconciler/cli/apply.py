@@ -8,8 +8,9 @@ Without ``--plan``, a fresh plan is made and shown; on a terminal apply asks for
 nothing it depends on moved (``engine.staleness``); no question is asked (the review was the approval), and
 the threshold override is the one the plan recorded (``plan --force``), never a flag added at apply time.
 
-stdout carries the plan and the results table (``--format text|markdown|json``; json is one document
-``{"plan": ..., "apply": ...}``); stderr carries warnings, the prompt and live progress on a terminal.
+stdout carries the plan and the results table in ``--format`` (``reconciler.render.formats``: json is one
+document ``{"plan": ..., "apply": ...}``, github the results as annotations); stderr carries warnings, the
+prompt and live progress on a terminal.
 Exit codes: 0 all converged (or nothing to do), 1 refused/failed/skipped, 130/143 interrupted by
 SIGINT/SIGTERM (after in-flight writes finished and the results file was written).
 
@@ -23,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import json
 import os
 import signal
 import sys
@@ -34,20 +34,27 @@ from typing import Any
 from reconciler.cli._client_options import add_client_arguments, open_clients
 from reconciler.cli._terminal import Progress
 from reconciler.cli.plan import add_journal_arguments, journal_path, load, note_discarded_writes, plan_provenance
-from reconciler.engine.apply import Interrupt, apply_plan
-from reconciler.engine.apply_errors import ApplyRefusedError
-from reconciler.engine.journal import Journal
-from reconciler.engine.plan import Plan
-from reconciler.engine.planner import make_plan
-from reconciler.engine.results import SIGNAL_EXIT_CODES, ApplyReport, ChangeResult, ResultsRecorder, render_report
-from reconciler.engine.safety import check_all_read, check_apply_allowed
-from reconciler.engine.staleness import check_not_stale, check_still_declared, load_saved_plan
-from reconciler.errors import ReconcilerError
+from reconciler.engine import (
+    ApplyRefusedError,
+    ApplyReport,
+    ChangeResult,
+    Interrupt,
+    Journal,
+    Plan,
+    ResultsRecorder,
+    apply_plan,
+    check_all_read,
+    check_apply_allowed,
+    check_not_stale,
+    check_still_declared,
+    load_saved_plan,
+    make_plan,
+)
+from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.files import check_output, run_inputs
 from reconciler.provenance import Provenance, target_mismatch
-from reconciler.render import render
+from reconciler.render import DEFAULT_FORMAT, FORMATS, PlanOptions, format_help, get_format
 
-FORMATS = ("text", "markdown", "json")
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -69,7 +76,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--target", action="append", metavar="NAME",
                         help="apply only this space (repeatable); not with --plan")
     parser.add_argument("--results", metavar="FILE", help="write the per-change results here (JSON, no secrets)")
-    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument("--format", choices=FORMATS, default=DEFAULT_FORMAT, help=f"output format: {format_help()}")
     add_journal_arguments(parser)
     add_client_arguments(parser)
     parser.set_defaults(func=run)
@@ -105,7 +112,7 @@ class Stopped(KeyboardInterrupt):
     signal_name = "SIGTERM"
 
 
-def _raise_stopped(signum: int, frame: object) -> None:
+def _raise_stopped(signum: int, _frame: object) -> None:
     raise Stopped()
 
 
@@ -144,7 +151,7 @@ def _exit_with_results(recorder: ResultsRecorder, exc: BaseException) -> int:
         raise exc
     if recorder.plan is None or not recorder.ledger.started:
         print(f"\n{name} received: stopped before any write", file=sys.stderr)
-    return SIGNAL_EXIT_CODES[name]
+    return ExitCode.for_signal(name)
 
 
 async def _apply(args: argparse.Namespace, recorder: ResultsRecorder) -> int:
@@ -152,7 +159,7 @@ async def _apply(args: argparse.Namespace, recorder: ResultsRecorder) -> int:
     if desired is None:
         _write_results(recorder, recorder.fallback(error="the desired state has errors (printed above); "
                                                          "nothing was applied"))
-        return 1
+        return ExitCode.ERROR
     saved = load_saved_plan(args.plan) if args.plan else None  # a bad file fails before any network call
     if saved is not None:
         check_all_read(saved, saved_path=args.plan)  # a plan with unread spaces was never a whole review
@@ -174,9 +181,11 @@ async def _apply(args: argparse.Namespace, recorder: ResultsRecorder) -> int:
             progress.clear()
         recorder.plan = plan
         recorder.provenance = current
-        if args.format != "json":
-            _emit(render(plan, args.format, color=getattr(args, "color", False),
-                         verbose=bool(getattr(args, "verbose", 0))))
+        view = get_format(args.format)
+        preview = view.apply_preview(plan, view.options(PlanOptions(color=getattr(args, "color", False),
+                                                                    verbose=bool(getattr(args, "verbose", 0)))))
+        if preview is not None:
+            _emit(preview)
         for warning in check_apply_allowed(plan, desired, force=force):
             print(f"warning: {warning}", file=sys.stderr)
         if not plan.writes:
@@ -306,16 +315,7 @@ def _finish(args: argparse.Namespace, plan: Plan, report: ApplyReport, provenanc
 
 
 def _print_report(args: argparse.Namespace, plan: Plan, report: ApplyReport, *, nothing_to_do: bool) -> None:
-    if args.format == "json":
-        _emit(json.dumps({"plan": plan.to_dict(), "apply": report.to_dict()}, indent=2, ensure_ascii=False))
-    elif nothing_to_do:
-        _emit("\nNo changes to apply: the spaces already match the YAML (drift findings, if any, are "
-              "report-only)." if args.format == "text" else "\n**No changes to apply.**")
-    else:
-        _emit("\n" + render_report(report, args.format))
-    if args.format != "json" and report.provenance is not None:
-        line = report.provenance.line("Apply")
-        _emit(f"<sub>{line}</sub>" if args.format == "markdown" else line)
+    _emit(get_format(args.format).apply(report, plan=plan, nothing_to_do=nothing_to_do))
     for change in report.follow_up:
         print(f"note: {change.address}: {change.reason} (not in the plan: run plan again)", file=sys.stderr)
 

@@ -27,7 +27,7 @@ from reconciler.cli._client_options import add_client_arguments, open_client
 from reconciler.cli._terminal import Progress
 from reconciler.client import ACTIONS, get_action
 from reconciler.client.params import encode_params
-from reconciler.errors import ReconcilerError
+from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.redact import MASK, is_secret_key, mask_url
 
 ENV_PREFIX = "@env:"
@@ -111,4 +111,4 @@ def run_call(args: argparse.Namespace) -> int:
     sys.stdout.write("\n")
     if note:
         print(note, file=sys.stderr)  # the API pushed back: say how much
-    return 0
+    return ExitCode.OK

@@ -19,6 +19,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+from reconciler.errors import ExitCode
+
 SHELLS = ("bash", "zsh", "fish")
 PROG = "cams-reconciler"
 _YAML = (".yaml", ".yml")
@@ -262,7 +264,7 @@ SCRIPTS = {"bash": bash_script, "zsh": zsh_script, "fish": fish_script}
 
 def run_completion(args: argparse.Namespace) -> int:
     sys.stdout.write(SCRIPTS[args.shell]())
-    return 0
+    return ExitCode.OK
 
 
 # -- the helper the scripts call ----------------------------------------------------------------------------
@@ -333,4 +335,4 @@ def run_helper(args: argparse.Namespace) -> int:
     words = list(args.words[1:] if args.words[:1] == ["--"] else args.words)
     for name in space_names(typed_paths(words)):
         print(name)
-    return 0
+    return ExitCode.OK

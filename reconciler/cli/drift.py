@@ -12,7 +12,7 @@ import argparse
 from typing import Any
 
 from reconciler.cli.plan import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, add_plan_arguments, compute_plan, emit
-from reconciler.engine.drift import plan_drift
+from reconciler.engine import plan_drift
 
 
 def register(subparsers: Any) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from reconciler.cli._numbers import DELAY_MS_RANGE, QPS_RANGE, bounded_float
 from reconciler.emulator import StateFileError, start_emulator
+from reconciler.errors import ExitCode
 
 
 def _fault_rate(text: str) -> float:
@@ -97,10 +98,10 @@ def run(args: argparse.Namespace) -> int:
     if args.audit_log and os.path.exists(args.audit_log) and os.path.exists(args.state) \
             and os.path.samefile(args.audit_log, args.state):
         print(f"error: will not write the audit log {args.audit_log}: it is the state file", file=sys.stderr)
-        return 1
+        return ExitCode.ERROR
     stop = threading.Event()
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -115,20 +116,20 @@ def run(args: argparse.Namespace) -> int:
             )
         except StateFileError as exc:
             print(f"error: {exc}", file=sys.stderr)
-            return 1
+            return ExitCode.ERROR
         except OSError as exc:
             if exc.filename:  # opening --audit-log failed (a socket error names no file)
                 print(f"error: cannot open the audit log {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
-                return 1
+                return ExitCode.ERROR
             print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
-            return 1
+            return ExitCode.ERROR
         try:
             print(f"listening on {handle.url}", flush=True)
             while not stop.wait(0.5):
                 pass
         finally:
             handle.stop()
-        return 0
+        return ExitCode.OK
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -28,8 +28,8 @@ from jsonschema import Draft202012Validator
 from reconciler.cli._client_options import add_client_arguments, open_client
 from reconciler.cli._terminal import Progress
 from reconciler.config import ConfigError, load_desired_state
-from reconciler.engine.errors import EngineError
-from reconciler.engine.importer import ImportedSpace, read_space, render_space_yaml
+from reconciler.engine import EngineError, ImportedSpace, read_space, render_space_yaml
+from reconciler.errors import ExitCode
 from reconciler.files import check_output, write_atomically
 
 _SCHEMA = "schemas/cams-desired-state.schema.json"
@@ -93,8 +93,8 @@ def run(args: argparse.Namespace) -> int:
     _warn(imported, out)
     if problems:
         print(f"error: the imported YAML does not pass validate (fix these lines):\n{problems}", file=sys.stderr)
-        return 1
-    return 0
+        return ExitCode.ERROR
+    return ExitCode.OK
 
 
 async def _read(args: argparse.Namespace, ref: str) -> ImportedSpace:

@@ -17,8 +17,8 @@ from typing import Any
 from reconciler.cli._client_options import add_client_arguments, open_client
 from reconciler.cli.plan import load, note_discarded_writes
 from reconciler.config.model import DesiredState, Number, Space
-from reconciler.engine.errors import TargetError
-from reconciler.engine.normalize import normalize_phone
+from reconciler.engine import TargetError, normalize_phone
+from reconciler.errors import ExitCode
 
 METHODS = ("sms", "voice")
 
@@ -62,7 +62,7 @@ def declared_migration(desired: DesiredState, space_name: str, phone: str) -> tu
 def run_send_code(args: argparse.Namespace) -> int:
     desired = load(args.paths)
     if desired is None:
-        return 1
+        return ExitCode.ERROR
     space, number = declared_migration(desired, args.space, args.number)
     note_discarded_writes(args)
 
@@ -76,4 +76,4 @@ def run_send_code(args: argparse.Namespace) -> int:
     print(f"sent: WhatsApp sends the verify code for {number.phone_number} (space {space.name}) by "
           f"{args.method}. It expires within minutes: put it in ${number.migration.verify_code_env} for the "
           "apply that verifies and registers the number, right away.", file=sys.stderr)
-    return 0
+    return ExitCode.OK

@@ -28,26 +28,23 @@ from reconciler.cli._client_options import ClientSettings, add_client_arguments,
 from reconciler.cli._terminal import Progress, live_terminal  # noqa: F401 - live_terminal: its old home
 from reconciler.config import ConfigError, load_desired_state
 from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState
-from reconciler.engine.journal import DEFAULT_PATH as DEFAULT_JOURNAL
-from reconciler.engine.journal import Journal
-from reconciler.engine.plan import Plan, Scope
-from reconciler.engine.planner import make_plan
-from reconciler.engine.scope import compare_with_ref
+from reconciler.engine import DEFAULT_JOURNAL, Journal, Plan, Scope, compare_with_ref, make_plan
+from reconciler.errors import ExitCode
 from reconciler.files import check_output, run_inputs, write_atomically
 from reconciler.provenance import Provenance, collect, target
-from reconciler.render import FORMATS, github_link_base, render
+from reconciler.render import DEFAULT_FORMAT, FORMATS, format_help, get_format, github_link_base, render
 from reconciler.render.describe import calls_line, errors_line
 from reconciler.render.json_plan import render_json
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+#: The names ``cli/drift.py`` returns (the codes are ``reconciler.errors.ExitCode``'s).
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = ExitCode.OK, ExitCode.ERROR, ExitCode.CHANGES
 JOURNAL_ENV = "CAMS_RECONCILER_JOURNAL"
 
 
 def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments ``plan`` and ``drift`` share."""
     parser.add_argument("paths", nargs="+", metavar="PATH", help="YAML files or directories of spaces")
-    parser.add_argument("--format", choices=FORMATS, default="text",
-                        help="output format (default: text); json is the plan file format")
+    parser.add_argument("--format", choices=FORMATS, default=DEFAULT_FORMAT, help=f"output format: {format_help()}")
     parser.add_argument("--out", metavar="FILE",
                         help="also write the JSON plan to FILE (atomically), for apply --plan")
     parser.add_argument("--target", action="append", metavar="NAME",
@@ -111,17 +108,17 @@ def register(subparsers: Any) -> None:
 def run_plan(args: argparse.Namespace) -> int:
     plan = compute_plan(args)
     if plan is None:
-        return EXIT_ERROR
+        return ExitCode.ERROR
     emit(plan, args)
     if plan.failed:  # after the output: the other spaces' findings are the point of a partial plan
-        return EXIT_ERROR
+        return ExitCode.ERROR
     if plan.apply_would_refuse:  # after the output, which says why: the PR check fails for that reason
         for blocker in plan.refusals:
             print(f"error: apply would refuse this plan: {blocker.message}", file=sys.stderr)
-        return EXIT_ERROR
+        return ExitCode.ERROR
     if args.detailed_exitcode and plan.has_changes:
-        return EXIT_CHANGES
-    return EXIT_OK
+        return ExitCode.CHANGES
+    return ExitCode.OK
 
 
 # -- shared with drift ---------------------------------------------------------------------------------
@@ -205,8 +202,9 @@ def emit(plan: Plan, args: argparse.Namespace, *, report: str = "plan") -> None:
     sys.stdout.write(render(plan, args.format, plan_json_path=args.out, link_base=link_base(args), report=report,
                             color=getattr(args, "color", False), verbose=bool(getattr(args, "verbose", 0))))
     sys.stdout.flush()
-    if args.format in ("json", "github"):
+    view = get_format(args.format)
+    if view.machine_readable:
         print(calls_line(plan), file=sys.stderr)  # stdout stays machine-readable
     error = errors_line(plan)
-    if error and args.format != "text":  # text says it on stdout; a CI log shows stderr for the others
+    if error and not view.read_as_printed:  # text says it on stdout; a CI log shows stderr for the others
         print(f"error: {error.removeprefix('Error: ')}", file=sys.stderr)

@@ -12,7 +12,8 @@ import json
 from typing import Any
 
 from reconciler.client.actions import ActionSpec, get_action
-from reconciler.engine.apply import APPLY_ACTIONS
+from reconciler.engine import APPLY_ACTIONS
+from reconciler.errors import ExitCode
 
 #: The API actions each command calls. Plan/drift: the planner's three reads (``engine.actual``: list and
 #: profiles; ``engine.preflight``: the account). Import: list and profiles. Apply: it plans first, then calls
@@ -61,4 +62,4 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     print(json.dumps(policy_document(args.command), indent=2))
-    return 0
+    return ExitCode.OK

@@ -22,8 +22,9 @@ import sys
 from typing import Any
 
 from reconciler.cli.plan import add_link_base_argument, link_base
-from reconciler.engine.staleness import load_saved_plan
-from reconciler.render import FORMATS, render
+from reconciler.engine import load_saved_plan
+from reconciler.errors import ExitCode
+from reconciler.render import DEFAULT_FORMAT, FORMATS, format_help, render
 
 
 def register(subparsers: Any) -> None:
@@ -33,8 +34,8 @@ def register(subparsers: Any) -> None:
                     "account again (for example GitHub annotations from the plan posted on a pull request). "
                     "Exit 0, or 1 when the file is missing, truncated, edited or of another format version.")
     parser.add_argument("plan_file", metavar="PLAN_FILE", help="a JSON plan written by `plan --out`")
-    parser.add_argument("--format", choices=FORMATS, default="text",
-                        help="output format (default: text); json prints the plan file in its canonical form")
+    parser.add_argument("--format", choices=FORMATS, default=DEFAULT_FORMAT,
+                        help=f"output format: {format_help()}; json prints the plan file in its canonical form")
     add_link_base_argument(parser)
     parser.set_defaults(func=run_show)
 
@@ -45,4 +46,4 @@ def run_show(args: argparse.Namespace) -> int:
     sys.stdout.write(render(plan, args.format, plan_json_path=args.plan_file, link_base=link_base(args),
                             color=getattr(args, "color", False), verbose=bool(getattr(args, "verbose", 0))))
     sys.stdout.flush()
-    return 0
+    return ExitCode.OK

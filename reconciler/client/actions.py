@@ -187,7 +187,3 @@ def get_action(name: str) -> ActionSpec:
     except KeyError:
         known = ", ".join(sorted(ACTIONS))
         raise UnknownActionError(f"unknown action {name!r}; known actions: {known}") from None
-
-
-def secret_param_names() -> frozenset[str]:
-    return frozenset(p for spec in _SPECS for p in spec.secret_params)

@@ -91,10 +91,6 @@ class SchemaChecker:
         return schema_problems(self.validator, loaded)
 
 
-def make_validator() -> Draft202012Validator:
-    return Draft202012Validator(inline_refs(load_schema()))
-
-
 def is_secret_path(path: Sequence[str | int]) -> bool:
     """Values whose text must never be echoed: anything under ``migration`` or under a ``verify*`` key."""
     return any(isinstance(p, str) and (p == "migration" or "verify" in p.lower()) for p in path)

@@ -1,1 +1,108 @@
-"""reconciler.engine"""
+"""The engine: actual state read → diffed with the desired state → a ``Plan`` (plain data) → applied → an
+``ApplyReport``; with the checks around them (scope, staleness, safety, the journal, imports).
+
+``__all__`` is the engine's public surface: what the CLI may use. ``reconciler/cli/*`` imports only from
+``reconciler.engine`` itself, never from its modules (``tests/unit/test_engine_surface.py`` enforces it), so
+the engine's inside can be rearranged without touching the commands, and a name the CLI starts to need is
+added here, where a reviewer sees the surface grow.
+
+The names load lazily (PEP 562 ``__getattr__``): ``import reconciler.engine`` imports none of its modules,
+and a command loads only the modules of the names it uses (``validate`` never loads the HTTP client). The
+``TYPE_CHECKING`` imports give the type checker the same names with their real types.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reconciler.engine.accounts import AccountClients
+    from reconciler.engine.apply import APPLY_ACTIONS, Interrupt, apply_plan
+    from reconciler.engine.apply_errors import ApplyRefusedError
+    from reconciler.engine.drift import plan_drift
+    from reconciler.engine.errors import EngineError, TargetError
+    from reconciler.engine.importer import ImportedSpace, read_space, render_space_yaml
+    from reconciler.engine.journal import DEFAULT_PATH as DEFAULT_JOURNAL
+    from reconciler.engine.journal import Journal
+    from reconciler.engine.normalize import normalize_phone
+    from reconciler.engine.plan import Plan, Scope
+    from reconciler.engine.planner import make_plan
+    from reconciler.engine.results import ApplyReport, ChangeResult, ResultsRecorder
+    from reconciler.engine.safety import check_all_read, check_apply_allowed
+    from reconciler.engine.scope import compare_with_ref
+    from reconciler.engine.staleness import check_not_stale, check_still_declared, load_saved_plan
+
+#: Public name → (module, name there): the same names as the ``TYPE_CHECKING`` imports above and ``__all__``
+#: (tests/unit/test_engine_surface.py compares the three).
+_SURFACE: dict[str, tuple[str, str]] = {
+    "AccountClients": ("accounts", "AccountClients"),
+    "APPLY_ACTIONS": ("apply", "APPLY_ACTIONS"),
+    "Interrupt": ("apply", "Interrupt"),
+    "apply_plan": ("apply", "apply_plan"),
+    "ApplyRefusedError": ("apply_errors", "ApplyRefusedError"),
+    "plan_drift": ("drift", "plan_drift"),
+    "EngineError": ("errors", "EngineError"),
+    "TargetError": ("errors", "TargetError"),
+    "ImportedSpace": ("importer", "ImportedSpace"),
+    "read_space": ("importer", "read_space"),
+    "render_space_yaml": ("importer", "render_space_yaml"),
+    "DEFAULT_JOURNAL": ("journal", "DEFAULT_PATH"),
+    "Journal": ("journal", "Journal"),
+    "normalize_phone": ("normalize", "normalize_phone"),
+    "Plan": ("plan", "Plan"),
+    "Scope": ("plan", "Scope"),
+    "make_plan": ("planner", "make_plan"),
+    "ApplyReport": ("results", "ApplyReport"),
+    "ChangeResult": ("results", "ChangeResult"),
+    "ResultsRecorder": ("results", "ResultsRecorder"),
+    "check_all_read": ("safety", "check_all_read"),
+    "check_apply_allowed": ("safety", "check_apply_allowed"),
+    "compare_with_ref": ("scope", "compare_with_ref"),
+    "check_not_stale": ("staleness", "check_not_stale"),
+    "check_still_declared": ("staleness", "check_still_declared"),
+    "load_saved_plan": ("staleness", "load_saved_plan"),
+}
+
+__all__ = [
+    "APPLY_ACTIONS",
+    "AccountClients",
+    "ApplyRefusedError",
+    "ApplyReport",
+    "ChangeResult",
+    "DEFAULT_JOURNAL",
+    "EngineError",
+    "ImportedSpace",
+    "Interrupt",
+    "Journal",
+    "Plan",
+    "ResultsRecorder",
+    "Scope",
+    "TargetError",
+    "apply_plan",
+    "check_all_read",
+    "check_apply_allowed",
+    "check_not_stale",
+    "check_still_declared",
+    "compare_with_ref",
+    "load_saved_plan",
+    "make_plan",
+    "normalize_phone",
+    "plan_drift",
+    "read_space",
+    "render_space_yaml",
+]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attribute = _SURFACE[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+    globals()[name] = value  # once: the next look-up does not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -17,6 +17,7 @@ reports an acknowledged write as ``done`` and only the unanswered ones as "may o
 The JSON form (``--results FILE``, ``schemas/results.schema.json``) holds no secret: messages come from
 ``ClientError`` (which scrubs what it sent) or are written here without values; ``before``/``after`` are the
 plan's already-redacted values. The file is written atomically so a reader never sees half of it.
+How a person reads the report (the table, the annotations) is ``reconciler.render``'s: ``render_apply``.
 """
 
 from __future__ import annotations
@@ -33,15 +34,12 @@ from reconciler.client.actions import ACTIONS
 from reconciler.config.model import DEFAULT_ACCOUNT
 from reconciler.engine.counting import METHOD_ACTIONS
 from reconciler.engine.plan import Action, Change, Plan
+from reconciler.errors import ExitCode
 from reconciler.files import write_atomically
 from reconciler.provenance import Provenance
 
 RESULTS_FORMAT_VERSION = 1
 
-#: Exit codes of an apply run, after the shell convention for a process ended by a signal (128 + n).
-EXIT_OK = 0
-EXIT_FAILED = 1
-SIGNAL_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 
 
 def _transient(code: str) -> bool:
@@ -143,10 +141,10 @@ class ApplyReport:
         return self.interrupted_by is None and self.error is None and all(r.outcome is Outcome.DONE for r in self.results)
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         if self.interrupted_by is not None:
-            return SIGNAL_EXIT_CODES.get(self.interrupted_by, EXIT_FAILED)
-        return EXIT_OK if self.converged and self.error is None else EXIT_FAILED
+            return ExitCode.for_signal(self.interrupted_by)
+        return ExitCode.OK if self.converged and self.error is None else ExitCode.ERROR
 
     @property
     def status(self) -> str:
@@ -198,59 +196,6 @@ class ApplyReport:
             "follow_up": [c.to_dict() for c in self.follow_up],
             "provenance": None if self.provenance is None else self.provenance.to_dict(),
         }
-
-
-def render_report(report: ApplyReport, fmt: str) -> str:
-    """The end-of-run summary: a table of every change's outcome, then the summary line.
-
-    ``text`` is an aligned table for a terminal, ``markdown`` a table for a CI job summary or PR comment,
-    ``json`` the same document as ``--results``.
-    """
-    if fmt == "json":
-        return json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
-    # Several accounts: the rows account by account, each account's after a heading (outcome None).
-    order = {a: i for i, a in enumerate(dict.fromkeys(report.account_of(r.change) for r in report.results))}
-    rows: list[tuple[str, str | None, str]] = []
-    current: str | None = None
-    for r in sorted(report.results, key=lambda r: order[report.account_of(r.change)]):
-        account = report.account_of(r.change)
-        if len(order) > 1 and account != current:
-            current = account
-            rows.append((f"Account {account}", None, ""))
-        rows.append((r.change.address, r.outcome.value, _detail(r)))
-    follow = [(c.address, "not planned", c.reason) for c in report.follow_up]
-    if fmt == "markdown":
-        lines = ["### Apply results", "", "| change | result | detail |", "| --- | --- | --- |"]
-        for addr, outcome, detail in rows + follow:
-            if outcome is None:
-                lines.append(f"| **{_md_escape(addr)}** | | |")
-                continue
-            lines.append(f"| `{addr}` | {_md_outcome(outcome)} | {_md_escape(detail)} |")
-        if not rows and not follow:
-            lines.append("| (nothing to apply) | | |")
-        lines += ["", f"**{report.summary_line()}**"]
-        return "\n".join(lines)
-    lines = []
-    if rows or follow:
-        width = max(len(a) for a, _, _ in rows + follow)
-        lines.append(f"{'CHANGE'.ljust(width)}  {'RESULT'.ljust(11)}  DETAIL")
-        for addr, outcome, detail in rows + follow:
-            lines.append(f"== {addr}" if outcome is None else f"{addr.ljust(width)}  {outcome.ljust(11)}  {detail}")
-        lines.append("")
-    lines.append(report.summary_line())
-    return "\n".join(lines)
-
-
-def _detail(r: ChangeResult) -> str:
-    return r.message if r.code is None or r.message.startswith(r.code) else f"{r.code}: {r.message}"
-
-
-def _md_outcome(outcome: str) -> str:
-    return {"done": "✅ done", "failed": "❌ failed", "skipped": "⏭️ skipped"}.get(outcome, f"⚠️ {outcome}")
-
-
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def write_results(path: str | os.PathLike[str], report: ApplyReport) -> None:
@@ -364,11 +309,6 @@ class ResultsRecorder:
         report = ApplyReport.not_run(self.plan, why, interrupted_by=interrupted_by, error=error,
                                      finished=self.finished, calls=self.calls, ledger=self.ledger)
         return replace(report, provenance=self.provenance)
-
-
-def outcomes_by_address(results: Iterable[ChangeResult]) -> dict[str, Outcome]:
-    """Address → outcome (tests and the summary use it to look results up)."""
-    return {r.change.address: r.outcome for r in results}
 
 
 def space_accounts(plan: Plan) -> dict[str, str]:

@@ -127,8 +127,3 @@ def compare_with_ref(gitref: str, paths: Iterable[str], current: DesiredState | 
             changed.add(space.name)
     removed = set(old_spaces) - {s.name for s in now.spaces}
     return ChangedSpaces(frozenset(changed), frozenset(removed))
-
-
-def spaces_changed_since(gitref: str, paths: Iterable[str]) -> set[str]:
-    """Names of the spaces under ``paths`` whose YAML differs from ``gitref`` (new ones included)."""
-    return set(compare_with_ref(gitref, paths).changed)

@@ -1,6 +1,8 @@
-"""Renderers: ``Plan`` → text (terminals), markdown (PR comments), json (machines, ``--out``), github
-(workflow annotations on the YAML lines). One module per format; what is said about each change comes from
-``describe`` so the formats agree.
+"""Renderers: a ``Plan`` (as a plan or a drift report), an ``ApplyReport`` and validate's verdict as text
+(terminals), markdown (PR comments), json (machines, ``--out``) and github (workflow annotations on the YAML
+lines). The formats are registered once, in ``render.formats`` (one class each, every report kind, and the
+properties that decide what goes around each: ``machine_readable``); one module per format holds its
+rendering, and what is said about each change comes from ``describe`` so the formats agree.
 """
 
 from __future__ import annotations
@@ -8,35 +10,37 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from reconciler.render.formats import (
+    DEFAULT_FORMAT,
+    REPORT_KINDS,
+    OutputFormat,
+    PlanOptions,
+    Validation,
+    format_help,
+    format_names,
+    get_format,
+)
+
 if TYPE_CHECKING:
     from reconciler.engine.plan import Plan
+    from reconciler.engine.results import ApplyReport
 
-FORMATS = ("text", "markdown", "json", "github")
+#: Every registered format (the ``--format`` choices of every command).
+FORMATS = format_names()
 
 
 def render(plan: Plan, fmt: str, *, plan_json_path: str | None = None, link_base: str | None = None,
            report: str = "plan", color: bool = False, verbose: bool = False) -> str:
-    """The plan in ``fmt`` (one of ``FORMATS``). ``plan_json_path``: where the full JSON plan was saved,
-    named by markdown when it has to cut details. ``link_base``: where markdown links to YAML lines point
-    (e.g. ``https://github.com/OWNER/REPO/blob/SHA``); relative links when None. ``report``: ``plan``, or
-    ``drift`` for the drift report (its own title, summary and counts: ``engine.drift``). ``color``: ANSI
-    colour in text (the CLI decides: terminals only). ``verbose``: text lists the in-sync spaces one by one
-    instead of folding them into one line.
+    """The plan in ``fmt`` (one of ``FORMATS``). ``report``: ``plan``, or ``drift`` for the drift report.
+    The other options: ``PlanOptions`` (``color`` is honoured for a terminal format only)."""
+    view = get_format(fmt)
+    options = view.options(PlanOptions(plan_json_path, link_base, color, verbose))
+    return view.drift(plan, options) if report == "drift" else view.plan(plan, options)
 
-    Each renderer is imported when asked for: a command pays only for the format it prints."""
-    if fmt == "text":
-        from reconciler.render.text import render_text
-        return render_text(plan, report=report, color=color, verbose=verbose)
-    if fmt == "markdown":
-        from reconciler.render.markdown import render_markdown
-        return render_markdown(plan, plan_json_path=plan_json_path, link_base=link_base, report=report)
-    if fmt == "json":
-        from reconciler.render.json_plan import render_drift_json, render_json
-        return render_drift_json(plan) if report == "drift" else render_json(plan)
-    if fmt == "github":
-        from reconciler.render.github import render_github
-        return render_github(plan, report=report)
-    raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+def render_apply(report: ApplyReport, fmt: str, *, plan: Plan | None = None, nothing_to_do: bool = False) -> str:
+    """What ``apply`` prints after writing, in ``fmt`` (``OutputFormat.apply``)."""
+    return get_format(fmt).apply(report, plan=plan, nothing_to_do=nothing_to_do)
 
 
 def github_link_base(env: Mapping[str, str]) -> str | None:
@@ -52,4 +56,5 @@ def github_link_base(env: Mapping[str, str]) -> str | None:
     return None
 
 
-__all__ = ["FORMATS", "github_link_base", "render"]
+__all__ = ["FORMATS", "DEFAULT_FORMAT", "REPORT_KINDS", "OutputFormat", "PlanOptions", "Validation", "format_help",
+           "format_names", "get_format", "github_link_base", "render", "render_apply"]

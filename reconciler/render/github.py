@@ -14,9 +14,15 @@ that the plan comment has them all.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from reconciler.engine.plan import Change, Plan, Severity
 from reconciler.render.describe import describe, errors_line, refusal_lines, report_title, space_error
 from reconciler.render.describe import summary as report_summary
+
+if TYPE_CHECKING:
+    from reconciler.config.errors import Problem
+    from reconciler.config.model import Source
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE: "notice"}
 LEVELS = ("error", "warning", "notice")
@@ -36,6 +42,22 @@ def command(level: str, message: str, **props: object) -> str:
     return f"::{level}{' ' + props_text if props_text else ''}::{escape_data(message)}"
 
 
+def location(source: Source | None) -> dict[str, object]:
+    """The ``file``/``line``/``col`` properties putting an annotation on a YAML line (``col`` only past 1)."""
+    if source is None:
+        return {}
+    return {"file": source.file, "line": source.line, **({"col": source.col} if source.col > 1 else {})}
+
+
+def problem_annotation(problem: Problem, title: str) -> str:
+    """A desired-state problem as an error on its line (on the file when it concerns the file as a whole)."""
+    props: dict[str, object] = {"file": problem.file}
+    if problem.line > 0:
+        props.update(line=problem.line, col=problem.col)
+    message = problem.message + (f" ({problem.field_path})" if problem.field_path else "")
+    return command("error", message, **props, title=title)
+
+
 def render_github(plan: Plan, *, report: str = "plan") -> str:
     lines: list[str] = []
     for space in plan.errors:  # on the line declaring the space, so the PR shows it where it is written
@@ -43,12 +65,7 @@ def render_github(plan: Plan, *, report: str = "plan") -> str:
                              line=space.line, title=f"cams read failed: {space.name}"))
     for change in sorted(plan.changes, key=_importance):
         view = describe(change)
-        props: dict[str, object] = {}
-        if change.source is not None:
-            props["file"] = change.source.file
-            props["line"] = change.source.line
-            if change.source.col > 1:
-                props["col"] = change.source.col
+        props = location(change.source)
         props["title"] = f"cams {view.action}: {change.space} {view.subject}"
         message = "\n".join([view.headline, *view.details])
         lines.append(command(_LEVEL[change.severity], message, **props))

@@ -11,6 +11,8 @@ Every value is shown as a code span of its JSON form, so YAML text cannot inject
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from reconciler.engine.plan import Change, Plan, PlannedSpace
 from reconciler.render.describe import (
@@ -30,6 +32,9 @@ from reconciler.render.describe import (
     summary,
     total_counts,
 )
+
+if TYPE_CHECKING:
+    from reconciler.config.errors import Problem
 
 LIMIT = 60_000
 MAX_TABLE_ROWS = 50
@@ -193,5 +198,18 @@ def render_markdown(plan: Plan, *, plan_json_path: str | None = None, link_base:
     out.append(_cell(calls_line(plan)))
     text = "\n".join(out) + "\n"
     if len(text) >= LIMIT:  # the reserve is generous; this only guards against an absurd plan_json_path
+        text = text[: LIMIT - 200] + "\n\n> ✂️ output cut at the size limit.\n"
+    return text
+
+
+def problems_markdown(problems: Sequence[Problem], count_line: str) -> str:
+    """``validate --format markdown``: every problem in a table (where, what), under the count."""
+    out = [f"### {_ERROR_ICON} Validation: {_cell(count_line)}", "", "| where | problem |", "| --- | --- |"]
+    for p in problems:
+        where = f"{p.file}:{p.line}:{p.col}" if p.line > 0 else p.file
+        message = p.message + (f" ({p.field_path})" if p.field_path else "")
+        out.append(f"| {code(where)} | {_cell(message)} |")
+    text = "\n".join(out) + "\n"
+    if len(text) >= LIMIT:  # thousands of problems: the comment stays postable; stderr has the count
         text = text[: LIMIT - 200] + "\n\n> ✂️ output cut at the size limit.\n"
     return text

@@ -47,8 +47,8 @@ from reconciler.emulator import EmulatorHandle, start_emulator
 from reconciler.engine.apply import apply_plan
 from reconciler.engine.plan import Plan
 from reconciler.engine.planner import make_plan
-from reconciler.engine.results import ApplyReport, Outcome, render_report
-from reconciler.render import FORMATS, render
+from reconciler.engine.results import ApplyReport, Outcome
+from reconciler.render import FORMATS, render, render_apply
 
 KEY_ID = "prop"
 SETTINGS = settings(max_examples=50, deadline=None, derandomize=True,
@@ -233,8 +233,8 @@ def _render_all(plan: Plan, scenario: Scenario) -> None:
 
 
 def _render_report(report: ApplyReport, scenario: Scenario) -> None:
-    for fmt in ("text", "markdown", "json"):
-        _assert_no_secret(render_report(report, fmt), scenario, f"the {fmt} apply report")
+    for fmt in FORMATS:
+        _assert_no_secret(render_apply(report, fmt), scenario, f"the {fmt} apply report")
     _assert_no_secret(repr(report), scenario, "the apply report's repr")
 
 

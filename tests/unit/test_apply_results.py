@@ -8,7 +8,8 @@ from pathlib import Path
 import jsonschema
 
 from reconciler.engine.plan import Action, Change
-from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, render_report, write_results
+from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, write_results
+from reconciler.render import render_apply
 
 SCHEMA = Path(__file__).resolve().parents[2] / "reconciler" / "schemas" / "results.schema.json"
 
@@ -43,9 +44,9 @@ def test_summary_counts_write_calls_only() -> None:
 
 def test_text_and_markdown_tables_list_every_change() -> None:
     report = _report(Outcome.DONE, Outcome.FAILED, Outcome.SKIPPED)
-    text = render_report(report, "text")
+    text = render_apply(report, "text")
     assert text.count("acme/") == 3 and "Ram.PermissionDeny: msg 1" in text
-    md = render_report(report, "markdown")
+    md = render_apply(report, "markdown")
     assert "| change | result | detail |" in md and md.count("| `acme/") == 3
 
 

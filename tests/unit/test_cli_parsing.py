@@ -128,4 +128,6 @@ def test_version_and_help_import_no_command(argv) -> None:
 def test_validate_never_imports_the_http_client() -> None:
     loaded = _modules_after(["validate", SPACES])
     assert "reconciler.config" in loaded
-    assert not loaded & {"httpx", "reconciler.client", "reconciler.engine", "reconciler.render"}
+    assert not loaded & {"httpx", "reconciler.client", "reconciler.engine"}
+    # Of the renderers only the registry of formats (their --format choices): no renderer, nothing of the engine.
+    assert {m for m in loaded if m.startswith("reconciler.render")} == {"reconciler.render", "reconciler.render.formats"}

@@ -66,14 +66,15 @@ def test_the_saved_plan_records_each_spaces_account():
 
 
 def test_apply_results_group_by_account_and_record_it():
-    from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, render_report, space_accounts
+    from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, space_accounts
+    from reconciler.render import render_apply
 
     p = plan(("retail", "travel", "retail"))
     report = ApplyReport(tuple(ChangeResult(c, Outcome.DONE, "in effect") for c in p.changes),
                          accounts=space_accounts(p) | {"trips": "travel"})
-    md = render_report(report, "markdown").splitlines()
+    md = render_apply(report, "markdown").splitlines()
     assert md.index("| **Account retail** | | |") < md.index("| **Account travel** | | |")
     assert [r["account"] for r in report.to_dict()["results"]] == ["retail", "travel"]
     single = ApplyReport(report.results)
-    assert "Account" not in render_report(single, "text") and "Account" not in render_report(single, "markdown")
+    assert "Account" not in render_apply(single, "text") and "Account" not in render_apply(single, "markdown")
     assert {r["account"] for r in single.to_dict()["results"]} == {"default"}
