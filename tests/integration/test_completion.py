@@ -25,7 +25,7 @@ CASES = [
     ([""], {"validate", "plan", "drift", "apply", "completion"}, {"__complete"}),
     (["plan", "--det"], {"--detailed-exitcode"}, set()),
     (["plan", "--format", ""], {"text", "markdown", "json", "github"}, {"yaml"}),
-    (["validate", "--format", ""], {"text", "github", "json"}, {"markdown"}),
+    (["validate", "--format", ""], {"text", "markdown", "json", "github"}, {"yaml"}),  # the registry's, as every command's
     (["plan", SPACES, "--target", ""], NAMES, set()),
     (["drift", "--format", "json", SPACES, "--target", "acme-"], {"acme-retail", "acme-travel"}, {"globex-support"}),
     (["completion", ""], set(SHELLS), set()),
