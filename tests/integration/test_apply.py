@@ -221,6 +221,25 @@ def test_json_format_is_one_document(cams: Any, tmp_path: Path, capsys: pytest.C
     assert doc["apply"]["status"] == "converged" and doc["apply"]["calls"]["UpdatePhoneWebhook"] == 1
 
 
+def test_github_format_annotates_what_failed_on_its_line(
+        cams: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the key may not UpdatePhoneWebhook: the write fails; the annotation sits on the YAML line asking for it
+    allowed = [a for a in ACTIONS if a != "UpdatePhoneWebhook"]
+    cams.start(state({SPACE_A: space_state([number("8613800001235", status_url="https://old.t.example/s")])},
+                     keys=[{"access_key_id": "ops", "access_key_secret": "ops-secret", "actions": allowed}]),
+               key=("ops", "ops-secret"))
+    yaml_path = desired(tmp_path, space_yaml("retail", SPACE_A, [plain("8613800001235")]))
+    run = cams.run(capsys, "apply", str(yaml_path), "--auto-approve", "--format", "github")
+    assert run.code == 1
+    lines = run.out.splitlines()
+    assert lines and all(line.startswith("::") for line in lines), run.out  # workflow commands only: no plan first
+    url_line = next(i for i, line in enumerate(yaml_path.read_text().splitlines(), 1) if "status_callback_url" in line)
+    errors = [line for line in lines if line.startswith("::error ")]
+    assert len(errors) == 1 and f"line={url_line}," in errors[0] and "Ram.PermissionDeny" in errors[0]
+    assert "title=cams-reconciler apply%3A failed::" in errors[0]
+    assert lines[-1].startswith("::notice title=cams-reconciler apply::Apply failed: 0 done, 1 failed")
+
+
 def test_refuses_without_terminal_and_without_auto_approve(
         cams: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cams.start(state({SPACE_A: space_state([number("8613800001235", status_url="https://old.t.example/s")])}))

@@ -38,6 +38,13 @@ def test_github_format_annotations(capsys: pytest.CaptureFixture[str]) -> None:
                    "::notice title=cams-reconciler validate::1 problem found in the YAML."]
 
 
+def test_markdown_format_is_a_table_for_a_pr_comment(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--format", "markdown", str(FIX / "bad-unknown-key.yaml")]) == 1
+    captured = capsys.readouterr()
+    assert f"| `{FIX / 'bad-unknown-key.yaml'}:5:5` | unknown key 'nubmers'" in captured.out
+    assert captured.err == "1 problem found\n"  # each problem once: in the table
+
+
 def test_json_format(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--format", "json", str(FIX / "bad-phone.yaml")]) == 1
     report = json.loads(capsys.readouterr().out)
