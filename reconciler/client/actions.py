@@ -105,6 +105,9 @@ _WEBHOOK_FLAGS = {"HttpFlag": ParamType.YN_FLAG, "QueueFlag": ParamType.YN_FLAG}
 _COMMERCE = {"CartEnable": ParamType.BOOLEAN, "CatalogVisible": ParamType.BOOLEAN}
 _AUTOMATION = {"EnableWelcomeMessage": ParamType.BOOLEAN, "Prompts": ParamType.JSON_LIST,
                "Commands": ParamType.JSON_LIST}
+_TEMPLATE_TYPES = {"Components": ParamType.JSON_LIST, "Example": ParamType.JSON_OBJECT,
+                   "AllowCategoryChange": ParamType.BOOLEAN, "CategoryChangePaused": ParamType.BOOLEAN,
+                   "MessageSendTtlSeconds": ParamType.INTEGER}
 
 
 _SPECS: tuple[ActionSpec, ...] = (
@@ -171,6 +174,33 @@ _SPECS: tuple[ActionSpec, ...] = (
     _cams("GetWhatsappHealthStatus", Kind.READ, RetryMode.TRANSIENT, ("CustSpaceId", "NodeType"),
           ("PhoneNumber", "WabaId", "TemplateCode", "Language"),
           summary="whether a number, WABA or template can send messages, with errors and possible solutions"),
+    # Message templates. Lists and objects travel as compact JSON (the SDK's *_shrink fields): Page
+    # ({"Index": N, "Size": N}), Components, Example (a flat object of placeholder examples).
+    _cams("ListChatappTemplate", Kind.READ, RetryMode.TRANSIENT, (),
+          ("CustSpaceId", "CustWabaId", "IsvCode", "Language", "Code", "Name", "AuditStatus", "Category",
+           "TemplateType", "Page"),
+          summary="list a space's message templates, one page at a time", types={"Page": ParamType.JSON_OBJECT}),
+    _cams("GetChatappTemplateDetail", Kind.READ, RetryMode.TRANSIENT, ("Language",),
+          ("CustSpaceId", "CustWabaId", "IsvCode", "TemplateCode", "TemplateName", "TemplateType"),
+          summary="read one template (components, examples, review status, quality)"),
+    # A create or an edit is not repeated after the server may have acted: a second create of the name is
+    # refused as a duplicate, and a second edit of an approved template spends one of its few edits.
+    _cams("CreateChatappTemplate", Kind.WRITE, RetryMode.UNSENT_ONLY,
+          ("Category", "Components", "Language", "Name", "TemplateType"),
+          ("CustSpaceId", "CustWabaId", "IsvCode", "Example", "AllowCategoryChange", "CategoryChangePaused",
+           "MessageSendTtlSeconds", "ProductSetId"),
+          summary="submit a new message template for review", types=_TEMPLATE_TYPES),
+    _cams("ModifyChatappTemplate", Kind.WRITE, RetryMode.UNSENT_ONLY, ("Components", "Language"),
+          ("CustSpaceId", "CustWabaId", "IsvCode", "TemplateCode", "TemplateName", "TemplateType", "Category",
+           "Example", "CategoryChangePaused", "MessageSendTtlSeconds", "ProductSetId"),
+          summary="edit a template (an approved one goes back to review)", types=_TEMPLATE_TYPES),
+    _cams("ModifyChatappTemplateProperties", Kind.WRITE, RetryMode.TRANSIENT,
+          ("CustSpaceId", "Language", "TemplateCode", "TemplateType"), ("AllowSend", "CategoryChangePaused"),
+          summary="set a template's sending flags (idempotent)",
+          types={"AllowSend": ParamType.BOOLEAN, "CategoryChangePaused": ParamType.BOOLEAN}),
+    _cams("DeleteChatappTemplate", Kind.WRITE, RetryMode.UNSENT_ONLY, (),
+          ("CustSpaceId", "CustWabaId", "IsvCode", "TemplateCode", "TemplateName", "Language", "TemplateType"),
+          summary="delete a template (one language, or every language of the name)"),
     # BSS OpenAPI does not disclose a RAM action for this API ("no authorization information").
     ActionSpec("GetCustomerAccountInfo", Product.BSS, BSS_VERSION, Kind.READ, RetryMode.TRANSIENT,
                optional=("OwnerId",), summary="account status: hosting/credit freeze, real-name certification",

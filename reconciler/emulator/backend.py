@@ -39,6 +39,7 @@ from reconciler.emulator.state import (
     VISIBLE_NUMBER_FIELDS,
     accounts_of,
 )
+from reconciler.emulator.templates import TemplatesMixin
 
 Params = Mapping[str, str]
 Body = dict[str, Any]
@@ -83,7 +84,7 @@ class BackendDict(dict[str, dict[str, dict[str, Any]]]):
         return found
 
 
-class CamsBackend(SettingsMixin):  # number settings (issue 16): emulator/settings.py
+class CamsBackend(SettingsMixin, TemplatesMixin):  # number settings (issue 16): emulator/settings.py; templates (17): emulator/templates.py
     """All state of the emulated accounts. Thread-safe through ``call`` (one lock around every action).
 
     ``region``: the region this emulator serves (the state file's spaces live there).

@@ -56,6 +56,15 @@ ACTIONS: dict[str, ActionSpec] = {
         _cams("DeletePhoneMessageQrdl", True, "PhoneNumber", "QrdlCode"),
         _cams("UpdateAccountWebhook", True, "CustSpaceId"),
         _cams("GetWhatsappHealthStatus", False, "CustSpaceId", "NodeType"),
+        # Message templates (emulator/templates.py). Required as the SDK's request models mark them; the
+        # "TemplateCode or TemplateName" rule and DeleteChatappTemplate's TemplateType-with-Language rule are
+        # checked by the actions themselves.
+        _cams("ListChatappTemplate", False),
+        _cams("GetChatappTemplateDetail", False, "Language"),
+        _cams("CreateChatappTemplate", True, "Category", "Components", "Language", "Name", "TemplateType"),
+        _cams("ModifyChatappTemplate", True, "Components", "Language"),
+        _cams("ModifyChatappTemplateProperties", True, "CustSpaceId", "Language", "TemplateCode", "TemplateType"),
+        _cams("DeleteChatappTemplate", True),
     )
 }
 
