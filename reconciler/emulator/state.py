@@ -66,15 +66,19 @@ def load_state(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     Returns a new dict (the caller's dict is never aliased): space ids and phone numbers as strings, every
     optional section present. Raises ``StateFileError`` on any problem.
     """
+    text: str | None = None
     if isinstance(source, Mapping):
-        label, root_node, data = "<state dict>", None, copy.deepcopy(dict(source))
+        label, data = "<state dict>", copy.deepcopy(dict(source))
     else:
         label = str(source)
         text = _read_state_text(label)
-        root_node, data = _parse(text, label)
+        data = _load_yaml(text, label)
     try:
         return _validate(data)
     except _Invalid as exc:
+        # Positions are looked up only now, from the node tree of a second read: a file that loads cleanly
+        # never pays for building it (the fast path keeps no positions).
+        root_node = _compose(text) if text is not None else None
         line = _line_of(root_node, exc.path) if root_node is not None else None
         where = f"{label}:{line}" if line else label
         field = _format_path(exc.path)
@@ -129,10 +133,188 @@ def _read_state_text(label: str) -> str:
         raise StateFileError(f"{label}: cannot read the state file (not UTF-8 text)") from None
 
 
+def _load_yaml(text: str, label: str) -> Any:
+    """The state file's data: the fast path when it can tell the answer, else the full (slow) path, whose
+    result and errors are then exactly those of ``_parse``."""
+    try:
+        return _fast_load(text)
+    except Exception:  # _NotFast, a YAML error, anything: the full path then answers in its own words
+        return _parse(text, label)[1]
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The node tree (with line marks) of a text that has already loaded: only to place a validation error."""
+    loader = _LOADER(text)
+    try:
+        node: yaml.Node | None = loader.get_single_node()
+        return node
+    finally:
+        loader.dispose()
+
+
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _NotFast(Exception):
+    """The fast path met something it leaves to the full path: an error, or a rarely used YAML feature."""
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+#: Implicit (plain-scalar) tags the fast path constructs, with SafeConstructor's own constructor for each.
+_FAST_SCALAR_TAGS = {
+    "tag:yaml.org,2002:int": yaml.SafeLoader.construct_yaml_int,
+    "tag:yaml.org,2002:float": yaml.SafeLoader.construct_yaml_float,
+    "tag:yaml.org,2002:bool": yaml.SafeLoader.construct_yaml_bool,
+    "tag:yaml.org,2002:null": yaml.SafeLoader.construct_yaml_null,
+}
+_MAX_DEPTH = 200
+
+
+def _fast_load(text: str) -> Any:
+    """Build the data straight from the parser's events (libyaml's when PyYAML has it), without the node
+    tree, the marks kept on it and the generic constructor: for 20,000 numbers the full path took 11-14 s,
+    mostly in making and walking Python objects for ~700,000 nodes.
+
+    It gives exactly what ``_parse`` would, or raises ``_NotFast``: it handles block and flow mappings and
+    sequences, untagged scalars resolved as PyYAML's SafeLoader resolves them (str, int, float, bool, null,
+    each built by SafeConstructor's own method), anchors and aliases (an alias shares the anchored value,
+    as SafeConstructor does). Anything else — an explicit tag, a merge key (``<<``), a timestamp, an alias
+    used as a key or to a collection still open, a collection as a key, several documents — and everything
+    ``_check_nodes`` would refuse (a duplicate key, nesting past its depth, aliases expanding past
+    ``MAX_EXPANDED_VALUES``) goes to the full path, which then gives its own answer or its own error."""
+    loader = _LOADER(text)
+    try:
+        return _build_from_events(loader)
+    finally:
+        loader.dispose()
+
+
+def _build_from_events(loader: yaml.SafeLoader) -> Any:
+    resolvers = loader.yaml_implicit_resolvers
+    if None in resolvers or loader.yaml_path_resolvers:  # resolution this loop does not do: none in SafeLoader
+        raise _NotFast
+    resolving_starts = frozenset(k for k in resolvers if k)  # first characters some implicit tag may match
+    plain_cache: dict[str, Any] = {}
+    anchors: dict[str, tuple[Any, int, int]] = {}  # anchor -> (value, expanded values, height)
+    # One frame per open collection: [container, is_mapping, pending key or _NO_KEY, expanded count, height,
+    # anchor, raw texts of the non-string keys so far (mappings)]
+    stack: list[list[Any]] = []
+    root: Any = None
+    have_root = False
+    get_event = loader.get_event
+    scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+    mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+    collection_end = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    passing = (yaml.StreamStartEvent, yaml.DocumentStartEvent)
+    no_key = _NO_KEY
+
+    while True:
+        event = get_event()
+        kind = type(event)
+        if kind is scalar_event:
+            if event.tag is not None:
+                raise _NotFast
+            value = event.value
+            if event.implicit[0]:  # plain: resolved as SafeLoader resolves it
+                if value and value[0] not in resolving_starts:
+                    obj = value
+                else:
+                    obj = plain_cache.get(value, no_key)
+                    if obj is no_key:
+                        obj = plain_cache[value] = _construct_plain(loader, value)
+            else:  # quoted or block scalar without a tag: always a string
+                obj = value
+            raw, is_str, count, height = value, obj is value or type(obj) is str, 1, 0
+            if event.anchor is not None:
+                _new_anchor(anchors, event.anchor, (obj, 1, 0))
+        elif kind is alias_event:
+            if event.anchor not in anchors:
+                raise _NotFast  # undefined, or its collection is still open (a recursive alias)
+            obj, count, height = anchors[event.anchor]
+            if stack and stack[-1][1] and stack[-1][2] is no_key:
+                raise _NotFast  # an alias as a mapping key
+            raw, is_str = None, False
+            if len(stack) + 1 + height > _MAX_DEPTH:
+                raise _NotFast  # _check_nodes may reach the anchored nodes through this alias: its depth
+        elif kind is mapping_start or kind is sequence_start:
+            if event.tag is not None or len(stack) + 1 >= _MAX_DEPTH:
+                raise _NotFast  # (at the deepest depth allowed, its children would be one past it)
+            if stack and stack[-1][1] and stack[-1][2] is no_key:
+                raise _NotFast  # a collection as a mapping key: the full path names it unhashable
+            if event.anchor is not None and event.anchor in anchors:
+                raise _NotFast  # a duplicate anchor
+            is_map = kind is mapping_start
+            stack.append([{} if is_map else [], is_map, no_key, 1, 1, event.anchor, None])
+            continue
+        elif kind in collection_end:
+            container, _, _, count, height, anchor, _ = stack.pop()
+            if count > MAX_EXPANDED_VALUES:
+                raise _NotFast
+            obj, raw, is_str = container, None, False
+            if anchor is not None:
+                _new_anchor(anchors, anchor, (obj, count, height))
+        elif kind in passing:
+            if kind is yaml.DocumentStartEvent and have_root:
+                raise _NotFast  # a second document
+            continue
+        elif kind is yaml.DocumentEndEvent:
+            continue
+        elif kind is yaml.StreamEndEvent:
+            return root
+        else:
+            raise _NotFast
+
+        if not stack:
+            root, have_root = obj, True
+            continue
+        frame = stack[-1]
+        frame[3] += count
+        if height + 1 > frame[4]:
+            frame[4] = height + 1
+        if not frame[1]:
+            frame[0].append(obj)
+        elif frame[2] is no_key:  # a key
+            if raw is None:
+                raise _NotFast
+            container, nonstr = frame[0], frame[6]
+            if is_str:
+                if obj in container or (nonstr is not None and obj in nonstr):
+                    raise _NotFast  # a duplicate key
+            else:
+                if raw in container or (nonstr is not None and raw in nonstr):
+                    raise _NotFast  # the same text twice as a key, written once quoted and once not
+                if nonstr is None:
+                    nonstr = frame[6] = set()
+                nonstr.add(raw)
+            frame[2] = obj
+        else:
+            frame[0][frame[2]] = obj
+            frame[2] = no_key
+
+
+_NO_KEY = object()
+
+
+def _new_anchor(anchors: dict[str, tuple[Any, int, int]], name: str, entry: tuple[Any, int, int]) -> None:
+    if name in anchors:
+        raise _NotFast  # a duplicate anchor: the composer refuses it
+    anchors[name] = entry
+
+
+def _construct_plain(loader: yaml.SafeLoader, value: str) -> Any:
+    tag = loader.resolve(yaml.ScalarNode, value, (True, False))
+    if tag == _STR_TAG:
+        return value
+    construct = _FAST_SCALAR_TAGS.get(tag)
+    if construct is None:
+        raise _NotFast  # a timestamp, a merge key, '=': the full path's SafeConstructor handles them
+    return construct(loader, yaml.ScalarNode(tag, value))
+
+
 def _parse(text: str, label: str) -> tuple[yaml.Node | None, Any]:
     """Compose once (libyaml when PyYAML has it: pure-Python scanning was 35-130 s for 20,000 numbers), check
     the node tree (duplicate keys, alias expansion), then construct the data from the same nodes."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    loader = _LOADER(text)
     try:
         try:
             root_node = loader.get_single_node()
