@@ -24,7 +24,7 @@ from plan_scale import api_item, desired_number, space_id  # the scale benchmark
 from reconciler.client import CamsClient, Credentials
 from reconciler.client.ratelimit import RateLimiter
 from reconciler.client.stats import ClientStats
-from reconciler.config.model import Account, DesiredState, Source, Space
+from reconciler.config.model import Account, DesiredState, Number, Source, Space
 from reconciler.emulator import start_emulator
 from reconciler.engine.accounts import AccountClients
 from reconciler.engine.planner import make_plan
@@ -47,13 +47,17 @@ def emulator_state(spaces: int) -> dict[str, Any]:
     return {"accounts": accounts}
 
 
+def without_profile(number: Number) -> Number:
+    return replace(number, blocks={k: v for k, v in number.blocks.items() if k != "business_profile"})
+
+
 def desired_state(spaces: int, accounts: int) -> DesiredState:
     out = []
     for a in range(accounts):
         for s in range(a * spaces, (a + 1) * spaces):
             file = f"spaces/space-{s}.yaml"
-            numbers = tuple(replace(desired_number(s, s * NUMBERS_PER_SPACE + k, file, 10 + 12 * k),
-                                    business_profile=None) for k in range(NUMBERS_PER_SPACE))
+            numbers = tuple(without_profile(desired_number(s, s * NUMBERS_PER_SPACE + k, file, 10 + 12 * k))
+                            for k in range(NUMBERS_PER_SPACE))
             out.append(Space(f"space-{s}", space_id(s), Source(file, 1), numbers, account=ACCOUNTS[a]))
     declared = tuple(Account(name, Source("accounts.yaml", 3 + 3 * i), access_key_id_env="X",
                              access_key_secret_env="Y") for i, name in enumerate(ACCOUNTS[:accounts]))

@@ -81,7 +81,7 @@ async def run_phase(name: str, url: str, credentials: Credentials, qps: float, a
         def one(action: str):
             if action == "QueryChatappPhoneNumbers":
                 return client.query_phone_numbers(SPACE)
-            return client.query_business_profile(SPACE, NUMBER)
+            return client.call("QueryPhoneBusinessProfile", {"CustSpaceId": SPACE, "PhoneNumber": NUMBER})
 
         coros = [one(action) for action in actions for _ in range(calls)]
         start = time.perf_counter()

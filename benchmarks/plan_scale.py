@@ -32,13 +32,16 @@ from typing import Any
 from _common import emulator_process, peak_rss_mb
 
 from reconciler.client import CamsClient, Credentials
-from reconciler.config.model import BusinessProfile, DesiredState, Expect, Number, Source, Space, Webhooks
+from reconciler.config.model import DesiredState, Number, Source, Space
 from reconciler.emulator import start_emulator
 from reconciler.engine.actual import ActualSpace, index_numbers
 from reconciler.engine.diff import diff_space
 from reconciler.engine.fingerprint import desired_fingerprint
 from reconciler.engine.plan import Plan, PlannedSpace, Preflight
 from reconciler.engine.planner import make_plan
+from reconciler.kinds.business_profile import BusinessProfile
+from reconciler.kinds.expect import Expect
+from reconciler.kinds.webhooks import Webhooks
 from reconciler.render import FORMATS, render
 
 QPS = 10.0
@@ -94,7 +97,7 @@ def emulator_state(per_space: list[list[int]], profile_every: int = 2) -> dict[s
 
 
 def desired_number(s: int, i: int, file: str, line: int, profile_every: int = 2) -> Number:
-    return Number(
+    return Number.of(
         phone(i), "+" + phone(i), Source(file, line, 5),
         webhooks=Webhooks(status_url(s), f"https://hooks.example/{s}/inbound"),
         business_profile=BusinessProfile(vertical="RETAIL", about=f"Shop {s}", email=f"ops{s}@example.com",
@@ -281,7 +284,7 @@ def measure_compute(n_numbers: int) -> ComputeResult:
     per_space = layout(n_spaces, n_numbers)
     state = emulator_state(per_space)
     actual = {space_id(s): ActualSpace(space_id(s), index_numbers(v["phone_numbers"]),
-                                       {p: d for p, d in v["business_profiles"].items()})
+                                       {"business_profile": dict(v["business_profiles"])})
               for s, v in enumerate(state["spaces"].values())}
     with tempfile.TemporaryDirectory() as tmp:
         for name, text in spaces_yaml(per_space).items():

@@ -142,7 +142,7 @@ def measure_plan_fetch(n_spaces: int, n_numbers: int, *, qps: float, latency_ms:
 
     per_space = layout(n_spaces, n_numbers)
     desired = desired_state(per_space)
-    spaces = [(s.cust_space_id, frozenset(n.phone_number for n in s.numbers if n.business_profile is not None))
+    spaces = [(s.cust_space_id, frozenset(n.phone_number for n in s.numbers if n.block("business_profile") is not None))
               for s in desired.spaces]
     with start_emulator(emulator_state(per_space), qps=qps, latency_ms=latency_ms, audit_log=audit_log) as emu:
         return plan_fetch(emu.endpoint, emu.credentials, spaces)

@@ -28,9 +28,10 @@ from jsonschema import Draft202012Validator
 from reconciler.cli._client_options import add_client_arguments, open_client
 from reconciler.cli._terminal import Progress
 from reconciler.config import ConfigError, load_desired_state
-from reconciler.engine import EngineError, ImportedSpace, read_space, render_space_yaml
+from reconciler.engine import EngineError, ImportedSpace, import_space, read_space
 from reconciler.errors import ExitCode
 from reconciler.files import check_output, write_atomically
+from reconciler.render.import_yaml import space_yaml
 
 _SCHEMA = "schemas/cams-desired-state.schema.json"
 
@@ -81,15 +82,17 @@ def run(args: argparse.Namespace) -> int:
         raise ImportRefusedError(f"{out}: directory {out.parent} does not exist")
     if out is not None:
         check_output(out, [s for s in [getattr(args, "emulator", None)] if s], "--out")
-    imported = asyncio.run(_read(args, schema_ref(out if out is not None else stdout_file())))
+    imported = asyncio.run(_read(args))
+    text = space_yaml(imported, schema_ref=schema_ref(out if out is not None else stdout_file()))
     if out is None:
-        problems = _validate_text(imported.text, label="<stdout>")
-        sys.stdout.write(imported.text)
+        problems = _validate_text(text, label="<stdout>")
+        sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        write_atomically(out, imported.text)
+        write_atomically(out, text)
         problems = _validate_file(out)
-        print(f"wrote {out}: space {args.name} ({args.space_id}), {imported.numbers} number(s)", file=sys.stderr)
+        print(f"wrote {out}: space {args.name} ({args.space_id}), {len(imported.numbers)} number(s)",
+              file=sys.stderr)
     _warn(imported, out)
     if problems:
         print(f"error: the imported YAML does not pass validate (fix these lines):\n{problems}", file=sys.stderr)
@@ -97,12 +100,11 @@ def run(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-async def _read(args: argparse.Namespace, ref: str) -> ImportedSpace:
+async def _read(args: argparse.Namespace) -> ImportedSpace:
     async with open_client(args) as client:
         async with Progress(sys.stderr).ticking(f"reading space {args.space_id}", client):
-            items, profiles = await read_space(client, args.space_id)
-    return render_space_yaml(args.name, args.space_id, items, profiles, schema_ref=ref,
-                             record_health=args.record_health)
+            items, reads = await read_space(client, args.space_id)
+    return import_space(args.name, args.space_id, items, reads, record_health=args.record_health)
 
 
 def stdout_file() -> Path | None:

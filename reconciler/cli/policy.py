@@ -11,19 +11,21 @@ import argparse
 import json
 from typing import Any
 
+from reconciler import kinds as catalogue
 from reconciler.client.actions import ActionSpec, get_action
-from reconciler.engine import APPLY_ACTIONS
+from reconciler.engine import apply_actions
 from reconciler.errors import ExitCode
 
-#: The API actions each command calls. Plan/drift: the planner's three reads (``engine.actual``: list and
-#: profiles; ``engine.preflight``: the account). Import: list and profiles. Apply: it plans first, then calls
-#: what ``engine.apply`` calls (its re-reads and one write per change kind).
-_PLAN = ("QueryChatappPhoneNumbers", "QueryPhoneBusinessProfile", "GetCustomerAccountInfo")
+#: The API actions each command calls. Plan/drift: the number list, every kind's read (``engine.actual``,
+#: from the catalogue) and the account (``engine.preflight``). Import: the list and the kinds' reads. Apply:
+#: it plans first, then calls what ``engine.apply`` calls (its re-reads and the kinds' writes).
+_READS = ("QueryChatappPhoneNumbers", *catalogue.read_actions())
+_PLAN = (*_READS, "GetCustomerAccountInfo")
 ACTIONS_BY_COMMAND: dict[str, tuple[str, ...]] = {
     "plan": _PLAN,
     "drift": _PLAN,
-    "import": ("QueryChatappPhoneNumbers", "QueryPhoneBusinessProfile"),
-    "apply": tuple(dict.fromkeys(_PLAN + APPLY_ACTIONS)),
+    "import": _READS,
+    "apply": tuple(dict.fromkeys(_PLAN + apply_actions())),
     "migration": ("GetMigrationVerifyCode",),  # migration send-code
 }
 #: Commands that must never need a write permission (they run with read-only keys).

@@ -73,6 +73,8 @@ class ActionSpec:
     summary: str = ""
     #: the type of every parameter that is not a plain string (see ``ParamType``)
     types: Mapping[str, ParamType] = field(default_factory=lambda: MappingProxyType({}))
+    #: the answer's item fields the engine reads that must be strings or null (``client.shapes``)
+    answer_text: tuple[str, ...] = ()
 
     def param_type(self, name: str) -> ParamType:
         return self.types.get(name, ParamType.STRING)
@@ -96,9 +98,9 @@ _NUMBER = ("CustSpaceId", "PhoneNumber")
 
 def _cams(name: str, kind: Kind, retry: RetryMode, required: tuple[str, ...], optional: tuple[str, ...] = (),
           secret: tuple[str, ...] = (), summary: str = "",
-          types: Mapping[str, ParamType] | None = None) -> ActionSpec:
+          types: Mapping[str, ParamType] | None = None, answer_text: tuple[str, ...] = ()) -> ActionSpec:
     return ActionSpec(name, Product.CAMS, CAMS_VERSION, kind, retry, required, optional, secret,
-                      f"cams:{name}", summary, MappingProxyType(dict(types or {})))
+                      f"cams:{name}", summary, MappingProxyType(dict(types or {})), answer_text)
 
 
 _WEBHOOK_FLAGS = {"HttpFlag": ParamType.YN_FLAG, "QueueFlag": ParamType.YN_FLAG}
@@ -112,7 +114,11 @@ _TEMPLATE_TYPES = {"Components": ParamType.JSON_LIST, "Example": ParamType.JSON_
 
 _SPECS: tuple[ActionSpec, ...] = (
     _cams("QueryChatappPhoneNumbers", Kind.READ, RetryMode.TRANSIENT, (), ("CustSpaceId", "IsvCode", "Status"),
-          summary="list a space's phone numbers with status, webhooks and queues"),
+          summary="list a space's phone numbers with status, webhooks and queues",
+          # ``PhoneNumbers`` item fields read by the engine, all strings (or null) in the API reference
+          answer_text=("StatusCallbackUrl", "UpCallbackUrl", "StatusQueue", "UpQueue", "Status", "QualityRating",
+                       "CodeVerificationStatus", "NameStatus", "NewNameStatus", "MessagingLimitTier",
+                       "VerifiedName")),
     _cams("QueryPhoneBusinessProfile", Kind.READ, RetryMode.TRANSIENT, _NUMBER,
           summary="read a number's WhatsApp business profile"),
     _cams("GetChatappPhoneNumberSetting", Kind.READ, RetryMode.TRANSIENT, ("PhoneNumber",), ("CustSpaceId",),

@@ -399,12 +399,6 @@ class CamsClient:
                                {"CustSpaceId": cust_space_id, "Status": status, "IsvCode": isv_code})
         return shapes.phone_numbers("QueryChatappPhoneNumbers", body, cust_space_id)
 
-    async def query_business_profile(self, cust_space_id: str, phone_number: str) -> dict[str, Any]:
-        """A number's business profile (``Data``: About, Address, Description, Email, Websites, ...)."""
-        body = await self.call("QueryPhoneBusinessProfile",
-                               {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number})
-        return shapes.business_profile("QueryPhoneBusinessProfile", body, cust_space_id, phone_number)
-
     async def get_phone_number_setting(self, cust_space_id: str, phone_number: str) -> dict[str, Any]:
         """A number's settings (``Model``: MarketingPaused, PhoneNumber)."""
         body = await self.call("GetChatappPhoneNumberSetting",
@@ -432,38 +426,6 @@ class CamsClient:
         body = await self.call("GetMigrationVerifyCode", {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number,
                                                           "Locale": locale, "Method": method})
         return dict(body.get("Data") or body)
-
-    async def update_phone_webhook(self, cust_space_id: str, phone_number: str,
-                                   status_callback_url: str | None = None, up_callback_url: str | None = None,
-                                   http_flag: bool | None = None,
-                                   queue_flag: bool | None = None) -> dict[str, Any]:
-        """Set what is given and nothing else (every parameter but the number is optional in the API):
-        ``None`` is not sent, so an undeclared delivery flag or URL stays as it is. Flags go as Y/N."""
-        params: dict[str, ParamValue] = {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number}
-        if status_callback_url is not None:
-            params["StatusCallbackUrl"] = status_callback_url
-        if up_callback_url is not None:
-            params["UpCallbackUrl"] = up_callback_url
-        if http_flag is not None:
-            params["HttpFlag"] = "Y" if http_flag else "N"
-        if queue_flag is not None:
-            params["QueueFlag"] = "Y" if queue_flag else "N"
-        return await self.call("UpdatePhoneWebhook", params)
-
-    _PROFILE_FIELDS = {"about": "About", "address": "Address", "description": "Description", "email": "Email",
-                       "profile_picture_url": "ProfilePictureUrl", "vertical": "Vertical", "websites": "Websites"}
-
-    async def modify_business_profile(self, cust_space_id: str, phone_number: str,
-                                      **fields: str | list[str] | None) -> dict[str, Any]:
-        """Set profile fields given in snake_case (about, address, description, email, profile_picture_url,
-        vertical, websites); ``websites`` is a list, sent as a JSON array string. Returns the response body."""
-        unknown = sorted(set(fields) - set(self._PROFILE_FIELDS))
-        if unknown:
-            raise TypeError(f"unknown business profile field(s): {', '.join(unknown)}; "
-                            f"expected {', '.join(self._PROFILE_FIELDS)}")
-        params: dict[str, ParamValue] = {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number}
-        params.update({self._PROFILE_FIELDS[k]: v for k, v in fields.items()})
-        return await self.call("ModifyPhoneBusinessProfile", params)
 
     async def get_customer_account_info(self) -> dict[str, Any]:
         """BSS account status (``Data``: HostingStatus, CreditLimitStatus, IsCertified, ...)."""

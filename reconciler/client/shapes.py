@@ -14,17 +14,12 @@ index) and the request id. Fields the engine does not read are not judged: the A
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, Unpack
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol, Unpack
 
+from reconciler.client.actions import get_action
 from reconciler.client.errors import ApiError, CallPlace
 
-#: ``PhoneNumbers`` item fields the engine reads, all strings (or null) in the API reference.
-NUMBER_TEXT_FIELDS = ("StatusCallbackUrl", "UpCallbackUrl", "StatusQueue", "UpQueue", "Status", "QualityRating",
-                      "CodeVerificationStatus", "NameStatus", "NewNameStatus", "MessagingLimitTier",
-                      "VerifiedName")
-#: ``QueryPhoneBusinessProfile`` ``Data`` fields the engine reads (``Websites`` is a list of strings).
-PROFILE_TEXT_FIELDS = ("About", "Address", "Description", "Email", "ProfilePictureUrl", "Vertical")
 #: ``GetCustomerAccountInfo`` ``Data`` fields the account check reads.
 ACCOUNT_TEXT_FIELDS = ("HostingStatus", "CreditLimitStatus", "AccountType")
 
@@ -80,7 +75,7 @@ def phone_numbers(action: str, body: Mapping[str, Any], cust_space_id: str | Non
         if not isinstance(phone, str) or not phone.strip():
             raise _fail(action, body, f"{prefix}.PhoneNumber",
                         "is missing" if phone is None else f"is {_kind(phone)}, expected a non-empty string", **where)
-        _text_fields(action, body, item, f"{prefix}.", NUMBER_TEXT_FIELDS, **where)
+        _text_fields(action, body, item, f"{prefix}.", get_action(action).answer_text, **where)
         key = _digits(phone) or phone.strip()
         if key in seen:
             raise _fail(action, body, f"{prefix}.PhoneNumber",
@@ -90,22 +85,36 @@ def phone_numbers(action: str, body: Mapping[str, Any], cust_space_id: str | Non
     return out
 
 
-def business_profile(action: str, body: Mapping[str, Any], cust_space_id: str | None = None,
-                     phone_number: str | None = None) -> dict[str, Any]:
-    """``Data``: an object whose text fields are strings or null and ``Websites`` a list of strings or null."""
+class _AnswerField(Protocol):
+    """A field of an answer's ``Data`` as a kind declares it (``kinds.base.Field``)."""
+
+    @property
+    def api(self) -> str: ...
+
+    @property
+    def many(self) -> bool: ...
+
+
+def data_object(action: str, body: Mapping[str, Any], fields: Iterable[_AnswerField],
+                cust_space_id: str | None = None, phone_number: str | None = None) -> dict[str, Any]:
+    """``Data``: an object whose declared fields are strings or null, and lists of strings or null where the
+    field is a list (``many``)."""
     where = CallPlace(cust_space_id=cust_space_id, phone_number=phone_number)
     data = body.get("Data")
     if not isinstance(data, dict):
         raise _fail(action, body, "Data", "is missing" if "Data" not in body else f"is {_kind(data)}, expected an object",
                     **where)
-    _text_fields(action, body, data, "Data.", PROFILE_TEXT_FIELDS, **where)
-    sites = data.get("Websites")
-    if sites is not None:
-        if not isinstance(sites, list):
-            raise _fail(action, body, "Data.Websites", f"is {_kind(sites)}, expected a list", **where)
-        for i, site in enumerate(sites):
-            if not isinstance(site, str):
-                raise _fail(action, body, f"Data.Websites[{i}]", f"is {_kind(site)}, expected a string", **where)
+    fields = list(fields)
+    _text_fields(action, body, data, "Data.", tuple(f.api for f in fields if not f.many), **where)
+    for f in fields:
+        items = data.get(f.api)
+        if not f.many or items is None:
+            continue
+        if not isinstance(items, list):
+            raise _fail(action, body, f"Data.{f.api}", f"is {_kind(items)}, expected a list", **where)
+        for i, item in enumerate(items):
+            if not isinstance(item, str):
+                raise _fail(action, body, f"Data.{f.api}[{i}]", f"is {_kind(item)}, expected a string", **where)
     return dict(data)
 
 

@@ -9,8 +9,25 @@ Every problem in every file is collected into one ``ConfigError`` (``.problems``
 schema cannot say), ``build`` (the model, with defaults merged and sources kept), ``model`` (the contract).
 """
 
-from reconciler.config.errors import ConfigError, Problem
-from reconciler.config.load import load_desired_state
-from reconciler.config.loader import discover_files
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reconciler.config.errors import ConfigError, Problem
+    from reconciler.config.load import load_desired_state
+    from reconciler.config.loader import discover_files
 
 __all__ = ["ConfigError", "Problem", "discover_files", "load_desired_state"]
+
+# Loaded on first use (PEP 562): ``config.model`` is imported by the catalogue of kinds, which the loader
+# itself reads, so the package must not import its loader eagerly.
+_HOME = {"ConfigError": "errors", "Problem": "errors", "load_desired_state": "load", "discover_files": "loader"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'reconciler.config' has no attribute {name!r}")
+    return getattr(import_module(f"reconciler.config.{module}"), name)

@@ -6,34 +6,15 @@ Runs only on files that passed the schema and the rules, so it can index without
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
+from reconciler import kinds as catalogue
 from reconciler.config.loader import LoadedFile, Path
-from reconciler.config.model import (
-    DEFAULT_ACCOUNT,
-    Account,
-    BusinessProfile,
-    DesiredState,
-    Expect,
-    Migration,
-    Number,
-    Queues,
-    Safety,
-    Source,
-    Space,
-    Webhooks,
-)
+from reconciler.config.model import DEFAULT_ACCOUNT, Account, DesiredState, Migration, Number, Safety, Source, Space
 from reconciler.config.rules import DeclaredNumber
 
-# Blocks a number may inherit from the space's defaults, and the model class of each.
-MERGED_BLOCKS: dict[str, type] = {"webhooks": Webhooks, "business_profile": BusinessProfile, "expect": Expect}
-OWN_BLOCKS: dict[str, type] = {"queues": Queues, "migration": Migration}
-_FIELDS = {name: [f.name for f in fields(cls)] for name, cls in {**MERGED_BLOCKS, **OWN_BLOCKS}.items()}
-
-
-def _freeze(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
+_NUMBER_KINDS = catalogue.number_kinds()
+_SPACE_KINDS = catalogue.space_kinds()
 
 
 class _Builder:
@@ -84,8 +65,10 @@ class _Builder:
         line, col = phone.mark  # where the rules found it: Positions.at of its path
         sources: dict[str, Source] = {"phone_number": Source(self.file, line, col)}
         blocks: dict[str, Any] = {}
-        for block, cls in MERGED_BLOCKS.items():
-            own, inherited = data.get(block), defaults.get(block)
+        for kind in _NUMBER_KINDS:
+            block = kind.name
+            own = data.get(block)
+            inherited = defaults.get(block) if kind.inheritable else None
             if own is None:
                 if inherited is not None:  # the space's block as is: built once, shared
                     sources.update(default_sources[block])
@@ -97,14 +80,13 @@ class _Builder:
             else:
                 values = own
             self.record_block(sources, block, own, path + (block,))
-            blocks[block] = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
-        for block, cls in OWN_BLOCKS.items():
-            own = data.get(block)
-            if own is not None:
-                self.record_block(sources, block, own, path + (block,))
-                blocks[block] = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in own.items()})
+            blocks[block] = kind.build(values)
+        migration = None
+        if (own := data.get("migration")) is not None:
+            self.record_block(sources, "migration", own, path + ("migration",))
+            migration = Migration(**own)
         return Number(phone_number=phone.e164, declared_as=phone.declared_as, source=self.source(path),
-                      sources=sources, **blocks)
+                      sources=sources, blocks=blocks, migration=migration)
 
     def space(self, data: dict[str, Any], path: Path) -> Space:
         defaults = data.get("defaults") or {}
@@ -116,8 +98,7 @@ class _Builder:
         for block, value in defaults.items():  # recorded once per space, copied into each number
             default_sources[block] = {}
             self.record(default_sources[block], block, value, path + ("defaults", block))
-        default_models = {block: MERGED_BLOCKS[block](**{k: _freeze(v) for k, v in value.items()})
-                          for block, value in defaults.items()}
+        default_models = {block: catalogue.get(block).build(value) for block, value in defaults.items()}
         numbers = tuple(self.number(n, path + ("numbers", i), defaults, default_sources, default_models)
                         for i, n in enumerate(data.get("numbers") or ()))
         given = data.get("safety") or {}
@@ -127,7 +108,8 @@ class _Builder:
                      numbers=numbers, unmanaged_numbers=data.get("unmanaged_numbers", "report"),
                      allow_http_callbacks=bool(data.get("allow_http_callbacks", False)), safety=safety,
                      account_check=data.get("account_check", "best-effort"), sources=sources,
-                     account=data.get("account", DEFAULT_ACCOUNT))
+                     account=data.get("account", DEFAULT_ACCOUNT),
+                     blocks={k.name: k.build(data[k.name]) for k in _SPACE_KINDS if data.get(k.name) is not None})
 
     def account(self, data: dict[str, Any], path: Path) -> Account:
         return Account(name=data["name"], source=self.source(path), profile=data.get("profile"),

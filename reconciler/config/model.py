@@ -7,14 +7,17 @@ Normalisation rules applied by the loader, so that the engine can compare direct
 - ``phone_number`` is the E.164 number without the ``+`` (``"+86 138 0000 1234"`` → ``"8613800001234"``),
   the form the CAMS API uses.
 - space ``defaults`` are already merged under each number (a number's own value wins, field by field).
-- absent optional blocks are ``None``; inside a block, an undeclared field is ``None`` (``None`` means
-  "not managed": the engine leaves it alone).
+- a number's blocks (``webhooks``, ``business_profile``, ...) are in ``Number.blocks``, keyed by the name
+  of their kind (``reconciler.kinds``), each built into that kind's model; an absent block is not in the
+  mapping; inside a block, an undeclared field is ``None`` (``None`` means "not managed": the engine leaves
+  it alone).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, order=True)
@@ -31,46 +34,6 @@ class Source:
 
 
 @dataclass(frozen=True)
-class Webhooks:
-    status_callback_url: str | None = None
-    up_callback_url: str | None = None
-    # HttpFlag / QueueFlag of UpdatePhoneWebhook. The API cannot read them back, so they are never diffed;
-    # a declared flag is sent with every webhook update (and shown in the plan). None = not declared: not
-    # sent, so a channel an operator switched off stays off.
-    http_delivery: bool | None = None
-    queue_delivery: bool | None = None
-
-
-@dataclass(frozen=True)
-class Queues:
-    """Queue names are assigned by the platform: they can be checked (drift), never set."""
-
-    status_queue: str | None = None
-    up_queue: str | None = None
-
-
-@dataclass(frozen=True)
-class BusinessProfile:
-    vertical: str | None = None
-    about: str | None = None
-    description: str | None = None
-    email: str | None = None
-    address: str | None = None
-    profile_picture_url: str | None = None
-    websites: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
-class Expect:
-    """Health the number must keep. Each is the set of acceptable values; None = not checked."""
-
-    status: tuple[str, ...] | None = None
-    quality_rating: tuple[str, ...] | None = None
-    messaging_limit_tier: tuple[str, ...] | None = None
-    code_verification_status: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
 class Migration:
     """The number is being migrated in. The verify code is read from ``verify_code_env`` at apply time,
     never written in YAML."""
@@ -83,14 +46,23 @@ class Number:
     phone_number: str  # normalised: E.164 digits without "+", e.g. "8613800001234"
     declared_as: str  # exactly as written in YAML, for messages
     source: Source  # where the number's entry starts
-    webhooks: Webhooks | None = None
-    queues: Queues | None = None
-    business_profile: BusinessProfile | None = None
-    expect: Expect | None = None
+    # kind name (``reconciler.kinds``) → the declared block, built into that kind's model
+    blocks: Mapping[str, Any] = field(default_factory=dict, hash=False)
     migration: Migration | None = None
     # Field path (e.g. "webhooks.status_callback_url", "business_profile.websites", "expect.status")
     # → where the effective value was written (the space's defaults when inherited).
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def of(cls, phone_number: str, declared_as: str, source: Source, *, migration: Migration | None = None,
+           sources: Mapping[str, Source] | None = None, **blocks: Any) -> Number:
+        """A number with its blocks given by kind name (``webhooks=Webhooks(...)``); None blocks are left out."""
+        return cls(phone_number, declared_as, source, blocks={k: v for k, v in blocks.items() if v is not None},
+                   migration=migration, sources=dict(sources or {}))
+
+    def block(self, kind: str) -> Any:
+        """The declared block of ``kind`` (its model), or None when the number declares none."""
+        return self.blocks.get(kind)
 
     def source_of(self, field_path: str) -> Source:
         """Where ``field_path`` (or its closest declared parent) was written; the number's entry if none."""
@@ -145,6 +117,11 @@ class Space:
     account_check: str = "best-effort"
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False, hash=False)
     account: str = DEFAULT_ACCOUNT  # the name of an ``Account`` (or the ambient one)
+    # kind name → the declared space-level block (kinds of ``Scope.SPACE``), built into that kind's model
+    blocks: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def block(self, kind: str) -> Any:
+        return self.blocks.get(kind)
 
     @property
     def file(self) -> str:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import phonenumbers
 from phonenumbers import NumberParseException, ValidationResult
 
+from reconciler import kinds as catalogue
 from reconciler.config.errors import Problem
 from reconciler.config.loader import LoadedFile, Mark, Path, format_path
 from reconciler.config.model import DEFAULT_ACCOUNT
@@ -24,7 +25,9 @@ from reconciler.redact import mask_url
 
 FORMAT_VERSION = 1
 URL_RE = re.compile(r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*$")  # the schema's URL pattern
-CALLBACK_KEYS = ("status_callback_url", "up_callback_url")
+#: the kinds with URL fields, checked offline (https, no credentials, ...)
+_URL_KINDS = tuple(k for k in catalogue.kinds() if k.url_fields)
+_NUMBER_URL_KINDS = tuple(k for k in _URL_KINDS if k.scope is catalogue.Scope.NUMBER)
 _VERIFY_CODE_KEYS = frozenset({"verifycode", "verificationcode", "migrationcode", "migrationverifycode"})
 _CODE_LIKE = re.compile(r"^[\d\s-]+$")
 
@@ -177,18 +180,17 @@ def file_problems(loaded: LoadedFile) -> tuple[list[Problem], list[DeclaredNumbe
             if why:
                 problems.append(_problem(loaded, pos.at(path), f"{mask_url(url)!r} {why}", path))
 
-    def check_urls(block: Any, path: Path, allow_http: bool) -> None:
+    def check_urls(kind: catalogue.Kind, block: Any, path: Path, allow_http: bool) -> None:
+        """The URL fields the kind declares (``Field.url``), callback rules for callback URLs."""
         if not isinstance(block, dict):
             return
-        if path[-1] == "webhooks":
-            for k in CALLBACK_KEYS:
-                check_url(block.get(k), path + (k,), True, allow_http)
-            return
-        check_url(block.get("profile_picture_url"), path + ("profile_picture_url",), False, allow_http)
-        sites = block.get("websites")
-        if isinstance(sites, list):
-            for i, s in enumerate(sites):
-                check_url(s, path + ("websites", i), False, allow_http)
+        for f in kind.url_fields:
+            value = block.get(f.name)
+            if f.many:
+                for i, item in enumerate(value if isinstance(value, list) else ()):
+                    check_url(item, path + (f.name, i), f.callback, allow_http)
+            else:
+                check_url(value, path + (f.name,), f.callback, allow_http)
 
     for si, space in enumerate(spaces):
         if not isinstance(space, dict):
@@ -204,9 +206,11 @@ def file_problems(loaded: LoadedFile) -> tuple[list[Problem], list[DeclaredNumbe
                 problems.append(_problem(loaded, pos.at(p), "'max_webhook_update_fraction' must be a number "
                                                             "from 0 to 1, not .nan", p))
         defaults = space.get("defaults")
-        if isinstance(defaults, dict):
-            for block in ("webhooks", "business_profile"):
-                check_urls(defaults.get(block), spath + ("defaults", block), allow_http)
+        for kind in _URL_KINDS:
+            if kind.scope is catalogue.Scope.SPACE:
+                check_urls(kind, space.get(kind.name), spath + (kind.name,), allow_http)
+            elif kind.inheritable and isinstance(defaults, dict):
+                check_urls(kind, defaults.get(kind.name), spath + ("defaults", kind.name), allow_http)
         numbers = space.get("numbers")
         if not isinstance(numbers, list):
             continue
@@ -214,8 +218,8 @@ def file_problems(loaded: LoadedFile) -> tuple[list[Problem], list[DeclaredNumbe
             if not isinstance(number, dict):
                 continue
             npath = spath + ("numbers", ni)
-            for block in ("webhooks", "business_profile"):
-                check_urls(number.get(block), npath + (block,), allow_http)
+            for kind in _NUMBER_URL_KINDS:
+                check_urls(kind, number.get(kind.name), npath + (kind.name,), allow_http)
             phone = number.get("phone_number")
             ppath = npath + ("phone_number",)
             if not isinstance(phone, str) or not _PHONE_SHAPE.match(phone):

@@ -40,10 +40,21 @@ _MISPLACED = {
     ("root", "cust_space_id"): "the space's keys go inside a `spaces:` list item",
     ("root", "numbers"): "numbers belong to a space: `spaces: [{name: ..., cust_space_id: ..., numbers: [...]}]`",
     ("space", "phone_number"): "numbers go in the space's `numbers:` list",
-    ("number", "status_callback_url"): "callback URLs go under the number's `webhooks:`",
-    ("number", "up_callback_url"): "callback URLs go under the number's `webhooks:`",
     ("number", "verify_code_env"): "it goes under the number's `migration:`",
 }
+
+
+def _hint(title: str | None, key: str) -> str | None:
+    """The advice for ``key`` written where it does not belong: a table entry, or, for a field of a number
+    kind written on the number itself, the block it belongs in (from the catalogue)."""
+    hint = _MISPLACED.get((title or "", key))
+    if hint is None and title == "number":
+        from reconciler import kinds as catalogue  # only on the error path
+
+        for kind in catalogue.number_kinds():
+            if kind.field(key) is not None:
+                return f"`{key}` goes under the number's `{kind.name}:`"
+    return hint
 
 
 def schema_text() -> str:
@@ -170,7 +181,7 @@ class _Mapper:
                 kpath = path + (key,)
                 if self._suppressed(kpath):
                     continue
-                hint = _MISPLACED.get(("root" if not path else err.schema.get("title"), key))
+                hint = _hint("root" if not path else err.schema.get("title"), key)
                 guess = did_you_mean(key, allowed)
                 if hint:
                     msg = f"{key!r} is not allowed here: {hint}"

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from reconciler.engine.accounts import AccountClients
-    from reconciler.engine.apply import APPLY_ACTIONS, Interrupt, apply_plan
+    from reconciler.engine.apply import Interrupt, apply_actions, apply_plan
     from reconciler.engine.apply_errors import ApplyRefusedError
     from reconciler.engine.drift import plan_drift
     from reconciler.engine.errors import EngineError, TargetError
-    from reconciler.engine.importer import ImportedSpace, read_space, render_space_yaml
+    from reconciler.engine.importer import ImportedSpace, import_space, read_space
     from reconciler.engine.journal import DEFAULT_PATH as DEFAULT_JOURNAL
     from reconciler.engine.journal import Journal
     from reconciler.engine.normalize import normalize_phone
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 #: (tests/unit/test_engine_surface.py compares the three).
 _SURFACE: dict[str, tuple[str, str]] = {
     "AccountClients": ("accounts", "AccountClients"),
-    "APPLY_ACTIONS": ("apply", "APPLY_ACTIONS"),
+    "apply_actions": ("apply", "apply_actions"),
     "Interrupt": ("apply", "Interrupt"),
     "apply_plan": ("apply", "apply_plan"),
     "ApplyRefusedError": ("apply_errors", "ApplyRefusedError"),
@@ -46,7 +46,7 @@ _SURFACE: dict[str, tuple[str, str]] = {
     "TargetError": ("errors", "TargetError"),
     "ImportedSpace": ("importer", "ImportedSpace"),
     "read_space": ("importer", "read_space"),
-    "render_space_yaml": ("importer", "render_space_yaml"),
+    "import_space": ("importer", "import_space"),
     "DEFAULT_JOURNAL": ("journal", "DEFAULT_PATH"),
     "Journal": ("journal", "Journal"),
     "normalize_phone": ("normalize", "normalize_phone"),
@@ -65,7 +65,6 @@ _SURFACE: dict[str, tuple[str, str]] = {
 }
 
 __all__ = [
-    "APPLY_ACTIONS",
     "AccountClients",
     "ApplyRefusedError",
     "ApplyReport",
@@ -79,18 +78,19 @@ __all__ = [
     "ResultsRecorder",
     "Scope",
     "TargetError",
+    "apply_actions",
     "apply_plan",
     "check_all_read",
     "check_apply_allowed",
     "check_not_stale",
     "check_still_declared",
     "compare_with_ref",
+    "import_space",
     "load_saved_plan",
     "make_plan",
     "normalize_phone",
     "plan_drift",
     "read_space",
-    "render_space_yaml",
 ]
 
 

@@ -76,9 +76,6 @@ class AccountClients(Mapping[str, Any]):
     async def query_phone_numbers(self, cust_space_id: str, *args: Any, **kwargs: Any) -> Any:
         return await self.for_space(cust_space_id).query_phone_numbers(cust_space_id, *args, **kwargs)
 
-    async def query_business_profile(self, cust_space_id: str, *args: Any, **kwargs: Any) -> Any:
-        return await self.for_space(cust_space_id).query_business_profile(cust_space_id, *args, **kwargs)
-
     async def sync_phone_numbers(self, cust_space_id: str, *args: Any, **kwargs: Any) -> Any:
         return await self.for_space(cust_space_id).sync_phone_numbers(cust_space_id, *args, **kwargs)
 
@@ -90,12 +87,6 @@ class AccountClients(Mapping[str, Any]):
 
     async def get_migration_verify_code(self, cust_space_id: str, *args: Any, **kwargs: Any) -> Any:
         return await self.for_space(cust_space_id).get_migration_verify_code(cust_space_id, *args, **kwargs)
-
-    async def update_phone_webhook(self, cust_space_id: str, *args: Any, **kwargs: Any) -> Any:
-        return await self.for_space(cust_space_id).update_phone_webhook(cust_space_id, *args, **kwargs)
-
-    async def modify_business_profile(self, cust_space_id: str, *args: Any, **kwargs: Any) -> Any:
-        return await self.for_space(cust_space_id).modify_business_profile(cust_space_id, *args, **kwargs)
 
     async def get_customer_account_info(self) -> Any:
         """Only meaningful for one account; with several, ask each (``self[name]``)."""

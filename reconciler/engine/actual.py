@@ -1,8 +1,9 @@
 """The actual state of the planned spaces, read through the client with a fixed, minimal set of calls.
 
-Per space: one ``QueryChatappPhoneNumbers``; per *present* number that declares a ``business_profile``: one
-``QueryPhoneBusinessProfile``. Nothing else: the number of calls is part of the contract (it is printed, and
-a read-only key on an untrusted PR must be enough). All calls are started together; the client's per-action
+Per space: one ``QueryChatappPhoneNumbers``; per *present* number and per declared block whose kind reads more
+(``Kind.read_action``: a ``business_profile`` → one ``QueryPhoneBusinessProfile``): that one call; per declared
+space-level block whose kind reads: its read. Nothing else: the number of calls is part of the contract (it is
+printed, and a read-only key on an untrusted PR must be enough). All calls are started together; the client's per-action
 limiter paces them, so the wall time is bound by the API budget, not by round trips.
 
 Each space's read (its numbers, then its profiles) succeeds or fails on its own: a space that is
@@ -15,24 +16,24 @@ signature, a bad endpoint option) still end the whole read: every space would fa
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from reconciler import kinds as catalogue
 from reconciler.client.errors import ApiError, AuthenticationError, ClientError, TransportError
 from reconciler.config.model import Space
+from reconciler.engine.digest import canonical_digest
 from reconciler.engine.normalize import normalize_phone
 
 
 class ReadClient(Protocol):
-    """The read-only part of ``CamsClient`` the engine needs while planning."""
+    """The read-only part of ``CamsClient`` the engine needs while planning (kinds read through ``call``)."""
 
     async def query_phone_numbers(self, cust_space_id: str, status: str | None = None) -> list[dict[str, Any]]: ...
 
-    async def query_business_profile(self, cust_space_id: str, phone_number: str) -> dict[str, Any]: ...
+    async def call(self, action: str, params: Mapping[str, Any]) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -40,17 +41,23 @@ class ActualSpace:
     """What CAMS reports for one space, keyed by normalised phone number.
 
     ``numbers`` holds the ``QueryChatappPhoneNumbers`` items (API field names, values as returned);
-    ``profiles`` holds ``QueryPhoneBusinessProfile`` ``Data`` for the present numbers that declare a
-    business profile (and only those: undeclared profiles are not read).
+    ``reads`` holds, by kind name, the data of that kind's own read for the present numbers that declare it
+    (``reads["business_profile"][phone]``: ``QueryPhoneBusinessProfile`` ``Data``; undeclared blocks are not
+    read); ``space_reads`` the data of space-level kinds, by kind name.
     """
 
     cust_space_id: str
     numbers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    reads: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
+    space_reads: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # callback URLs may hold tokens: never print the values
         return (f"ActualSpace(cust_space_id={self.cust_space_id!r}, numbers={len(self.numbers)}, "
-                f"profiles={len(self.profiles)})")
+                f"reads={ {k: len(v) for k, v in self.reads.items()} })")
+
+    def reads_of(self, phone: str) -> dict[str, Mapping[str, Any] | None]:
+        """Kind name → this number's data from that kind's read (absent kinds: not read)."""
+        return {kind: data.get(phone) for kind, data in self.reads.items() if phone in data}
 
     def fingerprint(self) -> str:
         """sha256 of the canonical JSON of everything seen, for ``apply --plan`` to detect a stale plan.
@@ -61,7 +68,8 @@ class ActualSpace:
         return canonical_digest({
             "cust_space_id": self.cust_space_id,
             "numbers": {k: dict(v) for k, v in self.numbers.items()},
-            "profiles": {k: dict(v) for k, v in self.profiles.items()},
+            "reads": {kind: {k: dict(v) for k, v in data.items()} for kind, data in sorted(self.reads.items())},
+            "space_reads": {kind: dict(v) for kind, v in sorted(self.space_reads.items())},
         })
 
 
@@ -85,12 +93,6 @@ def is_space_failure(exc: BaseException) -> bool:
     if isinstance(exc, AuthenticationError):
         return False
     return isinstance(exc, (ApiError, TransportError))
-
-
-def canonical_digest(value: Any) -> str:
-    """``sha256:<hex>`` of ``value`` as canonical JSON (sorted keys, no whitespace, UTF-8)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def index_numbers(items: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
@@ -120,14 +122,21 @@ async def fetch_actual(client: ReadClient, spaces: Iterable[Space],
     space_list = list(spaces)
 
     async def read_space(space: Space) -> ActualSpace:
-        items = await client.query_phone_numbers(space.cust_space_id)
+        cid = space.cust_space_id
+        items = await client.query_phone_numbers(cid)
         numbers = index_numbers(items)
-        wanted = [n.phone_number for n in space.numbers
-                  if n.business_profile is not None and n.phone_number in numbers]
-        datas = await gather_all([client.query_business_profile(space.cust_space_id, p) for p in wanted])
-        profiles = {p: MappingProxyType(dict(d or {})) for p, d in zip(wanted, datas)}
-        return ActualSpace(space.cust_space_id, MappingProxyType(numbers),
-                           MappingProxyType(dict(sorted(profiles.items()))))
+        wanted = [(kind, n.phone_number) for kind in catalogue.number_kinds() for n in space.numbers
+                  if n.phone_number in numbers and kind.reads(n)]
+        declared_space = [k for k in catalogue.space_kinds() if k.read_action and space.block(k.name) is not None]
+        datas = await gather_all([kind.read(client, cid, phone) for kind, phone in wanted]
+                                 + [k.read_space(client, space) for k in declared_space])
+        reads: dict[str, dict[str, Mapping[str, Any]]] = {}
+        for (kind, phone), data in zip(wanted, datas):
+            reads.setdefault(kind.name, {})[phone] = MappingProxyType(dict(data or {}))
+        space_reads = {k.name: MappingProxyType(dict(d or {})) for k, d in zip(declared_space, datas[len(wanted):])}
+        return ActualSpace(cid, MappingProxyType(numbers),
+                           MappingProxyType({k: MappingProxyType(dict(sorted(v.items()))) for k, v in reads.items()}),
+                           MappingProxyType(space_reads))
 
     async def one_space(space: Space) -> tuple[str, ActualSpace | SpaceReadError]:
         seen: ActualSpace | SpaceReadError

@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from reconciler import kinds as catalogue
 from reconciler.client.errors import (
     AuthenticationError,
     ClientError,
@@ -45,7 +46,7 @@ from reconciler.client.errors import (
 from reconciler.config.model import DesiredState, Number, Space
 from reconciler.engine.actual import SpaceReadError, fetch_actual, index_numbers
 from reconciler.engine.counting import CountingClient
-from reconciler.engine.diff import declared_flags, diff_number, diff_space
+from reconciler.engine.diff import diff_space
 from reconciler.engine.journal import UNREGISTERED, UNSYNCED, Journal
 from reconciler.engine.plan import Action, Change, Plan
 from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, space_accounts
@@ -55,8 +56,6 @@ from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, space_
 #: the space's other numbers.)
 _SPACE_FATAL = (PermissionDeniedError, NotSubscribedError, AuthenticationError)
 
-#: Profile fields of the model, in the order ``modify_business_profile`` takes them.
-_PROFILE_FIELDS = ("vertical", "about", "description", "email", "address", "profile_picture_url", "websites")
 
 
 class WriteClient(Protocol):
@@ -64,7 +63,7 @@ class WriteClient(Protocol):
 
     async def query_phone_numbers(self, cust_space_id: str, status: str | None = None) -> list[dict[str, Any]]: ...
 
-    async def query_business_profile(self, cust_space_id: str, phone_number: str) -> dict[str, Any]: ...
+    async def call(self, action: str, params: Mapping[str, Any]) -> dict[str, Any]: ...
 
     async def sync_phone_numbers(self, cust_space_id: str) -> list[dict[str, Any]]: ...
 
@@ -72,11 +71,6 @@ class WriteClient(Protocol):
 
     async def migration_register(self, cust_space_id: str, phone_number: str) -> dict[str, Any]: ...
 
-    async def update_phone_webhook(self, cust_space_id: str, phone_number: str,
-                                   status_callback_url: str | None = None, up_callback_url: str | None = None,
-                                   http_flag: bool | None = None, queue_flag: bool | None = None) -> dict[str, Any]: ...
-
-    async def modify_business_profile(self, cust_space_id: str, phone_number: str, **fields: Any) -> dict[str, Any]: ...
 
 
 class Interrupt:
@@ -100,10 +94,14 @@ class Interrupt:
 ResultCallback = Callable[[ChangeResult], None]
 
 
-#: Every API action apply may call (its own re-reads included): the ``policy --for apply`` document adds these.
-APPLY_ACTIONS = ("QueryChatappPhoneNumbers", "QueryPhoneBusinessProfile", "ChatappSyncPhoneNumber",
-                 "ChatappMigrationVerified", "ChatappMigrationRegister", "UpdatePhoneWebhook",
-                 "ModifyPhoneBusinessProfile")
+def apply_actions() -> tuple[str, ...]:
+    """Every API action apply may call (its own re-reads included): the ``policy --for apply`` document adds
+    these. Membership's own, then each kind's read and write, from the catalogue."""
+    actions = ["QueryChatappPhoneNumbers", "ChatappSyncPhoneNumber", "ChatappMigrationVerified",
+               "ChatappMigrationRegister"]
+    for kind in catalogue.kinds():
+        actions += [a for a in (kind.read_action, *kind.write_actions()) if a]
+    return tuple(dict.fromkeys(actions))
 
 
 @dataclass
@@ -210,8 +208,9 @@ class _SpaceRun:
                     if change.phone_number in migrated:
                         self.finish(change, Outcome.FAILED, f"not attempted: could not re-read the space after "
                                                             f"the migration ({err})", err.code)
-        await asyncio.gather(*(self.update_webhook(c, current) for c in self.open_changes(Action.UPDATE_WEBHOOK)))
-        await asyncio.gather(*(self.update_profile(c, current) for c in self.open_changes(Action.UPDATE_PROFILE)))
+        for kind in catalogue.kinds():  # catalogue order: a number's webhooks before its profile
+            mine = [c for c in self.open_changes() if catalogue.kind_of(c) is kind]
+            await asyncio.gather(*(self.update(kind, c, current) for c in mine))
 
     def _number(self, change: Change) -> Number | None:
         return None if change.phone_number is None else self.space.number(change.phone_number)
@@ -295,59 +294,45 @@ class _SpaceRun:
             self.finish(change, Outcome.DONE, "registered (the API accepted it; registration cannot be read "
                                               "back)")
 
-    async def update_webhook(self, change: Change, current: Mapping[str, Mapping[str, Any]]) -> None:
-        number = self._number(change)
-        item = None if change.phone_number is None else current.get(change.phone_number)
-        if number is None or number.webhooks is None:
-            self.finish(change, Outcome.SKIPPED, "the YAML no longer declares webhooks for this number")
+    async def update(self, kind: catalogue.Kind, change: Change, current: Mapping[str, Mapping[str, Any]]) -> None:
+        """One change of ``kind``: re-check it against the state just read, then write only what still differs
+        (a number's changes) or what the kind's change calls for (a space's)."""
+        if kind.scope is catalogue.Scope.SPACE:
+            model = self.space.block(kind.name)
+            if model is None:
+                self.finish(change, Outcome.SKIPPED, f"the YAML no longer declares {kind.label} for this space")
+                return
+            if await self.write(change, lambda: kind.write_change(self.run.client, self.space, model, change)):
+                self.to_verify.add(change.address)
             return
+        number = self._number(change)
+        model = None if number is None else number.block(kind.name)
+        if number is None or model is None:
+            self.finish(change, Outcome.SKIPPED, f"the YAML no longer declares {kind.label} for this number")
+            return
+        item = current.get(number.phone_number)
         if item is None:
             self.finish(change, Outcome.SKIPPED, "the number is not in the space: it did not arrive by the "
                                                  "sync or migration (see that change's result)")
             return
-        pending = [c for c in diff_number(self.space, number, item, None) if c.action is Action.UPDATE_WEBHOOK]
-        if not pending:
+        left: list[Change] = [change]
+        if kind.read_action is None:  # its values are in the item just read: compare again, for free
+            left = kind.diff(self.space, number, model, item, None)
+        elif change.pending:  # a number that just arrived: read it first, so only a difference is written
+            try:
+                data = await kind.read(self.run.client, self.space.cust_space_id, number.phone_number)
+            except ClientError as err:
+                self.finish(change, Outcome.FAILED, f"not attempted: could not read the {kind.label} first "
+                                                    f"({err})", err.code)
+                return
+            left = kind.diff(self.space, number, model, item, data)
+        if not left:
             self.mark_already(change)
             return
-        hooks = number.webhooks
-        differing = pending[0].before or {}  # the URL fields that still differ: only those are sent
-        urls = {f: getattr(hooks, f) for f in ("status_callback_url", "up_callback_url") if f in differing}
-        flags = declared_flags(hooks)
-        if await self.write(change, lambda: self.run.client.update_phone_webhook(
-                self.space.cust_space_id, number.phone_number, urls.get("status_callback_url"),
-                urls.get("up_callback_url"), http_flag=flags.get("http_delivery"),
-                queue_flag=flags.get("queue_delivery"))):
+        differing = list((left[0].before or {}).keys()) if isinstance(left[0].before, Mapping) else []
+        if await self.write(change, lambda: kind.write(self.run.client, self.space.cust_space_id,
+                                                       number.phone_number, model, differing)):
             self.to_verify.add(change.address)
-
-    async def update_profile(self, change: Change, current: Mapping[str, Mapping[str, Any]]) -> None:
-        number = self._number(change)
-        if number is None or number.business_profile is None:
-            self.finish(change, Outcome.SKIPPED, "the YAML no longer declares a business profile for this number")
-            return
-        if change.phone_number not in current:
-            self.finish(change, Outcome.SKIPPED, "the number is not in the space: it did not arrive by the "
-                                                 "sync or migration (see that change's result)")
-            return
-        if change.pending and not await self.profile_differs(change, number):
-            return
-        fields = declared_profile_fields(number)
-        if await self.write(change, lambda: self.run.client.modify_business_profile(
-                self.space.cust_space_id, number.phone_number, **fields)):
-            self.to_verify.add(change.address)
-
-    async def profile_differs(self, change: Change, number: Number) -> bool:
-        """For a pending profile update (a number that just arrived): read its profile first, so only a
-        profile that differs is written. False when in effect (marked) or unreadable (failed)."""
-        try:
-            data = await self.run.client.query_business_profile(self.space.cust_space_id, number.phone_number)
-        except ClientError as err:
-            self.finish(change, Outcome.FAILED, f"not attempted: could not read the profile first ({err})",
-                        err.code)
-            return False
-        if any(c.action is Action.UPDATE_PROFILE for c in diff_number(self.space, number, {}, data)):
-            return True
-        self.mark_already(change)
-        return False
 
     # -- verification -------------------------------------------------------------------------------
     async def verify(self) -> None:
@@ -362,10 +347,12 @@ class _SpaceRun:
                 self.finish(change, Outcome.DONE, f"{what}; not re-read because apply was interrupted: the next "
                                                   "plan confirms it")
             return
-        # Profiles are read back only where a profile was written (a space may declare hundreds).
-        written_profiles = {c.phone_number for c in pending if c.action is Action.UPDATE_PROFILE}
+        # A kind's own read is made again only where that kind was written (a space may declare hundreds of
+        # profiles); the number list is read anyway.
+        written = {(k.name, c.phone_number) for c in pending if (k := catalogue.kind_of(c)) is not None}
         check = replace(self.space, numbers=tuple(
-            n if n.phone_number in written_profiles else replace(n, business_profile=None)
+            replace(n, blocks={name: b for name, b in n.blocks.items()
+                               if catalogue.get(name).read_action is None or (name, n.phone_number) in written})
             for n in self.space.numbers))
         try:
             read = (await fetch_actual(self.run.client, [check]))[check.name]
@@ -379,10 +366,10 @@ class _SpaceRun:
             return
         actual = read
         remaining = diff_space(check, actual, env=self.run.env)
-        still = {(c.action, c.phone_number): c for c in remaining if c.action.writes}
-        planned = {(c.action, c.phone_number) for c in self.changes}
+        still = {_key(c): c for c in remaining if c.action.writes}
+        planned = {_key(c) for c in self.changes}
         for change in pending:
-            left = still.get((change.action, change.phone_number))
+            left = still.get(_key(change))
             if change.action is Action.SYNC:
                 self.verify_sync(change, actual.numbers)
                 continue
@@ -420,18 +407,11 @@ def answer_lost(err: ClientError) -> bool:
     return isinstance(err, (TransportError, ServerError)) and not isinstance(err, ConnectError)
 
 
-def declared_profile_fields(number: Number) -> dict[str, Any]:
-    """The declared (non-None) business-profile fields, as ``modify_business_profile`` keyword arguments.
-    Undeclared fields are not sent: the YAML does not manage them."""
-    profile = number.business_profile
-    if profile is None:
-        return {}
-    out: dict[str, Any] = {}
-    for name in _PROFILE_FIELDS:
-        value = getattr(profile, name)
-        if value is not None:
-            out[name] = list(value) if name == "websites" else value
-    return out
+def _key(change: Change) -> tuple[Action, str | None, str | None]:
+    """What identifies a write across two diffs of the same space: its action, number and kind (a change's
+    field may name one field in one diff and the whole block in the next)."""
+    kind = catalogue.kind_of(change)
+    return change.action, change.phone_number, None if kind is None else kind.name
 
 
 async def apply_plan(client: WriteClient, plan: Plan, desired: DesiredState, *,

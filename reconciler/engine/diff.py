@@ -36,59 +36,14 @@ only masked parts differ.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reconciler.config.model import BusinessProfile, Expect, Number, Space, Webhooks
+from reconciler import kinds as catalogue
+from reconciler.config.model import Number, Space
 from reconciler.engine.actual import ActualSpace, canonical_digest
-from reconciler.engine.normalize import normalize_email, normalize_enum, normalize_text, normalize_url, same_url
 from reconciler.engine.plan import Action, Change, Severity
-from reconciler.redact import mask_url
-
-# Model field → API field, for the fields each rule compares.
-WEBHOOK_FIELDS = (("status_callback_url", "StatusCallbackUrl"), ("up_callback_url", "UpCallbackUrl"))
-QUEUE_FIELDS = (("status_queue", "StatusQueue"), ("up_queue", "UpQueue"))
-EXPECT_FIELDS = (("status", "Status"), ("quality_rating", "QualityRating"),
-                 ("messaging_limit_tier", "MessagingLimitTier"),
-                 ("code_verification_status", "CodeVerificationStatus"))
-PROFILE_FIELDS = (("vertical", "Vertical"), ("about", "About"), ("description", "Description"),
-                  ("email", "Email"), ("address", "Address"), ("profile_picture_url", "ProfilePictureUrl"),
-                  ("websites", "Websites"))
-
-
-def _norm_websites(value: Any) -> tuple[str | None, ...] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):  # tolerate a single string where a list is documented
-        value = [value] if value.strip() else []
-    return tuple(normalize_url(str(v)) for v in value)
-
-
-# How each profile field is normalised before comparing, and shown (URLs masked).
-_PROFILE_NORMALIZERS: dict[str, Callable[[Any], Any]] = {
-    "vertical": normalize_enum,
-    "about": normalize_text,
-    "description": normalize_text,
-    "email": normalize_email,
-    "address": normalize_text,
-    "profile_picture_url": lambda v: normalize_url(None if v is None else str(v)),
-    "websites": _norm_websites,
-}
-
-
-def _show(model_field: str, value: Any) -> Any:
-    """A value as it may appear in a plan: URLs masked, tuples as lists, JSON-ready."""
-    if value is None:
-        return None
-    if model_field == "websites":
-        items = [value] if isinstance(value, str) else list(value)
-        return [mask_url(str(v)) for v in items]
-    if model_field.endswith("url"):
-        return mask_url(str(value))
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    return value
 
 
 @dataclass(frozen=True)
@@ -136,27 +91,26 @@ def diff_space(space: Space, actual: ActualSpace, *, env: Mapping[str, str] | No
             continue
         if number.migration is not None and phone in ctx.unregistered:
             changes.append(_register_migration(space, number, membership))
-        changes.extend(diff_number(space, number, item, actual.profiles.get(phone)))
+        changes.extend(diff_number(space, number, item, actual.reads_of(phone)))
     if missing:
         changes.append(replace(_sync(space, missing), basis=membership))
+    for kind in catalogue.space_kinds():
+        model = space.block(kind.name)
+        if model is not None:
+            changes.extend(kind.diff(space, None, model, {}, actual.space_reads.get(kind.name)))
     changes.extend(_unmanaged(space, actual))
     return changes
 
 
 def diff_number(space: Space, number: Number, item: Mapping[str, Any],
-                profile: Mapping[str, Any] | None) -> list[Change]:
-    """Changes for one number present in the space (``item`` is its QueryChatappPhoneNumbers entry)."""
+                reads: Mapping[str, Mapping[str, Any] | None] | None = None) -> list[Change]:
+    """Changes for one number present in the space: each declared block's kind compares it (``item`` is
+    the number's QueryChatappPhoneNumbers entry; ``reads`` the data of the kinds that read more, by kind)."""
     out: list[Change] = []
-    webhook = _webhook_change(space, number, item)
-    if webhook is not None:
-        out.append(webhook)
-    if number.business_profile is not None:
-        prof = _profile_change(space, number, number.business_profile, profile or {})
-        if prof is not None:
-            out.append(prof)
-    out.extend(_queue_drift(space, number, item))
-    if number.expect is not None:
-        out.extend(_expect_drift(space, number, number.expect, item))
+    for kind in catalogue.number_kinds():
+        model = number.block(kind.name)
+        if model is not None:
+            out.extend(kind.diff(space, number, model, item, (reads or {}).get(kind.name)))
     return out
 
 
@@ -210,130 +164,12 @@ def _verify_migration(space: Space, number: Number, env: Mapping[str, str]) -> C
 
 
 def _pending_updates(space: Space, number: Number) -> Iterable[Change]:
-    """The declared webhooks and profile of a number not yet in the space, to set once it arrives."""
+    """The declared blocks of a number not yet in the space, to set once it arrives."""
     arrives_by = "migration" if number.migration is not None else "sync"
-    hooks = number.webhooks
-    if hooks is not None:
-        after = {f: _show(f, getattr(hooks, f)) for f, _ in WEBHOOK_FIELDS if getattr(hooks, f) is not None}
-        if after:
-            after.update(declared_flags(hooks))
-            first = next(iter(after))
-            yield _change(space, number, Action.UPDATE_WEBHOOK, field="webhooks", before=None, after=after,
-                          pending=True, source=number.source_of(f"webhooks.{first}"),
-                          reason=f"after {arrives_by}: set where it differs (current values are unknown "
-                                 "until the number is in the space)")
-    profile = number.business_profile
-    if profile is not None:
-        after = {f: _show(f, getattr(profile, f)) for f, _ in PROFILE_FIELDS if getattr(profile, f) is not None}
-        if after:
-            first = next(iter(after))
-            yield _change(space, number, Action.UPDATE_PROFILE, field="business_profile", before=None,
-                          after=after, pending=True, source=number.source_of(f"business_profile.{first}"),
-                          reason=f"after {arrives_by}: set where it differs (current values are unknown "
-                                 "until the number is in the space)")
-
-
-def _webhook_change(space: Space, number: Number, item: Mapping[str, Any]) -> Change | None:
-    hooks = number.webhooks
-    if hooks is None:
-        return None
-    differing: list[str] = []
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    masked_only: list[str] = []
-    for model_field, api_field in WEBHOOK_FIELDS:
-        declared = getattr(hooks, model_field)
-        if declared is None:
-            continue
-        current = item.get(api_field)
-        if same_url(declared, current):
-            continue
-        differing.append(model_field)
-        before[model_field] = _show(model_field, current or None)
-        after[model_field] = _show(model_field, declared)
-        if before[model_field] == after[model_field]:
-            masked_only.append(model_field)
-    if not differing:
-        return None
-    field = f"webhooks.{differing[0]}" if len(differing) == 1 else "webhooks"
-    reason = f"{' and '.join(f.replace('_', ' ') for f in differing)} {'differs' if len(differing) == 1 else 'differ'}"
-    if masked_only:
-        reason += f" ({', '.join(masked_only)}: only in masked query values)"
-    flags = declared_flags(hooks)
-    if flags:  # sent with the update, since declared; the API cannot read them back, so never diffed
-        after.update(flags)
-        reason += f"; {', '.join(flags)} sent as declared (not readable back)"
-    basis = canonical_digest({api: item.get(api) for model, api in WEBHOOK_FIELDS if model in differing})
-    return _change(space, number, Action.UPDATE_WEBHOOK, field=field, before=before, after=after,
-                   source=number.source_of(f"webhooks.{differing[0]}"), reason=reason, basis=basis)
-
-
-def declared_flags(hooks: Webhooks) -> dict[str, bool]:
-    """The delivery flags the YAML declares (``http_delivery``/``queue_delivery``): only these are sent."""
-    return {name: value for name in ("http_delivery", "queue_delivery")
-            if (value := getattr(hooks, name)) is not None}
-
-
-def _profile_change(space: Space, number: Number, declared: BusinessProfile,
-                    data: Mapping[str, Any]) -> Change | None:
-    differing: list[str] = []
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    for model_field, api_field in PROFILE_FIELDS:
-        want = getattr(declared, model_field)
-        if want is None:  # not declared: not managed
-            continue
-        have = data.get(api_field)
-        if model_field == "websites" and isinstance(have, list):
-            have_cmp: Any = tuple(have)
-        else:
-            have_cmp = have
-        norm = _PROFILE_NORMALIZERS[model_field]
-        if want == have_cmp or norm(want) == norm(have):
-            continue
-        differing.append(model_field)
-        before[model_field] = _show(model_field, have)
-        after[model_field] = _show(model_field, want)
-    if not differing:
-        return None
-    field = f"business_profile.{differing[0]}" if len(differing) == 1 else "business_profile"
-    basis = canonical_digest({api: data.get(api) for model, api in PROFILE_FIELDS if model in differing})
-    return _change(space, number, Action.UPDATE_PROFILE, field=field, before=before, after=after,
-                   source=number.source_of(f"business_profile.{differing[0]}"), basis=basis,
-                   reason=f"business profile {', '.join(differing)} "
-                          f"{'differs' if len(differing) == 1 else 'differ'} (undeclared fields are left alone)")
-
-
-def _queue_drift(space: Space, number: Number, item: Mapping[str, Any]) -> Iterable[Change]:
-    queues = number.queues
-    if queues is None:
-        return
-    for model_field, api_field in QUEUE_FIELDS:
-        want = getattr(queues, model_field)
-        if want is None:
-            continue
-        have = item.get(api_field)
-        if normalize_text(have) == normalize_text(want):
-            continue
-        path = f"queues.{model_field}"
-        yield _change(space, number, Action.DRIFT, field=path, before=have or None, after=want,
-                      source=number.source_of(path),
-                      reason=f"{api_field} is {have or 'empty'!s}, declared {want} (assigned by the platform: "
-                             "report only)")
-
-
-def _expect_drift(space: Space, number: Number, expect: Expect, item: Mapping[str, Any]) -> Iterable[Change]:
-    for model_field, api_field in EXPECT_FIELDS:
-        allowed = getattr(expect, model_field)
-        if allowed is None:
-            continue
-        have = normalize_enum(item.get(api_field))
-        if have in {normalize_enum(a) for a in allowed}:
-            continue
-        path = f"expect.{model_field}"
-        yield _change(space, number, Action.DRIFT, field=path, before=have, after=list(allowed),
-                      source=number.source_of(path),
-                      reason=f"{api_field} is {have or 'empty'}, expected one of {', '.join(allowed)}")
+    for kind in catalogue.number_kinds():
+        model = number.block(kind.name)
+        if model is not None:
+            yield from kind.pending(space, number, model, arrives_by)
 
 
 def _unmanaged(space: Space, actual: ActualSpace) -> Iterable[Change]:

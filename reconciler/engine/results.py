@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
+from reconciler import kinds as catalogue
 from reconciler.client.actions import ACTIONS
 from reconciler.config.model import DEFAULT_ACCOUNT
 from reconciler.engine.counting import METHOD_ACTIONS
@@ -207,10 +208,18 @@ def write_results(path: str | os.PathLike[str], report: ApplyReport) -> None:
 #: A write as the ledger knows it: (API action, CustSpaceId, PhoneNumber or None for a space-wide sync).
 WriteKey = tuple[str, str, "str | None"]
 
-#: The API action whose acknowledgement completes each plan action (a migration: its registration).
+#: The API action whose acknowledgement completes each membership action (a migration: its registration);
+#: a kind's change is completed by its kind's ``write_action`` (the catalogue).
 _COMPLETING_ACTION = {Action.SYNC: "ChatappSyncPhoneNumber", Action.VERIFY_MIGRATION: "ChatappMigrationRegister",
-                      Action.UPDATE_WEBHOOK: "UpdatePhoneWebhook", Action.UPDATE_PROFILE: "ModifyPhoneBusinessProfile"}
+                      Action.REGISTER_MIGRATION: "ChatappMigrationRegister"}
 _FIRST_ACTION = {**_COMPLETING_ACTION, Action.VERIFY_MIGRATION: "ChatappMigrationVerified"}
+
+
+def _completing(change: Change, table: Mapping[Action, str]) -> str | None:
+    kind = catalogue.kind_of(change)
+    if kind is not None:
+        return kind.write_action
+    return table.get(change.action)
 
 
 class WriteLedger:
@@ -231,12 +240,12 @@ class WriteLedger:
         return (action, change.cust_space_id, None if change.action is Action.SYNC else change.phone_number)
 
     def sent(self, change: Change) -> bool:
-        first = _FIRST_ACTION.get(change.action)
+        first = _completing(change, _FIRST_ACTION)
         return first is not None and self.key(first, change) in self.started
 
     def outcome_after_abandon(self, change: Change, signal_name: str) -> ChangeResult:
         """What can be said of ``change`` when apply stopped without waiting for it."""
-        done = _COMPLETING_ACTION.get(change.action)
+        done = _completing(change, _COMPLETING_ACTION)
         if done is not None and self.key(done, change) in self.acknowledged:
             return ChangeResult(change, Outcome.DONE, f"written (acknowledged by the API); not re-read because "
                                 f"apply was stopped by {_signal_phrase(signal_name)}: the next plan confirms it")
@@ -265,6 +274,16 @@ class LedgerClient:
     def __init__(self, inner: Any, ledger: WriteLedger) -> None:
         self._inner = inner
         self._ledger = ledger
+
+    async def call(self, action: str, params: Mapping[str, Any]) -> Any:
+        """The generic call (the kinds' writes), recorded like the typed methods."""
+        if not ACTIONS[action].is_write:
+            return await self._inner.call(action, params)
+        key: WriteKey = (action, str(params.get("CustSpaceId")), params.get("PhoneNumber"))
+        self._ledger.started.add(key)
+        result = await self._inner.call(action, params)
+        self._ledger.acknowledged.add(key)
+        return result
 
     def __getattr__(self, name: str) -> Any:
         target = getattr(self._inner, name)

@@ -336,7 +336,8 @@ def _api_update_webhook(url: str, space_id: str, phone: str, status_url: str) ->
 
     async def go() -> None:
         async with CamsClient(Credentials("demo", "demo-secret"), endpoint=url, qps=100) as client:
-            await client.update_phone_webhook(space_id, phone, status_url, f"{HOOKS}/inbound")
+            await client.call("UpdatePhoneWebhook", {"CustSpaceId": space_id, "PhoneNumber": phone,
+                                                     "StatusCallbackUrl": status_url, "UpCallbackUrl": f"{HOOKS}/inbound"})
 
     asyncio.run(go())
 

@@ -31,7 +31,8 @@ def test_pacing_at_the_servers_rate_draws_no_throttle_from_the_strict_window(emu
         limiter = RateLimiter(20, settings=AdaptiveSettings(margin=0.15))
         async with CamsClient(Credentials(*emu.credentials), endpoint=emu.url, limiter=limiter) as client:
             await asyncio.gather(*(client.query_phone_numbers(GLOBEX) for _ in range(50)),
-                                 *(client.query_business_profile(GLOBEX, "14155550123") for _ in range(50)))
+                                 *(client.call("QueryPhoneBusinessProfile", {"CustSpaceId": GLOBEX, "PhoneNumber": "14155550123"})
+                                   for _ in range(50)))
             return client
 
     client = asyncio.run(main())

@@ -172,7 +172,7 @@ def _numbers_declaring_profiles() -> set[str]:
     from reconciler.config import load_desired_state
 
     state = load_desired_state([SPACES])
-    return {n.phone_number for s in state.spaces for n in s.numbers if n.business_profile is not None}
+    return {n.phone_number for s in state.spaces for n in s.numbers if n.block("business_profile") is not None}
 
 
 def _git(repo: Path, *args: str) -> None:

@@ -10,26 +10,20 @@ import pytest
 
 from reconciler.client import CamsClient, Credentials
 from reconciler.client.errors import NotSubscribedError
-from reconciler.config.model import (
-    BusinessProfile,
-    DesiredState,
-    Expect,
-    Migration,
-    Number,
-    Queues,
-    Source,
-    Space,
-    Webhooks,
-)
+from reconciler.config.model import DesiredState, Migration, Number, Source, Space
 from reconciler.engine.errors import TargetError
 from reconciler.engine.plan import Action, Severity
 from reconciler.engine.planner import make_plan
+from reconciler.kinds.business_profile import BusinessProfile
+from reconciler.kinds.expect import Expect
+from reconciler.kinds.queues import Queues
+from reconciler.kinds.webhooks import Webhooks
 
 RETAIL_HOOKS = Webhooks("https://hooks.acme.example/cams/status", "https://hooks.acme.example/cams/inbound")
 
 
 def num(phone: str, line: int, file: str, **kw: Any) -> Number:
-    return Number(phone, phone, Source(file, line, 5), **kw)
+    return Number.of(phone, phone, Source(file, line, 5), **kw)
 
 
 def scenario() -> DesiredState:

@@ -96,7 +96,9 @@ async def _calls(url: str, n: int, *, write: bool = False) -> list[str]:
         for _ in range(n):
             try:
                 if write:
-                    await c.update_phone_webhook(SPACE, "8613800000001", "https://h.example/new", "https://h.example/u")
+                    await c.call("UpdatePhoneWebhook", {"CustSpaceId": SPACE, "PhoneNumber": "8613800000001",
+                                                         "StatusCallbackUrl": "https://h.example/new",
+                                                         "UpCallbackUrl": "https://h.example/u"})
                 else:
                     await c.query_phone_numbers(SPACE)
                 out.append("OK")

@@ -32,22 +32,16 @@ from rel_helpers import AuditReader, emulator_state, number_entry, unplanned_wri
 
 from reconciler.client import CamsClient, Credentials
 from reconciler.client.actions import ACTIONS
-from reconciler.config.model import (
-    BusinessProfile,
-    DesiredState,
-    Expect,
-    Migration,
-    Number,
-    Queues,
-    Source,
-    Space,
-    Webhooks,
-)
+from reconciler.config.model import DesiredState, Migration, Number, Source, Space
 from reconciler.emulator import EmulatorHandle, start_emulator
 from reconciler.engine.apply import apply_plan
 from reconciler.engine.plan import Plan
 from reconciler.engine.planner import make_plan
 from reconciler.engine.results import ApplyReport, Outcome
+from reconciler.kinds.business_profile import BusinessProfile
+from reconciler.kinds.expect import Expect
+from reconciler.kinds.queues import Queues
+from reconciler.kinds.webhooks import Webhooks
 from reconciler.render import FORMATS, render, render_apply
 
 KEY_ID = "prop"
@@ -196,7 +190,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 data = draw(actual_profile(profile, secrets))
                 if data:
                     profiles[phone] = data
-            numbers.append(Number(phone, f"+{phone}", Source(file, 10 + 5 * i), webhooks=hooks, queues=queues,
+            numbers.append(Number.of(phone, f"+{phone}", Source(file, 10 + 5 * i), webhooks=hooks, queues=queues,
                                   business_profile=profile, expect=expect, migration=migration))
         for j in range(draw(st.integers(0, 2))):  # numbers nobody declared
             present.append(number_entry(f"86139{k}{j:07d}", draw(urls(secrets)), None))

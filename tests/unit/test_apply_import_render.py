@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import yaml
 
-from reconciler.engine.importer import render_space_yaml
+from reconciler.engine.importer import ImportedSpace, import_space
+from reconciler.render.import_yaml import space_yaml
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    space: ImportedSpace
+
+    def __getattr__(self, name: str):
+        return getattr(self.space, name)
 
 ITEM = {"PhoneNumber": "8613800001234", "Status": "CONNECTED", "QualityRating": "GREEN",
         "CodeVerificationStatus": "VERIFIED", "MessagingLimitTier": "TIER_10K",
@@ -14,7 +26,8 @@ ITEM = {"PhoneNumber": "8613800001234", "Status": "CONNECTED", "QualityRating": 
 
 
 def _render(items: list[dict], profiles: dict | None = None):
-    return render_space_yaml("acme-retail", "293483938849001", items, profiles or {}, schema_ref="../s.json")
+    imported = import_space("acme-retail", "293483938849001", items, {"business_profile": profiles or {}})
+    return Rendered(space_yaml(imported, schema_ref="../s.json"), imported)
 
 
 def test_single_number_layout() -> None:

@@ -14,7 +14,7 @@ from reconciler.client import ACTIONS, CamsClient, Credentials, CredentialsError
 from reconciler.client.actions import Kind, Product
 from reconciler.client.credentials import ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, credentials_from_env
 from reconciler.client.endpoints import ENDPOINT_ENV, resolve_endpoints
-from reconciler.client.errors import ClientConfigError, UnknownActionError
+from reconciler.client.errors import ClientConfigError, ParameterError, UnknownActionError
 from reconciler.client.stats import ClientStats
 
 
@@ -116,11 +116,14 @@ def test_methods_put_api_named_parameters_on_the_wire() -> None:
 
     async def main() -> None:
         async with CamsClient(Credentials("AK", "S"), transport=transport, env={}) as c:
-            await c.modify_business_profile("1", "8613800001236", about="Acme Retail, open 9 to 9",
-                                            websites=["https://acme.example", "https://shop.acme.example"])
-            await c.update_phone_webhook("1", "8613800001235", "https://h/s?token=x", "https://h/u", http_flag=False)
-            with pytest.raises(TypeError, match="unknown business profile field"):
-                await c.modify_business_profile("1", "2", colour="red")
+            await c.call("ModifyPhoneBusinessProfile", {
+                "CustSpaceId": "1", "PhoneNumber": "8613800001236", "About": "Acme Retail, open 9 to 9",
+                "Websites": ["https://acme.example", "https://shop.acme.example"]})
+            await c.call("UpdatePhoneWebhook", {"CustSpaceId": "1", "PhoneNumber": "8613800001235",
+                                                "StatusCallbackUrl": "https://h/s?token=x",
+                                                "UpCallbackUrl": "https://h/u", "HttpFlag": False})
+            with pytest.raises(ParameterError):
+                await c.call("ModifyPhoneBusinessProfile", {"CustSpaceId": "1", "PhoneNumber": "2", "Colour": "red"})
 
     asyncio.run(main())
     profile, webhook = (wire_params(r) for r in seen)

@@ -96,9 +96,10 @@ def test_secrets_never_reach_errors_or_log_records(caplog: pytest.LogCaptureFixt
                               endpoint="http://127.0.0.1:9") as client:
             for call in (
                 client.migration_verified("293483938849002", "8613800009999", CODE),
-                client.update_phone_webhook("293483938849002", "6591234567",
-                                            f"https://hooks.acme.example/travel/status?token={URL_TOKEN}",
-                                            "https://hooks.acme.example/cams/inbound"),
+                client.call("UpdatePhoneWebhook", {
+                    "CustSpaceId": "293483938849002", "PhoneNumber": "6591234567",
+                    "StatusCallbackUrl": f"https://hooks.acme.example/travel/status?token={URL_TOKEN}",
+                    "UpCallbackUrl": "https://hooks.acme.example/cams/inbound"}),
             ):
                 with pytest.raises(InvalidRequestError) as info:
                     await call

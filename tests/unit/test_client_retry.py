@@ -131,7 +131,7 @@ def test_http_200_with_a_failure_code_is_an_error() -> None:
     transport, seen = scripted(httpx.Response(200, json={"RequestId": "r1", "Code": "PhoneNumber.NotExists",
                                                          "Message": "the number does not exist"}))
     with pytest.raises(InvalidRequestError) as info:
-        run(transport, lambda c: c.query_business_profile("1", "8613800001234"))
+        run(transport, lambda c: c.call("QueryPhoneBusinessProfile", {"CustSpaceId": "1", "PhoneNumber": "8613800001234"}))
     assert str(info.value) == ("PhoneNumber.NotExists: the number does not exist "
                                "(request id r1; QueryPhoneBusinessProfile, space 1, number 8613800001234)")
     assert info.value.http_status == 200
@@ -226,7 +226,8 @@ def test_migration_verify_is_retried_when_it_provably_did_not_run(first: Answer)
 
 def test_idempotent_write_is_retried_after_a_read_timeout() -> None:
     transport, seen = scripted(httpx.ReadTimeout("slow"), httpx.Response(200, json={"Code": "OK", "RequestId": "w"}))
-    result, _ = run(transport, lambda c: c.update_phone_webhook("1", "2", "https://a/s", "https://a/u"))
+    result, _ = run(transport, lambda c: c.call("UpdatePhoneWebhook", {"CustSpaceId": "1", "PhoneNumber": "2",
+                                                                  "StatusCallbackUrl": "https://a/s", "UpCallbackUrl": "https://a/u"}))
     assert result["RequestId"] == "w" and len(seen) == 2
 
 

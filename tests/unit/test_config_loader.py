@@ -45,9 +45,9 @@ def test_sources_point_at_defaults_when_inherited(tmp_path: Path) -> None:
     state = load_desired_state([f])
     first, second = state.spaces[0].numbers
     assert first.phone_number == "8613800001234" and first.declared_as == "+86 138 0000 1234"
-    assert first.webhooks is not None
-    assert first.webhooks.status_callback_url == "https://hooks.example/status"  # inherited
-    assert first.webhooks.up_callback_url == "https://hooks.example/own"  # own value wins
+    assert first.block("webhooks") is not None
+    assert first.block("webhooks").status_callback_url == "https://hooks.example/status"  # inherited
+    assert first.block("webhooks").up_callback_url == "https://hooks.example/own"  # own value wins
     assert first.source_of("webhooks.status_callback_url") == Source(f, 7, 30)  # the defaults line
     assert first.source_of("webhooks.up_callback_url") == Source(f, 14, 28)  # the number's own line
     assert first.source_of("expect.status") == Source(f, 10, 9)  # a list: its key
@@ -55,7 +55,7 @@ def test_sources_point_at_defaults_when_inherited(tmp_path: Path) -> None:
     assert first.source == Source(f, 12, 9)
     assert second.source_of("webhooks.up_callback_url") == Source(f, 8, 26)
     assert second.source_of("business_profile.about") == second.source  # undeclared: the number's entry
-    assert second.business_profile is None and second.queues is None and second.migration is None
+    assert second.block("business_profile") is None and second.block("queues") is None and second.migration is None
     assert state.spaces[0].source == Source(f, 3, 5)
     assert state.spaces[0].sources["cust_space_id"] == Source(f, 4, 20)
 
@@ -71,17 +71,17 @@ def test_examples_validate_and_match_the_scenario() -> None:
     assert [n.phone_number for n in travel.numbers] == ["6591234567", "6591234568", "8613800009999"]
     assert [n.phone_number for n in globex.numbers] == ["14155550123", "14155552671", "12025550143"]
     n1236 = retail.number("8613800001236")
-    assert n1236 is not None and n1236.business_profile is not None
-    assert n1236.business_profile.about == "Acme Retail, open 9 to 9"
-    assert n1236.business_profile.websites == ("https://acme.example", "https://shop.acme.example")
+    assert n1236 is not None and n1236.block("business_profile") is not None
+    assert n1236.block("business_profile").about == "Acme Retail, open 9 to 9"
+    assert n1236.block("business_profile").websites == ("https://acme.example", "https://shop.acme.example")
     n1237 = retail.number("8613800001237")
-    assert n1237 is not None and n1237.expect is not None and n1237.expect.quality_rating == ("GREEN",)
+    assert n1237 is not None and n1237.block("expect") is not None and n1237.block("expect").quality_rating == ("GREEN",)
     n9999 = travel.number("8613800009999")
     assert n9999 is not None and n9999.migration is not None
     assert n9999.migration.verify_code_env == "ACME_MIGRATION_CODE"
     q = travel.number("6591234568")
-    assert q is not None and q.queues is not None and q.queues.status_queue == "Alicom-Queue-2-ChatAppStatus"
-    assert all(n.webhooks and n.webhooks.status_callback_url ==
+    assert q is not None and q.block("queues") is not None and q.block("queues").status_queue == "Alicom-Queue-2-ChatAppStatus"
+    assert all(n.block("webhooks") and n.block("webhooks").status_callback_url ==
                "https://hooks.acme.example/travel/status?token=tr4vel-s3cret" for n in travel.numbers)
     assert state.files == tuple(str(EXAMPLES / f) for f in
                                 ("acme-retail.yaml", "acme-travel.yaml", "globex-support.yaml"))

@@ -6,11 +6,15 @@ import dataclasses
 
 import pytest
 
-from reconciler.config.model import BusinessProfile, Expect, Migration, Number, Queues, Source, Space, Webhooks
+from reconciler.config.model import Migration, Number, Source, Space
 from reconciler.engine.actual import ActualSpace, index_numbers
 from reconciler.engine.diff import diff_space
 from reconciler.engine.normalize import normalize_phone, normalize_url
 from reconciler.engine.plan import Action, Severity
+from reconciler.kinds.business_profile import BusinessProfile
+from reconciler.kinds.expect import Expect
+from reconciler.kinds.queues import Queues
+from reconciler.kinds.webhooks import Webhooks
 
 F = "spaces/s.yaml"
 STATUS = "https://hooks.example/status"
@@ -27,7 +31,7 @@ def number(phone: str, line: int = 10, **kw) -> Number:
         "expect.quality_rating": Source(F, line + 9, 7),
         "migration.verify_code_env": Source(F, line + 11, 7),
     }
-    return Number(phone_number=phone, declared_as="+" + phone, source=Source(F, line, 5), sources=sources, **kw)
+    return Number.of(phone_number=phone, declared_as="+" + phone, source=Source(F, line, 5), sources=sources, **kw)
 
 
 def space(*numbers: Number, policy: str = "report") -> Space:
@@ -45,7 +49,7 @@ def item(phone: str, **over) -> dict:
 
 
 def actual(*items: dict, profiles: dict | None = None) -> ActualSpace:
-    return ActualSpace("100", index_numbers(items), profiles or {})
+    return ActualSpace("100", index_numbers(items), {"business_profile": profiles or {}})
 
 
 HOOKS = Webhooks(status_callback_url=STATUS, up_callback_url=UP)
@@ -219,8 +223,8 @@ def test_plan_after_apply_equivalent_state_is_empty():
     assert {c.action for c in changes} == {Action.UPDATE_WEBHOOK, Action.UPDATE_PROFILE}
     # Emulate apply: UpdatePhoneWebhook with the declared URL (undeclared one kept), profile fields set.
     applied = actual(
-        item("1", StatusCallbackUrl=n1.webhooks.status_callback_url),
-        item("2", StatusCallbackUrl=n2.webhooks.status_callback_url, UpCallbackUrl=n2.webhooks.up_callback_url),
+        item("1", StatusCallbackUrl=n1.block("webhooks").status_callback_url),
+        item("2", StatusCallbackUrl=n2.block("webhooks").status_callback_url, UpCallbackUrl=n2.block("webhooks").up_callback_url),
         profiles={"1": {"About": "A", "Websites": ["https://w.example"], "Vertical": "HOTEL"}})
     assert diff_space(s, applied, env={}) == []
 
@@ -270,14 +274,14 @@ def declared_numbers(draw) -> Number:
 def _as_api_stores_it(n: Number, old: dict) -> tuple[dict, dict]:
     """What CAMS holds after apply wrote the declared values (undeclared ones keep their old value)."""
     it = dict(old)
-    if n.webhooks is not None:
+    if n.block("webhooks") is not None:
         for model_field, api_field in (("status_callback_url", "StatusCallbackUrl"),
                                        ("up_callback_url", "UpCallbackUrl")):
-            if getattr(n.webhooks, model_field) is not None:
-                it[api_field] = getattr(n.webhooks, model_field)
+            if getattr(n.block("webhooks"), model_field) is not None:
+                it[api_field] = getattr(n.block("webhooks"), model_field)
     prof: dict = {"About": "old", "Websites": ["https://old.example"]}
-    if n.business_profile is not None:
-        p = n.business_profile
+    if n.block("business_profile") is not None:
+        p = n.block("business_profile")
         for model_field, api_field in (("vertical", "Vertical"), ("about", "About"), ("email", "Email")):
             if getattr(p, model_field) is not None:
                 prof[api_field] = getattr(p, model_field)

@@ -9,10 +9,14 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from reconciler.config.model import BusinessProfile, Expect, Migration, Number, Queues, Source, Space, Webhooks
+from reconciler.config.model import Migration, Number, Source, Space
 from reconciler.engine.actual import ActualSpace, index_numbers
 from reconciler.engine.diff import Context, diff_space
 from reconciler.engine.plan import Action, Change, Plan, PlannedSpace, Preflight
+from reconciler.kinds.business_profile import BusinessProfile
+from reconciler.kinds.expect import Expect
+from reconciler.kinds.queues import Queues
+from reconciler.kinds.webhooks import Webhooks
 from reconciler.render import FORMATS, render
 from reconciler.render.github import escape_data, escape_property
 from reconciler.render.markdown import LIMIT
@@ -27,7 +31,7 @@ def schema() -> dict:
 
 
 def n(phone: str, line: int, **kw) -> Number:
-    return Number(phone, "+" + phone, Source(F, line, 5),
+    return Number.of(phone, "+" + phone, Source(F, line, 5),
                   sources={"webhooks.status_callback_url": Source(F, line + 1, 7)}, **kw)
 
 
@@ -50,7 +54,7 @@ def full_plan(preflight: Preflight = Preflight("ok", "account active"), policy: 
         {"PhoneNumber": "99", "Status": "CONNECTED"},
         {"PhoneNumber": "6"},
     ]
-    actual = ActualSpace("900", index_numbers(items), {"2": {"About": "Closed", "Websites": []}})
+    actual = ActualSpace("900", index_numbers(items), {"business_profile": {"2": {"About": "Closed", "Websites": []}}})
     changes = diff_space(space, actual, context=Context(env={"ACME_MIGRATION_CODE": "828712"},
                                                         elsewhere={"7": "globex"}, unregistered=frozenset({"6"})))
     clean = PlannedSpace("clean", "901", "examples/spaces/clean.yaml", FP)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.config.model import DesiredState, Number, Safety, Source, Space, Webhooks
+from reconciler.config.model import DesiredState, Number, Safety, Source, Space
 from reconciler.engine.apply_errors import BlockingFindingsError, FrozenAccountError, SafetyThresholdError
 from reconciler.engine.plan import Action, Change, Plan, PlannedSpace, Preflight, Severity
 from reconciler.engine.safety import check_apply_allowed, threshold_breaches
+from reconciler.kinds.webhooks import Webhooks
 
 FP = "sha256:" + "0" * 64
 
 
 def _space(n: int, *, safety: Safety = Safety(), name: str = "big") -> Space:
     src = Source("spaces/big.yaml", 1)
-    numbers = tuple(Number(f"861380000{i:04d}", f"+861380000{i:04d}", Source("spaces/big.yaml", 10 + i),
+    numbers = tuple(Number.of(f"861380000{i:04d}", f"+861380000{i:04d}", Source("spaces/big.yaml", 10 + i),
                            webhooks=Webhooks("https://h.example/s", "https://h.example/u")) for i in range(n))
     return Space(name, "1001", src, numbers, safety=safety)
 

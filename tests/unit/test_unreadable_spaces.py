@@ -24,7 +24,7 @@ from reconciler.client.errors import (
     PermissionDeniedError,
     ServerError,
 )
-from reconciler.config.model import BusinessProfile, DesiredState, Number, Source, Space, Webhooks
+from reconciler.config.model import DesiredState, Number, Source, Space
 from reconciler.engine.actual import ActualSpace, SpaceReadError, fetch_actual
 from reconciler.engine.apply_errors import UnreadSpacesError
 from reconciler.engine.plan import Action, Plan, PlannedSpace, Preflight
@@ -32,6 +32,8 @@ from reconciler.engine.planner import make_plan
 from reconciler.engine.preflight import run_preflight
 from reconciler.engine.safety import check_all_read, check_apply_allowed
 from reconciler.engine.staleness import load_saved_plan
+from reconciler.kinds.business_profile import BusinessProfile
+from reconciler.kinds.webhooks import Webhooks
 from reconciler.render import render
 
 HOOKS = Webhooks("https://hooks.example/status", "https://hooks.example/inbound")
@@ -39,7 +41,7 @@ FP = "sha256:" + "0" * 64
 
 
 def space(name: str, sid: str, line: int, *phones: str, profile: bool = False) -> Space:
-    numbers = tuple(Number(p, p, Source(f"spaces/{name}.yaml", line + 2 + i, 9), webhooks=HOOKS,
+    numbers = tuple(Number.of(p, p, Source(f"spaces/{name}.yaml", line + 2 + i, 9), webhooks=HOOKS,
                            business_profile=BusinessProfile(about="About") if profile else None)
                     for i, p in enumerate(phones))
     return Space(name, sid, Source(f"spaces/{name}.yaml", line), numbers)
@@ -69,9 +71,10 @@ class FakeCams:
         self._check("QueryChatappPhoneNumbers", cust_space_id)
         return self.numbers.get(cust_space_id, [])
 
-    async def query_business_profile(self, cust_space_id: str, phone_number: str) -> dict:
-        self._check("QueryPhoneBusinessProfile", cust_space_id)
-        return {"About": "About"}
+    async def call(self, action: str, params: dict) -> dict:
+        self._check(action, params["CustSpaceId"])
+        assert action == "QueryPhoneBusinessProfile"
+        return {"Code": "OK", "Data": {"About": "About"}}
 
     async def get_customer_account_info(self) -> dict:
         if isinstance(self.account, Exception):

@@ -1,0 +1,94 @@
+"""The catalogue of what the reconciler manages: one module per kind, registered on import.
+
+After octoDNS's ``Record.register_type``: each kind of managed thing (a number's webhooks, its business
+profile, its queues, its health expectations, ...) is declared once, in its own module, as a ``Kind``
+subclass decorated with ``@register``. Everything else reads the catalogue:
+
+- ``config`` builds each declared block into the kind's model (``Kind.build``), merges inheritable blocks
+  from a space's ``defaults``, checks URL fields offline, and names the kind in "did you mean" hints;
+- ``engine.actual`` makes the kind's read (``Kind.read_action``) for the present numbers that declare it;
+- ``engine.diff`` asks ``Kind.diff`` for the changes of a declared block, and ``Kind.pending`` for a number
+  the plan brings into the space;
+- ``engine.apply`` re-checks (``Kind.diff`` again) and writes (``Kind.write_params`` → ``write_action``);
+- ``engine.importer`` asks ``Kind.import_block`` for the YAML of what the API shows;
+- ``policy``/``call`` and the plan's call count read ``read_action``/``write_action``.
+
+Adding a field to a kind is one ``Field`` entry in its module (plus the JSON Schema); adding a kind is one
+module (plus its JSON Schema block and its import line at the end of this file). docs/ARCHITECTURE.md walks
+through both.
+
+The kind of a ``Change`` is the first segment of its ``field`` (``business_profile.about`` → the
+``business_profile`` kind): ``kind_of(change)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TypeVar
+
+from reconciler.kinds.base import Field, Kind, Scope
+
+__all__ = ["Field", "Kind", "Scope", "register", "get", "kinds", "number_kinds", "space_kinds", "kind_of",
+           "kind_named", "read_actions", "write_actions", "registry"]
+
+_REGISTRY: dict[str, Kind] = {}
+
+K = TypeVar("K", bound=type[Kind])
+
+
+def register(cls: K) -> K:
+    """Class decorator: add one instance of ``cls`` to the catalogue under ``cls.name`` (once)."""
+    name = cls.name
+    if not name or name in _REGISTRY:
+        raise ValueError(f"kind {name!r} is registered twice or has no name")
+    _REGISTRY[name] = cls()
+    return cls
+
+
+def kinds() -> Iterator[Kind]:
+    """Every kind, in registration order (the order of changes within a number, and of apply's writes)."""
+    return iter(_REGISTRY.values())
+
+
+def number_kinds() -> tuple[Kind, ...]:
+    return tuple(k for k in _REGISTRY.values() if k.scope is Scope.NUMBER)
+
+
+def space_kinds() -> tuple[Kind, ...]:
+    return tuple(k for k in _REGISTRY.values() if k.scope is Scope.SPACE)
+
+
+def get(name: str) -> Kind:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown kind {name!r}; known: {', '.join(_REGISTRY)}") from None
+
+
+def kind_named(name: str | None) -> Kind | None:
+    """The kind whose name is the first segment of ``name`` (a change's field or a block path), or None."""
+    if not name:
+        return None
+    return _REGISTRY.get(name.split(".", 1)[0])
+
+
+def kind_of(change: object) -> Kind | None:
+    """The kind a change is about (by its ``field``'s first segment), or None for membership changes."""
+    return kind_named(getattr(change, "field", None))
+
+
+def registry() -> Mapping[str, Kind]:
+    return dict(_REGISTRY)
+
+
+def read_actions() -> tuple[str, ...]:
+    """The API actions the kinds read (beyond the space's number list), in catalogue order."""
+    return tuple(dict.fromkeys(k.read_action for k in _REGISTRY.values() if k.read_action))
+
+
+def write_actions() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(a for k in _REGISTRY.values() for a in k.write_actions()))
+
+
+# The built-in kinds, registered in this order (octoDNS registers its types the same way: on import).
+from reconciler.kinds import webhooks, business_profile, queues, expect  # noqa: E402, F401, I001

@@ -1,0 +1,94 @@
+"""The health a number must keep (``expect:``): each field is the set of acceptable values, checked against the
+number's ``QueryChatappPhoneNumbers`` item. Report only: nothing the API offers fixes health.
+
+``import`` records an expectation only where the number meets it today (status ``[CONNECTED]``, quality
+``[GREEN, YELLOW]``, verification ``[VERIFIED]``; the messaging tier is not pinned: it only moves up in
+normal operation), or, with ``record_health``, today's value as it is, so drift reports any further change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from reconciler.engine.normalize import normalize_enum
+from reconciler.engine.plan import Action, Change
+from reconciler.kinds import register
+from reconciler.kinds.base import Field, Kind, Scope, change
+
+
+@dataclass(frozen=True)
+class Expect:
+    status: tuple[str, ...] | None = None
+    quality_rating: tuple[str, ...] | None = None
+    messaging_limit_tier: tuple[str, ...] | None = None
+    code_verification_status: tuple[str, ...] | None = None
+
+
+#: field → the values ``import`` records as the expectation when the number has one of them now
+_HEALTHY: Mapping[str, tuple[str, ...]] = {"status": ("CONNECTED",), "quality_rating": ("GREEN", "YELLOW"),
+                                           "code_verification_status": ("VERIFIED",)}
+
+
+@register
+class ExpectKind(Kind):
+    name = "expect"
+    scope = Scope.NUMBER
+    inheritable = True
+    model = Expect
+    label = "expected health"
+    fields: ClassVar[tuple[Field, ...]] = (
+        Field("status", "Status", compare=normalize_enum),
+        Field("quality_rating", "QualityRating", compare=normalize_enum),
+        Field("messaging_limit_tier", "MessagingLimitTier", compare=normalize_enum),
+        Field("code_verification_status", "CodeVerificationStatus", compare=normalize_enum),
+    )
+    drift_kind = "health"
+
+    def diff(self, space: Any, number: Any, model: Any, item: Mapping[str, Any],
+             data: Mapping[str, Any] | None) -> list[Change]:
+        out: list[Change] = []
+        for f in self.fields:
+            allowed = getattr(model, f.name)
+            if allowed is None:
+                continue
+            have = normalize_enum(item.get(f.api))
+            if have in {normalize_enum(a) for a in allowed}:
+                continue
+            path = f"{self.name}.{f.name}"
+            out.append(change(space, number, Action.DRIFT, field=path, before=have, after=list(allowed),
+                              source=number.source_of(path),
+                              reason=f"{f.api} is {have or 'empty'}, expected one of {', '.join(allowed)}"))
+        return out
+
+    def unhealthy(self, item: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """(API field, value) for the health fields with a value today that ``import`` would not record."""
+        out = []
+        for f in self.fields:
+            kept = _HEALTHY.get(f.name)
+            value = normalize_enum(item.get(f.api))
+            if kept is not None and value and value not in kept:
+                out.append((f.api, value))
+        return out
+
+    def import_block(self, item: Mapping[str, Any], data: Mapping[str, Any] | None,
+                     **options: Any) -> dict[str, Any] | None:
+        record = dict(self.unhealthy(item)) if options.get("record_health") else {}
+        out: dict[str, Any] = {}
+        for f in self.fields:
+            kept = _HEALTHY.get(f.name)
+            if kept is None:
+                continue
+            value = normalize_enum(item.get(f.api))
+            if value in kept:
+                out[f.name] = [value] if f.name != "quality_rating" else list(kept)
+            elif f.api in record:
+                out[f.name] = Recorded([record[f.api]])
+        return out or None
+
+
+class Recorded(list[str]):
+    """An expectation recorded as it was at import (not healthy today): the YAML says so in a comment."""
+
+    comment = "recorded as it was at import"
