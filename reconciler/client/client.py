@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from reconciler.client import shapes
-from reconciler.client.actions import ActionSpec, Product, get_action
+from reconciler.client.actions import ActionSpec, ParamType, Product, get_action
 from reconciler.client.credentials import Credentials, CredentialsProvider
 from reconciler.client.endpoints import DEFAULT_REGION, resolve_endpoints
 from reconciler.client.errors import (
@@ -73,14 +73,15 @@ def _utc_now() -> datetime:
 
 def _secret_values(spec: ActionSpec, wire: Mapping[str, str]) -> list[str]:
     """The values of this request that must never be shown: secret parameters, and the query values of
-    callback URLs (tokens), each also in its percent-encoded form, as a server may echo either."""
+    URLs (tokens), alone or inside a JSON list or object, each also in its percent-encoded form, as a server
+    may echo either."""
     found: list[str] = []
     for key, value in wire.items():
         if key in spec.secret_params or is_secret_key(key):
             found.append(value)
         elif key.lower().endswith("url"):
             found.extend(url_secret_values(value))  # every form a server may echo (redact.py)
-        elif key == "Websites":
+        elif spec.param_type(key) in (ParamType.JSON_LIST, ParamType.JSON_OBJECT):  # e.g. a list of websites
             for site in URL_IN_TEXT.findall(value):
                 found.extend(url_secret_values(site))
     return [form for v in found for form in {v, percent_encode(v)}]

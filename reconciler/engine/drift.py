@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
+from reconciler import kinds as catalogue
 from reconciler.engine.plan import Action, Change, Plan
 
 
@@ -61,13 +62,14 @@ class DriftCounts:
                 "counts": {k.value: self[k] for k in DriftKind}}
 
 
+_KIND_VALUES = frozenset(k.value for k in DriftKind)
+
+
 def kind_of(change: Change) -> DriftKind:
+    kind = catalogue.kind_of(change)  # a kind's change counts as its kind says (``Kind.drift_kind``)
+    if kind is not None:
+        return DriftKind(kind.drift_kind) if kind.drift_kind in _KIND_VALUES else DriftKind.OTHER
     if change.action is Action.DRIFT:
-        field = change.field or ""
-        if field.startswith("queues."):
-            return DriftKind.QUEUE
-        if field.startswith("expect."):
-            return DriftKind.HEALTH
         return DriftKind.OTHER
     return _BY_ACTION.get(change.action, DriftKind.OTHER)
 

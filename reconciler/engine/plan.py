@@ -30,6 +30,11 @@ class Action(str, Enum):
     REGISTER_MIGRATION = "register-migration"  # ChatappMigrationRegister for a verified, unregistered number
     UPDATE_WEBHOOK = "update-webhook"  # UpdatePhoneWebhook
     UPDATE_PROFILE = "update-profile"  # ModifyPhoneBusinessProfile
+    # The generic actions of the kinds added since (``reconciler.kinds``): the kind is the first segment of
+    # the change's ``field`` and names the API calls.
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
     DRIFT = "drift"  # report only: nothing the API offers can fix it
     UNMANAGED = "unmanaged"  # a number in the space that no YAML declares
     MISPLACED = "misplaced"  # a declared number found in another managed space: never moved by this tool
@@ -44,7 +49,7 @@ class Action(str, Enum):
 
 
 _WRITING = frozenset({Action.SYNC, Action.VERIFY_MIGRATION, Action.REGISTER_MIGRATION, Action.UPDATE_WEBHOOK,
-                      Action.UPDATE_PROFILE})
+                      Action.UPDATE_PROFILE, Action.CREATE, Action.UPDATE, Action.DELETE})
 _RANK = {a: i for i, a in enumerate(Action)}
 
 
@@ -311,10 +316,12 @@ class Plan:
     def summary_line(self) -> str:
         register = self.count(Action.REGISTER_MIGRATION)
         findings = self.count(Action.DRIFT) + self.count(Action.UNMANAGED) + self.count(Action.MISPLACED)
+        generic = "".join(f", {n} to {a.value}" for a in (Action.CREATE, Action.UPDATE, Action.DELETE)
+                          if (n := self.count(a)))
         return (f"Plan: {self.count(Action.SYNC)} to sync, {self.count(Action.VERIFY_MIGRATION)} to verify, "
                 + (f"{register} to register, " if register else "")
                 + f"{plural(self.count(Action.UPDATE_WEBHOOK), 'webhook update')}, "
-                f"{plural(self.count(Action.UPDATE_PROFILE), 'profile update')}; "
+                f"{plural(self.count(Action.UPDATE_PROFILE), 'profile update')}{generic}; "
                 f"{plural(findings, 'drift finding')}.")
 
     # -- JSON ----------------------------------------------------------------------------------------

@@ -24,6 +24,9 @@ SYMBOLS: Mapping[Action, str] = {
     Action.REGISTER_MIGRATION: ">",
     Action.UPDATE_WEBHOOK: "~",
     Action.UPDATE_PROFILE: "~",
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.DELETE: "-",
     Action.DRIFT: "!",
     Action.UNMANAGED: "?",
     Action.MISPLACED: "?",
@@ -36,6 +39,9 @@ COUNT_TITLES: Mapping[Action, str] = {
     Action.REGISTER_MIGRATION: "register",
     Action.UPDATE_WEBHOOK: "webhook",
     Action.UPDATE_PROFILE: "profile",
+    Action.CREATE: "create",
+    Action.UPDATE: "update",
+    Action.DELETE: "delete",
     Action.DRIFT: "drift",
     Action.UNMANAGED: "unmanaged",
     Action.MISPLACED: "misplaced",
@@ -257,7 +263,8 @@ def summary(plan: Plan, report: str = "plan") -> str:
 
 
 #: Columns shown only when the plan has such a change (rare: a comment stays narrow without them).
-_RARE_ACTIONS = frozenset({Action.REGISTER_MIGRATION, Action.MISPLACED})
+_RARE_ACTIONS = frozenset({Action.REGISTER_MIGRATION, Action.MISPLACED, Action.CREATE, Action.UPDATE,
+                           Action.DELETE})
 _RARE_KINDS = frozenset({DriftKind.MISPLACED, DriftKind.OTHER})
 
 

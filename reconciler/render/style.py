@@ -19,6 +19,9 @@ _ACTION_CODES: Mapping[Action, str] = {
     Action.REGISTER_MIGRATION: "36",
     Action.UPDATE_WEBHOOK: "33",  # yellow
     Action.UPDATE_PROFILE: "33",
+    Action.CREATE: "32",
+    Action.UPDATE: "33",
+    Action.DELETE: "31",
     Action.DRIFT: "31",  # red
     Action.UNMANAGED: "35",  # magenta
     Action.MISPLACED: "35",
