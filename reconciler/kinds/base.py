@@ -89,7 +89,7 @@ class Field:
             actual_cmp: Any = tuple(actual)
         else:
             actual_cmp = actual
-        return declared == actual_cmp or self.normalized(declared) == self.normalized(actual)
+        return bool(declared == actual_cmp or self.normalized(declared) == self.normalized(actual))
 
     def show(self, value: Any) -> Any:
         if self.many and isinstance(value, str):
@@ -173,11 +173,12 @@ class Kind:
         return [f for f in self.fields if (want := getattr(model, f.name, None)) is not None
                 and not f.same(want, current.get(f.api))]
 
-    def diff(self, space: Space, number: Number, model: Any, item: Mapping[str, Any],
+    def diff(self, space: Space, number: Number | None, model: Any, item: Mapping[str, Any],
              data: Mapping[str, Any] | None) -> list[Change]:
-        """The changes for a declared block of a number present in the space (pure). Default: one change of
-        ``action`` listing every declared field that differs."""
-        assert self.action is not None
+        """The changes for a declared block of a number present in the space (pure; ``number`` is None for a
+        space-level kind, ``item`` then empty). Default: one change of ``action`` listing every declared
+        field that differs."""
+        assert self.action is not None and number is not None
         current = self.current(item, data)
         differing = self.differing(model, current)
         if not differing:

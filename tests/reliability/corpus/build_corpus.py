@@ -104,7 +104,7 @@ def plans() -> None:
     edited("format-version-string.json", lambda d: d.update(format_version="1"))
     edited("format-version-missing.json", lambda d: d.pop("format_version"))
     edited("edited-fingerprint.json", lambda d: d.update(desired_fingerprint="sha256:not-a-digest"))
-    edited("edited-action.json", lambda d: d["changes"][0].update(action="delete"))
+    edited("edited-action.json", lambda d: d["changes"][0].update(action="destroy"))
     edited("edited-severity.json", lambda d: d["changes"][-1].update(severity="fatal"))
     edited("change-missing-field.json", lambda d: d["changes"][0].pop("cust_space_id"))
     edited("changes-not-list.json", lambda d: d.update(changes={"a": 1}))
