@@ -408,10 +408,13 @@ def answer_lost(err: ClientError) -> bool:
 
 
 def _key(change: Change) -> tuple[Action, str | None, str | None]:
-    """What identifies a write across two diffs of the same space: its action, number and kind (a change's
-    field may name one field in one diff and the whole block in the next)."""
+    """What identifies a write across two diffs of the same space: its action, number and kind (a number
+    block's change may name one field in one diff and the whole block in the next); for a space-level kind,
+    which holds many items (templates), its field, which names the item."""
     kind = catalogue.kind_of(change)
-    return change.action, change.phone_number, None if kind is None else kind.name
+    if kind is None:
+        return change.action, change.phone_number, None
+    return change.action, change.phone_number, change.field if kind.scope is catalogue.Scope.SPACE else kind.name
 
 
 async def apply_plan(client: WriteClient, plan: Plan, desired: DesiredState, *,

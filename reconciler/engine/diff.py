@@ -6,13 +6,11 @@ Rules (issue 5), each a small function below:
   (``ChatappSyncPhoneNumber`` refreshes the whole space). The missing numbers are listed in ``after``.
 - ``verify-migration``: a missing number with a ``migration`` block (it is *not* also counted under sync).
   The change shows whether the environment variable holding the code is set, never its value.
-- ``update-webhook``: a declared callback URL differs from the actual one after normalisation. A webhooks
-  block that declares only one URL compares only that one (apply fills the other from the actual value,
-  since ``UpdatePhoneWebhook`` needs both).
-- ``update-profile``: a *declared* business-profile field differs (undeclared fields are left alone;
-  websites compare as ordered lists).
-- ``drift`` (report only): queue names, and status / quality rating / tier / verification outside the
-  declared ``expect`` sets.
+- each declared block of a present number is compared by its kind (``reconciler.kinds``: ``Kind.diff``):
+  ``update-webhook`` when a declared callback URL differs after normalisation, ``update-profile`` when a
+  *declared* business-profile field differs (undeclared fields are left alone), ``drift`` (report only) for
+  queue names and health outside the declared ``expect`` sets, and the generic ``create``/``update``/
+  ``delete`` of the kinds added since; space-level blocks likewise, once per space.
 - ``unmanaged``: a number in the space that no YAML declares: ``report`` → notice, ``error`` → error,
   ``ignore`` → nothing.
 - ``misplaced`` (report only): a declared number that is missing here but present in another managed space.

@@ -13,6 +13,7 @@ from reconciler.config.model import Migration, Number, Source, Space
 from reconciler.engine.actual import ActualSpace, index_numbers
 from reconciler.engine.diff import Context, diff_space
 from reconciler.engine.plan import Action, Change, Plan, PlannedSpace, Preflight
+from reconciler.kinds.base import change
 from reconciler.kinds.business_profile import BusinessProfile
 from reconciler.kinds.expect import Expect
 from reconciler.kinds.queues import Queues
@@ -57,6 +58,14 @@ def full_plan(preflight: Preflight = Preflight("ok", "account active"), policy: 
     actual = ActualSpace("900", index_numbers(items), {"business_profile": {"2": {"About": "Closed", "Websites": []}}})
     changes = diff_space(space, actual, context=Context(env={"ACME_MIGRATION_CODE": "828712"},
                                                         elsewhere={"7": "globex"}, unregistered=frozenset({"6"})))
+    # The generic actions of catalogue kinds, for a kind the renderers have never heard of (they read the
+    # plan only): a create, an update and a delete of a made-up space-level "greetings" list.
+    changes += [change(space, None, Action.CREATE, field="greetings.morning", before=None,
+                       after={"text": "Good morning"}, source=Source(F, 80, 5), reason="declared, not in the space"),
+                change(space, None, Action.UPDATE, field="greetings.evening", before={"text": "Hi"},
+                       after={"text": "Good evening"}, source=Source(F, 82, 5), reason="greeting text differs"),
+                change(space, None, Action.DELETE, field="greetings.night", before={"text": "Bye"}, after=None,
+                       source=Source(F, 84, 5), reason="in the space, not declared (prune: true)")]
     clean = PlannedSpace("clean", "901", "examples/spaces/clean.yaml", FP)
     return Plan(tuple(changes), (PlannedSpace("acme", "900", F, FP), clean), FP, preflight,
                 {"QueryChatappPhoneNumbers": 2, "QueryPhoneBusinessProfile": 1, "GetCustomerAccountInfo": 1})
@@ -85,7 +94,7 @@ def test_text_is_terraform_like_with_symbols_summary_and_calls():
     assert "  ~ update-webhook 1 webhooks.status_callback_url  (examples/spaces/acme.yaml:11)" in lines
     assert "1 space in sync (-v lists it)" in lines  # the clean space, folded
     assert "  no changes" in render(full_plan(), "text", verbose=True).splitlines()  # -v lists it
-    assert ("Plan: 1 to sync, 1 to verify, 1 to register, 1 webhook update, 1 profile update; 4 drift findings."
+    assert ("Plan: 1 to sync, 1 to verify, 1 to register, 1 webhook update, 1 profile update, 1 to create, 1 to update, 1 to delete; 4 drift findings."
             in lines)
     assert lines[-1] == ("Calls: GetCustomerAccountInfo 1, QueryChatappPhoneNumbers 2, "
                          "QueryPhoneBusinessProfile 1 (4 total)")
@@ -116,7 +125,7 @@ def test_schema_rejects_what_a_plan_must_not_be():
     login = json.loads(json.dumps(data))
     login["preflight"]["data"]["LoginEmail"] = "x@y"
     bad_action = json.loads(json.dumps(data))
-    bad_action["changes"][0]["action"] = "delete"
+    bad_action["changes"][0]["action"] = "destroy"
     for bad in (bad_version, login, bad_action):
         assert not validator.is_valid(bad)
 
@@ -127,8 +136,8 @@ def test_markdown_summary_first_details_per_space_and_links():
     assert out.count("<details>") == 1  # the clean space has no section
     assert "In sync (1): clean" in out
     assert "[examples/spaces/acme.yaml:11](examples/spaces/acme.yaml#L11)" in out
-    assert "| space | sync | verify | register | webhook | profile | drift | unmanaged | misplaced |" in out
-    assert "| acme | 1 | 1 | 1 | 1 | 1 | 2 | 1 | 1 |" in out
+    assert "| space | sync | verify | register | webhook | profile | create | update | delete | drift | unmanaged | misplaced |" in out
+    assert "| acme | 1 | 1 | 1 | 1 | 1 | 1 | 1 | 1 | 2 | 1 | 1 |" in out
     assert "✅ Account preflight: ok" in out
 
 
