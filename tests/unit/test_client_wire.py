@@ -193,7 +193,9 @@ def test_an_explicit_run_budget_fails_late_calls_unsent_and_is_reported() -> Non
 
     results, client = run(transport, many, qps=50, run_budget=0.5)
     refused = [r for r in results if isinstance(r, RunBudgetError)]
-    assert refused and len(seen) == 80 - len(refused) and len(seen) >= 20
+    # how many went out before the budget ran out depends on the machine's speed; that some did and the rest
+    # were refused unsent does not
+    assert refused and len(seen) == 80 - len(refused) and len(seen) >= 1
     assert not refused[0].sent and "run's time budget of 0.5 s" in str(refused[0])
     assert "run time budget 0.5 s" in client.stats.summary_line()
 
