@@ -83,8 +83,6 @@ class Safety:
     min_numbers: int = 10
 
 
-UNMANAGED_POLICIES = ("ignore", "report", "error")
-
 #: The account of a space that names none: declared under this name, or else the ambient credentials.
 DEFAULT_ACCOUNT = "default"
 
@@ -110,7 +108,7 @@ class Space:
     cust_space_id: str
     source: Source  # where the space's entry starts
     numbers: tuple[Number, ...] = ()
-    unmanaged_numbers: str = "report"  # one of UNMANAGED_POLICIES
+    unmanaged_numbers: str = "report"  # ignore | report | error (the JSON Schema's enum)
     allow_http_callbacks: bool = False
     safety: Safety = Safety()
     # "best-effort": only a frozen account blocks; "strict": an account check that cannot be made blocks too.
