@@ -14,8 +14,6 @@ from typing import Any
 from reconciler.engine.drift import DriftKind, count, plan_drift
 from reconciler.engine.plan import Action, Change, Plan, PlannedSpace
 
-#: What a rendering is: the ``plan`` of changes to make, or the ``drift`` report of what differs.
-
 # Terraform-like: one symbol per action.
 SYMBOLS: Mapping[Action, str] = {
     Action.SYNC: "+",
