@@ -105,10 +105,9 @@ def diff_number(space: Space, number: Number, item: Mapping[str, Any],
     """Changes for one number present in the space: each declared block's kind compares it (``item`` is
     the number's QueryChatappPhoneNumbers entry; ``reads`` the data of the kinds that read more, by kind)."""
     out: list[Change] = []
-    for kind in catalogue.number_kinds():
-        model = number.block(kind.name)
-        if model is not None:
-            out.extend(kind.diff(space, number, model, item, (reads or {}).get(kind.name)))
+    registry = catalogue.registry()
+    for name, model in number.blocks.items():  # built in catalogue order; the plan sorts changes anyway
+        out.extend(registry[name].diff(space, number, model, item, (reads or {}).get(name)))
     return out
 
 

@@ -24,6 +24,7 @@ The kind of a ``Change`` is the first segment of its ``field`` (``business_profi
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import TypeVar
 
 from reconciler.kinds.base import Field, Kind, Scope
@@ -32,6 +33,7 @@ __all__ = ["Field", "Kind", "Scope", "register", "get", "kinds", "number_kinds",
            "kind_named", "read_actions", "write_actions", "registry"]
 
 _REGISTRY: dict[str, Kind] = {}
+_VIEW: Mapping[str, Kind] = MappingProxyType(_REGISTRY)
 
 K = TypeVar("K", bound=type[Kind])
 
@@ -78,7 +80,8 @@ def kind_of(change: object) -> Kind | None:
 
 
 def registry() -> Mapping[str, Kind]:
-    return dict(_REGISTRY)
+    """Kind name → kind, read-only (a view: kinds registered later show up)."""
+    return _VIEW
 
 
 def read_actions() -> tuple[str, ...]:

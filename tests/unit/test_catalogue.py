@@ -96,9 +96,8 @@ class GreetingKind(Kind):
 
 
 def test_a_new_kind_is_diffed_without_touching_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    registry: dict[str, Kind] = dict(catalogue.registry())
-    registry["greeting"] = GreetingKind()
-    monkeypatch.setattr(catalogue, "_REGISTRY", registry)
+    monkeypatch.setitem(catalogue._REGISTRY, "greeting", GreetingKind())  # registered for this test only
+    registry = catalogue.registry()
     src = Source("spaces/a.yaml", 3)
     number = Number.of("8613800001234", "+8613800001234", src, greeting=Greeting("hello"))
     space = Space("a", "100", src, (number,))
