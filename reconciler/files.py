@@ -10,9 +10,12 @@ in the same directory, fsynced, then ``os.replace``d over the target (atomic on 
 system), so a reader after a crash, a kill or a full disk finds the previous complete file or the new one.
 ``check_output`` refuses, before any work, an output that is
 
-- one of the run's inputs (the YAML, the state file, the reviewed plan): a typo must not destroy them;
+- one of the run's inputs (the YAML, the state file, the reviewed plan, the journal; the same path when the
+  file does not exist yet): a typo must not destroy them;
 - a special file (FIFO, device, socket, directory): replacing ``/dev/stdout`` or a FIFO by a regular file
   would silently break whoever reads it;
+- ``-`` or a standard stream (``/dev/stdout`` is a link to ``/proc/self/fd/1``): an output is a file; the
+  commands print on the standard output by themselves (``plan --format json`` prints the plan document);
 - a symbolic link. Decided: refused, not written through. In a GitOps checkout a link comes from the
   repository, i.e. from a pull request; writing through it would let a PR point ``plan.json`` at any file
   the CI user can write. The message names the link's target so a person can pass that path instead.
@@ -109,6 +112,9 @@ def check_output(path: str | os.PathLike[str], inputs: Iterable[str | os.PathLik
     """Refuse, before any work, an output path that is an input of this run, a special file or a symbolic
     link, or that cannot be written (see the module's docstring)."""
     target = Path(path)
+    if os.fspath(path) == "-":
+        raise OutputFileError(f"will not write {option} -: {option} takes a file name; '-' does not mean the "
+                              "standard output here")
     try:
         lst = os.lstat(target)
     except FileNotFoundError:
@@ -117,21 +123,38 @@ def check_output(path: str | os.PathLike[str], inputs: Iterable[str | os.PathLik
         raise OutputFileError(f"cannot write {target}: {exc.strerror or exc}") from None
     if lst is not None:
         if stat.S_ISLNK(lst.st_mode):
+            link = os.readlink(target)
+            if link.startswith(_STREAM_LINKS) or os.fspath(target) in _STREAMS:
+                raise OutputFileError(f"will not write {option} {target}: it is a standard stream (a link to "
+                                      f"{link}), not a regular file; {option} writes a regular file only")
             raise OutputFileError(f"will not write {option} {target}: it is a symbolic link (to "
-                                  f"{os.readlink(target)}); give the real path instead")
+                                  f"{link}); give the real path instead")
         if stat.S_ISDIR(lst.st_mode):
             raise OutputFileError(f"cannot write {target}: it is a directory")
         if not stat.S_ISREG(lst.st_mode):
             raise OutputFileError(f"will not write {option} {target}: it is {_kind(lst.st_mode)}; only a "
                                   "regular file is replaced")
-        for given in inputs:
-            try:
-                if _same_file(os.stat(given), lst):
-                    raise OutputFileError(f"will not write {option} {target}: it is an input of this run "
-                                          f"({os.fspath(given)}); choose another file")
-            except OSError:
-                continue
+    for given in inputs:
+        if _is_input(target, lst, given):
+            raise OutputFileError(f"will not write {option} {target}: it is an input of this run "
+                                  f"({os.fspath(given)}); choose another file")
     check_writable(target)
+
+
+#: ``/dev/stdout`` and its kin are links to the process's open descriptors (``/proc/self/fd/1``).
+_STREAMS = ("/dev/stdin", "/dev/stdout", "/dev/stderr")
+_STREAM_LINKS = ("/proc/self/fd", "/dev/fd")
+
+
+def _is_input(target: Path, lst: os.stat_result | None, given: str | os.PathLike[str]) -> bool:
+    """Whether ``target`` is the input ``given``: the same file when both exist, else the same path (an input
+    that is also written, such as the journal, may not exist yet)."""
+    if lst is not None:
+        try:
+            return _same_file(os.stat(given), lst)
+        except OSError:
+            pass
+    return os.path.realpath(target) == os.path.realpath(given)
 
 
 def run_inputs(paths: Iterable[str], *others: str | None) -> list[str]:

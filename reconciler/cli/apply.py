@@ -92,9 +92,12 @@ def run(args: argparse.Namespace) -> int:
     if args.plan and args.retry_sync:
         raise ApplyRefusedError("--retry-sync cannot be combined with --plan: the saved plan records how it "
                                 "was made (`plan --retry-sync --out FILE`)")
+    inputs = run_inputs(args.paths, args.plan, getattr(args, "emulator", None))
+    # apply writes the journal back: before any write, it must be writable and not replace another input
+    check_output(journal_path(args), inputs, "--journal")
     if args.results:
         # before any write: the record of what was written must not be lost, nor replace an input
-        check_output(args.results, run_inputs(args.paths, args.plan, getattr(args, "emulator", None)), "--results")
+        check_output(args.results, [*inputs, journal_path(args)], "--results")
     recorder = ResultsRecorder(args.results)
     previous = signal.signal(signal.SIGTERM, _raise_stopped)
     try:

@@ -135,7 +135,7 @@ def load(paths: list[str]) -> DesiredState | None:
 def compute_plan(args: argparse.Namespace) -> Plan | None:
     """Load, scope, fetch and diff. ``None`` after a configuration error (already printed)."""
     if args.out:
-        check_output(args.out, run_inputs(args.paths, getattr(args, "emulator", None)),
+        check_output(args.out, run_inputs(args.paths, getattr(args, "emulator", None), journal_path(args)),
                      "--out")  # fail before the reads, not after them
     desired = load(args.paths)
     if desired is None:

@@ -13,12 +13,22 @@ Two facts are invisible in CAMS' answers, yet decide what the next plan must say
 A small JSON file (default ``.cams-reconciler/journal.json``, ``--journal FILE``), written atomically and
 only when something changes. It holds space names and phone numbers, never a secret. In CI it must survive
 between runs (cache or commit it; docs/apply.md).
+
+It is an input of every plan and apply, read under the input rules (``reconciler/files.py``: a regular file
+of bounded size, never a FIFO or a device, read without blocking) and checked strictly: valid UTF-8 JSON,
+no duplicate key, no unknown field, every field of every entry of its type. A journal that is not a valid
+one is **refused, never replaced**: its entries may be the only record of a verify code already spent, so
+the run stops with one line naming the file, the line or the field, and the file is left exactly as it
+was. As apply writes it back, a symbolic link is refused too, as for every output: replacing the link
+would leave its target stale, writing through it would let a checkout aim the journal at any file.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.engine.errors import EngineError
-from reconciler.files import write_atomically
+from reconciler.files import InputFileError, read_input, write_atomically
 
 DEFAULT_PATH = Path(".cams-reconciler") / "journal.json"
 FORMAT_VERSION = 1
@@ -70,32 +80,28 @@ class Journal:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None) -> Journal:
-        """The journal at ``path``; an empty one when the file does not exist yet."""
+        """The journal at ``path``; an empty one when the file does not exist yet. ``JournalError`` (one line,
+        the file left as it is) for anything else than a valid journal in a regular file."""
         if path is None:
             return cls(None)
         p = Path(path)
-        if not p.exists():
-            return cls(p)
-        if not p.is_file():
-            raise JournalError(f"{p}: the journal must be a regular file")
         try:
-            if p.stat().st_size > _MAX_BYTES:
-                raise JournalError(f"{p}: the journal is larger than {_MAX_BYTES // 1024 // 1024} MiB; "
-                                   "is it the right file?")
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-            raise JournalError(f"{p}: not a cams-reconciler journal ({type(exc).__name__}); move it away "
-                               "to start a new one") from None
-        if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION \
-                or not isinstance(data.get("entries"), list):
-            raise JournalError(f"{p}: not a cams-reconciler journal (format_version {FORMAT_VERSION} with "
-                               "an entries list expected)")
+            if stat.S_ISLNK(os.lstat(p).st_mode):
+                raise JournalError(f"{p}: the journal is a symbolic link (to {os.readlink(p)}); apply writes the "
+                                   "journal back and never through a link: give the real path (--journal)")
+        except FileNotFoundError:
+            return cls(p)
+        except OSError as exc:
+            raise JournalError(f"{p}: cannot read the journal: {exc.strerror or exc}") from None
+        try:
+            raw = read_input(p, _MAX_BYTES)
+        except InputFileError as exc:
+            reason = exc.reason.replace("cannot read the file", "cannot read the journal")
+            if reason == "no such file":  # gone between the two looks: as if it had not been there
+                return cls(p)
+            raise JournalError(f"{p}: {reason}") from None
         journal = cls(p)
-        for i, raw in enumerate(data["entries"]):
-            entry = _entry(raw)
-            if entry is None:
-                raise JournalError(f"{p}: entries[{i}] is not a journal entry (kind, space, cust_space_id, "
-                                   "phone_number and at as strings)")
+        for entry in _parse(p, raw):
             journal.entries[entry.key] = entry
         return journal
 
@@ -127,12 +133,85 @@ class Journal:
         self.changed = False
 
 
-def _entry(raw: Any) -> Entry | None:
+_KEEP = "the file is left as it is: fix it, or move it away to start a new journal (its entries are then forgotten)"
+_TOP_FIELDS = ("format_version", "entries")
+_ENTRY_FIELDS = ("kind", "space", "cust_space_id", "phone_number", "at", "detail")
+_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")  # as ``now()`` writes it
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # the values are printed in plans: no escape codes
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _parse(p: Path, raw: bytes) -> list[Entry]:
+    """The entries of a journal file's bytes, or ``JournalError`` naming the line or the field."""
+    bad = f"{p}: not a cams-reconciler journal"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise JournalError(f"{bad}: not UTF-8 text; {_KEEP}") from None
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as exc:
+        raise JournalError(f"{bad}: duplicate key {exc.args[0]!r}; {_KEEP}") from None
+    except json.JSONDecodeError as exc:
+        raise JournalError(f"{p}:{exc.lineno}:{exc.colno}: not a cams-reconciler journal: invalid JSON "
+                           f"({exc.msg}); {_KEEP}") from None
+    except RecursionError:
+        raise JournalError(f"{bad}: nested too deeply to be a journal; {_KEEP}") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise JournalError(f"{bad}: {exc}; {_KEEP}") from None
+    if not isinstance(data, dict):
+        raise JournalError(f"{bad}: a JSON object with format_version and entries expected; {_KEEP}")
+    for name in data:
+        if name not in _TOP_FIELDS:
+            raise JournalError(f"{bad}: unknown field {name!r} (expected format_version and entries); {_KEEP}")
+    version = data.get("format_version")
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise JournalError(f"{bad}: format_version {FORMAT_VERSION} expected, found {json.dumps(version)[:40]}; "
+                           f"{_KEEP}")
+    items = data.get("entries")
+    if not isinstance(items, list):
+        raise JournalError(f"{bad}: entries must be a list; {_KEEP}")
+    entries: list[Entry] = []
+    first: dict[tuple[str, str, str], int] = {}
+    for i, item in enumerate(items):
+        entry = _entry(item, f"{bad}: entries[{i}]")
+        if entry.key in first:
+            raise JournalError(f"{bad}: entries[{i}] has the kind, space and phone_number of "
+                               f"entries[{first[entry.key]}]; {_KEEP}")
+        first[entry.key] = i
+        entries.append(entry)
+    return entries
+
+
+def _entry(raw: Any, where: str) -> Entry:
     if not isinstance(raw, dict):
-        return None
-    names = ("kind", "space", "cust_space_id", "phone_number", "at")
-    if not all(isinstance(raw.get(n), str) for n in names) or raw["kind"] not in KINDS:
-        return None
-    detail = raw.get("detail", "")
+        raise JournalError(f"{where}: an object expected; {_KEEP}")
+    for name in raw:
+        if name not in _ENTRY_FIELDS:
+            raise JournalError(f"{where}.{name}: unknown field (expected {', '.join(_ENTRY_FIELDS)}); {_KEEP}")
+    for name in _ENTRY_FIELDS:
+        value = raw.get(name, "" if name == "detail" else None)
+        if not isinstance(value, str):
+            raise JournalError(f"{where}.{name}: a string expected; {_KEEP}")
+        if _CONTROL.search(value):
+            raise JournalError(f"{where}.{name}: holds a control character; {_KEEP}")
+        if name != "detail" and not value:
+            raise JournalError(f"{where}.{name}: must not be empty; {_KEEP}")
+    if raw["kind"] not in KINDS:
+        raise JournalError(f"{where}.kind: one of {', '.join(KINDS)} expected; {_KEEP}")
+    if not _AT.fullmatch(raw["at"]):
+        raise JournalError(f"{where}.at: a UTC time as YYYY-MM-DDTHH:MM:SSZ expected; {_KEEP}")
     return Entry(raw["kind"], raw["space"], raw["cust_space_id"], raw["phone_number"], raw["at"],
-                 detail if isinstance(detail, str) else "")
+                 raw.get("detail", ""))

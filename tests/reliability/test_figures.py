@@ -32,9 +32,12 @@ def test_the_documented_figures_are_the_counted_cases() -> None:
     # test_a_signal_while_planning runs twice (SIGTERM, SIGINT)
     assert _figure("ways out of apply (signals, refusal, load error, closed pipe)") == \
         len(_tests(test_results_every_path)) + 1
-    inputs = len(test_file_rules.INPUT_CASES) * 2 * 2 + 3 + 2  # plans and states × 2 commands; YAML; laughs
+    # plans and states × 2 commands; YAML; laughs; journals × (plan, apply)
+    inputs = len(test_file_rules.INPUT_CASES) * 2 * 2 + 3 + 2 + len(test_file_rules.JOURNAL_CASES) * 2
     assert _figure("bad input files and special files tried") == inputs
-    assert _figure("outputs refused (an input, a symlink, a FIFO, a device)") == 2 + 1 + 3 + 3 * 2
+    # ... + standard streams × (plan --out, apply --results) + the journal (not there yet; there)
+    assert _figure("outputs refused (an input, a symlink, a FIFO, a device, a stream)") == \
+        2 + 1 + 3 + 3 * 2 + len(test_file_rules.STREAM_CASES) * 2 + 2
     assert _figure("numeric options out of range") == len(test_file_rules.NUMERIC_CASES)
     assert _figure("URL shapes masked (hypothesis, 3 properties × 150)") == 3 * 150
     assert _figure("URLs through the real CLI (validate, 4 plan formats, `--endpoint`, audit log)") == \

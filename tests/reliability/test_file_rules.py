@@ -3,8 +3,9 @@ real CLI as ``python -m reconciler`` processes with a timeout, so a hang is a fa
 
 - inputs: a FIFO, ``/dev/zero``, a directory given as a file, an oversized (sparse) file, a billion-laughs
   state file: a clear ``error:`` line, exit 1, within seconds;
-- outputs: ``--out``/``--results`` naming the input YAML, the state file or the reviewed plan, a symbolic
-  link, a FIFO or a device: refused before any work, the target untouched;
+- outputs: ``--out``/``--results`` naming the input YAML, the state file, the reviewed plan or the journal,
+  a symbolic link, a FIFO, a device, ``-`` or ``/dev/stdout``: refused before any work, the target untouched;
+- the journal: corrupt, a FIFO or a symbolic link: refused by plan and apply, left as it is;
 - numeric options out of range (``--qps 1e-300``, ``nan``, ``inf``): a usage error, at once;
 - a new output file's mode comes from the umask.
 """
@@ -114,6 +115,39 @@ def test_a_billion_laughs_state_file_is_refused_at_once(tmp_path: Path) -> None:
     assert_clear(run("plan", str(EXAMPLE_SPACES), "--emulator", str(path)), "aliases expand to more than")
 
 
+JOURNAL_CASES = ["corrupt", "fifo", "symlink"]
+JOURNAL_PHRASES = {"corrupt": ":3:1: not a cams-reconciler journal: invalid JSON", "fifo": "FIFO",
+                   "symlink": "symbolic link"}
+
+
+@pytest.mark.parametrize("kind", JOURNAL_CASES)
+def test_a_journal_that_is_not_a_valid_one_is_refused_and_left_as_it_is(kind: str, tmp_path: Path) -> None:
+    """The journal is an input of plan and apply (and apply writes it back): a bad one stops the run with
+    one line naming it, before any call, and is never replaced (its entries may be the only record of a
+    spent verify code)."""
+    journal = tmp_path / "journal.json"
+    kept = tmp_path / "kept.json"
+    if kind == "corrupt":
+        journal.write_text('{"format_version": 1,\n  "entries": [\n')
+    elif kind == "fifo":
+        os.mkfifo(journal)
+    else:
+        kept.write_text('{"format_version": 1, "entries": []}\n')
+        journal.symlink_to(kept)
+    before = journal.read_bytes() if kind == "corrupt" else None
+    for argv in (["plan", str(EXAMPLE_SPACES)], ["apply", str(EXAMPLE_SPACES), "--auto-approve"]):
+        proc = run(*argv, "--emulator", str(EXAMPLE_STATE), "--journal", str(journal))
+        assert_clear(proc, JOURNAL_PHRASES[kind])
+        assert str(journal) in proc.stderr
+        assert "update-webhook" not in proc.stdout  # stopped before planning, so before any write
+    if before is not None:
+        assert journal.read_bytes() == before
+    if kind == "fifo":
+        assert stat.S_ISFIFO(os.lstat(journal).st_mode)
+    if kind == "symlink":
+        assert journal.is_symlink() and kept.read_text() == '{"format_version": 1, "entries": []}\n'
+
+
 # -- outputs -----------------------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -168,6 +202,28 @@ def test_outputs_are_never_written_through_a_symlink_fifo_or_device(workdir: Pat
                          cwd=workdir), phrase)
     assert victim.read_text() == "keep me\n"
     assert (workdir / "link.json").is_symlink() and stat.S_ISFIFO(os.lstat(workdir / "fifo.json").st_mode)
+
+
+STREAM_CASES = {"/dev/stdout": "it is a standard stream", "-": "takes a file name"}
+
+
+def test_outputs_are_files_never_a_standard_stream_nor_the_journal(workdir: Path) -> None:
+    """``--out /dev/stdout`` and ``--out -`` are refused (``plan --format json`` prints the plan document on
+    stdout); an output that is the journal is refused too, even before the journal exists."""
+    for target, phrase in STREAM_CASES.items():
+        assert_clear(run("plan", "spaces.yaml", "--emulator", "state.yaml", "--out", target, cwd=workdir), phrase)
+        assert_clear(run("apply", "spaces.yaml", "--emulator", "state.yaml", "--auto-approve", "--results", target,
+                         cwd=workdir), phrase)
+    assert not (workdir / "-").exists()
+    journal = workdir / "state" / "journal.json"  # not there yet: apply would write both to one path
+    assert_clear(run("apply", "spaces.yaml", "--emulator", "state.yaml", "--auto-approve", "--journal", str(journal),
+                     "--results", "state/journal.json", cwd=workdir), "it is an input of this run")
+    assert not journal.exists()
+    journal.parent.mkdir()
+    journal.write_text('{"format_version": 1, "entries": []}\n')
+    assert_clear(run("plan", "spaces.yaml", "--emulator", "state.yaml", "--journal", str(journal),
+                     "--out", "state/journal.json", cwd=workdir), "it is an input of this run")
+    assert journal.read_text() == '{"format_version": 1, "entries": []}\n'
 
 
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,86 @@ def test_a_directory_is_not_a_journal(tmp_path: Path) -> None:
     with pytest.raises(JournalError, match="regular file"):
         Journal.load(tmp_path)
     assert json.loads(json.dumps(Journal(None).to_dict())) == {"format_version": 1, "entries": []}
+
+
+ENTRY = {"kind": "unsynced", "space": "retail", "cust_space_id": "1001", "phone_number": "8613800000007",
+         "at": "2026-12-02T05:00:00Z", "detail": "not registered upstream"}
+
+
+def _journal(*entries: object, **top: object) -> str:
+    return json.dumps({"format_version": 1, "entries": list(entries), **top}, indent=2)
+
+
+@pytest.mark.parametrize(("content", "named"), [
+    ("{\n  \"format_version\": 1,\n  \"entries\": [\n", ":4:1: not a cams-reconciler journal: invalid JSON"),
+    ('{"format_version": 1, "format_version": 1, "entries": []}', "duplicate key 'format_version'"),
+    ('{"format_version": true, "entries": []}', "format_version 1 expected, found true"),
+    ('{"format_version": 1, "entries": {}}', "entries must be a list"),
+    (_journal(colour="blue"), "unknown field 'colour'"),
+    (_journal(ENTRY, {**ENTRY, "kind": "lost"}), "entries[1].kind: one of unregistered, unsynced expected"),
+    (_journal({**ENTRY, "phone_number": 8613800000007}), "entries[0].phone_number: a string expected"),
+    (_journal({k: v for k, v in ENTRY.items() if k != "space"}), "entries[0].space: a string expected"),
+    (_journal({**ENTRY, "space": ""}), "entries[0].space: must not be empty"),
+    (_journal({**ENTRY, "detail": ["x"]}), "entries[0].detail: a string expected"),
+    (_journal({**ENTRY, "detail": "\x1b[2Jcleared"}), "entries[0].detail: holds a control character"),
+    (_journal({**ENTRY, "at": "yesterday"}), "entries[0].at: a UTC time"),
+    (_journal({**ENTRY, "extra": 1}), "entries[0].extra: unknown field"),
+    (_journal(ENTRY, ENTRY), "entries[1] has the kind, space and phone_number of entries[0]"),
+    (_journal("x"), "entries[0]: an object expected"),
+    ("[" * 100_000, "nested too deeply"),
+    ('{"format_version": 1, "entries": [], "n": ' + "9" * 5000 + "}", "not a cams-reconciler journal"),
+])
+def test_a_bad_journal_names_the_line_or_field_and_is_left_as_it_is(tmp_path: Path, content: str,
+                                                                     named: str) -> None:
+    path = tmp_path / "journal.json"
+    path.write_text(content)
+    with pytest.raises(JournalError) as exc:
+        Journal.load(path)
+    message = str(exc.value)
+    assert message.startswith(str(path)) and named in message and "\n" not in message, message
+    assert "left as it is" in message
+    assert path.read_text() == content
+
+
+def test_bytes_that_are_not_utf8_are_not_a_journal(tmp_path: Path) -> None:
+    path = tmp_path / "journal.json"
+    path.write_bytes(b'{"format_version": 1, "entries": ["\xff"]}')
+    with pytest.raises(JournalError, match="not UTF-8 text"):
+        Journal.load(path)
+
+
+def test_a_symlinked_journal_is_refused_and_its_target_untouched(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere.json"
+    target.write_text(_journal(ENTRY))
+    link = tmp_path / "journal.json"
+    link.symlink_to(target)
+    with pytest.raises(JournalError, match=r"symbolic link \(to .*elsewhere.json\); .*give the real path"):
+        Journal.load(link)
+    dangling = tmp_path / "dangling.json"
+    dangling.symlink_to(tmp_path / "missing.json")  # not "no journal yet": saving would replace the link
+    with pytest.raises(JournalError, match="symbolic link"):
+        Journal.load(dangling)
+    assert target.read_text() == _journal(ENTRY)
+
+
+def test_special_and_oversized_files_are_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)  # a FIFO with no writer: opening it to read would block
+    with pytest.raises(JournalError, match="FIFO"):
+        Journal.load(fifo)
+    with pytest.raises(JournalError, match="device"):
+        Journal.load("/dev/zero")
+    big = tmp_path / "big.json"
+    with open(big, "wb") as fh:
+        fh.truncate(5 * 1024 * 1024)
+    with pytest.raises(JournalError, match="over the limit"):
+        Journal.load(big)
+
+
+def test_a_good_journal_still_loads_every_entry(tmp_path: Path) -> None:
+    path = tmp_path / "journal.json"
+    other = {**ENTRY, "kind": "unregistered", "detail": ""}
+    path.write_text(_journal(ENTRY, {k: v for k, v in other.items() if k != "detail"}))
+    journal = Journal.load(path)
+    assert set(journal.for_space(UNSYNCED, "retail")) == {"8613800000007"}
+    assert journal.for_space(UNREGISTERED, "retail")["8613800000007"].detail == ""
