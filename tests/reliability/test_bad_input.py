@@ -172,13 +172,26 @@ def test_missing_files_are_clear_errors(tmp_path: Path, capsys: pytest.CaptureFi
         assert code == 1 and "Traceback" not in err and str(missing) in err, (argv, err)
 
 
-@pytest.mark.parametrize("edit, reason", [
+def _webhook(d: dict[str, Any]) -> dict[str, Any]:
+    change: dict[str, Any] = next(c for c in d["changes"] if c["action"] == "update-webhook")
+    return change
+
+
+#: Well-formed edits of a saved plan (issue 13: severity and pending edits let apply past a guard; reason and
+#: cust_space_id edits went unnoticed). Each must be refused as stale with 0 write calls.
+TAMPERINGS = [
     (lambda d: d.update(desired_fingerprint="sha256:" + "0" * 64), "desired state"),
     (lambda d: next(c for c in d["changes"] if c["basis"]).update(basis="sha256:" + "f" * 64),
      "it was planned from changed"),
-    (lambda d: next(c for c in d["changes"] if c["action"] == "update-webhook").update(cust_space_id="1"),
-     "cust_space_id was"),
-], ids=["desired-fingerprint", "change-basis", "change-field"])
+    (lambda d: _webhook(d).update(cust_space_id="1"), "cust_space_id was"),
+    (lambda d: _webhook(d).update(severity="notice"), "severity was"),
+    (lambda d: _webhook(d).update(pending=True), "pending was"),
+    (lambda d: _webhook(d).update(reason="routine"), "reason was"),
+]
+
+
+@pytest.mark.parametrize("edit, reason", TAMPERINGS,
+                         ids=["desired-fingerprint", "change-basis", "cust-space-id", "severity", "pending", "reason"])
 def test_well_formed_edits_of_what_apply_depends_on_are_refused_as_stale(
         edit: Any, reason: str, emulator: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     audit = tmp_path / "audit.jsonl"

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import test_answer_shapes
+import test_bad_input
 import test_file_rules
 import test_masking
 import test_results_every_path
@@ -39,6 +40,7 @@ def test_the_documented_figures_are_the_counted_cases() -> None:
     assert _figure("outputs refused (an input, a symlink, a FIFO, a device, a stream)") == \
         2 + 1 + 3 + 3 * 2 + len(test_file_rules.STREAM_CASES) * 2 + 2
     assert _figure("numeric options out of range") == len(test_file_rules.NUMERIC_CASES)
+    assert _figure("saved plans tampered (well-formed edits)") == len(test_bad_input.TAMPERINGS)
     assert _figure("URL shapes masked (hypothesis, 3 properties × 150)") == 3 * 150
     assert _figure("URLs through the real CLI (validate, 4 plan formats, `--endpoint`, audit log)") == \
         len(test_masking.CLI_URLS)
