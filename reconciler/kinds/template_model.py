@@ -1,0 +1,255 @@
+"""The templates block of a space: its model, how a template compares with what the API shows, the calls.
+
+Pure but for ``read_templates`` (the API reads). The ``templates`` kind (templates.py) plugs this into the
+catalogue; docs/templates.md explains the YAML and the lifecycle.
+
+A template is identified by name + language. Its content is in the API's own structure (``components``
+as CreateChatappTemplate takes them, ``example`` the flat object of placeholder examples), so what the YAML
+holds is what is sent, key for key. Review status and quality are the platform's: they are compared with
+``expect`` (drift), never written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+#: The API's review states (ListChatappTemplate / GetChatappTemplateDetail ``AuditStatus``) → the names the
+#: YAML and the plan use.
+STATUS_NAMES = {"pass": "APPROVED", "auditing": "PENDING", "fail": "REJECTED", "paused": "PAUSED",
+                "disabled": "DISABLED", "unaudit": "UNAUDITED"}
+STATUSES = tuple(STATUS_NAMES.values())
+QUALITIES = ("GREEN", "YELLOW", "RED", "UNKNOWN")
+TEMPLATE_TYPE = "WHATSAPP"
+#: Meta's limit of templates in a WABA of a business that is not verified; a verified business has 6,000.
+DEFAULT_MAX_TEMPLATES = 250
+#: How many templates one ListChatappTemplate page asks for (the API's page size is not documented beyond
+#: its default of 10; the read stops on ``Total``, so a server that serves smaller pages is read right too).
+PAGE_SIZE = 50
+#: An approved template may be edited once in 24 hours (Meta): checked before the write.
+EDIT_INTERVAL_MS = 24 * 3600 * 1000
+
+
+def status_name(api_status: Any) -> str:
+    """``pass`` → ``APPROVED``; an unknown value is shown as read (upper case), never an error."""
+    text = str(api_status or "").strip()
+    return STATUS_NAMES.get(text.lower(), text.upper() or "UNKNOWN")
+
+
+@dataclass(frozen=True)
+class TemplateExpect:
+    status: tuple[str, ...] | None = None
+    quality: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Template:
+    """One declared template (lists inside ``components`` are kept as the YAML gave them)."""
+
+    name: str
+    language: str
+    category: str
+    components: tuple[Mapping[str, Any], ...]
+    example: Mapping[str, str] | None = None
+    message_send_ttl_seconds: int | None = None
+    allow_category_change: bool | None = None
+    expect: TemplateExpect | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}/{self.language}"
+
+
+@dataclass(frozen=True)
+class TemplatesBlock:
+    """The space's ``templates`` block."""
+
+    items: tuple[Template, ...] = ()
+    prune: bool = False
+    expect: TemplateExpect | None = None
+    max_templates: int = DEFAULT_MAX_TEMPLATES
+
+    def get(self, key: str) -> Template | None:
+        return next((t for t in self.items if t.key == key), None)
+
+    def expect_of(self, template: Template) -> TemplateExpect | None:
+        return template.expect if template.expect is not None else self.expect
+
+
+def _expect(value: Any) -> TemplateExpect | None:
+    if not isinstance(value, Mapping):
+        return None
+    status, quality = value.get("status"), value.get("quality")
+    return TemplateExpect(tuple(status) if status is not None else None,
+                          tuple(quality) if quality is not None else None)
+
+
+def build_block(values: Mapping[str, Any]) -> TemplatesBlock:
+    """The model of a schema-checked ``templates`` block."""
+    items = []
+    for raw in values.get("items") or ():
+        items.append(Template(
+            name=raw["name"], language=raw["language"], category=raw["category"],
+            components=tuple(raw.get("components") or ()), example=raw.get("example"),
+            message_send_ttl_seconds=raw.get("message_send_ttl_seconds"),
+            allow_category_change=raw.get("allow_category_change"), expect=_expect(raw.get("expect"))))
+    return TemplatesBlock(tuple(items), bool(values.get("prune", False)), _expect(values.get("expect")),
+                          int(values.get("max_templates", DEFAULT_MAX_TEMPLATES)))
+
+
+# --- comparison ----------------------------------------------------------------------------------------------
+
+def clean(value: Any) -> Any:
+    """Content as compared: empty lists, nulls and empty strings dropped at every level (the SDK sends an
+    empty ``Buttons`` and ``Cards`` in every component; the API may echo absent fields as null), the detail
+    answer's ``hasExpiration`` read as the request's ``HasExpiration``."""
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            v = clean(v)
+            if v in (None, "", [], {}):
+                continue
+            out["HasExpiration" if k == "hasExpiration" else str(k)] = v
+        return out
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    return value
+
+
+def declared_content(t: Template) -> dict[str, Any]:
+    """What the template's write sends, as compared: the declared fields only."""
+    out: dict[str, Any] = {"category": t.category, "components": clean(list(t.components)),
+                           "example": clean(dict(t.example or {}))}
+    if t.message_send_ttl_seconds is not None:
+        out["message_send_ttl_seconds"] = t.message_send_ttl_seconds
+    return out
+
+
+def actual_content(detail: Mapping[str, Any], declared: Template | None = None) -> dict[str, Any]:
+    """The same fields as read (GetChatappTemplateDetail ``Data``); the TTL only where the YAML declares it
+    (or, without a declaration, where the API has one)."""
+    out: dict[str, Any] = {"category": detail.get("Category"), "components": clean(list(detail.get("Components") or [])),
+                           "example": clean(dict(detail.get("Example") or {}))}
+    ttl = detail.get("MessageSendTtlSeconds")
+    if (declared is None and ttl is not None) or (declared is not None and declared.message_send_ttl_seconds is not None):
+        out["message_send_ttl_seconds"] = ttl
+    return out
+
+
+def differing(t: Template, detail: Mapping[str, Any]) -> list[str]:
+    """The content fields (category, components, example, message_send_ttl_seconds) that differ."""
+    want, have = declared_content(t), actual_content(detail, t)
+    return [k for k in want if want[k] != have.get(k)]
+
+
+def health_findings(expect: TemplateExpect | None, detail: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
+    """``(field, actual, expected, why)`` for each expectation the template breaks. A template in review
+    (PENDING) breaks no status expectation: review is a passage, and a fresh create is always in it."""
+    if expect is None:
+        return []
+    out = []
+    status = status_name(detail.get("AuditStatus"))
+    if expect.status is not None and status != "PENDING" and status not in expect.status:
+        reason = str(detail.get("Reason") or "").strip()
+        why = f"is {status}" + (f" ({reason})" if reason else "") + f"; expected {', '.join(expect.status)}"
+        out.append(("status", status, ", ".join(expect.status), why))
+    quality = str(detail.get("QualityScore") or "UNKNOWN").upper()
+    if expect.quality is not None and quality not in expect.quality:
+        out.append(("quality", quality, ", ".join(expect.quality),
+                    f"quality is {quality}; expected {', '.join(expect.quality)}"))
+    return out
+
+
+# --- the API calls -------------------------------------------------------------------------------------------
+
+class CallClient(Protocol):
+    async def call(self, action: str, params: Mapping[str, Any]) -> dict[str, Any]: ...
+
+
+def key_of(item: Mapping[str, Any]) -> str:
+    return f"{item.get('TemplateName') or item.get('Name')}/{item.get('Language')}"
+
+
+async def list_templates(client: CallClient, cust_space_id: str, page_size: int = PAGE_SIZE) -> list[dict[str, Any]]:
+    """Every WhatsApp template of the space, page by page (ListChatappTemplate's ``Page`` JSON object),
+    until ``Total`` are read or a page comes back empty."""
+    out: list[dict[str, Any]] = []
+    index = 1
+    while True:
+        body = await client.call("ListChatappTemplate", {"CustSpaceId": cust_space_id, "TemplateType": TEMPLATE_TYPE,
+                                                         "Page": {"Index": index, "Size": page_size}})
+        page = body.get("ListTemplate")
+        if not isinstance(page, list):
+            page = []
+        out.extend(dict(p) for p in page if isinstance(p, Mapping))
+        total = body.get("Total")
+        if not page or not isinstance(total, int) or len(out) >= total:
+            return out
+        index += 1
+
+
+async def detail_of(client: CallClient, cust_space_id: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    body = await client.call("GetChatappTemplateDetail", {
+        "CustSpaceId": cust_space_id, "TemplateCode": item.get("TemplateCode"), "Language": item.get("Language"),
+        "TemplateType": TEMPLATE_TYPE})
+    data = body.get("Data")
+    return dict(data) if isinstance(data, Mapping) else {}
+
+
+async def read_templates(client: CallClient, cust_space_id: str, wanted: Sequence[str] | None) -> dict[str, Any]:
+    """``{"listed": {key: list item}, "details": {key: detail}}``: every template listed, and the details
+    of ``wanted`` keys that exist (None: of every template, for import)."""
+    listed = {key_of(item): item for item in await list_templates(client, cust_space_id)}
+    keys = [k for k in listed if wanted is None or k in wanted]
+    details = {}
+    for key in keys:  # one at a time: the client paces calls anyway, and an error stops the read early
+        details[key] = await detail_of(client, cust_space_id, listed[key])
+    return {"listed": listed, "details": details}
+
+
+def create_params(cust_space_id: str, t: Template) -> dict[str, Any]:
+    """CreateChatappTemplate's parameters: the declared fields only."""
+    params: dict[str, Any] = {"CustSpaceId": cust_space_id, "Name": t.name, "Language": t.language,
+                              "Category": t.category, "TemplateType": TEMPLATE_TYPE,
+                              "Components": [dict(c) for c in t.components]}
+    if t.example:
+        params["Example"] = dict(t.example)
+    if t.message_send_ttl_seconds is not None:
+        params["MessageSendTtlSeconds"] = t.message_send_ttl_seconds
+    if t.allow_category_change is not None:
+        params["AllowCategoryChange"] = t.allow_category_change
+    return params
+
+
+def modify_params(cust_space_id: str, t: Template, code: str, fields: Sequence[str]) -> dict[str, Any]:
+    """ModifyChatappTemplate's parameters: the components always (the API requires them), the example when
+    declared, the category and TTL only when they differ."""
+    params: dict[str, Any] = {"CustSpaceId": cust_space_id, "TemplateCode": code, "Language": t.language,
+                              "TemplateType": TEMPLATE_TYPE, "Components": [dict(c) for c in t.components]}
+    if t.example:
+        params["Example"] = dict(t.example)
+    if "category" in fields:
+        params["Category"] = t.category
+    if "message_send_ttl_seconds" in fields and t.message_send_ttl_seconds is not None:
+        params["MessageSendTtlSeconds"] = t.message_send_ttl_seconds
+    return params
+
+
+def delete_params(cust_space_id: str, code: str, language: str) -> dict[str, Any]:
+    """DeleteChatappTemplate of one language (the API wants TemplateType with a Language)."""
+    return {"CustSpaceId": cust_space_id, "TemplateCode": code, "Language": language, "TemplateType": TEMPLATE_TYPE}
+
+
+# --- import --------------------------------------------------------------------------------------------------
+
+def import_item(detail: Mapping[str, Any]) -> dict[str, Any]:
+    """A YAML item for a template as the API shows it, which plans clean."""
+    out: dict[str, Any] = {"name": detail.get("Name"), "language": detail.get("Language"),
+                           "category": detail.get("Category"), "components": clean(list(detail.get("Components") or []))}
+    example = clean(dict(detail.get("Example") or {}))
+    if example:
+        out["example"] = example
+    if detail.get("MessageSendTtlSeconds") is not None:
+        out["message_send_ttl_seconds"] = detail["MessageSendTtlSeconds"]
+    return out
