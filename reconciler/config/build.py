@@ -48,6 +48,10 @@ class _Builder:
         if isinstance(value, dict):
             for key, child in value.items():
                 self.record(sources, f"{prefix}.{key}", child, path + (key,))
+        elif isinstance(value, list):  # items of a list of mappings (templates.items[0]) have their own line
+            for i, child in enumerate(value):
+                if isinstance(child, dict):
+                    self.record(sources, f"{prefix}[{i}]", child, path + (i,))
 
     def record_block(self, sources: dict[str, Source], block: str, value: dict[str, Any], path: Path) -> None:
         """``record`` for a flat block (its values are scalars or lists): the hot path."""

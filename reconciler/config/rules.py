@@ -27,6 +27,7 @@ FORMAT_VERSION = 1
 URL_RE = re.compile(r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*$")  # the schema's URL pattern
 #: the kinds with URL fields, checked offline (https, no credentials, ...)
 _URL_KINDS = tuple(k for k in catalogue.kinds() if k.url_fields)
+_SPACE_KINDS = catalogue.space_kinds()
 _NUMBER_URL_KINDS = tuple(k for k in _URL_KINDS if k.scope is catalogue.Scope.NUMBER)
 _VERIFY_CODE_KEYS = frozenset({"verifycode", "verificationcode", "migrationcode", "migrationverifycode"})
 _CODE_LIKE = re.compile(r"^[\d\s-]+$")
@@ -205,6 +206,11 @@ def file_problems(loaded: LoadedFile) -> tuple[list[Problem], list[DeclaredNumbe
                 p = spath + ("safety", "max_webhook_update_fraction")
                 problems.append(_problem(loaded, pos.at(p), "'max_webhook_update_fraction' must be a number "
                                                             "from 0 to 1, not .nan", p))
+        for kind in _SPACE_KINDS:  # a kind's own offline rules (templates: placeholders, lengths, buttons)
+            if isinstance(space.get(kind.name), dict):
+                for sub, message in kind.check(space[kind.name]):
+                    p = spath + (kind.name, *sub)
+                    problems.append(_problem(loaded, pos.at(p), message, p))
         defaults = space.get("defaults")
         for kind in _URL_KINDS:
             if kind.scope is catalogue.Scope.SPACE:

@@ -374,8 +374,10 @@ class _SpaceRun:
                 self.verify_sync(change, actual.numbers)
                 continue
             if left is None:
-                self.finish(change, Outcome.DONE, "already in effect (no write needed); verified by re-read"
-                            if change.address in self.already else "verified by re-read")
+                kind = catalogue.kind_of(change)
+                note = kind.verified_note(change, actual.space_reads.get(kind.name)) if kind is not None else ""
+                self.finish(change, Outcome.DONE, ("already in effect (no write needed); verified by re-read"
+                                                   if change.address in self.already else "verified by re-read") + note)
             else:
                 self.finish(change, Outcome.FAILED,
                             f"the API accepted the write but the re-read still differs: {left.reason}")

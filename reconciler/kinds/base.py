@@ -223,6 +223,19 @@ class Kind:
                        reason=f"after {arrives_by}: set where it differs (current values are unknown until the "
                               "number is in the space)")]
 
+    def check(self, block: Any) -> list[tuple[tuple[Any, ...], str]]:
+        """Offline rules beyond the JSON Schema for a (schema-valid) block: ``(path inside the block,
+        message)`` for every problem; the config rules add file, line and field."""
+        return []
+
+    def verified_note(self, change: Change, data: Mapping[str, Any] | None) -> str:
+        """What apply adds to a verified change's result (templates: "; pending review")."""
+        return ""
+
+    def value_lines(self, change: Change) -> list[str] | None:
+        """How a change's values read in every format (None: ``key: before → after`` lines)."""
+        return None
+
     # -- write --------------------------------------------------------------------------------------------
     def write_actions(self) -> tuple[str, ...]:
         """Every API action this kind's writes may send (``policy --for apply``)."""

@@ -197,6 +197,13 @@ async def detail_of(client: CallClient, cust_space_id: str, item: Mapping[str, A
     return dict(data) if isinstance(data, Mapping) else {}
 
 
+async def detail_by_name(client: CallClient, cust_space_id: str, name: str, language: str) -> dict[str, Any]:
+    body = await client.call("GetChatappTemplateDetail", {"CustSpaceId": cust_space_id, "TemplateName": name,
+                                                          "Language": language, "TemplateType": TEMPLATE_TYPE})
+    data = body.get("Data")
+    return dict(data) if isinstance(data, Mapping) else {}
+
+
 async def read_templates(client: CallClient, cust_space_id: str, wanted: Sequence[str] | None) -> dict[str, Any]:
     """``{"listed": {key: list item}, "details": {key: detail}}``: every template listed, and the details
     of ``wanted`` keys that exist (None: of every template, for import)."""

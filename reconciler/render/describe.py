@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler import kinds as catalogue
 from reconciler.engine.drift import DriftKind, count, plan_drift
 from reconciler.engine.plan import Action, Change, Plan, PlannedSpace
 
@@ -94,12 +95,14 @@ def value_lines(before: Any, after: Any) -> list[str]:
 
 def describe(change: Change) -> ChangeView:
     location = None if change.source is None else f"{change.source.file}:{change.source.line}"
+    kind = catalogue.kind_of(change)
+    own = kind.value_lines(change) if kind is not None else None  # a kind may say it its own way (templates)
     return ChangeView(
         symbol="(" + SYMBOLS[change.action] + ")" if change.pending else SYMBOLS[change.action],
         subject=change.phone_number or "(space)",
         action=change.action.value,
         field=change.field,
-        values=tuple(value_lines(change.before, change.after)),
+        values=tuple(own if own is not None else value_lines(change.before, change.after)),
         reason=change.reason,
         location=location,
     )

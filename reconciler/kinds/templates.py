@@ -1,0 +1,249 @@
+"""The ``templates`` kind: a space's WhatsApp message templates, identified by name + language.
+
+Plan: a declared template the space lacks is created; one whose content (category, components, example,
+TTL) differs is updated — with the warning, for an approved one, that the edit sends it back to review and
+stops it from sending until it is approved again; with ``prune: true``, a template no item declares is
+deleted. Review status and quality are the platform's: compared with ``expect`` and reported as drift. A
+template in review is "pending review", never a failure or a change.
+
+Apply writes each change after guards that read the template first: an approved template edited less than
+24 hours ago, or a new category for an approved template, is refused before the write, as is a create
+beyond the WABA's ``max_templates``. docs/templates.md tells the whole story; the pure parts are in
+template_model.py (comparison, parameters), template_rules.py (offline rules) and template_render.py (the
+reviewer's view).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from reconciler.client.errors import ClientError
+from reconciler.engine.digest import canonical_digest
+from reconciler.engine.plan import Action, Change
+from reconciler.kinds import register, template_render, template_rules
+from reconciler.kinds import template_model as tm
+from reconciler.kinds.base import CallClient, Field, Kind, Scope, change, show_value
+
+if TYPE_CHECKING:
+    from reconciler.config.model import Number, Space
+
+REVIEW_WARNING = ("modifying an approved template sends it back to review: it cannot be sent until Meta "
+                  "approves it again")
+
+
+class TemplateGuardError(ClientError):
+    """A template write refused before sending: the platform's limits say it would fail."""
+
+    default_code = "TemplateGuard"
+    show_code = False
+
+    def _context(self) -> str:
+        return ""
+
+
+def _shown(components: Any) -> list[Any]:
+    """Components as a plan holds them: as compared (no empty lists), any query value of a URL masked."""
+    def mask(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: (show_value(v, url=True) if k == "Url" and isinstance(v, str) else mask(v))
+                    for k, v in value.items()}
+        if isinstance(value, list):
+            return [mask(v) for v in value]
+        return value
+    return list(mask(tm.clean(list(components or []))))
+
+
+def _declared_view(t: tm.Template) -> dict[str, Any]:
+    return {"category": t.category, "components": _shown(t.components), "example": dict(t.example or {})}
+
+
+def _actual_view(detail: Mapping[str, Any]) -> dict[str, Any]:
+    return {"status": tm.status_name(detail.get("AuditStatus")), "category": detail.get("Category"),
+            "components": _shown(detail.get("Components")), "example": dict(detail.get("Example") or {})}
+
+
+@register
+class TemplatesKind(Kind):
+    name = "templates"
+    scope = Scope.SPACE
+    model = tm.TemplatesBlock
+    label = "templates"
+    fields: ClassVar[tuple[Field, ...]] = ()
+    action = Action.UPDATE
+    read_action = "ListChatappTemplate"
+    write_action = "ModifyChatappTemplate"
+    drift_kind = "templates"
+
+    # -- config -------------------------------------------------------------------------------------------
+    def build(self, values: Mapping[str, Any]) -> tm.TemplatesBlock:
+        return tm.build_block(values)
+
+    def check(self, block: Any) -> list[tuple[tuple[Any, ...], str]]:
+        """Offline rules beyond the schema, ``(path inside the block, message)``, every problem at once."""
+        if not isinstance(block, Mapping) or not isinstance(block.get("items"), list):
+            return []
+        out: list[tuple[tuple[Any, ...], str]] = []
+        seen: dict[str, int] = {}
+        for i, item in enumerate(block["items"]):
+            if not isinstance(item, Mapping):
+                continue
+            at: tuple[Any, ...] = ("items", i)
+            key = f"{item.get('name')}/{item.get('language')}"
+            if key in seen:
+                out.append((at + ("name",), f"template {key} is declared twice (first as items[{seen[key]}])"))
+            seen.setdefault(key, i)
+            found = template_rules.problems(item.get("category"), item.get("components"), item.get("example"))
+            found += template_rules.check_ttl(item.get("category"), item.get("message_send_ttl_seconds"))
+            out.extend((at + path, message) for path, message in found)
+        return out
+
+    # -- read ---------------------------------------------------------------------------------------------
+    async def read_space(self, client: CallClient, space: Space) -> Mapping[str, Any]:
+        block: tm.TemplatesBlock | None = space.block(self.name)
+        wanted = [t.key for t in block.items] if block is not None else []
+        return await tm.read_templates(client, space.cust_space_id, wanted)
+
+    # -- diff ---------------------------------------------------------------------------------------------
+    def diff(self, space: Space, number: Number | None, model: Any, item: Mapping[str, Any],
+             data: Mapping[str, Any] | None) -> list[Change]:
+        block: tm.TemplatesBlock = model
+        listed: Mapping[str, Any] = (data or {}).get("listed") or {}
+        details: Mapping[str, Any] = (data or {}).get("details") or {}
+        out: list[Change] = []
+        for i, t in enumerate(block.items):
+            source = _source(space, i)
+            field = f"{self.name}.{t.key}"
+            detail = details.get(t.key)
+            if detail is None:
+                out.append(change(space, None, Action.CREATE, field=field, before=None, after=_declared_view(t),
+                                  source=source, reason="not in the space: created, then pending review by Meta",
+                                  basis=canonical_digest(None)))
+                continue
+            status = tm.status_name(detail.get("AuditStatus"))
+            fields = tm.differing(t, detail)
+            if fields:
+                reason = f"{', '.join(fields)} {'differs' if len(fields) == 1 else 'differ'}"
+                if status == "APPROVED":
+                    reason += f"; {REVIEW_WARNING}"
+                after = {**_declared_view(t), "fields": fields}
+                out.append(change(space, None, Action.UPDATE, field=field, before=_actual_view(detail), after=after,
+                                  source=source, reason=reason, basis=_basis(detail)))
+            for what, actual, expected, why in tm.health_findings(block.expect_of(t), detail):
+                out.append(change(space, None, Action.DRIFT, field=f"{field}.{what}", before=actual,
+                                  after=expected, source=source, reason=why))
+        if block.prune:
+            declared = {t.key for t in block.items}
+            for key, listed_item in sorted(listed.items()):
+                if key in declared:
+                    continue
+                out.append(change(space, None, Action.DELETE, field=f"{self.name}.{key}",
+                                  before={"status": tm.status_name(listed_item.get("AuditStatus")),
+                                          "category": listed_item.get("Category")}, after=None,
+                                  source=space.sources.get(f"{self.name}.prune", space.source),
+                                  reason="not declared, and prune is on: deleted (its name cannot be used "
+                                         "again for 30 days)", basis=_basis(listed_item)))
+        return out
+
+    def value_lines(self, change: Change) -> list[str] | None:
+        """The reviewer's view: the message rendered with its examples, before and after, and a line diff
+        of the body (template_render.review_lines)."""
+        before = change.before if isinstance(change.before, Mapping) else None
+        after = change.after if isinstance(change.after, Mapping) else None
+        if change.action is Action.DRIFT or (before is None and after is None):
+            return None
+        out: list[str] = []
+        if before is not None and before.get("status"):
+            out.append(f"status: {before['status']}")
+        if after is not None and before is not None and before.get("category") != after.get("category"):
+            out.append(f"category: {before.get('category')} → {after.get('category')}")
+        elif after is not None and before is None:
+            out.append(f"category: {after.get('category')}")
+        if after is not None and after.get("fields"):
+            out.append(f"changes: {', '.join(after['fields'])}")
+        if before is not None and after is None:
+            out.append(f"category: {before.get('category')}")
+        out.extend(template_render.review_lines(before if before and "components" in before else None, after))
+        return out
+
+    def verified_note(self, change: Change, data: Mapping[str, Any] | None) -> str:
+        key = (change.field or "").removeprefix(f"{self.name}.")
+        detail = ((data or {}).get("details") or {}).get(key)
+        if change.action is Action.DELETE or not isinstance(detail, Mapping):
+            return ""
+        status = tm.status_name(detail.get("AuditStatus"))
+        return "; pending review by Meta (not sendable until approved)" if status == "PENDING" else f"; {status}"
+
+    # -- write --------------------------------------------------------------------------------------------
+    def write_actions(self) -> tuple[str, ...]:
+        return ("CreateChatappTemplate", "ModifyChatappTemplate", "DeleteChatappTemplate")
+
+    async def write_change(self, client: CallClient, space: Space, model: Any, change: Change) -> None:
+        block: tm.TemplatesBlock = model
+        key = (change.field or "").removeprefix(f"{self.name}.")
+        cid = space.cust_space_id
+        if change.action is Action.DELETE:
+            language = key.partition("/")[2]
+            listed = {tm.key_of(i): i for i in await tm.list_templates(client, cid)}
+            item = listed.get(key)
+            if item is None:
+                return  # already gone: the re-read confirms
+            await client.call("DeleteChatappTemplate", tm.delete_params(cid, str(item["TemplateCode"]), language))
+            return
+        t = block.get(key)
+        if t is None:
+            raise TemplateGuardError(f"template {key} is no longer declared; nothing was sent")
+        if change.action is Action.CREATE:
+            listed = {tm.key_of(i): i for i in await tm.list_templates(client, cid)}
+            if key in listed:
+                return  # already there (an earlier run): the re-read compares its content
+            if len(listed) >= block.max_templates:
+                raise TemplateGuardError(
+                    f"template {key} not created: the space holds {len(listed)} templates and max_templates is "
+                    f"{block.max_templates} (the WABA's limit); delete some or raise max_templates once the "
+                    "business is verified. Nothing was sent")
+            await client.call("CreateChatappTemplate", tm.create_params(cid, t))
+            return
+        # The list has the last update time (the detail does not); the detail has the content.
+        listed = {tm.key_of(i): i for i in await tm.list_templates(client, cid)}
+        item = listed.get(key)
+        if item is None:
+            raise TemplateGuardError(f"template {key} is no longer in the space; plan again. Nothing was sent")
+        detail = await tm.detail_of(client, cid, item)
+        await self._modify(client, cid, t, key, {**detail, "LastUpdateTime": item.get("LastUpdateTime")})
+
+    async def _modify(self, client: CallClient, cid: str, t: tm.Template, key: str,
+                      detail: Mapping[str, Any]) -> None:
+        fields = tm.differing(t, detail)
+        if not fields:
+            return  # in effect already
+        if tm.status_name(detail.get("AuditStatus")) == "APPROVED":
+            if "category" in fields:
+                raise TemplateGuardError(f"template {key}: the category of an approved template cannot change "
+                                         f"({detail.get('Category')} → {t.category}); create it under a new name. "
+                                         "Nothing was sent")
+            last = detail.get("LastUpdateTime")
+            now = _now_ms()
+            if isinstance(last, int) and now - last < tm.EDIT_INTERVAL_MS:
+                hours = (tm.EDIT_INTERVAL_MS - (now - last)) / 3_600_000
+                raise TemplateGuardError(f"template {key}: an approved template may be edited once in 24 hours "
+                                         f"and it was last updated less than 24 hours ago; try again in "
+                                         f"{hours:.1f} h. Nothing was sent")
+        await client.call("ModifyChatappTemplate", tm.modify_params(cid, t, str(detail.get("TemplateCode")), fields))
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _basis(detail: Mapping[str, Any]) -> str:
+    return canonical_digest({k: detail.get(k) for k in ("TemplateCode", "Category", "Components", "Example",
+                                                        "MessageSendTtlSeconds", "AuditStatus")})
+
+
+def _source(space: Space, index: int) -> Any:
+    return space.sources.get(f"templates.items[{index}]") or space.sources.get("templates.items") or \
+        space.sources.get("templates") or space.source
+
+
