@@ -100,7 +100,7 @@ def apply_actions() -> tuple[str, ...]:
     actions = ["QueryChatappPhoneNumbers", "ChatappSyncPhoneNumber", "ChatappMigrationVerified",
                "ChatappMigrationRegister"]
     for kind in catalogue.kinds():
-        actions += [a for a in (kind.read_action, *kind.write_actions()) if a]
+        actions += [*kind.read_actions(), *kind.write_actions()]
     return tuple(dict.fromkeys(actions))
 
 

@@ -47,6 +47,7 @@ class ImportedSpace:
     numbers_with_http: tuple[str, ...] = ()  # plain-http callback URLs (the YAML needs an explicit opt-in)
     # "8613800001234: Status RESTRICTED, QualityRating RED": health left out of ``expect`` (not healthy today)
     unhealthy: tuple[str, ...] = ()
+    blocks: dict[str, Any] = field(default_factory=dict)  # space-level kinds' blocks (templates), by kind name
 
 
 Reads = Mapping[str, Mapping[str, Mapping[str, Any]]]  # kind name → phone (as listed) → the kind's read
@@ -61,6 +62,10 @@ async def read_space(client: ImportClient, cust_space_id: str) -> tuple[list[dic
     reads: dict[str, dict[str, Mapping[str, Any]]] = {}
     for (kind, phone), data in zip(wanted, datas):
         reads.setdefault(kind.name, {})[phone] = dict(data or {})
+    for kind in catalogue.space_kinds():  # a space-level kind's data is under the key "" (no number)
+        found = await kind.read_for_import(client, cust_space_id)
+        if found is not None:
+            reads.setdefault(kind.name, {})[""] = dict(found)
     return list(items), reads
 
 
@@ -120,5 +125,10 @@ def import_space(name: str, cust_space_id: str, items: Iterable[Mapping[str, Any
     expect = cast(Any, catalogue.get("expect"))  # the expect kind knows what is unhealthy
     unhealthy = tuple(f"{normalize_phone(i['PhoneNumber'])}: {', '.join(f'{api} {value}' for api, value in bad)}"
                       for i in listed if (bad := expect.unhealthy(i)))
+    space_blocks: dict[str, Any] = {}
+    for kind in catalogue.space_kinds():
+        block = kind.import_space_block(reads.get(kind.name, {}).get(""))
+        if block is not None:
+            space_blocks[kind.name] = block
     return ImportedSpace(name, cust_space_id, tuple(numbers), defaults, bool(with_http), with_tokens, with_http,
-                         unhealthy)
+                         unhealthy, space_blocks)

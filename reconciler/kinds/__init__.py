@@ -86,7 +86,7 @@ def registry() -> Mapping[str, Kind]:
 
 def read_actions() -> tuple[str, ...]:
     """The API actions the kinds read (beyond the space's number list), in catalogue order."""
-    return tuple(dict.fromkeys(k.read_action for k in _REGISTRY.values() if k.read_action))
+    return tuple(dict.fromkeys(a for k in _REGISTRY.values() for a in k.read_actions()))
 
 
 def write_actions() -> tuple[str, ...]:

@@ -237,6 +237,10 @@ class Kind:
         return None
 
     # -- write --------------------------------------------------------------------------------------------
+    def read_actions(self) -> tuple[str, ...]:
+        """Every API action this kind's reads may send (``policy --for plan``)."""
+        return (self.read_action,) if self.read_action else ()
+
     def write_actions(self) -> tuple[str, ...]:
         """Every API action this kind's writes may send (``policy --for apply``)."""
         return (self.write_action,) if self.write_action else ()
@@ -258,6 +262,14 @@ class Kind:
         await client.call(self.write_action, params)
 
     # -- import -------------------------------------------------------------------------------------------
+    async def read_for_import(self, client: CallClient, cust_space_id: str) -> Mapping[str, Any] | None:
+        """A space-level kind's read of everything the space holds, for ``import`` (None: nothing to read)."""
+        return None
+
+    def import_space_block(self, data: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """A space-level kind's block for ``import`` from ``read_for_import``'s data (None: nothing)."""
+        return None
+
     def import_block(self, item: Mapping[str, Any], data: Mapping[str, Any] | None,
                      **options: Any) -> dict[str, Any] | None:
         """The block for ``import`` from what the API shows (None: nothing to declare). Default: the

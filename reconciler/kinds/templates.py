@@ -19,7 +19,6 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from reconciler.client.errors import ClientError
 from reconciler.engine.digest import canonical_digest
 from reconciler.engine.plan import Action, Change
 from reconciler.kinds import register, template_render, template_rules
@@ -33,14 +32,13 @@ REVIEW_WARNING = ("modifying an approved template sends it back to review: it ca
                   "approves it again")
 
 
-class TemplateGuardError(ClientError):
-    """A template write refused before sending: the platform's limits say it would fail."""
+def _refused(message: str) -> Exception:
+    """A template write refused before sending (the platform's limits say it would fail): a client error,
+    so apply records the change as failed with this message and goes on. The client package is imported
+    here, not at the top: ``validate`` loads the catalogue and never imports the HTTP client."""
+    from reconciler.client.errors import ParameterError
 
-    default_code = "TemplateGuard"
-    show_code = False
-
-    def _context(self) -> str:
-        return ""
+    return ParameterError(message, code="TemplateGuard")
 
 
 def _shown(components: Any) -> list[Any]:
@@ -175,6 +173,19 @@ class TemplatesKind(Kind):
         status = tm.status_name(detail.get("AuditStatus"))
         return "; pending review by Meta (not sendable until approved)" if status == "PENDING" else f"; {status}"
 
+    # -- import -------------------------------------------------------------------------------------------
+    async def read_for_import(self, client: CallClient, cust_space_id: str) -> Mapping[str, Any] | None:
+        return await tm.read_templates(client, cust_space_id, None)
+
+    def import_space_block(self, data: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        details: Mapping[str, Any] = (data or {}).get("details") or {}
+        if not details:
+            return None
+        return {"items": [tm.import_item(details[k]) for k in sorted(details)]}
+
+    def read_actions(self) -> tuple[str, ...]:
+        return ("ListChatappTemplate", "GetChatappTemplateDetail")
+
     # -- write --------------------------------------------------------------------------------------------
     def write_actions(self) -> tuple[str, ...]:
         return ("CreateChatappTemplate", "ModifyChatappTemplate", "DeleteChatappTemplate")
@@ -193,13 +204,13 @@ class TemplatesKind(Kind):
             return
         t = block.get(key)
         if t is None:
-            raise TemplateGuardError(f"template {key} is no longer declared; nothing was sent")
+            raise _refused(f"template {key} is no longer declared; nothing was sent")
         if change.action is Action.CREATE:
             listed = {tm.key_of(i): i for i in await tm.list_templates(client, cid)}
             if key in listed:
                 return  # already there (an earlier run): the re-read compares its content
             if len(listed) >= block.max_templates:
-                raise TemplateGuardError(
+                raise _refused(
                     f"template {key} not created: the space holds {len(listed)} templates and max_templates is "
                     f"{block.max_templates} (the WABA's limit); delete some or raise max_templates once the "
                     "business is verified. Nothing was sent")
@@ -209,7 +220,7 @@ class TemplatesKind(Kind):
         listed = {tm.key_of(i): i for i in await tm.list_templates(client, cid)}
         item = listed.get(key)
         if item is None:
-            raise TemplateGuardError(f"template {key} is no longer in the space; plan again. Nothing was sent")
+            raise _refused(f"template {key} is no longer in the space; plan again. Nothing was sent")
         detail = await tm.detail_of(client, cid, item)
         await self._modify(client, cid, t, key, {**detail, "LastUpdateTime": item.get("LastUpdateTime")})
 
@@ -220,14 +231,14 @@ class TemplatesKind(Kind):
             return  # in effect already
         if tm.status_name(detail.get("AuditStatus")) == "APPROVED":
             if "category" in fields:
-                raise TemplateGuardError(f"template {key}: the category of an approved template cannot change "
+                raise _refused(f"template {key}: the category of an approved template cannot change "
                                          f"({detail.get('Category')} → {t.category}); create it under a new name. "
                                          "Nothing was sent")
             last = detail.get("LastUpdateTime")
             now = _now_ms()
             if isinstance(last, int) and now - last < tm.EDIT_INTERVAL_MS:
                 hours = (tm.EDIT_INTERVAL_MS - (now - last)) / 3_600_000
-                raise TemplateGuardError(f"template {key}: an approved template may be edited once in 24 hours "
+                raise _refused(f"template {key}: an approved template may be edited once in 24 hours "
                                          f"and it was last updated less than 24 hours ago; try again in "
                                          f"{hours:.1f} h. Nothing was sent")
         await client.call("ModifyChatappTemplate", tm.modify_params(cid, t, str(detail.get("TemplateCode")), fields))

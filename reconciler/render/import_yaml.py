@@ -13,6 +13,7 @@ from reconciler.engine.importer import ImportedSpace
 
 _TOKEN = re.compile(r"^[A-Z][A-Z0-9_]*$")
 # Plain scalars YAML 1.1 would read as something else than the string: quoted even when enum-like.
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NOT_PLAIN = frozenset({"Y", "N", "YES", "NO", "ON", "OFF", "TRUE", "FALSE", "NULL"})
 
 
@@ -32,6 +33,7 @@ def _block_lines(block: Mapping[str, Any], indent: int) -> list[str]:
     pad = " " * indent
     lines: list[str] = []
     for key, value in block.items():
+        key = key if _PLAIN_KEY.match(str(key)) else json.dumps(str(key), ensure_ascii=False)  # "{{1}}"
         comment = getattr(value, "comment", None)
         tail = f"  # {comment}" if comment else ""
         if isinstance(value, Mapping):
@@ -66,6 +68,8 @@ def space_yaml(space: ImportedSpace, *, schema_ref: str) -> str:
     ]
     if space.allow_http:
         out.append("    allow_http_callbacks: true  # the space has plain-http callbacks; move them to https")
+    if space.blocks:
+        out += _block_lines(space.blocks, 4)
     if space.defaults:
         out += ["    defaults:", *_block_lines(space.defaults, 6)]
     out.append("    numbers:" if space.numbers else "    numbers: []")

@@ -58,7 +58,8 @@ def test_text_plan_of_the_examples_shows_every_kind_of_change(capsys):
     assert "Space globex-support" not in out and "1 space in sync (-v lists it)" in out.splitlines()
     assert '"env_set": true' in out or "env_set: true" in out
     assert "token=***" in out
-    assert out.rstrip().splitlines()[-1].startswith("Calls: GetCustomerAccountInfo 1, QueryChatappPhoneNumbers 3")
+    assert out.rstrip().splitlines()[-1].startswith("Calls: GetChatappTemplateDetail 2, GetCustomerAccountInfo 1, "
+                                                    "ListChatappTemplate 1, QueryChatappPhoneNumbers 3")
     assert_no_secret(out, err)
 
 
@@ -161,11 +162,23 @@ def test_plan_and_drift_with_the_read_only_key_call_only_read_actions(capsys, mo
     declared = json.loads(run(capsys, "plan", SPACES, *conn, "--format", "json")[1])  # third run
     present = {n["PhoneNumber"] for s in state["spaces"].values() for n in s.get("phone_numbers", [])}
     profiles = _numbers_declaring_profiles()
+    templated = _spaces_declaring_templates()  # one template list page each, one detail per declared template
     expected = {"GetCustomerAccountInfo": 1, "QueryChatappPhoneNumbers": len(plan["spaces"]),
-                "QueryPhoneBusinessProfile": len(profiles & present)}
+                "QueryPhoneBusinessProfile": len(profiles & present),
+                "ListChatappTemplate": len(templated), "GetChatappTemplateDetail": sum(templated.values())}
     assert plan["calls"] == expected == declared["calls"]
     per_run = sum(expected.values())
     assert len(audit.read_text().splitlines()) == 3 * per_run
+
+
+def _spaces_declaring_templates() -> dict[str, int]:
+    """Space name → how many templates it declares (the example's templates all exist in the state)."""
+    out: dict[str, int] = {}
+    for path in sorted(Path(SPACES).glob("*.yaml")):
+        for space in yaml.safe_load(path.read_text())["spaces"]:
+            if space.get("templates"):
+                out[space["name"]] = len(space["templates"].get("items") or [])
+    return out
 
 
 def _numbers_declaring_profiles() -> set[str]:

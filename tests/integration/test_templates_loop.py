@@ -247,3 +247,27 @@ def test_validate_reports_every_template_problem_with_file_line_and_field(loop: 
     assert any("needs an example" in line for line in lines), err
     assert any("declared twice" in line and "templates.items[1].name" in line for line in lines), err
     assert all(line.startswith(f"{path}:") for line in lines), err
+
+
+def test_import_writes_templates_that_plan_clean(loop: Loop) -> None:
+    sdk_style = [{"Type": "HEADER", "Format": "TEXT", "Text": "Your order", "Buttons": [], "Cards": []},
+                 {"Type": "BODY", "Text": BODY, "Buttons": [], "Cards": []},
+                 {"Type": "BUTTONS", "Cards": [], "Buttons": [
+                     {"Type": "URL", "Text": "Track it", "Url": "https://acme.example/t/{{3}}", "UrlType": "dynamic"},
+                     {"Type": "QUICK_REPLY", "Text": "Stop"}]}]
+    loop.start(state([approved(), approved("order_update", Category="UTILITY", Components=sdk_style,
+                                            Example={"{{1}}": "Alice", "{{2}}": "A-1001", "{{3}}": "A-1001"},
+                                            MessageSendTtlSeconds=3600),
+                      approved("welcome", "Willkommen, {{1}}!", Language="de")]))
+    out = loop.tmp / "imported.yaml"
+    code, stdout, err = loop.run("import", "--space-id", SPACE, "--name", "acme", "--out", str(out))
+    assert code == 0, stdout + err
+    doc = yaml.safe_load(out.read_text(encoding="utf-8"))
+    items = doc["spaces"][0]["templates"]["items"]
+    assert [(i["name"], i["language"]) for i in items] == [("order_update", "en_US"), ("welcome", "de"),
+                                                          ("welcome", "en_US")]
+    assert items[0]["components"][2]["Buttons"][1] == {"Type": "QUICK_REPLY", "Text": "Stop"}  # no empty lists
+    assert items[0]["example"] == {"{{1}}": "Alice", "{{2}}": "A-1001", "{{3}}": "A-1001"}
+    assert items[0]["message_send_ttl_seconds"] == 3600
+    code, stdout, err = loop.plan(out)
+    assert code == 0, stdout + err

@@ -10,8 +10,10 @@ from reconciler.cli import main
 from reconciler.cli.policy import ACTIONS_BY_COMMAND, policy_actions, policy_document
 from reconciler.client.actions import ACTIONS
 
-PLAN_ACTIONS = ["bss:GetCustomerAccountInfo", "cams:QueryChatappPhoneNumbers", "cams:QueryPhoneBusinessProfile"]
+PLAN_ACTIONS = ["bss:GetCustomerAccountInfo", "cams:GetChatappTemplateDetail", "cams:ListChatappTemplate",
+                "cams:QueryChatappPhoneNumbers", "cams:QueryPhoneBusinessProfile"]
 APPLY_WRITES = ["cams:ChatappMigrationRegister", "cams:ChatappMigrationVerified", "cams:ChatappSyncPhoneNumber",
+                "cams:CreateChatappTemplate", "cams:DeleteChatappTemplate", "cams:ModifyChatappTemplate",
                 "cams:ModifyPhoneBusinessProfile", "cams:UpdatePhoneWebhook"]
 
 
@@ -20,7 +22,7 @@ def _printed(capsys: pytest.CaptureFixture[str], command: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-def test_plan_policy_is_exactly_the_three_reads(capsys: pytest.CaptureFixture[str]) -> None:
+def test_plan_policy_is_exactly_the_reads(capsys: pytest.CaptureFixture[str]) -> None:
     doc = _printed(capsys, "plan")
     assert doc == {"Version": "1", "Statement": [{"Effect": "Allow", "Action": PLAN_ACTIONS, "Resource": "*"}]}
 
