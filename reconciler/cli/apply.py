@@ -76,6 +76,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--target", action="append", metavar="NAME",
                         help="apply only this space (repeatable); not with --plan")
     parser.add_argument("--results", metavar="FILE", help="write the per-change results here (JSON, no secrets)")
+    parser.add_argument("--skip-endpoint-checks", action="store_true",
+                        help="repoint webhooks without first checking the new URLs' endpoints (DNS, TLS, an HTTP "
+                             "answer), which a space's endpoint_checks: asks for")
     parser.add_argument("--format", choices=FORMATS, default=DEFAULT_FORMAT, help=f"output format: {format_help()}")
     add_journal_arguments(parser)
     add_client_arguments(parser)
@@ -157,6 +160,20 @@ def _exit_with_results(recorder: ResultsRecorder, exc: BaseException) -> int:
     return ExitCode.for_signal(name)
 
 
+async def refuse_dead_endpoints(writes: Any, desired: Any) -> None:
+    """``endpoint_checks: {before_apply: true}``: a number is not repointed to a URL whose endpoint fails
+    its check (``engine.endpoint_checks``); the refusal names each URL, masked."""
+    if not any(s.checks_endpoints for s in desired.drift.values()):
+        return
+    from reconciler.engine import preflight_new_urls
+
+    refused = await preflight_new_urls(writes, desired)
+    if refused:
+        lines = "; ".join(r.line() for r in refused[:10]) + (f"; and {len(refused) - 10} more" if len(refused) > 10 else "")
+        raise ApplyRefusedError(f"refusing to apply: {lines}; nothing was written (fix the endpoint, or pass "
+                                "--skip-endpoint-checks)")
+
+
 async def _apply(args: argparse.Namespace, recorder: ResultsRecorder) -> int:
     desired = load(args.paths)  # prints every problem as file:line:col
     if desired is None:
@@ -194,6 +211,8 @@ async def _apply(args: argparse.Namespace, recorder: ResultsRecorder) -> int:
         if not plan.writes:
             report = ApplyReport(results=())
             return _finish(args, plan, report, current, recorder, nothing_to_do=True)
+        if not args.skip_endpoint_checks:
+            await refuse_dead_endpoints(plan.writes, desired)  # before asking: nothing is written if one fails
         if saved is None and not args.auto_approve:
             _confirm(len(plan.writes), current)
         try:

@@ -140,6 +140,7 @@ def compute_plan(args: argparse.Namespace) -> Plan | None:
     desired = load(args.paths)
     if desired is None:
         return None
+    args.desired_state = desired  # drift reads its acknowledgements and endpoint checks from it
     only: set[str] | None = None
     if args.changed_since:
         scope = compare_with_ref(args.changed_since, args.paths, desired)

@@ -24,12 +24,13 @@ _PLAN = (*_READS, "GetCustomerAccountInfo")
 ACTIONS_BY_COMMAND: dict[str, tuple[str, ...]] = {
     "plan": _PLAN,
     "drift": _PLAN,
+    "drift-attribution": (*_PLAN, "LookupEvents"),  # drift --attribution: who changed a webhook or profile
     "import": _READS,
     "apply": tuple(dict.fromkeys(_PLAN + apply_actions())),
     "migration": ("GetMigrationVerifyCode",),  # migration send-code
 }
 #: Commands that must never need a write permission (they run with read-only keys).
-READ_ONLY_COMMANDS = frozenset({"plan", "drift", "import"})
+READ_ONLY_COMMANDS = frozenset({"plan", "drift", "drift-attribution", "import"})
 
 
 def ram_action(spec: ActionSpec) -> str:

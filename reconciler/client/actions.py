@@ -17,6 +17,7 @@ from reconciler.client.errors import UnknownActionError
 class Product(str, Enum):
     CAMS = "cams"
     BSS = "bss"
+    ACTIONTRAIL = "actiontrail"  # who changed what (drift --attribution): read only
 
 
 class Kind(str, Enum):
@@ -90,6 +91,7 @@ class ActionSpec:
 
 CAMS_VERSION = "2020-06-06"
 BSS_VERSION = "2017-12-14"
+ACTIONTRAIL_VERSION = "2020-07-06"
 # Required-ness as the SDK's request models (alibabacloud_cams20200606 5.3.1) mark it. CustSpaceId is
 # optional where the model has it optional: a direct customer's own instance stands in for a space.
 _SPACE = ("CustSpaceId",)
@@ -213,7 +215,18 @@ _SPECS: tuple[ActionSpec, ...] = (
                types=MappingProxyType({"OwnerId": ParamType.INTEGER})),
 )
 
-ACTIONS: Mapping[str, ActionSpec] = MappingProxyType({spec.name: spec for spec in _SPECS})
+# ActionTrail's event history, for drift --attribution (alibabacloud_actiontrail20200706's LookupEventsRequest:
+# no parameter is required; every value travels as a string, MaxResults too). LookupAttribute is a list of
+# {Key, Value} the SDK flattens to LookupAttribute.N.Key/Value, and the service takes one condition per query,
+# so the one condition is spelled flat here.
+_ACTIONTRAIL: tuple[ActionSpec, ...] = (
+    ActionSpec("LookupEvents", Product.ACTIONTRAIL, ACTIONTRAIL_VERSION, Kind.READ, RetryMode.TRANSIENT,
+               optional=("StartTime", "EndTime", "Direction", "MaxResults", "NextToken", "LookupAttribute.1.Key",
+                         "LookupAttribute.1.Value"),
+               ram_action="actiontrail:LookupEvents", summary="the account's API events (who called what, when)"),
+)
+
+ACTIONS: Mapping[str, ActionSpec] = MappingProxyType({spec.name: spec for spec in (*_SPECS, *_ACTIONTRAIL)})
 
 
 def get_action(name: str) -> ActionSpec:

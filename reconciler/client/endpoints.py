@@ -63,6 +63,8 @@ def default_host(product: Product, region: str) -> str:
     validate_region(region)
     if product is Product.CAMS:
         return f"cams.{region}.aliyuncs.com"
+    if product is Product.ACTIONTRAIL:  # the SDK's endpoint rule: regional
+        return f"actiontrail.{region}.aliyuncs.com"
     return "business.aliyuncs.com" if region.startswith("cn-") else "business.ap-southeast-1.aliyuncs.com"
 
 

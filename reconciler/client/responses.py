@@ -64,6 +64,8 @@ def error_class(code: str, http_status: int) -> type[ApiError]:
 def is_success(spec: ActionSpec, body: Mapping[str, Any]) -> bool:
     if spec.product is Product.BSS:
         return body.get("Success") is True
+    if spec.product is Product.ACTIONTRAIL:  # the common POP shape: an answer without Code; errors carry one
+        return "Code" not in body
     return body.get("Code") == "OK"
 
 

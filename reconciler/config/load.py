@@ -8,12 +8,14 @@ wrong is the model built, so the engine never sees a half-valid state.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from reconciler.config.build import build_state
+from reconciler.config.drift_settings import drift_settings_of, drift_settings_problems
 from reconciler.config.errors import ConfigError, Problem
 from reconciler.config.loader import LoadedFile, discover, load_file
 from reconciler.config.model import DesiredState
@@ -80,6 +82,7 @@ def _load(paths: Iterable[str | os.PathLike[str]]) -> DesiredState:
         loaded.suppressed.add(("version",))
         problems += secret_problems(loaded)
         problems += checker.problems(loaded)
+        problems += drift_settings_problems(loaded)
         found, declared = file_problems(loaded)
         problems += found
         numbers += declared
@@ -88,4 +91,6 @@ def _load(paths: Iterable[str | os.PathLike[str]]) -> DesiredState:
     problems += account_problems(loaded_files)
     if problems:
         raise ConfigError(problems, path_list + files)
-    return build_state(loaded_files, numbers, files)
+    state = build_state(loaded_files, numbers, files)
+    drift = drift_settings_of(loaded_files)
+    return dataclasses.replace(state, drift=drift) if drift else state

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the drift settings model imports Source from here
+    from reconciler.config.drift_settings import SpaceDriftSettings
 
 
 @dataclass(frozen=True, order=True)
@@ -137,6 +140,9 @@ class DesiredState:
     spaces: tuple[Space, ...]
     files: tuple[str, ...]  # every file read, in load order
     accounts: tuple[Account, ...] = ()  # declared under ``accounts:``, in load order
+    # Space name -> its ``acknowledge:``/``endpoint_checks:`` (``config.drift_settings``): how drift reports,
+    # never what a plan does, so not part of the desired fingerprint.
+    drift: Mapping[str, SpaceDriftSettings] = field(default_factory=dict, compare=False, hash=False)
 
     def account(self, name: str) -> Account | None:
         """The declared account ``name``; None for an undeclared ``default`` (the ambient credentials)."""

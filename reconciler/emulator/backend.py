@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from reconciler.emulator.actiontrail import ActionTrailMixin
 from reconciler.emulator.catalog import ACTIONS
 from reconciler.emulator.errors import EmulatorApiError
 from reconciler.emulator.settings import SettingsMixin
@@ -84,7 +85,7 @@ class BackendDict(dict[str, dict[str, dict[str, Any]]]):
         return found
 
 
-class CamsBackend(SettingsMixin, TemplatesMixin):  # number settings (issue 16): emulator/settings.py; templates (17): emulator/templates.py
+class CamsBackend(SettingsMixin, TemplatesMixin, ActionTrailMixin):  # number settings (issue 16): emulator/settings.py; templates (17): emulator/templates.py; ActionTrail events (18): emulator/actiontrail.py
     """All state of the emulated accounts. Thread-safe through ``call`` (one lock around every action).
 
     ``region``: the region this emulator serves (the state file's spaces live there).
@@ -173,7 +174,10 @@ class CamsBackend(SettingsMixin, TemplatesMixin):  # number settings (issue 16):
                     f'The input parameter "{name}" that is mandatory for processing this request is not supplied.',
                 )
         with self._lock:
-            return method(caller, params)
+            body = method(caller, params)
+            if spec.write:  # what ActionTrail would record: who called which write, when
+                self.record_event(action, caller, params)
+            return body
 
     def snapshot(self) -> dict[str, Any]:
         """The current state, in the state file's format and shape (it holds the key secrets, like the file

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 CAMS_VERSION = "2020-06-06"
 BSS_VERSION = "2017-12-14"
+ACTIONTRAIL_VERSION = "2020-07-06"
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ ACTIONS: dict[str, ActionSpec] = {
         _cams("GetMigrationVerifyCode", True, "CustSpaceId", "PhoneNumber", "Locale", "Method"),
         _cams("ChatappMigrationRegister", True, "CustSpaceId", "PhoneNumber"),
         ActionSpec("GetCustomerAccountInfo", "bssopenapi", BSS_VERSION, False, ()),
+        ActionSpec("LookupEvents", "actiontrail", ACTIONTRAIL_VERSION, False, ()),  # emulator/actiontrail.py
         # Number settings (issue 16; emulator/settings.py). CustSpaceId is optional where the SDK has it so
         # (the encryption key and message QR code APIs): without it no space of the emulator is reached.
         _cams("GetCommerceSetting", False, "CustSpaceId", "PhoneNumber"),

@@ -18,9 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from reconciler.engine.accounts import AccountClients
+    from reconciler.engine.acknowledge import acknowledge_findings
     from reconciler.engine.apply import Interrupt, apply_actions, apply_plan
     from reconciler.engine.apply_errors import ApplyRefusedError
     from reconciler.engine.drift import plan_drift
+    from reconciler.engine.drift_attribution import attribute
+    from reconciler.engine.drift_issues import issue_operations, write_operations
+    from reconciler.engine.drift_notify import NotifyError, notify
+    from reconciler.engine.drift_state import DriftStateError, compare, load_state, save_state
+    from reconciler.engine.endpoint_checks import endpoint_changes, preflight_new_urls
     from reconciler.engine.errors import EngineError, TargetError
     from reconciler.engine.importer import ImportedSpace, import_space, read_space
     from reconciler.engine.journal import DEFAULT_PATH as DEFAULT_JOURNAL
@@ -36,6 +42,18 @@ if TYPE_CHECKING:
 #: Public name → (module, name there): the same names as the ``TYPE_CHECKING`` imports above and ``__all__``
 #: (tests/unit/test_engine_surface.py compares the three).
 _SURFACE: dict[str, tuple[str, str]] = {
+    "attribute": ("drift_attribution", "attribute"),
+    "acknowledge_findings": ("acknowledge", "acknowledge_findings"),
+    "DriftStateError": ("drift_state", "DriftStateError"),
+    "compare": ("drift_state", "compare"),
+    "load_state": ("drift_state", "load_state"),
+    "save_state": ("drift_state", "save_state"),
+    "issue_operations": ("drift_issues", "issue_operations"),
+    "write_operations": ("drift_issues", "write_operations"),
+    "NotifyError": ("drift_notify", "NotifyError"),
+    "notify": ("drift_notify", "notify"),
+    "endpoint_changes": ("endpoint_checks", "endpoint_changes"),
+    "preflight_new_urls": ("endpoint_checks", "preflight_new_urls"),
     "AccountClients": ("accounts", "AccountClients"),
     "apply_actions": ("apply", "apply_actions"),
     "Interrupt": ("apply", "Interrupt"),
@@ -70,27 +88,39 @@ __all__ = [
     "ApplyReport",
     "ChangeResult",
     "DEFAULT_JOURNAL",
+    "DriftStateError",
     "EngineError",
     "ImportedSpace",
     "Interrupt",
     "Journal",
+    "NotifyError",
     "Plan",
     "ResultsRecorder",
     "Scope",
     "TargetError",
+    "acknowledge_findings",
     "apply_actions",
     "apply_plan",
+    "attribute",
     "check_all_read",
     "check_apply_allowed",
     "check_not_stale",
     "check_still_declared",
+    "compare",
     "compare_with_ref",
+    "endpoint_changes",
     "import_space",
+    "issue_operations",
     "load_saved_plan",
+    "load_state",
     "make_plan",
     "normalize_phone",
+    "notify",
     "plan_drift",
+    "preflight_new_urls",
     "read_space",
+    "save_state",
+    "write_operations",
 ]
 
 

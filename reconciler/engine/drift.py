@@ -32,6 +32,7 @@ class DriftKind(str, Enum):
     OTHER = "other"  # any other finding
     MISPLACED = "misplaced"  # declared numbers found in another managed space
     UNMANAGED = "unmanaged"  # numbers in a space that no YAML declares
+    ENDPOINT = "endpoint"  # declared callback URLs whose endpoint fails a check (``endpoint_checks:``)
 
 
 _BY_ACTION: Mapping[Action, DriftKind] = {
@@ -70,6 +71,8 @@ def kind_of(change: Change) -> DriftKind:
     if kind is not None:
         return DriftKind(kind.drift_kind) if kind.drift_kind in _KIND_VALUES else DriftKind.OTHER
     if change.action is Action.DRIFT:
+        if (change.field or "").startswith("endpoint."):  # endpoint checks' findings (no kind of the catalogue)
+            return DriftKind.ENDPOINT
         return DriftKind.OTHER
     return _BY_ACTION.get(change.action, DriftKind.OTHER)
 

@@ -216,6 +216,7 @@ DRIFT_TITLES: Mapping[DriftKind, str] = {
     DriftKind.MISSING: "missing", DriftKind.MIGRATION: "migration", DriftKind.WEBHOOK: "webhook",
     DriftKind.PROFILE: "profile", DriftKind.QUEUE: "queue", DriftKind.HEALTH: "health",
     DriftKind.OTHER: "other", DriftKind.MISPLACED: "misplaced", DriftKind.UNMANAGED: "unmanaged",
+    DriftKind.ENDPOINT: "endpoint",
 }
 
 #: (one, many) phrasings of each kind of drift.
@@ -231,6 +232,7 @@ _DRIFT_PHRASES: Mapping[DriftKind, tuple[str, str]] = {
     DriftKind.MISPLACED: ("1 declared number is in another managed space",
                           "{n} declared numbers are in other managed spaces"),
     DriftKind.UNMANAGED: ("1 unmanaged number", "{n} unmanaged numbers"),
+    DriftKind.ENDPOINT: ("1 callback endpoint fails its check", "{n} callback endpoints fail their checks"),
 }
 
 
@@ -265,7 +267,7 @@ def summary(plan: Plan, report: str = "plan") -> str:
 #: Columns shown only when the plan has such a change (rare: a comment stays narrow without them).
 _RARE_ACTIONS = frozenset({Action.REGISTER_MIGRATION, Action.MISPLACED, Action.CREATE, Action.UPDATE,
                            Action.DELETE})
-_RARE_KINDS = frozenset({DriftKind.MISPLACED, DriftKind.OTHER})
+_RARE_KINDS = frozenset({DriftKind.MISPLACED, DriftKind.OTHER, DriftKind.ENDPOINT})
 
 
 def count_titles(plan: Plan, report: str) -> list[str]:
