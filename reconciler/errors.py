@@ -10,6 +10,8 @@ message::
     ├── files.InputFileError               an input that cannot be read (not a regular file, too large, ...)
     ├── files.OutputFileError              an output (``--out``, ``--results``) that cannot be written
     ├── client.errors.ClientError          the CAMS/BSS API client (its own tree is drawn there)
+    ├── engine.drift_state.DriftStateError ``drift --state`` of a file that is not a drift state
+    ├── engine.drift_notify.NotifyError    ``drift --notify-url-env``: the chat message could not be sent
     └── engine.errors.EngineError          plan/apply refusals, each naming the space and what to do
         ├── engine.errors.TargetError              ``--target`` names a space no YAML declares
         ├── engine.errors.ScopeError               ``--changed-since`` cannot compare with the git ref

@@ -23,8 +23,8 @@ from reconciler.config.model import Source
 
 #: The plan actions a finding address may name (``engine.plan.Action`` values; config does not import the
 #: engine, so the list is spelled here and a unit test checks it against the enum).
-ACTIONS = ("sync", "verify-migration", "register-migration", "update-webhook", "update-profile", "drift",
-           "unmanaged", "misplaced")
+ACTIONS = ("sync", "verify-migration", "register-migration", "update-webhook", "update-profile", "create",
+           "update", "delete", "drift", "unmanaged", "misplaced")
 _GLOB = re.compile(r"[*?\[]")
 _NUMBER_SEGMENT = re.compile(r"^[0-9*?\[\]!-]+$")
 

@@ -140,7 +140,7 @@ def _expiry_problem(writer: asyncio.StreamWriter, checks: EndpointChecks, now: d
 
 
 def _declared(number: Number) -> Iterable[tuple[str, str]]:
-    hooks = number.webhooks
+    hooks = number.block("webhooks")
     if hooks is None:
         return
     for name in URL_FIELDS:

@@ -43,7 +43,8 @@ def world(emulator, example_state, tmp_path: Path, monkeypatch) -> tuple[Any, Pa
 def repoint_in_the_console(emu: Any) -> None:
     async def go() -> None:
         async with CamsClient(Credentials("console-alice", "alice-secret"), endpoint=emu.url, qps=50) as c:
-            await c.update_phone_webhook("900400", NUMBERS[1], "https://console.example/s?token=t0ps3cret", None)
+            await c.call("UpdatePhoneWebhook", {"CustSpaceId": "900400", "PhoneNumber": NUMBERS[1],
+                                                "StatusCallbackUrl": "https://console.example/s?token=t0ps3cret"})
     asyncio.run(go())
 
 
