@@ -26,13 +26,13 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from reconciler import kinds as catalogue
 from reconciler.config.drift_settings import EndpointChecks, SpaceDriftSettings
 from reconciler.config.model import DesiredState, Number, Space
 from reconciler.engine.plan import Action, Change, Plan, Severity
 from reconciler.redact import mask_url
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
-URL_FIELDS = ("status_callback_url", "up_callback_url")
 MAX_PARALLEL = 16
 USER_AGENT = "cams-reconciler-endpoint-check"
 
@@ -139,11 +139,16 @@ def _expiry_problem(writer: asyncio.StreamWriter, checks: EndpointChecks, now: d
     return None
 
 
+def url_fields() -> tuple[str, ...]:
+    """The callback URL fields of the webhooks kind (the catalogue names them once)."""
+    return tuple(f.name for f in catalogue.get("webhooks").fields if f.callback)
+
+
 def _declared(number: Number) -> Iterable[tuple[str, str]]:
     hooks = number.block("webhooks")
     if hooks is None:
         return
-    for name in URL_FIELDS:
+    for name in url_fields():
         url = getattr(hooks, name)
         if url:
             yield name, url
@@ -216,7 +221,7 @@ async def preflight_new_urls(changes: Sequence[Change], desired: DesiredState,
         if number is None:
             continue
         field = (change.field or "").removeprefix("webhooks.")
-        names = [field] if field in URL_FIELDS else list(URL_FIELDS)  # a pending update sets both
+        names = [field] if field in url_fields() else list(url_fields())  # a pending update sets both
         for name, url in _declared(number):
             if name in names:
                 wanted.append((space, number, name, url, settings.endpoint_checks))
