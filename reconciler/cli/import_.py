@@ -51,6 +51,9 @@ def register(subparsers: Any) -> None:
                         help="the space's name in the YAML (plans, --target)")
     parser.add_argument("--out", metavar="FILE", help="write here instead of stdout")
     parser.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    parser.add_argument("--token-env-prefix", metavar="PREFIX",
+                        help="write each callback URL's query values as ${env:PREFIX<NAME>} references instead of "
+                             "the tokens, and list the variables to set (never their values)")
     parser.add_argument("--record-health", action="store_true",
                         help="where a number is not healthy today, record its current status / quality / "
                              "verification in expect (default: leave them out, with a warning)")
@@ -104,7 +107,14 @@ async def _read(args: argparse.Namespace) -> ImportedSpace:
     async with open_client(args) as client:
         async with Progress(sys.stderr).ticking(f"reading space {args.space_id}", client):
             items, reads = await read_space(client, args.space_id)
-    return import_space(args.name, args.space_id, items, reads, record_health=args.record_health)
+    imported = import_space(args.name, args.space_id, items, reads, record_health=args.record_health)
+    if args.token_env_prefix:
+        from reconciler.engine import tokens_to_references
+
+        imported, variables = tokens_to_references(imported, args.token_env_prefix)
+        for name, what in variables.items():
+            print(f"note: set {name} to {what} (the YAML references it as ${{env:{name}}})", file=sys.stderr)
+    return imported
 
 
 def stdout_file() -> Path | None:

@@ -124,9 +124,12 @@ def run_plan(args: argparse.Namespace) -> int:
 # -- shared with drift ---------------------------------------------------------------------------------
 
 def load(paths: list[str]) -> DesiredState | None:
-    """Load the YAML, printing every problem as ``file:line:col: error: ...`` (no traceback)."""
+    """Load the YAML and resolve its ``${env:NAME}`` references (an unset variable is a problem at its
+    line), printing every problem as ``file:line:col: error: ...`` (no traceback)."""
+    from reconciler.config.env_refs import resolve_references
+
     try:
-        return load_desired_state(paths)
+        return resolve_references(load_desired_state(paths), os.environ)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return None

@@ -17,6 +17,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, ValidationResult
 
 from reconciler import kinds as catalogue
+from reconciler.config import env_refs
 from reconciler.config.errors import Problem
 from reconciler.config.loader import LoadedFile, Mark, Path, format_path
 from reconciler.config.model import DEFAULT_ACCOUNT
@@ -176,6 +177,12 @@ def file_problems(loaded: LoadedFile) -> tuple[list[Problem], list[DeclaredNumbe
         return problems, declared
 
     def check_url(url: Any, path: Path, callback: bool, allow_http: bool) -> None:
+        if isinstance(url, str) and callback and env_refs.has_reference(url):  # ${env:NAME} (config/env_refs.py)
+            why = env_refs.reference_problem(url)
+            if why:
+                problems.append(_problem(loaded, pos.at(path), f"{mask_url(url)!r} {why}", path))
+                return
+            url = env_refs.placeholder_url(url)
         if isinstance(url, str) and URL_RE.match(url):
             why = _url_problem(url, callback=callback, allow_http=allow_http)
             if why:

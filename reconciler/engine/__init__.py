@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from reconciler.engine.drift_state import DriftStateError, compare, load_state, save_state
     from reconciler.engine.endpoint_checks import endpoint_changes, preflight_new_urls
     from reconciler.engine.errors import EngineError, TargetError
+    from reconciler.engine.import_refs import tokens_to_references
     from reconciler.engine.importer import ImportedSpace, import_space, read_space
     from reconciler.engine.journal import DEFAULT_PATH as DEFAULT_JOURNAL
     from reconciler.engine.journal import Journal
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 #: Public name → (module, name there): the same names as the ``TYPE_CHECKING`` imports above and ``__all__``
 #: (tests/unit/test_engine_surface.py compares the three).
 _SURFACE: dict[str, tuple[str, str]] = {
+    "tokens_to_references": ("import_refs", "tokens_to_references"),
     "attribute": ("drift_attribution", "attribute"),
     "acknowledge_findings": ("acknowledge", "acknowledge_findings"),
     "DriftStateError": ("drift_state", "DriftStateError"),
@@ -120,6 +122,7 @@ __all__ = [
     "preflight_new_urls",
     "read_space",
     "save_state",
+    "tokens_to_references",
     "write_operations",
 ]
 

@@ -34,6 +34,9 @@ def _semantic(value: Any, skip: frozenset[str] = _NOT_SEMANTIC) -> Any:
         return [_semantic(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _semantic(v) for k, v in value.items()}
+    template = getattr(value, "template", None) if isinstance(value, str) else None
+    if isinstance(template, str):
+        return template  # a URL resolved from ${env:NAME} (config/env_refs.py): its reference, never the token
     return value
 
 

@@ -12,9 +12,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+from reconciler.config.env_refs import SecretUrl
 from reconciler.engine.plan import Action
 from reconciler.kinds import register
 from reconciler.kinds.base import Field, Kind, Scope
+
+
+@dataclass(frozen=True)
+class CallbackUrlField(Field):
+    """A callback URL whose token may come from the environment (``${env:NAME}``, config/env_refs.py): a
+    resolved one is shown as its template with a keyed fingerprint, never as the URL."""
+
+    def show(self, value: Any) -> Any:
+        if isinstance(value, SecretUrl):
+            return value.display()
+        return super().show(value)
 
 
 @dataclass(frozen=True)
@@ -40,8 +52,8 @@ class WebhooksKind(Kind):
     model = Webhooks
     label = "webhooks"
     fields: ClassVar[tuple[Field, ...]] = (
-        Field("status_callback_url", "StatusCallbackUrl", url=True, callback=True),
-        Field("up_callback_url", "UpCallbackUrl", url=True, callback=True),
+        CallbackUrlField("status_callback_url", "StatusCallbackUrl", url=True, callback=True),
+        CallbackUrlField("up_callback_url", "UpCallbackUrl", url=True, callback=True),
     )
     action = Action.UPDATE_WEBHOOK
     write_action = "UpdatePhoneWebhook"
@@ -58,6 +70,11 @@ class WebhooksKind(Kind):
     def diff(self, space: Any, number: Any, model: Any, item: Mapping[str, Any],
              data: Mapping[str, Any] | None) -> list[Any]:
         out = super().diff(space, number, model, item, data)
+        secret = {f.name: (v, item.get(f.api)) for f in self.fields if isinstance(v := getattr(model, f.name), SecretUrl)}
+        if out and secret and isinstance(out[0].before, Mapping):
+            c = out[0]  # the API's value of a secret URL: masked, with its fingerprint to compare
+            before = {k: (secret[k][0].display_actual(secret[k][1]) if k in secret else v) for k, v in c.before.items()}
+            out = [replace(c, before=before)]
         flags = model.flags()
         if out and flags:
             c = out[0]

@@ -1,0 +1,170 @@
+"""Secrets out of YAML: a callback URL's token written as ``${env:NAME}``, resolved from the environment at
+plan time and never shown.
+
+``https://hooks.acme.example/status?token=${env:ACME_STATUS_TOKEN}`` declares the URL with its token in the
+environment variable ``ACME_STATUS_TOKEN`` (a CI secret). A reference stands for a whole query value: the
+one place of a URL that every log, plan and error masks (``redact.mask_url``), so the resolved token can never
+be printed by accident elsewhere.
+
+- ``validate`` (offline) checks the syntax (``reference_problem``): ``${env:`` + a variable name + ``}``,
+  only as a query value;
+- ``plan``/``drift``/``apply`` resolve every reference (``resolve_references``) before reading anything: an
+  unset variable is a ``ConfigError`` at the reference's file:line and field;
+- the resolved URL is a ``SecretUrl``: it compares and is sent as the real URL, and is shown as its template
+  with a keyed fingerprint of the resolved value (``fingerprint``), so a reviewer sees *that* it changed.
+
+The fingerprint is HMAC-SHA256 keyed by ``CAMS_RECONCILER_FINGERPRINT_KEY``, a secret the plan and apply
+jobs share and the plan does not hold. A key anyone can derive from the plan (the variable's name, the
+space id) would let anyone who reads a PR comment test guesses of a short token offline until the digest
+matches; with a secret key the digest says nothing but "same or different". Without the key no fingerprint
+is shown (``fingerprint: set CAMS_RECONCILER_FINGERPRINT_KEY``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from reconciler.config.errors import ConfigError, Problem
+from reconciler.config.model import DesiredState, Number, Source
+from reconciler.redact import MASK, mask_url
+
+REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+FINGERPRINT_KEY_ENV = "CAMS_RECONCILER_FINGERPRINT_KEY"
+PLACEHOLDER = "ENVREF"
+
+
+def callback_fields() -> dict[str, tuple[str, ...]]:
+    """The number blocks and fields that may hold references: the callback URLs the catalogue declares
+    (imported here when asked: the kinds import this module)."""
+    from reconciler import kinds as catalogue
+
+    return {k.name: names for k in catalogue.number_kinds() if (names := tuple(f.name for f in k.fields if f.callback))}
+
+
+class SecretUrl(str):
+    """A resolved URL: the ``str`` value (compared and sent) that shows only as its template and a keyed
+    fingerprint. Its ``repr`` is the display too, so a traceback or a debug print cannot show the token."""
+
+    template: str
+    _key: bytes | None
+
+    def __new__(cls, value: str, template: str, key: bytes | None) -> SecretUrl:
+        obj = super().__new__(cls, value)
+        obj.template = template
+        obj._key = key
+        return obj
+
+    def __repr__(self) -> str:
+        return repr(self.display())
+
+    def fingerprint_of(self, value: str) -> str | None:
+        if self._key is None:
+            return None
+        return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()[:12]
+
+    def _with_fingerprint(self, text: str, value: str) -> str:
+        fp = self.fingerprint_of(value)
+        return f"{text} (fingerprint {fp})" if fp else f"{text} (fingerprint: set {FINGERPRINT_KEY_ENV})"
+
+    def display(self) -> str:
+        """The template, other query values masked, and the fingerprint of the resolved URL."""
+        return self._with_fingerprint(display_template(self.template), str.__str__(self))
+
+    def display_actual(self, actual: str | None) -> str | None:
+        """The URL the API shows, masked, with its fingerprint under the same key (to compare)."""
+        if not actual:
+            return None
+        return self._with_fingerprint(mask_url(actual) or "", actual)
+
+
+def has_reference(text: str) -> bool:
+    return "${" in text
+
+
+def reference_problem(url: str) -> str | None:
+    """Why the references in ``url`` are malformed (offline), or None."""
+    rest = REF.sub(PLACEHOLDER, url)
+    if "${" in rest:
+        return "has a malformed reference: write ${env:NAME} (letters, digits and _; not starting with a digit)"
+    try:
+        query = urlsplit(url).query
+        before_query = url.split("?", 1)[0]
+    except ValueError:
+        return None  # the URL rules say what is wrong
+    if REF.search(before_query) or "#" in url and REF.search(url.split("#", 1)[1]):
+        return "may hold ${env:NAME} only as a query value (e.g. ?token=${env:ACME_TOKEN}), where it is always masked"
+    for piece in query.split("&"):
+        value = piece.partition("=")[2]
+        if REF.search(value) and REF.fullmatch(value) is None:
+            return "may hold ${env:NAME} only as a whole query value (?token=${env:ACME_TOKEN})"
+    return None
+
+
+def placeholder_url(url: str) -> str:
+    """``url`` with every reference replaced, for the URL rules."""
+    return REF.sub(PLACEHOLDER, url)
+
+
+def display_template(template: str) -> str:
+    """The template as plans show it: references kept, every other query value masked."""
+    base, sep, query = template.partition("?")
+    pieces = []
+    for piece in query.split("&") if sep else ():
+        name, eq, value = piece.partition("=")
+        pieces.append(piece if REF.fullmatch(value) else f"{name}{eq}{MASK if eq else ''}")
+    return (mask_url(base) or "") + (sep + "&".join(pieces) if sep else "")
+
+
+def _resolve(template: str, env: Mapping[str, str], where: Source, path: str,
+             problems: list[Problem]) -> str | None:
+    missing = [m.group(1) for m in REF.finditer(template) if not env.get(m.group(1))]
+    if missing:
+        problems.append(Problem(where.file, where.line, where.col,
+                                f"environment variable {', '.join(dict.fromkeys(missing))} is not set (referenced "
+                                "by this callback URL; set it in the job's environment, e.g. from a secret)", path))
+        return None
+    value = REF.sub(lambda m: env[m.group(1)], template)
+    key = env.get(FINGERPRINT_KEY_ENV)
+    return SecretUrl(value, template, key.encode() if key else None)
+
+
+def resolve_references(desired: DesiredState, env: Mapping[str, str]) -> DesiredState:
+    """``desired`` with every ``${env:NAME}`` resolved; ``ConfigError`` naming each unset variable's place."""
+    problems: list[Problem] = []
+    spaces = []
+    changed_any = False
+    for si, space in enumerate(desired.spaces):
+        numbers = []
+        changed = False
+        for ni, number in enumerate(space.numbers):
+            blocks = dict(number.blocks)
+            for block, names in callback_fields().items():
+                model = blocks.get(block)
+                if model is None:
+                    continue
+                values = {}
+                for name in names:
+                    template = getattr(model, name, None)
+                    if isinstance(template, str) and not isinstance(template, SecretUrl) and REF.search(template):
+                        path = f"spaces[{si}].numbers[{ni}].{block}.{name}"
+                        values[name] = _resolve(template, env, number.source_of(f"{block}.{name}"), path, problems)
+                if values:
+                    blocks[block] = dataclasses.replace(model, **{k: v for k, v in values.items() if v is not None})
+            if blocks != dict(number.blocks):
+                number = _with_blocks(number, blocks)
+                changed = True
+            numbers.append(number)
+        spaces.append(dataclasses.replace(space, numbers=tuple(numbers)) if changed else space)
+        changed_any = changed_any or changed
+    if problems:
+        raise ConfigError(problems, desired.files)
+    return dataclasses.replace(desired, spaces=tuple(spaces)) if changed_any else desired
+
+
+def _with_blocks(number: Number, blocks: dict[str, object]) -> Number:
+    return dataclasses.replace(number, blocks=blocks)
