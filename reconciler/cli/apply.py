@@ -293,7 +293,8 @@ async def _execute(client: Any, plan: Plan, desired: Any, journal: Journal, reco
         show(len(finished), max(total, len(finished)))
 
     task = asyncio.ensure_future(apply_plan(recorder.ledger.wrap(client), plan, desired, env=os.environ, interrupt=interrupt,
-                                            on_result=on_result, calls=calls, journal=journal))
+                                            on_result=on_result, calls=calls, journal=journal,
+                                            ledger=recorder.ledger))
 
     def on_signal(name: str) -> None:
         if interrupt.requested:

@@ -65,12 +65,18 @@ class ActualSpace:
         It is a digest of the whole space (including callback URLs), which reveals nothing a reader of the
         space could not read directly, and cannot be turned back into a token.
         """
-        return canonical_digest({
+        seen: dict[str, Any] = {
             "cust_space_id": self.cust_space_id,
             "numbers": {k: dict(v) for k, v in self.numbers.items()},
-            "reads": {kind: {k: dict(v) for k, v in data.items()} for kind, data in sorted(self.reads.items())},
-            "space_reads": {kind: dict(v) for kind, v in sorted(self.space_reads.items())},
-        })
+            # the key of format version 1 (its one extra read), so a plan saved by an earlier version stays
+            # fresh; the reads of kinds added since, and space-level reads, only where made
+            "profiles": {k: dict(v) for k, v in self.reads.get("business_profile", {}).items()},
+        }
+        seen.update({kind: {k: dict(v) for k, v in data.items()} for kind, data in self.reads.items()
+                     if kind != "business_profile"})
+        if self.space_reads:
+            seen["space_reads"] = {kind: dict(v) for kind, v in sorted(self.space_reads.items())}
+        return canonical_digest(seen)
 
 
 @dataclass(frozen=True)

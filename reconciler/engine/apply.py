@@ -49,7 +49,7 @@ from reconciler.engine.counting import CountingClient
 from reconciler.engine.diff import diff_space
 from reconciler.engine.journal import UNREGISTERED, UNSYNCED, Journal
 from reconciler.engine.plan import Action, Change, Plan
-from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, space_accounts
+from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, WriteLedger, space_accounts
 
 #: Failures after which further writes in the same space are pointless: the caller may not write there.
 #: (Not ``Unknown.ResourceOwnerId``: CAMS also answers it for one unknown number, which says nothing about
@@ -114,6 +114,7 @@ class _Run:
     slots: asyncio.Semaphore
     on_result: ResultCallback | None
     journal: Journal
+    ledger: WriteLedger | None = None  # told when a kind's change is sent and when it was acknowledged
 
 
 @dataclass
@@ -165,8 +166,15 @@ class _SpaceRun:
                 self.finish(change, Outcome.SKIPPED,
                             f"not attempted: an earlier write in this space was refused ({self.blocked_by.code})")
                 return False
+            kind_change = self.run.ledger is not None and catalogue.kind_of(change) is not None
+            if kind_change:
+                assert self.run.ledger is not None
+                self.run.ledger.begin(change)
             try:
                 await call()
+                if kind_change:  # at once: a second signal may abandon this task at its next await
+                    assert self.run.ledger is not None
+                    self.run.ledger.acknowledge(change)
             except ClientError as err:
                 if lost is not None and answer_lost(err):
                     lost.append(err)
@@ -294,7 +302,7 @@ class _SpaceRun:
             self.finish(change, Outcome.DONE, "registered (the API accepted it; registration cannot be read "
                                               "back)")
 
-    async def update(self, kind: catalogue.Kind, change: Change, current: Mapping[str, Mapping[str, Any]]) -> None:
+    async def update(self, kind: catalogue.Kind, change: Change, listed: Mapping[str, Mapping[str, Any]]) -> None:
         """One change of ``kind``: re-check it against the state just read, then write only what still differs
         (a number's changes) or what the kind's change calls for (a space's)."""
         if kind.scope is catalogue.Scope.SPACE:
@@ -310,28 +318,40 @@ class _SpaceRun:
         if number is None or model is None:
             self.finish(change, Outcome.SKIPPED, f"the YAML no longer declares {kind.label} for this number")
             return
-        item = current.get(number.phone_number)
+        item = listed.get(number.phone_number)
         if item is None:
             self.finish(change, Outcome.SKIPPED, "the number is not in the space: it did not arrive by the "
                                                  "sync or migration (see that change's result)")
             return
         left: list[Change] = [change]
+        current: Mapping[str, Any] | None = None
         if kind.read_action is None:  # its values are in the item just read: compare again, for free
+            current = item
             left = kind.diff(self.space, number, model, item, None)
         elif change.pending:  # a number that just arrived: read it first, so only a difference is written
             try:
-                data = await kind.read(self.run.client, self.space.cust_space_id, number.phone_number)
+                current = await kind.read(self.run.client, self.space.cust_space_id, number.phone_number)
             except ClientError as err:
                 self.finish(change, Outcome.FAILED, f"not attempted: could not read the {kind.label} first "
                                                     f"({err})", err.code)
                 return
-            left = kind.diff(self.space, number, model, item, data)
+            left = kind.diff(self.space, number, model, item, current)
+        if kind.items and change.field != kind.name:  # a collection: this change is about the item it names
+            left = [c for c in left if c.field == change.field]
         if not left:
             self.mark_already(change)
             return
-        differing = list((left[0].before or {}).keys()) if isinstance(left[0].before, Mapping) else []
-        if await self.write(change, lambda: kind.write(self.run.client, self.space.cust_space_id,
-                                                       number.phone_number, model, differing)):
+        # One write for a block; one per item still differing for a collection (a pending change covers the
+        # whole block of a number that just arrived).
+        todo = left if kind.items else left[:1]
+
+        async def send() -> None:
+            for still in todo:
+                differing = list(still.before.keys()) if isinstance(still.before, Mapping) else []
+                await kind.write(self.run.client, self.space.cust_space_id, number.phone_number, model,
+                                 differing, current=current, change=still)
+
+        if await self.write(change, send):
             self.to_verify.add(change.address)
 
     # -- verification -------------------------------------------------------------------------------
@@ -416,13 +436,15 @@ def _key(change: Change) -> tuple[Action, str | None, str | None]:
     kind = catalogue.kind_of(change)
     if kind is None:
         return change.action, change.phone_number, None
-    return change.action, change.phone_number, change.field if kind.scope is catalogue.Scope.SPACE else kind.name
+    by_item = kind.items or kind.scope is catalogue.Scope.SPACE
+    return change.action, change.phone_number, change.field if by_item else kind.name
 
 
 async def apply_plan(client: WriteClient, plan: Plan, desired: DesiredState, *,
                      env: Mapping[str, str] = os.environ, interrupt: Interrupt | None = None,
                      max_in_flight: int = 8, on_result: ResultCallback | None = None,
-                     calls: Counter[str] | None = None, journal: Journal | None = None) -> ApplyReport:
+                     calls: Counter[str] | None = None, journal: Journal | None = None,
+                     ledger: WriteLedger | None = None) -> ApplyReport:
     """Carry out ``plan``'s writes, with values from ``desired``; return one result per write change.
 
     Refusals (safety, staleness) are checked by the caller before this is called. A space whose writes
@@ -432,7 +454,7 @@ async def apply_plan(client: WriteClient, plan: Plan, desired: DesiredState, *,
     """
     counting = CountingClient(client, calls)
     run = _Run(counting, env, interrupt or Interrupt(), asyncio.Semaphore(max(1, max_in_flight)), on_result,
-               journal if journal is not None else Journal(None))
+               journal if journal is not None else Journal(None), ledger)
     space_runs: list[_SpaceRun] = []
     missing: list[ChangeResult] = []
     for planned in plan.spaces:

@@ -15,6 +15,9 @@ from reconciler.config.model import DEFAULT_ACCOUNT, Number, Source, Space
 from reconciler.engine.actual import canonical_digest
 
 _NOT_SEMANTIC = frozenset({"source", "sources", "declared_as"})
+#: The blocks of format version 1, which its fingerprints always held (None when not declared): kept so,
+#: so a plan saved by an earlier version stays fresh; a kind added since is included only where declared.
+_V1_BLOCKS = ("webhooks", "queues", "business_profile", "expect")
 
 
 def _semantic(value: Any, skip: frozenset[str] = _NOT_SEMANTIC) -> Any:
@@ -45,10 +48,19 @@ def space_content(space: Space) -> dict[str, Any]:
 
     Numbers are ordered by phone number, so reordering entries changes nothing.
     """
-    content: dict[str, Any] = _semantic(space, _NOT_SEMANTIC | {"numbers"})
+    content: dict[str, Any] = _semantic(space, _NOT_SEMANTIC | {"numbers", "blocks"})
     if content.get("account") == DEFAULT_ACCOUNT:  # as before accounts existed: old saved plans stay fresh
         del content["account"]
-    content["numbers"] = [_semantic(n) for n in sorted(space.numbers, key=_phone)]
+    content.update({name: _semantic(block) for name, block in space.blocks.items()})
+    content["numbers"] = [_number_content(n) for n in sorted(space.numbers, key=_phone)]
+    return content
+
+
+def _number_content(number: Number) -> dict[str, Any]:
+    """A number's content in the shape of format version 1: each block under its kind's name."""
+    content: dict[str, Any] = _semantic(number, _NOT_SEMANTIC | {"blocks"})
+    content.update({name: None for name in _V1_BLOCKS})
+    content.update({name: _semantic(block) for name, block in number.blocks.items()})
     return content
 
 

@@ -209,17 +209,10 @@ def write_results(path: str | os.PathLike[str], report: ApplyReport) -> None:
 WriteKey = tuple[str, str, "str | None"]
 
 #: The API action whose acknowledgement completes each membership action (a migration: its registration);
-#: a kind's change is completed by its kind's ``write_action`` (the catalogue).
+#: a kind's change is recorded by apply itself (``begin``/``acknowledge``).
 _COMPLETING_ACTION = {Action.SYNC: "ChatappSyncPhoneNumber", Action.VERIFY_MIGRATION: "ChatappMigrationRegister",
                       Action.REGISTER_MIGRATION: "ChatappMigrationRegister"}
 _FIRST_ACTION = {**_COMPLETING_ACTION, Action.VERIFY_MIGRATION: "ChatappMigrationVerified"}
-
-
-def _completing(change: Change, table: Mapping[Action, str]) -> str | None:
-    kind = catalogue.kind_of(change)
-    if kind is not None:
-        return kind.write_action
-    return table.get(change.action)
 
 
 class WriteLedger:
@@ -231,6 +224,17 @@ class WriteLedger:
     def __init__(self) -> None:
         self.started: set[WriteKey] = set()
         self.acknowledged: set[WriteKey] = set()
+        # A kind's changes (``reconciler.kinds``), by address, as apply starts and finishes them: one change
+        # may send several calls (a collection's items) and one call key may serve several changes (a space's
+        # templates), so they are told apart by the change, not by the call.
+        self.changes_started: set[str] = set()
+        self.changes_acknowledged: set[str] = set()
+
+    def begin(self, change: Change) -> None:
+        self.changes_started.add(change.address)
+
+    def acknowledge(self, change: Change) -> None:
+        self.changes_acknowledged.add(change.address)
 
     def wrap(self, client: Any) -> LedgerClient:
         return LedgerClient(client, self)
@@ -240,13 +244,21 @@ class WriteLedger:
         return (action, change.cust_space_id, None if change.action is Action.SYNC else change.phone_number)
 
     def sent(self, change: Change) -> bool:
-        first = _completing(change, _FIRST_ACTION)
+        if catalogue.kind_of(change) is not None:
+            return change.address in self.changes_started
+        first = _FIRST_ACTION.get(change.action)
         return first is not None and self.key(first, change) in self.started
+
+    def _acknowledged(self, change: Change) -> bool:
+        if catalogue.kind_of(change) is not None:
+            return change.address in self.changes_acknowledged
+        done = _COMPLETING_ACTION.get(change.action)
+        return done is not None and self.key(done, change) in self.acknowledged
 
     def outcome_after_abandon(self, change: Change, signal_name: str) -> ChangeResult:
         """What can be said of ``change`` when apply stopped without waiting for it."""
-        done = _completing(change, _COMPLETING_ACTION)
-        if done is not None and self.key(done, change) in self.acknowledged:
+        done = _COMPLETING_ACTION.get(change.action)
+        if self._acknowledged(change):
             return ChangeResult(change, Outcome.DONE, f"written (acknowledged by the API); not re-read because "
                                 f"apply was stopped by {_signal_phrase(signal_name)}: the next plan confirms it")
         if change.action is Action.VERIFY_MIGRATION and self.key(_FIRST_ACTION[change.action], change) in self.acknowledged:

@@ -94,5 +94,5 @@ def write_actions() -> tuple[str, ...]:
 
 
 # The built-in kinds, registered in this order (octoDNS registers its types the same way: on import).
-from reconciler.kinds import webhooks, business_profile, queues, expect  # noqa: E402, F401, I001
+from reconciler.kinds import webhooks, queues, business_profile, expect  # noqa: E402, F401, I001
 from reconciler.kinds import templates  # noqa: E402, F401, I001

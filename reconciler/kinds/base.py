@@ -127,6 +127,9 @@ class Kind:
     blank_as_none: ClassVar[bool] = True
     #: for ``import``: a block that every number has alike goes to the space's ``defaults``
     import_shared: ClassVar[bool] = False
+    #: the block is a collection (QR codes, templates): its diff may give several changes per number, each
+    #: naming its item in ``field``, and apply keeps them apart (re-check, write and verify item by item)
+    items: ClassVar[bool] = False
 
     # -- config -------------------------------------------------------------------------------------------
     def build(self, values: Mapping[str, Any]) -> Any:
@@ -176,9 +179,8 @@ class Kind:
     def diff(self, space: Space, number: Number | None, model: Any, item: Mapping[str, Any],
              data: Mapping[str, Any] | None) -> list[Change]:
         """The changes for a declared block of a number present in the space (pure; ``number`` is None for a
-        space-level kind, ``item`` then empty). Default: one change of ``action`` listing every declared
-        field that differs."""
-        assert self.action is not None and number is not None
+        space-level kind, ``item`` then empty). Default: one change listing every declared field that
+        differs, of ``action`` (a report-only kind's: ``drift``)."""
         current = self.current(item, data)
         differing = self.differing(model, current)
         if not differing:
@@ -191,8 +193,11 @@ class Kind:
         reason = self.reason(names, before, after)
         after.update(self.extra_after(model))
         basis = canonical_digest({f.api: current.get(f.api) for f in differing})
-        return [change(space, number, self.action, field=path, before=before, after=after,
-                       source=number.source_of(f"{self.name}.{names[0]}"), reason=reason, basis=basis)]
+        where = f"{self.name}.{names[0]}"
+        source = number.source_of(where) if number is not None else space.sources.get(where) \
+            or space.sources.get(self.name) or space.source
+        return [change(space, number, self.action or Action.DRIFT, field=path, before=before, after=after,
+                       source=source, reason=reason, basis=basis)]
 
     def reason(self, names: list[str], before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
         return f"{self.label} {', '.join(names)} {'differs' if len(names) == 1 else 'differ'}"
@@ -255,11 +260,21 @@ class Kind:
         return {f.api: f.param(v) for f in self.fields if (v := getattr(model, f.name, None)) is not None}
 
     async def write(self, client: CallClient, cust_space_id: str, phone_number: str, model: Any,
-                    differing: Iterable[str]) -> None:
+                    differing: Iterable[str], *, current: Mapping[str, Any] | None = None,
+                    change: Change | None = None) -> None:
+        """Send the change. ``current``: the block's values as just read (the number's item for a kind read
+        from the number list; the kind's own read for a number that just arrived; None when apply did not
+        read it again: a kind whose write needs the current values reads them here). ``change``: the change
+        being carried out (an ``items`` kind writes the item its ``field`` names)."""
         assert self.write_action is not None
         params = {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number,
                   **self.write_params(model, differing)}
         await client.call(self.write_action, params)
+
+    def write_action_for(self, change: Change) -> str | None:
+        """The API action whose acknowledgement completes ``change`` (the write ledger, after an abandoned
+        apply): ``write_action`` unless a kind sends different calls for different changes."""
+        return self.write_action
 
     # -- import -------------------------------------------------------------------------------------------
     async def read_for_import(self, client: CallClient, cust_space_id: str) -> Mapping[str, Any] | None:
@@ -283,8 +298,11 @@ class Kind:
                 kept = [str(v).strip() for v in items if str(v).strip()]
                 if kept:
                     out[f.name] = kept
-            elif value is not None and str(value).strip():
-                out[f.name] = str(value).strip()
+            elif isinstance(value, str):
+                if value.strip():
+                    out[f.name] = value.strip()
+            elif value is not None:  # a boolean or a number stays one
+                out[f.name] = value
         return out or None
 
 

@@ -50,6 +50,8 @@ def _block_lines(block: Mapping[str, Any], indent: int) -> list[str]:
                     lines += inner[1:]
                 else:
                     lines.append(f"{pad}  - {_q(item)}")
+        elif _enum_list([value]):  # an enumeration's value (vertical: RETAIL) reads as the schema spells it
+            lines.append(f"{pad}{key}: {value}{tail}")
         else:
             lines.append(f"{pad}{key}: {_q(value)}{tail}")
     return lines
