@@ -271,3 +271,24 @@ def test_import_writes_templates_that_plan_clean(loop: Loop) -> None:
     assert items[0]["message_send_ttl_seconds"] == 3600
     code, stdout, err = loop.plan(out)
     assert code == 0, stdout + err
+
+
+def test_a_saved_plan_applies_and_a_template_changed_since_the_review_is_refused(loop: Loop) -> None:
+    loop.start(state([approved()]))
+    path = loop.yaml([welcome_item("Welcome back, {{1}}!"), order()])
+    saved = loop.tmp / "plan.json"
+    code, out, err = loop.run("plan", str(path), "--out", str(saved))
+    assert code == 0, out + err
+    # the platform moves the approved template after the review: its update is stale, the create is not
+    loop.handle.backend.set_template_fields(SPACE, "welcome", "en_US",
+                                            Components=[{"Type": "BODY", "Text": "Changed in the console, {{1}}"}])
+    code, out, err = loop.run("apply", str(path), "--plan", str(saved), "--auto-approve")
+    assert code == 1, out + err
+    assert "stale" in (out + err).lower() or "moved" in (out + err).lower(), out + err
+    assert "ModifyChatappTemplate" not in loop.writes()
+    loop2 = loop.yaml([order()])
+    saved2 = loop.tmp / "plan2.json"
+    assert loop.run("plan", str(loop2), "--out", str(saved2))[0] == 0
+    code, out, err = loop.run("apply", str(loop2), "--plan", str(saved2), "--auto-approve")
+    assert code == 0, out + err
+    assert loop.writes()[-1] == "CreateChatappTemplate"
