@@ -104,6 +104,13 @@ class Loop:
         lines = [json.loads(x) for x in self.audit.read_text().splitlines() if x.strip()]
         return [e["action"] for e in lines if e.get("code") == "OK" and ACTIONS[e["action"]].is_write]
 
+    def attempted(self) -> list[str]:
+        """Every write request that reached the emulator, accepted or refused."""
+        if not self.audit.exists():
+            return []
+        lines = [json.loads(x) for x in self.audit.read_text().splitlines() if x.strip()]
+        return [e["action"] for e in lines if e["action"] in ACTIONS and ACTIONS[e["action"]].is_write]
+
     def template(self, name: str = "order_update", language: str = "en_US") -> dict[str, Any] | None:
         found = [t for t in self.handle.backend.snapshot()["spaces"][SPACE]["templates"]
                  if t["Name"] == name and t["Language"] == language]
@@ -158,7 +165,7 @@ def test_an_approved_template_edited_today_is_refused_before_the_write(loop: Loo
     path = loop.yaml([welcome_item("Welcome back, {{1}}!")])
     code, out, err = loop.apply(path)
     assert code == 1 and "once in 24 hours" in out + err, out + err
-    assert loop.writes() == []
+    assert loop.attempted() == []  # refused before the write, not by the API
 
 
 def test_a_category_change_of_an_approved_template_is_refused_before_the_write(loop: Loop) -> None:
@@ -167,14 +174,14 @@ def test_a_category_change_of_an_approved_template_is_refused_before_the_write(l
     item["category"] = "UTILITY"
     code, out, err = loop.apply(loop.yaml([item]))
     assert code == 1 and "category of an approved template cannot change" in out + err, out + err
-    assert loop.writes() == []
+    assert loop.attempted() == []
 
 
 def test_the_waba_limit_is_a_guard_before_the_write(loop: Loop) -> None:
     loop.start(state([approved()]))
     code, out, err = loop.apply(loop.yaml([welcome_item(), order()], max_templates=1))
     assert code == 1 and "max_templates is 1" in out + err, out + err
-    assert loop.writes() == []
+    assert loop.attempted() == []
 
 
 def test_rejection_and_pause_are_drift_with_the_reason(loop: Loop) -> None:
