@@ -84,7 +84,7 @@ class _Builder:
             else:
                 values = own
             self.record_block(sources, block, own, path + (block,))
-            blocks[block] = kind.build(values)
+            blocks[block] = kind.build_from(values, self.file)
         migration = None
         if (own := data.get("migration")) is not None:
             self.record_block(sources, "migration", own, path + ("migration",))

@@ -95,7 +95,9 @@ def diff_space(space: Space, actual: ActualSpace, *, env: Mapping[str, str] | No
     for kind in catalogue.space_kinds():
         model = space.block(kind.name)
         if model is not None:
-            changes.extend(kind.diff(space, None, model, {}, actual.space_reads.get(kind.name)))
+            # a space kind sees the space's listed numbers (``PhoneNumbers``): no read of its own needed
+            listed = {"PhoneNumbers": list(actual.numbers.values())}
+            changes.extend(kind.diff(space, None, model, listed, actual.space_reads.get(kind.name)))
     changes.extend(_unmanaged(space, actual))
     return changes
 

@@ -96,3 +96,5 @@ def write_actions() -> tuple[str, ...]:
 # The built-in kinds, registered in this order (octoDNS registers its types the same way: on import).
 from reconciler.kinds import webhooks, queues, business_profile, expect  # noqa: E402, F401, I001
 from reconciler.kinds import templates  # noqa: E402, F401, I001
+# The number settings of issue 16, each its own kind (and account_webhook on the space).
+from reconciler.kinds import commerce, automation, encryption_key, qr_codes, health, account_webhook  # noqa: E402, F401, I001

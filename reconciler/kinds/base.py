@@ -136,6 +136,11 @@ class Kind:
         """The model of a checked block (lists become tuples: the model is frozen)."""
         return self.model(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
+    def build_from(self, values: Mapping[str, Any], yaml_file: str) -> Any:
+        """``build`` for a number's block written in ``yaml_file`` (a kind whose block names a file beside
+        the YAML reads it here)."""
+        return self.build(values)
+
     def field(self, name: str) -> Field | None:
         for f in self.fields:
             if f.name == name:
@@ -149,6 +154,11 @@ class Kind:
     def declared(self, model: Any) -> dict[str, Any]:
         """Field name → declared value, for the fields the block declares (None means "not managed")."""
         return {f.name: v for f in self.fields if (v := getattr(model, f.name, None)) is not None}
+
+    def check(self, block: Mapping[str, Any], yaml_file: str) -> list[tuple[tuple[Any, ...], str]]:
+        """Offline rules beyond the schema for a block as written in ``yaml_file`` (already schema-valid):
+        (path below the block, message) for each problem; the caller reports file, line and field."""
+        return []
 
     # -- read ---------------------------------------------------------------------------------------------
     def reads(self, number: Number) -> bool:

@@ -16,6 +16,7 @@ from reconciler.engine.normalize import normalize_enum
 from reconciler.engine.plan import Action, Change
 from reconciler.kinds import register
 from reconciler.kinds.base import Field, Kind, Scope, change
+from reconciler.kinds.platform_values import note  # the October 2025 changes, unknown values
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ class ExpectKind(Kind):
             path = f"{self.name}.{f.name}"
             out.append(change(space, number, Action.DRIFT, field=path, before=have, after=list(allowed),
                               source=number.source_of(path),
-                              reason=f"{f.api} is {have or 'empty'}, expected one of {', '.join(allowed)}"))
+                              reason=f"{f.api} is {have or 'empty'}, expected one of {', '.join(allowed)}"
+                                     + note(f.api, have)))
         return out
 
     def unhealthy(self, item: Mapping[str, Any]) -> list[tuple[str, str]]:

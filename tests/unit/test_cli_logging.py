@@ -68,7 +68,10 @@ def test_debug_shows_each_request_and_answer_in_json_lines(capsys, monkeypatch) 
     answers = [line for line in lines if line.get("event") == "response"]
     assert {r["action"] for r in requests} == {"QueryChatappPhoneNumbers", "QueryPhoneBusinessProfile",
                                               "GetCustomerAccountInfo", "ListChatappTemplate",
-                                              "GetChatappTemplateDetail"}
+                                              "GetChatappTemplateDetail",  # and the settings the example declares:
+                                              "GetCommerceSetting", "GetConversationalAutomation",
+                                              "GetPhoneEncryptionPublicKey", "ListPhoneMessageQrdl",
+                                              "GetWhatsappHealthStatus", "GetChatappPhoneNumberSetting"}
     assert len(answers) == len(requests) and all(a["status"] == 200 and a["request_id"] for a in answers)
     assert all(line["level"] == "debug" and line["time"] for line in requests)
     assert "tr4vel-s3cret" not in err  # the example's callback-URL token

@@ -10,11 +10,18 @@ from reconciler.cli import main
 from reconciler.cli.policy import ACTIONS_BY_COMMAND, policy_actions, policy_document
 from reconciler.client.actions import ACTIONS
 
-PLAN_ACTIONS = ["bss:GetCustomerAccountInfo", "cams:GetChatappTemplateDetail", "cams:ListChatappTemplate",
-                "cams:QueryChatappPhoneNumbers", "cams:QueryPhoneBusinessProfile"]
+# The number settings' reads and writes (issue 16): each made only where the YAML declares its block, but a
+# policy covers every block a repository may declare.
+SETTINGS_READS = ["cams:GetChatappPhoneNumberSetting", "cams:GetCommerceSetting", "cams:GetConversationalAutomation",
+                  "cams:GetPhoneEncryptionPublicKey", "cams:GetWhatsappHealthStatus", "cams:ListPhoneMessageQrdl"]
+SETTINGS_WRITES = ["cams:CreatePhoneMessageQrdl", "cams:DeletePhoneMessageQrdl", "cams:UpdateAccountWebhook",
+                   "cams:UpdateCommerceSetting", "cams:UpdateConversationalAutomation",
+                   "cams:UpdatePhoneEncryptionPublicKey", "cams:UpdatePhoneMessageQrdl"]
+PLAN_ACTIONS = sorted(["bss:GetCustomerAccountInfo", "cams:GetChatappTemplateDetail", "cams:ListChatappTemplate",
+                       "cams:QueryChatappPhoneNumbers", "cams:QueryPhoneBusinessProfile", *SETTINGS_READS])
 APPLY_WRITES = ["cams:ChatappMigrationRegister", "cams:ChatappMigrationVerified", "cams:ChatappSyncPhoneNumber",
                 "cams:CreateChatappTemplate", "cams:DeleteChatappTemplate", "cams:ModifyChatappTemplate",
-                "cams:ModifyPhoneBusinessProfile", "cams:UpdatePhoneWebhook"]
+                "cams:ModifyPhoneBusinessProfile", "cams:UpdatePhoneWebhook", *SETTINGS_WRITES]
 
 
 def _printed(capsys: pytest.CaptureFixture[str], command: str) -> dict:
