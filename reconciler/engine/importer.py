@@ -57,7 +57,7 @@ async def read_space(client: ImportClient, cust_space_id: str) -> tuple[list[dic
     """One ``QueryChatappPhoneNumbers``, then each number kind's read for every number, concurrently."""
     items = await client.query_phone_numbers(cust_space_id)
     phones = [str(i.get("PhoneNumber", "")) for i in items if i.get("PhoneNumber")]
-    wanted = [(k, p) for k in catalogue.number_kinds() if k.read_action for p in phones]
+    wanted = [(k, p) for k in catalogue.number_kinds() if k.read_action and k.imported for p in phones]
     datas = await gather_all([k.read(client, cust_space_id, p) for k, p in wanted])
     reads: dict[str, dict[str, Mapping[str, Any]]] = {}
     for (kind, phone), data in zip(wanted, datas):

@@ -130,6 +130,9 @@ class Kind:
     #: the block is a collection (QR codes, templates): its diff may give several changes per number, each
     #: naming its item in ``field``, and apply keeps them apart (re-check, write and verify item by item)
     items: ClassVar[bool] = False
+    #: whether ``import`` reads and writes this block (expectations such as ``health`` are declared by hand:
+    #: reading them for every number would cost a call each for nothing)
+    imported: ClassVar[bool] = True
 
     # -- config -------------------------------------------------------------------------------------------
     def build(self, values: Mapping[str, Any]) -> Any:

@@ -61,8 +61,12 @@ class CommerceKind(Kind):
             for f in self.fields:
                 if f.api not in params:
                     value = as_bool(current.get(f.api))
-                    if value is None:
-                        raise ValueError(f"{self.read_action} did not say {f.api}; nothing was written")
+                    if value is None:  # never guess the other value: the write would change it
+                        from reconciler.client.shapes import MalformedAnswerError
+
+                        raise MalformedAnswerError(f"malformed answer: Data.{f.api} is not a boolean; nothing was "
+                                                   "written", action=self.read_action or "",
+                                                   cust_space_id=cust_space_id, phone_number=phone_number)
                     params[f.api] = value
         await client.call(self.write_action or "", {**number, **params})
 

@@ -318,3 +318,27 @@ def test_portfolio_limit_unknown_values_and_expectations_that_cannot_fire(
     assert NUMBER not in by_number  # TIER_2K as expected
     assert "can no longer fire" in by_number["8613800001235"]["reason"]
     assert "does not know" in by_number["8613800001236"]["reason"]
+
+
+def test_commerce_keeps_the_undeclared_value_it_must_send(emu: EmulatorHandle, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    emu.backend.set_number_settings(RETAIL, NUMBER, "commerce", {"CartEnable": False, "CatalogVisible": False})
+    only = {**SPACE, "numbers": [{"phone_number": "+86 138 0000 1234", "commerce": {"catalog_visible": True}}]}
+    apply(capsys, write_space(tmp_path, only), emu)
+    assert settings(emu)["commerce"] == {"CartEnable": False, "CatalogVisible": True}  # the cart stays off
+
+
+def test_import_reads_no_expectation(emu: EmulatorHandle, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """import reads what it writes: a key without the health reads imports the space all the same."""
+    state = {**STATE, "keys": [*STATE["keys"], {"access_key_id": "importer", "access_key_secret": "i-secret",
+                                               "actions": ["QueryChatappPhoneNumbers", "QueryPhoneBusinessProfile",
+                                                           "GetCommerceSetting", "GetConversationalAutomation",
+                                                           "GetPhoneEncryptionPublicKey", "ListPhoneMessageQrdl"]}]}
+    emu.backend.reset(load_state(state))
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "importer")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "i-secret")
+    code, out, err = run(capsys, "import", "--space-id", RETAIL, "--name", "acme-retail", "--endpoint", emu.url)
+    assert code == 0, err
+    imported = yaml.safe_load(out)["spaces"][0]
+    assert not any("health" in n or "marketing" in n for n in imported["numbers"])
