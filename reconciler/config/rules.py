@@ -219,15 +219,14 @@ def file_problems(loaded: LoadedFile) -> tuple[list[Problem], list[DeclaredNumbe
                     p = spath + (kind.name, *sub)
                     problems.append(_problem(loaded, pos.at(p), message, p))
         defaults = space.get("defaults")
-        for kind in catalogue.kinds():  # each kind's own offline rules (Kind.check)
-            where = [(spath + (kind.name,), space.get(kind.name))] if kind.scope is catalogue.Scope.SPACE else (
-                [(spath + ("defaults", kind.name), defaults.get(kind.name))] if isinstance(defaults, dict) else [])
-            if kind.scope is catalogue.Scope.NUMBER and isinstance(space.get("numbers"), list):
+        for kind in catalogue.number_kinds():  # a number kind's own offline rules, in defaults and numbers
+            where = [(spath + ("defaults", kind.name), defaults.get(kind.name))] if isinstance(defaults, dict) else []
+            if isinstance(space.get("numbers"), list):
                 where += [(spath + ("numbers", ni, kind.name), n.get(kind.name))
                           for ni, n in enumerate(space["numbers"]) if isinstance(n, dict)]
             for bpath, block in where:
                 if isinstance(block, dict):
-                    for sub, message in kind.check(block, loaded.file):
+                    for sub, message in kind.check_in(block, loaded.file):
                         problems.append(_problem(loaded, pos.at(bpath + sub), message, bpath + sub))
         for kind in _URL_KINDS:
             if kind.scope is catalogue.Scope.SPACE:

@@ -6,7 +6,7 @@ subclass decorated with ``@register``. Everything else reads the catalogue:
 
 - ``config`` builds each declared block into the kind's model (``Kind.build``), merges inheritable blocks
   from a space's ``defaults``, checks URL fields offline, and names the kind in "did you mean" hints;
-- ``config.rules`` runs ``Kind.check`` on each block as written (offline rules the schema cannot say: the
+- ``config.rules`` runs ``Kind.check`` (``Kind.check_in`` with the YAML file, for number blocks) on each block as written (offline rules the schema cannot say: the
   platform's limits, a key file beside the YAML), and ``config.build`` calls ``Kind.build_from`` with the
   YAML file's name (a block that names a file reads it there);
 - ``engine.actual`` makes the kind's read (``Kind.read_action``) for the present numbers that declare it;

@@ -132,7 +132,7 @@ class AutomationKind(Kind):
             commands=None if commands is None else tuple(Command(c["name"], c["description"]) for c in commands),
         )
 
-    def check(self, block: Mapping[str, Any], yaml_file: str) -> list[tuple[tuple[Any, ...], str]]:
+    def check(self, block: Any) -> list[tuple[tuple[Any, ...], str]]:
         return problems(block)
 
     def write_params(self, model: Any, differing: Iterable[str]) -> dict[str, Any]:

@@ -158,11 +158,6 @@ class Kind:
         """Field name → declared value, for the fields the block declares (None means "not managed")."""
         return {f.name: v for f in self.fields if (v := getattr(model, f.name, None)) is not None}
 
-    def check(self, block: Mapping[str, Any], yaml_file: str) -> list[tuple[tuple[Any, ...], str]]:
-        """Offline rules beyond the schema for a block as written in ``yaml_file`` (already schema-valid):
-        (path below the block, message) for each problem; the caller reports file, line and field."""
-        return []
-
     # -- read ---------------------------------------------------------------------------------------------
     def reads(self, number: Number) -> bool:
         """Whether planning this number calls ``read_action`` (it declares the block)."""
@@ -245,6 +240,11 @@ class Kind:
         """Offline rules beyond the JSON Schema for a (schema-valid) block: ``(path inside the block,
         message)`` for every problem; the config rules add file, line and field."""
         return []
+
+    def check_in(self, block: Any, yaml_file: str) -> list[tuple[tuple[Any, ...], str]]:
+        """``check`` for a number's block written in ``yaml_file`` (a rule that reads a file the block names
+        beside the YAML, such as a key, overrides this one)."""
+        return self.check(block)
 
     def verified_note(self, change: Change, data: Mapping[str, Any] | None) -> str:
         """What apply adds to a verified change's result (templates: "; pending review")."""

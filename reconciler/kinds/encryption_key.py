@@ -81,7 +81,7 @@ class EncryptionKeyKind(Kind):
         name = str(values["public_key_file"])
         return EncryptionKey(read_key_file(key_path(yaml_file, name)), name)
 
-    def check(self, block: Mapping[str, Any], yaml_file: str) -> list[tuple[tuple[Any, ...], str]]:
+    def check_in(self, block: Any, yaml_file: str) -> list[tuple[tuple[Any, ...], str]]:
         given = [k for k in ("public_key", "public_key_file") if block.get(k) is not None]
         if len(given) != 1:
             return [((), "needs exactly one of public_key_file (a PEM file) and public_key (the PEM itself)")]

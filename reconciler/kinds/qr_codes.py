@@ -101,7 +101,7 @@ class QrCodesKind(Kind):
             ops.append((Action.DELETE if model.prune else Action.DRIFT, _key(have.get("PrefilledMessage")), have, None))
         return ops
 
-    def check(self, block: Mapping[str, Any], yaml_file: str) -> list[tuple[tuple[Any, ...], str]]:
+    def check(self, block: Any) -> list[tuple[tuple[Any, ...], str]]:
         seen: dict[str, int] = {}
         out: list[tuple[tuple[Any, ...], str]] = []
         for i, code in enumerate(block.get("codes") or []):
