@@ -334,7 +334,8 @@ def test_import_reads_no_expectation(emu: EmulatorHandle, tmp_path: Path, capsys
     state = {**STATE, "keys": [*STATE["keys"], {"access_key_id": "importer", "access_key_secret": "i-secret",
                                                "actions": ["QueryChatappPhoneNumbers", "QueryPhoneBusinessProfile",
                                                            "GetCommerceSetting", "GetConversationalAutomation",
-                                                           "GetPhoneEncryptionPublicKey", "ListPhoneMessageQrdl"]}]}
+                                                           "GetPhoneEncryptionPublicKey", "ListPhoneMessageQrdl",
+                                                           "ListChatappTemplate", "GetChatappTemplateDetail"]}]}
     emu.backend.reset(load_state(state))
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "importer")
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "i-secret")
