@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from reconciler.engine.plan import Action
+from reconciler.engine.plan import Action, Change
 from reconciler.kinds import register
 from reconciler.kinds.base import CallClient, Field, Kind, Scope
 
@@ -53,11 +53,13 @@ class CommerceKind(Kind):
     blank_as_none = False  # false and [] are values here, shown as read
 
     async def write(self, client: CallClient, cust_space_id: str, phone_number: str, model: Any,
-                    differing: Iterable[str]) -> None:
+                    differing: Iterable[str], *, current: Mapping[str, Any] | None = None,
+                    change: Change | None = None) -> None:
         number = {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number}
         params = self.write_params(model, differing)
         if len(params) < len(self.fields):  # one undeclared: its current value goes with the declared one
-            current = await self.read(client, cust_space_id, phone_number)
+            if current is None:  # not read by apply just now: read it here
+                current = await self.read(client, cust_space_id, phone_number)
             for f in self.fields:
                 if f.api not in params:
                     value = as_bool(current.get(f.api))

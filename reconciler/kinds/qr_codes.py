@@ -64,6 +64,7 @@ class QrCodesKind(Kind):
     label = "message QR codes"
     read_action = "ListPhoneMessageQrdl"
     write_action = "CreatePhoneMessageQrdl"
+    items = True  # one change per message: apply re-checks, writes and verifies each on its own
     drift_kind = "other"
 
     def __init__(self) -> None:
@@ -160,8 +161,13 @@ class QrCodesKind(Kind):
                        source=number.source_of("qr_codes"),
                        reason=f"after {arrives_by}: created where no code has the message")]
 
+    def write_action_for(self, change: Change) -> str | None:
+        return {Action.CREATE: "CreatePhoneMessageQrdl", Action.UPDATE: "UpdatePhoneMessageQrdl",
+                Action.DELETE: "DeletePhoneMessageQrdl"}.get(change.action)
+
     async def write(self, client: CallClient, cust_space_id: str, phone_number: str, model: Any,
-                    differing: Iterable[str]) -> None:
+                    differing: Iterable[str], *, current: Mapping[str, Any] | None = None,
+                    change: Change | None = None) -> None:
         """The operations for the messages ``differing`` names (every one, for a number that just arrived),
         against a fresh list: one number's changes run one at a time, so two never create one code twice."""
         locks = self._locks.setdefault(asyncio.get_running_loop(), {})
