@@ -76,6 +76,9 @@ class ActionSpec:
     types: Mapping[str, ParamType] = field(default_factory=lambda: MappingProxyType({}))
     #: the answer's item fields the engine reads that must be strings or null (``client.shapes``)
     answer_text: tuple[str, ...] = ()
+    #: the documented rate limit (requests per second per account) when it is lower than the usual one: the
+    #: client paces the action at the lower of this and its ``--qps``
+    qps: float | None = None
 
     def param_type(self, name: str) -> ParamType:
         return self.types.get(name, ParamType.STRING)
@@ -100,12 +103,16 @@ _NUMBER = ("CustSpaceId", "PhoneNumber")
 
 def _cams(name: str, kind: Kind, retry: RetryMode, required: tuple[str, ...], optional: tuple[str, ...] = (),
           secret: tuple[str, ...] = (), summary: str = "",
-          types: Mapping[str, ParamType] | None = None, answer_text: tuple[str, ...] = ()) -> ActionSpec:
+          types: Mapping[str, ParamType] | None = None, answer_text: tuple[str, ...] = (),
+          qps: float | None = None) -> ActionSpec:
     return ActionSpec(name, Product.CAMS, CAMS_VERSION, kind, retry, required, optional, secret,
-                      f"cams:{name}", summary, MappingProxyType(dict(types or {})), answer_text)
+                      f"cams:{name}", summary, MappingProxyType(dict(types or {})), answer_text, qps)
 
 
 _WEBHOOK_FLAGS = {"HttpFlag": ParamType.YN_FLAG, "QueueFlag": ParamType.YN_FLAG}
+#: The rate the API docs give the conversational-automation APIs, CreatePhoneMessageQrdl,
+#: GetWhatsappHealthStatus and ListChatappTemplate: 5 requests per second per account, not the usual 10.
+_SLOW = 5.0
 _COMMERCE = {"CartEnable": ParamType.BOOLEAN, "CatalogVisible": ParamType.BOOLEAN}
 _AUTOMATION = {"EnableWelcomeMessage": ParamType.BOOLEAN, "Prompts": ParamType.JSON_LIST,
                "Commands": ParamType.JSON_LIST}
@@ -154,10 +161,10 @@ _SPECS: tuple[ActionSpec, ...] = (
     _cams("UpdateCommerceSetting", Kind.WRITE, RetryMode.TRANSIENT, (*_NUMBER, "CartEnable", "CatalogVisible"),
           summary="set a number's commerce settings (idempotent)", types=_COMMERCE),
     _cams("GetConversationalAutomation", Kind.READ, RetryMode.TRANSIENT, _NUMBER,
-          summary="read a number's welcome message switch, ice-breaker prompts and commands"),
+          qps=_SLOW, summary="read a number's welcome message switch, ice-breaker prompts and commands"),
     _cams("UpdateConversationalAutomation", Kind.WRITE, RetryMode.TRANSIENT, _NUMBER,
           ("EnableWelcomeMessage", "Prompts", "Commands"),
-          summary="set a number's conversational automation (idempotent; lists replaced whole)", types=_AUTOMATION),
+          qps=_SLOW, summary="set a number's conversational automation (idempotent; lists replaced whole)", types=_AUTOMATION),
     _cams("GetPhoneEncryptionPublicKey", Kind.READ, RetryMode.TRANSIENT, ("PhoneNumber",), ("CustSpaceId",),
           summary="read a number's WhatsApp Flows encryption public key and its status"),
     _cams("UpdatePhoneEncryptionPublicKey", Kind.WRITE, RetryMode.TRANSIENT, ("PhoneNumber", "EncryptionPublicKey"),
@@ -168,7 +175,7 @@ _SPECS: tuple[ActionSpec, ...] = (
     # QR code with the same message. Retried only when provably not carried out.
     _cams("CreatePhoneMessageQrdl", Kind.WRITE, RetryMode.UNSENT_ONLY,
           ("PhoneNumber", "PrefilledMessage", "GenerateQrImage"), ("CustSpaceId",),
-          summary="create a message QR code / deep link for a number"),
+          qps=_SLOW, summary="create a message QR code / deep link for a number"),
     _cams("UpdatePhoneMessageQrdl", Kind.WRITE, RetryMode.TRANSIENT,
           ("PhoneNumber", "QrdlCode", "PrefilledMessage", "GenerateQrImage"), ("CustSpaceId",),
           summary="change a message QR code's prefilled message (idempotent; the code and link stay)"),
@@ -181,13 +188,13 @@ _SPECS: tuple[ActionSpec, ...] = (
           summary="set a space's account-level callback URL and delivery flags (idempotent)", types=_WEBHOOK_FLAGS),
     _cams("GetWhatsappHealthStatus", Kind.READ, RetryMode.TRANSIENT, ("CustSpaceId", "NodeType"),
           ("PhoneNumber", "WabaId", "TemplateCode", "Language"),
-          summary="whether a number, WABA or template can send messages, with errors and possible solutions"),
+          qps=_SLOW, summary="whether a number, WABA or template can send messages, with errors and possible solutions"),
     # Message templates. Lists and objects travel as compact JSON (the SDK's *_shrink fields): Page
     # ({"Index": N, "Size": N}), Components, Example (a flat object of placeholder examples).
     _cams("ListChatappTemplate", Kind.READ, RetryMode.TRANSIENT, (),
           ("CustSpaceId", "CustWabaId", "IsvCode", "Language", "Code", "Name", "AuditStatus", "Category",
            "TemplateType", "Page"),
-          summary="list a space's message templates, one page at a time", types={"Page": ParamType.JSON_OBJECT}),
+          qps=_SLOW, summary="list a space's message templates, one page at a time", types={"Page": ParamType.JSON_OBJECT}),
     _cams("GetChatappTemplateDetail", Kind.READ, RetryMode.TRANSIENT, ("Language",),
           ("CustSpaceId", "CustWabaId", "IsvCode", "TemplateCode", "TemplateName", "TemplateType"),
           summary="read one template (components, examples, review status, quality)"),

@@ -42,6 +42,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.client.actions import ACTIONS
+
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -195,7 +197,9 @@ class RateLimiter:
         key = (account, action)
         found = self._budgets.get(key)
         if found is None:
-            found = ActionBudget(self.qps, clock=self.clock, settings=self._settings)
+            documented = ACTIONS[action].qps if action in ACTIONS else None  # a lower documented rate wins
+            rate = min(self.qps, documented) if documented else self.qps
+            found = ActionBudget(rate, clock=self.clock, settings=self._settings)
             self._budgets[key] = found
         return found
 

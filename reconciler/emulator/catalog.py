@@ -20,10 +20,17 @@ class ActionSpec:
     version: str
     write: bool
     required: tuple[str, ...]
+    #: the documented rate when lower than the usual one: the emulator refuses beyond the lower of the two
+    qps: float | None = None
 
 
 def _cams(name: str, write: bool, *required: str) -> ActionSpec:
     return ActionSpec(name, "cams", CAMS_VERSION, write, required)
+
+
+def _slow(name: str, write: bool, *required: str) -> ActionSpec:
+    """An action the API docs limit to 5 requests per second per account (not the usual 10)."""
+    return ActionSpec(name, "cams", CAMS_VERSION, write, required, qps=5.0)
 
 
 ACTIONS: dict[str, ActionSpec] = {
@@ -48,20 +55,20 @@ ACTIONS: dict[str, ActionSpec] = {
         # (the encryption key and message QR code APIs): without it no space of the emulator is reached.
         _cams("GetCommerceSetting", False, "CustSpaceId", "PhoneNumber"),
         _cams("UpdateCommerceSetting", True, "CustSpaceId", "PhoneNumber", "CartEnable", "CatalogVisible"),
-        _cams("GetConversationalAutomation", False, "CustSpaceId", "PhoneNumber"),
-        _cams("UpdateConversationalAutomation", True, "CustSpaceId", "PhoneNumber"),
+        _slow("GetConversationalAutomation", False, "CustSpaceId", "PhoneNumber"),
+        _slow("UpdateConversationalAutomation", True, "CustSpaceId", "PhoneNumber"),
         _cams("GetPhoneEncryptionPublicKey", False, "PhoneNumber"),
         _cams("UpdatePhoneEncryptionPublicKey", True, "PhoneNumber", "EncryptionPublicKey"),
         _cams("ListPhoneMessageQrdl", False, "PhoneNumber"),
-        _cams("CreatePhoneMessageQrdl", True, "PhoneNumber", "PrefilledMessage", "GenerateQrImage"),
+        _slow("CreatePhoneMessageQrdl", True, "PhoneNumber", "PrefilledMessage", "GenerateQrImage"),
         _cams("UpdatePhoneMessageQrdl", True, "PhoneNumber", "QrdlCode", "PrefilledMessage", "GenerateQrImage"),
         _cams("DeletePhoneMessageQrdl", True, "PhoneNumber", "QrdlCode"),
         _cams("UpdateAccountWebhook", True, "CustSpaceId"),
-        _cams("GetWhatsappHealthStatus", False, "CustSpaceId", "NodeType"),
+        _slow("GetWhatsappHealthStatus", False, "CustSpaceId", "NodeType"),
         # Message templates (emulator/templates.py). Required as the SDK's request models mark them; the
         # "TemplateCode or TemplateName" rule and DeleteChatappTemplate's TemplateType-with-Language rule are
         # checked by the actions themselves.
-        _cams("ListChatappTemplate", False),
+        _slow("ListChatappTemplate", False),
         _cams("GetChatappTemplateDetail", False, "Language"),
         _cams("CreateChatappTemplate", True, "Category", "Components", "Language", "Name", "TemplateType"),
         _cams("ModifyChatappTemplate", True, "Components", "Language"),

@@ -24,6 +24,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
+from reconciler.emulator.catalog import ACTIONS
+
 Clock = Callable[[], float]
 #: float dust from clock arithmetic must not push a request sent exactly one window later into the window
 _EPSILON = 1e-6
@@ -37,9 +39,15 @@ class Limiter(Protocol):
     def retry_after(self, account: str, action: str, now: float | None = None) -> float: ...
 
 
+def action_rate(qps: float, action: str) -> float:
+    """The rate an action is limited to: ``qps``, or the action's lower documented rate (``catalog``)."""
+    spec = ACTIONS.get(action)
+    return min(qps, spec.qps) if spec is not None and spec.qps else qps
+
+
 class SlidingWindowLimiter:
     def __init__(self, qps: float, clock: Clock = time.monotonic):
-        """``qps`` <= 0 disables limiting."""
+        """``qps`` <= 0 disables limiting. An action documented at a lower rate is limited to that rate."""
         self.qps = float(qps)
         self.window_calls = max(1, math.floor(self.qps + 1e-9)) if self.qps > 0 else 0
         self.window = self.window_calls / self.qps if self.qps > 0 else 0.0
@@ -47,18 +55,28 @@ class SlidingWindowLimiter:
         self._lock = threading.Lock()
         self._seen: dict[tuple[str, str], deque[float]] = {}
 
-    def _trim(self, seen: deque[float], now: float) -> None:
-        while seen and seen[0] <= now - self.window + _EPSILON:
+    def _limits(self, action: str) -> tuple[int, float]:
+        """(requests allowed, in a window of so many seconds) for ``action``."""
+        rate = action_rate(self.qps, action)
+        if rate == self.qps:
+            return self.window_calls, self.window
+        calls = max(1, math.floor(rate + 1e-9))
+        return calls, calls / rate
+
+    @staticmethod
+    def _trim(seen: deque[float], now: float, window: float) -> None:
+        while seen and seen[0] <= now - window + _EPSILON:
             seen.popleft()
 
     def allow(self, account: str, action: str, now: float | None = None) -> bool:
         if self.qps <= 0:
             return True
         now = self._clock() if now is None else now
+        calls, window = self._limits(action)
         with self._lock:
             seen = self._seen.setdefault((account, action), deque())
-            self._trim(seen, now)
-            allowed = len(seen) < self.window_calls
+            self._trim(seen, now, window)
+            allowed = len(seen) < calls
             seen.append(now)
             return allowed
 
@@ -67,12 +85,13 @@ class SlidingWindowLimiter:
         if self.qps <= 0:
             return 0.0
         now = self._clock() if now is None else now
+        calls, window = self._limits(action)
         with self._lock:
             seen = self._seen.get((account, action), deque())
-            self._trim(seen, now)
-            if len(seen) < self.window_calls:
+            self._trim(seen, now, window)
+            if len(seen) < calls:
                 return 0.0
-            return max(0.0, seen[-self.window_calls] + self.window - now)
+            return max(0.0, seen[-calls] + window - now)
 
 
 class TokenBucketLimiter:
@@ -84,8 +103,9 @@ class TokenBucketLimiter:
         self._buckets: dict[tuple[str, str], tuple[float, float]] = {}  # key -> (tokens, last refill time)
 
     def _refilled(self, key: tuple[str, str], now: float) -> float:
-        tokens, last = self._buckets.get(key, (self.qps, now))
-        return min(self.qps, tokens + (now - last) * self.qps)
+        rate = action_rate(self.qps, key[1])
+        tokens, last = self._buckets.get(key, (rate, now))
+        return min(rate, tokens + (now - last) * rate)
 
     def allow(self, account: str, action: str, now: float | None = None) -> bool:
         if self.qps <= 0:
@@ -106,7 +126,7 @@ class TokenBucketLimiter:
         now = self._clock() if now is None else now
         with self._lock:
             tokens = self._refilled((account, action), now)
-        return max(0.0, (1.0 - tokens) / self.qps)
+        return max(0.0, (1.0 - tokens) / action_rate(self.qps, action))
 
 
 LIMITERS: dict[str, type[SlidingWindowLimiter] | type[TokenBucketLimiter]] = {

@@ -236,3 +236,15 @@ def test_delays_the_round_trips_show_are_absorbed_beyond_the_margin() -> None:
         arrivals.append(clock.now + 0.05 + delay)
         budget.settle(clock.now, clock.now + 0.1 + delay)
     assert strict_server_accepts(arrivals, 10) == 400
+
+
+def test_an_action_documented_at_a_lower_rate_is_paced_at_it() -> None:
+    """ListChatappTemplate and GetWhatsappHealthStatus are documented at 5/s per account: at --qps 10 their
+    sends stay 5 in any second, while the number list keeps the full 10."""
+    clock = FakeClock()
+    limiter = RateLimiter(10, clock=clock, settings=AdaptiveSettings(margin=0.0))
+    for action, most in (("ListChatappTemplate", 5), ("GetWhatsappHealthStatus", 5), ("QueryChatappPhoneNumbers", 10)):
+        times = send_times(limiter.bucket("acme", action), clock, 30)
+        assert max_in_window(times) == most, action
+    slow = RateLimiter(3, clock=clock, settings=AdaptiveSettings(margin=0.0))  # a lower --qps still wins
+    assert max_in_window(send_times(slow.bucket("acme", "ListChatappTemplate"), clock, 12)) == 3

@@ -140,3 +140,14 @@ def test_emulator_imports_nothing_of_the_reconciler():
             "and not m.startswith('reconciler.emulator')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("make", [SlidingWindowLimiter, TokenBucketLimiter], ids=["window", "bucket"])
+def test_actions_documented_at_five_per_second_are_refused_beyond_it(make):
+    """At --qps 10, GetWhatsappHealthStatus (documented at 5/s) gets 5 a second and the number list 10."""
+    clock = FakeClock()
+    limiter = make(10, clock=clock)
+    assert [limiter.allow("k", "GetWhatsappHealthStatus") for _ in range(6)] == [True] * 5 + [False]
+    assert limiter.retry_after("k", "GetWhatsappHealthStatus") > 0
+    assert all(limiter.allow("k", "QueryChatappPhoneNumbers") for _ in range(10))
+    assert make(3, clock=clock).allow("k", "ListChatappTemplate")  # a lower --qps still applies
