@@ -122,14 +122,14 @@ def main(argv: list[str] | None = None) -> int:
     per_space: list[list[int]] = [[] for _ in range(args.spaces)]
     for i in range(args.numbers):
         per_space[i % args.spaces].append(i)
+    def rate(action: str) -> float:
+        """Each action has its own budget: --qps, or its lower documented rate (client/actions.py)."""
+        documented = ACTIONS[action].qps if action in ACTIONS else None
+        return min(args.qps, documented) if documented else args.qps
+
     rows = []
     for label, every in (("baseline", None), ("settings", args.settings_every)):
         calls, wall = measure(per_space, args, every)
-        # each action has its own budget, at --qps or its lower documented rate (client/actions.py)
-        def rate(action: str) -> float:
-            documented = ACTIONS[action].qps if action in ACTIONS else None
-            return min(args.qps, documented) if documented else args.qps
-
         busiest, most = max(calls.items(), key=lambda kv: kv[1] / rate(kv[0]))
         floor = most / rate(busiest)
         rows.append((label, calls, wall, floor))

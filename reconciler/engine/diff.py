@@ -42,6 +42,7 @@ from reconciler import kinds as catalogue
 from reconciler.config.model import Number, Space
 from reconciler.engine.actual import ActualSpace, canonical_digest
 from reconciler.engine.plan import Action, Change, Severity
+from reconciler.kinds.base import change
 
 
 @dataclass(frozen=True)
@@ -114,35 +115,30 @@ def diff_number(space: Space, number: Number, item: Mapping[str, Any],
 
 
 def _misplaced(space: Space, number: Number, other: str) -> Change:
-    return _change(space, number, Action.MISPLACED, field="membership", before={"space": other},
+    return change(space, number, Action.MISPLACED, field="membership", before={"space": other},
                    after={"space": space.name}, source=number.source,
                    reason=f"is in space {other}; numbers are not moved between spaces by this tool (declare it "
                           f"in {other}, or move it there in the console, then plan again)")
 
 
 def _unsynced(space: Space, number: Number, recorded: str) -> Change:
-    return _change(space, number, Action.DRIFT, field="membership", before=None, after="in the space",
+    return change(space, number, Action.DRIFT, field="membership", before=None, after="in the space",
                    source=number.source,
                    reason=f"{recorded}; not synced again (the number must be registered to the space's WABA "
                           "first): plan with --retry-sync to try again")
 
 
 def _register_migration(space: Space, number: Number, membership: str) -> Change:
-    return _change(space, number, Action.REGISTER_MIGRATION, field="migration", before="verified",
+    return change(space, number, Action.REGISTER_MIGRATION, field="migration", before="verified",
                    after="registered", source=number.source_of("migration.verify_code_env"), basis=membership,
                    reason="the migration was verified but not registered (recorded by an earlier apply): "
                           "ChatappMigrationRegister")
 
 
-def _change(space: Space, number: Number | None, action: Action, **kw: Any) -> Change:
-    return Change(action=action, space=space.name, cust_space_id=space.cust_space_id,
-                  phone_number=None if number is None else number.phone_number, **kw)
-
-
 def _sync(space: Space, missing: list[Number]) -> Change:
     ordered = sorted(missing, key=lambda n: n.source)
     phones = [n.phone_number for n in ordered]
-    return _change(
+    return change(
         space, None, Action.SYNC, field="numbers",
         before=None, after={"missing": phones},
         source=ordered[0].source,
@@ -157,7 +153,7 @@ def _verify_migration(space: Space, number: Number, env: Mapping[str, str]) -> C
     is_set = bool(env.get(var))
     reason = (f"number not in the space and declares a migration: verify with the code from ${var} "
               f"({'set' if is_set else 'NOT set: apply will skip it'}), then register")
-    return _change(space, number, Action.VERIFY_MIGRATION, field="migration",
+    return change(space, number, Action.VERIFY_MIGRATION, field="migration",
                    before=None, after={"verify_code_env": var, "env_set": is_set},
                    source=number.source_of("migration.verify_code_env"), reason=reason)
 
