@@ -50,7 +50,7 @@ def _shown(components: Any) -> list[Any]:
         if isinstance(value, list):
             return [mask(v) for v in value]
         return value
-    return list(mask(tm.clean(list(components or []))))
+    return list(mask(tm.components_of(components)))
 
 
 def _declared_view(t: tm.Template) -> dict[str, Any]:
