@@ -30,6 +30,7 @@ from types import MappingProxyType
 from typing import Any
 
 from reconciler.emulator.actiontrail import ActionTrailMixin
+from reconciler.emulator.answers import complete
 from reconciler.emulator.catalog import ACTIONS
 from reconciler.emulator.errors import EmulatorApiError
 from reconciler.emulator.settings import SettingsMixin
@@ -177,7 +178,7 @@ class CamsBackend(SettingsMixin, TemplatesMixin, ActionTrailMixin):  # number se
             body = method(caller, params)
             if spec.write:  # what ActionTrail would record: who called which write, when
                 self.record_event(action, caller, params)
-            return body
+        return complete(action, body)  # the SDK's whole response shape, defaults included (answers.py)
 
     def snapshot(self) -> dict[str, Any]:
         """The current state, in the state file's format and shape (it holds the key secrets, like the file

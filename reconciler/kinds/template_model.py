@@ -107,14 +107,15 @@ def build_block(values: Mapping[str, Any]) -> TemplatesBlock:
 _BUTTON = frozenset({"AutofillText", "CouponCode", "FlowAction", "FlowId", "IsOptOut", "NavigateScreen",
                      "PackageName", "PhoneNumber", "SignatureHash", "SupportedApps", "Text", "Type", "Url",
                      "UrlType"})
-_CARD_COMPONENT = {"Buttons": [frozenset({"PhoneNumber", "Text", "Type", "Url", "UrlType"})],
-                   "Format": None, "Text": None, "Type": None, "Url": None}
+_CARD_BUTTON = ("PhoneNumber", "Text", "Type", "Url", "UrlType")
+_CARD_COMPONENT: dict[str, Any] = {"Buttons": [dict.fromkeys(_CARD_BUTTON)], "Format": None, "Text": None,
+                                   "Type": None, "Url": None}
 SENDABLE_COMPONENT: dict[str, Any] = {
     "AddSecretRecommendation": None, "Caption": None, "CodeExpirationMinutes": None, "Duration": None,
     "FileName": None, "FileType": None, "Format": None, "HasExpiration": None, "Text": None, "ThumbUrl": None,
     "Type": None, "Url": None,
     "Buttons": [{**{k: None for k in _BUTTON}, "SupportedApps": [{"PackageName": None, "SignatureHash": None}]}],
-    "Cards": [{"CardComponents": [{**_CARD_COMPONENT, "Buttons": [dict.fromkeys(_CARD_COMPONENT["Buttons"][0])]}]}],
+    "Cards": [{"CardComponents": [_CARD_COMPONENT]}],
 }
 #: Enum-like values compared in the case the API documents (docs/emulator.md lists them): component and
 #: button ``Type``, ``Format`` and ``FlowAction`` upper case, ``UrlType`` lower case. The cloud has been
