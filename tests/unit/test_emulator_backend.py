@@ -44,6 +44,31 @@ def test_profile_update_is_partial_and_websites_is_json(backend):
     assert backend.snapshot()["spaces"][RETAIL]["business_profiles"]["8613800001235"] == {"About": "hi"}
 
 
+@pytest.mark.parametrize(("field", "value"), [
+    ("About", "a" * 140), ("About", " "), ("Description", "d" * 513), ("Address", "a" * 257),
+    ("Email", "x" * 120 + "@acme.example"), ("Email", "not-an-address"), ("Email", "a@b"),
+    ("Websites", json.dumps(["https://a.example", "https://b.example", "https://c.example"])),
+    ("Websites", json.dumps(["https://a.example/" + "p" * 240])), ("Websites", json.dumps(["ftp://a.example"])),
+    ("Vertical", "ALCOHOL"), ("Vertical", "retail"),
+])
+def test_profile_limits_are_whatsapps(backend, field, value):
+    params = {"CustSpaceId": RETAIL, "PhoneNumber": "8613800001234", field: value}
+    assert code(backend.ModifyPhoneBusinessProfile, DEMO, params) == "InvalidParameter"
+    assert backend.snapshot()["spaces"][RETAIL]["business_profiles"]["8613800001234"].get(field) != value
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("About", "a" * 139), ("Description", "d" * 512), ("Address", "a" * 256), ("Email", "x" * 115 + "@acme.example"),
+    ("Email", ""), ("Websites", json.dumps(["https://a.example", "https://b.example/" + "p" * 237])),
+    ("Vertical", "NOT_A_BIZ"), ("Vertical", "UNDEFINED"),
+])
+def test_profile_values_at_whatsapps_limits_are_taken(backend, field, value):
+    params = {"CustSpaceId": RETAIL, "PhoneNumber": "8613800001234", field: value}
+    backend.ModifyPhoneBusinessProfile(DEMO, params)
+    stored = backend.snapshot()["spaces"][RETAIL]["business_profiles"]["8613800001234"][field]
+    assert stored == (json.loads(value) if field == "Websites" else value)
+
+
 def test_webhook_update_leaves_absent_fields(backend):
     backend.UpdatePhoneWebhook(DEMO, {"CustSpaceId": RETAIL, "PhoneNumber": "8613800001235",
                                       "StatusCallbackUrl": "https://n.example/s"})
