@@ -16,7 +16,6 @@ from reconciler.engine.plan import Action
 from reconciler.kinds import register
 from reconciler.kinds.base import CallClient, Field, Kind, Scope
 
-
 #: WhatsApp's business verticals a profile can be set to (the Cloud API's business-profile reference; the
 #: JSON Schema's enum is this list, checked by tests/unit/test_import_values.py). ``UNDEFINED`` (and ``""``)
 #: is what the platform shows for a profile whose vertical was never set: "not set", never declared.
