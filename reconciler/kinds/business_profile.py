@@ -17,7 +17,7 @@ from reconciler.kinds import register
 from reconciler.kinds.base import CallClient, Field, Kind, Scope
 
 #: WhatsApp's business verticals a profile can be set to (the Cloud API's business-profile reference; the
-#: JSON Schema's enum is this list, checked by tests/unit/test_import_values.py). ``UNDEFINED`` (and ``""``)
+#: JSON Schema's enum is this list, checked by tests/integration/test_import_values.py). ``UNDEFINED`` (and ``""``)
 #: is what the platform shows for a profile whose vertical was never set: "not set", never declared.
 VERTICALS = ("AUTO", "BEAUTY", "APPAREL", "EDU", "ENTERTAIN", "EVENT_PLAN", "FINANCE", "GROCERY", "GOVT", "HOTEL",
              "HEALTH", "NONPROFIT", "PROF_SERVICES", "RETAIL", "TRAVEL", "RESTAURANT", "NOT_A_BIZ", "OTHER")
