@@ -5,7 +5,7 @@ The emulator answers every action with the whole response shape the SDK's respon
 (docs/emulator.md, "Answer shapes"). It imports nothing but the standard library and PyYAML, so the shapes
 are generated once, from the installed SDKs (``alibabacloud_cams20200606``, ``alibabacloud_bssopenapi20171214``,
 ``alibabacloud_actiontrail20200706``; the ``[test]`` extra), and checked in. A test regenerates them in memory
-and compares (tests/unit/test_answer_shapes.py), so an SDK upgrade that changes a model shows up.
+and compares (tests/integration/test_emulator_answer_models.py), so an SDK upgrade that changes a model shows up.
 
 A shape is the model's tree in API names: ``"str"``, ``"bool"``, ``"int"``, ``"float"``, ``"map"`` (a
 free-form object), ``"any"``, a dict (a nested model) or a one-item list (a list of that).
