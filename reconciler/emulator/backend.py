@@ -94,7 +94,7 @@ def _profile_text_problem(field: str, value: str) -> str | None:
     limit = PROFILE_MAX_CHARS.get(field)
     if limit is not None and len(value) > limit:
         return f"{field} has at most {limit} characters ({len(value)} given)."
-    if field == "About" and not value.strip():
+    if field == "About" and not value:
         return "About cannot be empty (1 to 139 characters)."
     if field == "Email" and value and not _EMAIL.fullmatch(value):
         return "Email must be an email address."
