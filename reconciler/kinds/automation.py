@@ -111,9 +111,10 @@ class AutomationKind(Kind):
     model = Automation
     label = "conversational automation"
     fields: ClassVar[tuple[Field, ...]] = (
-        Field("welcome_message", "EnableWelcomeMessage", compare=as_bool),
-        Field("prompts", "Prompts", compare=_prompts, many=True),
-        CommandsField("commands", "Commands", compare=_commands),
+        # an answer without a value means the model's default: off, no prompts, no commands
+        Field("welcome_message", "EnableWelcomeMessage", compare=as_bool, absent=False),
+        Field("prompts", "Prompts", compare=_prompts, many=True, absent=()),
+        CommandsField("commands", "Commands", compare=_commands, absent=()),
     )
     action = Action.UPDATE
     read_action = "GetConversationalAutomation"
