@@ -23,7 +23,6 @@ import copy
 import hashlib
 import hmac
 import json
-import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from reconciler.emulator.state import (
     PROFILE_FIELDS,
     VISIBLE_NUMBER_FIELDS,
     accounts_of,
+    profile_problem,
 )
 from reconciler.emulator.templates import TemplatesMixin
 
@@ -53,12 +53,6 @@ VERTICALS = frozenset({
     "UNDEFINED", "OTHER", "AUTO", "BEAUTY", "APPAREL", "EDU", "ENTERTAIN", "EVENT_PLAN", "FINANCE", "GROCERY",
     "GOVT", "HOTEL", "HEALTH", "NONPROFIT", "PROF_SERVICES", "RETAIL", "TRAVEL", "RESTAURANT", "NOT_A_BIZ",
 })
-#: WhatsApp's limits of a business profile, in characters (the Cloud API's business-profile reference):
-#: About 1-139, Address 256, Description 512, Email 128, at most 2 websites of 256 each.
-PROFILE_MAX_CHARS = {"About": 139, "Address": 256, "Description": 512, "Email": 128}
-PROFILE_MAX_WEBSITES = 2
-WEBSITE_MAX_CHARS = 256
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 CAMS_OK = MappingProxyType({"Code": "OK", "Message": "SUCCESS"})
 DEFAULT_REGION = "ap-southeast-1"  # CAMS is served from one region (API notes)
 
@@ -72,33 +66,16 @@ def _invalid(message: str) -> EmulatorApiError:
 
 
 def _websites(raw: str) -> list[str]:
-    """``Websites``: a JSON array of at most 2 http(s) URLs of at most 256 characters each."""
+    """``Websites``: a JSON array of URLs, within WhatsApp's limits (``state.profile_problem``)."""
     try:
         value = json.loads(raw)
     except ValueError:
         raise _invalid("Websites must be a JSON array of URLs.") from None
     if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
         raise _invalid("Websites must be a JSON array of URLs.")
-    if len(value) > PROFILE_MAX_WEBSITES:
-        raise _invalid(f"Websites holds at most {PROFILE_MAX_WEBSITES} URLs ({len(value)} given).")
-    for i, url in enumerate(value):
-        if len(url) > WEBSITE_MAX_CHARS:
-            raise _invalid(f"Websites[{i}] has at most {WEBSITE_MAX_CHARS} characters ({len(url)} given).")
-        if not url.lower().startswith(("http://", "https://")):
-            raise _invalid(f"Websites[{i}] must be an http or https URL.")
+    if (problem := profile_problem("Websites", value)) is not None:
+        raise _invalid(problem)
     return value
-
-
-def _profile_text_problem(field: str, value: str) -> str | None:
-    """WhatsApp's limits of a profile's text fields (``PROFILE_MAX_CHARS``), About not empty, Email an address."""
-    limit = PROFILE_MAX_CHARS.get(field)
-    if limit is not None and len(value) > limit:
-        return f"{field} has at most {limit} characters ({len(value)} given)."
-    if field == "About" and not value:
-        return "About cannot be empty (1 to 139 characters)."
-    if field == "Email" and value and not _EMAIL.fullmatch(value):
-        return "Email must be an email address."
-    return None
 
 
 @dataclass(frozen=True)
@@ -355,7 +332,9 @@ class CamsBackend(SettingsMixin, TemplatesMixin, ActionTrailMixin):  # number se
                 value = _websites(value)
             elif field == "Vertical" and value and value not in VERTICALS:
                 raise _invalid(f"Vertical {value[:40]!r} is not one of {', '.join(sorted(VERTICALS))}.")
-            elif (problem := _profile_text_problem(field, value)) is not None:
+            elif field == "About" and not value:
+                raise _invalid("About cannot be empty (1 to 139 characters).")
+            elif (problem := profile_problem(field, value)) is not None:
                 raise _invalid(problem)
             changes[field] = value
         space["business_profiles"].setdefault(params["PhoneNumber"], {}).update(changes)

@@ -117,3 +117,22 @@ def test_derived_number_id_is_stable(example_state_path):
     p = {"CustSpaceId": TRAVEL, "PhoneNumber": "8613800009999"}
     assert a.GetMigrationVerifyCode(DEMO, p)["Data"]["Id"] == "82828893401"
     assert b1.GetMigrationVerifyCode(DEMO, p)["Data"]["Id"] == b2.GetMigrationVerifyCode(DEMO, p)["Data"]["Id"]
+
+
+def test_a_state_holds_only_profiles_the_api_could_have_stored(example_state_path):
+    import yaml
+
+    from reconciler.emulator import StateFileError
+
+    state = yaml.safe_load(open(example_state_path).read())
+    profile = state["spaces"][RETAIL]["business_profiles"]["8613800001234"]
+    load_state({**state})  # as it is
+    for field, value in (("About", "a" * 140), ("Websites", ["https://a.example"] * 3), ("Email", "nope")):
+        bad = {**profile, field: value}
+        spaces = {**state["spaces"], RETAIL: {**state["spaces"][RETAIL], "business_profiles": {"8613800001234": bad}}}
+        with pytest.raises(StateFileError, match=field):
+            load_state({**state, "spaces": spaces})
+    # what the platform shows for what nobody set, and a vertical added since, load
+    fine = {**profile, "About": "", "Vertical": "ALCOHOL"}
+    spaces = {**state["spaces"], RETAIL: {**state["spaces"][RETAIL], "business_profiles": {"8613800001234": fine}}}
+    load_state({**state, "spaces": spaces})
