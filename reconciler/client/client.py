@@ -126,10 +126,11 @@ class _Decoder:
 MAX_REQUEST_LINE = 65_536
 
 
-def _check_length(spec: ActionSpec, wire: Mapping[str, str]) -> None:
-    """``ParameterError`` (one line, nothing sent) for a request whose query string is over the limit."""
+def _check_length(spec: ActionSpec, wire: Mapping[str, str], base_url: str) -> None:
+    """``ParameterError`` (one line, nothing sent) for a request whose request line or URL is over the limit
+    (the HTTP library refuses a URL over the same 65,536 bytes)."""
     query = canonical_query(dict(wire))
-    length = len(f"POST /?{query} HTTP/1.1\r\n".encode())
+    length = max(len(f"POST /?{query} HTTP/1.1\r\n".encode()), len(f"{base_url}/?{query}".encode()))
     if length <= MAX_REQUEST_LINE:
         return
     largest = max(wire, key=lambda k: len(percent_encode(wire[k])))
@@ -239,7 +240,7 @@ class CamsClient:
         """
         spec = action if isinstance(action, ActionSpec) else get_action(action)
         wire = encode_params(spec, params)
-        _check_length(spec, wire)
+        _check_length(spec, wire, self._endpoints[spec.product].url)
         secret_values = _secret_values(spec, wire)
         stats = self.stats.for_action(spec.name)
         stats.calls += 1
