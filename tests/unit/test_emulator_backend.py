@@ -136,3 +136,14 @@ def test_a_state_holds_only_profiles_the_api_could_have_stored(example_state_pat
     fine = {**profile, "About": "", "Vertical": "ALCOHOL"}
     spaces = {**state["spaces"], RETAIL: {**state["spaces"][RETAIL], "business_profiles": {"8613800001234": fine}}}
     load_state({**state, "spaces": spaces})
+
+
+def test_a_template_component_field_the_request_model_lacks_is_refused(backend):
+    params = {"CustSpaceId": RETAIL, "Name": "at_hq", "Language": "en_US", "Category": "UTILITY",
+              "TemplateType": "WHATSAPP"}
+    bad = [{"Type": "BODY", "Text": "See you at HQ", "Buttons": [], "Cards": [], "Latitude": "52.5"}]
+    with pytest.raises(EmulatorApiError) as info:
+        backend.call("CreateChatappTemplate", DEMO, {**params, "Components": json.dumps(bad)})
+    assert info.value.code == "InvalidParameter" and "Components[0].Latitude" in info.value.message
+    good = [{"Type": "BODY", "Text": "See you at HQ", "Buttons": [], "Cards": []}]  # what the SDK sends
+    assert backend.call("CreateChatappTemplate", DEMO, {**params, "Components": json.dumps(good)})["Code"] == "OK"

@@ -112,3 +112,16 @@ def test_import_writes_only_what_the_create_can_send() -> None:
                     "components": [{"Type": "BODY", "Text": "Spring sale: {{1}} off"},
                                    {"Type": "BUTTONS", "Buttons": [{"Type": "QUICK_REPLY", "Text": "Stop promotions"}]}],
                     "example": {"{{1}}": "20%"}}
+
+
+def test_a_component_field_the_create_cannot_send_is_refused_offline() -> None:
+    from reconciler.kinds import get
+
+    block = {"items": [{"name": "at_hq", "language": "en_US", "category": "UTILITY",
+                        "components": [{"Type": "BODY", "Text": "See you at HQ", "Latitude": "52.5"},
+                                       {"Type": "BUTTONS", "Buttons": [{"Type": "QUICK_REPLY", "Text": "Ok",
+                                                                        "ExtendAttrs": {"Action": "x"}}]}]}]}
+    assert get("templates").check(block) == [
+        (("items", 0, "components", 0, "Latitude"), "Latitude is not a field CreateChatappTemplate can send"),
+        (("items", 0, "components", 1, "Buttons", 0, "ExtendAttrs"),
+         "ExtendAttrs is not a field CreateChatappTemplate can send")]
