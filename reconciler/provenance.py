@@ -118,7 +118,8 @@ def collect(targets: Sequence[Target], *, env: Mapping[str, str], cwd: Path | No
 def target(*, region: str, endpoint: str, env: Mapping[str, str], account: str = DEFAULT_ACCOUNT_NAME,
            preflight_data: Mapping[str, Any] | None = None) -> Target:
     mpk = (preflight_data or {}).get("Mpk")
-    account_id = account_id_from_env(env) or (str(mpk) if mpk not in (None, "") else None)
+    # 0 is the response model's default (no account id given), never an account id
+    account_id = account_id_from_env(env) or (str(mpk) if mpk not in (None, "", 0, "0") else None)
     return Target(account, account_id, region, mask_url(endpoint) or "")
 
 

@@ -160,6 +160,8 @@ def _warn(imported: ImportedSpace, out: Path | None) -> None:
         print(f"warning: expect left out where a number is not healthy today ({'; '.join(imported.unhealthy)}): "
               "drift will not report these fields; pass --record-health to record today's values instead, "
               "so drift reports any further change", file=sys.stderr)
+    for note in imported.left_out:
+        print(f"warning: left out of {where}: {note}", file=sys.stderr)
     if imported.numbers_with_http:
         print(f"warning: plain-http callback URLs for {', '.join(imported.numbers_with_http)}: the space is "
               "marked allow_http_callbacks; callbacks carry customer messages, move them to https",

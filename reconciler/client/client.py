@@ -41,6 +41,7 @@ from reconciler.client.errors import (
     CallPlace,
     ClientError,
     ConnectError,
+    ParameterError,
     ResponseTooLargeError,
     RunBudgetError,
     ThrottledError,
@@ -117,6 +118,26 @@ class _Decoder:
     @property
     def has_more(self) -> bool:
         return self._z is not None and bool(self._z.unconsumed_tail)
+
+
+#: The longest request line sent (``POST /?<query> HTTP/1.1``): every parameter travels in the query string,
+#: as the SDK sends it. The cloud's limit is not documented; 65,536 bytes is the emulator's (and a common
+#: server default), so a longer request is refused here, before sending, rather than answered by a 414.
+MAX_REQUEST_LINE = 65_536
+
+
+def _check_length(spec: ActionSpec, wire: Mapping[str, str], base_url: str) -> None:
+    """``ParameterError`` (one line, nothing sent) for a request whose request line or URL is over the limit
+    (the HTTP library refuses a URL over the same 65,536 bytes)."""
+    query = canonical_query(dict(wire))
+    length = max(len(f"POST /?{query} HTTP/1.1\r\n".encode()), len(f"{base_url}/?{query}".encode()))
+    if length <= MAX_REQUEST_LINE:
+        return
+    largest = max(wire, key=lambda k: len(percent_encode(wire[k])))
+    raise ParameterError(
+        f"{spec.name}: the request would be {length:,} bytes long, over the {MAX_REQUEST_LINE:,} the service "
+        f"takes (its largest parameter, {largest}, is {len(percent_encode(wire[largest])):,} bytes encoded); "
+        "nothing was sent", action=spec.name)
 
 
 class CamsClient:
@@ -219,6 +240,7 @@ class CamsClient:
         """
         spec = action if isinstance(action, ActionSpec) else get_action(action)
         wire = encode_params(spec, params)
+        _check_length(spec, wire, self._endpoints[spec.product].url)
         secret_values = _secret_values(spec, wire)
         stats = self.stats.for_action(spec.name)
         stats.calls += 1

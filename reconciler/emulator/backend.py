@@ -30,6 +30,7 @@ from types import MappingProxyType
 from typing import Any
 
 from reconciler.emulator.actiontrail import ActionTrailMixin
+from reconciler.emulator.answers import complete
 from reconciler.emulator.catalog import ACTIONS
 from reconciler.emulator.errors import EmulatorApiError
 from reconciler.emulator.settings import SettingsMixin
@@ -39,15 +40,18 @@ from reconciler.emulator.state import (
     PROFILE_FIELDS,
     VISIBLE_NUMBER_FIELDS,
     accounts_of,
+    profile_problem,
 )
 from reconciler.emulator.templates import TemplatesMixin
 
 Params = Mapping[str, str]
 Body = dict[str, Any]
 
+#: WhatsApp's business verticals (the Cloud API's business-profile reference): a write takes one of them, or
+#: "" / UNDEFINED (not set). A state file may hold any word: the platform reports values added since.
 VERTICALS = frozenset({
-    "RETAIL", "TRAVEL", "PROF_SERVICES", "APPAREL", "GOVT", "ENTERTAIN", "GROCERY", "HOTEL", "OTHER", "AUTO",
-    "FINANCE", "BEAUTY", "EDU", "EVENT_PLAN", "NONPROFIT", "RESTAURANT", "HEALTH",
+    "UNDEFINED", "OTHER", "AUTO", "BEAUTY", "APPAREL", "EDU", "ENTERTAIN", "EVENT_PLAN", "FINANCE", "GROCERY",
+    "GOVT", "HOTEL", "HEALTH", "NONPROFIT", "PROF_SERVICES", "RETAIL", "TRAVEL", "RESTAURANT", "NOT_A_BIZ",
 })
 CAMS_OK = MappingProxyType({"Code": "OK", "Message": "SUCCESS"})
 DEFAULT_REGION = "ap-southeast-1"  # CAMS is served from one region (API notes)
@@ -59,6 +63,19 @@ def _owner_error() -> EmulatorApiError:
 
 def _invalid(message: str) -> EmulatorApiError:
     return EmulatorApiError("InvalidParameter", message)
+
+
+def _websites(raw: str) -> list[str]:
+    """``Websites``: a JSON array of URLs, within WhatsApp's limits (``state.profile_problem``)."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise _invalid("Websites must be a JSON array of URLs.") from None
+    if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
+        raise _invalid("Websites must be a JSON array of URLs.")
+    if (problem := profile_problem("Websites", value)) is not None:
+        raise _invalid(problem)
+    return value
 
 
 @dataclass(frozen=True)
@@ -177,7 +194,7 @@ class CamsBackend(SettingsMixin, TemplatesMixin, ActionTrailMixin):  # number se
             body = method(caller, params)
             if spec.write:  # what ActionTrail would record: who called which write, when
                 self.record_event(action, caller, params)
-            return body
+        return complete(action, body)  # the SDK's whole response shape, defaults included (answers.py)
 
     def snapshot(self) -> dict[str, Any]:
         """The current state, in the state file's format and shape (it holds the key secrets, like the file
@@ -312,14 +329,13 @@ class CamsBackend(SettingsMixin, TemplatesMixin, ActionTrailMixin):  # number se
                 continue
             value: Any = params[field]
             if field == "Websites":
-                try:
-                    value = json.loads(value)
-                except ValueError:
-                    raise _invalid("Websites must be a JSON array of URLs.") from None
-                if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
-                    raise _invalid("Websites must be a JSON array of URLs.")
-            elif field == "Vertical" and value not in VERTICALS:
-                raise _invalid(f"Vertical {value!r} is not one of {', '.join(sorted(VERTICALS))}.")
+                value = _websites(value)
+            elif field == "Vertical" and value and value not in VERTICALS:
+                raise _invalid(f"Vertical {value[:40]!r} is not one of {', '.join(sorted(VERTICALS))}.")
+            elif field == "About" and not value:
+                raise _invalid("About cannot be empty (1 to 139 characters).")
+            elif (problem := profile_problem(field, value)) is not None:
+                raise _invalid(problem)
             changes[field] = value
         space["business_profiles"].setdefault(params["PhoneNumber"], {}).update(changes)
         return {**CAMS_OK, "Success": True}

@@ -31,6 +31,14 @@ from reconciler.emulator.ratelimit import Limiter
 from reconciler.emulator.signature import IncomingRequest, NonceCache, verify
 
 MAX_BODY = 1 << 20
+#: What the HTTP layer refuses before a request is parsed (http.server's limits: a request line of 65,536
+#: bytes, 100 headers of 65,536 bytes each), answered in the cloud's JSON error shape. The cloud's own limit
+#: on a request's length is not documented: the emulator's is at most this, and the client refuses to send a
+#: longer request line (client/client.py MAX_REQUEST_LINE).
+_UNPARSED_ERRORS = {
+    414: ("RequestURITooLong", "The request URI is too long: at most 65536 bytes in the request line."),
+    431: ("RequestHeaderFieldsTooLarge", "The request headers are too large."),
+}
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -73,6 +81,26 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Silenced on purpose: the stdlib logs the request line, which can carry secrets."""
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """A request refused before it could be parsed (a request line over 64 KiB, headers too large, a
+        malformed request line): the cloud's JSON error, not the standard library's HTML page."""
+        request_id = str(uuid.uuid4()).upper()
+        error, text = _UNPARSED_ERRORS.get(code, ("InvalidRequest", "The request could not be read."))
+        headers = getattr(self, "headers", None)  # not there when the request line itself was refused
+        payload = {"RequestId": request_id, "HostId": (headers.get("Host") or "") if headers else "",
+                   "Code": error, "Message": text,
+                   "Recommend": f"https://api.aliyun.com/troubleshoot?q={error}&product=Cams&requestId={request_id}"}
+        data = json.dumps(payload).encode()
+        self.close_connection = True
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        self.send_header("x-acs-request-id", request_id)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
 
     def do_POST(self) -> None:
         self._handle()

@@ -180,7 +180,7 @@ class SettingsMixin:
         space, entry = self._number_in(caller, params)
         key = self._peek_settings(space, entry["PhoneNumber"]).get("encryption_key")
         data: Body = {"PhoneNumber": entry["PhoneNumber"]}
-        if key:  # no key uploaded: neither field (the SDK leaves them None)
+        if key:  # no key uploaded: both fields empty (answers.complete fills the model's defaults)
             data.update(key)
         return {**_OK, "Data": data}
 
@@ -314,9 +314,6 @@ class SettingsMixin:
         entities.append({"EntityType": "WABA", "WabaId": waba_id, "CanSendMessage": "AVAILABLE"})
         entities.append({"EntityType": "BUSINESS", "BusinessId": _derived_id("business", space_id),
                          "CanSendMessage": "AVAILABLE"})
-        for entity in entities:
-            if not entity.get("Errors"):
-                entity.pop("Errors", None)  # Meta leaves the list out when there is nothing to say
         # A value the emulator does not rank (a state may hold a new one) counts as the worst.
         overall = max((e["CanSendMessage"] for e in entities), key=lambda v: _WORST.get(v, len(_WORST)))
         return {**_OK, "Success": True, "Data": {"CanSendMessage": overall, "Entities": entities}}

@@ -23,6 +23,8 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from reconciler.emulator.emoji_table import first_emoji
+
 #: The two space sections this module owns.
 SETTINGS_SPACE_FIELDS = frozenset({"number_settings", "account_webhook"})
 NUMBER_SETTING_SECTIONS = frozenset({"commerce", "automation", "encryption_key", "qrdls", "health"})
@@ -68,16 +70,10 @@ class SettingsInvalid(Exception):
 # --- value checks shared with the API actions ------------------------------------------------------------
 
 def has_emoji(text: str) -> str | None:
-    """The first emoji-like character of ``text`` (WhatsApp refuses emoji in prompts and commands), or None.
-
-    Pictographs, dingbats and symbols blocks, regional indicators and the emoji variation selector: the
-    stricter reading of "emojis are not supported" (a plain letter or CJK text passes).
-    """
-    for ch in text:
-        cp = ord(ch)
-        if cp >= 0x1F000 or 0x2600 <= cp <= 0x27BF or 0x2B00 <= cp <= 0x2BFF or cp in (0xFE0F, 0x200D):
-            return ch
-    return None
+    """The first emoji of ``text`` (WhatsApp refuses emoji in prompts and commands), or None: a character of
+    Unicode's Extended_Pictographic property, a regional indicator or a keycap sequence (emoji_table.py,
+    generated from Unicode's data; a check mark, a dash or CJK text passes, an alarm clock does not)."""
+    return first_emoji(text)
 
 
 def prompt_problem(prompts: Any) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import stat
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,6 +35,12 @@ HIDDEN_NUMBER_FIELDS = ("HttpFlag", "QueueFlag", "MarketingPaused", "Id")
 NUMBER_FIELDS = frozenset(VISIBLE_NUMBER_FIELDS + HIDDEN_NUMBER_FIELDS)
 MIGRATION_FIELDS = NUMBER_FIELDS | {"VerifyCode"}
 PROFILE_FIELDS = frozenset({"Vertical", "About", "Address", "Description", "Email", "ProfilePictureUrl", "Websites"})
+#: WhatsApp's limits of a business profile, in characters (the Cloud API's business-profile reference):
+#: About 1-139, Address 256, Description 512, Email 128 (an address), at most 2 websites of 256 each.
+PROFILE_MAX_CHARS = {"About": 139, "Address": 256, "Description": 512, "Email": 128}
+PROFILE_MAX_WEBSITES = 2
+WEBSITE_MAX_CHARS = 256
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 ACCOUNT_FIELDS = frozenset({"Mpk", "LoginEmail", "HostingStatus", "AccountType", "CreditLimitStatus", "IsCertified"})
 KEY_FIELDS = frozenset({"access_key_id", "access_key_secret", "actions"})
 SPACE_FIELDS = frozenset({
@@ -611,7 +618,30 @@ def _validate_profile(profile: Any, path: Path_) -> dict[str, Any]:
                 raise _Invalid(path + (field,), "'Websites' must be a list of URLs")
         elif not isinstance(value, str):
             raise _Invalid(path + (field,), f"'{field}' must be a string")
+        if (problem := profile_problem(field, value)) is not None:  # only what the API could have stored
+            raise _Invalid(path + (field,), problem.rstrip("."))
     return copy.deepcopy(dict(profile))
+
+
+def profile_problem(field: str, value: Any) -> str | None:
+    """Why a profile value is over WhatsApp's limits (None when it is not): what ModifyPhoneBusinessProfile
+    refuses, and what a state file may not hold. ``Vertical`` is not judged here (a state may hold any), nor
+    an empty ``About`` (what a profile shows when nobody set one; only a write of "" is refused)."""
+    if field == "Websites":
+        if len(value) > PROFILE_MAX_WEBSITES:
+            return f"Websites holds at most {PROFILE_MAX_WEBSITES} URLs ({len(value)} given)."
+        for i, url in enumerate(value):
+            if len(url) > WEBSITE_MAX_CHARS:
+                return f"Websites[{i}] has at most {WEBSITE_MAX_CHARS} characters ({len(url)} given)."
+            if not url.lower().startswith(("http://", "https://")):
+                return f"Websites[{i}] must be an http or https URL."
+        return None
+    limit = PROFILE_MAX_CHARS.get(field)
+    if limit is not None and len(value) > limit:
+        return f"{field} has at most {limit} characters ({len(value)} given)."
+    if field == "Email" and value and not _EMAIL.fullmatch(value):
+        return "Email must be an email address."
+    return None
 
 
 def _no_unknown(mapping: dict[Any, Any], allowed: frozenset[str], path: Path_) -> None:

@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.emulator import template_rules as rules
+from reconciler.emulator.answer_shapes import REQUEST_COMPONENT
 from reconciler.emulator.errors import EmulatorApiError
 from reconciler.emulator.template_state import template_code
 
@@ -90,6 +91,21 @@ def _int(params: Params, name: str) -> int | None:
     if not raw.strip().lstrip("-").isdigit():
         raise _invalid(f"{name} must be an integer.")
     return int(raw)
+
+
+def _unknown_field(value: Any, shape: Any, where: str) -> str | None:
+    """The first field of ``value`` the request model (``shape``) does not have, as ``Components[0].X``."""
+    if isinstance(shape, dict) and isinstance(value, Mapping):
+        for key, item in value.items():
+            if key not in shape:
+                return f"{where}.{key}"
+            if (found := _unknown_field(item, shape[key], f"{where}.{key}")) is not None:
+                return found
+    elif isinstance(shape, list) and isinstance(value, list):
+        for i, item in enumerate(value):
+            if (found := _unknown_field(item, shape[0], f"{where}[{i}]")) is not None:
+                return found
+    return None
 
 
 def _first_problem(found: list[rules.Problem]) -> EmulatorApiError | None:
@@ -250,6 +266,9 @@ class TemplatesMixin:
         components = _json(params, "Components", list, "a list of components")
         if components is None:
             raise _missing("Components")
+        # Only what the request model has (a field of the detail answer, such as Latitude, is not one).
+        if (unknown := _unknown_field(components, [REQUEST_COMPONENT], "Components")) is not None:
+            raise _invalid(f"{unknown} is not a field of a template component.")
         example = _json(params, "Example", dict, "an object of placeholder examples")
         if example is None:
             example = example_default

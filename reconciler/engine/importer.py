@@ -48,6 +48,9 @@ class ImportedSpace:
     # "8613800001234: Status RESTRICTED, QualityRating RED": health left out of ``expect`` (not healthy today)
     unhealthy: tuple[str, ...] = ()
     blocks: dict[str, Any] = field(default_factory=dict)  # space-level kinds' blocks (templates), by kind name
+    # "8613800001234: business_profile.vertical 'ALCOHOL' (...)": a value read that the YAML cannot declare,
+    # left out (the kind says why; values quoted, so an API value cannot start a line of its own)
+    left_out: tuple[str, ...] = ()
 
 
 Reads = Mapping[str, Mapping[str, Mapping[str, Any]]]  # kind name → phone (as listed) → the kind's read
@@ -96,14 +99,17 @@ def import_space(name: str, cust_space_id: str, items: Iterable[Mapping[str, Any
     drift reports any further change."""
     listed = sorted((dict(i) for i in items if i.get("PhoneNumber")), key=lambda i: normalize_phone(i["PhoneNumber"]))
     blocks: list[dict[str, Any]] = []
+    left_out: list[str] = []
     for item in listed:
         phone = str(item["PhoneNumber"])
         mine: dict[str, Any] = {}
+        notes: list[str] = []
         for kind in catalogue.number_kinds():
             data = reads.get(kind.name, {}).get(phone) if kind.read_action else None
-            block = kind.import_block(item, data, record_health=record_health)
+            block = kind.import_block(item, data, record_health=record_health, left_out=notes)
             if block:
                 mine[kind.name] = block
+        left_out.extend(f"{normalize_phone(phone)}: {note}" for note in notes)
         blocks.append(mine)
     defaults: dict[str, Any] = {}
     if len(listed) > 1:
@@ -131,4 +137,4 @@ def import_space(name: str, cust_space_id: str, items: Iterable[Mapping[str, Any
         if block is not None:
             space_blocks[kind.name] = block
     return ImportedSpace(name, cust_space_id, tuple(numbers), defaults, bool(with_http), with_tokens, with_http,
-                         unhealthy, space_blocks)
+                         unhealthy, space_blocks, tuple(left_out))

@@ -19,6 +19,7 @@ from reconciler.engine.plan import Action
 from reconciler.kinds import register
 from reconciler.kinds.base import Field, Kind, Scope
 from reconciler.kinds.commerce import as_bool
+from reconciler.kinds.emoji_table import first_emoji  # the emulator's table too (generated, emoji_table.py)
 
 MAX_PROMPTS = 4
 MAX_PROMPT_CHARS = 80
@@ -27,13 +28,8 @@ MAX_COMMAND_NAME_CHARS = 32
 MAX_COMMAND_DESCRIPTION_CHARS = 256
 
 
-def first_emoji(text: str) -> str | None:
-    """The first character WhatsApp refuses as an emoji in prompts and commands (the emulator's rule too)."""
-    for ch in text:
-        cp = ord(ch)
-        if cp >= 0x1F000 or 0x2600 <= cp <= 0x27BF or 0x2B00 <= cp <= 0x2BFF or cp in (0xFE0F, 0x200D):
-            return ch
-    return None
+def _code_points(text: str) -> str:
+    return " ".join(f"U+{ord(c):04X}" for c in text)
 
 
 @dataclass(frozen=True)
@@ -85,7 +81,7 @@ def problems(block: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
         if len(prompt) > MAX_PROMPT_CHARS:
             out.append((("prompts", i), f"a prompt is at most {MAX_PROMPT_CHARS} characters, this one {len(prompt)}"))
         if (ch := first_emoji(prompt)) is not None:
-            out.append((("prompts", i), f"WhatsApp refuses emoji in prompts ({ch!r} U+{ord(ch):04X})"))
+            out.append((("prompts", i), f"WhatsApp refuses emoji in prompts ({ch!r} {_code_points(ch)})"))
     if len({p.strip() for p in prompts}) != len(prompts):
         out.append((("prompts",), "a prompt is listed twice"))
     commands = [c for c in block.get("commands") or [] if isinstance(c, Mapping)]
@@ -98,7 +94,8 @@ def problems(block: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
             if len(text) > limit:
                 out.append((("commands", i, key), f"a command {key} is at most {limit} characters, this one {len(text)}"))
             if (ch := first_emoji(text)) is not None:
-                out.append((("commands", i, key), f"WhatsApp refuses emoji in commands ({ch!r} U+{ord(ch):04X})"))
+                out.append((("commands", i, key),
+                            f"WhatsApp refuses emoji in commands ({ch!r} {_code_points(ch)})"))
         name = str(command.get("name") or "")
         if name in seen:
             out.append((("commands", i, "name"), f"command {name!r} is listed twice"))
@@ -114,9 +111,10 @@ class AutomationKind(Kind):
     model = Automation
     label = "conversational automation"
     fields: ClassVar[tuple[Field, ...]] = (
-        Field("welcome_message", "EnableWelcomeMessage", compare=as_bool),
-        Field("prompts", "Prompts", compare=_prompts, many=True),
-        CommandsField("commands", "Commands", compare=_commands),
+        # an answer without a value means the model's default: off, no prompts, no commands
+        Field("welcome_message", "EnableWelcomeMessage", compare=as_bool, absent=False),
+        Field("prompts", "Prompts", compare=_prompts, many=True, absent=()),
+        CommandsField("commands", "Commands", compare=_commands, absent=()),
     )
     action = Action.UPDATE
     read_action = "GetConversationalAutomation"

@@ -68,6 +68,8 @@ class Field:
     ``url``: a URL (or, with ``many``, a list of them): masked wherever it is shown and checked offline as a
     URL; ``callback``: a callback URL (the callback rules apply: https unless the space opts in to http).
     ``many``: a list, compared as an ordered list and sent as a JSON list.
+    ``absent``: what an answer without the field means (the response model's default: ``False``, ``()``),
+    so a declared default compares equal to a cloud that leaves the field out; None: absent is unknown.
     """
 
     name: str
@@ -76,6 +78,7 @@ class Field:
     url: bool = False
     callback: bool = False
     many: bool = False
+    absent: Any = None
 
     def normalized(self, value: Any) -> Any:
         if self.compare is not None:
@@ -85,6 +88,8 @@ class Field:
         return _compare_url(value) if self.url else normalize_text(value)
 
     def same(self, declared: Any, actual: Any) -> bool:
+        if actual is None:
+            actual = self.absent
         if self.many and isinstance(actual, list):
             actual_cmp: Any = tuple(actual)
         else:

@@ -32,6 +32,9 @@ class QrCode:
     image: str | None = None  # PNG or SVG; None: not managed (new codes get PNG)
 
 
+IMAGE_TYPES = ("PNG", "SVG")  # GenerateQrImage, as the JSON Schema has them
+
+
 @dataclass(frozen=True)
 class QrCodes:
     codes: tuple[QrCode, ...] = ()
@@ -192,5 +195,16 @@ class QrCodesKind(Kind):
     def import_block(self, item: Mapping[str, Any], data: Mapping[str, Any] | None,
                      **options: Any) -> dict[str, Any] | None:
         current, _ = _by_message((data or {}).get("codes") or [])
-        codes = [{"message": m, "image": str(h.get("GenerateQrImage") or "PNG").upper()} for m, h in current.items() if m]
+        codes: list[dict[str, Any]] = []
+        for message, have in current.items():
+            if not message:
+                continue
+            image = str(have.get("GenerateQrImage") or "PNG").strip().upper()
+            if image in IMAGE_TYPES:
+                codes.append({"message": message, "image": image})
+                continue
+            codes.append({"message": message})  # an image type the schema does not know: not managed
+            left_out = options.get("left_out")
+            if isinstance(left_out, list):
+                left_out.append(f"qr_codes image {image[:20]!r} of {message[:40]!r} (not PNG or SVG)")
         return {"codes": codes} if codes else None

@@ -100,26 +100,86 @@ def build_block(values: Mapping[str, Any]) -> TemplatesBlock:
 
 # --- comparison ----------------------------------------------------------------------------------------------
 
-def clean(value: Any) -> Any:
-    """Content as compared: empty lists, nulls and empty strings dropped at every level (the SDK sends an
-    empty ``Buttons`` and ``Cards`` in every component; the API may echo absent fields as null), the detail
-    answer's ``hasExpiration`` read as the request's ``HasExpiration``."""
+#: What CreateChatappTemplate's ``Components`` can carry, key for key: the SDK's request model
+#: (``CreateChatappTemplateRequestComponents`` and its buttons, supported apps, cards; a test compares this
+#: tree with it). GetChatappTemplateDetail answers more (a location header's ``Latitude``, a button's
+#: ``ExtendAttrs``, ...): those fields are the platform's, never declared, compared, imported or sent.
+_BUTTON = frozenset({"AutofillText", "CouponCode", "FlowAction", "FlowId", "IsOptOut", "NavigateScreen",
+                     "PackageName", "PhoneNumber", "SignatureHash", "SupportedApps", "Text", "Type", "Url",
+                     "UrlType"})
+_CARD_BUTTON = ("PhoneNumber", "Text", "Type", "Url", "UrlType")
+_CARD_COMPONENT: dict[str, Any] = {"Buttons": [dict.fromkeys(_CARD_BUTTON)], "Format": None, "Text": None,
+                                   "Type": None, "Url": None}
+SENDABLE_COMPONENT: dict[str, Any] = {
+    "AddSecretRecommendation": None, "Caption": None, "CodeExpirationMinutes": None, "Duration": None,
+    "FileName": None, "FileType": None, "Format": None, "HasExpiration": None, "Text": None, "ThumbUrl": None,
+    "Type": None, "Url": None,
+    "Buttons": [{**{k: None for k in _BUTTON}, "SupportedApps": [{"PackageName": None, "SignatureHash": None}]}],
+    "Cards": [{"CardComponents": [_CARD_COMPONENT]}],
+}
+#: Enum-like values compared in the case the API documents (docs/emulator.md lists them): component and
+#: button ``Type``, ``Format`` and ``FlowAction`` upper case, ``UrlType`` lower case. The cloud has been
+#: seen to echo ``body`` for ``BODY``; the API accepts only the documented spelling, so that is what is
+#: compared and what ``import`` writes.
+UPPER_CASE_KEYS = frozenset({"Type", "Format", "FlowAction"})
+LOWER_CASE_KEYS = frozenset({"UrlType"})
+
+
+def _is_default(value: Any) -> bool:
+    """A value the response model fills in for a field nobody set: null, "", [], {}, false, 0."""
+    if value is None or value is False:
+        return True
+    if isinstance(value, (str, list, tuple, dict)) and not value:
+        return True
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0
+
+
+def clean(value: Any, shape: Any = None) -> Any:
+    """Content as compared, imported and shown: the response model's defaults dropped at every level (null,
+    "", [], {}, false and 0: the SDK sends an empty ``Buttons`` and ``Cards`` in every component, the cloud
+    fills ``IsOptOut: false``, ``Duration: 0``, ...; each of those means "not set", as an undeclared field
+    does), enum-like values in the documented case, the detail answer's ``hasExpiration`` read as the
+    request's ``HasExpiration``. ``shape`` (``SENDABLE_COMPONENT`` in a list): keep only the fields the write
+    can send."""
     if isinstance(value, Mapping):
         out = {}
         for k, v in value.items():
-            v = clean(v)
-            if v in (None, "", [], {}):
+            key = "HasExpiration" if k == "hasExpiration" else str(k)
+            if isinstance(shape, Mapping) and key not in shape:
                 continue
-            out["HasExpiration" if k == "hasExpiration" else str(k)] = v
+            v = clean(v, shape.get(key) if isinstance(shape, Mapping) else None)
+            if _is_default(v):
+                continue
+            if isinstance(v, str) and key in UPPER_CASE_KEYS:
+                v = v.strip().upper()
+            elif isinstance(v, str) and key in LOWER_CASE_KEYS:
+                v = v.strip().lower()
+            out[key] = v
         return out
     if isinstance(value, (list, tuple)):
-        return [clean(v) for v in value]
+        item_shape = shape[0] if isinstance(shape, list) and shape else None
+        return [clean(v, item_shape) for v in value]
     return value
+
+
+def components_of(components: Any) -> list[Any]:
+    """Components as compared: ``clean`` with only what CreateChatappTemplate can send."""
+    return list(clean(list(components or []), [SENDABLE_COMPONENT]))
+
+
+def _category(value: Any) -> str | None:
+    text = str(value or "").strip().upper()
+    return text or None
+
+
+def _ttl(value: Any) -> int | None:
+    """The response model's TTL: 0 (its default) is none; a real TTL is 30 s or more."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value != 0 else None
 
 
 def declared_content(t: Template) -> dict[str, Any]:
     """What the template's write sends, as compared: the declared fields only."""
-    out: dict[str, Any] = {"category": t.category, "components": clean(list(t.components)),
+    out: dict[str, Any] = {"category": _category(t.category), "components": components_of(t.components),
                            "example": clean(dict(t.example or {}))}
     if t.message_send_ttl_seconds is not None:
         out["message_send_ttl_seconds"] = t.message_send_ttl_seconds
@@ -129,9 +189,10 @@ def declared_content(t: Template) -> dict[str, Any]:
 def actual_content(detail: Mapping[str, Any], declared: Template | None = None) -> dict[str, Any]:
     """The same fields as read (GetChatappTemplateDetail ``Data``); the TTL only where the YAML declares it
     (or, without a declaration, where the API has one)."""
-    out: dict[str, Any] = {"category": detail.get("Category"), "components": clean(list(detail.get("Components") or [])),
+    out: dict[str, Any] = {"category": _category(detail.get("Category")),
+                           "components": components_of(detail.get("Components")),
                            "example": clean(dict(detail.get("Example") or {}))}
-    ttl = detail.get("MessageSendTtlSeconds")
+    ttl = _ttl(detail.get("MessageSendTtlSeconds"))
     if (declared is None and ttl is not None) or (declared is not None and declared.message_send_ttl_seconds is not None):
         out["message_send_ttl_seconds"] = ttl
     return out
@@ -253,10 +314,12 @@ def delete_params(cust_space_id: str, code: str, language: str) -> dict[str, Any
 def import_item(detail: Mapping[str, Any]) -> dict[str, Any]:
     """A YAML item for a template as the API shows it, which plans clean."""
     out: dict[str, Any] = {"name": detail.get("Name"), "language": detail.get("Language"),
-                           "category": detail.get("Category"), "components": clean(list(detail.get("Components") or []))}
+                           "category": _category(detail.get("Category")),
+                           "components": components_of(detail.get("Components"))}
     example = clean(dict(detail.get("Example") or {}))
     if example:
         out["example"] = example
-    if detail.get("MessageSendTtlSeconds") is not None:
-        out["message_send_ttl_seconds"] = detail["MessageSendTtlSeconds"]
+    ttl = _ttl(detail.get("MessageSendTtlSeconds"))
+    if ttl is not None:
+        out["message_send_ttl_seconds"] = ttl
     return out

@@ -50,7 +50,7 @@ def _shown(components: Any) -> list[Any]:
         if isinstance(value, list):
             return [mask(v) for v in value]
         return value
-    return list(mask(tm.clean(list(components or []))))
+    return list(mask(tm.components_of(components)))
 
 
 def _declared_view(t: tm.Template) -> dict[str, Any]:
@@ -92,6 +92,7 @@ class TemplatesKind(Kind):
             if key in seen:
                 out.append((at + ("name",), f"template {key} is declared twice (first as items[{seen[key]}])"))
             seen.setdefault(key, i)
+            out.extend((at + path, message) for path, message in _unsendable(item.get("components")))
             found = template_rules.problems(item.get("category"), item.get("components"), item.get("example"))
             found += template_rules.check_ttl(item.get("category"), item.get("message_send_ttl_seconds"))
             out.extend((at + path, message) for path, message in found)
@@ -242,6 +243,26 @@ class TemplatesKind(Kind):
                                          f"and it was last updated less than 24 hours ago; try again in "
                                          f"{hours:.1f} h. Nothing was sent")
         await client.call("ModifyChatappTemplate", tm.modify_params(cid, t, str(detail.get("TemplateCode")), fields))
+
+
+def _unsendable(components: Any) -> list[tuple[tuple[Any, ...], str]]:
+    """Fields of the components CreateChatappTemplate cannot send (the request model's; a field only the
+    detail answer has, such as ``Latitude`` or ``ExtendAttrs``, is the platform's), each with its path."""
+    out: list[tuple[tuple[Any, ...], str]] = []
+
+    def walk(value: Any, shape: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(shape, Mapping) and isinstance(value, Mapping):
+            for key, item in value.items():
+                if key not in shape:
+                    out.append((path + (key,), f"{key} is not a field CreateChatappTemplate can send"))
+                else:
+                    walk(item, shape[key], path + (key,))
+        elif isinstance(shape, list) and isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, shape[0], path + (i,))
+
+    walk(components, [tm.SENDABLE_COMPONENT], ("components",))
+    return out
 
 
 def _now_ms() -> int:

@@ -117,3 +117,33 @@ def test_a_near_miss_names_what_was_meant(argv, suggestion, demo_env, capsys) ->
     assert main(argv + ["--endpoint", demo_env.url]) == 1
     err = capsys.readouterr().err
     assert suggestion in err and err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_an_over_long_request_is_one_error_line_and_never_sent(demo_env, capsys) -> None:
+    """A query string past the request-line limit: refused before sending (the emulator sees nothing)."""
+    about = "a" * 70_000
+    code = main(["call", "ModifyPhoneBusinessProfile", f"CustSpaceId={RETAIL}", "PhoneNumber=8613800001234",
+                 f"About={about}", "--endpoint", demo_env.url])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == "" and err.count("\n") == 1 and "Traceback" not in err
+    assert "ModifyPhoneBusinessProfile: the request would be 70," in err and "largest parameter, About" in err
+    assert "nothing was sent" in err and about not in err
+    assert demo_env.backend.snapshot()["spaces"][RETAIL]["business_profiles"]["8613800001234"]["About"] != about
+
+
+def test_the_emulator_answers_an_over_long_request_line_with_the_clouds_json_error(demo_env) -> None:
+    """What a client without that check meets (over a raw socket: httpx itself refuses such a URL): the
+    cloud's JSON error shape, not the standard library's HTML page."""
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(demo_env.url)
+    with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
+        sock.sendall(f"POST /?About={'a' * 70_000} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 414") and b"application/json" in head.lower()
+    body = json.loads(payload)
+    assert body["Code"] == "RequestURITooLong" and body["RequestId"] and "Recommend" in body

@@ -89,8 +89,11 @@ def modify(client: CamsClient, code: str, raw: list[dict[str, Any]], example: di
 
 
 def clean(value: Any) -> Any:
+    """The answer without the response model's defaults the emulator fills in (``[]``, ``""``, false, 0)."""
     if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items() if v != []}
+        cleaned = {k: clean(v) for k, v in value.items()}
+        return {k: v for k, v in cleaned.items() if v not in ([], "", {}) and v is not False
+                and not (type(v) is int and v == 0)}
     if isinstance(value, list):
         return [clean(v) for v in value]
     return value
@@ -320,7 +323,7 @@ def test_our_clients_generic_call_speaks_the_same_wire_format(emu: EmulatorHandl
             assert listed["Total"] == 2 and len(listed["ListTemplate"]) == 1
             data = (await client.call("GetChatappTemplateDetail", {
                 "CustSpaceId": SPACE, "TemplateName": "order_update", "Language": "en_US"}))["Data"]
-            assert data["Components"] == ORDER and data["Example"] == ORDER_EXAMPLE
+            assert clean(data["Components"]) == ORDER and data["Example"] == ORDER_EXAMPLE
             with pytest.raises(ParameterError, match="Components"):
                 await client.call("ModifyChatappTemplate", {"CustSpaceId": SPACE, "Language": "en_US"})
             with pytest.raises(ApiError) as info:

@@ -382,3 +382,28 @@ def test_the_caller_names_the_account_whose_budget_is_spent() -> None:
     transport, _ = scripted(httpx.Response(200, json=OK))
     _, client = run(transport, query, FakeTime(), account="acme-prod")
     assert list(client.limiter.rates()) == [("acme-prod", "QueryChatappPhoneNumbers")]
+
+
+def test_a_request_over_the_request_line_limit_is_refused_before_sending() -> None:
+    """The request line (``POST /?<query> HTTP/1.1``) may be 65,536 bytes and no more; the URL likewise."""
+    from reconciler.client.client import MAX_REQUEST_LINE
+    from reconciler.client.errors import ParameterError
+
+    ok = {"RequestId": "r", "Code": "OK", "Message": "SUCCESS", "Success": True}
+    base = {"CustSpaceId": SPACE, "PhoneNumber": "8613800001234", "About": ""}
+
+    def line(params: dict[str, str]) -> int:
+        from reconciler.client.signing import canonical_query
+        return max(len(f"POST /?{canonical_query(params)} HTTP/1.1\r\n"),
+                   len(f"https://cams.ap-southeast-1.aliyuncs.com/?{canonical_query(params)}"))
+
+    room = MAX_REQUEST_LINE - line(base)
+    fits = {**base, "About": "a" * room}
+    assert line(fits) == MAX_REQUEST_LINE
+    transport, seen = scripted(httpx.Response(200, json=ok))
+    run(transport, lambda c: c.call("ModifyPhoneBusinessProfile", fits))
+    assert len(seen) == 1
+    transport, seen = scripted(httpx.Response(200, json=ok))
+    with pytest.raises(ParameterError, match=r"ModifyPhoneBusinessProfile: the request would be 65,537 bytes.*About"):
+        run(transport, lambda c: c.call("ModifyPhoneBusinessProfile", {**base, "About": "a" * (room + 1)}))
+    assert seen == []

@@ -65,3 +65,63 @@ def test_import_item_plans_clean() -> None:
     assert item["components"] == [{"Type": "BODY", "Text": "Hi {{1}} there"}]
     again = tm.build_block({"items": [item]}).items[0]
     assert tm.differing(again, DETAIL) == []
+
+
+# --- the cloud's defaults and case (issue 24) ---------------------------------------------------------------
+
+MARKETING = tm.build_block({"items": [{
+    "name": "spring_sale", "language": "en_US", "category": "MARKETING",
+    "components": [{"Type": "BODY", "Text": "Spring sale: {{1}} off"},
+                   {"Type": "BUTTONS", "Buttons": [{"Type": "QUICK_REPLY", "Text": "Stop promotions"}]}],
+    "example": {"{{1}}": "20%"}}]}).items[0]
+#: the same template as GetChatappTemplateDetail's response model fills it: every boolean false, every
+#: integer 0, every string empty, every list empty, and the enum values in another case
+ECHOED = {"Name": "spring_sale", "Language": "en_US", "Category": "marketing", "TemplateCode": "c2",
+          "AuditStatus": "pass", "QualityScore": "GREEN", "MessageSendTtlSeconds": 0, "AllowSend": False,
+          "CategoryChangePaused": False, "ProductSetId": "", "Reason": "", "TemplateType": "WHATSAPP",
+          "Example": {"{{1}}": "20%"},
+          "Components": [
+              {"Type": "body", "Text": "Spring sale: {{1}} off", "AddSecretRecommendation": False,
+               "hasExpiration": False, "CodeExpirationMinutes": 0, "Duration": 0, "Buttons": [], "Cards": [],
+               "Caption": "", "FileName": "", "FileType": "", "Format": "", "Latitude": "", "Longitude": "",
+               "LocationAddress": "", "LocationName": "", "OfferExpirationTimeMs": "", "ThumbUrl": "", "Url": ""},
+              {"Type": "Buttons", "AddSecretRecommendation": False, "hasExpiration": False,
+               "CodeExpirationMinutes": 0, "Duration": 0, "Cards": [], "Text": "",
+               "Buttons": [{"Type": "quick_reply", "Text": "Stop promotions", "IsOptOut": False, "Url": "",
+                            "UrlType": "", "SupportedApps": [], "AutofillText": "", "CouponCode": "",
+                            "FlowAction": "", "FlowId": "", "NavigateScreen": "", "PackageName": "",
+                            "PhoneNumber": "", "SignatureHash": "",
+                            "ExtendAttrs": {"Action": "", "IntentCode": "", "NextLanguageCode": "",
+                                            "NextTemplateCode": "", "NextTemplateName": ""}}]}]}
+
+
+def test_an_unchanged_template_echoed_with_the_clouds_defaults_and_case_does_not_differ() -> None:
+    assert tm.differing(MARKETING, ECHOED) == []
+    # a real change still shows: the opt-out flag set, the text changed, another category
+    opt_out = [dict(ECHOED["Components"][0]), {**ECHOED["Components"][1], "Buttons": [
+        {**ECHOED["Components"][1]["Buttons"][0], "IsOptOut": True}]}]
+    assert tm.differing(MARKETING, {**ECHOED, "Components": opt_out}) == ["components"]
+    assert tm.differing(MARKETING, {**ECHOED, "Category": "UTILITY"}) == ["category"]
+
+
+def test_import_writes_only_what_the_create_can_send() -> None:
+    detail = {**ECHOED, "Components": [{**ECHOED["Components"][0], "Latitude": "52.5", "LocationName": "HQ"},
+                                       ECHOED["Components"][1]]}
+    item = tm.import_item(detail)
+    assert item == {"name": "spring_sale", "language": "en_US", "category": "MARKETING",
+                    "components": [{"Type": "BODY", "Text": "Spring sale: {{1}} off"},
+                                   {"Type": "BUTTONS", "Buttons": [{"Type": "QUICK_REPLY", "Text": "Stop promotions"}]}],
+                    "example": {"{{1}}": "20%"}}
+
+
+def test_a_component_field_the_create_cannot_send_is_refused_offline() -> None:
+    from reconciler.kinds import get
+
+    block = {"items": [{"name": "at_hq", "language": "en_US", "category": "UTILITY",
+                        "components": [{"Type": "BODY", "Text": "See you at HQ", "Latitude": "52.5"},
+                                       {"Type": "BUTTONS", "Buttons": [{"Type": "QUICK_REPLY", "Text": "Ok",
+                                                                        "ExtendAttrs": {"Action": "x"}}]}]}]}
+    assert get("templates").check(block) == [
+        (("items", 0, "components", 0, "Latitude"), "Latitude is not a field CreateChatappTemplate can send"),
+        (("items", 0, "components", 1, "Buttons", 0, "ExtendAttrs"),
+         "ExtendAttrs is not a field CreateChatappTemplate can send")]
