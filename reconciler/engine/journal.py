@@ -1,6 +1,15 @@
 """The journal: what an apply left unfinished that the API cannot show the next plan.
 
-Two facts are invisible in CAMS' answers, yet decide what the next plan must say:
+Facts that CAMS' answers do not show, or not without knowing where to look, yet decide what the next plan
+must say:
+
+- a migration verification about to be sent, or sent with its outcome unknown (``verifying``). Recorded
+  *before* the code is sent and saved at once (write-ahead: if it cannot be saved, the code is not sent),
+  so a crash or a SIGKILL anywhere between the verification and the registration leaves a record. The next
+  plan reads the number's state (the space's list, ``GetPhoneNumberVerificationStatus``) and shows what is
+  left: nothing, the registration, or the verification again. The code it names was spent: apply does not
+  send the variable's code for that number again until ``migration send-code`` (which asks for a new code)
+  clears the entry — a one-time code is never sent twice.
 
 - a migration verified but not registered (the registration failed, or the verification's answer was lost
   and the number showed up in the space afterwards): the number is in the space, so a plan would see
@@ -42,7 +51,8 @@ DEFAULT_PATH = Path(".cams-reconciler") / "journal.json"
 FORMAT_VERSION = 1
 UNREGISTERED = "unregistered"  # a migration verified (or whose verification may have landed), not registered
 UNSYNCED = "unsynced"  # a sync that did not bring the number in
-KINDS = (UNREGISTERED, UNSYNCED)
+VERIFYING = "verifying"  # a verification about to be sent or sent, its outcome unknown: its code is spent
+KINDS = (UNREGISTERED, UNSYNCED, VERIFYING)
 _MAX_BYTES = 4 * 1024 * 1024  # a journal of thousands of entries is far smaller
 
 
