@@ -139,12 +139,15 @@ class _SpaceRun:
     blocked_by: ClientError | None = None  # a refusal that makes further writes here pointless
     # Writes whose answer was lost or unreadable, by address: the final re-read decides (``settle_by_read``).
     uncertain: dict[str, ClientError] = field(default_factory=dict)
+    # What a result's message starts with: a lost answer already settled by a read (a verification).
+    notes: dict[str, str] = field(default_factory=dict)
     follow_up: list[Change] = field(default_factory=list)
 
     # -- bookkeeping --------------------------------------------------------------------------------
     def finish(self, change: Change, outcome: Outcome, message: str, code: str | None = None) -> None:
         if change.address in self.results:
             return
+        message = self.notes.get(change.address, "") + message
         result = ChangeResult(change, outcome, message, code)
         self.results[change.address] = result
         if self.run.on_result is not None:
@@ -307,11 +310,14 @@ class _SpaceRun:
         status: str | None
         try:  # did it land? (outside the write slot: reads)
             if phone in index_numbers(await self.run.client.query_phone_numbers(cid)):
-                return True
-            status = await self.run.client.verification_status(cid, phone)
+                status = "VERIFIED"
+            else:
+                status = await self.run.client.verification_status(cid, phone)
         except ClientError:
             status = None
         if status == "VERIFIED":
+            self.notes[change.address] = (f"the verification's answer was lost ({lost.code}); read back: it "
+                                          "landed; ")
             return True
         if status is None:
             self.finish(change, Outcome.FAILED,
