@@ -10,11 +10,9 @@ must say:
   left: nothing, the registration, or the verification again. The code it names was spent: apply does not
   send the variable's code for that number again until ``migration send-code`` (which asks for a new code)
   clears the entry — a one-time code is never sent twice.
-
-- a migration verified but not registered (the registration failed, or the verification's answer was lost
-  and the number showed up in the space afterwards): the number is in the space, so a plan would see
-  nothing to do, and ``ChatappMigrationRegister`` would never be sent. The journal records it, and the next
-  plan shows ``register-migration`` for it.
+- a migration verified but not registered (``unregistered``: the registration failed, or its answer was
+  lost). The plan itself goes by the number's status (listed ``PENDING`` until registered), so an entry
+  whose number the list shows registered is settled and removed, never planned again.
 - a sync that did not bring a declared number in (the number is not registered to the space's WABA
   upstream): planning the same sync again would fail the same way forever. The journal records it, and the
   next plan reports the number instead of syncing it (``--retry-sync`` plans the sync again).
