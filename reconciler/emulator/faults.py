@@ -28,7 +28,8 @@ write's outcome uncertain, which a client must settle by reading, never by guess
 - **holds** (``hold``, Python only): the next request of an action stops before (``before``) or after
   (``after``: it has landed) the backend runs it, until the test releases it. ``Hold.arrived`` tells the
   test the request is there, so it can kill the client at exactly that point (no sleep race); ``release()``
-  goes on, ``release(drop=True)`` closes the connection instead (before: the request never runs).
+  goes on, ``release(drop=True)`` closes the connection instead (before: the request never runs); ``done`` is
+  set once the request is over (answered or dropped, and audited).
 
 Determinism is per request *order*: the n-th request the emulator asks about gets the same verdict for the
 same seed and rates. Each kind draws from its own generator (seeded from ``seed`` and the kind's name), and
@@ -110,6 +111,8 @@ class Hold:
     action: str
     point: str
     arrived: threading.Event = field(default_factory=threading.Event)
+    #: set once the held request is over (answered or dropped, and in the audit log)
+    done: threading.Event = field(default_factory=threading.Event)
     _released: threading.Event = field(default_factory=threading.Event)
     drop: bool = False
 

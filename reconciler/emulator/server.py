@@ -26,7 +26,7 @@ from reconciler.emulator.audit import AuditLog
 from reconciler.emulator.backend import CamsBackend
 from reconciler.emulator.catalog import ACTIONS, VERSIONS
 from reconciler.emulator.errors import EmulatorApiError
-from reconciler.emulator.faults import FaultInjector
+from reconciler.emulator.faults import FaultInjector, Hold
 from reconciler.emulator.ratelimit import Limiter
 from reconciler.emulator.signature import IncomingRequest, NonceCache, verify
 
@@ -39,11 +39,13 @@ class _Dropped(Exception):
     """A held request released with ``drop``: no answer, and (held before it ran) no effect."""
 
 
-def _held(faults: FaultInjector, action: str, point: str) -> bool:
-    """Wait at a test's hold for ``action`` at ``point``, if one is armed; True when it says to drop."""
+def _held(faults: FaultInjector, action: str, point: str, taken: list[Hold]) -> bool:
+    """Wait at a test's hold for ``action`` at ``point``, if one is armed (kept in ``taken``, to say when the
+    request is over); True when it says to drop."""
     hold = faults.take_hold(action, point)
     if hold is None:
         return False
+    taken.append(hold)
     hold.wait()
     return hold.drop
 
@@ -116,6 +118,14 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _handle(self) -> None:
+        holds: list[Hold] = []
+        try:
+            self._serve(holds)
+        finally:
+            for hold in holds:  # answered (or dropped) and audited: the test may look now
+                hold.done.set()
+
+    def _serve(self, holds: list[Hold]) -> None:
         srv = self.server
         arrived = time.monotonic()  # before any processing: the window counts arrivals, not our speed
         request_id = str(uuid.uuid4()).upper()
@@ -163,13 +173,13 @@ class _Handler(BaseHTTPRequestHandler):
             fault = srv.faults.next_fault()
             if fault is not None:
                 raise fault
-            if _held(srv.faults, action, "before"):  # dropped before it ran: nothing changed
+            if _held(srv.faults, action, "before", holds):  # dropped before it ran: nothing changed
                 answer_fault, status = "dropped", 0
                 raise _Dropped()
             result = srv.backend.call(action, srv.backend.caller(access_key_id), params)
             payload: dict[str, Any] = {"RequestId": request_id, **result}
             # The write landed; its answer may still be lost (a test's hold, or an armed answer fault).
-            answer_fault = "lost" if _held(srv.faults, action, "after") else srv.faults.next_answer_fault(action)
+            answer_fault = "lost" if _held(srv.faults, action, "after", holds) else srv.faults.next_answer_fault(action)
         except _Dropped:
             payload = {}
         except EmulatorApiError as exc:

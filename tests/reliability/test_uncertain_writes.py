@@ -310,6 +310,7 @@ def test_sigkill_anywhere_in_verify_then_register_leaves_a_record_the_next_plan_
         if proc.poll() is None:
             proc.kill()
         proc.communicate()
+    assert held.done.wait(30)  # the held request is over and in the audit log
     assert proc.returncode == -signal.SIGKILL
     # the intent was on disk before the code left
     assert world.journal_entries() == [("verifying", MIGRATING)]
