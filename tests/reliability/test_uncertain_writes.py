@@ -191,6 +191,22 @@ def test_a_write_whose_answer_was_lost_is_done_when_the_re_read_shows_it(
     world.assert_converged(yaml_path)
 
 
+def test_a_create_whose_answer_was_lost_and_that_did_not_land_fails_and_is_made_once_next_time(world: World) -> None:
+    yaml_path = _yaml(world.tmp_path, qr=True)
+    world.handle.faults.hold("CreatePhoneMessageQrdl", "before").release(drop=True)  # never runs, no answer
+
+    code, results, shown = world.apply(yaml_path)
+
+    [result] = results.values()
+    assert code == 1 and result["status"] == "failed", shown
+    assert "answer was lost" in result["message"] and "did not take effect" in result["message"]
+    assert world.space().get("number_settings", {}).get(PRESENT, {}).get("qrdls", []) == []
+    code, results, shown = world.apply(yaml_path)
+    assert code == 0, shown
+    assert len(world.space()["number_settings"][PRESENT]["qrdls"]) == 1
+    world.assert_converged(yaml_path)
+
+
 def test_a_registration_that_landed_is_not_planned_again_whatever_the_journal_says(world: World) -> None:
     """The loop issue 24 found: a journal entry left by a lost registration answer made every later apply
     plan register-migration and fail Migration.NotVerified, forever. The number's status settles it."""
