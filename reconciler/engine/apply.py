@@ -355,8 +355,10 @@ class _SpaceRun:
             return
         if item is not None and not awaits_registration(item):
             self.registered(phone)
-            self.finish(change, Outcome.DONE, f"the registration's answer was lost ({lost[0].code}); the re-read "
-                                              f"shows the number registered (Status {item.get('Status')})")
+            # landed: the final re-read confirms it, and the number's pending updates follow as usual
+            self.notes[change.address] = (f"the registration's answer was lost ({lost[0].code}); read back: "
+                                          f"registered (Status {item.get('Status')}); ")
+            self.to_verify.add(change.address)
             return
         self.finish(change, Outcome.FAILED,
                     f"the registration's answer was lost ({lost[0]}) and the re-read shows the number not "

@@ -38,6 +38,9 @@ HOOKS = "https://hooks.uncertain.example"
 MIGRATION_YAML = f"""      - phone_number: "+{MIGRATING}"
         migration: {{verify_code_env: UNCERTAIN_CODE}}
 """
+# the migrating number's webhook, set once it is in (a pending update): after a lost answer too
+MIGRATED_HOOK_YAML = f"""        webhooks: {{status_callback_url: {HOOKS}/migrated}}
+"""
 QR_YAML = """        qr_codes:
           codes:
             - {message: "Hi, I saw your poster", image: PNG}
@@ -61,7 +64,7 @@ def _state() -> dict[str, Any]:
 
 
 def _yaml(tmp_path: Path, *, migration: bool = False, webhook: bool = False, profile: bool = False,
-          qr: bool = False, template: bool = False) -> Path:
+          qr: bool = False, template: bool = False, migrated_hook: bool = False) -> Path:
     present = f'      - phone_number: "+{PRESENT}"\n'
     if webhook:
         present += f"        webhooks: {{status_callback_url: {HOOKS}/status}}\n"
@@ -73,7 +76,8 @@ def _yaml(tmp_path: Path, *, migration: bool = False, webhook: bool = False, pro
     path.write_text("version: 1\nspaces:\n  - name: uncertain\n"
                     f'    cust_space_id: "{SPACE}"\n'
                     + (TEMPLATE_YAML if template else "")
-                    + "    numbers:\n" + present + (MIGRATION_YAML if migration else ""))
+                    + "    numbers:\n" + present + (MIGRATION_YAML if migration else "")
+                    + (MIGRATED_HOOK_YAML if migrated_hook else ""))
     return path
 
 
@@ -143,13 +147,13 @@ def world(emulator: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.Monk
 #: (case id, the YAML's parts, the write whose answer is lost, the fault, the result's address, what it must
 #: have done once)
 ANSWER_CASES: list[tuple[str, dict[str, bool], str, str, str]] = [
-    ("register-lost", {"migration": True}, "ChatappMigrationRegister", "lost",
+    ("register-lost", {"migration": True, "migrated_hook": True}, "ChatappMigrationRegister", "lost",
      f"uncertain/{MIGRATING}/verify-migration/migration"),
-    ("register-5xx", {"migration": True}, "ChatappMigrationRegister", "5xx",
+    ("register-5xx", {"migration": True, "migrated_hook": True}, "ChatappMigrationRegister", "5xx",
      f"uncertain/{MIGRATING}/verify-migration/migration"),
-    ("verify-lost", {"migration": True}, "ChatappMigrationVerified", "lost",
+    ("verify-lost", {"migration": True, "migrated_hook": True}, "ChatappMigrationVerified", "lost",
      f"uncertain/{MIGRATING}/verify-migration/migration"),
-    ("verify-html", {"migration": True}, "ChatappMigrationVerified", "html",
+    ("verify-html", {"migration": True, "migrated_hook": True}, "ChatappMigrationVerified", "html",
      f"uncertain/{MIGRATING}/verify-migration/migration"),
     ("qr-create-lost", {"qr": True}, "CreatePhoneMessageQrdl", "lost", ""),
     ("qr-create-html", {"qr": True}, "CreatePhoneMessageQrdl", "html", ""),
@@ -187,6 +191,7 @@ def test_a_write_whose_answer_was_lost_is_done_when_the_re_read_shows_it(
         assert [t["Name"] for t in world.space()["templates"]] == ["order_update"]
     if parts.get("migration"):
         assert world.number(MIGRATING)["Status"] == "CONNECTED"  # verified and registered
+        assert world.number(MIGRATING)["StatusCallbackUrl"] == f"{HOOKS}/migrated"  # its pending update too
         assert _writes(world.audit).count("ChatappMigrationVerified") == 1
     world.assert_converged(yaml_path)
 
