@@ -261,8 +261,8 @@ class _SpaceRun:
         spent = self.run.journal.for_space(VERIFYING, self.space.name).get(phone)
         if spent is not None:
             self.finish(change, Outcome.SKIPPED,
-                        f"a verification was sent at {spent.at} and did not land: its code is spent, and a "
-                        f"one-time code is never sent twice. Have a new code sent (`cams-reconciler migration "
+                        f"a verification was sent at {spent.at} and the number is not in the space: its code is "
+                        f"spent, and a one-time code is never sent twice. Have a new code sent (`cams-reconciler migration "
                         f"send-code PATH --space {self.space.name} --number {phone}`, which clears this record "
                         f"from the journal), set {variable} to it, then apply")
             return
