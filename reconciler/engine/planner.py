@@ -3,7 +3,9 @@
 The calls made are counted here, per action, as the engine issues them (retries are the client's business
 and show in its own stats): the count is part of the contract — one ``QueryChatappPhoneNumbers`` per
 space, one ``QueryPhoneBusinessProfile`` per present number declaring a profile, one
-``GetCustomerAccountInfo`` per account the planned spaces use — and is printed and saved with the plan.
+``GetCustomerAccountInfo`` per account the planned spaces use, one ``GetPhoneNumberVerificationStatus`` per
+migration the journal records as sent whose number the list lacks (none otherwise) — and is printed and
+saved with the plan.
 
 ``client`` is one client (every space in the ambient account) or an ``AccountClients`` (``accounts.py``):
 then each space is read with its account's client, side by side, and each account is checked by its own
