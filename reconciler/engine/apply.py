@@ -57,6 +57,9 @@ from reconciler.engine.plan import Action, Change, Plan
 from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, WriteLedger, space_accounts
 from reconciler.errors import ReconcilerError
 
+#: The result code of a verification that did not land after its answer was lost: its code is spent.
+VERIFY_CODE_SPENT = "VerifyCodeSpent"
+
 #: Failures after which further writes in the same space are pointless: the caller may not write there.
 #: (Not ``Unknown.ResourceOwnerId``: CAMS also answers it for one unknown number, which says nothing about
 #: the space's other numbers.)
@@ -328,7 +331,8 @@ class _SpaceRun:
         self.finish(change, Outcome.FAILED,
                     f"the verification's answer was lost ({lost}) and the number is not verified "
                     f"(GetPhoneNumberVerificationStatus: {status}): it did not land. Its code is spent: have a "
-                    "new one sent (`cams-reconciler migration send-code`) before the next apply", lost.code)
+                    "new one sent (`cams-reconciler migration send-code`) before the next apply",
+                    VERIFY_CODE_SPENT)  # not the lost answer's code: running apply again alone cannot help
         return False
 
     async def send_registration(self, change: Change, phone: str) -> None:

@@ -242,6 +242,7 @@ def test_a_verification_that_did_not_land_is_planned_again_and_its_code_is_never
     [result] = results.values()
     assert code == 1 and result["status"] == "failed", shown
     assert "did not land" in result["message"] and "NOT_VERIFIED" in result["message"]
+    assert result["code"] == "VerifyCodeSpent" and "running apply again alone will not fix it" in shown
     assert world.journal_entries() == [("verifying", MIGRATING)]
     # the next plan reads the number's state and says what is left: the verification, with a new code
     code, shown = world.plan(yaml_path)
