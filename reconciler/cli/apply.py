@@ -209,6 +209,7 @@ async def _apply(args: argparse.Namespace, recorder: ResultsRecorder) -> int:
         for warning in check_apply_allowed(plan, desired, force=force):
             print(f"warning: {warning}", file=sys.stderr)
         if not plan.writes:
+            journal.save()  # entries the plan's reads settled (a registration that had landed) are removed
             report = ApplyReport(results=())
             return _finish(args, plan, report, current, recorder, nothing_to_do=True)
         if not args.skip_endpoint_checks:

@@ -16,6 +16,7 @@ from typing import Any
 
 from reconciler.cli._numbers import DELAY_MS_RANGE, QPS_RANGE, bounded_float
 from reconciler.emulator import StateFileError, start_emulator
+from reconciler.emulator.faults import parse_answer_fault
 from reconciler.errors import ExitCode
 
 
@@ -42,6 +43,14 @@ def _non_negative(text: str) -> float:
 def _retry_after(text: str) -> str:
     if text != "auto":
         _non_negative(text)
+    return text
+
+
+def _answer_fault(text: str) -> str:
+    try:
+        parse_answer_fault(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return text
 
 
@@ -87,6 +96,10 @@ def register(subparsers: Any) -> None:
                         help="fraction of responses delayed by --latency-spike-ms more (default 0.0)")
     parser.add_argument("--latency-spike-ms", type=bounded_float(*DELAY_MS_RANGE), default=0.0,
                         help="the extra delay of a latency spike (default 0)")
+    parser.add_argument("--answer-fault", action="append", default=[], type=_answer_fault,
+                        metavar="ACTION:MODE[:N]",
+                        help="the next N (default 1) calls of ACTION land, then their answer is lost (no "
+                             "response), 5xx (HTTP 503) or html (HTTP 200 with an HTML page); repeatable")
     parser.add_argument("--seed", type=int, default=None,
                         help="seed for the fault, throttle and latency-spike sequences (deterministic)")
     parser.add_argument("--audit-log", metavar="FILE", default=None,
@@ -112,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
                 fault_rate=args.fault_rate, seed=args.seed, audit_log=args.audit_log,
                 throttle_rate=args.throttle_rate, latency_spike_rate=args.latency_spike_rate,
                 latency_spike_ms=args.latency_spike_ms, limiter=args.limiter, throttle_shape=args.throttle_shape,
-                retry_after_ms=args.retry_after_ms,
+                retry_after_ms=args.retry_after_ms, answer_faults=args.answer_fault,
             )
         except StateFileError as exc:
             print(f"error: {exc}", file=sys.stderr)

@@ -15,9 +15,9 @@ import sys
 from typing import Any
 
 from reconciler.cli._client_options import add_client_arguments, open_client
-from reconciler.cli.plan import load, note_discarded_writes
+from reconciler.cli.plan import journal_path, load, note_discarded_writes
 from reconciler.config.model import DesiredState, Number, Space
-from reconciler.engine import TargetError, normalize_phone
+from reconciler.engine import JOURNAL_VERIFYING, Journal, TargetError, normalize_phone
 from reconciler.errors import ExitCode
 
 METHODS = ("sms", "voice")
@@ -40,6 +40,9 @@ def register(subparsers: Any) -> None:
     send.add_argument("--method", choices=METHODS, default="sms", help="how the code is sent (default: sms)")
     send.add_argument("--locale", default="en_US", metavar="LOCALE",
                       help="language of the message, e.g. en_US, zh_CN (default: en_US)")
+    send.add_argument("--journal", metavar="FILE", default=None,
+                      help="the apply journal: a verification of this number recorded there as sent (its code "
+                           "spent) is cleared once the new code is on its way; default as for apply")
     add_client_arguments(send)
     send.set_defaults(func=run_send_code)
 
@@ -64,6 +67,7 @@ def run_send_code(args: argparse.Namespace) -> int:
     if desired is None:
         return ExitCode.ERROR
     space, number = declared_migration(desired, args.space, args.number)
+    journal = Journal.load(journal_path(args))  # a bad journal stops before any code is sent
     note_discarded_writes(args)
 
     async def send() -> dict[str, Any]:
@@ -73,6 +77,12 @@ def run_send_code(args: argparse.Namespace) -> int:
 
     asyncio.run(send())
     assert number.migration is not None
+    if number.phone_number in journal.for_space(JOURNAL_VERIFYING, space.name):
+        # The spent code's record: the next apply may send a code again (the new one, from the variable).
+        journal.clear(JOURNAL_VERIFYING, space.name, [number.phone_number])
+        journal.save()
+        print(f"note: the journal's record of an earlier verification of {number.phone_number} (its code spent) "
+              "is cleared: the next apply sends the new code", file=sys.stderr)
     print(f"sent: WhatsApp sends the verify code for {number.phone_number} (space {space.name}) by "
           f"{args.method}. It expires within minutes: put it in ${number.migration.verify_code_env} for the "
           "apply that verifies and registers the number, right away.", file=sys.stderr)

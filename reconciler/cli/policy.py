@@ -20,7 +20,8 @@ from reconciler.errors import ExitCode
 #: from the catalogue) and the account (``engine.preflight``). Import: the list and the kinds' reads. Apply:
 #: it plans first, then calls what ``engine.apply`` calls (its re-reads and the kinds' writes).
 _READS = ("QueryChatappPhoneNumbers", *catalogue.read_actions())
-_PLAN = (*_READS, "GetCustomerAccountInfo")
+# GetPhoneNumberVerificationStatus: only for a migration the journal records as sent and the list lacks.
+_PLAN = (*_READS, "GetCustomerAccountInfo", "GetPhoneNumberVerificationStatus")
 ACTIONS_BY_COMMAND: dict[str, tuple[str, ...]] = {
     "plan": _PLAN,
     "drift": _PLAN,

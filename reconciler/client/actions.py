@@ -141,9 +141,15 @@ _SPECS: tuple[ActionSpec, ...] = (
     # throttled: refused at the gateway before the action ran), never after a read timeout or a 5xx.
     _cams("ChatappMigrationVerified", Kind.WRITE, RetryMode.UNSENT_ONLY, ("CustSpaceId", "PhoneNumber",
           "VerifyCode"), secret=("VerifyCode",), summary="submit a migration verify code"),
-    # Registration after a successful verification sets the number's state; repeating it consumes nothing.
-    _cams("ChatappMigrationRegister", Kind.WRITE, RetryMode.TRANSIENT, _NUMBER,
+    # Registration after a successful verification. Not repeated after the server may have acted: a second
+    # call of a registration that landed is refused (the number has no verification left to register), which
+    # would hide that the first one worked. A lost answer is settled by reading the number's status instead.
+    _cams("ChatappMigrationRegister", Kind.WRITE, RetryMode.UNSENT_ONLY, _NUMBER,
           summary="register a migrated number after verification"),
+    # Reads whether a number's code verification landed: settles a verification whose answer was lost.
+    _cams("GetPhoneNumberVerificationStatus", Kind.READ, RetryMode.TRANSIENT, _NUMBER,
+          summary="read a number's code verification status (VERIFIED, NOT_VERIFIED, EXPIRED)",
+          answer_text=("CodeVerificationStatus", "PhoneNumber", "Id")),
     # Each accepted call sends an SMS or a voice call to the number's owner, and a new code may supersede
     # the one already delivered: do not resend after the server may have acted.
     _cams("GetMigrationVerifyCode", Kind.WRITE, RetryMode.UNSENT_ONLY, (*_NUMBER, "Locale", "Method"),

@@ -443,6 +443,13 @@ class CamsClient:
         """Register a verified number. The API returns no data: the response body (RequestId, Code)."""
         return await self.call("ChatappMigrationRegister", {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number})
 
+    async def verification_status(self, cust_space_id: str, phone_number: str) -> str:
+        """``GetPhoneNumberVerificationStatus``: the number's ``CodeVerificationStatus`` (``VERIFIED``,
+        ``NOT_VERIFIED``, ``EXPIRED``, …), upper-cased; a malformed answer is an error, never a status."""
+        body = await self.call("GetPhoneNumberVerificationStatus",
+                               {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number})
+        return shapes.verification_status("GetPhoneNumberVerificationStatus", body, cust_space_id, phone_number)
+
     async def get_migration_verify_code(self, cust_space_id: str, phone_number: str, locale: str = "en_US",
                                         method: str = "sms") -> dict[str, Any]:
         """Send a verify code to the number's owner by ``sms`` or ``voice``. Returns ``Data`` (or the body)."""

@@ -131,6 +131,22 @@ def account_info(action: str, body: Mapping[str, Any]) -> dict[str, Any]:
     return dict(data)
 
 
+def verification_status(action: str, body: Mapping[str, Any], cust_space_id: str | None = None,
+                        phone_number: str | None = None) -> str:
+    """``Data.CodeVerificationStatus``: a non-empty string (upper-cased). Judged strictly: it decides whether
+    a verification is sent again, so an answer that does not say is an error, never "not verified"."""
+    where = CallPlace(cust_space_id=cust_space_id, phone_number=phone_number)
+    data = body.get("Data")
+    if not isinstance(data, dict):
+        raise _fail(action, body, "Data", "is missing" if "Data" not in body else f"is {_kind(data)}, expected an object",
+                    **where)
+    _text_fields(action, body, data, "Data.", get_action(action).answer_text, **where)
+    status = data.get("CodeVerificationStatus")
+    if not isinstance(status, str) or not status.strip():
+        raise _fail(action, body, "Data.CodeVerificationStatus", "is missing or empty", **where)
+    return status.strip().upper()
+
+
 def write_data(body: Mapping[str, Any]) -> dict[str, Any]:
     """``Data`` of a write's answer. Apply never reads it (it re-reads the space to prove a write), so an odd
     shape is not an error here: failing a write the API acknowledged would misreport it as not landed."""

@@ -13,7 +13,7 @@ to start it::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,12 @@ class EmulatorHandle:
         self.credentials = self.backend.first_credentials
 
     @property
+    def faults(self) -> FaultInjector:
+        """The server's fault settings: tests arm per-action answer faults and holds here
+        (``arm_answer_fault``, ``hold``; see ``faults.py``)."""
+        return self._server.faults
+
+    @property
     def endpoint(self) -> str:
         """``host:port``, the form the official SDK's ``Config(endpoint=...)`` takes."""
         return self.url.removeprefix("http://")
@@ -98,6 +104,7 @@ def start_emulator(
     limiter: str = "window",
     throttle_shape: str = "cams",
     retry_after_ms: float | str | None = None,
+    answer_faults: Iterable[str] = (),
 ) -> EmulatorHandle:
     """Start the emulator in a background thread and return once it accepts connections.
 
@@ -108,12 +115,14 @@ def start_emulator(
     ``auto``) say how throttling answers look (see ``faults.py``). ``throttle_rate``: fraction of requests
     refused whatever the window says (throttling bursts); ``latency_spike_rate`` /
     ``latency_spike_ms``: fraction of responses delayed by that much more (see ``faults.py``); all three are
-    deterministic per ``seed``, like ``fault_rate``. Raises ``StateFileError`` for a bad state, ``ValueError``
+    deterministic per ``seed``, like ``fault_rate``. ``answer_faults``: ``ACTION:MODE[:COUNT]`` specs, the
+    next COUNT calls of ACTION land and their answer is ``lost``, ``5xx`` or ``html`` (``faults.py``). Raises ``StateFileError`` for a bad state, ``ValueError``
     for a rate outside [0, 1] or a negative delay, ``OSError`` when the address cannot be bound.
     """
     backend = CamsBackend(load_state(state))
     faults = FaultInjector(fault_rate, seed, throttle_rate=throttle_rate, spike_rate=latency_spike_rate,
                            spike_ms=latency_spike_ms, throttle_shape=throttle_shape, retry_after_ms=retry_after_ms)
+    faults.arm_answer_faults(answer_faults)
     flow_control = make_limiter(qps, limiter)
     if latency_ms < 0:
         raise ValueError("latency_ms must not be negative")

@@ -102,8 +102,11 @@ class AuditLog:
 
     def record(
         self, *, request_id: str, access_key_id: str | None, action: str | None, version: str | None,
-        params: Mapping[str, Any], http_status: int, code: str,
+        params: Mapping[str, Any], http_status: int, code: str, answer: str | None = None,
     ) -> None:
+        """One line per request. ``answer``: an injected answer fault (``lost``, ``5xx``, ``html``, or
+        ``dropped`` for a held request dropped before it ran); ``http_status``/``code`` are then the action's
+        own outcome, not what the client received."""
         line = json.dumps({
             "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "request_id": request_id,
@@ -113,6 +116,7 @@ class AuditLog:
             "parameters": mask_params(params),
             "http_status": http_status,
             "code": code,
+            **({"answer": answer} if answer else {}),
         }, ensure_ascii=False, sort_keys=False)
         with self._lock:
             if self._file is not None:

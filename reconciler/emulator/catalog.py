@@ -49,6 +49,7 @@ ACTIONS: dict[str, ActionSpec] = {
         _cams("ModifyPhoneBusinessProfile", True, "CustSpaceId", "PhoneNumber"),
         _cams("GetMigrationVerifyCode", True, "CustSpaceId", "PhoneNumber", "Locale", "Method"),
         _cams("ChatappMigrationRegister", True, "CustSpaceId", "PhoneNumber"),
+        _cams("GetPhoneNumberVerificationStatus", False, "CustSpaceId", "PhoneNumber"),
         ActionSpec("GetCustomerAccountInfo", "bssopenapi", BSS_VERSION, False, ()),
         ActionSpec("LookupEvents", "actiontrail", ACTIONTRAIL_VERSION, False, ()),  # emulator/actiontrail.py
         # Number settings (issue 16; emulator/settings.py). CustSpaceId is optional where the SDK has it so

@@ -18,6 +18,19 @@ gateway's lowercase JSON ``code: Throttling.User``, ``requestId``, ``message``),
 ``retry_after_ms`` makes every throttling answer carry ``x-acs-retry-after`` (milliseconds), the hint the
 SDK reads: a number, or ``auto`` for the exact time until the window has room again.
 
+Two more, aimed at one action rather than a fraction of all requests (they model the failures that make a
+write's outcome uncertain, which a client must settle by reading, never by guessing):
+
+- **answer faults** (``answer_faults``, ``arm_answer_fault``): the next ``count`` successful calls of an
+  action *land* (the backend carries them out), then their answer is lost: the connection is closed with
+  no response (``lost``), answered HTTP 503 ``ServiceUnavailable`` (``5xx``), or answered HTTP 200 with an
+  HTML page instead of JSON (``html``). Per-action counters, so deterministic without a seed.
+- **holds** (``hold``, Python only): the next request of an action stops before (``before``) or after
+  (``after``: it has landed) the backend runs it, until the test releases it. ``Hold.arrived`` tells the
+  test the request is there, so it can kill the client at exactly that point (no sleep race); ``release()``
+  goes on, ``release(drop=True)`` closes the connection instead (before: the request never runs); ``done`` is
+  set once the request is over (answered or dropped, and audited).
+
 Determinism is per request *order*: the n-th request the emulator asks about gets the same verdict for the
 same seed and rates. Each kind draws from its own generator (seeded from ``seed`` and the kind's name), and
 each draw consumes a fixed count of numbers, so enabling one kind never shifts the sequence of another and
@@ -29,6 +42,8 @@ from __future__ import annotations
 import math
 import random
 import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from reconciler.emulator.errors import EmulatorApiError
 
@@ -65,6 +80,53 @@ def parse_retry_after(value: str | float | None) -> float | str | None:
     return ms or None
 
 
+#: what a landed write's answer becomes (``answer_faults``)
+ANSWER_FAULTS = ("lost", "5xx", "html")
+HOLD_POINTS = ("before", "after")
+#: how long a hold waits for its release at most: a test that forgets one must not hang the server forever
+HOLD_TIMEOUT_S = 120.0
+
+
+def parse_answer_fault(spec: str) -> tuple[str, str, int]:
+    """``ACTION:MODE[:COUNT]`` (the CLI's ``--answer-fault``) → (action, mode, count). Raises ValueError."""
+    parts = spec.split(":")
+    if len(parts) not in (2, 3) or not parts[0]:
+        raise ValueError(f"answer fault {spec!r}: ACTION:MODE[:COUNT] expected, e.g. ChatappMigrationRegister:lost")
+    action, mode = parts[0], parts[1]
+    if mode not in ANSWER_FAULTS:
+        raise ValueError(f"answer fault {spec!r}: the mode must be one of {', '.join(ANSWER_FAULTS)}")
+    count = 1
+    if len(parts) == 3:
+        if not parts[2].isdigit() or int(parts[2]) < 1:
+            raise ValueError(f"answer fault {spec!r}: COUNT must be a whole number of at least 1")
+        count = int(parts[2])
+    return action, mode, count
+
+
+@dataclass
+class Hold:
+    """One held request (see ``FaultInjector.hold``). The test waits on ``arrived``, acts (kills the client),
+    then calls ``release``; the request thread waits on ``_released``."""
+
+    action: str
+    point: str
+    arrived: threading.Event = field(default_factory=threading.Event)
+    #: set once the held request is over (answered or dropped, and in the audit log)
+    done: threading.Event = field(default_factory=threading.Event)
+    _released: threading.Event = field(default_factory=threading.Event)
+    drop: bool = False
+
+    def release(self, *, drop: bool = False) -> None:
+        """Let the held request go on, or (``drop``) close its connection without answering (held
+        ``before``: the action never runs)."""
+        self.drop = drop
+        self._released.set()
+
+    def wait(self) -> None:
+        self.arrived.set()
+        self._released.wait(HOLD_TIMEOUT_S)
+
+
 class FaultInjector:
     """Verdicts for the next request, one method per fault kind. Thread-safe (request threads call it)."""
 
@@ -86,6 +148,44 @@ class FaultInjector:
         self._throttle_rng = _stream(seed, "throttle")
         self._spike_rng = _stream(seed, "latency-spike")
         self._lock = threading.Lock()
+        self._answer_faults: dict[str, list[str]] = {}  # action → modes of its next landed calls, in order
+        self._holds: dict[tuple[str, str], Hold] = {}
+
+    # -- per-action faults ----------------------------------------------------------------------------------
+    def arm_answer_fault(self, action: str, mode: str = "lost", count: int = 1) -> None:
+        """The next ``count`` successful calls of ``action`` land, then their answer is ``mode``."""
+        if mode not in ANSWER_FAULTS:
+            raise ValueError(f"answer fault mode must be one of {', '.join(ANSWER_FAULTS)}, not {mode!r}")
+        if count < 1:
+            raise ValueError("answer fault count must be at least 1")
+        with self._lock:
+            self._answer_faults.setdefault(action, []).extend([mode] * count)
+
+    def arm_answer_faults(self, specs: Iterable[str]) -> None:
+        """Several ``ACTION:MODE[:COUNT]`` specs (``parse_answer_fault``)."""
+        for spec in specs:
+            self.arm_answer_fault(*parse_answer_fault(spec))
+
+    def next_answer_fault(self, action: str) -> str | None:
+        """What the answer of a call of ``action`` that just landed becomes, or None (answered normally)."""
+        with self._lock:
+            queue = self._answer_faults.get(action)
+            return queue.pop(0) if queue else None
+
+    def hold(self, action: str, point: str = "before") -> Hold:
+        """Hold the next request of ``action`` at ``point`` until ``Hold.release`` (one request; Python
+        only: a test's instrument, not a server option)."""
+        if point not in HOLD_POINTS:
+            raise ValueError(f"hold point must be one of {', '.join(HOLD_POINTS)}, not {point!r}")
+        held = Hold(action, point)
+        with self._lock:
+            self._holds[(action, point)] = held
+        return held
+
+    def take_hold(self, action: str, point: str) -> Hold | None:
+        """The hold armed for this request, if any (it is used up)."""
+        with self._lock:
+            return self._holds.pop((action, point), None)
 
     def next_fault(self) -> EmulatorApiError | None:
         """The server error for the next request, or None. Draws exactly two numbers (fail?, which?)."""

@@ -26,7 +26,7 @@ from reconciler.emulator.audit import AuditLog
 from reconciler.emulator.backend import CamsBackend
 from reconciler.emulator.catalog import ACTIONS, VERSIONS
 from reconciler.emulator.errors import EmulatorApiError
-from reconciler.emulator.faults import FaultInjector
+from reconciler.emulator.faults import FaultInjector, Hold
 from reconciler.emulator.ratelimit import Limiter
 from reconciler.emulator.signature import IncomingRequest, NonceCache, verify
 
@@ -39,6 +39,24 @@ _UNPARSED_ERRORS = {
     414: ("RequestURITooLong", "The request URI is too long: at most 65536 bytes in the request line."),
     431: ("RequestHeaderFieldsTooLarge", "The request headers are too large."),
 }
+
+#: what an ``html`` answer fault sends instead of the action's JSON (a 200 from a proxy or a captive portal)
+HTML_ANSWER = b"<html><head><title>OK</title></head><body>Request accepted.</body></html>"
+
+
+class _Dropped(Exception):
+    """A held request released with ``drop``: no answer, and (held before it ran) no effect."""
+
+
+def _held(faults: FaultInjector, action: str, point: str, taken: list[Hold]) -> bool:
+    """Wait at a test's hold for ``action`` at ``point``, if one is armed (kept in ``taken``, to say when the
+    request is over); True when it says to drop."""
+    hold = faults.take_hold(action, point)
+    if hold is None:
+        return False
+    taken.append(hold)
+    hold.wait()
+    return hold.drop
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -129,6 +147,14 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _handle(self) -> None:
+        holds: list[Hold] = []
+        try:
+            self._serve(holds)
+        finally:
+            for hold in holds:  # answered (or dropped) and audited: the test may look now
+                hold.done.set()
+
+    def _serve(self, holds: list[Hold]) -> None:
         srv = self.server
         arrived = time.monotonic()  # before any processing: the window counts arrivals, not our speed
         request_id = str(uuid.uuid4()).upper()
@@ -139,6 +165,7 @@ class _Handler(BaseHTTPRequestHandler):
         status = 200
         style = "json"
         extra_headers: dict[str, str] = {}
+        answer_fault: str | None = None
         try:
             try:
                 body = self._read_body()
@@ -175,8 +202,15 @@ class _Handler(BaseHTTPRequestHandler):
             fault = srv.faults.next_fault()
             if fault is not None:
                 raise fault
+            if _held(srv.faults, action, "before", holds):  # dropped before it ran: nothing changed
+                answer_fault, status = "dropped", 0
+                raise _Dropped()
             result = srv.backend.call(action, srv.backend.caller(access_key_id), params)
             payload: dict[str, Any] = {"RequestId": request_id, **result}
+            # The write landed; its answer may still be lost (a test's hold, or an armed answer fault).
+            answer_fault = "lost" if _held(srv.faults, action, "after", holds) else srv.faults.next_answer_fault(action)
+        except _Dropped:
+            payload = {}
         except EmulatorApiError as exc:
             status = exc.http_status
             style = exc.style
@@ -197,9 +231,20 @@ class _Handler(BaseHTTPRequestHandler):
         if srv.audit is not None:
             srv.audit.record(
                 request_id=request_id, access_key_id=access_key_id, action=action, version=version,
-                params=params, http_status=status, code=str(payload.get("Code", "")),
+                params=params, http_status=status, code=str(payload.get("Code", "")), answer=answer_fault,
             )
+        if answer_fault in ("lost", "dropped"):
+            # No answer at all: the connection closes with nothing written (the client cannot tell whether
+            # the request ran).
+            self.close_connection = True
+            return
+        if answer_fault == "5xx":
+            status, payload = 503, {"RequestId": request_id, "HostId": self.headers.get("Host") or "",
+                                    "Code": "ServiceUnavailable",
+                                    "Message": "The request has failed due to a temporary failure of the server."}
         data, content_type = render_body(payload, style)
+        if answer_fault == "html":  # a proxy's page in place of the answer, with a 200
+            data, content_type = HTML_ANSWER, "text/html;charset=utf-8"
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from reconciler.engine.import_refs import tokens_to_references
     from reconciler.engine.importer import ImportedSpace, import_space, read_space
     from reconciler.engine.journal import DEFAULT_PATH as DEFAULT_JOURNAL
+    from reconciler.engine.journal import VERIFYING as JOURNAL_VERIFYING
     from reconciler.engine.journal import Journal
     from reconciler.engine.normalize import normalize_phone
     from reconciler.engine.plan import Plan, Scope
@@ -69,6 +70,7 @@ _SURFACE: dict[str, tuple[str, str]] = {
     "import_space": ("importer", "import_space"),
     "DEFAULT_JOURNAL": ("journal", "DEFAULT_PATH"),
     "Journal": ("journal", "Journal"),
+    "JOURNAL_VERIFYING": ("journal", "VERIFYING"),
     "normalize_phone": ("normalize", "normalize_phone"),
     "Plan": ("plan", "Plan"),
     "Scope": ("plan", "Scope"),
@@ -94,6 +96,7 @@ __all__ = [
     "EngineError",
     "ImportedSpace",
     "Interrupt",
+    "JOURNAL_VERIFYING",
     "Journal",
     "NotifyError",
     "Plan",

@@ -85,6 +85,9 @@ class AccountClients(Mapping[str, Any]):
     async def migration_register(self, cust_space_id: str, *args: Any, **kwargs: Any) -> Any:
         return await self.for_space(cust_space_id).migration_register(cust_space_id, *args, **kwargs)
 
+    async def verification_status(self, cust_space_id: str, *args: Any, **kwargs: Any) -> Any:
+        return await self.for_space(cust_space_id).verification_status(cust_space_id, *args, **kwargs)
+
     async def get_migration_verify_code(self, cust_space_id: str, *args: Any, **kwargs: Any) -> Any:
         return await self.for_space(cust_space_id).get_migration_verify_code(cust_space_id, *args, **kwargs)
 

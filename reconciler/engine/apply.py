@@ -6,10 +6,15 @@ the later steps address; a migrated number must be registered before anything ca
 re-read before writing tells which declared values still differ: only those are sent (``UpdatePhoneWebhook``
 takes each URL and flag as optional), with the delivery flags only where the YAML declares them.
 
-What the API cannot show the next plan goes into the journal (``engine.journal``): a migration verified
-but not registered (the registration failed, or the verification's answer was lost and the number turned
-up in the space), and a sync after which a declared number is still missing. The next plan registers the
-former and reports the latter instead of planning the same sync forever.
+What the next plan must know goes into the journal (``engine.journal``): a verification about to be sent
+(written ahead: saved before the code leaves, or the code is not sent), a migration verified but not
+registered, and a sync after which a declared number is still missing.
+
+A write whose answer was lost or unreadable (no response after sending, a timeout, a 5xx, a 2xx that is not
+JSON) may have landed. It is settled by reading, never guessed and never sent again: a kind's change joins
+the final re-read and is ``done`` when the re-read shows it in effect, ``failed`` only when it does not; a
+verification is read back from the space's list and ``GetPhoneNumberVerificationStatus``; a registration
+from the number's status (``PENDING`` until registered).
 
 Values to write always come from the desired state, never from the plan. Spaces run concurrently; within a
 phase, numbers run concurrently too, with at most ``max_in_flight`` writes started and not finished, so an
@@ -37,19 +42,23 @@ from reconciler import kinds as catalogue
 from reconciler.client.errors import (
     AuthenticationError,
     ClientError,
-    ConnectError,
     NotSubscribedError,
     PermissionDeniedError,
     ServerError,
     TransportError,
 )
+from reconciler.client.shapes import MalformedAnswerError
 from reconciler.config.model import DesiredState, Number, Space
 from reconciler.engine.actual import SpaceReadError, fetch_actual, index_numbers
 from reconciler.engine.counting import CountingClient
-from reconciler.engine.diff import diff_space
-from reconciler.engine.journal import UNREGISTERED, UNSYNCED, Journal
+from reconciler.engine.diff import awaits_registration, diff_space
+from reconciler.engine.journal import UNREGISTERED, UNSYNCED, VERIFYING, Journal
 from reconciler.engine.plan import Action, Change, Plan
 from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, WriteLedger, space_accounts
+from reconciler.errors import ReconcilerError
+
+#: The result code of a verification that did not land after its answer was lost: its code is spent.
+VERIFY_CODE_SPENT = "VerifyCodeSpent"
 
 #: Failures after which further writes in the same space are pointless: the caller may not write there.
 #: (Not ``Unknown.ResourceOwnerId``: CAMS also answers it for one unknown number, which says nothing about
@@ -70,6 +79,8 @@ class WriteClient(Protocol):
     async def migration_verified(self, cust_space_id: str, phone_number: str, verify_code: str) -> dict[str, Any]: ...
 
     async def migration_register(self, cust_space_id: str, phone_number: str) -> dict[str, Any]: ...
+
+    async def verification_status(self, cust_space_id: str, phone_number: str) -> str: ...
 
 
 
@@ -98,7 +109,7 @@ def apply_actions() -> tuple[str, ...]:
     """Every API action apply may call (its own re-reads included): the ``policy --for apply`` document adds
     these. Membership's own, then each kind's read and write, from the catalogue."""
     actions = ["QueryChatappPhoneNumbers", "ChatappSyncPhoneNumber", "ChatappMigrationVerified",
-               "ChatappMigrationRegister"]
+               "ChatappMigrationRegister", "GetPhoneNumberVerificationStatus"]
     for kind in catalogue.kinds():
         actions += [*kind.read_actions(), *kind.write_actions()]
     return tuple(dict.fromkeys(actions))
@@ -129,12 +140,17 @@ class _SpaceRun:
     to_verify: set[str] = field(default_factory=set)
     already: set[str] = field(default_factory=set)  # of those, the ones already in effect (no write made)
     blocked_by: ClientError | None = None  # a refusal that makes further writes here pointless
+    # Writes whose answer was lost or unreadable, by address: the final re-read decides (``settle_by_read``).
+    uncertain: dict[str, ClientError] = field(default_factory=dict)
+    # What a result's message starts with: a lost answer already settled by a read (a verification).
+    notes: dict[str, str] = field(default_factory=dict)
     follow_up: list[Change] = field(default_factory=list)
 
     # -- bookkeeping --------------------------------------------------------------------------------
     def finish(self, change: Change, outcome: Outcome, message: str, code: str | None = None) -> None:
         if change.address in self.results:
             return
+        message = self.notes.get(change.address, "") + message
         result = ChangeResult(change, outcome, message, code)
         self.results[change.address] = result
         if self.run.on_result is not None:
@@ -147,6 +163,12 @@ class _SpaceRun:
 
     def skip_interrupted(self, change: Change) -> None:
         self.finish(change, Outcome.SKIPPED, f"not started: apply was interrupted ({self.run.interrupt.signal_name})")
+
+    def settle_by_read(self, change: Change, lost: list[ClientError]) -> None:
+        """A write whose answer was lost (``lost`` holds the error): the final re-read says whether it landed."""
+        if lost:
+            self.uncertain[change.address] = lost[0]
+            self.to_verify.add(change.address)
 
     def open_changes(self, action: Action | None = None) -> list[Change]:
         return [c for c in self.changes if c.address not in self.results
@@ -189,8 +211,10 @@ class _SpaceRun:
     async def execute(self) -> None:
         space = self.space
         for change in self.open_changes(Action.SYNC):
-            if await self.write(change, lambda: self.run.client.sync_phone_numbers(space.cust_space_id)):
+            lost: list[ClientError] = []
+            if await self.write(change, lambda: self.run.client.sync_phone_numbers(space.cust_space_id), lost=lost):
                 self.to_verify.add(change.address)
+            self.settle_by_read(change, lost)
         if not self.open_changes():
             return
         if self.run.interrupt.requested:  # no read for writes that will not start
@@ -229,10 +253,22 @@ class _SpaceRun:
             self.finish(change, Outcome.SKIPPED, "the YAML no longer declares a migration for this number")
             return
         phone = number.phone_number
-        if phone in current:
-            self.mark_already(change)
+        item = current.get(phone)
+        if item is not None:  # verified meanwhile (a lost answer of an earlier run, or by hand): register
+            if awaits_registration(item):
+                await self.send_registration(change, phone)
+            else:
+                self.mark_already(change)
             return
         variable = number.migration.verify_code_env
+        spent = self.run.journal.for_space(VERIFYING, self.space.name).get(phone)
+        if spent is not None:
+            self.finish(change, Outcome.SKIPPED,
+                        f"a verification was sent at {spent.at} and the number is not in the space: its code is "
+                        f"spent, and a one-time code is never sent twice. Have a new code sent (`cams-reconciler migration "
+                        f"send-code PATH --space {self.space.name} --number {phone}`, which clears this record "
+                        f"from the journal), set {variable} to it, then apply")
+            return
         if not self.run.env.get(variable):
             self.finish(change, Outcome.SKIPPED,
                         f"environment variable {variable} is not set: have the code sent (`cams-reconciler "
@@ -240,67 +276,116 @@ class _SpaceRun:
                         f"with {variable} set to it")
             return
         cid = self.space.cust_space_id
+        # Write-ahead: the intent is on disk before the code leaves, so a crash or a SIGKILL anywhere from
+        # here to the registration leaves a record the next plan settles by reading.
+        journal = self.run.journal
+        journal.record(VERIFYING, self.space.name, cid, phone, "verification sent; outcome not confirmed")
+        try:
+            journal.save()
+        except ReconcilerError as err:
+            journal.clear(VERIFYING, self.space.name, [phone])
+            self.finish(change, Outcome.FAILED, f"not sent: the journal could not record the verification "
+                                                f"first ({err}); the code was not used", "JournalNotWritable")
+            return
         verified = await self.send_verification(change, phone, self.run.env.get(variable, ""))
         if not verified:
             return
         # Verified: register even if an interruption arrived meanwhile (one unit, nothing left half-done).
-        # The code is spent: should the registration fail, the journal makes the next plan register it.
-        self.run.journal.record(UNREGISTERED, self.space.name, cid, phone, "verified; registration not confirmed")
-        left = ("verified, but the registration failed, so the number is in the space unregistered; recorded "
-                "in the journal: the next plan shows register-migration for it: ")
-        if await self.write(change, lambda: self.run.client.migration_register(cid, phone),
-                            check_interrupt=False, on_failure=left):
-            self.run.journal.clear(UNREGISTERED, self.space.name, [phone])
-            self.to_verify.add(change.address)
+        # The code is spent: should the registration fail, the journal (and the number's PENDING status)
+        # make the next plan register it.
+        journal.clear(VERIFYING, self.space.name, [phone])
+        journal.record(UNREGISTERED, self.space.name, cid, phone, "verified; registration not confirmed")
+        await self.send_registration(change, phone)
 
     async def send_verification(self, change: Change, phone: str, code: str) -> bool:
         """``ChatappMigrationVerified``. When its answer is lost (no response, a 5xx or a timeout after the
-        request may have been sent), whether it landed is read back: a number now in the space was verified.
-        If that cannot be told, the journal keeps it, so the next plan offers the registration if the
-        number turns up (the code is single-use: sending it again could only fail)."""
+        request may have been sent, an unreadable 2xx), whether it landed is read back: the number in the
+        space's list, else ``GetPhoneNumberVerificationStatus``. Never sent again: the code is single-use.
+        If that cannot be told, the journal's ``verifying`` entry stays and the next plan reads it again."""
         cid = self.space.cust_space_id
         answers: list[ClientError] = []
         if await self.write(change, lambda: self.run.client.migration_verified(cid, phone, code), lost=answers):
             return True
-        if not answers:  # refused, skipped or interrupted: recorded by write
+        if not answers:  # refused, skipped or interrupted (recorded by write): nothing landed
+            self.run.journal.clear(VERIFYING, self.space.name, [phone])
             return False
         lost = answers[0]
-        try:  # did it land? (outside the write slot: a read)
-            present = phone in index_numbers(await self.run.client.query_phone_numbers(cid))
+        status: str | None
+        try:  # did it land? (outside the write slot: reads)
+            if phone in index_numbers(await self.run.client.query_phone_numbers(cid)):
+                status = "VERIFIED"
+            else:
+                status = await self.run.client.verification_status(cid, phone)
         except ClientError:
-            present = None
-        if present:
+            status = None
+        if status == "VERIFIED":
+            self.notes[change.address] = (f"the verification's answer was lost ({lost.code}); read back: it "
+                                          "landed; ")
             return True
-        if present is None:
-            self.run.journal.record(UNREGISTERED, self.space.name, cid, phone,
-                                    f"verification answer lost ({lost.code})")
+        if status is None:
             self.finish(change, Outcome.FAILED,
-                        f"the verification's answer was lost ({lost}) and the space could not be re-read to "
-                        "tell whether it landed; recorded in the journal: the next plan registers the number "
-                        "if it is in the space, or offers the verification again if not", lost.code)
+                        f"the verification's answer was lost ({lost}) and whether it landed could not be read; "
+                        "recorded in the journal: the next plan reads it again and shows what is left",
+                        lost.code)
             return False
         self.finish(change, Outcome.FAILED,
-                    f"the verification's answer was lost ({lost}) and the number is not in the space: it did "
-                    "not land; a new verify code may be needed (`cams-reconciler migration send-code`)",
-                    lost.code)
+                    f"the verification's answer was lost ({lost}) and the number is not verified "
+                    f"(GetPhoneNumberVerificationStatus: {status}): it did not land. Its code is spent: have a "
+                    "new one sent (`cams-reconciler migration send-code`) before the next apply",
+                    VERIFY_CODE_SPENT)  # not the lost answer's code: running apply again alone cannot help
         return False
 
+    async def send_registration(self, change: Change, phone: str) -> None:
+        """``ChatappMigrationRegister`` for a verified number, sent even when interrupted (the verification
+        and the registration are one unit). A lost answer is settled by reading the number's status (listed
+        ``PENDING`` until registered), never by sending it again (a second call of one that landed is refused)."""
+        cid = self.space.cust_space_id
+        left = ("verified, but the registration failed, so the number is in the space unregistered; recorded "
+                "in the journal: the next plan shows register-migration for it: ")
+        lost: list[ClientError] = []
+        if await self.write(change, lambda: self.run.client.migration_register(cid, phone),
+                            check_interrupt=False, on_failure=left, lost=lost):
+            self.registered(phone)
+            self.to_verify.add(change.address)
+            return
+        if not lost:
+            return
+        try:
+            item = index_numbers(await self.run.client.query_phone_numbers(cid)).get(phone)
+        except ClientError as err:
+            self.finish(change, Outcome.FAILED,
+                        f"the registration's answer was lost ({lost[0]}) and the space could not be re-read "
+                        f"({err.code}); the journal keeps it: the next plan reads whether it landed", lost[0].code)
+            return
+        if item is not None and not awaits_registration(item):
+            self.registered(phone)
+            # landed: the final re-read confirms it, and the number's pending updates follow as usual
+            self.notes[change.address] = (f"the registration's answer was lost ({lost[0].code}); read back: "
+                                          f"registered (Status {item.get('Status')}); ")
+            self.to_verify.add(change.address)
+            return
+        self.finish(change, Outcome.FAILED,
+                    f"the registration's answer was lost ({lost[0]}) and the re-read shows the number not "
+                    "registered: it did not land; the next plan shows register-migration for it", lost[0].code)
+
+    def registered(self, phone: str) -> None:
+        self.run.journal.clear(VERIFYING, self.space.name, [phone])
+        self.run.journal.clear(UNREGISTERED, self.space.name, [phone])
+
     async def register(self, change: Change, current: Mapping[str, Mapping[str, Any]]) -> None:
-        """``register-migration``: a migration the journal records as verified but not registered."""
+        """``register-migration``: a number verified but not registered (listed ``PENDING``, or verified by the
+        verification-status read)."""
         number = self._number(change)
         if number is None or number.migration is None:
             self.finish(change, Outcome.SKIPPED, "the YAML no longer declares a migration for this number")
             return
-        cid, phone = self.space.cust_space_id, number.phone_number
-        if phone not in current:
-            self.finish(change, Outcome.FAILED, "the number is not in the space: the verification did not land; "
-                                                "verify it again with a new code")
-            self.run.journal.clear(UNREGISTERED, self.space.name, [phone])
+        phone = number.phone_number
+        item = current.get(phone)
+        if item is not None and not awaits_registration(item):
+            self.registered(phone)
+            self.mark_already(change)
             return
-        if await self.write(change, lambda: self.run.client.migration_register(cid, phone)):
-            self.run.journal.clear(UNREGISTERED, self.space.name, [phone])
-            self.finish(change, Outcome.DONE, "registered (the API accepted it; registration cannot be read "
-                                              "back)")
+        await self.send_registration(change, phone)
 
     async def update(self, kind: catalogue.Kind, change: Change, listed: Mapping[str, Mapping[str, Any]]) -> None:
         """One change of ``kind``: re-check it against the state just read, then write only what still differs
@@ -310,8 +395,11 @@ class _SpaceRun:
             if model is None:
                 self.finish(change, Outcome.SKIPPED, f"the YAML no longer declares {kind.label} for this space")
                 return
-            if await self.write(change, lambda: kind.write_change(self.run.client, self.space, model, change)):
+            lost: list[ClientError] = []
+            if await self.write(change, lambda: kind.write_change(self.run.client, self.space, model, change),
+                                lost=lost):
                 self.to_verify.add(change.address)
+            self.settle_by_read(change, lost)
             return
         number = self._number(change)
         model = None if number is None else number.block(kind.name)
@@ -351,8 +439,10 @@ class _SpaceRun:
                 await kind.write(self.run.client, self.space.cust_space_id, number.phone_number, model,
                                  differing, current=current, change=still)
 
-        if await self.write(change, send):
+        answers: list[ClientError] = []
+        if await self.write(change, send, lost=answers):
             self.to_verify.add(change.address)
+        self.settle_by_read(change, answers)
 
     # -- verification -------------------------------------------------------------------------------
     async def verify(self) -> None:
@@ -363,6 +453,11 @@ class _SpaceRun:
             return
         if self.run.interrupt.requested:
             for change in pending:
+                if change.address in self.uncertain:
+                    self.finish(change, Outcome.FAILED, f"sent, but its answer was lost ({self.uncertain[change.address]})"
+                                                        "; not re-read because apply was interrupted: the next plan "
+                                                        "shows whether it landed", self.uncertain[change.address].code)
+                    continue
                 what = "in effect before writing" if change.address in self.already else "written (accepted by the API)"
                 self.finish(change, Outcome.DONE, f"{what}; not re-read because apply was interrupted: the next "
                                                   "plan confirms it")
@@ -380,7 +475,8 @@ class _SpaceRun:
             read = SpaceReadError.from_exception(check.cust_space_id, err)
         if isinstance(read, SpaceReadError):  # fetch_actual records a failing space instead of raising
             for change in pending:
-                self.finish(change, Outcome.FAILED, f"written, but the re-read to verify it failed "
+                what = "sent, but its answer was lost and" if change.address in self.uncertain else "written, but"
+                self.finish(change, Outcome.FAILED, f"{what} the re-read to verify it failed "
                                                     f"({read.message}); run plan to see whether it landed",
                             read.code)
             return
@@ -390,20 +486,32 @@ class _SpaceRun:
         planned = {_key(c) for c in self.changes}
         for change in pending:
             left = still.get(_key(change))
+            if left is None and change.action in (Action.VERIFY_MIGRATION, Action.REGISTER_MIGRATION):
+                left = still.get((Action.REGISTER_MIGRATION, change.phone_number, None))  # verified, unregistered
+            lost = self.uncertain.get(change.address)
             if change.action is Action.SYNC:
-                self.verify_sync(change, actual.numbers)
+                self.verify_sync(change, actual.numbers, lost)
                 continue
             if left is None:
                 kind = catalogue.kind_of(change)
                 note = kind.verified_note(change, actual.space_reads.get(kind.name)) if kind is not None else ""
-                self.finish(change, Outcome.DONE, ("already in effect (no write needed); verified by re-read"
-                                                   if change.address in self.already else "verified by re-read") + note)
+                if lost is not None:
+                    said = f"its answer was lost ({lost.code}); the re-read shows it in effect"
+                elif change.address in self.already:
+                    said = "already in effect (no write needed); verified by re-read"
+                else:
+                    said = "verified by re-read"
+                self.finish(change, Outcome.DONE, said + note)
+            elif lost is not None:
+                self.finish(change, Outcome.FAILED,
+                            f"its answer was lost ({lost}) and the re-read shows it did not take effect: "
+                            f"{left.reason}", lost.code)
             else:
                 self.finish(change, Outcome.FAILED,
                             f"the API accepted the write but the re-read still differs: {left.reason}")
         self.follow_up = [c for key, c in still.items() if key not in planned and c.action is not Action.SYNC]
 
-    def verify_sync(self, change: Change, present: Mapping[str, Any]) -> None:
+    def verify_sync(self, change: Change, present: Mapping[str, Any], lost: ClientError | None = None) -> None:
         """A sync is done when the numbers it was for are in the space. Those still missing will not be
         brought in by the same sync again (not registered to the space's WABA upstream): the change fails
         once, with that reason, and the journal makes the next plan report them instead of syncing again."""
@@ -411,7 +519,8 @@ class _SpaceRun:
         still = [p for p in wanted if p not in present]
         self.run.journal.clear(UNSYNCED, self.space.name, [p for p in wanted if p in present])
         if not still:
-            self.finish(change, Outcome.DONE, "verified by re-read")
+            self.finish(change, Outcome.DONE, "verified by re-read" if lost is None else
+                        f"its answer was lost ({lost.code}); the re-read shows it in effect")
             return
         for phone in still:
             self.run.journal.record(UNSYNCED, self.space.name, self.space.cust_space_id, phone,
@@ -424,9 +533,12 @@ class _SpaceRun:
 
 
 def answer_lost(err: ClientError) -> bool:
-    """The request may have run though no answer came back: no response after sending, a timeout, a 5xx.
-    (A connection that never opened sent nothing.)"""
-    return isinstance(err, (TransportError, ServerError)) and not isinstance(err, ConnectError)
+    """The request may have run though no readable answer came back: no response after sending, a timeout,
+    a 5xx, a 2xx that is not a JSON answer (a proxy's HTML page). A connection that never opened, or a call
+    the run's budget never sent, sent nothing."""
+    if isinstance(err, TransportError):
+        return err.sent
+    return isinstance(err, (ServerError, MalformedAnswerError))
 
 
 def _key(change: Change) -> tuple[Action, str | None, str | None]:

@@ -18,6 +18,7 @@ METHOD_ACTIONS = {
     "sync_phone_numbers": "ChatappSyncPhoneNumber",
     "migration_verified": "ChatappMigrationVerified",
     "migration_register": "ChatappMigrationRegister",
+    "verification_status": "GetPhoneNumberVerificationStatus",
 }
 
 

@@ -16,8 +16,13 @@ Rules (issue 5), each a small function below:
 - ``misplaced`` (report only): a declared number that is missing here but present in another managed space.
   A sync cannot bring it in (a number belongs to one space) and this tool never moves numbers between
   spaces, so no sync is planned for it.
-- ``register-migration``: a declared migration that was verified but not registered (the journal says so:
-  a registration that failed, or a verification whose answer was lost), now present in the space.
+- ``register-migration``: a declared migration that was verified but not registered: the number is listed
+  with ``Status: PENDING`` (whatever the journal says: a registration whose answer was lost but which landed
+  shows the number registered, and nothing is planned), or it is not listed yet but the journal records a
+  verification and ``GetPhoneNumberVerificationStatus`` answered ``VERIFIED``.
+- ``verify-migration`` again after a verification whose outcome was lost and did not land (the journal's
+  ``verifying`` entry, the read ``NOT_VERIFIED``): the reason says a new code is needed (the one sent is
+  spent; apply will not send it twice).
 - a number that an earlier sync did not bring in (the journal says so) is reported, not synced again
   forever; ``--retry-sync`` plans the sync again.
 
@@ -51,13 +56,27 @@ class Context:
 
     ``elsewhere``: phone number → the other managed space whose read shows it. ``unsynced``: phone number →
     what the journal recorded when a sync did not bring it in. ``unregistered``: phone numbers the journal
-    records as verified but not registered. ``env`` is only asked *whether* a migration's variable is set.
+    records as verified but not registered. ``verifying``: phone number → when the journal recorded a
+    verification whose outcome is unknown (its code is spent). ``verification``: phone number →
+    ``GetPhoneNumberVerificationStatus`` as read for a journaled number missing from the list (``None``:
+    the read failed). ``env`` is only asked *whether* a migration's variable is set.
     """
 
     env: Mapping[str, str] = field(default_factory=dict)
     elsewhere: Mapping[str, str] = field(default_factory=dict)
     unsynced: Mapping[str, str] = field(default_factory=dict)
     unregistered: frozenset[str] = frozenset()
+    verifying: Mapping[str, str] = field(default_factory=dict)
+    verification: Mapping[str, str | None] = field(default_factory=dict)
+
+
+#: How the number list shows a number verified but not registered (``ChatappMigrationRegister`` not done).
+AWAITING_REGISTRATION = "PENDING"
+
+
+def awaits_registration(item: Mapping[str, Any]) -> bool:
+    """Whether a listed number is verified but not registered (its ``Status``; case as the API may vary)."""
+    return str(item.get("Status") or "").upper() == AWAITING_REGISTRATION
 
 
 def membership_basis(actual: ActualSpace) -> str:
@@ -79,8 +98,14 @@ def diff_space(space: Space, actual: ActualSpace, *, env: Mapping[str, str] | No
         if item is None:
             if phone in ctx.elsewhere:
                 changes.append(_misplaced(space, number, ctx.elsewhere[phone]))
+            elif number.migration is not None and ctx.verification.get(phone) == "VERIFIED":
+                changes.append(_register_migration(space, number, membership,
+                                                   "verified (GetPhoneNumberVerificationStatus: VERIFIED), not "
+                                                   "yet listed or registered"))
+                changes.extend(_pending_updates(space, number))
             elif number.migration is not None:
-                changes.append(replace(_verify_migration(space, number, ctx.env), basis=membership))
+                changes.append(replace(_verify_migration(space, number, ctx.env, ctx.verifying.get(phone),
+                                                         ctx.verification.get(phone)), basis=membership))
                 changes.extend(_pending_updates(space, number))
             elif phone in ctx.unsynced:
                 changes.append(_unsynced(space, number, ctx.unsynced[phone]))
@@ -88,8 +113,9 @@ def diff_space(space: Space, actual: ActualSpace, *, env: Mapping[str, str] | No
                 missing.append(number)
                 changes.extend(_pending_updates(space, number))
             continue
-        if number.migration is not None and phone in ctx.unregistered:
-            changes.append(_register_migration(space, number, membership))
+        if number.migration is not None and awaits_registration(item):
+            changes.append(_register_migration(space, number, membership,
+                                               f"verified but not registered (Status {item.get('Status')})"))
         changes.extend(diff_number(space, number, item, actual.reads_of(phone)))
     if missing:
         changes.append(replace(_sync(space, missing), basis=membership))
@@ -128,11 +154,10 @@ def _unsynced(space: Space, number: Number, recorded: str) -> Change:
                           "first): plan with --retry-sync to try again")
 
 
-def _register_migration(space: Space, number: Number, membership: str) -> Change:
+def _register_migration(space: Space, number: Number, membership: str, seen: str) -> Change:
     return change(space, number, Action.REGISTER_MIGRATION, field="migration", before="verified",
                    after="registered", source=number.source_of("migration.verify_code_env"), basis=membership,
-                   reason="the migration was verified but not registered (recorded by an earlier apply): "
-                          "ChatappMigrationRegister")
+                   reason=f"the migration was {seen}: ChatappMigrationRegister")
 
 
 def _sync(space: Space, missing: list[Number]) -> Change:
@@ -147,12 +172,23 @@ def _sync(space: Space, missing: list[Number]) -> Change:
     )
 
 
-def _verify_migration(space: Space, number: Number, env: Mapping[str, str]) -> Change:
+def _verify_migration(space: Space, number: Number, env: Mapping[str, str], spent_at: str | None = None,
+                      status: str | None = None) -> Change:
     assert number.migration is not None
     var = number.migration.verify_code_env
     is_set = bool(env.get(var))
-    reason = (f"number not in the space and declares a migration: verify with the code from ${var} "
-              f"({'set' if is_set else 'NOT set: apply will skip it'}), then register")
+    if spent_at is not None:
+        # An earlier apply sent a code (or was about to) and its outcome was lost; the read says it did not
+        # land. That code is never sent again.
+        landed = (f"did not land (GetPhoneNumberVerificationStatus: {status})" if status else
+                  "has an unknown outcome (not listed, and its verification status could not be read: plan "
+                  "again)")
+        reason = (f"a verification sent at {spent_at} {landed}; its code is spent: have a new code sent "
+                  f"(`cams-reconciler migration send-code`), set ${var} to it, then apply verifies and "
+                  "registers")
+    else:
+        reason = (f"number not in the space and declares a migration: verify with the code from ${var} "
+                  f"({'set' if is_set else 'NOT set: apply will skip it'}), then register")
     return change(space, number, Action.VERIFY_MIGRATION, field="migration",
                    before=None, after={"verify_code_env": var, "env_set": is_set},
                    source=number.source_of("migration.verify_code_env"), reason=reason)

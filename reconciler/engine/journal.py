@@ -1,11 +1,18 @@
 """The journal: what an apply left unfinished that the API cannot show the next plan.
 
-Two facts are invisible in CAMS' answers, yet decide what the next plan must say:
+Facts that CAMS' answers do not show, or not without knowing where to look, yet decide what the next plan
+must say:
 
-- a migration verified but not registered (the registration failed, or the verification's answer was lost
-  and the number showed up in the space afterwards): the number is in the space, so a plan would see
-  nothing to do, and ``ChatappMigrationRegister`` would never be sent. The journal records it, and the next
-  plan shows ``register-migration`` for it.
+- a migration verification about to be sent, or sent with its outcome unknown (``verifying``). Recorded
+  *before* the code is sent and saved at once (write-ahead: if it cannot be saved, the code is not sent),
+  so a crash or a SIGKILL anywhere between the verification and the registration leaves a record. The next
+  plan reads the number's state (the space's list, ``GetPhoneNumberVerificationStatus``) and shows what is
+  left: nothing, the registration, or the verification again. The code it names was spent: apply does not
+  send the variable's code for that number again until ``migration send-code`` (which asks for a new code)
+  clears the entry — a one-time code is never sent twice.
+- a migration verified but not registered (``unregistered``: the registration failed, or its answer was
+  lost). The plan itself goes by the number's status (listed ``PENDING`` until registered), so an entry
+  whose number the list shows registered is settled and removed, never planned again.
 - a sync that did not bring a declared number in (the number is not registered to the space's WABA
   upstream): planning the same sync again would fail the same way forever. The journal records it, and the
   next plan reports the number instead of syncing it (``--retry-sync`` plans the sync again).
@@ -42,7 +49,8 @@ DEFAULT_PATH = Path(".cams-reconciler") / "journal.json"
 FORMAT_VERSION = 1
 UNREGISTERED = "unregistered"  # a migration verified (or whose verification may have landed), not registered
 UNSYNCED = "unsynced"  # a sync that did not bring the number in
-KINDS = (UNREGISTERED, UNSYNCED)
+VERIFYING = "verifying"  # a verification about to be sent or sent, its outcome unknown: its code is spent
+KINDS = (UNREGISTERED, UNSYNCED, VERIFYING)
 _MAX_BYTES = 4 * 1024 * 1024  # a journal of thousands of entries is far smaller
 
 

@@ -3,7 +3,9 @@
 The calls made are counted here, per action, as the engine issues them (retries are the client's business
 and show in its own stats): the count is part of the contract — one ``QueryChatappPhoneNumbers`` per
 space, one ``QueryPhoneBusinessProfile`` per present number declaring a profile, one
-``GetCustomerAccountInfo`` per account the planned spaces use — and is printed and saved with the plan.
+``GetCustomerAccountInfo`` per account the planned spaces use, one ``GetPhoneNumberVerificationStatus`` per
+migration the journal records as sent whose number the list lacks (none otherwise) — and is printed and
+saved with the plan.
 
 ``client`` is one client (every space in the ambient account) or an ``AccountClients`` (``accounts.py``):
 then each space is read with its account's client, side by side, and each account is checked by its own
@@ -17,14 +19,15 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from reconciler.client.errors import ClientError
 from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState, Space
 from reconciler.engine.accounts import AccountClients, combine_preflights
 from reconciler.engine.actual import ActualSpace, SpaceReadError, fetch_actual, gather_all
 from reconciler.engine.counting import CountingClient
-from reconciler.engine.diff import Context, diff_space
+from reconciler.engine.diff import Context, awaits_registration, diff_space
 from reconciler.engine.errors import TargetError
 from reconciler.engine.fingerprint import desired_fingerprint
-from reconciler.engine.journal import UNREGISTERED, UNSYNCED, Journal
+from reconciler.engine.journal import UNREGISTERED, UNSYNCED, VERIFYING, Journal
 from reconciler.engine.plan import Change, Plan, PlannedSpace, Preflight
 from reconciler.engine.preflight import run_preflight
 from reconciler.engine.safety import plan_blockers
@@ -95,6 +98,7 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
     several = bool(desired.accounts)  # the repository names accounts: a refusal may be a wrong `account:`
     elsewhere = _find_elsewhere(spaces, actual)
     journal = journal or Journal(None)
+    statuses = await _settle_migrations(counting, spaces, actual, journal)
     changes: list[Change] = []
     planned: list[PlannedSpace] = []
     for space in spaces:
@@ -107,8 +111,10 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
         unsynced = {} if retry_sync else {
             phone: f"a sync at {e.at} did not bring it in ({e.detail})" if e.detail else
             f"a sync at {e.at} did not bring it in" for phone, e in journal.for_space(UNSYNCED, space.name).items()}
+        verifying = {phone: e.at for phone, e in journal.for_space(VERIFYING, space.name).items()}
         context = Context(env=env, elsewhere={p: o for p, o in elsewhere.items() if o != space.name},
-                          unsynced=unsynced, unregistered=frozenset(journal.for_space(UNREGISTERED, space.name)))
+                          unsynced=unsynced, unregistered=frozenset(journal.for_space(UNREGISTERED, space.name)),
+                          verifying=verifying, verification=statuses.get(space.name, {}))
         changes.extend(diff_space(space, seen, context=context))
         present = sum(1 for n in space.numbers if n.phone_number in seen.numbers)
         planned.append(PlannedSpace(space.name, space.cust_space_id, space.file, seen.fingerprint(),
@@ -117,6 +123,41 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
                 preflight=preflight, calls=dict(sorted(counting.calls.items())), force=force,
                 retry_sync=retry_sync)
     return dataclasses.replace(plan, blockers=plan_blockers(plan, desired, force=force))
+
+
+async def _settle_migrations(client: Any, spaces: tuple[Space, ...], actual: Mapping[str, ActualSpace | SpaceReadError],
+                             journal: Journal) -> dict[str, dict[str, str | None]]:
+    """What the journal's migration entries (a verification sent, a registration not confirmed) leave to do,
+    read, never guessed. A number the list shows registered settles its entries: they are cleared (apply
+    saves the journal). A declared migration missing from the list is asked ``GetPhoneNumberVerificationStatus``
+    (one read per such entry, none otherwise); the answers go to the diff (space → phone → status, ``None``
+    when the read failed)."""
+    statuses: dict[str, dict[str, str | None]] = {}
+    reads: list[tuple[Space, str]] = []
+    for space in spaces:
+        seen = actual[space.name]
+        if isinstance(seen, SpaceReadError):
+            continue
+        journaled = set(journal.for_space(VERIFYING, space.name)) | set(journal.for_space(UNREGISTERED, space.name))
+        for phone in sorted(journaled):
+            item = seen.numbers.get(phone)
+            if item is not None and not awaits_registration(item):
+                journal.clear(VERIFYING, space.name, [phone])
+                journal.clear(UNREGISTERED, space.name, [phone])
+                continue
+            number = space.number(phone)
+            if item is None and number is not None and number.migration is not None:
+                reads.append((space, phone))
+
+    async def read(space: Space, phone: str) -> None:
+        try:
+            status: str | None = await client.verification_status(space.cust_space_id, phone)
+        except ClientError:
+            status = None  # unknown: the diff says so, and apply sends no code while the entry stands
+        statuses.setdefault(space.name, {})[phone] = status
+
+    await gather_all([read(space, phone) for space, phone in reads])
+    return statuses
 
 
 #: What CAMS answers when the key's account does not own the space.

@@ -152,13 +152,26 @@ def test_migration_flow(emulator):
     assert wrong.code == "Migration.VerifyCodeError" and wrong.status_code == 400
     assert number not in numbers(client, TRAVEL)
 
+    status = lambda: client.get_phone_number_verification_status(  # noqa: E731
+        cams.GetPhoneNumberVerificationStatusRequest(cust_space_id=TRAVEL, phone_number=number)).body
+    before = status()
+    # every field of the SDK's response model, filled
+    assert before.code == "OK" and before.data.to_map() == {
+        "CodeVerificationStatus": "NOT_VERIFIED", "Id": "82828893401", "PhoneNumber": number}
+
     verified = client.chatapp_migration_verified(cams.ChatappMigrationVerifiedRequest(
         cust_space_id=TRAVEL, phone_number=number, verify_code="828712")).body
     assert verified.code == "OK" and verified.data.phone_number == number and verified.data.id == "82828893401"
     assert number in numbers(client, TRAVEL)
+    assert status().data.code_verification_status == "VERIFIED"
+    assert number in numbers(client, TRAVEL, status="PENDING")  # verified, not registered yet
 
     assert register().body.code == "OK"
     assert error_of(register).code == "Migration.NotVerified"  # once only
+    assert number in numbers(client, TRAVEL, status="CONNECTED")
+    unknown = error_of(lambda: client.get_phone_number_verification_status(
+        cams.GetPhoneNumberVerificationStatusRequest(cust_space_id=TRAVEL, phone_number="8613800000000")))
+    assert unknown.code == "Unknown.ResourceOwnerId"
 
 
 def test_customer_account_info(emulator):

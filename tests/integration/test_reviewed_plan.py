@@ -25,7 +25,7 @@ from reconciler.client import CamsClient, Credentials
 from reconciler.client.actions import ACTIONS
 from reconciler.config import load_desired_state
 from reconciler.engine.apply import apply_plan
-from reconciler.engine.journal import UNREGISTERED, Journal
+from reconciler.engine.journal import VERIFYING, Journal
 from reconciler.engine.planner import make_plan
 
 A, B = "293483938849101", "293483938849102"
@@ -376,7 +376,8 @@ def test_a_lost_verification_that_cannot_be_read_back_is_journaled_and_the_next_
     journal.save()
     [result] = report.results
     assert result.outcome.value == "failed" and "recorded in the journal" in result.message
-    assert list(Journal.load(journal_file).for_space(UNREGISTERED, "travel")) == ["8613800009999"]
+    # the verification was recorded before it was sent, and its outcome is still unknown
+    assert list(Journal.load(journal_file).for_space(VERIFYING, "travel")) == ["8613800009999"]
     # the verification had landed: the next plan sees the number and registers it instead of doing nothing
     code, out, err = loop.run("plan", str(path), "--journal", str(journal_file))
     assert "> register-migration 8613800009999 migration" in out, out + err

@@ -24,11 +24,12 @@ from reconciler.emulator.faults import FaultInjector
 
 REPO = Path(__file__).resolve().parents[2]
 SPACE = "293483938840009"
+PHONE = "8613800000001"
 
 
 def one_space_state(status_url: str = "https://h.example/s") -> dict[str, Any]:
     return emulator_state({SPACE: {"subscribed": True,
-                                   "phone_numbers": [number_entry("8613800000001", status_url, "https://h.example/u")]}})
+                                   "phone_numbers": [number_entry(PHONE, status_url, "https://h.example/u")]}})
 
 
 def _throttles(inj: FaultInjector, n: int = 200) -> list[bool]:
@@ -168,6 +169,40 @@ def test_cli_options_parse_and_refuse_bad_values(capsys: pytest.CaptureFixture[s
             parser.parse_args(["emulator", "--state", "s.yaml", *bad])
         assert exc.value.code == 1  # usage errors exit 1 (2 means "changes found")
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_answer_faults_parse_strictly_and_count_down_per_action() -> None:
+    faults = FaultInjector()
+    faults.arm_answer_faults(["UpdatePhoneWebhook:html:2", "ChatappMigrationRegister:lost"])
+    assert [faults.next_answer_fault("UpdatePhoneWebhook") for _ in range(3)] == ["html", "html", None]
+    assert faults.next_answer_fault("ModifyPhoneBusinessProfile") is None  # other actions: untouched
+    assert faults.next_answer_fault("ChatappMigrationRegister") == "lost"
+    for bad in ("UpdatePhoneWebhook", "UpdatePhoneWebhook:garbled", "UpdatePhoneWebhook:lost:0", ":lost",
+                "UpdatePhoneWebhook:lost:x"):
+        with pytest.raises(ValueError):
+            faults.arm_answer_faults([bad])
+    parser = build_parser()
+    args = parser.parse_args(["emulator", "--state", "s.yaml", "--answer-fault", "CreatePhoneMessageQrdl:5xx",
+                              "--answer-fault", "UpdatePhoneWebhook:lost:3"])
+    assert args.answer_fault == ["CreatePhoneMessageQrdl:5xx", "UpdatePhoneWebhook:lost:3"]
+    with pytest.raises(SystemExit) as exc:
+        parser.parse_args(["emulator", "--state", "s.yaml", "--answer-fault", "UpdatePhoneWebhook:maybe"])
+    assert exc.value.code == 1
+
+
+def test_a_lost_answer_lands_the_write_and_the_client_sees_no_response(emulator: Any) -> None:
+    emu = emulator(one_space_state(), qps=0, answer_faults=["UpdatePhoneWebhook:lost"])
+
+    async def go() -> Any:
+        async with CamsClient(Credentials("demo", "demo-secret"), endpoint=emu.url, max_attempts=1) as client:
+            with pytest.raises(TransportError) as lost:
+                await client.call("UpdatePhoneWebhook", {"CustSpaceId": SPACE, "PhoneNumber": PHONE,
+                                                         "StatusCallbackUrl": "https://landed.example/s"})
+            assert lost.value.sent
+            return await client.query_phone_numbers(SPACE)
+
+    [listed] = asyncio.run(go())
+    assert listed["StatusCallbackUrl"] == "https://landed.example/s"  # it landed all the same
 
 
 def test_cli_process_injects_throttling_bursts(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import test_bad_input
 import test_file_rules
 import test_masking
 import test_results_every_path
+import test_uncertain_writes
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 
@@ -39,6 +40,11 @@ def test_the_documented_figures_are_the_counted_cases() -> None:
     # ... + standard streams × (plan --out, apply --results) + the journal (not there yet; there)
     assert _figure("outputs refused (an input, a symlink, a FIFO, a device, a stream)") == \
         2 + 1 + 3 + 3 * 2 + len(test_file_rules.STREAM_CASES) * 2 + 2
+    # the answer faults and SIGKILL points, plus the journal-entry loop, the spent code and the unwritable journal
+    uncertain = len(test_uncertain_writes.ANSWER_CASES) + len(test_uncertain_writes.KILL_CASES) + \
+        len(_tests(test_uncertain_writes)) - 2
+    assert _figure("uncertain writes (answer lost, 503 or HTML after landing; SIGKILL in verify → register; "
+                   "intent not storable)") == uncertain
     assert _figure("numeric options out of range") == len(test_file_rules.NUMERIC_CASES)
     assert _figure("saved plans tampered (well-formed edits)") == len(test_bad_input.TAMPERINGS)
     assert _figure("URL shapes masked (hypothesis, 3 properties × 150)") == 3 * 150

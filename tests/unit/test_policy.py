@@ -18,7 +18,7 @@ SETTINGS_WRITES = ["cams:CreatePhoneMessageQrdl", "cams:DeletePhoneMessageQrdl",
                    "cams:UpdateCommerceSetting", "cams:UpdateConversationalAutomation",
                    "cams:UpdatePhoneEncryptionPublicKey", "cams:UpdatePhoneMessageQrdl"]
 PLAN_ACTIONS = sorted(["bss:GetCustomerAccountInfo", "cams:GetChatappTemplateDetail", "cams:ListChatappTemplate",
-                       "cams:QueryChatappPhoneNumbers", "cams:QueryPhoneBusinessProfile", *SETTINGS_READS])
+                       "cams:GetPhoneNumberVerificationStatus", "cams:QueryChatappPhoneNumbers", "cams:QueryPhoneBusinessProfile", *SETTINGS_READS])
 APPLY_WRITES = ["cams:ChatappMigrationRegister", "cams:ChatappMigrationVerified", "cams:ChatappSyncPhoneNumber",
                 "cams:CreateChatappTemplate", "cams:DeleteChatappTemplate", "cams:ModifyChatappTemplate",
                 "cams:ModifyPhoneBusinessProfile", "cams:UpdatePhoneWebhook", *SETTINGS_WRITES]

@@ -53,7 +53,7 @@ def full_plan(preflight: Preflight = Preflight("ok", "account active"), policy: 
         {"PhoneNumber": "2"},
         {"PhoneNumber": "3", "StatusQueue": "Q9", "QualityRating": "YELLOW"},
         {"PhoneNumber": "99", "Status": "CONNECTED"},
-        {"PhoneNumber": "6"},
+        {"PhoneNumber": "6", "Status": "PENDING"},  # verified, not registered
     ]
     actual = ActualSpace("900", index_numbers(items), {"business_profile": {"2": {"About": "Closed", "Websites": []}}})
     changes = diff_space(space, actual, context=Context(env={"ACME_MIGRATION_CODE": "828712"},
