@@ -98,6 +98,7 @@ def _reads(templates: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         "QueryChatappPhoneNumbers": {"CustSpaceId": SPACE},
         "QueryPhoneBusinessProfile": number,
         "GetChatappPhoneNumberSetting": number,
+        "GetPhoneNumberVerificationStatus": number,
         "GetCustomerAccountInfo": {},
         "LookupEvents": {},
         "GetCommerceSetting": number,
