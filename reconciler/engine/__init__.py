@@ -36,8 +36,10 @@ if TYPE_CHECKING:
     from reconciler.engine.plan import Plan, Scope
     from reconciler.engine.planner import make_plan
     from reconciler.engine.results import ApplyReport, ChangeResult, ResultsRecorder
+    from reconciler.engine.run_state import OpenedState, open_run_state
     from reconciler.engine.safety import check_all_read, check_apply_allowed
     from reconciler.engine.scope import compare_with_ref
+    from reconciler.engine.sent_records import SentRecords
     from reconciler.engine.staleness import check_not_stale, check_still_declared, load_saved_plan
 
 #: Public name → (module, name there): the same names as the ``TYPE_CHECKING`` imports above and ``__all__``
@@ -73,6 +75,9 @@ _SURFACE: dict[str, tuple[str, str]] = {
     "Plan": ("plan", "Plan"),
     "Scope": ("plan", "Scope"),
     "make_plan": ("planner", "make_plan"),
+    "OpenedState": ("run_state", "OpenedState"),
+    "open_run_state": ("run_state", "open_run_state"),
+    "SentRecords": ("sent_records", "SentRecords"),
     "ApplyReport": ("results", "ApplyReport"),
     "ChangeResult": ("results", "ChangeResult"),
     "ResultsRecorder": ("results", "ResultsRecorder"),
@@ -96,9 +101,11 @@ __all__ = [
     "Interrupt",
     "Journal",
     "NotifyError",
+    "OpenedState",
     "Plan",
     "ResultsRecorder",
     "Scope",
+    "SentRecords",
     "TargetError",
     "acknowledge_findings",
     "apply_actions",
@@ -118,6 +125,7 @@ __all__ = [
     "make_plan",
     "normalize_phone",
     "notify",
+    "open_run_state",
     "plan_drift",
     "preflight_new_urls",
     "read_space",

@@ -50,6 +50,8 @@ from reconciler.engine.diff import diff_space
 from reconciler.engine.journal import UNREGISTERED, UNSYNCED, Journal
 from reconciler.engine.plan import Action, Change, Plan
 from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, WriteLedger, space_accounts
+from reconciler.engine.sent_records import SentRecords
+from reconciler.errors import ReconcilerError
 
 #: Failures after which further writes in the same space are pointless: the caller may not write there.
 #: (Not ``Unknown.ResourceOwnerId``: CAMS also answers it for one unknown number, which says nothing about
@@ -115,6 +117,7 @@ class _Run:
     on_result: ResultCallback | None
     journal: Journal
     ledger: WriteLedger | None = None  # told when a kind's change is sent and when it was acknowledged
+    records: SentRecords | None = None  # what a recorded kind sent (the account webhook), for the next plan
 
 
 @dataclass
@@ -302,6 +305,16 @@ class _SpaceRun:
             self.finish(change, Outcome.DONE, "registered (the API accepted it; registration cannot be read "
                                               "back)")
 
+    def _record_sent(self, kind: catalogue.Kind, model: Any) -> str:
+        entry = kind.record_of(self.space, model)
+        if self.run.records is None or entry is None:
+            return "sent (the API accepted it; no API reads it back)"
+        try:
+            self.run.records.sent(kind.name, self.space, entry)
+        except ReconcilerError as exc:  # sent all the same: the next plan offers it again, which is harmless
+            return f"sent (the API accepted it; no API reads it back), but not recorded in the state store: {exc}"
+        return "sent (the API accepted it; no API reads it back); recorded in the state store"
+
     async def update(self, kind: catalogue.Kind, change: Change, listed: Mapping[str, Mapping[str, Any]]) -> None:
         """One change of ``kind``: re-check it against the state just read, then write only what still differs
         (a number's changes) or what the kind's change calls for (a space's)."""
@@ -311,7 +324,10 @@ class _SpaceRun:
                 self.finish(change, Outcome.SKIPPED, f"the YAML no longer declares {kind.label} for this space")
                 return
             if await self.write(change, lambda: kind.write_change(self.run.client, self.space, model, change)):
-                self.to_verify.add(change.address)
+                if kind.recorded:  # nothing reads it back: say what is true, and record it for the next plan
+                    self.finish(change, Outcome.DONE, self._record_sent(kind, model))
+                else:
+                    self.to_verify.add(change.address)
             return
         number = self._number(change)
         model = None if number is None else number.block(kind.name)
@@ -444,7 +460,7 @@ async def apply_plan(client: WriteClient, plan: Plan, desired: DesiredState, *,
                      env: Mapping[str, str] = os.environ, interrupt: Interrupt | None = None,
                      max_in_flight: int = 8, on_result: ResultCallback | None = None,
                      calls: Counter[str] | None = None, journal: Journal | None = None,
-                     ledger: WriteLedger | None = None) -> ApplyReport:
+                     ledger: WriteLedger | None = None, records: SentRecords | None = None) -> ApplyReport:
     """Carry out ``plan``'s writes, with values from ``desired``; return one result per write change.
 
     Refusals (safety, staleness) are checked by the caller before this is called. A space whose writes
@@ -454,7 +470,7 @@ async def apply_plan(client: WriteClient, plan: Plan, desired: DesiredState, *,
     """
     counting = CountingClient(client, calls)
     run = _Run(counting, env, interrupt or Interrupt(), asyncio.Semaphore(max(1, max_in_flight)), on_result,
-               journal if journal is not None else Journal(None), ledger)
+               journal if journal is not None else Journal(None), ledger, records)
     space_runs: list[_SpaceRun] = []
     missing: list[ChangeResult] = []
     for planned in plan.spaces:

@@ -1,0 +1,85 @@
+"""A run's state: which targets it talks to, their records in the store, and (for writers) their locks.
+
+``open_run_state`` is what every command that reads or writes state calls once its clients are open and
+before it reads anything for its plan: it makes the account checks (``planner.check_accounts``, which the
+plan then reuses), names each account's target (``state.target``), takes the locks when asked (sorted by
+account, so two runs that want the same two locks cannot each hold one), and returns the ``RunState`` the
+journal and the sent records read and write through. ``release`` gives the locks back; callers call it on
+every way out.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState
+from reconciler.engine.accounts import AccountClients
+from reconciler.engine.planner import AccountChecks, check_accounts
+from reconciler.provenance import account_id_from_env
+from reconciler.state import StoreChoice, legacy_files
+from reconciler.state.lock import Lock, LockInfo, acquire
+from reconciler.state.records import RunState
+from reconciler.state.store import Store
+from reconciler.state.target import TargetId, target_of
+
+
+@dataclass
+class OpenedState:
+    state: RunState
+    checked: AccountChecks
+    locks: list[Lock] = field(default_factory=list)
+
+    def release(self) -> None:
+        for lock in reversed(self.locks):
+            lock.release()
+
+
+async def _access_key_id(client: Any) -> str | None:
+    getter = getattr(client, "access_key_id", None)
+    return await getter() if getter is not None else None
+
+
+async def identify(clients: Any, checked: AccountChecks, *, emulator: str | None,
+                   env: Mapping[str, str]) -> dict[str, TargetId]:
+    """Account name → its target, for every account the clients hold."""
+    items = list(clients.items()) if isinstance(clients, AccountClients) else [(DEFAULT_ACCOUNT, clients)]
+    out: dict[str, TargetId] = {}
+    for name, client in items:
+        mpk = checked.data(name).get("Mpk")
+        account_id = (account_id_from_env(env) if name == DEFAULT_ACCOUNT and not emulator else None) or (
+            str(mpk) if mpk not in (None, "") else None)
+        key_id = None if account_id else await _access_key_id(client)
+        out[name] = target_of(account_id=account_id, access_key_id=key_id, region=client.region,
+                              endpoint=client.cams_endpoint, emulator_state=emulator)
+    return out
+
+
+async def open_run_state(clients: Any, desired: DesiredState, store: Store, choice: StoreChoice, *,
+                         targets: Iterable[str] | None = None, only: Iterable[str] | None = None,
+                         emulator: str | None, env: Mapping[str, str], lock: str | None = None,
+                         lock_timeout: float = 0.0,
+                         on_wait: Callable[[LockInfo], None] | None = None) -> OpenedState:
+    """``lock``: the command taking the lock (None: a reader, which never locks nor waits)."""
+    checked = await check_accounts(clients, desired, targets=targets, only=only)
+    named = await identify(clients, checked, emulator=emulator, env=env)
+    state = RunState(store, named, {s.name: s.account for s in desired.spaces}, legacy_files(choice, store),
+                     adopt_legacy=not emulator)
+    opened = OpenedState(state, checked)
+    if lock is not None:
+        used = {s.account for s in desired.spaces} or {DEFAULT_ACCOUNT}
+        wanted = {named[a].lock_key: named[a] for a in sorted(used) if a in named}
+        try:
+            for key in sorted(wanted):
+                opened.locks.append(acquire(store, wanted[key], command=lock, timeout=lock_timeout, env=env,
+                                            on_wait=on_wait or _say_waiting))
+        except BaseException:
+            opened.release()
+            raise
+    return opened
+
+
+def _say_waiting(holder: LockInfo) -> None:
+    print(f"note: waiting for the state lock: {holder.line()}", file=sys.stderr)
