@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from typing import Any
 
-from reconciler.cli._client_options import add_client_arguments, open_client
+from reconciler.cli._client_options import ClientSettings, add_client_arguments, open_clients
+from reconciler.cli._state_options import (
+    add_lock_timeout_argument,
+    add_state_store_argument,
+    open_state_store,
+    timeout_seconds,
+)
 from reconciler.cli.plan import load, note_discarded_writes
 from reconciler.config.model import DesiredState, Number, Space
 from reconciler.engine import TargetError, normalize_phone
@@ -40,6 +47,8 @@ def register(subparsers: Any) -> None:
     send.add_argument("--method", choices=METHODS, default="sms", help="how the code is sent (default: sms)")
     send.add_argument("--locale", default="en_US", metavar="LOCALE",
                       help="language of the message, e.g. en_US, zh_CN (default: en_US)")
+    add_state_store_argument(send)
+    add_lock_timeout_argument(send)
     add_client_arguments(send)
     send.set_defaults(func=run_send_code)
 
@@ -64,12 +73,25 @@ def run_send_code(args: argparse.Namespace) -> int:
     if desired is None:
         return ExitCode.ERROR
     space, number = declared_migration(desired, args.space, args.number)
+    timeout = timeout_seconds(args)
+    choice, store = open_state_store(args, desired)
     note_discarded_writes(args)
 
     async def send() -> dict[str, Any]:
-        async with open_client(args) as client:
-            return await client.get_migration_verify_code(space.cust_space_id, number.phone_number,
-                                                          locale=args.locale, method=args.method)
+        from reconciler.engine import open_run_state
+
+        async with open_clients(args, desired) as clients:
+            # One writer per account: the code is not sent while an apply of the same account runs (it
+            # could be verifying the previous code), and the lock goes on every way out.
+            opened = await open_run_state(clients, desired, store, choice, targets=[space.name],
+                                          emulator=ClientSettings.from_args(args).emulator, env=os.environ,
+                                          lock="migration send-code", lock_timeout=timeout)
+            try:
+                answer: dict[str, Any] = await clients.get_migration_verify_code(
+                    space.cust_space_id, number.phone_number, locale=args.locale, method=args.method)
+                return answer
+            finally:
+                opened.release()
 
     asyncio.run(send())
     assert number.migration is not None

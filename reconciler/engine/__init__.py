@@ -22,10 +22,13 @@ if TYPE_CHECKING:
     from reconciler.engine.apply import Interrupt, apply_actions, apply_plan
     from reconciler.engine.apply_errors import ApplyRefusedError
     from reconciler.engine.drift import plan_drift
+    from reconciler.engine.drift import unknown as unknown_change
     from reconciler.engine.drift_attribution import attribute
     from reconciler.engine.drift_issues import issue_operations, write_operations
     from reconciler.engine.drift_notify import NotifyError, notify
     from reconciler.engine.drift_state import DriftStateError, compare, load_state, save_state
+    from reconciler.engine.drift_state import load_from_store as load_drift_state_from_store
+    from reconciler.engine.drift_state import save_to_store as save_drift_state_to_store
     from reconciler.engine.endpoint_checks import endpoint_changes, preflight_new_urls
     from reconciler.engine.errors import EngineError, TargetError
     from reconciler.engine.import_refs import tokens_to_references
@@ -52,6 +55,8 @@ _SURFACE: dict[str, tuple[str, str]] = {
     "compare": ("drift_state", "compare"),
     "load_state": ("drift_state", "load_state"),
     "save_state": ("drift_state", "save_state"),
+    "load_drift_state_from_store": ("drift_state", "load_from_store"),
+    "save_drift_state_to_store": ("drift_state", "save_to_store"),
     "issue_operations": ("drift_issues", "issue_operations"),
     "write_operations": ("drift_issues", "write_operations"),
     "NotifyError": ("drift_notify", "NotifyError"),
@@ -64,6 +69,7 @@ _SURFACE: dict[str, tuple[str, str]] = {
     "apply_plan": ("apply", "apply_plan"),
     "ApplyRefusedError": ("apply_errors", "ApplyRefusedError"),
     "plan_drift": ("drift", "plan_drift"),
+    "unknown_change": ("drift", "unknown"),
     "EngineError": ("errors", "EngineError"),
     "TargetError": ("errors", "TargetError"),
     "ImportedSpace": ("importer", "ImportedSpace"),
@@ -120,6 +126,7 @@ __all__ = [
     "endpoint_changes",
     "import_space",
     "issue_operations",
+    "load_drift_state_from_store",
     "load_saved_plan",
     "load_state",
     "make_plan",
@@ -129,8 +136,10 @@ __all__ = [
     "plan_drift",
     "preflight_new_urls",
     "read_space",
+    "save_drift_state_to_store",
     "save_state",
     "tokens_to_references",
+    "unknown_change",
     "write_operations",
 ]
 
