@@ -103,7 +103,7 @@ def run_drift(args: argparse.Namespace) -> int:
     if plan is None:
         return EXIT_ERROR
     desired = args.desired_state
-    _note_unknown(plan)
+    plan = _without_unknown(plan)
     extra = [] if args.no_endpoint_checks else _endpoint_findings(plan, desired)
     if extra:
         plan = dataclasses.replace(plan, changes=plan.changes + tuple(extra))
@@ -128,13 +128,15 @@ def run_drift(args: argparse.Namespace) -> int:
     return _over_time(plan, args, desired, previous, now)
 
 
-def _note_unknown(plan: Any) -> None:
-    """What no API reads back and no record covers for this target: unknown, a notice (never drift)."""
+def _without_unknown(plan: Any) -> Any:
+    """What no API reads back and no record covers for this target is unknown: a notice, never drift (and
+    not in the report's findings)."""
     from reconciler.engine import unknown_change
 
-    for change in plan.changes:
-        if unknown_change(change):
-            print(f"note: {change.address}: unknown ({change.reason}); not counted as drift", file=sys.stderr)
+    unknown = [c for c in plan.changes if unknown_change(c)]
+    for change in unknown:
+        print(f"note: {change.address}: unknown ({change.reason}); not counted as drift", file=sys.stderr)
+    return dataclasses.replace(plan, changes=tuple(c for c in plan.changes if c not in unknown)) if unknown else plan
 
 
 def _store_keeps_transitions(args: argparse.Namespace) -> bool:

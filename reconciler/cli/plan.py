@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.cli._client_options import ClientSettings, add_client_arguments, open_clients
-from reconciler.cli._state_options import open_state_store
+from reconciler.cli._state_options import add_state_store_argument, open_state_store
 from reconciler.cli._terminal import Progress, live_terminal  # noqa: F401 - live_terminal: its old home
 from reconciler.config import ConfigError, load_desired_state
 from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState
@@ -67,10 +67,11 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_journal_arguments(parser: argparse.ArgumentParser) -> None:
+    add_state_store_argument(parser)
     parser.add_argument("--journal", metavar="FILE", default=None,
-                        help="what earlier applies left unfinished (migrations verified but not registered, "
-                             f"syncs that did not bring a number in); default {DEFAULT_JOURNAL} "
-                             f"(env {JOURNAL_ENV})")
+                        help="today's journal file (what earlier applies left unfinished): a dir: state store at "
+                             f"FILE's folder, FILE adopted into it (default {DEFAULT_JOURNAL}; env {JOURNAL_ENV}; "
+                             "--state-store wins)")
     parser.add_argument("--retry-sync", action="store_true",
                         help="plan a sync again for numbers an earlier sync did not bring in")
 
