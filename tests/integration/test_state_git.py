@@ -178,7 +178,7 @@ def test_two_applies_at_once_never_write_twice_nor_lose_an_entry(world: World) -
                               cwd=r.repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for r in (world.a, world.b)]
     outs = [p.communicate(timeout=180) for p in procs]
-    for out, err in outs:
+    for _out, err in outs:
         assert "Traceback" not in err, err
     writes = world.writes()
     assert len(writes) == len(set(writes)), writes  # no write twice (the futile sync included)
