@@ -44,10 +44,13 @@ async def _access_key_id(client: Any) -> str | None:
 
 async def identify(clients: Any, checked: AccountChecks, *, emulator: str | None,
                    env: Mapping[str, str]) -> dict[str, TargetId]:
-    """Account name → its target, for every account the clients hold."""
+    """Account name → its target, for every account the run's planned spaces use (the accounts checked): an
+    account whose spaces this run does not read needs none of its credentials, not even to be named."""
     items = list(clients.items()) if isinstance(clients, AccountClients) else [(DEFAULT_ACCOUNT, clients)]
     out: dict[str, TargetId] = {}
     for name, client in items:
+        if name not in checked.preflights:
+            continue
         mpk = checked.data(name).get("Mpk")
         account_id = (account_id_from_env(env) if name == DEFAULT_ACCOUNT and not emulator else None) or (
             str(mpk) if mpk not in (None, "") else None)
