@@ -43,7 +43,6 @@ from reconciler.engine import (
     Journal,
     Plan,
     ResultsRecorder,
-    SentRecords,
     apply_plan,
     check_all_read,
     check_apply_allowed,
@@ -51,7 +50,6 @@ from reconciler.engine import (
     check_still_declared,
     load_saved_plan,
     make_plan,
-    open_run_state,
 )
 from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.files import check_output, run_inputs
@@ -188,6 +186,8 @@ async def _apply(args: argparse.Namespace, recorder: ResultsRecorder) -> int:
     if saved is not None:
         check_all_read(saved, saved_path=args.plan)  # a plan with unread spaces was never a whole review
     force = saved.force if saved is not None else args.force
+    from reconciler.engine import SentRecords, open_run_state  # the state store: when apply runs, not for --help
+
     timeout = timeout_seconds(args)  # a bad --lock-timeout fails before any call
     choice, store = open_state_store(args, desired)
     note_discarded_writes(args)

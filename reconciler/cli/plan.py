@@ -34,10 +34,8 @@ from reconciler.engine import (
     Journal,
     Plan,
     Scope,
-    SentRecords,
     compare_with_ref,
     make_plan,
-    open_run_state,
 )
 from reconciler.errors import ExitCode
 from reconciler.files import check_output, run_inputs, write_atomically
@@ -173,6 +171,8 @@ def compute_plan(args: argparse.Namespace) -> Plan | None:
 
 async def _fetch_and_diff(args: argparse.Namespace, desired: DesiredState, only: set[str] | None,
                           choice: Any, store: Any) -> Plan:
+    from reconciler.engine import SentRecords, open_run_state  # the state store: when a plan is made, not for --help
+
     async with open_clients(args, desired) as client:
         # a reader: the account checks name the targets; no lock is taken or waited for
         opened = await open_run_state(client, desired, store, choice, targets=args.target, only=only,

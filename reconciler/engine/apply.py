@@ -31,7 +31,7 @@ import os
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler import kinds as catalogue
 from reconciler.client.errors import (
@@ -50,8 +50,10 @@ from reconciler.engine.diff import diff_space
 from reconciler.engine.journal import UNREGISTERED, UNSYNCED, Journal
 from reconciler.engine.plan import Action, Change, Plan
 from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, WriteLedger, space_accounts
-from reconciler.engine.sent_records import SentRecords
 from reconciler.errors import ReconcilerError
+
+if TYPE_CHECKING:  # the state store is imported when a run keeps records, not for --help
+    from reconciler.engine.sent_records import SentRecords
 
 #: Failures after which further writes in the same space are pointless: the caller may not write there.
 #: (Not ``Unknown.ResourceOwnerId``: CAMS also answers it for one unknown number, which says nothing about

@@ -36,11 +36,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.engine.errors import EngineError
 from reconciler.files import InputFileError, read_input, write_atomically
-from reconciler.state.records import JOURNAL, RunState
+
+if TYPE_CHECKING:  # the store is imported when a journal is kept in it, not for --help
+    from reconciler.state.records import RunState
+
+JOURNAL = "journal"  # the record kind (``reconciler.state.records.JOURNAL``)
 
 DEFAULT_PATH = Path(".cams-reconciler") / "journal.json"
 FORMAT_VERSION = 1
