@@ -142,7 +142,10 @@ def test_records_are_keyed_by_target_and_todays_files_are_adopted_once(
 
 def test_drift_keeps_its_transitions_in_a_named_store(setup: tuple[Path, Any], capsys: pytest.CaptureFixture[str]) -> None:
     tmp, handle = setup
-    assert cli(capsys, "apply", "spaces", "--auto-approve", "--endpoint", handle.url)[0] == 0
+    assert cli(capsys, "apply", "spaces", "--auto-approve", "--endpoint", handle.url, "--results", "r.json")[0] == 0
+    [hook] = [r for r in json.loads((tmp / "r.json").read_text())["results"] if r["address"].endswith("account_webhook")]
+    assert hook["status"] == "done" and hook["message"].startswith("sent (the API accepted it; no API reads it back)")
+    assert "verified" not in hook["message"]
     code, out, err = cli(capsys, "drift", "spaces", "--endpoint", handle.url, "--now", "2026-12-07T06:00:00Z")
     assert code == 0, out + err
     assert "no drift state" in err
