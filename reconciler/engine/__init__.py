@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from reconciler.engine.plan import Plan, Scope
     from reconciler.engine.planner import make_plan
     from reconciler.engine.results import ApplyReport, ChangeResult, ResultsRecorder
-    from reconciler.engine.run_state import OpenedState, open_run_state
+    from reconciler.engine.run_state import OpenedState, lock_for_client, open_run_state
     from reconciler.engine.safety import check_all_read, check_apply_allowed
     from reconciler.engine.scope import compare_with_ref
     from reconciler.engine.sent_records import SentRecords
@@ -83,6 +83,7 @@ _SURFACE: dict[str, tuple[str, str]] = {
     "make_plan": ("planner", "make_plan"),
     "OpenedState": ("run_state", "OpenedState"),
     "open_run_state": ("run_state", "open_run_state"),
+    "lock_for_client": ("run_state", "lock_for_client"),
     "SentRecords": ("sent_records", "SentRecords"),
     "ApplyReport": ("results", "ApplyReport"),
     "ChangeResult": ("results", "ChangeResult"),
@@ -129,6 +130,7 @@ __all__ = [
     "load_drift_state_from_store",
     "load_saved_plan",
     "load_state",
+    "lock_for_client",
     "make_plan",
     "normalize_phone",
     "notify",

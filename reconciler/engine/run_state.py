@@ -84,5 +84,18 @@ async def open_run_state(clients: Any, desired: DesiredState, store: Store, choi
     return opened
 
 
+async def lock_for_client(client: Any, store: Store, *, command: str, emulator: str | None, env: Mapping[str, str],
+                          lock_timeout: float = 0.0) -> OpenedState:
+    """The lock of the one ambient account (``call`` of a write action): the account check names it."""
+    from reconciler.engine.preflight import run_preflight
+
+    checked = AccountChecks({DEFAULT_ACCOUNT: await run_preflight(client)})
+    named = await identify(client, checked, emulator=emulator, env=env)
+    opened = OpenedState(RunState(store, named), checked)
+    opened.locks.append(acquire(store, named[DEFAULT_ACCOUNT], command=command, timeout=lock_timeout, env=env,
+                                on_wait=_say_waiting))
+    return opened
+
+
 def _say_waiting(holder: LockInfo) -> None:
     print(f"note: waiting for the state lock: {holder.line()}", file=sys.stderr)

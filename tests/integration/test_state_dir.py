@@ -85,7 +85,11 @@ def test_a_lock_left_by_a_killed_run_is_shown_refuses_and_is_broken_on_purpose(
     code, _, err = cli(capsys, "migration", "send-code", "spaces", "--space", "acme-travel", "--number",
                        "+8613800009999", "--endpoint", handle.url, "--lock-timeout", "1s")
     assert code == 1 and "after waiting 1 s" in err and "waiting for the state lock" in err
-    # plan and drift neither take nor wait for it
+    # a raw write through `call` takes it too; a raw read, plan and drift neither take nor wait for it
+    code, _, err = cli(capsys, "call", "UpdatePhoneWebhook", "CustSpaceId=293483938849001", "PhoneNumber=8613800001234",
+                       "StatusCallbackUrl=https://rogue.example/s", "--endpoint", handle.url)
+    assert code == 1 and lock.id in err
+    assert cli(capsys, "call", "QueryChatappPhoneNumbers", "CustSpaceId=293483938849001", "--endpoint", handle.url)[0] == 0
     assert cli(capsys, "plan", "spaces", "--endpoint", handle.url)[0] == 0
 
     code, _, err = cli(capsys, "state", "unlock", "not-a-lock")
