@@ -163,3 +163,17 @@ def test_drift_keeps_its_transitions_in_a_named_store(setup: tuple[Path, Any], c
     assert code == 0 and "0 new, 0 changed, 1 ongoing" in out
     kinds = sorted(doc["kind"] for _, doc in records_of(DirStore(tmp / "state")))
     assert kinds == ["account-webhooks", "drift-state"]  # the journal: never written while nothing was left undone
+
+
+def test_a_state_store_named_in_the_yaml(setup: tuple[Path, Any], capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp, handle = setup
+    monkeypatch.delenv("CAMS_RECONCILER_STATE_STORE")
+    (tmp / "spaces" / "state.yaml").write_text("version: 1\naccounts: []\nstate_store: dir:from-yaml\n")
+    assert cli(capsys, "apply", "spaces", "--auto-approve", "--endpoint", handle.url)[0] == 0
+    assert [doc["kind"] for _, doc in records_of(DirStore(tmp / "from-yaml"))] == ["account-webhooks"]
+    code, out, _ = cli(capsys, "plan", "spaces", "--endpoint", handle.url, "--state-store", f"dir:{tmp / 'other'}")
+    assert "no record that this tool sent it to this target" in out  # the flag wins over the YAML
+    (tmp / "spaces" / "more.yaml").write_text("version: 1\naccounts: []\nstate_store: dir:elsewhere\n")
+    code, _, err = cli(capsys, "validate", "spaces")
+    assert code == 1 and "state.yaml:3:14: error: state_store differs from the one in spaces/more.yaml" in err

@@ -191,3 +191,27 @@ def test_two_applies_at_once_never_write_twice_nor_lose_an_entry(world: World) -
     assert len(waited) == 1, [e[-400:] for _, e in outs]
     assert "held by" in waited[0] and "(apply) since" in waited[0]
     assert sorted(p.returncode for p in procs) == [0, 1]  # the first fails its futile sync; the second: nothing to do
+
+
+def test_a_rejected_push_is_merged_record_by_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runner A read the branch before runner B wrote the same record: A's push is rejected, and A re-reads
+    and merges its entry into B's instead of overwriting it."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
+    clones = []
+    for name in ("a", "b"):
+        git(tmp_path, "clone", "-q", str(origin), name)
+        clones.append(tmp_path / name)
+    target = TargetId("acct:1", "ap-southeast-1", "https://cams.example")
+    store_a, store_b = GitStore("cams-state", clones[0]), GitStore("cams-state", clones[1])
+    journal_a = Journal.open(RunState(store_a, {"default": target}))  # A has read the (empty) branch
+    journal_b = Journal.open(RunState(store_b, {"default": target}))
+    journal_b.record(UNREGISTERED, "travel", "2", "8613800009999", "verified by B")
+    journal_b.save()
+    journal_a.record("unsynced", "retail", "1", "8613800005555", "not brought in by A")
+    journal_a.save()  # rejected, re-read, merged
+    kept = Journal.open(RunState(GitStore("cams-state", clones[1]), {"default": target})).entries
+    assert {k[0] for k in kept} == {UNREGISTERED, "unsynced"}
+    assert len(git(origin, "rev-list", "cams-state").split()) == 2  # two commits, none overwritten
