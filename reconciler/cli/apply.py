@@ -249,7 +249,8 @@ async def _plan_and_execute(args: argparse.Namespace, client: Any, desired: Any,
     try:
         report = await _execute(client, plan, desired, journal, recorder, progress=progress, records=records)
     finally:
-        journal.save()
+        with _signals_held():  # a signal must not cut the store's write (a Git push, an S3 put) in two
+            journal.save()
     stats = getattr(client, "stats", None)
     if stats is not None and (stats.total().retries or stats.total().throttled):
         print(stats.summary_line(), file=sys.stderr)  # the API pushed back: say how much
