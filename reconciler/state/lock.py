@@ -17,7 +17,6 @@ a run still writing on a stalled runner is indistinguishable from a dead one.
 from __future__ import annotations
 
 import getpass
-import json
 import os
 import re
 import socket
@@ -181,7 +180,3 @@ def break_lock(store: Store, lock_id: str) -> LockInfo:
             return info
     held = ", ".join(i.id for i in held_locks(store)) or "none"
     raise StateError(f"{store.url}: no lock with id {lock_id} (held now: {held})")
-
-
-def describe_locks(locks: list[LockInfo]) -> str:
-    return json.dumps([i.to_dict() for i in locks], indent=2)

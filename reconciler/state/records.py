@@ -100,9 +100,10 @@ class RunState:
                 current = read_legacy(legacy)
                 adopting = True
             new = merge(current)
-            if new is None:
-                return None if blob is None and not adopting else (encode(kind, target.to_dict(), None)
-                                                                    if adopting else None)
+            if new is None and not adopting:
+                return None  # nothing to keep: no record (removed, if there was one)
+            # adopting: the keyed record is written even when nothing of the file is kept, so that the file
+            # is taken once and never read again
             return encode(kind, target.to_dict(), new)
 
         wrote = update(self.store, name, merged, message=f"{kind} of {target.describe()}: {what}")
@@ -113,9 +114,6 @@ class RunState:
                 raise StateError(f"{legacy}: adopted into {self.store.url}, but cannot be renamed "
                                  f"({exc.strerror or exc}): move it away") from None
         return wrote
-
-    def for_accounts(self) -> list[str]:
-        return list(self.targets)
 
 
 def records_of(store: Store) -> list[tuple[str, dict[str, Any]]]:
