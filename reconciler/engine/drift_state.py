@@ -203,10 +203,12 @@ def save_to_store(run: RunState, state: DriftState, touched: Iterable[str]) -> N
             by_account.setdefault(_account_for(name, run), []).append(name)
     for account, names in by_account.items():
         def merge(current: Any, names: list[str] = names) -> Any:
+            # this run's state, whose spaces are the store's now but for the ones this run touched (any other
+            # field of the state is this run's: it was computed from the previous one)
             base = DriftState.from_dict(current) if isinstance(current, Mapping) else DriftState()
             spaces = dict(base.spaces)
             spaces.update({n: state.spaces[n] for n in names})
-            return replace(base, updated_at=state.updated_at, spaces=spaces).to_dict()
+            return replace(state, spaces=spaces).to_dict()
 
         run.update(DRIFT_STATE, account, merge, what=f"drift findings of {', '.join(sorted(names))}")
 
