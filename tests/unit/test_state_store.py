@@ -135,3 +135,15 @@ def test_which_store() -> None:
     assert choose(flag=None, journal_flag=None, env=env, yaml_value="s3://b").url == "git:cams-state"
     assert choose(flag="dir:z", journal_flag=None, env=env).url == "dir:z"
     assert choose(flag=None, journal_flag=None, env={}, yaml_value="git:s").explicit
+
+
+def test_two_drift_runs_that_read_different_spaces_both_keep_theirs(tmp_path: Path) -> None:
+    from reconciler.engine.drift_state import DriftState, SpaceState, load_from_store, save_to_store
+
+    state = RunState(DirStore(tmp_path), {"default": TARGET})
+    save_to_store(state, DriftState("2026-12-07T06:00:00Z", {"shop": SpaceState("2026-12-07T06:00:00Z")}), ["shop"])
+    # a second run (targeted at `travel`) computed its state before the first one wrote
+    save_to_store(state, DriftState("2026-12-07T06:05:00Z", {"travel": SpaceState("2026-12-07T06:05:00Z")}),
+                  ["travel"])
+    kept = load_from_store(state)
+    assert kept is not None and set(kept.spaces) == {"shop", "travel"}
