@@ -129,7 +129,10 @@ class AccountWebhookKind(Kind):
         recorded = data or {}
         if recorded and matches(recorded, space.cust_space_id, model, os.environ):
             return []
-        after: dict[str, Any] = {"status_callback_url": show_value(model.status_callback_url, url=True)}
+        url = model.status_callback_url
+        # a ${env:NAME} token (config.env_refs.SecretUrl) shows as its template with a keyed fingerprint
+        shown = url.display() if hasattr(url, "display") else show_value(url, url=True)
+        after: dict[str, Any] = {"status_callback_url": shown}
         after.update({k: v for k, v in (("http_delivery", model.http_delivery),
                                         ("queue_delivery", model.queue_delivery)) if v is not None})
         after = {k: v for k, v in after.items() if v is not None}

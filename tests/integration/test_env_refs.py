@@ -156,6 +156,9 @@ def test_plan_lists_every_unset_variable_before_any_call(tmp_path, example_state
     assert out == "" and "Calls:" not in err  # stopped before anything was read
     monkeypatch.setenv("SHOP_STATUS_TOKEN", TOKEN)
     monkeypatch.setenv("SHOP_ACCOUNT_TOKEN", "acc-t0ken")
-    assert main(["apply", str(spaces), "--auto-approve"]) in (0, 1)
+    main(["plan", str(spaces)])
+    out, err = capsys.readouterr()
+    assert "status_callback_url: \"https://hooks.example/a?token=${env:SHOP_ACCOUNT_TOKEN} (fingerprint" in out
+    main(["apply", str(spaces), "--auto-approve"])
     out, err = capsys.readouterr()
     assert "acc-t0ken" not in out + err and TOKEN not in out + err
