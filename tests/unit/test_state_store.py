@@ -147,3 +147,35 @@ def test_two_drift_runs_that_read_different_spaces_both_keep_theirs(tmp_path: Pa
                   ["travel"])
     kept = load_from_store(state)
     assert kept is not None and set(kept.spaces) == {"shop", "travel"}
+
+
+def test_todays_account_webhook_file_is_compared_in_memory_and_never_copied(tmp_path: Path) -> None:
+    """Its digests are unkeyed digests of the URLs (tokens included): an entry that still matches the YAML
+    is re-recorded in the new form, others are dropped, and the file is renamed once adopted."""
+    from dataclasses import replace
+
+    from reconciler.config import load_desired_state
+    from reconciler.engine.digest import canonical_digest
+    from reconciler.engine.sent_records import SentRecords
+
+    desired = load_desired_state([str(Path(__file__).resolve().parents[2] / "examples" / "spaces")])
+    retail = desired.space("acme-retail")
+    assert retail is not None
+    model = retail.block("account_webhook")
+    legacy = tmp_path / "account-webhooks.json"
+    legacy.write_text(json.dumps({"format_version": 1, "spaces": {
+        "acme-retail": {"cust_space_id": retail.cust_space_id, "at": "2026-12-01T00:00:00Z",
+                        "digest": canonical_digest({"cust_space_id": retail.cust_space_id, **model.params()})},
+        "gone": {"cust_space_id": "1", "at": "2026-12-01T00:00:00Z", "digest": "sha256:00"}}}))
+    state = RunState(DirStore(tmp_path), {"default": TARGET}, legacy={"account-webhooks": legacy},
+                     adopt_legacy=True)
+    records = SentRecords(state, desired)
+    entry = records.load()["acme-retail"]["account_webhook"]
+    assert entry is not None and matches(entry, retail.cust_space_id, model, {})  # the plan shows no update
+    other = replace(retail, name="acme-other", cust_space_id="2")
+    records.sent("account_webhook", other, record_of("2", model, {}))
+    assert not legacy.exists() and legacy.with_name("account-webhooks.json.adopted").exists()
+    stored = json.loads(next((tmp_path / "targets").rglob("account-webhooks.json")).read_text())["data"]["spaces"]
+    assert set(stored) == {"acme-retail", "acme-other"}  # "gone" dropped: it matched nothing declared
+    assert "legacy_digest" not in json.dumps(stored) and "digest" not in stored["acme-retail"]
+    assert matches(stored["acme-retail"], retail.cust_space_id, model, {})
