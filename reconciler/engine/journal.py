@@ -166,7 +166,6 @@ class Journal:
         write_atomically(self.path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
         self.changed = False
 
-
     def _save_to_store(self, state: RunState) -> None:
         by_account: dict[str, dict[tuple[str, str, str], Entry | None]] = {}
         for key, op in self._ops.items():

@@ -18,6 +18,7 @@ from typing import Any
 from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState
 from reconciler.engine.accounts import AccountClients
 from reconciler.engine.planner import AccountChecks, check_accounts
+from reconciler.errors import ReconcilerError
 from reconciler.provenance import account_id_from_env
 from reconciler.state import StoreChoice, legacy_files
 from reconciler.state.lock import Lock, LockInfo, acquire
@@ -33,8 +34,14 @@ class OpenedState:
     locks: list[Lock] = field(default_factory=list)
 
     def release(self) -> None:
+        """Give every lock back. One that cannot be removed (the store unreachable now) is said, with how to
+        break it, and never hides how the run itself ended."""
         for lock in reversed(self.locks):
-            lock.release()
+            try:
+                lock.release()
+            except ReconcilerError as exc:
+                print(f"warning: the state lock {lock.id} could not be released ({exc}); once this run is over, "
+                      f"break it with `cams-reconciler state unlock {lock.id}`", file=sys.stderr)
 
 
 async def _access_key_id(client: Any) -> str | None:
