@@ -33,17 +33,17 @@ _MAX_PUSH_ROUNDS = 20
 _TIMEOUT = 120
 
 
-def parse(spec: str) -> tuple[str, str]:
-    """``BRANCH`` → (origin, BRANCH); ``REMOTE/BRANCH`` → (REMOTE, BRANCH) when REMOTE is a configured
-    remote (checked when the store is opened: ``cams-state`` alone is a branch of origin)."""
+def check_spec(spec: str) -> str:
+    """``BRANCH`` or ``REMOTE/BRANCH`` (a configured remote's name first: ``cams-state`` alone is a branch of
+    origin; which one it is is decided when the store is opened), checked for what Git refuses anyway."""
     if not spec or not _BRANCH.fullmatch(spec) or spec.startswith(("-", "/")) or ".." in spec or spec.endswith("/"):
         raise StateError(f"git:{spec}: a branch name expected (git:BRANCH or git:REMOTE/BRANCH)")
-    return ("", spec)
+    return spec
 
 
 class GitStore:
     def __init__(self, spec: str, repo: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> None:
-        _, spec = parse(spec)
+        spec = check_spec(spec)
         self.repo = Path(repo)
         self._env = dict(os.environ if env is None else env)
         self._env.pop("GIT_INDEX_FILE", None)
