@@ -24,6 +24,7 @@ from reconciler.engine import Journal
 from reconciler.engine.journal import UNREGISTERED
 from reconciler.state.git import GitStore
 from reconciler.state.records import RunState, records_of
+from reconciler.state.store import StateError
 from reconciler.state.target import TargetId
 from tests.integration.test_gitops_loop import MIGRATION_CODE, drift_free
 
@@ -215,3 +216,22 @@ def test_a_rejected_push_is_merged_record_by_record(tmp_path: Path, monkeypatch:
     kept = Journal.open(RunState(GitStore("cams-state", clones[1]), {"default": target})).entries
     assert {k[0] for k in kept} == {UNREGISTERED, "unsynced"}
     assert len(git(origin, "rev-list", "cams-state").split()) == 2  # two commits, none overwritten
+
+
+def test_state_in_another_repository_through_a_remote_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in ("origin.git", "state.git"):
+        git(tmp_path, "init", "-q", "--bare", "-b", "main", str(tmp_path / name))
+    git(tmp_path, "clone", "-q", str(tmp_path / "origin.git"), "work")
+    git(tmp_path / "work", "remote", "add", "state", str(tmp_path / "state.git"))
+    store = GitStore("state/main", tmp_path / "work")
+    assert store.url == "git:state/main"
+    store.put("targets/t/journal.json", b"{}\n", expect=None, message="first")
+    assert git(tmp_path / "state.git", "ls-tree", "-r", "--name-only", "main") == "targets/t/journal.json\n"
+    assert git(tmp_path / "origin.git", "branch", "--list") == ""  # nothing written to the YAML's repository
+    git(tmp_path, "init", "-q", "alone")
+    with pytest.raises(StateError, match="has no remote 'origin'"):
+        GitStore("cams-state", tmp_path / "alone")
+    with pytest.raises(StateError, match="is not in a Git repository"):
+        GitStore("cams-state", tmp_path)
