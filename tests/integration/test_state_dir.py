@@ -177,3 +177,23 @@ def test_a_state_store_named_in_the_yaml(setup: tuple[Path, Any], capsys: pytest
     (tmp / "spaces" / "more.yaml").write_text("version: 1\naccounts: []\nstate_store: dir:elsewhere\n")
     code, _, err = cli(capsys, "validate", "spaces")
     assert code == 1 and "state.yaml:3:14: error: state_store differs from the one in spaces/more.yaml" in err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_the_lock_is_released_when_apply_is_stopped_by_a_signal(setup: tuple[Path, Any], sig: signal.Signals) -> None:
+    tmp, handle = setup
+    handle._server.latency_ms = 1500  # stopped while it reads for its plan, holding the lock
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler", "apply", "spaces", "--auto-approve",
+                             "--endpoint", handle.url, "--results", "r.json"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    store = DirStore(tmp / "state")
+    deadline = time.monotonic() + 60
+    while not held_locks(store) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert held_locks(store)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    handle._server.latency_ms = 0
+    assert proc.returncode == (143 if sig == signal.SIGTERM else 130), err
+    assert held_locks(store) == [] and "Traceback" not in err
+    assert json.loads((tmp / "r.json").read_text())["status"] == "interrupted"
