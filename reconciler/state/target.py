@@ -17,6 +17,7 @@ exclude each other.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -66,8 +67,8 @@ def _slug(*parts: str) -> str:
 
 def endpoint_name(endpoint: str | None, emulator_state: str | None) -> str:
     """What the target's ``endpoint`` says: the emulator's state file, else the masked base URL."""
-    if emulator_state:
-        return f"emulator:{emulator_state}"
+    if emulator_state:  # as given (normalised): an absolute path would differ from runner to runner
+        return f"emulator:{os.path.normpath(emulator_state)}"
     return (mask_url(endpoint) or "").rstrip("/")
 
 

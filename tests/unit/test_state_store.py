@@ -48,7 +48,7 @@ def test_targets_name_the_emulator_by_its_state_file_and_keys_are_stable() -> No
     a = target_of(account_id="1", access_key_id=None, region="r", endpoint="http://127.0.0.1:1111",
                   emulator_state="emu.yaml")
     b = target_of(account_id="1", access_key_id=None, region="r", endpoint="http://127.0.0.1:2222",
-                  emulator_state="emu.yaml")
+                  emulator_state="./emu.yaml")
     assert a == b and a.endpoint == "emulator:emu.yaml" and a.key == b.key
     assert a.key != TARGET.key and a.lock_key != TARGET.lock_key
     assert target_of(account_id=None, access_key_id="LTAIkey", region="r", endpoint=None).account == "key:LTAIkey"
