@@ -24,6 +24,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from reconciler.redact import mask_text
 from reconciler.state.store import Blob, Conflict, StateError
 
 TOOL_NAME = "cams-reconciler"
@@ -191,7 +192,8 @@ def _rejected(text: str) -> bool:
 
 
 def _last_line(text: str | bytes) -> str:
+    """Git's last word, with any URL in it masked (a remote may be written with its credentials)."""
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1][:300] if lines else "no message"
+    return mask_text(lines[-1][:300]) if lines else "no message"
