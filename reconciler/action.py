@@ -20,6 +20,7 @@ into the script text, so no input can inject shell. It runs the same way outside
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -32,7 +33,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,9 @@ class Inputs:
     oidc_provider_arn: str = ""
     audience: str = DEFAULT_AUDIENCE
     session_name: str = ""
+    state_store: str = ""  # plan, drift, apply: the state store (docs/state.md); the workflows use git:cams-state
+    lock_timeout: str = ""  # apply: how long to wait for another run's lock
+    state_token: str = field(default="", repr=False)  # the token git fetches and pushes the state branch with
 
     @property
     def markdown_path(self) -> str:
@@ -114,6 +118,9 @@ def inputs_from_env(env: Mapping[str, str], command: str | None = None) -> Input
         oidc_provider_arn=provider,
         audience=get("oidc-audience", DEFAULT_AUDIENCE),
         session_name=get("role-session-name", f"cams-{cmd}-{run_id}"),
+        state_store=get("state-store"),
+        lock_timeout=get("lock-timeout"),
+        state_token=get("state-token"),
     )
 
 
@@ -185,6 +192,25 @@ def write_token(directory: Path, token: str) -> Path:
     finally:
         os.close(fd)
     return path
+
+
+def state_env(inputs: Inputs, env: Mapping[str, str]) -> dict[str, str]:
+    """The state store for the child (``validate`` keeps none), and for a Git store on GitHub the token git
+    authenticates with, as a header in git's per-process configuration (``GIT_CONFIG_*``): nothing is
+    written into ``.git/config``, so the checkout can stay ``persist-credentials: false`` and no later step
+    finds the token on disk."""
+    if inputs.command == "validate" or not inputs.state_store:
+        return {}
+    out = {"CAMS_RECONCILER_STATE_STORE": inputs.state_store}
+    if inputs.lock_timeout:
+        out["CAMS_RECONCILER_LOCK_TIMEOUT"] = inputs.lock_timeout
+    if inputs.state_store.startswith("git:") and inputs.state_token:
+        server = (env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/")
+        basic = base64.b64encode(f"x-access-token:{inputs.state_token}".encode()).decode()
+        count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
+        out.update({"GIT_CONFIG_COUNT": str(count + 1), f"GIT_CONFIG_KEY_{count}": f"http.{server}/.extraheader",
+                    f"GIT_CONFIG_VALUE_{count}": f"AUTHORIZATION: basic {basic}"})
+    return out
 
 
 def credential_env(inputs: Inputs, token_file: Path) -> dict[str, str]:
@@ -331,6 +357,7 @@ def _run_child(argv: list[str], env: Mapping[str, str], stdout: Any) -> tuple[in
 def run(inputs: Inputs, env: Mapping[str, str]) -> int:
     child_env = {k: v for k, v in env.items() if not k.startswith(("INPUT_", "ACTIONS_ID_TOKEN_REQUEST_"))}
     child_env.setdefault("PYTHONUNBUFFERED", "1")
+    child_env.update(state_env(inputs, env))
     if inputs.role_arn and inputs.command != "validate":
         token = fetch_oidc_token(env, inputs.audience)
         token_dir = Path(env.get("RUNNER_TEMP") or os.getcwd())

@@ -12,6 +12,8 @@ message::
     ├── client.errors.ClientError          the CAMS/BSS API client (its own tree is drawn there)
     ├── engine.drift_state.DriftStateError ``drift --state`` of a file that is not a drift state
     ├── engine.drift_notify.NotifyError    ``drift --notify-url-env``: the chat message could not be sent
+    ├── state.store.StateError             the state store cannot be read or written (names the store, the object)
+    │   └── state.lock.LockError           another run holds the account's lock (names it and its LOCK_ID)
     └── engine.errors.EngineError          plan/apply refusals, each naming the space and what to do
         ├── engine.errors.TargetError              ``--target`` names a space no YAML declares
         ├── engine.errors.ScopeError               ``--changed-since`` cannot compare with the git ref

@@ -31,7 +31,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from reconciler.cli._client_options import add_client_arguments, open_clients
+from reconciler.cli._client_options import ClientSettings, add_client_arguments, open_clients
+from reconciler.cli._state_options import add_lock_timeout_argument, open_state_store, timeout_seconds
 from reconciler.cli._terminal import Progress
 from reconciler.cli.plan import add_journal_arguments, journal_path, load, note_discarded_writes, plan_provenance
 from reconciler.engine import (
@@ -81,6 +82,7 @@ def register(subparsers: Any) -> None:
                              "answer), which a space's endpoint_checks: asks for")
     parser.add_argument("--format", choices=FORMATS, default=DEFAULT_FORMAT, help=f"output format: {format_help()}")
     add_journal_arguments(parser)
+    add_lock_timeout_argument(parser)
     add_client_arguments(parser)
     parser.set_defaults(func=run)
 
@@ -183,47 +185,78 @@ async def _apply(args: argparse.Namespace, recorder: ResultsRecorder) -> int:
     saved = load_saved_plan(args.plan) if args.plan else None  # a bad file fails before any network call
     if saved is not None:
         check_all_read(saved, saved_path=args.plan)  # a plan with unread spaces was never a whole review
-    journal = Journal.load(journal_path(args))
     force = saved.force if saved is not None else args.force
+    from reconciler.engine import SentRecords, open_run_state  # the state store: when apply runs, not for --help
+
+    timeout = timeout_seconds(args)  # a bad --lock-timeout fails before any call
+    choice, store = open_state_store(args, desired)
     note_discarded_writes(args)
     async with open_clients(args, desired) as client:
-        progress = Progress(sys.stderr)  # a live line on a terminal only; every call below is a no-op otherwise
+        # The lock is taken before anything is read for the plan, and released on every way out (a signal
+        # raises through the ``finally``): a second apply plans only after this one's writes are recorded.
+        opened = await open_run_state(client, desired, store, choice,
+                                      targets=([s.name for s in saved.spaces if desired.space(s.name) is not None]
+                                               if saved is not None else args.target),
+                                      emulator=ClientSettings.from_args(args).emulator, env=os.environ,
+                                      lock="apply", lock_timeout=timeout)
         try:
-            if saved is not None:
-                plan, current = await _checked_saved_plan(client, args, saved, desired, journal, progress)
-            else:
-                plan = await make_plan(client, desired, targets=args.target or None, force=force, journal=journal,
-                                       retry_sync=args.retry_sync,
-                                       progress=_counter(progress, "planning: reading spaces", client))
-                current = plan_provenance(client, plan, args)
-                plan = dataclasses.replace(plan, provenance=current)
+            journal = Journal.open(opened.state)
+            records = SentRecords(opened.state, desired)
+            outcome = await _plan_and_execute(args, client, desired, saved, force, journal, records, opened,
+                                              recorder)
         finally:
-            progress.clear()
-        recorder.plan = plan
-        recorder.provenance = current
-        view = get_format(args.format)
-        preview = view.apply_preview(plan, view.options(PlanOptions(color=getattr(args, "color", False),
-                                                                    verbose=bool(getattr(args, "verbose", 0)))))
-        if preview is not None:
-            _emit(preview)
-        for warning in check_apply_allowed(plan, desired, force=force):
-            print(f"warning: {warning}", file=sys.stderr)
-        if not plan.writes:
-            journal.save()  # entries the plan's reads settled (a registration that had landed) are removed
-            report = ApplyReport(results=())
-            return _finish(args, plan, report, current, recorder, nothing_to_do=True)
-        if not args.skip_endpoint_checks:
-            await refuse_dead_endpoints(plan.writes, desired)  # before asking: nothing is written if one fails
-        if saved is None and not args.auto_approve:
-            _confirm(len(plan.writes), current)
-        try:
-            report = await _execute(client, plan, desired, journal, recorder, progress=progress)
-        finally:
-            journal.save()
-        stats = getattr(client, "stats", None)
-        if stats is not None and (stats.total().retries or stats.total().throttled):
-            print(stats.summary_line(), file=sys.stderr)  # the API pushed back: say how much
+            with _signals_held():
+                opened.release()
+        if isinstance(outcome, int):
+            return outcome
+        plan, report, current = outcome
     return _finish(args, plan, report, current, recorder)
+
+
+async def _plan_and_execute(args: argparse.Namespace, client: Any, desired: Any, saved: Plan | None, force: bool,
+                            journal: Journal, records: Any, opened: Any,
+                            recorder: ResultsRecorder) -> int | tuple[Plan, ApplyReport, Provenance]:
+    recorded = records.load()
+    progress = Progress(sys.stderr)  # a live line on a terminal only; every call below is a no-op otherwise
+    try:
+        if saved is not None:
+            plan, current = await _checked_saved_plan(client, args, saved, desired, journal, progress,
+                                                      checked=opened.checked, recorded=recorded)
+        else:
+            plan = await make_plan(client, desired, targets=args.target or None, force=force, journal=journal,
+                                   retry_sync=args.retry_sync, checked=opened.checked, recorded=recorded,
+                                   progress=_counter(progress, "planning: reading spaces", client))
+            current = plan_provenance(client, plan, args)
+            plan = dataclasses.replace(plan, provenance=current)
+    finally:
+        progress.clear()
+    recorder.plan = plan
+    recorder.provenance = current
+    view = get_format(args.format)
+    preview = view.apply_preview(plan, view.options(PlanOptions(color=getattr(args, "color", False),
+                                                                verbose=bool(getattr(args, "verbose", 0)))))
+    if preview is not None:
+        _emit(preview)
+    for warning in check_apply_allowed(plan, desired, force=force):
+        print(f"warning: {warning}", file=sys.stderr)
+    if not plan.writes:
+        with _signals_held():
+            journal.save()  # entries the plan's reads settled (a registration that had landed) are removed
+        report = ApplyReport(results=())
+        return _finish(args, plan, report, current, recorder, nothing_to_do=True)
+    if not args.skip_endpoint_checks:
+        await refuse_dead_endpoints(plan.writes, desired)  # before asking: nothing is written if one fails
+    if saved is None and not args.auto_approve:
+        _confirm(len(plan.writes), current)
+    try:
+        report = await _execute(client, plan, desired, journal, recorder, progress=progress, records=records)
+    finally:
+        with _signals_held():  # a signal must not cut the store's write (a Git push, an S3 put) in two
+            journal.save()
+    stats = getattr(client, "stats", None)
+    if stats is not None and (stats.total().retries or stats.total().throttled):
+        print(stats.summary_line(), file=sys.stderr)  # the API pushed back: say how much
+    return plan, report, current
 
 
 def _counter(progress: Progress, label: str, client: Any) -> Callable[[int, int], None] | None:
@@ -231,7 +264,8 @@ def _counter(progress: Progress, label: str, client: Any) -> Callable[[int, int]
 
 
 async def _checked_saved_plan(client: Any, args: argparse.Namespace, saved: Plan, desired: Any,
-                              journal: Journal, progress: Progress) -> tuple[Plan, Provenance]:
+                              journal: Journal, progress: Progress, *, checked: Any = None,
+                              recorded: Any = None) -> tuple[Plan, Provenance]:
     """Plan the saved plan's spaces again now, the way the saved one was made, and refuse it if anything it
     depends on moved, or if it was made for another endpoint, region or account; return the fresh plan
     limited to the reviewed writes, and what this run is for. Everything apply judges (the guards, the
@@ -242,7 +276,7 @@ async def _checked_saved_plan(client: Any, args: argparse.Namespace, saved: Plan
     if not names:
         return saved, plan_provenance(client, saved, args)
     fresh = await make_plan(client, desired, targets=names, force=saved.force, journal=journal,
-                            retry_sync=saved.retry_sync,
+                            retry_sync=saved.retry_sync, checked=checked, recorded=recorded,
                             progress=_counter(progress, "checking the saved plan: reading spaces", client))
     current = plan_provenance(client, fresh, args)
     mismatch = target_mismatch(saved.provenance, current)
@@ -273,7 +307,7 @@ def _confirm(writes: int, provenance: Provenance) -> None:
 
 
 async def _execute(client: Any, plan: Plan, desired: Any, journal: Journal, recorder: ResultsRecorder, *,
-                   progress: Progress) -> ApplyReport:
+                   progress: Progress, records: Any = None) -> ApplyReport:
     """Run the executor with SIGINT/SIGTERM turned into "start no new write" (see ``Interrupt``).
 
     A second signal (as in Terraform) stops waiting: the writes in flight are abandoned; the report lists
@@ -295,7 +329,7 @@ async def _execute(client: Any, plan: Plan, desired: Any, journal: Journal, reco
 
     task = asyncio.ensure_future(apply_plan(recorder.ledger.wrap(client), plan, desired, env=os.environ, interrupt=interrupt,
                                             on_result=on_result, calls=calls, journal=journal,
-                                            ledger=recorder.ledger))
+                                            ledger=recorder.ledger, records=records))
 
     def on_signal(name: str) -> None:
         if interrupt.requested:

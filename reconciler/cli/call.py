@@ -23,7 +23,8 @@ import os
 import sys
 from typing import Any
 
-from reconciler.cli._client_options import add_client_arguments, open_client
+from reconciler.cli._client_options import ClientSettings, add_client_arguments, open_client
+from reconciler.cli._state_options import add_lock_timeout_argument, add_state_store_argument, timeout_seconds
 from reconciler.cli._terminal import Progress
 from reconciler.client import ACTIONS, get_action
 from reconciler.client.params import encode_params
@@ -41,6 +42,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("action", metavar="ACTION", help="API action name, e.g. QueryChatappPhoneNumbers")
     parser.add_argument("params", metavar="Key=Value", nargs="*",
                         help="API parameters by their API names; Key=@env:NAME reads an environment variable")
+    add_state_store_argument(parser)
+    add_lock_timeout_argument(parser)
     add_client_arguments(parser, example=f"{parser.prog} QueryChatappPhoneNumbers CustSpaceId=293483938849001")
     parser.set_defaults(func=run_call)
 
@@ -96,9 +99,26 @@ def redact_response(value: Any, key: str = "") -> Any:
 
 
 async def _call(args: argparse.Namespace, params: dict[str, str]) -> tuple[dict[str, Any], str | None]:
+    from reconciler.client import ACTIONS
+
+    writes = ACTIONS[args.action].is_write
+    timeout = timeout_seconds(args) if writes else 0.0
     async with open_client(args) as client:
-        async with Progress(sys.stderr).ticking(f"calling {args.action}", client):
-            body = await client.call(args.action, params)
+        opened = None
+        if writes:  # a write takes the account's lock, as apply does: never beside a running apply
+            from reconciler.engine import lock_for_client
+            from reconciler.state import choose, open_store
+
+            store = open_store(choose(flag=args.state_store, journal_flag=None, env=os.environ))
+            opened = await lock_for_client(client, store, command=f"call {args.action}",
+                                           emulator=ClientSettings.from_args(args).emulator, env=os.environ,
+                                           lock_timeout=timeout)
+        try:
+            async with Progress(sys.stderr).ticking(f"calling {args.action}", client):
+                body = await client.call(args.action, params)
+        finally:
+            if opened is not None:
+                opened.release()
         total = client.stats.total()
         note = client.stats.summary_line() if total.retries or total.throttled else None
         return body, note

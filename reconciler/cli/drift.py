@@ -103,10 +103,22 @@ def run_drift(args: argparse.Namespace) -> int:
     if plan is None:
         return EXIT_ERROR
     desired = args.desired_state
+    plan = _without_unknown(plan)
     extra = [] if args.no_endpoint_checks else _endpoint_findings(plan, desired)
     if extra:
         plan = dataclasses.replace(plan, changes=plan.changes + tuple(extra))
-    over_time = bool(args.state) or any(s.acknowledge for s in desired.drift.values())
+    in_store = not args.state and _store_keeps_transitions(args)
+    if in_store:
+        from reconciler.engine import load_drift_state_from_store
+        try:
+            previous = load_drift_state_from_store(args.run_state)
+        except DriftStateError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        if previous is None:
+            print(f"note: no drift state in {args.run_state.store.url} for this target yet: a first run, every "
+                  "finding is new", file=sys.stderr)
+    over_time = bool(args.state) or in_store or any(s.acknowledge for s in desired.drift.values())
     if not over_time:
         emit(plan, args, report="drift")
         if plan.failed:
@@ -114,6 +126,25 @@ def run_drift(args: argparse.Namespace) -> int:
         # The definition the report's table and summary count with (``engine.drift``): they cannot disagree.
         return EXIT_CHANGES if plan_drift(plan).total and args.fail_on != "none" else EXIT_OK
     return _over_time(plan, args, desired, previous, now)
+
+
+def _without_unknown(plan: Any) -> Any:
+    """What no API reads back and no record covers for this target is unknown: a notice, never drift (and
+    not in the report's findings)."""
+    from reconciler.engine import unknown_change
+
+    unknown = [c for c in plan.changes if unknown_change(c)]
+    for change in unknown:
+        print(f"note: {change.address}: unknown ({change.reason}); not counted as drift", file=sys.stderr)
+    return dataclasses.replace(plan, changes=tuple(c for c in plan.changes if c not in unknown)) if unknown else plan
+
+
+def _store_keeps_transitions(args: argparse.Namespace) -> bool:
+    """Drift keeps its transitions in a store asked for by name (``--state-store``, its variable, the YAML's
+    ``state_store:``); the default directory keeps none, as before (``--state FILE`` keeps them in FILE)."""
+    from reconciler.cli._state_options import store_choice
+
+    return getattr(args, "run_state", None) is not None and store_choice(args, args.desired_state).explicit
 
 
 def _endpoint_findings(plan: Any, desired: Any) -> list[Any]:
@@ -158,6 +189,9 @@ def _over_time(plan: Any, args: argparse.Namespace, desired: Any, previous: Any,
             sys.stdout.write(drift_report.render_github(transitions))
     if args.state:
         save_state(args.state, state)
+    elif _store_keeps_transitions(args):
+        from reconciler.engine import save_drift_state_to_store
+        save_drift_state_to_store(args.run_state, state, {*read, *(f.space for f in acked.findings)})
     if args.issues_out:
         from reconciler.engine import issue_operations, write_operations
         write_operations(args.issues_out, issue_operations(transitions, plan, label=args.issue_label,

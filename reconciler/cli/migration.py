@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from typing import Any
 
-from reconciler.cli._client_options import add_client_arguments, open_client
-from reconciler.cli.plan import journal_path, load, note_discarded_writes
+from reconciler.cli._client_options import ClientSettings, add_client_arguments, open_clients
+from reconciler.cli._state_options import (
+    add_lock_timeout_argument,
+    add_state_store_argument,
+    open_state_store,
+    timeout_seconds,
+)
+from reconciler.cli.plan import load, note_discarded_writes
 from reconciler.config.model import DesiredState, Number, Space
 from reconciler.engine import JOURNAL_VERIFYING, Journal, TargetError, normalize_phone
 from reconciler.errors import ExitCode
@@ -43,6 +50,8 @@ def register(subparsers: Any) -> None:
     send.add_argument("--journal", metavar="FILE", default=None,
                       help="the apply journal: a verification of this number recorded there as sent (its code "
                            "spent) is cleared once the new code is on its way; default as for apply")
+    add_state_store_argument(send)
+    add_lock_timeout_argument(send)
     add_client_arguments(send)
     send.set_defaults(func=run_send_code)
 
@@ -67,22 +76,35 @@ def run_send_code(args: argparse.Namespace) -> int:
     if desired is None:
         return ExitCode.ERROR
     space, number = declared_migration(desired, args.space, args.number)
-    journal = Journal.load(journal_path(args))  # a bad journal stops before any code is sent
+    timeout = timeout_seconds(args)
+    choice, store = open_state_store(args, desired)
     note_discarded_writes(args)
 
     async def send() -> dict[str, Any]:
-        async with open_client(args) as client:
-            return await client.get_migration_verify_code(space.cust_space_id, number.phone_number,
-                                                          locale=args.locale, method=args.method)
+        from reconciler.engine import open_run_state
+
+        async with open_clients(args, desired) as clients:
+            # One writer per account: the code is not sent while an apply of the same account runs (it
+            # could be verifying the previous code), and the lock goes on every way out.
+            opened = await open_run_state(clients, desired, store, choice, targets=[space.name],
+                                          emulator=ClientSettings.from_args(args).emulator, env=os.environ,
+                                          lock="migration send-code", lock_timeout=timeout)
+            try:
+                journal = Journal.open(opened.state)  # a bad journal stops before any code is sent
+                answer: dict[str, Any] = await clients.get_migration_verify_code(
+                    space.cust_space_id, number.phone_number, locale=args.locale, method=args.method)
+                if number.phone_number in journal.for_space(JOURNAL_VERIFYING, space.name):
+                    # The spent code's record: the next apply may send a code again (the new one).
+                    journal.clear(JOURNAL_VERIFYING, space.name, [number.phone_number])
+                    journal.save()
+                    print(f"note: the journal's record of an earlier verification of {number.phone_number} (its "
+                          "code spent) is cleared: the next apply sends the new code", file=sys.stderr)
+                return answer
+            finally:
+                opened.release()
 
     asyncio.run(send())
     assert number.migration is not None
-    if number.phone_number in journal.for_space(JOURNAL_VERIFYING, space.name):
-        # The spent code's record: the next apply may send a code again (the new one, from the variable).
-        journal.clear(JOURNAL_VERIFYING, space.name, [number.phone_number])
-        journal.save()
-        print(f"note: the journal's record of an earlier verification of {number.phone_number} (its code spent) "
-              "is cleared: the next apply sends the new code", file=sys.stderr)
     print(f"sent: WhatsApp sends the verify code for {number.phone_number} (space {space.name}) by "
           f"{args.method}. It expires within minutes: put it in ${number.migration.verify_code_env} for the "
           "apply that verifies and registers the number, right away.", file=sys.stderr)

@@ -25,10 +25,18 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.cli._client_options import ClientSettings, add_client_arguments, open_clients
+from reconciler.cli._state_options import add_state_store_argument, open_state_store
 from reconciler.cli._terminal import Progress, live_terminal  # noqa: F401 - live_terminal: its old home
 from reconciler.config import ConfigError, load_desired_state
 from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState
-from reconciler.engine import DEFAULT_JOURNAL, Journal, Plan, Scope, compare_with_ref, make_plan
+from reconciler.engine import (
+    DEFAULT_JOURNAL,
+    Journal,
+    Plan,
+    Scope,
+    compare_with_ref,
+    make_plan,
+)
 from reconciler.errors import ExitCode
 from reconciler.files import check_output, run_inputs, write_atomically
 from reconciler.provenance import Provenance, collect, target
@@ -57,10 +65,11 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_journal_arguments(parser: argparse.ArgumentParser) -> None:
+    add_state_store_argument(parser)
     parser.add_argument("--journal", metavar="FILE", default=None,
-                        help="what earlier applies left unfinished (migrations verified but not registered, "
-                             f"syncs that did not bring a number in); default {DEFAULT_JOURNAL} "
-                             f"(env {JOURNAL_ENV})")
+                        help="today's journal file (what earlier applies left unfinished): a dir: state store at "
+                             f"FILE's folder, FILE adopted into it (default {DEFAULT_JOURNAL}; env {JOURNAL_ENV}; "
+                             "--state-store wins)")
     parser.add_argument("--retry-sync", action="store_true",
                         help="plan a sync again for numbers an earlier sync did not bring in")
 
@@ -153,22 +162,30 @@ def compute_plan(args: argparse.Namespace) -> Plan | None:
                   "so nothing is planned for it", file=sys.stderr)
         if not only:
             print(f"note: no space changed since {args.changed_since}", file=sys.stderr)
-    journal = Journal.load(journal_path(args))
-    plan = asyncio.run(_fetch_and_diff(args, desired, only, journal))
+    choice, store = open_state_store(args, desired)
+    plan = asyncio.run(_fetch_and_diff(args, desired, only, choice, store))
     if args.changed_since:  # the plan says what it covers: a reviewer must not read "in sync" for "not read"
         plan = dataclasses.replace(plan, scope=Scope(args.changed_since, len(desired.spaces)))
     return plan
 
 
 async def _fetch_and_diff(args: argparse.Namespace, desired: DesiredState, only: set[str] | None,
-                          journal: Journal) -> Plan:
+                          choice: Any, store: Any) -> Plan:
+    from reconciler.engine import SentRecords, open_run_state  # the state store: when a plan is made, not for --help
+
     async with open_clients(args, desired) as client:
+        # a reader: the account checks name the targets; no lock is taken or waited for
+        opened = await open_run_state(client, desired, store, choice, targets=args.target, only=only,
+                                      emulator=ClientSettings.from_args(args).emulator, env=os.environ)
+        args.run_state = opened.state  # drift keeps its transitions there
+        journal = Journal.open(opened.state)
+        recorded = SentRecords(opened.state, desired).load()
         progress = Progress(sys.stderr)
         try:
             plan = await make_plan(client, desired, targets=args.target, only=only, env=os.environ,
                                    progress=progress.counter("reading spaces", client) if progress.enabled
                                    else None, force=getattr(args, "force", False), journal=journal,
-                                   retry_sync=args.retry_sync)
+                                   retry_sync=args.retry_sync, checked=opened.checked, recorded=recorded)
         finally:
             progress.clear()
         stats = getattr(client, "stats", None)

@@ -283,6 +283,11 @@ class CamsClient:
                      extra={"event": "give-up", "action": spec.name, "attempt": attempt, "code": err.code})
             raise err
 
+    async def access_key_id(self) -> str:
+        """The id of the key this client signs with (not a secret): names the account for the state store
+        when the account check cannot."""
+        return (await self._credentials.get()).access_key_id
+
     def _account_for(self, creds: Credentials) -> str:
         """Whose budget this call spends: the caller's account name, else the first key id ever used."""
         if self.account is None:

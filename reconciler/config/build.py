@@ -130,10 +130,15 @@ def build_state(files: list[LoadedFile], numbers: list[DeclaredNumber], read: li
         by_file.setdefault(n.file, {})[n.path] = n
     spaces: list[Space] = []
     accounts: list[Account] = []
+    store: tuple[str, str] | None = None
     for loaded in files:
+        if isinstance(loaded.data.get("state_store"), str) and store is None:
+            mark = loaded.positions.at(("state_store",))
+            store = (loaded.data["state_store"], f"{loaded.file}:{mark[0]}")
         builder = _Builder(loaded, by_file.get(loaded.file, {}))
         for i, space in enumerate(loaded.data.get("spaces") or ()):
             spaces.append(builder.space(space, ("spaces", i)))
         for i, account in enumerate(loaded.data.get("accounts") or ()):
             accounts.append(builder.account(account, ("accounts", i)))
-    return DesiredState(spaces=tuple(spaces), files=tuple(read), accounts=tuple(accounts))
+    return DesiredState(spaces=tuple(spaces), files=tuple(read), accounts=tuple(accounts),
+                        state_store=store[0] if store else None, state_store_source=store[1] if store else None)

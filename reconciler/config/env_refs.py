@@ -26,11 +26,11 @@ import dataclasses
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 from reconciler.config.errors import ConfigError, Problem
-from reconciler.config.model import DesiredState, Number, Source
+from reconciler.config.model import DesiredState, Number, Source, Space
 from reconciler.redact import MASK, mask_url
 
 REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -44,6 +44,33 @@ def callback_fields() -> dict[str, tuple[str, ...]]:
     from reconciler import kinds as catalogue
 
     return {k.name: names for k in catalogue.number_kinds() if (names := tuple(f.name for f in k.fields if f.callback))}
+
+
+def space_callback_fields() -> dict[str, tuple[str, ...]]:
+    """The same for the space's own blocks (the account webhook)."""
+    from reconciler import kinds as catalogue
+
+    return {k.name: names for k in catalogue.space_kinds() if (names := tuple(f.name for f in k.fields if f.callback))}
+
+
+def _resolve_blocks(blocks: Mapping[str, object], fields: Mapping[str, tuple[str, ...]], where: str,
+                    source_of: Callable[[str], Source], env: Mapping[str, str],
+                    problems: list[Problem]) -> dict[str, object]:
+    """``blocks`` with every reference of their callback URLs resolved (unset ones added to ``problems``)."""
+    out = dict(blocks)
+    for block, names in fields.items():
+        model = out.get(block)
+        if model is None:
+            continue
+        values = {}
+        for name in names:
+            template = getattr(model, name, None)
+            if isinstance(template, str) and not isinstance(template, SecretUrl) and REF.search(template):
+                values[name] = _resolve(template, env, source_of(f"{block}.{name}"), f"{where}.{block}.{name}",
+                                        problems)
+        if values:
+            out[block] = dataclasses.replace(model, **{k: v for k, v in values.items() if v is not None})  # type: ignore[type-var]
+    return out
 
 
 class SecretUrl(str):
@@ -138,32 +165,31 @@ def resolve_references(desired: DesiredState, env: Mapping[str, str]) -> Desired
     problems: list[Problem] = []
     spaces = []
     changed_any = False
+    number_fields, space_fields = callback_fields(), space_callback_fields()
     for si, space in enumerate(desired.spaces):
         numbers = []
         changed = False
         for ni, number in enumerate(space.numbers):
-            blocks = dict(number.blocks)
-            for block, names in callback_fields().items():
-                model = blocks.get(block)
-                if model is None:
-                    continue
-                values = {}
-                for name in names:
-                    template = getattr(model, name, None)
-                    if isinstance(template, str) and not isinstance(template, SecretUrl) and REF.search(template):
-                        path = f"spaces[{si}].numbers[{ni}].{block}.{name}"
-                        values[name] = _resolve(template, env, number.source_of(f"{block}.{name}"), path, problems)
-                if values:
-                    blocks[block] = dataclasses.replace(model, **{k: v for k, v in values.items() if v is not None})
+            blocks = _resolve_blocks(number.blocks, number_fields, f"spaces[{si}].numbers[{ni}]", number.source_of,
+                                     env, problems)
             if blocks != dict(number.blocks):
                 number = _with_blocks(number, blocks)
                 changed = True
             numbers.append(number)
-        spaces.append(dataclasses.replace(space, numbers=tuple(numbers)) if changed else space)
-        changed_any = changed_any or changed
+        own = _resolve_blocks(space.blocks, space_fields, f"spaces[{si}]", _space_source(space), env, problems)
+        if changed or own != dict(space.blocks):
+            space = dataclasses.replace(space, numbers=tuple(numbers), blocks=own)
+            changed_any = True
+        spaces.append(space)
     if problems:
         raise ConfigError(problems, desired.files)
     return dataclasses.replace(desired, spaces=tuple(spaces)) if changed_any else desired
+
+
+def _space_source(space: Space) -> Callable[[str], Source]:
+    def source_of(path: str) -> Source:
+        return space.sources.get(path) or space.source
+    return source_of
 
 
 def _with_blocks(number: Number, blocks: dict[str, object]) -> Number:

@@ -25,6 +25,7 @@ from reconciler.config.rules import (
     cross_file_problems,
     file_problems,
     secret_problems,
+    state_store_problems,
     version_problems,
 )
 from reconciler.config.schema import SchemaChecker
@@ -89,6 +90,7 @@ def _load(paths: Iterable[str | os.PathLike[str]]) -> DesiredState:
         loaded_files.append(loaded)
     problems += cross_file_problems(loaded_files, numbers)
     problems += account_problems(loaded_files)
+    problems += state_store_problems(loaded_files)
     if problems:
         raise ConfigError(problems, path_list + files)
     state = build_state(loaded_files, numbers, files)

@@ -140,6 +140,9 @@ class DesiredState:
     spaces: tuple[Space, ...]
     files: tuple[str, ...]  # every file read, in load order
     accounts: tuple[Account, ...] = ()  # declared under ``accounts:``, in load order
+    # A top-level ``state_store:`` (the store's URL) and the file:line that says it (docs/state.md).
+    state_store: str | None = field(default=None, compare=False, hash=False)
+    state_store_source: str | None = field(default=None, compare=False, hash=False)
     # Space name -> its ``acknowledge:``/``endpoint_checks:`` (``config.drift_settings``): how drift reports,
     # never what a plan does, so not part of the desired fingerprint.
     drift: Mapping[str, SpaceDriftSettings] = field(default_factory=dict, compare=False, hash=False)

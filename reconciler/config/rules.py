@@ -259,6 +259,23 @@ def file_problems(loaded: LoadedFile) -> tuple[list[Problem], list[DeclaredNumbe
 _PHONE_SHAPE = re.compile(r"^\+?[0-9][0-9 ()./-]{3,30}$")  # the schema's phone_number pattern
 
 
+def state_store_problems(files: list[LoadedFile]) -> list[Problem]:
+    """At most one ``state_store:`` value across the repository's files (two would be two stores)."""
+    first: tuple[LoadedFile, str] | None = None
+    problems: list[Problem] = []
+    for loaded in files:
+        value = loaded.data.get("state_store")
+        if not isinstance(value, str):
+            continue
+        if first is None:
+            first = (loaded, value)
+        elif value != first[1]:
+            problems.append(_problem(loaded, loaded.positions.at(("state_store",)),
+                                     f"state_store differs from the one in {first[0].file} (one store per repository)",
+                                     ("state_store",)))
+    return problems
+
+
 def cross_file_problems(files: list[LoadedFile], numbers: list[DeclaredNumber]) -> list[Problem]:
     """Space names, space ids and phone numbers are each declared once across all files. The second
     declaration is the one reported, and the message names the first."""

@@ -22,10 +22,13 @@ if TYPE_CHECKING:
     from reconciler.engine.apply import Interrupt, apply_actions, apply_plan
     from reconciler.engine.apply_errors import ApplyRefusedError
     from reconciler.engine.drift import plan_drift
+    from reconciler.engine.drift import unknown as unknown_change
     from reconciler.engine.drift_attribution import attribute
     from reconciler.engine.drift_issues import issue_operations, write_operations
     from reconciler.engine.drift_notify import NotifyError, notify
     from reconciler.engine.drift_state import DriftStateError, compare, load_state, save_state
+    from reconciler.engine.drift_state import load_from_store as load_drift_state_from_store
+    from reconciler.engine.drift_state import save_to_store as save_drift_state_to_store
     from reconciler.engine.endpoint_checks import endpoint_changes, preflight_new_urls
     from reconciler.engine.errors import EngineError, TargetError
     from reconciler.engine.import_refs import tokens_to_references
@@ -37,8 +40,10 @@ if TYPE_CHECKING:
     from reconciler.engine.plan import Plan, Scope
     from reconciler.engine.planner import make_plan
     from reconciler.engine.results import ApplyReport, ChangeResult, ResultsRecorder
+    from reconciler.engine.run_state import OpenedState, lock_for_client, open_run_state
     from reconciler.engine.safety import check_all_read, check_apply_allowed
     from reconciler.engine.scope import compare_with_ref
+    from reconciler.engine.sent_records import SentRecords
     from reconciler.engine.staleness import check_not_stale, check_still_declared, load_saved_plan
 
 #: Public name → (module, name there): the same names as the ``TYPE_CHECKING`` imports above and ``__all__``
@@ -51,6 +56,8 @@ _SURFACE: dict[str, tuple[str, str]] = {
     "compare": ("drift_state", "compare"),
     "load_state": ("drift_state", "load_state"),
     "save_state": ("drift_state", "save_state"),
+    "load_drift_state_from_store": ("drift_state", "load_from_store"),
+    "save_drift_state_to_store": ("drift_state", "save_to_store"),
     "issue_operations": ("drift_issues", "issue_operations"),
     "write_operations": ("drift_issues", "write_operations"),
     "NotifyError": ("drift_notify", "NotifyError"),
@@ -63,6 +70,7 @@ _SURFACE: dict[str, tuple[str, str]] = {
     "apply_plan": ("apply", "apply_plan"),
     "ApplyRefusedError": ("apply_errors", "ApplyRefusedError"),
     "plan_drift": ("drift", "plan_drift"),
+    "unknown_change": ("drift", "unknown"),
     "EngineError": ("errors", "EngineError"),
     "TargetError": ("errors", "TargetError"),
     "ImportedSpace": ("importer", "ImportedSpace"),
@@ -75,6 +83,10 @@ _SURFACE: dict[str, tuple[str, str]] = {
     "Plan": ("plan", "Plan"),
     "Scope": ("plan", "Scope"),
     "make_plan": ("planner", "make_plan"),
+    "OpenedState": ("run_state", "OpenedState"),
+    "open_run_state": ("run_state", "open_run_state"),
+    "lock_for_client": ("run_state", "lock_for_client"),
+    "SentRecords": ("sent_records", "SentRecords"),
     "ApplyReport": ("results", "ApplyReport"),
     "ChangeResult": ("results", "ChangeResult"),
     "ResultsRecorder": ("results", "ResultsRecorder"),
@@ -99,9 +111,11 @@ __all__ = [
     "JOURNAL_VERIFYING",
     "Journal",
     "NotifyError",
+    "OpenedState",
     "Plan",
     "ResultsRecorder",
     "Scope",
+    "SentRecords",
     "TargetError",
     "acknowledge_findings",
     "apply_actions",
@@ -116,16 +130,21 @@ __all__ = [
     "endpoint_changes",
     "import_space",
     "issue_operations",
+    "load_drift_state_from_store",
     "load_saved_plan",
     "load_state",
+    "lock_for_client",
     "make_plan",
     "normalize_phone",
     "notify",
+    "open_run_state",
     "plan_drift",
     "preflight_new_urls",
     "read_space",
+    "save_drift_state_to_store",
     "save_state",
     "tokens_to_references",
+    "unknown_change",
     "write_operations",
 ]
 

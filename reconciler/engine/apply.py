@@ -36,7 +36,7 @@ import os
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler import kinds as catalogue
 from reconciler.client.errors import (
@@ -59,6 +59,9 @@ from reconciler.errors import ReconcilerError
 
 #: The result code of a verification that did not land after its answer was lost: its code is spent.
 VERIFY_CODE_SPENT = "VerifyCodeSpent"
+
+if TYPE_CHECKING:  # the state store is imported when a run keeps records, not for --help
+    from reconciler.engine.sent_records import SentRecords
 
 #: Failures after which further writes in the same space are pointless: the caller may not write there.
 #: (Not ``Unknown.ResourceOwnerId``: CAMS also answers it for one unknown number, which says nothing about
@@ -126,6 +129,7 @@ class _Run:
     on_result: ResultCallback | None
     journal: Journal
     ledger: WriteLedger | None = None  # told when a kind's change is sent and when it was acknowledged
+    records: SentRecords | None = None  # what a recorded kind sent (the account webhook), for the next plan
 
 
 @dataclass
@@ -387,6 +391,16 @@ class _SpaceRun:
             return
         await self.send_registration(change, phone)
 
+    def _record_sent(self, kind: catalogue.Kind, model: Any) -> str:
+        entry = kind.record_of(self.space, model)
+        if self.run.records is None or entry is None:
+            return "sent (the API accepted it; no API reads it back)"
+        try:
+            self.run.records.sent(kind.name, self.space, entry)
+        except ReconcilerError as exc:  # sent all the same: the next plan offers it again, which is harmless
+            return f"sent (the API accepted it; no API reads it back), but not recorded in the state store: {exc}"
+        return "sent (the API accepted it; no API reads it back); recorded in the state store"
+
     async def update(self, kind: catalogue.Kind, change: Change, listed: Mapping[str, Mapping[str, Any]]) -> None:
         """One change of ``kind``: re-check it against the state just read, then write only what still differs
         (a number's changes) or what the kind's change calls for (a space's)."""
@@ -394,6 +408,10 @@ class _SpaceRun:
             model = self.space.block(kind.name)
             if model is None:
                 self.finish(change, Outcome.SKIPPED, f"the YAML no longer declares {kind.label} for this space")
+                return
+            if kind.recorded:  # nothing reads it back: say what is true, and record it for the next plan
+                if await self.write(change, lambda: kind.write_change(self.run.client, self.space, model, change)):
+                    self.finish(change, Outcome.DONE, self._record_sent(kind, model))
                 return
             lost: list[ClientError] = []
             if await self.write(change, lambda: kind.write_change(self.run.client, self.space, model, change),
@@ -556,7 +574,7 @@ async def apply_plan(client: WriteClient, plan: Plan, desired: DesiredState, *,
                      env: Mapping[str, str] = os.environ, interrupt: Interrupt | None = None,
                      max_in_flight: int = 8, on_result: ResultCallback | None = None,
                      calls: Counter[str] | None = None, journal: Journal | None = None,
-                     ledger: WriteLedger | None = None) -> ApplyReport:
+                     ledger: WriteLedger | None = None, records: SentRecords | None = None) -> ApplyReport:
     """Carry out ``plan``'s writes, with values from ``desired``; return one result per write change.
 
     Refusals (safety, staleness) are checked by the caller before this is called. A space whose writes
@@ -566,7 +584,7 @@ async def apply_plan(client: WriteClient, plan: Plan, desired: DesiredState, *,
     """
     counting = CountingClient(client, calls)
     run = _Run(counting, env, interrupt or Interrupt(), asyncio.Semaphore(max(1, max_in_flight)), on_result,
-               journal if journal is not None else Journal(None), ledger)
+               journal if journal is not None else Journal(None), ledger, records)
     space_runs: list[_SpaceRun] = []
     missing: list[ChangeResult] = []
     for planned in plan.spaces:

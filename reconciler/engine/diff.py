@@ -68,6 +68,9 @@ class Context:
     unregistered: frozenset[str] = frozenset()
     verifying: Mapping[str, str] = field(default_factory=dict)
     verification: Mapping[str, str | None] = field(default_factory=dict)
+    # A recorded kind's name → this space's record of what this tool last sent (None: no record for this
+    # target). Only the kinds named here are diffed from a record; others get their API read.
+    recorded: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
 
 
 #: How the number list shows a number verified but not registered (``ChatappMigrationRegister`` not done).
@@ -124,7 +127,8 @@ def diff_space(space: Space, actual: ActualSpace, *, env: Mapping[str, str] | No
         if model is not None:
             # a space kind sees the space's listed numbers (``PhoneNumbers``): no read of its own needed
             listed = {"PhoneNumbers": list(actual.numbers.values())}
-            changes.extend(kind.diff(space, None, model, listed, actual.space_reads.get(kind.name)))
+            data = ctx.recorded.get(kind.name) if kind.recorded else actual.space_reads.get(kind.name)
+            changes.extend(kind.diff(space, None, model, listed, data))
     changes.extend(_unmanaged(space, actual))
     return changes
 

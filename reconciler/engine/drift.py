@@ -77,12 +77,18 @@ def kind_of(change: Change) -> DriftKind:
     return _BY_ACTION.get(change.action, DriftKind.OTHER)
 
 
+def unknown(change: Change) -> bool:
+    """A change that says "cannot tell" (an account webhook with no record for this target): a notice."""
+    kind = catalogue.kind_of(change)
+    return kind is not None and kind.unknown(change)
+
+
 def count(changes: Iterable[Change], *, account_frozen: bool = False) -> DriftCounts:
     """Drift in ``changes`` (one space's, or a whole plan's)."""
     counts: Counter[DriftKind] = Counter()
     unhealthy: set[tuple[str, str | None]] = set()
     for change in changes:
-        if change.pending:
+        if change.pending or unknown(change):
             continue
         kind = kind_of(change)
         if kind is DriftKind.MISSING:

@@ -32,6 +32,7 @@ from typing import Any
 
 from reconciler.errors import ReconcilerError
 from reconciler.files import InputFileError, read_input, write_atomically
+from reconciler.state.records import DRIFT_STATE, RunState
 
 STATE_FORMAT = "cams-reconciler/drift-state"
 STATE_VERSION = 1
@@ -163,6 +164,53 @@ def load_state(path: str | Path) -> DriftState | None:
 
 def save_state(path: str | Path, state: DriftState) -> None:
     write_atomically(Path(path), json.dumps(state.to_dict(), indent=1, ensure_ascii=False) + "\n")
+
+
+def _account_for(space: str, run: RunState) -> str:
+    if space == ACCOUNT:  # the frozen-account pseudo-space: kept with the default (else the first) account
+        return "default" if "default" in run.targets else next(iter(run.targets))
+    return run.account_of(space)
+
+
+def load_from_store(run: RunState) -> DriftState | None:
+    """The previous findings of every target of the run (each target's record holds its own spaces)."""
+    spaces: dict[str, SpaceState] = {}
+    stamps: list[str] = []
+    found = False
+    for account in run.targets:
+        data = run.load(DRIFT_STATE, account)
+        if data is None:
+            continue
+        found = True
+        try:
+            state = DriftState.from_dict(data)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise DriftStateError(f"{run.store.url}: the drift state of {run.target(account).describe()} is "
+                                  f"malformed ({type(exc).__name__}: {exc})") from None
+        spaces.update({n: s for n, s in state.spaces.items() if _account_for(n, run) == account})
+        if state.updated_at:
+            stamps.append(state.updated_at)
+    return DriftState(max(stamps) if stamps else None, spaces) if found else None
+
+
+def save_to_store(run: RunState, state: DriftState, touched: Iterable[str]) -> None:
+    """Write this run's findings of the spaces it ``touched`` (read, or found something in), each target's
+    record merged space by space with what the store holds now: ``drift`` takes no lock, and two runs (a
+    schedule and a manual one) that read different spaces both keep theirs."""
+    by_account: dict[str, list[str]] = {}
+    for name in touched:
+        if name in state.spaces:
+            by_account.setdefault(_account_for(name, run), []).append(name)
+    for account, names in by_account.items():
+        def merge(current: Any, names: list[str] = names) -> Any:
+            # this run's state, whose spaces are the store's now but for the ones this run touched (any other
+            # field of the state is this run's: it was computed from the previous one)
+            base = DriftState.from_dict(current) if isinstance(current, Mapping) else DriftState()
+            spaces = dict(base.spaces)
+            spaces.update({n: state.spaces[n] for n in names})
+            return replace(state, spaces=spaces).to_dict()
+
+        run.update(DRIFT_STATE, account, merge, what=f"drift findings of {', '.join(sorted(names))}")
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,12 @@ must say:
   upstream): planning the same sync again would fail the same way forever. The journal records it, and the
   next plan reports the number instead of syncing it (``--retry-sync`` plans the sync again).
 
-A small JSON file (default ``.cams-reconciler/journal.json``, ``--journal FILE``), written atomically and
-only when something changes. It holds space names and phone numbers, never a secret. In CI it must survive
-between runs (cache or commit it; docs/apply.md).
+It is kept in the state store (``reconciler.state``; docs/state.md), one record per target (account,
+region, endpoint), written only when something changes, and always as a merge: ``save`` re-reads the
+target's record and applies this run's own records and removals to it, so a run never drops an entry
+another run wrote. It holds space names and phone numbers, never a secret. ``Journal.load(path)`` still
+reads (and ``save`` writes) a lone journal file of today's format: the store adopts such a file once
+(``state.records``).
 
 It is an input of every plan and apply, read under the input rules (``reconciler/files.py``: a regular file
 of bounded size, never a FIFO or a device, read without blocking) and checked strictly: valid UTF-8 JSON,
@@ -40,10 +43,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.engine.errors import EngineError
 from reconciler.files import InputFileError, read_input, write_atomically
+
+if TYPE_CHECKING:  # the store is imported when a journal is kept in it, not for --help
+    from reconciler.state.records import RunState
+
+JOURNAL = "journal"  # the record kind (``reconciler.state.records.JOURNAL``)
 
 DEFAULT_PATH = Path(".cams-reconciler") / "journal.json"
 FORMAT_VERSION = 1
@@ -82,9 +90,29 @@ def now() -> str:
 
 @dataclass
 class Journal:
-    path: Path | None  # None: not kept (tests, or a run that asked for none)
+    path: Path | None  # None: not kept (tests, or a run that asked for none), or kept in the store
     entries: dict[tuple[str, str, str], Entry] = field(default_factory=dict)
     changed: bool = False
+    # Kept in the state store: the run's view of it, and this run's own records (an Entry) and removals
+    # (None) by key, which ``save`` merges into what the store holds then.
+    state: RunState | None = field(default=None, repr=False)
+    _ops: dict[tuple[str, str, str], Entry | None] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, state: RunState) -> Journal:
+        """The journal of every target of ``state`` (one record per target, merged: spaces are unique).
+        ``JournalError`` for a record that is not a valid journal (left as it is)."""
+        journal = cls(None, state=state)
+        for path in {p for k, p in state.legacy.items() if k == JOURNAL}:
+            cls.load(path)  # today's file is checked even when this run does not adopt it: never lost quietly
+        for account in state.targets:
+            where = f"{state.store.url}: the journal of {state.target(account).describe()}"
+            data = state.load(JOURNAL, account, read_legacy=_legacy_data)
+            if data is None:
+                continue
+            for entry in _entries_of(where, data):
+                journal.entries[entry.key] = entry
+        return journal
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None) -> Journal:
@@ -120,11 +148,13 @@ class Journal:
         entry = Entry(kind, space, cust_space_id, phone_number, now(), detail)
         if self.entries.get(entry.key, None) is None or self.entries[entry.key].detail != detail:
             self.entries[entry.key] = entry
+            self._ops[entry.key] = entry
             self.changed = True
 
     def clear(self, kind: str, space: str, phone_numbers: Iterable[str]) -> None:
         for phone in phone_numbers:
             if self.entries.pop((kind, space, phone), None) is not None:
+                self._ops[(kind, space, phone)] = None
                 self.changed = True
 
     def to_dict(self) -> dict[str, Any]:
@@ -132,13 +162,46 @@ class Journal:
                 "entries": [e.to_dict() for e in sorted(self.entries.values(), key=lambda e: e.key)]}
 
     def save(self) -> None:
-        """Write the journal if anything changed (atomically; nothing at all while it was never needed)."""
+        """Write the journal if anything changed (atomically; nothing at all while it was never needed). In
+        the store: this run's records and removals, merged into each target's record as it is now."""
+        if self.state is not None and self.changed:
+            self._save_to_store(self.state)
+            return
         if self.path is None or not self.changed:
             return
         if not self.entries and not self.path.exists():
             return
         write_atomically(self.path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
         self.changed = False
+
+    def _save_to_store(self, state: RunState) -> None:
+        by_account: dict[str, dict[tuple[str, str, str], Entry | None]] = {}
+        for key, op in self._ops.items():
+            by_account.setdefault(state.account_of(key[1]), {})[key] = op
+        for account, ops in by_account.items():
+            where = f"{state.store.url}: the journal of {state.target(account).describe()}"
+
+            def merge(current: Any, ops: dict[tuple[str, str, str], Entry | None] = ops, where: str = where) -> Any:
+                entries = {e.key: e for e in _entries_of(where, current)} if current is not None else {}
+                for key, op in ops.items():
+                    if op is None:
+                        entries.pop(key, None)
+                    else:
+                        entries[key] = op
+                if not entries and current is None:
+                    return None
+                return {"format_version": FORMAT_VERSION,
+                        "entries": [e.to_dict() for e in sorted(entries.values(), key=lambda e: e.key)]}
+
+            names = ", ".join(sorted({f"{k[0]} {k[2]}" for k in ops}))
+            state.update(JOURNAL, account, merge, what=names, read_legacy=_legacy_data)
+        self._ops.clear()
+        self.changed = False
+
+
+def _legacy_data(path: Path) -> Any:
+    """Today's journal file, checked strictly, as the store's record data."""
+    return Journal.load(path).to_dict()
 
 
 _KEEP = "the file is left as it is: fix it, or move it away to start a new journal (its entries are then forgotten)"
@@ -179,6 +242,11 @@ def _parse(p: Path, raw: bytes) -> list[Entry]:
         raise JournalError(f"{bad}: nested too deeply to be a journal; {_KEEP}") from None
     except ValueError as exc:  # e.g. an integer of more digits than Python converts
         raise JournalError(f"{bad}: {exc}; {_KEEP}") from None
+    return _entries_of(bad, data)
+
+
+def _entries_of(bad: str, data: Any) -> list[Entry]:
+    """The entries of a journal document (a file's, or a store record's data), checked strictly."""
     if not isinstance(data, dict):
         raise JournalError(f"{bad}: a JSON object with format_version and entries expected; {_KEEP}")
     for name in data:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.client.errors import ClientError
@@ -49,10 +50,55 @@ def select_spaces(desired: DesiredState, targets: Iterable[str] | None) -> tuple
     return tuple(s for s in desired.spaces if s.name in chosen)
 
 
+@dataclass(frozen=True)
+class AccountChecks:
+    """The account checks made before planning (``check_accounts``): they name the accounts, and so the
+    state-store targets and locks, before any space is read. ``make_plan`` uses them instead of checking again."""
+
+    preflights: Mapping[str, Preflight]  # account name → its check
+    calls: Mapping[str, int] = field(default_factory=dict)
+
+    def data(self, account: str) -> Mapping[str, Any]:
+        preflight = self.preflights.get(account)
+        return preflight.data if preflight is not None else {}
+
+
+def planned_spaces(desired: DesiredState, targets: Iterable[str] | None = None,
+                   only: Iterable[str] | None = None) -> tuple[Space, ...]:
+    spaces = select_spaces(desired, targets)
+    if only is not None:
+        keep = set(only)
+        spaces = tuple(s for s in spaces if s.name in keep)
+    return spaces
+
+
+def _preflights(client: Any, counting: CountingClient, spaces: tuple[Space, ...]) -> tuple[list[str], list[Any]]:
+    if isinstance(client, AccountClients):  # one account check per account the planned spaces use
+        names = list(dict.fromkeys(s.account for s in spaces))
+        return names, [run_preflight(CountingClient(client[name], counting.calls),
+                                     strict=any(s.account_check == "strict" for s in spaces if s.account == name))
+                       for name in names]
+    return [DEFAULT_ACCOUNT], [run_preflight(counting, strict=any(s.account_check == "strict" for s in spaces))]
+
+
+async def check_accounts(client: Any, desired: DesiredState, *, targets: Iterable[str] | None = None,
+                         only: Iterable[str] | None = None) -> AccountChecks:
+    """The account check of every account the planned spaces use (``GetCustomerAccountInfo``, once each):
+    its ``Mpk`` names the account for the state store and the lock."""
+    spaces = planned_spaces(desired, targets, only)
+    counting = CountingClient(client)
+    if not spaces:
+        return AccountChecks({}, {})
+    names, checks = _preflights(client, counting, spaces)
+    checked = await gather_all(checks)
+    return AccountChecks(dict(zip(names, checked)), dict(counting.calls))
+
+
 async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str] | None = None,
                     env: Mapping[str, str] = os.environ, progress: ProgressFn | None = None,
                     only: Iterable[str] | None = None, force: bool = False, journal: Journal | None = None,
-                    retry_sync: bool = False) -> Plan:
+                    retry_sync: bool = False, checked: AccountChecks | None = None,
+                    recorded: Mapping[str, Mapping[str, Mapping[str, Any] | None]] | None = None) -> Plan:
     """Read the actual state of the selected spaces and the account, and diff.
 
     ``targets``: ``--target`` names (unknown → ``TargetError``). ``only``: a pre-computed scope such as
@@ -65,11 +111,12 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
     are planned as usual. Callers decide what a failed read means (``plan``/``drift`` exit 1, apply
     refuses): the plan itself is always whole evidence of what could and could not be read, and of what
     apply would refuse (``Plan.blockers``).
+
+    ``checked``: the account checks already made (``check_accounts``), counted in the plan's calls and not
+    made again. ``recorded``: space name → recorded kind → this target's record of what was sent
+    (``engine.sent_records``).
     """
-    spaces = select_spaces(desired, targets)
-    if only is not None:
-        keep = set(only)
-        spaces = tuple(s for s in spaces if s.name in keep)
+    spaces = planned_spaces(desired, targets, only)
     counting = CountingClient(client)
     if not spaces:
         return Plan(changes=(), spaces=(), desired_fingerprint=desired_fingerprint(()),
@@ -85,16 +132,15 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
 
     if progress is not None:
         progress(0, len(spaces))
-    if isinstance(client, AccountClients):  # one account check per account the planned spaces use
-        names = list(dict.fromkeys(s.account for s in spaces))
-        preflights = [run_preflight(CountingClient(client[name], counting.calls),
-                                    strict=any(s.account_check == "strict" for s in spaces if s.account == name))
-                      for name in names]
+    if checked is not None:
+        counting.calls.update(checked.calls)
+        names = list(dict.fromkeys(s.account for s in spaces)) if isinstance(client, AccountClients) else [DEFAULT_ACCOUNT]
+        actual = await fetch_actual(counting, spaces, on_space_done=space_done)
+        results = [checked.preflights[n] for n in names]
     else:
-        names = [DEFAULT_ACCOUNT]
-        preflights = [run_preflight(counting, strict=any(s.account_check == "strict" for s in spaces))]
-    *checked, actual = await gather_all([*preflights, fetch_actual(counting, spaces, on_space_done=space_done)])
-    preflight = combine_preflights(dict(zip(names, checked)))
+        names, preflights = _preflights(client, counting, spaces)
+        *results, actual = await gather_all([*preflights, fetch_actual(counting, spaces, on_space_done=space_done)])
+    preflight = combine_preflights(dict(zip(names, results)))
     several = bool(desired.accounts)  # the repository names accounts: a refusal may be a wrong `account:`
     elsewhere = _find_elsewhere(spaces, actual)
     journal = journal or Journal(None)
@@ -114,7 +160,8 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
         verifying = {phone: e.at for phone, e in journal.for_space(VERIFYING, space.name).items()}
         context = Context(env=env, elsewhere={p: o for p, o in elsewhere.items() if o != space.name},
                           unsynced=unsynced, unregistered=frozenset(journal.for_space(UNREGISTERED, space.name)),
-                          verifying=verifying, verification=statuses.get(space.name, {}))
+                          verifying=verifying, verification=statuses.get(space.name, {}),
+                          recorded=(recorded or {}).get(space.name, {}))
         changes.extend(diff_space(space, seen, context=context))
         present = sum(1 for n in space.numbers if n.phone_number in seen.numbers)
         planned.append(PlannedSpace(space.name, space.cust_space_id, space.file, seen.fingerprint(),

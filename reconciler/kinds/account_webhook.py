@@ -5,35 +5,39 @@ each number's webhooks (``webhooks:``, UpdatePhoneWebhook), which carry that num
 reports and inbound messages. Setting one never changes the other.
 
 No API reads the account webhook back, so it cannot be compared with the platform. What this tool last sent
-for a space is recorded instead, as a digest (never the URL: it may hold a token) in
-``account-webhooks.json`` beside the journal (``CAMS_RECONCILER_JOURNAL``, default
-``.cams-reconciler/``); like the journal, in CI it must survive between runs. A plan shows an update when
-the YAML differs from that record, or when there is none (a first apply, or a record lost: sending the same
-values again is harmless). The delivery flags follow the number webhooks' rule: sent only when declared.
+for a space is recorded instead, in the state store (``reconciler.state``; the ``account-webhooks`` record of
+the target: account, region, endpoint), and that record is this kind's "actual" value (``recorded``). A
+plan shows an update when the YAML differs from the record, or when there is none for this target (a first
+apply, a record lost, a store just moved: sending the same values again is harmless); ``drift`` reports the
+latter as unknown, a notice, never as drift. Apply reports the write as sent, never as verified.
+
+The record never holds the URL, nor anything of its secret part (a token in the query): its ``masked`` digest
+is of the URL as every log shows it (query values masked), and its ``keyed`` digest, only when
+``CAMS_RECONCILER_FINGERPRINT_KEY`` is set, is an HMAC of the real values under that key. An unkeyed digest of
+a short token on a Git branch would be an offline guessing oracle. Without the key, a change of the token
+alone is not seen (docs/state.md). The delivery flags follow the number webhooks' rule: sent only when
+declared.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, ClassVar
 
 from reconciler.engine.digest import canonical_digest
 from reconciler.engine.plan import Action, Change
-from reconciler.files import write_atomically
 from reconciler.kinds import register
 from reconciler.kinds.base import CallClient, Field, Kind, Scope, change, show_value
+from reconciler.redact import mask_url
 
-JOURNAL_ENV = "CAMS_RECONCILER_JOURNAL"
-#: the journal's default place (``engine.journal``; not imported: ``validate`` loads the kinds, not the engine)
-JOURNAL_DEFAULT = Path(".cams-reconciler") / "journal.json"
-RECORD_NAME = "account-webhooks.json"
-FORMAT_VERSION = 1
-_MAX_BYTES = 4 * 1024 * 1024
+FINGERPRINT_KEY_ENV = "CAMS_RECONCILER_FINGERPRINT_KEY"  # config.env_refs' (not imported: it imports the kinds)
+LEGACY_FORMAT_VERSION = 1  # today's unkeyed account-webhooks.json
 
 
 @dataclass(frozen=True)
@@ -58,36 +62,51 @@ def now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def record_path() -> Path:
-    journal = os.environ.get(JOURNAL_ENV) or str(JOURNAL_DEFAULT)
-    return Path(journal).with_name(RECORD_NAME)
+def _key(env: Mapping[str, str]) -> bytes | None:
+    key = env.get(FINGERPRINT_KEY_ENV)
+    return key.encode() if key else None
 
 
-def _load() -> dict[str, Any]:
-    """The record (space name → {cust_space_id, digest, at}); empty when missing or not a record (a broken
-    record only means the next plan sends the webhook again)."""
-    path = record_path()
-    try:
-        if not path.is_file() or path.stat().st_size > _MAX_BYTES:
-            return {}
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-        return {}
-    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
-        return {}
+def _canonical(cust_space_id: str, params: Mapping[str, Any]) -> str:
+    return json.dumps({"cust_space_id": cust_space_id, **params}, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False, default=str)
+
+
+def record_of(cust_space_id: str, model: AccountWebhook, env: Mapping[str, str], at: str | None = None) -> dict[str, Any]:
+    """What the store keeps of a send: digests only (see the module's docstring), and when."""
+    params = model.params()
+    masked = {**params, "StatusCallbackUrl": mask_url(params.get("StatusCallbackUrl"))}
+    out: dict[str, Any] = {"cust_space_id": cust_space_id, "masked": canonical_digest(json.loads(_canonical(
+        cust_space_id, masked))), "at": at or now()}
+    key = _key(env)
+    if key is not None:
+        out["keyed"] = "hmac-sha256:" + hmac.new(key, _canonical(cust_space_id, params).encode(), hashlib.sha256).hexdigest()
+    return out
+
+
+def matches(recorded: Mapping[str, Any], cust_space_id: str, model: AccountWebhook, env: Mapping[str, str]) -> bool:
+    """Whether ``recorded`` says these values were sent for this space."""
+    if recorded.get("cust_space_id") != cust_space_id:
+        return False
+    if "legacy_digest" in recorded:  # today's file, adopted: its digest is of the real values, unkeyed
+        return bool(recorded["legacy_digest"] == canonical_digest({"cust_space_id": cust_space_id, **model.params()}))
+    now_ = record_of(cust_space_id, model, env, at="")
+    if "keyed" in recorded and "keyed" in now_:
+        return bool(hmac.compare_digest(str(recorded["keyed"]), now_["keyed"]))
+    return bool(recorded.get("masked") == now_["masked"])
+
+
+def legacy_record(data: Any) -> dict[str, Any] | None:
+    """Today's ``account-webhooks.json`` (space → {cust_space_id, digest, at}) as record data whose entries
+    carry ``legacy_digest``: compared in memory, converted (or dropped) before anything is written."""
+    if not isinstance(data, dict) or data.get("format_version") != LEGACY_FORMAT_VERSION:
+        return None
     spaces = data.get("spaces")
-    return {k: v for k, v in spaces.items() if isinstance(v, dict)} if isinstance(spaces, dict) else {}
-
-
-def _save(spaces: Mapping[str, Any]) -> None:
-    path = record_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, json.dumps({"format_version": FORMAT_VERSION, "spaces": dict(sorted(spaces.items()))},
-                                      indent=2, ensure_ascii=False) + "\n")
-
-
-def digest(cust_space_id: str, model: AccountWebhook) -> str:
-    return canonical_digest({"cust_space_id": cust_space_id, **model.params()})
+    if not isinstance(spaces, dict):
+        return None
+    return {"spaces": {name: {"cust_space_id": v.get("cust_space_id"), "legacy_digest": v.get("digest"),
+                              "at": v.get("at", "?")}
+                       for name, v in spaces.items() if isinstance(v, dict)}}
 
 
 @register
@@ -103,27 +122,45 @@ class AccountWebhookKind(Kind):
     write_action = "UpdateAccountWebhook"
     drift_kind = "webhook"
 
+    recorded = True  # its actual value is the state store's record of what was sent (``Context.recorded``)
+
     def diff(self, space: Any, number: Any, model: Any, item: Mapping[str, Any],
              data: Mapping[str, Any] | None) -> list[Change]:
-        recorded = _load().get(space.name) or {}
-        if recorded.get("digest") == digest(space.cust_space_id, model):
+        recorded = data or {}
+        if recorded and matches(recorded, space.cust_space_id, model, os.environ):
             return []
-        after: dict[str, Any] = {"status_callback_url": show_value(model.status_callback_url, url=True)}
+        url = model.status_callback_url
+        # a ${env:NAME} token (config.env_refs.SecretUrl) shows as its template with a keyed fingerprint
+        shown = url.display() if hasattr(url, "display") else show_value(url, url=True)
+        after: dict[str, Any] = {"status_callback_url": shown}
         after.update({k: v for k, v in (("http_delivery", model.http_delivery),
                                         ("queue_delivery", model.queue_delivery)) if v is not None})
         after = {k: v for k, v in after.items() if v is not None}
-        reason = ("not sent by this tool yet (the API cannot read it back)" if not recorded else
+        reason = ("no record that this tool sent it to this target (account, region, endpoint), and the API "
+                  "cannot read it back" if not recorded else
                   f"differs from what this tool last sent on {recorded.get('at', '?')} (the API cannot read it back)")
-        return [change(space, None, Action.UPDATE, field=self.name, before=None, after=after,
+        return [change(space, None, Action.UPDATE, field=self.name,
+                       before=None if not recorded else {"recorded_at": recorded.get("at", "?")}, after=after,
                        source=space.sources.get(f"{self.name}.status_callback_url") or space.source,
                        reason=reason)]
 
+    def unknown(self, change: Change) -> bool:
+        """No record for this target: nobody can say whether it differs (drift: a notice, not drift)."""
+        return change.before is None
+
+    def record_of(self, space: Any, model: Any) -> dict[str, Any]:
+        return record_of(space.cust_space_id, model, os.environ)
+
+    def adopt(self, space: Any, model: Any, recorded: Mapping[str, Any]) -> dict[str, Any] | None:
+        """A legacy entry as it may be stored: converted when it still matches the YAML, else dropped."""
+        if "legacy_digest" not in recorded:
+            return dict(recorded)
+        if model is not None and matches(recorded, space.cust_space_id, model, os.environ):
+            return record_of(space.cust_space_id, model, os.environ, at=str(recorded.get("at") or now()))
+        return None
+
     async def write_change(self, client: CallClient, space: Any, model: Any, change: Change) -> None:
         await client.call(self.write_action or "", {"CustSpaceId": space.cust_space_id, **model.params()})
-        spaces = _load()
-        spaces[space.name] = {"cust_space_id": space.cust_space_id, "digest": digest(space.cust_space_id, model),
-                              "at": now()}
-        _save(spaces)
 
     def import_block(self, item: Mapping[str, Any], data: Mapping[str, Any] | None,
                      **options: Any) -> dict[str, Any] | None:

@@ -135,6 +135,10 @@ class Kind:
     #: the block is a collection (QR codes, templates): its diff may give several changes per number, each
     #: naming its item in ``field``, and apply keeps them apart (re-check, write and verify item by item)
     items: ClassVar[bool] = False
+    # No API reads it back: its "actual" value is the state store's record of what this tool sent to the
+    # target (``diff`` gets the record as ``data``; apply stores ``record_of`` after a write and reports it
+    # as sent, never as verified by a re-read).
+    recorded: ClassVar[bool] = False
     #: whether ``import`` reads and writes this block (expectations such as ``health`` are declared by hand:
     #: reading them for every number would cost a call each for nothing)
     imported: ClassVar[bool] = True
@@ -250,6 +254,19 @@ class Kind:
         """``check`` for a number's block written in ``yaml_file`` (a rule that reads a file the block names
         beside the YAML, such as a key, overrides this one)."""
         return self.check(block)
+
+    def unknown(self, change: Change) -> bool:
+        """The change exists only because the current value cannot be known (a recorded kind with no record
+        for this target): ``drift`` reports it as a notice, never as drift."""
+        return False
+
+    def record_of(self, space: Space, model: Any) -> dict[str, Any] | None:
+        """A recorded kind: what the state store keeps of a write just made (secret-free)."""
+        return None
+
+    def adopt(self, space: Space, model: Any, recorded: Mapping[str, Any]) -> dict[str, Any] | None:
+        """A recorded kind: an entry read from an older record format, as it may be stored now (None: drop)."""
+        return dict(recorded)
 
     def verified_note(self, change: Change, data: Mapping[str, Any] | None) -> str:
         """What apply adds to a verified change's result (templates: "; pending review")."""

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from reconciler.config.drift_settings import Acknowledgement
-from reconciler.engine.drift import kind_of, plan_drift
+from reconciler.engine.drift import kind_of, plan_drift, unknown
 from reconciler.engine.drift_state import ACCOUNT, Finding, Status, Transition, Transitions, digest_of
 from reconciler.engine.plan import Change, Plan
 from reconciler.render.describe import describe, drift_summary
@@ -32,7 +32,7 @@ def finding_of(change: Change) -> Finding:
 def findings_of(plan: Plan, extra: Iterable[Change] = ()) -> list[Finding]:
     """Every finding drift counts in ``plan`` (pending updates are part of their sync), plus ``extra``
     changes (the endpoint checks'), and a frozen account as one finding of the pseudo-space ``(account)``."""
-    found = [finding_of(c) for c in (*plan.changes, *extra) if not c.pending]
+    found = [finding_of(c) for c in (*plan.changes, *extra) if not c.pending and not unknown(c)]
     if plan.preflight.blocks_apply:
         found.append(Finding(f"{ACCOUNT}/*/account/frozen", ACCOUNT, "account", "! the account is frozen",
                              (plan.preflight.detail,) if plan.preflight.detail else (),

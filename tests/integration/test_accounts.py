@@ -208,3 +208,24 @@ def test_help_of_networked_commands_lists_the_variables_with_examples(capsys, co
         assert name in out
     examples = out.split("examples:", 1)[1].strip().splitlines()
     assert len(examples) == 3 and all(f"cams-reconciler {command}" in e for e in examples)
+
+
+def test_each_account_keeps_its_own_records_and_lock(capsys, tmp_path, emulator, two_account_state, monkeypatch):
+    """The state store keys every record by its account's target: acme (named by the account check's Mpk)
+    and globex (no account id in its answer: named by its key id) each get their own drift state."""
+    from reconciler.state.dir import DirStore
+    from reconciler.state.records import records_of
+
+    emu = emulator(two_account_state)
+    repo = str(repository(tmp_path))
+    monkeypatch.setenv("CAMS_RECONCILER_STATE_STORE", f"dir:{tmp_path / 'state'}")
+    code, out, err = run(capsys, "apply", repo, "--endpoint", emu.url, "--auto-approve")
+    assert code == 0, out + err
+    run(capsys, "drift", repo, "--endpoint", emu.url)
+    by_kind: dict[str, set[str]] = {}
+    for _, doc in records_of(DirStore(tmp_path / "state")):
+        by_kind.setdefault(doc["kind"], set()).add(doc["target"]["account"])
+    assert by_kind["drift-state"] == {"acct:1051360339779133", "key:globex"}
+    assert by_kind["account-webhooks"] == {"acct:1051360339779133"}  # only acme-retail declares one
+    code, out, err = run(capsys, "plan", repo, "--endpoint", emu.url, "--detailed-exitcode")
+    assert "account_webhook" not in out, out + err

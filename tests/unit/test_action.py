@@ -188,3 +188,20 @@ def test_force_reaches_plan() -> None:
     if "--force" not in help_text:
         pytest.skip("plan --force is not in this tree yet (the lead's change)")
     _parses(argv)
+
+
+def test_the_state_store_and_its_git_token_reach_only_the_tools_process() -> None:
+    from reconciler.action import inputs_from_env, state_env
+
+    env = {"INPUT_COMMAND": "apply", "INPUT_STATE_STORE": "git:cams-state", "INPUT_STATE_TOKEN": "ghs_t0ken",
+           "INPUT_LOCK_TIMEOUT": "10m", "GITHUB_SERVER_URL": "https://github.com"}
+    inputs = inputs_from_env(env)
+    assert "ghs_t0ken" not in repr(inputs)
+    out = state_env(inputs, env)
+    assert out["CAMS_RECONCILER_STATE_STORE"] == "git:cams-state" and out["CAMS_RECONCILER_LOCK_TIMEOUT"] == "10m"
+    assert out["GIT_CONFIG_COUNT"] == "1" and out["GIT_CONFIG_KEY_0"] == "http.https://github.com/.extraheader"
+    import base64
+    assert base64.b64decode(out["GIT_CONFIG_VALUE_0"].split()[-1]) == b"x-access-token:ghs_t0ken"
+    assert state_env(inputs_from_env({**env, "INPUT_COMMAND": "validate"}), env) == {}
+    s3 = state_env(inputs_from_env({**env, "INPUT_STATE_STORE": "s3://b/p"}), env)
+    assert "GIT_CONFIG_COUNT" not in s3

@@ -273,7 +273,11 @@ def test_least_privilege_and_no_long_lived_keys(name: str) -> None:
         assert isinstance(permissions, dict), f"{job_name}: set permissions explicitly"
         if job_name in networked:
             assert permissions.get("id-token") == "write", "OIDC needs id-token: write"
-            assert permissions.get("contents") == "read"
+            # only the jobs that write state (apply, drift) may push: to the state branch (docs/gitops.md)
+            job = load_workflow(name)["jobs"][job_name]
+            writes_state = any(ACTION_REF.match(s.get("uses", "")) and s["with"]["command"] in ("apply", "drift")
+                               for s in job["steps"])
+            assert permissions.get("contents") == ("write" if writes_state else "read")
         else:
             assert "id-token" not in permissions
     text = (WORKFLOW_DIR / name).read_text(encoding="utf-8")
@@ -429,6 +433,21 @@ def test_apply_workflow() -> None:
     assert say["env"]["REASON"] == "${{ steps.apply.outputs.reason }}"
     # migration verify codes come from secrets, not from the YAML
     assert any(v.startswith("${{ secrets.") for v in apply.get("env", {}).values())
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_state_is_kept_on_the_state_branch_and_secrets_reach_the_tool(name: str) -> None:
+    """Plan, apply and drift keep their state on one branch (plan reads it; apply and drift push it), and
+    the fingerprint key (and any ${env:NAME} secret) reaches the tool through the step's env."""
+    for step in action_steps(name):
+        if step["with"]["command"] == "validate":
+            continue
+        assert step["with"].get("state-store") == "git:cams-state"
+        assert step.get("env", {}).get("CAMS_RECONCILER_FINGERPRINT_KEY") == \
+            "${{ secrets.CAMS_RECONCILER_FINGERPRINT_KEY }}"
+        assert "--state " not in step["with"].get("args", "")  # drift's transitions: no artifact any more
+    text = (WORKFLOW_DIR / name).read_text(encoding="utf-8")
+    assert "cams-drift-state" not in text
 
 
 # -- a manual run of cams-apply: plan → review → apply, never an unreviewed apply ---------------------------------

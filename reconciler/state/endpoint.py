@@ -1,0 +1,27 @@
+"""The one place an endpoint of the state store is checked before it is used.
+
+An S3 endpoint comes from the ``--state-store`` URL, the environment, or a YAML ``state_store:`` (data a pull
+request can change): it decides where the tool sends its state and the object-storage credentials' signature.
+The endpoint allow-list (``CAMS_RECONCILER_ALLOWED_ENDPOINTS``, ``reconciler.client.endpoints``) is applied
+here, so every endpoint the store uses passes through it.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from reconciler.redact import mask_url
+from reconciler.state.store import StateError
+
+
+def checked_endpoint(url: str, what: str) -> str:
+    """``url`` if it may be used as ``what``; ``StateError`` otherwise. (The allow-list joins here.)"""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise StateError(f"{what}: {mask_url(url)!s} is not an http(s) URL")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise StateError(f"{what}: {mask_url(url)!s} must be a bare base URL (no credentials, query or fragment)")
+    return url
