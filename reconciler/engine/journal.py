@@ -188,7 +188,7 @@ class Journal:
                         entries.pop(key, None)
                     else:
                         entries[key] = op
-                if not entries and current is None:
+                if not entries:  # nothing left undone (a write-ahead entry settled): no record at all
                     return None
                 return {"format_version": FORMAT_VERSION,
                         "entries": [e.to_dict() for e in sorted(entries.values(), key=lambda e: e.key)]}

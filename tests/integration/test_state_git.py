@@ -21,7 +21,7 @@ import pytest
 from reconciler.cli import main
 from reconciler.client import ACTIONS
 from reconciler.engine import Journal
-from reconciler.engine.journal import UNREGISTERED
+from reconciler.engine.journal import UNREGISTERED, VERIFYING
 from reconciler.state.git import GitStore
 from reconciler.state.records import RunState, records_of
 from reconciler.state.store import StateError
@@ -133,15 +133,24 @@ def test_what_runner_a_learns_runner_b_knows(world: World) -> None:
     assert "account_webhook" not in out and "webhook differs" not in out
     assert "unknown" not in err
 
-    # a lost verification recorded on A (the journal, through the store) is known on B
+    # a verification whose outcome A could not learn (its code spent; the journal, through the store) is known
+    # on B: B asks for a new code instead of planning to send the spent one again
+    snap = world.handle.backend.snapshot()
+    travel = snap["spaces"]["293483938849002"]
+    travel["phone_numbers"] = [n for n in travel["phone_numbers"] if n["PhoneNumber"] != "8613800009999"]
+    travel["pending_migrations"] = [{"PhoneNumber": "8613800009999", "VerifyCode": MIGRATION_CODE,
+                                     "Status": "CONNECTED"}]
+    world.handle.reset(snap)
+    code, out, err = b.run("plan", "spaces")
+    assert "> verify-migration 8613800009999" in out and "new code" not in out, out + err  # without the record
     store_a = GitStore("cams-state", a.repo)
     [target] = {TargetId.from_dict(doc["target"]) for _, doc in records_of(store_a)}
     assert target is not None and target.account == "acct:1051360339779133"
     journal = Journal.open(RunState(store_a, {"default": target}, {"acme-travel": "default"}))
-    journal.record(UNREGISTERED, "acme-travel", "293483938849002", "8613800009999", "verified; answer lost")
+    journal.record(VERIFYING, "acme-travel", "293483938849002", "8613800009999", "sent; the answer was lost")
     journal.save()
     code, out, err = b.run("plan", "spaces")
-    assert "register-migration 8613800009999" in out, out + err
+    assert "8613800009999" in out and "new code" in out, out + err
 
     # no secret on the branch, in any commit
     history = git(world.tmp / "origin.git", "log", "-p", "cams-state")

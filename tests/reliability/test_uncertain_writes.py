@@ -28,6 +28,9 @@ from reconciler.client import CamsClient, Credentials
 from reconciler.client.actions import ACTIONS
 from reconciler.config import load_desired_state
 from reconciler.engine import Journal, apply_plan, make_plan
+from reconciler.state.dir import DirStore
+from reconciler.state.lock import held_locks
+from reconciler.state.store import decode
 
 REPO = Path(__file__).resolve().parents[2]
 SPACE = "293483938800901"
@@ -128,7 +131,13 @@ class World:
         return next((n for n in self.space()["phone_numbers"] if n["PhoneNumber"] == phone), None)
 
     def journal_entries(self) -> list[tuple[str, str]]:
-        return sorted((e.kind, e.phone_number) for e in Journal.load(self.journal).entries.values())
+        """The journal's entries as the next run reads them: the records of the state store ``--journal``
+        names (a ``dir:`` store at its folder), and today's file while it has not been adopted."""
+        store = DirStore(self.journal.parent)
+        found = [(e["kind"], e["phone_number"]) for name in store.names()
+                 for doc in [decode(name, store.get(name).data)] if doc["kind"] == "journal"  # type: ignore[union-attr]
+                 for e in (doc["data"] or {}).get("entries", [])]  # None: an adopted file that kept nothing
+        return sorted(found + [(e.kind, e.phone_number) for e in Journal.load(self.journal).entries.values()])
 
     def assert_converged(self, yaml_path: Path) -> None:
         code, shown = self.plan(yaml_path)
@@ -218,7 +227,10 @@ def test_a_registration_that_landed_is_not_planned_again_whatever_the_journal_sa
     yaml_path = _yaml(world.tmp_path, migration=True)
     world.handle.faults.arm_answer_fault("ChatappMigrationRegister", "lost")
     world.apply(yaml_path)
-    # as an older apply left it: the entry says "verified, registration not confirmed"
+    # as an older version's apply left it, in today's journal file (a fresh store adopts it): the entry says
+    # "verified, registration not confirmed"
+    world.journal = world.tmp_path / "older" / "journal.json"
+    world.journal.parent.mkdir()
     world.journal.write_text(json.dumps({"format_version": 1, "entries": [
         {"kind": "unregistered", "space": "uncertain", "cust_space_id": SPACE, "phone_number": MIGRATING,
          "at": "2026-01-01T00:00:00Z", "detail": "verified; registration not confirmed"}]}))
@@ -334,6 +346,9 @@ def test_sigkill_anywhere_in_verify_then_register_leaves_a_record_the_next_plan_
         proc.communicate()
     assert held.done.wait(30)  # the held request is over and in the audit log
     assert proc.returncode == -signal.SIGKILL
+    # the killed run's state lock stays until an operator breaks it on purpose, as after any killed apply
+    [lock] = held_locks(DirStore(world.journal.parent))
+    assert main(["state", "unlock", lock.id, "--journal", str(world.journal)]) == 0
     # the intent was on disk before the code left
     assert world.journal_entries() == [("verifying", MIGRATING)]
     sent = _writes(world.audit)
