@@ -115,11 +115,16 @@ def collect(targets: Sequence[Target], *, env: Mapping[str, str], cwd: Path | No
     return Provenance(__version__, created_at or now_utc(env), git_commit(cwd, env), tuple(targets))
 
 
+def account_id_of(preflight_data: Mapping[str, Any] | None) -> str | None:
+    """The account id the account check names (``Mpk``), or None: 0 is the response model's default (no
+    account id given), never an account id."""
+    mpk = (preflight_data or {}).get("Mpk")
+    return str(mpk) if mpk not in (None, "", 0, "0") else None
+
+
 def target(*, region: str, endpoint: str, env: Mapping[str, str], account: str = DEFAULT_ACCOUNT_NAME,
            preflight_data: Mapping[str, Any] | None = None) -> Target:
-    mpk = (preflight_data or {}).get("Mpk")
-    # 0 is the response model's default (no account id given), never an account id
-    account_id = account_id_from_env(env) or (str(mpk) if mpk not in (None, "", 0, "0") else None)
+    account_id = account_id_from_env(env) or account_id_of(preflight_data)
     return Target(account, account_id, region, mask_url(endpoint) or "")
 
 

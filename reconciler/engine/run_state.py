@@ -19,7 +19,7 @@ from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState
 from reconciler.engine.accounts import AccountClients
 from reconciler.engine.planner import AccountChecks, check_accounts
 from reconciler.errors import ReconcilerError
-from reconciler.provenance import account_id_from_env
+from reconciler.provenance import account_id_from_env, account_id_of
 from reconciler.state import StoreChoice, legacy_files
 from reconciler.state.lock import Lock, LockInfo, acquire
 from reconciler.state.records import RunState
@@ -58,9 +58,8 @@ async def identify(clients: Any, checked: AccountChecks, *, emulator: str | None
     for name, client in items:
         if name not in checked.preflights:
             continue
-        mpk = checked.data(name).get("Mpk")
         account_id = (account_id_from_env(env) if name == DEFAULT_ACCOUNT and not emulator else None) or (
-            str(mpk) if mpk not in (None, "") else None)
+            account_id_of(checked.data(name)))
         key_id = None if account_id else await _access_key_id(client)
         out[name] = target_of(account_id=account_id, access_key_id=key_id, region=client.region,
                               endpoint=client.cams_endpoint, emulator_state=emulator)
