@@ -198,11 +198,26 @@ def plan_provenance(clients: Any, plan: Plan, args: argparse.Namespace) -> Prove
     return collect(targets, env=os.environ, cwd=where)
 
 
+def saved_plan_text(plan: Plan) -> str:
+    """The file ``--out`` writes: the JSON plan, signed when ``CAMS_RECONCILER_PLAN_KEY`` is set
+    (``engine.plan_signing``)."""
+    from reconciler.engine import PLAN_KEY_ENV
+
+    key = os.environ.get(PLAN_KEY_ENV)
+    if not key:
+        return render_json(plan)
+    import json
+
+    from reconciler.engine import sign
+
+    return json.dumps(sign(plan.to_dict(), key), indent=2, ensure_ascii=False) + "\n"
+
+
 def emit(plan: Plan, args: argparse.Namespace, *, report: str = "plan") -> None:
     """Write ``--out``, print the plan (or the drift report) on stdout, and the calls line on stderr for
     machine formats."""
     if args.out:
-        write_atomically(Path(args.out), render_json(plan))
+        write_atomically(Path(args.out), saved_plan_text(plan))
     sys.stdout.write(render(plan, args.format, plan_json_path=args.out, link_base=link_base(args), report=report,
                             color=getattr(args, "color", False), verbose=bool(getattr(args, "verbose", 0))))
     sys.stdout.flush()

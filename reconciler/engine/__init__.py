@@ -34,11 +34,18 @@ if TYPE_CHECKING:
     from reconciler.engine.journal import Journal
     from reconciler.engine.normalize import normalize_phone
     from reconciler.engine.plan import Plan, Scope
+    from reconciler.engine.plan_signing import PLAN_KEY_ENV, env_digest, sign
     from reconciler.engine.planner import make_plan
     from reconciler.engine.results import ApplyReport, ChangeResult, ResultsRecorder
     from reconciler.engine.safety import check_all_read, check_apply_allowed
     from reconciler.engine.scope import compare_with_ref
-    from reconciler.engine.staleness import check_not_stale, check_still_declared, load_saved_plan
+    from reconciler.engine.staleness import (
+        Reasserted,
+        check_not_stale,
+        check_overrides,
+        check_still_declared,
+        load_saved_plan,
+    )
 
 #: Public name → (module, name there): the same names as the ``TYPE_CHECKING`` imports above and ``__all__``
 #: (tests/unit/test_engine_surface.py compares the three).
@@ -82,6 +89,11 @@ _SURFACE: dict[str, tuple[str, str]] = {
     "check_not_stale": ("staleness", "check_not_stale"),
     "check_still_declared": ("staleness", "check_still_declared"),
     "load_saved_plan": ("staleness", "load_saved_plan"),
+    "Reasserted": ("staleness", "Reasserted"),
+    "check_overrides": ("staleness", "check_overrides"),
+    "PLAN_KEY_ENV": ("plan_signing", "PLAN_KEY_ENV"),
+    "env_digest": ("plan_signing", "env_digest"),
+    "sign": ("plan_signing", "sign"),
 }
 
 __all__ = [
@@ -96,7 +108,9 @@ __all__ = [
     "Interrupt",
     "Journal",
     "NotifyError",
+    "PLAN_KEY_ENV",
     "Plan",
+    "Reasserted",
     "ResultsRecorder",
     "Scope",
     "TargetError",
@@ -107,10 +121,12 @@ __all__ = [
     "check_all_read",
     "check_apply_allowed",
     "check_not_stale",
+    "check_overrides",
     "check_still_declared",
     "compare",
     "compare_with_ref",
     "endpoint_changes",
+    "env_digest",
     "import_space",
     "issue_operations",
     "load_saved_plan",
@@ -122,6 +138,7 @@ __all__ = [
     "preflight_new_urls",
     "read_space",
     "save_state",
+    "sign",
     "tokens_to_references",
     "write_operations",
 ]

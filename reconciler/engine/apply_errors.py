@@ -19,6 +19,11 @@ class StalePlanError(EngineError):
     reviewed plan is the only plan that may run, so it must be made and reviewed again."""
 
 
+class OverrideError(EngineError):
+    """A saved plan's override (``force``, ``retry_sync``, a scope) is not both recorded in the plan and
+    re-asserted by whoever runs ``apply --plan``: a file alone never widens what apply does."""
+
+
 class SafetyThresholdError(EngineError):
     """A space's plan updates the webhooks of a suspicious share of its numbers (octoDNS-style guard);
     ``--force`` lets it through after review."""

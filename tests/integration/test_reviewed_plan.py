@@ -210,7 +210,7 @@ def test_plan_fails_for_the_reason_apply_would_refuse_in_every_format(loop: Loop
     assert "error: apply would refuse this plan: space retail: the plan updates the webhooks of 4 of the 10" in err
 
 
-def test_plan_force_records_the_override_and_apply_plan_needs_no_flag(loop: Loop) -> None:
+def test_plan_force_records_the_override_and_apply_plan_reasserts_it(loop: Loop) -> None:
     _threshold_setup(loop)
     plan = _saved(loop, "--force")
     data = json.loads(plan.read_text())
@@ -218,9 +218,9 @@ def test_plan_force_records_the_override_and_apply_plan_needs_no_flag(loop: Loop
     loop.capsys.readouterr()
     assert main(["show", str(plan)]) == 0
     assert "Override requested (plan --force)" in loop.capsys.readouterr().out
-    code, _, err = loop.run("apply", "--plan", str(plan), str(loop.yaml), "--force")
-    assert code == 1 and "must be reviewed" in err and loop.writes() == []
     code, _, err = loop.run("apply", "--plan", str(plan), str(loop.yaml))
+    assert code == 1 and "apply runs it only when re-asserted" in err and loop.writes() == []
+    code, _, err = loop.run("apply", "--plan", str(plan), str(loop.yaml), "--force")
     assert code == 0, err
     assert sorted(w["parameters"]["PhoneNumber"] for w in loop.writes()) == PHONES[:4]
 

@@ -188,3 +188,11 @@ def test_force_reaches_plan() -> None:
     if "--force" not in help_text:
         pytest.skip("plan --force is not in this tree yet (the lead's change)")
     _parses(argv)
+
+
+def test_apply_of_a_saved_plan_reasserts_the_overrides_the_workflow_passes() -> None:
+    """The apply job re-asserts --force (from the merged PR's label) and the scope (the push's `before`)."""
+    argv = command_line(Inputs("apply", force=True, changed_since="0" * 40), plan_exists=True)
+    assert argv[argv.index("--changed-since") + 1] == "0" * 40 and "--force" in argv
+    _parses(argv)
+    assert "--force" not in command_line(Inputs("apply"), plan_exists=True)
