@@ -18,6 +18,7 @@ message::
         ├── engine.journal.JournalError            the journal file cannot be read or written
         ├── engine.apply_errors.PlanFileError      ``apply --plan`` of a file that is not an appliable plan
         ├── engine.apply_errors.StalePlanError     the YAML or a planned space moved since the review
+        ├── engine.apply_errors.OverrideError      a saved plan's override not both recorded and re-asserted
         ├── engine.apply_errors.SafetyThresholdError  a suspicious share of a space's webhooks updated
         ├── engine.apply_errors.FrozenAccountError    the account's business is frozen
         ├── engine.apply_errors.BlockingFindingsError ``unmanaged_numbers: error`` findings

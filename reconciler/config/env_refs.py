@@ -1,8 +1,8 @@
 """Secrets out of YAML: a callback URL's token written as ``${env:NAME}``, resolved from the environment at
 plan time and never shown.
 
-``https://hooks.acme.example/status?token=${env:ACME_STATUS_TOKEN}`` declares the URL with its token in the
-environment variable ``ACME_STATUS_TOKEN`` (a CI secret). A reference stands for a whole query value: the
+``https://hooks.acme.example/status?token=${env:CAMS_SECRET_ACME_STATUS_TOKEN}`` declares the URL with its token in the
+environment variable ``CAMS_SECRET_ACME_STATUS_TOKEN`` (a CI secret). A reference stands for a whole query value: the
 one place of a URL that every log, plan and error masks (``redact.mask_url``), so the resolved token can never
 be printed by accident elsewhere.
 
@@ -34,6 +34,7 @@ from reconciler.config.model import DesiredState, Number, Source
 from reconciler.redact import MASK, mask_url
 
 REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+REF_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 FINGERPRINT_KEY_ENV = "CAMS_RECONCILER_FINGERPRINT_KEY"
 PLACEHOLDER = "ENVREF"
 
@@ -97,11 +98,11 @@ def reference_problem(url: str) -> str | None:
     except ValueError:
         return None  # the URL rules say what is wrong
     if REF.search(before_query) or "#" in url and REF.search(url.split("#", 1)[1]):
-        return "may hold ${env:NAME} only as a query value (e.g. ?token=${env:ACME_TOKEN}), where it is always masked"
+        return "may hold ${env:NAME} only as a query value (e.g. ?token=${env:CAMS_SECRET_ACME_TOKEN}), where it is always masked"
     for piece in query.split("&"):
         value = piece.partition("=")[2]
         if REF.search(value) and REF.fullmatch(value) is None:
-            return "may hold ${env:NAME} only as a whole query value (?token=${env:ACME_TOKEN})"
+            return "may hold ${env:NAME} only as a whole query value (?token=${env:CAMS_SECRET_ACME_TOKEN})"
     return None
 
 

@@ -99,7 +99,7 @@ def loop(tmp_path: Path, emulator: Callable[..., Any], example_state: dict[str, 
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", handle.credentials[1])
     monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
     monkeypatch.delenv("CAMS_RECONCILER_ENDPOINT", raising=False)
-    monkeypatch.setenv("ACME_MIGRATION_CODE", MIGRATION_CODE)  # a CI secret in the apply workflow
+    monkeypatch.setenv("CAMS_SECRET_ACME_MIGRATION_CODE", MIGRATION_CODE)  # a CI secret in the apply workflow
     # A git that ignores the machine's configuration (signing, hooks, default branch), with an identity.
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")

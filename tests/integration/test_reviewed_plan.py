@@ -339,7 +339,7 @@ def _migration_setup(loop: Loop) -> Path:
     pending = [{**number("8613800009999"), "VerifyCode": CODE}]
     loop.start(state({B: {"phone_numbers": [], "pending_migrations": pending}}))
     return loop.write(space("travel", B, [entry("8613800009999", "        migration:\n"
-                                                                 "          verify_code_env: ACME_CODE")]))
+                                                                 "          verify_code_env: CAMS_SECRET_ACME_CODE")]))
 
 
 def test_a_verification_whose_answer_was_lost_is_read_back_and_registered(loop: Loop) -> None:
@@ -349,8 +349,8 @@ def test_a_verification_whose_answer_was_lost_is_read_back_and_registered(loop: 
     async def go() -> Any:
         async with CamsClient(Credentials("demo", "demo-secret"), endpoint=loop.handle.url, qps=100,
                               transport=LosingTransport("ChatappMigrationVerified")) as client:
-            plan = await make_plan(client, desired, env={"ACME_CODE": CODE})
-            return await apply_plan(client, plan, desired, env={"ACME_CODE": CODE}, journal=Journal(None))
+            plan = await make_plan(client, desired, env={"CAMS_SECRET_ACME_CODE": CODE})
+            return await apply_plan(client, plan, desired, env={"CAMS_SECRET_ACME_CODE": CODE}, journal=Journal(None))
 
     report = asyncio.run(go())
     [result] = report.results
@@ -369,8 +369,8 @@ def test_a_lost_verification_that_cannot_be_read_back_is_journaled_and_the_next_
     async def first() -> Any:
         async with CamsClient(Credentials("demo", "demo-secret"), endpoint=loop.handle.url, qps=100, max_attempts=1,
                               transport=LosingTransport("ChatappMigrationVerified", blind=True)) as client:
-            plan = await make_plan(client, desired, env={"ACME_CODE": CODE})
-            return await apply_plan(client, plan, desired, env={"ACME_CODE": CODE}, journal=journal)
+            plan = await make_plan(client, desired, env={"CAMS_SECRET_ACME_CODE": CODE})
+            return await apply_plan(client, plan, desired, env={"CAMS_SECRET_ACME_CODE": CODE}, journal=journal)
 
     report = asyncio.run(first())
     journal.save()
@@ -393,7 +393,7 @@ def test_send_code_asks_for_the_code_with_locale_and_method_for_a_declared_migra
     code, _, err = loop.run("migration", "send-code", str(path), "--space", "travel", "--number", "+8613800009999",
                             "--method", "voice", "--locale", "zh_CN")
     assert code == 0, err
-    assert "expires within minutes" in err and "$ACME_CODE" in err
+    assert "expires within minutes" in err and "$CAMS_SECRET_ACME_CODE" in err
     [sent] = loop.writes()
     assert sent["action"] == "GetMigrationVerifyCode"
     assert {k: sent["parameters"][k] for k in ("CustSpaceId", "PhoneNumber", "Locale", "Method")} == {
@@ -422,7 +422,7 @@ def test_a_skipped_migration_says_how_to_get_the_code(loop: Loop) -> None:
 
 def test_in_process_emulator_says_its_state_is_discarded(capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = Path(__file__).resolve().parents[2]
-    monkeypatch.setenv("ACME_MIGRATION_CODE", CODE)
+    monkeypatch.setenv("CAMS_SECRET_ACME_MIGRATION_CODE", CODE)
     assert main(["apply", str(repo / "examples" / "spaces"), "--emulator",
                  str(repo / "examples" / "emulator-state.yaml"), "--auto-approve"]) in (0, 1)
     assert "discarded when this command exits" in capsys.readouterr().err
