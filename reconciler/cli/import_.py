@@ -151,17 +151,19 @@ def schema_ref(out: Path | None) -> str:
 
 
 def _warn(imported: ImportedSpace, out: Path | None) -> None:
+    from reconciler.render.escape import printable  # the numbers and health are the API's values
+
     where = str(out) if out is not None else "the output"
     if imported.numbers_with_tokens:
         print(f"warning: {where} contains callback URL tokens (query values) for "
-              f"{', '.join(imported.numbers_with_tokens)}: they are written as they are so the YAML matches "
+              f"{printable(', '.join(imported.numbers_with_tokens))}: they are written as they are so the YAML matches "
               "the space; keep the file in a private repository", file=sys.stderr)
     if imported.unhealthy:
-        print(f"warning: expect left out where a number is not healthy today ({'; '.join(imported.unhealthy)}): "
+        print(f"warning: expect left out where a number is not healthy today ({printable('; '.join(imported.unhealthy))}): "
               "drift will not report these fields; pass --record-health to record today's values instead, "
               "so drift reports any further change", file=sys.stderr)
     if imported.numbers_with_http:
-        print(f"warning: plain-http callback URLs for {', '.join(imported.numbers_with_http)}: the space is "
+        print(f"warning: plain-http callback URLs for {printable(', '.join(imported.numbers_with_http))}: the space is "
               "marked allow_http_callbacks; callbacks carry customer messages, move them to https",
               file=sys.stderr)
 
