@@ -129,7 +129,7 @@ def test_import_writes_references_and_plans_clean(tmp_path, example_state_path, 
     assert "${env:CAMS_SECRET_TRAVEL_TOKEN}" in text and "${env:CAMS_SECRET_TRAVEL_TOKEN_2}" in text
     for secret in ("old-token-123", "tr4vel-s3cret"):
         assert secret not in text + stdout + err
-    assert "note: set CAMS_SECRET_TRAVEL_TOKEN to the 'token' value of" in err and "contains callback URL tokens" not in err
+    assert "note: set CAMS_SECRET_TRAVEL_TOKEN to the 'token' value of" in err and "contains URL tokens" not in err
     assert "set CAMS_SECRET_TRAVEL_TOKEN to the 'token' value of +6591234567 webhooks.status_callback_url" in err
     assert "set CAMS_SECRET_TRAVEL_TOKEN_2 to the 'token' value of +6591234568 webhooks.status_callback_url" in err
     tokens = {"CAMS_SECRET_TRAVEL_TOKEN": "old-token-123", "CAMS_SECRET_TRAVEL_TOKEN_2": "tr4vel-s3cret"}  # from the operator's records
