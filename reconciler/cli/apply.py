@@ -33,7 +33,14 @@ from typing import Any
 
 from reconciler.cli._client_options import add_client_arguments, open_clients
 from reconciler.cli._terminal import Progress
-from reconciler.cli.plan import add_journal_arguments, journal_path, load, note_discarded_writes, plan_provenance
+from reconciler.cli.plan import (
+    add_journal_arguments,
+    journal_path,
+    load,
+    note_discarded_writes,
+    plan_provenance,
+    reference_digest,
+)
 from reconciler.engine import (
     PLAN_KEY_ENV,
     ApplyRefusedError,
@@ -44,6 +51,7 @@ from reconciler.engine import (
     Plan,
     Reasserted,
     ResultsRecorder,
+    StalePlanError,
     apply_plan,
     check_all_read,
     check_apply_allowed,
@@ -255,10 +263,37 @@ async def _checked_saved_plan(client: Any, args: argparse.Namespace, saved: Plan
     # A space unreadable now (unsubscribed since the review, say) is a failed read, not a stale plan.
     check_all_read(fresh, saved_path=path, rechecking=True)
     reviewed = check_not_stale(path, saved, fresh)
+    _check_references_unchanged(path, saved, fresh, desired)
     for change in reviewed.not_reviewed:
         print(f"note: {change.address} is not in the reviewed plan, so it is not applied now ({change.reason}); "
               "the next plan shows it", file=sys.stderr)
     return dataclasses.replace(reviewed.plan, provenance=current), current
+
+
+def _check_references_unchanged(path: str, saved: Plan, fresh: Plan, desired: Any) -> None:
+    """A token rotated since the review is a change nobody reviewed. With the plan key the saved plan's
+    digest of its ``${env:}`` values must match today's; with the fingerprint key the plan's values carry
+    fingerprints (compared as part of each change); with neither, say plainly that it cannot be seen."""
+    from reconciler.config.env_refs import FINGERPRINT_KEY_ENV
+
+    now = reference_digest(fresh, desired)
+    if os.environ.get(PLAN_KEY_ENV):
+        if now is not None and saved.env_digest != now:
+            raise StalePlanError(
+                f"the saved plan {path} is stale: "
+                + ("it records no digest of its ${env:NAME} values (made without the plan key)"
+                   if saved.env_digest is None else "an ${env:NAME} value the planned spaces reference changed "
+                   "since the review (a rotated token)")
+                + "; nothing was written. Make the plan again (`plan --out`), review it, then `apply --plan` it")
+    elif not os.environ.get(FINGERPRINT_KEY_ENV) and _references(fresh, desired):
+        print(f"note: neither {PLAN_KEY_ENV} nor {FINGERPRINT_KEY_ENV} is set: a token rotated since the "
+              "review cannot be detected; the values in the environment now are sent", file=sys.stderr)
+
+
+def _references(plan: Plan, desired: Any) -> bool:
+    from reconciler.config.env_refs import referenced_values
+
+    return bool(referenced_values(desired, {s.name for s in plan.spaces}))
 
 
 def _reasserted(args: argparse.Namespace, desired: Any) -> Reasserted:

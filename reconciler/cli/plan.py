@@ -157,7 +157,24 @@ def compute_plan(args: argparse.Namespace) -> Plan | None:
     plan = asyncio.run(_fetch_and_diff(args, desired, only, journal))
     if args.changed_since:  # the plan says what it covers: a reviewer must not read "in sync" for "not read"
         plan = dataclasses.replace(plan, scope=Scope(args.changed_since, len(desired.spaces)))
-    return plan
+    return dataclasses.replace(plan, env_digest=reference_digest(plan, desired, announce=True))
+
+
+def reference_digest(plan: Plan, desired: DesiredState, *, announce: bool = False) -> str | None:
+    """The plan-key digest of the ``${env:NAME}`` values the planned spaces reference (None without the key
+    or without references). With neither key set, ``announce`` says plainly what cannot be detected."""
+    from reconciler.config.env_refs import FINGERPRINT_KEY_ENV, referenced_values
+    from reconciler.engine import PLAN_KEY_ENV, env_digest
+
+    values = referenced_values(desired, {s.name for s in plan.spaces})
+    if not values:
+        return None
+    key = os.environ.get(PLAN_KEY_ENV)
+    if announce and not key and not os.environ.get(FINGERPRINT_KEY_ENV):
+        print(f"note: the planned spaces reference ${{env:...}} values ({', '.join(sorted(values))}), and neither "
+              f"{PLAN_KEY_ENV} nor {FINGERPRINT_KEY_ENV} is set: a token rotated between this plan and its apply "
+              "cannot be detected", file=sys.stderr)
+    return env_digest(values, key) if key else None
 
 
 async def _fetch_and_diff(args: argparse.Namespace, desired: DesiredState, only: set[str] | None,

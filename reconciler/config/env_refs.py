@@ -169,3 +169,32 @@ def resolve_references(desired: DesiredState, env: Mapping[str, str]) -> Desired
 
 def _with_blocks(number: Number, blocks: dict[str, object]) -> Number:
     return dataclasses.replace(number, blocks=blocks)
+
+
+def referenced_values(desired: DesiredState, spaces: set[str] | None = None) -> dict[str, str]:
+    """Variable name → resolved value for every ``${env:NAME}`` the (named) spaces reference, read from
+    the resolved URLs themselves (no second look at the environment). For a keyed digest only: never shown."""
+    out: dict[str, str] = {}
+    for space in desired.spaces:
+        if spaces is not None and space.name not in spaces:
+            continue
+        for number in space.numbers:
+            for block, names in callback_fields().items():
+                model = number.blocks.get(block)
+                for name in names:
+                    value = getattr(model, name, None) if model is not None else None
+                    if isinstance(value, SecretUrl):
+                        for variable, resolved in _bindings(value.template, str.__str__(value)).items():
+                            out[variable] = resolved
+    return out
+
+
+def _bindings(template: str, value: str) -> dict[str, str]:
+    """The value each reference of ``template`` took in ``value`` (the template with references resolved)."""
+    pattern = "".join(f"(?P<v{i}>.*?)" if i % 2 else re.escape(part)
+                      for i, part in enumerate(REF.split(template)))
+    match = re.fullmatch(pattern, value, re.S)
+    if match is None:
+        return {}
+    names = REF.findall(template)
+    return {name: match.group(f"v{2 * i + 1}") for i, name in enumerate(names)}

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from reconciler.engine.accounts import AccountClients
     from reconciler.engine.acknowledge import acknowledge_findings
     from reconciler.engine.apply import Interrupt, apply_actions, apply_plan
-    from reconciler.engine.apply_errors import ApplyRefusedError
+    from reconciler.engine.apply_errors import ApplyRefusedError, StalePlanError
     from reconciler.engine.drift import plan_drift
     from reconciler.engine.drift_attribution import attribute
     from reconciler.engine.drift_issues import issue_operations, write_operations
@@ -68,6 +68,7 @@ _SURFACE: dict[str, tuple[str, str]] = {
     "Interrupt": ("apply", "Interrupt"),
     "apply_plan": ("apply", "apply_plan"),
     "ApplyRefusedError": ("apply_errors", "ApplyRefusedError"),
+    "StalePlanError": ("apply_errors", "StalePlanError"),
     "plan_drift": ("drift", "plan_drift"),
     "EngineError": ("errors", "EngineError"),
     "TargetError": ("errors", "TargetError"),
@@ -113,6 +114,7 @@ __all__ = [
     "Reasserted",
     "ResultsRecorder",
     "Scope",
+    "StalePlanError",
     "TargetError",
     "acknowledge_findings",
     "apply_actions",

@@ -215,3 +215,46 @@ def test_the_refusal_names_the_dropped_writes_space(loop: Loop) -> None:
     code, err = loop.apply("--force")
     assert code == 1 and re.search(r"writes for bulk", err), err
     assert loop.writes() == 0
+
+
+ROTATED_YAML = f"""\
+version: 1
+spaces:
+  - name: bulk
+    cust_space_id: "{SPACE_ID}"
+    numbers:
+      - phone_number: "+{PHONES[0]}"
+        webhooks:
+          status_callback_url: https://new.example/status?t=${{env:CAMS_SECRET_STATUS_TOKEN}}
+"""
+FINGERPRINT, PLAN = "CAMS_RECONCILER_FINGERPRINT_KEY", "CAMS_RECONCILER_PLAN_KEY"
+#: Which keys are set (at plan and at apply) when the token is rotated between the review and the apply.
+ROTATIONS: list[tuple[str, ...]] = [(FINGERPRINT,), (PLAN,), (FINGERPRINT, PLAN)]
+
+
+def _rotation(loop: Loop, monkeypatch: pytest.MonkeyPatch, keys: tuple[str, ...]) -> tuple[int, str, str]:
+    (loop.spaces / "bulk.yaml").write_text(ROTATED_YAML, encoding="utf-8")
+    for name in keys:
+        monkeypatch.setenv(name, "key-" + name)
+    monkeypatch.setenv("CAMS_SECRET_STATUS_TOKEN", "reviewed-token")
+    code, planned = loop.run("plan", str(loop.spaces), "--out", str(loop.plan_file))
+    assert code == 0, planned
+    monkeypatch.setenv("CAMS_SECRET_STATUS_TOKEN", "rotated-token")
+    code, applied = loop.apply()
+    return code, planned, applied
+
+
+@pytest.mark.parametrize("keys", ROTATIONS, ids=["fingerprint-key", "plan-key", "both-keys"])
+def test_a_token_rotated_since_the_review_is_refused_with_either_key(
+        loop: Loop, monkeypatch: pytest.MonkeyPatch, keys: tuple[str, ...]) -> None:
+    code, _, err = _rotation(loop, monkeypatch, keys)
+    assert code == 1 and "stale" in err, err
+    assert loop.writes() == 0
+    assert "rotated-token" not in err and "reviewed-token" not in err
+
+
+def test_without_a_key_a_rotated_token_is_said_to_be_undetectable(loop: Loop, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, planned, applied = _rotation(loop, monkeypatch, ())
+    assert "a token rotated between this plan and its apply cannot be detected" in planned
+    assert "a token rotated since the review cannot be detected" in applied
+    assert code == 0 and loop.writes() == 1  # said plainly, not pretended otherwise
