@@ -21,7 +21,6 @@ or None; the config rules place it at file:line:col, the client raises it as a c
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Collection, Mapping
 from urllib.parse import urlsplit
@@ -73,6 +72,8 @@ def _allowed_entries(env: Mapping[str, str]) -> list[str]:
 def _is_loopback(host: str) -> bool:
     if host in _LOOPBACK_NAMES:
         return True
+    import ipaddress  # only for a host that is neither a name on the list nor Alibaba Cloud's
+
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
@@ -104,7 +105,7 @@ def endpoint_problem(url: str, env: Mapping[str, str]) -> str | None:
         return None  # not a URL: the URL rules say so
     if not host:
         return None
-    if _is_loopback(host) or any(host == d or host.endswith("." + d) for d in CLOUD_DOMAINS):
+    if any(host == d or host.endswith("." + d) for d in CLOUD_DOMAINS) or _is_loopback(host):
         return None
     if any(_entry_matches(e, host, port) for e in _allowed_entries(env)):
         return None

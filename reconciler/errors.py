@@ -60,6 +60,9 @@ class ReconcilerError(Exception):
     """An expected, user-facing failure. ``str(err)`` is the one-line message printed after ``error:``."""
 
     exit_code: ExitCode = ExitCode.ERROR
+    #: The message may hold a server's text (an API error's message): the CLI prints it as one line with
+    #: every control character escaped (``render.escape``), so it cannot start a line of a CI log.
+    quotes_server: bool = False
 
     def user_message(self) -> str:
         """What the CLI prints on stderr: ``error: <message>`` unless the message already says where and

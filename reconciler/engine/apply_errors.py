@@ -43,4 +43,7 @@ class ApplyRefusedError(EngineError):
 
 class UnreadSpacesError(EngineError):
     """The plan holds spaces (or an account check) that could not be read: nothing can be known, let alone
-    applied, there. Fix the access, or ``--target`` the other spaces. ``--force`` does not override this."""
+    applied, there. Fix the access, or ``--target`` the other spaces. ``--force`` does not override this.
+    One line that quotes each space's client error (the API's code and message)."""
+
+    quotes_server = True

@@ -98,3 +98,39 @@ def test_import_yaml_keeps_api_values_as_one_quoted_line(value: str) -> None:
     number = loaded["spaces"][0]["numbers"][0]
     # escaped in the file, the same value (as import keeps it) once read
     assert number["queues"]["up_queue"] == imported.numbers[0]["queues"]["up_queue"]
+
+
+#: Commands run through a proxy that answers QueryChatappPhoneNumbers with a failure whose Message is hostile:
+#: the error line on stderr (one line by contract) and every rendering must keep it on its line.
+SERVER_MESSAGE_CASES = [["call", "QueryChatappPhoneNumbers", "CustSpaceId=293483938849003"],
+                        ["plan", "{spaces}"], ["plan", "{spaces}", "--format", "markdown"],
+                        ["apply", "{spaces}", "--auto-approve"]]
+
+
+def test_a_hostile_server_message_stays_on_its_line(emulator: Any, tmp_path: Any, monkeypatch: Any,
+                                                    capsys: Any) -> None:
+    import json
+    from pathlib import Path
+
+    from tamper_proxy import TamperProxy
+
+    from reconciler.cli import main
+
+    repo = Path(__file__).resolve().parents[2]
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "demo")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "demo-secret")
+    monkeypatch.delenv("CAMS_RECONCILER_ENDPOINT", raising=False)
+    hostile_body = json.dumps({"RequestId": "r-1", "Code": "Hostile.Code\r\n::warning::" + MARK,
+                               "Message": f"no\n::add-mask::{MARK}\u2028::error::{MARK}\x1b[2J"}).encode()
+    emu = emulator(str(repo / "examples" / "emulator-state.yaml"), qps=0)
+    with TamperProxy(emu.url, lambda action, body: hostile_body if action == "QueryChatappPhoneNumbers" else None) \
+            as proxy:
+        for argv in SERVER_MESSAGE_CASES:
+            capsys.readouterr()
+            code = main([a.format(spaces=repo / "examples" / "spaces" / "globex-support.yaml") for a in argv]
+                        + ["--endpoint", proxy.url])
+            out, err = capsys.readouterr()
+            assert code == 1 and "Traceback" not in err, (argv, err)
+            _check(out, strict=True)
+            _check(err, strict=True)
+            assert "Hostile.Code" in out + err, (argv, out, err)  # the server's answer is shown, escaped

@@ -61,3 +61,5 @@ def test_the_documented_figures_are_the_counted_cases() -> None:
     assert _figure("`--changed-since` values shaped as git options") == len(test_hostile_inputs.REF_CASES)
     assert _figure("token positions import cannot reference (userinfo, fragment, profile URLs)") == \
         len(test_hostile_inputs.IMPORT_CASES)
+    assert _figure("hostile server messages through the real CLI (call, plan text and markdown, apply)") == \
+        len(test_api_values_escaped.SERVER_MESSAGE_CASES)
