@@ -1,12 +1,15 @@
 """``cams-reconciler apply``: plan (or load the reviewed plan), check it is safe, confirm, write, verify.
 
     cams-reconciler apply PATH... [--auto-approve] [--force] [--target NAME]... [--results FILE]
-    cams-reconciler apply --plan FILE PATH... [--results FILE]
+    cams-reconciler apply --plan FILE PATH... [--force] [--retry-sync] [--changed-since REF | --target NAME...]
 
 Without ``--plan``, a fresh plan is made and shown; on a terminal apply asks for ``yes``, elsewhere it needs
 ``--auto-approve``. With ``--plan``, the same spaces are planned again and the reviewed plan runs only if
-nothing it depends on moved (``engine.staleness``); no question is asked (the review was the approval), and
-the threshold override is the one the plan recorded (``plan --force``), never a flag added at apply time.
+nothing it depends on moved (``engine.staleness``); no question is asked (the review was the approval). Its
+overrides (``force``, ``retry_sync``, a scope) run only when the plan recorded them *and* this command line
+re-asserts them (``--force``, ``--retry-sync``, ``--changed-since``/``--target``): a plan file alone, which
+code under review could have written, never widens what runs. With ``CAMS_RECONCILER_PLAN_KEY`` the file must
+also carry a valid signature.
 
 stdout carries the plan and the results table in ``--format`` (``reconciler.render.formats``: json is one
 document ``{"plan": ..., "apply": ...}``, github the results as annotations); stderr carries warnings, the

@@ -100,7 +100,7 @@ def register(subparsers: Any) -> None:
                         help="exit 2 when there are changes or findings, 0 when none")
     parser.add_argument("--force", action="store_true",
                         help="record an override of the webhook-update safety threshold in the plan, shown "
-                             "in every format for the reviewer; apply --plan of it needs no flag (never "
+                             "in every format for the reviewer; apply --plan of it re-asserts it with --force (never "
                              "overrides a frozen account or unmanaged_numbers: error)")
     parser.set_defaults(func=run_plan)
 

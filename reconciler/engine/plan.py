@@ -215,8 +215,9 @@ class PlannedSpace:
 
 
 class BlockerKind(str, Enum):
-    """Why apply would refuse a plan, most absolute first. Only ``THRESHOLD`` can be overridden, and only
-    at plan time (``plan --force``), so that the override is part of what is reviewed."""
+    """Why apply would refuse a plan, most absolute first. Only ``THRESHOLD`` can be overridden: recorded at
+    plan time (``plan --force``), so that the override is part of what is reviewed, and re-asserted by
+    ``apply --plan FILE --force``."""
 
     UNREAD = "unread"  # a space (or a strict account check) could not be read
     FROZEN = "frozen"  # the account is frozen: every write would fail

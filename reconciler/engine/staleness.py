@@ -1,9 +1,10 @@
 """``apply --plan FILE``: load a saved plan, and run it only while what it depends on has not moved.
 
 The reviewed plan is the only plan that may run, and the saved file is evidence of the review, not a
-source of truth: anyone could edit it. So apply plans the same spaces again, now (with the override the
-plan recorded, ``plan --force``), judges everything on that fresh plan (the guards, the account check),
-and runs the fresh plan's writes only if they are exactly the saved ones. The saved plan is stale, and
+source of truth: anyone could edit it. So its overrides run only when recorded and re-asserted on the
+command line (``override_problems``), apply plans the same spaces again, now, judges everything on that
+fresh plan (the guards, the account check), and runs the fresh plan's writes only if they are exactly the
+saved ones. The saved plan is stale, and
 refused, only when something it depends on moved:
 
 - the YAML of the planned spaces (the desired fingerprint), or a planned space's ``cust_space_id``;
