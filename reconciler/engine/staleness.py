@@ -210,9 +210,8 @@ def override_problems(saved: Plan, desired: DesiredState, given: Reasserted) -> 
                         f"({', '.join(planned) or 'none'}); a scoped plan runs only when re-asserted: "
                         "`apply --plan FILE --changed-since REF` (apply checks that every space changed since REF "
                         "is in the plan) or `--target NAME` for each space it covers")
-    elif not partial and (given.targets or given.changed_since is not None):
-        problems.append("--target/--changed-since re-assert a scope, and the plan covers every declared space: "
-                        "leave them out")
+    # (On a plan of every declared space, --changed-since is only a check that holds, and --target must
+    # name every space: neither widens anything, so a workflow may always pass them.)
     return problems
 
 

@@ -125,7 +125,7 @@ TAMPERINGS: list[tuple[tuple[str, ...], Callable[[dict[str, Any]], Any], tuple[s
     ((), lambda d: d.update(spaces=[]), (), None, "which its list of planned spaces leaves out"),
     ((), lambda d: d.update(spaces=[s for s in d["spaces"] if s["name"] == "bulk"]), (), None,
      "a scoped plan runs only when re-asserted"),
-    ((), lambda d: None, ("--target", "bulk"), None, "covers every declared space"),
+    ((), lambda d: None, ("--target", "bulk"), None, "is not the plan's spaces"),
     ((), lambda d: None, (), KEY, "the plan is not signed"),
 ]
 #: Edits of a signed plan (made without --force; apply re-asserts --force, as a label would): without the key
@@ -142,7 +142,7 @@ SIGNED_TAMPERINGS: list[tuple[Callable[[dict[str, Any]], Any], str]] = [
                               "force-flag-not-recorded", "force-recorded-not-reasserted", "retry-sync-edited",
                               "retry-sync-flag-not-recorded", "account-id-nulled", "targets-emptied",
                               "account-renamed", "provenance-nulled", "spaces-emptied", "space-dropped",
-                              "scope-flag-on-a-whole-plan", "unsigned-with-key"])
+                              "target-narrower-than-the-plan", "unsigned-with-key"])
 def test_a_tampered_plan_or_an_unrecorded_override_writes_nothing(
         loop: Loop, monkeypatch: pytest.MonkeyPatch, plan_flags: tuple[str, ...], edit: Any,
         apply_flags: tuple[str, ...], key: str | None, reason: str) -> None:
@@ -258,3 +258,20 @@ def test_without_a_key_a_rotated_token_is_said_to_be_undetectable(loop: Loop, mo
     assert "a token rotated between this plan and its apply cannot be detected" in planned
     assert "a token rotated since the review cannot be detected" in applied
     assert code == 0 and loop.writes() == 1  # said plainly, not pretended otherwise
+
+
+def test_a_scope_check_on_a_whole_plan_is_no_refusal(loop: Loop) -> None:
+    """The apply workflow always passes --changed-since for a PR's plan: on a repository of one space, or a
+    PR that changed every space, the plan covers every declared space and the check simply holds."""
+    from reconciler.config import load_desired_state
+    from reconciler.engine.plan import Plan
+    from reconciler.engine.staleness import Reasserted, override_problems
+
+    saved = Plan.from_dict(loop.plan("--force"))
+    desired = load_desired_state([str(loop.spaces)])
+    both = frozenset({"bulk", "quiet"})
+    assert override_problems(saved, desired, Reasserted(force=True, changed_since="x", changed=both)) == []
+    assert override_problems(saved, desired, Reasserted(force=True, targets=("quiet", "bulk"))) == []
+    narrowed = Plan.from_dict({**loop.plan("--force", "--target", "bulk")})
+    [problem] = override_problems(narrowed, desired, Reasserted(force=True, changed_since="x", changed=both))
+    assert "quiet changed since x" in problem
