@@ -30,11 +30,17 @@ class SafetyThresholdError(EngineError):
 
 
 class FrozenAccountError(EngineError):
-    """The account's business is frozen: every write would fail. ``--force`` does not override this."""
+    """The account's business is frozen: every write would fail. ``--force`` does not override this.
+    One line quoting the account check's answer."""
+
+    quotes_server = True
 
 
 class BlockingFindingsError(EngineError):
-    """The plan holds error findings (``unmanaged_numbers: error``): the YAML must be fixed first."""
+    """The plan holds error findings (``unmanaged_numbers: error``): the YAML must be fixed first. One line
+    naming the API's numbers."""
+
+    quotes_server = True
 
 
 class ApplyRefusedError(EngineError):
