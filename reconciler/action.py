@@ -150,7 +150,12 @@ def command_line(inputs: Inputs, *, plan_exists: bool) -> list[str]:
     # apply: the reviewed plan when there is one; a fresh plan only with an explicit auto-approve
     argv = ["apply", *paths]
     if plan_exists:
+        # the overrides of a saved plan run only when re-asserted here (never read from the file alone)
         argv += ["--plan", inputs.plan_file]
+        if inputs.changed_since:
+            argv += ["--changed-since", inputs.changed_since]
+        if inputs.force:
+            argv.append("--force")
     elif inputs.auto_approve:
         argv.append("--auto-approve")
     else:

@@ -20,6 +20,7 @@ message::
         ├── engine.journal.JournalError            the journal file cannot be read or written
         ├── engine.apply_errors.PlanFileError      ``apply --plan`` of a file that is not an appliable plan
         ├── engine.apply_errors.StalePlanError     the YAML or a planned space moved since the review
+        ├── engine.apply_errors.OverrideError      a saved plan's override not both recorded and re-asserted
         ├── engine.apply_errors.SafetyThresholdError  a suspicious share of a space's webhooks updated
         ├── engine.apply_errors.FrozenAccountError    the account's business is frozen
         ├── engine.apply_errors.BlockingFindingsError ``unmanaged_numbers: error`` findings
@@ -61,6 +62,9 @@ class ReconcilerError(Exception):
     """An expected, user-facing failure. ``str(err)`` is the one-line message printed after ``error:``."""
 
     exit_code: ExitCode = ExitCode.ERROR
+    #: The message may hold a server's text (an API error's message): the CLI prints it as one line with
+    #: every control character escaped (``render.escape``), so it cannot start a line of a CI log.
+    quotes_server: bool = False
 
     def user_message(self) -> str:
         """What the CLI prints on stderr: ``error: <message>`` unless the message already says where and

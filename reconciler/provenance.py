@@ -131,19 +131,30 @@ def target(*, region: str, endpoint: str, env: Mapping[str, str], account: str =
 def target_mismatch(saved: Provenance | None, current: Provenance) -> str | None:
     """Why a plan saved for ``saved`` must not be applied where ``current`` points, or None.
 
-    Compared per account name: the region must be the same, and the account id too when both sides know
-    it. A plan saved before provenance was recorded has nothing to compare: None.
+    ``current`` is what this run found (its credentials and account check), never the file's word. Every
+    account it writes with must be named by the plan, in the same region, with the same account id; a
+    plan that does not say (no provenance, no target for an account, a null id where this run knows it)
+    is refused: a missing identity is a refusal, not a skipped check. Only an id this run cannot learn
+    either (no role ARN and no account check) is left uncompared.
     """
     if saved is None:
-        return None
-    now = {t.account: t for t in current.targets}
-    for planned in saved.targets:
-        here = now.get(planned.account)
-        if here is None:
-            continue
+        return "the plan does not say which account it was made for (no provenance): make the plan again"
+    planned_by_name: dict[str, Target] = {}
+    for t in saved.targets:
+        if t.account in planned_by_name:
+            return f"the plan names account {t.account} twice in its provenance: make the plan again"
+        planned_by_name[t.account] = t
+    for here in current.targets:
+        planned = planned_by_name.get(here.account)
+        if planned is None:
+            return (f"the plan does not name account {here.account}, which this apply writes with "
+                    f"({here.describe()}): make the plan again")
         if planned.region != here.region:
             return (f"the plan was made for {planned.describe()}, and this apply points at {here.describe()}: "
                     "apply it in the region it was planned for")
+        if here.account_id and not planned.account_id:
+            return (f"the plan does not name the account id of account {here.account}, and these credentials are "
+                    f"for {here.account_id}: make the plan again with credentials that say which account it is")
         if planned.account_id and here.account_id and planned.account_id != here.account_id:
             return (f"the plan was made for account id {planned.account_id}, and these credentials are for "
                     f"{here.account_id}: apply it with the credentials of the account it was planned for")

@@ -187,7 +187,12 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or ExitCode.OK)
     except ReconcilerError as exc:
-        print(exc.user_message(), file=sys.stderr)
+        if exc.quotes_server:
+            from reconciler.render.escape import printable
+
+            print(printable(exc.user_message()), file=sys.stderr)
+        else:
+            print(exc.user_message(), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.cli._numbers import QPS_RANGE, bounded_float
 from reconciler.client import CamsClient, Credentials, CredentialsProvider, resolve_credentials
 from reconciler.client.credentials import ENV_PROFILE, DeferredCredentials, account_credentials
-from reconciler.client.endpoints import DEFAULT_REGION, ENDPOINT_ENV, validate_region
+from reconciler.client.endpoints import DEFAULT_REGION, ENDPOINT_ENV, ensure_endpoint_allowed, validate_region
 from reconciler.client.errors import ClientConfigError
 from reconciler.client.ratelimit import DEFAULT_QPS, RateLimiter
 from reconciler.client.stats import ClientStats
@@ -199,6 +199,9 @@ async def open_clients(args: argparse.Namespace, desired: DesiredState) -> Async
             clients: dict[str, CamsClient] = {}
             for name in desired.account_names or (DEFAULT_ACCOUNT,):
                 account = desired.account(name)
+                if handle is None and not settings.endpoint and account is not None and account.endpoint:
+                    # named by the YAML, i.e. by a pull request: only an allowed host gets signed requests
+                    ensure_endpoint_allowed(account.endpoint, f"accounts[{name}].endpoint")
                 credentials = (_emulator_credentials(handle, name) if handle is not None
                                else _credentials(settings, account))
                 client = CamsClient(credentials, region=settings.region_for(account),

@@ -1,12 +1,15 @@
 """``cams-reconciler apply``: plan (or load the reviewed plan), check it is safe, confirm, write, verify.
 
     cams-reconciler apply PATH... [--auto-approve] [--force] [--target NAME]... [--results FILE]
-    cams-reconciler apply --plan FILE PATH... [--results FILE]
+    cams-reconciler apply --plan FILE PATH... [--force] [--retry-sync] [--changed-since REF | --target NAME...]
 
 Without ``--plan``, a fresh plan is made and shown; on a terminal apply asks for ``yes``, elsewhere it needs
 ``--auto-approve``. With ``--plan``, the same spaces are planned again and the reviewed plan runs only if
-nothing it depends on moved (``engine.staleness``); no question is asked (the review was the approval), and
-the threshold override is the one the plan recorded (``plan --force``), never a flag added at apply time.
+nothing it depends on moved (``engine.staleness``); no question is asked (the review was the approval). Its
+overrides (``force``, ``retry_sync``, a scope) run only when the plan recorded them *and* this command line
+re-asserts them (``--force``, ``--retry-sync``, ``--changed-since``/``--target``): a plan file alone, which
+code under review could have written, never widens what runs. With ``CAMS_RECONCILER_PLAN_KEY`` the file must
+also carry a valid signature.
 
 stdout carries the plan and the results table in ``--format`` (``reconciler.render.formats``: json is one
 document ``{"plan": ..., "apply": ...}``, github the results as annotations); stderr carries warnings, the
@@ -34,20 +37,32 @@ from typing import Any
 from reconciler.cli._client_options import ClientSettings, add_client_arguments, open_clients
 from reconciler.cli._state_options import add_lock_timeout_argument, open_state_store, timeout_seconds
 from reconciler.cli._terminal import Progress
-from reconciler.cli.plan import add_journal_arguments, journal_path, load, note_discarded_writes, plan_provenance
+from reconciler.cli.plan import (
+    add_journal_arguments,
+    journal_path,
+    load,
+    note_discarded_writes,
+    plan_provenance,
+    reference_digest,
+)
 from reconciler.engine import (
+    PLAN_KEY_ENV,
     ApplyRefusedError,
     ApplyReport,
     ChangeResult,
     Interrupt,
     Journal,
     Plan,
+    Reasserted,
     ResultsRecorder,
+    StalePlanError,
     apply_plan,
     check_all_read,
     check_apply_allowed,
     check_not_stale,
+    check_overrides,
     check_still_declared,
+    compare_with_ref,
     load_saved_plan,
     make_plan,
 )
@@ -73,9 +88,14 @@ def register(subparsers: Any) -> None:
                              "refuses elsewhere")
     parser.add_argument("--force", action="store_true",
                         help="let through a plan over a space's webhook-update safety threshold (never a "
-                             "frozen account or unmanaged_numbers: error findings)")
+                             "frozen account or unmanaged_numbers: error findings); with --plan, re-asserts the "
+                             "override the saved plan recorded (plan --force), and is refused without it")
     parser.add_argument("--target", action="append", metavar="NAME",
-                        help="apply only this space (repeatable); not with --plan")
+                        help="apply only this space (repeatable); with --plan, re-asserts a plan that covers only "
+                             "some spaces: exactly its spaces")
+    parser.add_argument("--changed-since", metavar="GITREF",
+                        help="with --plan: re-asserts a plan that covers only some spaces; refused unless every "
+                             "space whose YAML changed since GITREF is in the plan")
     parser.add_argument("--results", metavar="FILE", help="write the per-change results here (JSON, no secrets)")
     parser.add_argument("--skip-endpoint-checks", action="store_true",
                         help="repoint webhooks without first checking the new URLs' endpoints (DNS, TLS, an HTTP "
@@ -88,15 +108,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.plan and args.target:
-        raise ApplyRefusedError("--target cannot be combined with --plan: the saved plan fixes the spaces "
-                                "(make a targeted plan with `plan --target ... --out` instead)")
-    if args.plan and args.force:
-        raise ApplyRefusedError("--force cannot be combined with --plan: the override must be reviewed, so it "
-                                "is made at plan time (`plan --force --out FILE`) and recorded in the plan")
-    if args.plan and args.retry_sync:
-        raise ApplyRefusedError("--retry-sync cannot be combined with --plan: the saved plan records how it "
-                                "was made (`plan --retry-sync --out FILE`)")
+    if args.changed_since is not None and not args.plan:
+        raise ApplyRefusedError("--changed-since re-asserts the scope of a saved plan: use it with --plan FILE")
     inputs = run_inputs(args.paths, args.plan, getattr(args, "emulator", None))
     # apply writes the journal back: before any write, it must be writable and not replace another input
     check_output(journal_path(args), inputs, "--journal")
@@ -182,10 +195,12 @@ async def _apply(args: argparse.Namespace, recorder: ResultsRecorder) -> int:
         _write_results(recorder, recorder.fallback(error="the desired state has errors (printed above); "
                                                          "nothing was applied"))
         return ExitCode.ERROR
-    saved = load_saved_plan(args.plan) if args.plan else None  # a bad file fails before any network call
+    # a bad file fails before any network call; with a plan key, so does an unsigned or edited one
+    saved = load_saved_plan(args.plan, plan_key=os.environ.get(PLAN_KEY_ENV) or None) if args.plan else None
     if saved is not None:
         check_all_read(saved, saved_path=args.plan)  # a plan with unread spaces was never a whole review
-    force = saved.force if saved is not None else args.force
+        check_overrides(args.plan, saved, desired, _reasserted(args, desired))
+    force = args.force  # with --plan, equal to the recorded override (check_overrides)
     from reconciler.engine import SentRecords, open_run_state  # the state store: when apply runs, not for --help
 
     timeout = timeout_seconds(args)  # a bad --lock-timeout fails before any call
@@ -273,10 +288,11 @@ async def _checked_saved_plan(client: Any, args: argparse.Namespace, saved: Plan
     path = args.plan
     names = [s.name for s in saved.spaces]
     check_still_declared(path, saved, desired)
-    if not names:
-        return saved, plan_provenance(client, saved, args)
-    fresh = await make_plan(client, desired, targets=names, force=saved.force, journal=journal,
-                            retry_sync=saved.retry_sync, checked=checked, recorded=recorded,
+    if not names:  # nothing planned (check_overrides made sure no write is left out): nothing to run
+        empty = dataclasses.replace(saved, changes=(), blockers=())
+        return empty, plan_provenance(client, empty, args)
+    fresh = await make_plan(client, desired, targets=names, force=args.force, journal=journal,
+                            retry_sync=args.retry_sync, checked=checked, recorded=recorded,
                             progress=_counter(progress, "checking the saved plan: reading spaces", client))
     current = plan_provenance(client, fresh, args)
     mismatch = target_mismatch(saved.provenance, current)
@@ -285,10 +301,47 @@ async def _checked_saved_plan(client: Any, args: argparse.Namespace, saved: Plan
     # A space unreadable now (unsubscribed since the review, say) is a failed read, not a stale plan.
     check_all_read(fresh, saved_path=path, rechecking=True)
     reviewed = check_not_stale(path, saved, fresh)
+    _check_references_unchanged(path, saved, fresh, desired)
     for change in reviewed.not_reviewed:
         print(f"note: {change.address} is not in the reviewed plan, so it is not applied now ({change.reason}); "
               "the next plan shows it", file=sys.stderr)
-    return dataclasses.replace(reviewed.plan, provenance=saved.provenance), current
+    return dataclasses.replace(reviewed.plan, provenance=current), current
+
+
+def _check_references_unchanged(path: str, saved: Plan, fresh: Plan, desired: Any) -> None:
+    """A token rotated since the review is a change nobody reviewed. With the plan key the saved plan's
+    digest of its ``${env:}`` values must match today's; with the fingerprint key the plan's values carry
+    fingerprints (compared as part of each change); with neither, say plainly that it cannot be seen."""
+    from reconciler.config.env_refs import FINGERPRINT_KEY_ENV
+
+    now = reference_digest(fresh, desired)
+    if os.environ.get(PLAN_KEY_ENV):
+        if now is not None and saved.env_digest != now:
+            raise StalePlanError(
+                f"the saved plan {path} is stale: "
+                + ("it records no digest of its ${env:NAME} values (made without the plan key)"
+                   if saved.env_digest is None else "an ${env:NAME} value the planned spaces reference changed "
+                   "since the review (a rotated token)")
+                + "; nothing was written. Make the plan again (`plan --out`), review it, then `apply --plan` it")
+    elif not os.environ.get(FINGERPRINT_KEY_ENV) and _references(fresh, desired):
+        print(f"note: neither {PLAN_KEY_ENV} nor {FINGERPRINT_KEY_ENV} is set: a token rotated since the "
+              "review cannot be detected; the values in the environment now are sent", file=sys.stderr)
+
+
+def _references(plan: Plan, desired: Any) -> bool:
+    from reconciler.config.env_refs import referenced_values
+
+    return bool(referenced_values(desired, {s.name for s in plan.spaces}))
+
+
+def _reasserted(args: argparse.Namespace, desired: Any) -> Reasserted:
+    """What the command line re-asserts of a saved plan's overrides; ``--changed-since`` is turned into the
+    spaces changed since that ref here, from git, never from the plan file."""
+    changed = None
+    if args.changed_since is not None:
+        changed = frozenset(compare_with_ref(args.changed_since, args.paths, desired).changed)
+    return Reasserted(force=args.force, retry_sync=args.retry_sync, targets=tuple(args.target or ()),
+                      changed_since=args.changed_since, changed=changed)
 
 
 def _confirm(writes: int, provenance: Provenance) -> None:

@@ -51,9 +51,12 @@ def register(subparsers: Any) -> None:
                         help="the space's name in the YAML (plans, --target)")
     parser.add_argument("--out", metavar="FILE", help="write here instead of stdout")
     parser.add_argument("--force", action="store_true", help="overwrite --out if it exists")
-    parser.add_argument("--token-env-prefix", metavar="PREFIX",
+    parser.add_argument("--token-env-prefix", metavar="PREFIX", nargs="?", const="",
                         help="write each callback URL's query values as ${env:PREFIX<NAME>} references instead of "
-                             "the tokens, and list the variables to set (never their values)")
+                             "the tokens, and list the variables to set (never their values); a URL whose token "
+                             "cannot be a reference (userinfo, a fragment, a profile URL) is left out, named. "
+                             "PREFIX must start with the env prefix (CAMS_SECRET_ unless CAMS_RECONCILER_ENV_PREFIX "
+                             "says otherwise), which is the default")
     parser.add_argument("--record-health", action="store_true",
                         help="where a number is not healthy today, record its current status / quality / "
                              "verification in expect (default: leave them out, with a warning)")
@@ -85,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
         raise ImportRefusedError(f"{out}: directory {out.parent} does not exist")
     if out is not None:
         check_output(out, [s for s in [getattr(args, "emulator", None)] if s], "--out")
+    if args.token_env_prefix is not None:
+        args.token_env_prefix = _token_prefix(args.token_env_prefix)  # before any call
     imported = asyncio.run(_read(args))
     text = space_yaml(imported, schema_ref=schema_ref(out if out is not None else stdout_file()))
     if out is None:
@@ -108,13 +113,27 @@ async def _read(args: argparse.Namespace) -> ImportedSpace:
         async with Progress(sys.stderr).ticking(f"reading space {args.space_id}", client):
             items, reads = await read_space(client, args.space_id)
     imported = import_space(args.name, args.space_id, items, reads, record_health=args.record_health)
-    if args.token_env_prefix:
+    if args.token_env_prefix is not None:
         from reconciler.engine import tokens_to_references
 
         imported, variables = tokens_to_references(imported, args.token_env_prefix)
         for name, what in variables.items():
             print(f"note: set {name} to {what} (the YAML references it as ${{env:{name}}})", file=sys.stderr)
     return imported
+
+
+def _token_prefix(given: str) -> str:
+    """The prefix of the variables import names: the env prefix by default; another must start with it, or
+    validate would refuse every reference import writes (``reconciler.boundaries``)."""
+    from reconciler.boundaries import ENV_PREFIX_ENV, env_name_problem, env_prefix
+
+    base = env_prefix(os.environ)
+    prefix = given or base
+    if not prefix.startswith(base) or env_name_problem(prefix + "TOKEN", os.environ) is not None:
+        raise ImportRefusedError(f"--token-env-prefix {prefix!r}: the YAML may reference only variables named "
+                                 f"{base}* ({ENV_PREFIX_ENV} sets another prefix); give a prefix starting with "
+                                 f"{base}, or none for {base}")
+    return prefix
 
 
 def stdout_file() -> Path | None:
@@ -151,19 +170,25 @@ def schema_ref(out: Path | None) -> str:
 
 
 def _warn(imported: ImportedSpace, out: Path | None) -> None:
+    from reconciler.render.escape import printable  # the numbers and health are the API's values
+
     where = str(out) if out is not None else "the output"
+    if imported.tokens_left_out:
+        print(f"warning: left out of {where}, because a reference can stand only for a callback URL's whole "
+              f"query value and these hold a token elsewhere: {printable('; '.join(imported.tokens_left_out))}; the "
+              "space keeps them, the YAML does not manage them (declare them by hand if it must)", file=sys.stderr)
     if imported.numbers_with_tokens:
-        print(f"warning: {where} contains callback URL tokens (query values) for "
-              f"{', '.join(imported.numbers_with_tokens)}: they are written as they are so the YAML matches "
+        print(f"warning: {where} contains URL tokens (query values, userinfo or fragments) for "
+              f"{printable(', '.join(imported.numbers_with_tokens))}: they are written as they are so the YAML matches "
               "the space; keep the file in a private repository", file=sys.stderr)
     if imported.unhealthy:
-        print(f"warning: expect left out where a number is not healthy today ({'; '.join(imported.unhealthy)}): "
+        print(f"warning: expect left out where a number is not healthy today ({printable('; '.join(imported.unhealthy))}): "
               "drift will not report these fields; pass --record-health to record today's values instead, "
               "so drift reports any further change", file=sys.stderr)
     for note in imported.left_out:
-        print(f"warning: left out of {where}: {note}", file=sys.stderr)
+        print(f"warning: left out of {where}: {printable(note)}", file=sys.stderr)
     if imported.numbers_with_http:
-        print(f"warning: plain-http callback URLs for {', '.join(imported.numbers_with_http)}: the space is "
+        print(f"warning: plain-http callback URLs for {printable(', '.join(imported.numbers_with_http))}: the space is "
               "marked allow_http_callbacks; callbacks carry customer messages, move them to https",
               file=sys.stderr)
 

@@ -109,7 +109,7 @@ def register(subparsers: Any) -> None:
                         help="exit 2 when there are changes or findings, 0 when none")
     parser.add_argument("--force", action="store_true",
                         help="record an override of the webhook-update safety threshold in the plan, shown "
-                             "in every format for the reviewer; apply --plan of it needs no flag (never "
+                             "in every format for the reviewer; apply --plan of it re-asserts it with --force (never "
                              "overrides a frozen account or unmanaged_numbers: error)")
     parser.set_defaults(func=run_plan)
 
@@ -122,8 +122,10 @@ def run_plan(args: argparse.Namespace) -> int:
     if plan.failed:  # after the output: the other spaces' findings are the point of a partial plan
         return ExitCode.ERROR
     if plan.apply_would_refuse:  # after the output, which says why: the PR check fails for that reason
+        from reconciler.render.escape import printable  # a blocker names the API's numbers
+
         for blocker in plan.refusals:
-            print(f"error: apply would refuse this plan: {blocker.message}", file=sys.stderr)
+            print(f"error: apply would refuse this plan: {printable(blocker.message)}", file=sys.stderr)
         return ExitCode.ERROR
     if args.detailed_exitcode and plan.has_changes:
         return ExitCode.CHANGES
@@ -166,7 +168,24 @@ def compute_plan(args: argparse.Namespace) -> Plan | None:
     plan = asyncio.run(_fetch_and_diff(args, desired, only, choice, store))
     if args.changed_since:  # the plan says what it covers: a reviewer must not read "in sync" for "not read"
         plan = dataclasses.replace(plan, scope=Scope(args.changed_since, len(desired.spaces)))
-    return plan
+    return dataclasses.replace(plan, env_digest=reference_digest(plan, desired, announce=True))
+
+
+def reference_digest(plan: Plan, desired: DesiredState, *, announce: bool = False) -> str | None:
+    """The plan-key digest of the ``${env:NAME}`` values the planned spaces reference (None without the key
+    or without references). With neither key set, ``announce`` says plainly what cannot be detected."""
+    from reconciler.config.env_refs import FINGERPRINT_KEY_ENV, referenced_values
+    from reconciler.engine import PLAN_KEY_ENV, env_digest
+
+    values = referenced_values(desired, {s.name for s in plan.spaces})
+    if not values:
+        return None
+    key = os.environ.get(PLAN_KEY_ENV)
+    if announce and not key and not os.environ.get(FINGERPRINT_KEY_ENV):
+        print(f"note: the planned spaces reference ${{env:...}} values ({', '.join(sorted(values))}), and neither "
+              f"{PLAN_KEY_ENV} nor {FINGERPRINT_KEY_ENV} is set: a token rotated between this plan and its apply "
+              "cannot be detected", file=sys.stderr)
+    return env_digest(values, key) if key else None
 
 
 async def _fetch_and_diff(args: argparse.Namespace, desired: DesiredState, only: set[str] | None,
@@ -215,11 +234,26 @@ def plan_provenance(clients: Any, plan: Plan, args: argparse.Namespace) -> Prove
     return collect(targets, env=os.environ, cwd=where)
 
 
+def saved_plan_text(plan: Plan) -> str:
+    """The file ``--out`` writes: the JSON plan, signed when ``CAMS_RECONCILER_PLAN_KEY`` is set
+    (``engine.plan_signing``)."""
+    from reconciler.engine import PLAN_KEY_ENV
+
+    key = os.environ.get(PLAN_KEY_ENV)
+    if not key:
+        return render_json(plan)
+    import json
+
+    from reconciler.engine import sign
+
+    return json.dumps(sign(plan.to_dict(), key), indent=2, ensure_ascii=False) + "\n"
+
+
 def emit(plan: Plan, args: argparse.Namespace, *, report: str = "plan") -> None:
     """Write ``--out``, print the plan (or the drift report) on stdout, and the calls line on stderr for
     machine formats."""
     if args.out:
-        write_atomically(Path(args.out), render_json(plan))
+        write_atomically(Path(args.out), saved_plan_text(plan))
     sys.stdout.write(render(plan, args.format, plan_json_path=args.out, link_base=link_base(args), report=report,
                             color=getattr(args, "color", False), verbose=bool(getattr(args, "verbose", 0))))
     sys.stdout.flush()

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from reconciler.boundaries import endpoint_problem
 from reconciler.client.actions import Product
 from reconciler.client.errors import ClientConfigError
 from reconciler.redact import mask_url
@@ -57,6 +58,16 @@ def parse_endpoint(value: str) -> Endpoint:
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
         raise ClientConfigError(f"invalid endpoint {shown!r}: give only scheme, host and port")
     return Endpoint(parts.scheme, parts.netloc.lower())
+
+
+def ensure_endpoint_allowed(url: str, what: str, env: Mapping[str, str] | None = None) -> None:
+    """Refuse, before any request, an endpoint outside the allow-list (``reconciler.boundaries``): Alibaba
+    Cloud's domains, loopback, and ``CAMS_RECONCILER_ALLOWED_ENDPOINTS``. ``what`` names where the URL came
+    from (``accounts[retail].endpoint``, ``state_store.endpoint``); the message names it and the host, never
+    anything else of the URL."""
+    why = endpoint_problem(url, os.environ if env is None else env)
+    if why:
+        raise ClientConfigError(f"{what}: {why}")
 
 
 def default_host(product: Product, region: str) -> str:

@@ -72,6 +72,7 @@ class ErrorContext(CallPlace, total=False):
 class ClientError(ReconcilerError):
     """A failure of a CAMS/BSS call, with everything needed to report it and nothing secret."""
 
+    quotes_server = True  # str() carries the API's Message (scrubbed of secrets, not of line breaks)
     #: The API error code (``Ram.PermissionDeny``), or a client-side code for failures without a response.
     default_code: str = "ClientError"
     #: Whether ``str()`` starts with the code: yes for API and transport errors, no for local mistakes

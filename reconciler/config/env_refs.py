@@ -1,8 +1,8 @@
 """Secrets out of YAML: a callback URL's token written as ``${env:NAME}``, resolved from the environment at
 plan time and never shown.
 
-``https://hooks.acme.example/status?token=${env:ACME_STATUS_TOKEN}`` declares the URL with its token in the
-environment variable ``ACME_STATUS_TOKEN`` (a CI secret). A reference stands for a whole query value: the
+``https://hooks.acme.example/status?token=${env:CAMS_SECRET_ACME_STATUS_TOKEN}`` declares the URL with its token in the
+environment variable ``CAMS_SECRET_ACME_STATUS_TOKEN`` (a CI secret). A reference stands for a whole query value: the
 one place of a URL that every log, plan and error masks (``redact.mask_url``), so the resolved token can never
 be printed by accident elsewhere.
 
@@ -34,6 +34,7 @@ from reconciler.config.model import DesiredState, Number, Source, Space
 from reconciler.redact import MASK, mask_url
 
 REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+REF_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 FINGERPRINT_KEY_ENV = "CAMS_RECONCILER_FINGERPRINT_KEY"
 PLACEHOLDER = "ENVREF"
 
@@ -124,11 +125,11 @@ def reference_problem(url: str) -> str | None:
     except ValueError:
         return None  # the URL rules say what is wrong
     if REF.search(before_query) or "#" in url and REF.search(url.split("#", 1)[1]):
-        return "may hold ${env:NAME} only as a query value (e.g. ?token=${env:ACME_TOKEN}), where it is always masked"
+        return "may hold ${env:NAME} only as a query value (e.g. ?token=${env:CAMS_SECRET_ACME_TOKEN}), where it is always masked"
     for piece in query.split("&"):
         value = piece.partition("=")[2]
         if REF.search(value) and REF.fullmatch(value) is None:
-            return "may hold ${env:NAME} only as a whole query value (?token=${env:ACME_TOKEN})"
+            return "may hold ${env:NAME} only as a whole query value (?token=${env:CAMS_SECRET_ACME_TOKEN})"
     return None
 
 
@@ -194,3 +195,32 @@ def _space_source(space: Space) -> Callable[[str], Source]:
 
 def _with_blocks(number: Number, blocks: dict[str, object]) -> Number:
     return dataclasses.replace(number, blocks=blocks)
+
+
+def referenced_values(desired: DesiredState, spaces: set[str] | None = None) -> dict[str, str]:
+    """Variable name → resolved value for every ``${env:NAME}`` the (named) spaces reference, read from
+    the resolved URLs themselves (no second look at the environment). For a keyed digest only: never shown."""
+    out: dict[str, str] = {}
+    for space in desired.spaces:
+        if spaces is not None and space.name not in spaces:
+            continue
+        for number in space.numbers:
+            for block, names in callback_fields().items():
+                model = number.blocks.get(block)
+                for name in names:
+                    value = getattr(model, name, None) if model is not None else None
+                    if isinstance(value, SecretUrl):
+                        for variable, resolved in _bindings(value.template, str.__str__(value)).items():
+                            out[variable] = resolved
+    return out
+
+
+def _bindings(template: str, value: str) -> dict[str, str]:
+    """The value each reference of ``template`` took in ``value`` (the template with references resolved)."""
+    pattern = "".join(f"(?P<v{i}>.*?)" if i % 2 else re.escape(part)
+                      for i, part in enumerate(REF.split(template)))
+    match = re.fullmatch(pattern, value, re.S)
+    if match is None:
+        return {}
+    names = REF.findall(template)
+    return {name: match.group(f"v{2 * i + 1}") for i, name in enumerate(names)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
 from reconciler.config.build import build_state
@@ -23,6 +23,7 @@ from reconciler.config.rules import (
     DeclaredNumber,
     account_problems,
     cross_file_problems,
+    env_name_problems,
     file_problems,
     secret_problems,
     state_store_problems,
@@ -54,16 +55,18 @@ def _cyclic_gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-def load_desired_state(paths: Iterable[str | os.PathLike[str]]) -> DesiredState:
+def load_desired_state(paths: Iterable[str | os.PathLike[str]], env: Mapping[str, str] | None = None) -> DesiredState:
     """Load, check and model the desired state in ``paths`` (files and/or directories).
 
     Raises ``ConfigError`` with every problem in every file (sorted by file, then line), never anything
-    else for bad input."""
+    else for bad input. ``env`` (default ``os.environ``) sets the boundaries the YAML cannot move
+    (``reconciler.boundaries``: which variables it may reference, which endpoints it may name); no value of
+    a variable is read here."""
     with _cyclic_gc_paused():
-        return _load(paths)
+        return _load(paths, os.environ if env is None else env)
 
 
-def _load(paths: Iterable[str | os.PathLike[str]]) -> DesiredState:
+def _load(paths: Iterable[str | os.PathLike[str]], env: Mapping[str, str]) -> DesiredState:
     path_list = [os.fspath(p) for p in paths]
     if not path_list:
         raise ConfigError([Problem("(no path)", 0, 0, "no file or directory given")])
@@ -84,13 +87,14 @@ def _load(paths: Iterable[str | os.PathLike[str]]) -> DesiredState:
         problems += secret_problems(loaded)
         problems += checker.problems(loaded)
         problems += drift_settings_problems(loaded)
-        found, declared = file_problems(loaded)
+        found, declared = file_problems(loaded, env)
         problems += found
         numbers += declared
         loaded_files.append(loaded)
     problems += cross_file_problems(loaded_files, numbers)
     problems += account_problems(loaded_files)
-    problems += state_store_problems(loaded_files)
+    problems += state_store_problems(loaded_files, env)
+    problems += env_name_problems(loaded_files, env)
     if problems:
         raise ConfigError(problems, path_list + files)
     state = build_state(loaded_files, numbers, files)

@@ -8,7 +8,9 @@ then stays silent rather than report it twice) and returns ``Problem``s, never r
 from __future__ import annotations
 
 import math
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +18,7 @@ from urllib.parse import urlsplit
 import phonenumbers
 from phonenumbers import NumberParseException, ValidationResult
 
+from reconciler import boundaries
 from reconciler import kinds as catalogue
 from reconciler.config import env_refs
 from reconciler.config.errors import Problem
@@ -35,7 +38,7 @@ _CODE_LIKE = re.compile(r"^[\d\s-]+$")
 
 VERIFY_CODE_ADVICE = ("a migration verify code is a short-lived secret and must never be written in YAML "
                       "(it would stay in the repository's history); put it in a CI secret or environment "
-                      "variable and name that variable instead: `migration: {verify_code_env: ACME_MIGRATION_CODE}`")
+                      "variable and name that variable instead: `migration: {verify_code_env: CAMS_SECRET_ACME_MIGRATION_CODE}`")
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,7 @@ def _url_problem_general(url: str, *, callback: bool, allow_http: bool) -> str |
     return None
 
 
-def file_problems(loaded: LoadedFile) -> tuple[list[Problem], list[DeclaredNumber]]:
+def file_problems(loaded: LoadedFile, env: Mapping[str, str] | None = None) -> tuple[list[Problem], list[DeclaredNumber]]:
     """The per-file rules; also returns every number that passed them, for the cross-file rules."""
     problems: list[Problem] = []
     declared: list[DeclaredNumber] = []
@@ -171,7 +174,7 @@ def file_problems(loaded: LoadedFile) -> tuple[list[Problem], list[DeclaredNumbe
     if "spaces" not in loaded.data and "accounts" not in loaded.data:
         problems.append(_problem(loaded, pos.at(()), "missing required key 'spaces' (a file declares `spaces`, "
                                                      "`accounts`, or both)", ("spaces",)))
-    problems += _account_shape_problems(loaded)
+    problems += _account_shape_problems(loaded, os.environ if env is None else env)
     spaces = loaded.data.get("spaces")
     if not isinstance(spaces, list):
         return problems, declared
@@ -259,14 +262,34 @@ def file_problems(loaded: LoadedFile) -> tuple[list[Problem], list[DeclaredNumbe
 _PHONE_SHAPE = re.compile(r"^\+?[0-9][0-9 ()./-]{3,30}$")  # the schema's phone_number pattern
 
 
-def state_store_problems(files: list[LoadedFile]) -> list[Problem]:
-    """At most one ``state_store:`` value across the repository's files (two would be two stores)."""
+def _s3_endpoint(value: str) -> str | None:
+    """The ``endpoint`` option of an ``s3://`` store URL (None: none, or not an s3 URL)."""
+    from urllib.parse import parse_qs
+
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme != "s3":
+        return None
+    found = parse_qs(parts.query).get("endpoint")
+    return found[-1] if found else None
+
+
+def state_store_problems(files: list[LoadedFile], env: Mapping[str, str] | None = None) -> list[Problem]:
+    """At most one ``state_store:`` value across the repository's files (two would be two stores), and an S3
+    endpoint in it inside the endpoint allow-list (the YAML is what a pull request changes)."""
     first: tuple[LoadedFile, str] | None = None
     problems: list[Problem] = []
     for loaded in files:
         value = loaded.data.get("state_store")
         if not isinstance(value, str):
             continue
+        endpoint = _s3_endpoint(value)
+        why = boundaries.endpoint_problem(endpoint, os.environ if env is None else env) if endpoint else None
+        if why:
+            problems.append(_problem(loaded, loaded.positions.at(("state_store",)), f"state_store: {why}",
+                                     ("state_store",)))
         if first is None:
             first = (loaded, value)
         elif value != first[1]:
@@ -330,7 +353,7 @@ _CREDENTIALS_ADVICE = ("`profile: NAME` (an aliyun CLI profile in ~/.aliyun/conf
                        "`access_key_id_env` and `access_key_secret_env` (the names of environment variables)")
 
 
-def _account_shape_problems(loaded: LoadedFile) -> list[Problem]:
+def _account_shape_problems(loaded: LoadedFile, env: Mapping[str, str]) -> list[Problem]:
     """Each declared account says where its credentials come from, in exactly one way."""
     problems: list[Problem] = []
     accounts = loaded.data.get("accounts")
@@ -362,6 +385,7 @@ def _account_shape_problems(loaded: LoadedFile) -> list[Problem]:
         if isinstance(endpoint, str):
             why = None if URL_RE.match(endpoint) else "is not an http(s):// URL"
             why = why or _url_problem(endpoint, callback=False, allow_http=True)
+            why = why or boundaries.endpoint_problem(endpoint, env)
             if why:
                 p = path + ("endpoint",)
                 problems.append(_problem(loaded, pos.at(p), f"{mask_url(endpoint)!r} {why}", p))
@@ -402,3 +426,44 @@ def account_problems(files: list[LoadedFile]) -> list[Problem]:
                                      f"account {name!r} is not declared ({hint}{listed}; without `account:` a "
                                      f"space uses the {DEFAULT_ACCOUNT!r} account)", path))
     return problems
+
+
+def env_name_problems(files: list[LoadedFile], env: Mapping[str, str]) -> list[Problem]:
+    """Every ``${env:NAME}`` and ``verify_code_env: NAME`` outside the boundary ``reconciler.boundaries``
+    sets from the environment (the prefix; never the tool's own or an account's credential variables), at
+    its file:line:col. Offline: no variable's value is read or shown."""
+    account_variables: set[str] = set()
+    for loaded in files:
+        accounts = loaded.data.get("accounts")
+        for account in accounts if isinstance(accounts, list) else ():
+            if isinstance(account, dict):
+                account_variables.update(v for k, v in account.items()
+                                         if k.endswith("_env") and isinstance(v, str))
+    problems: list[Problem] = []
+    prefix_problem = boundaries.env_prefix_problem(env)
+    for loaded in files:
+        for path, name, how in _env_names(loaded.data.get("spaces"), ("spaces",)):
+            if path in loaded.suppressed:
+                continue
+            why = prefix_problem or boundaries.env_name_problem(name, env, account_variables)
+            if why:
+                problems.append(_problem(loaded, loaded.positions.at(path), f"{how} {why}", path))
+    return problems
+
+
+def _env_names(node: Any, path: Path) -> list[tuple[Path, str, str]]:
+    """(path, variable name, what names it) for every reference under ``node``."""
+    found: list[tuple[Path, str, str]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = path + (key,)
+            if key == "verify_code_env" and isinstance(value, str) and env_refs.REF_NAME.fullmatch(value):
+                found.append((here, value, "'verify_code_env'"))
+            else:
+                found += _env_names(value, here)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _env_names(value, path + (i,))
+    elif isinstance(node, str) and "${env:" in node:
+        found += [(path, m.group(1), "${env:" + m.group(1) + "}") for m in env_refs.REF.finditer(node)]
+    return found

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any
@@ -107,10 +108,24 @@ def is_secret_path(path: Sequence[str | int]) -> bool:
     return any(isinstance(p, str) and (p == "migration" or "verify" in p.lower()) for p in path)
 
 
+_PEM_LABEL = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,40})-----")
+
+
+def key_material(text: str) -> str:
+    """Inline key material as a message may show it: its kind and fingerprint, never its text (a private
+    key pasted where a public one belongs must not be printed into a CI log)."""
+    from reconciler.kinds.flows_key import fingerprint
+
+    label = _PEM_LABEL.search(text)
+    return f"(a PEM {label.group(1) if label else 'block'}, not shown; fingerprint {fingerprint(text)})"
+
+
 def show(value: Any, path: Sequence[str | int]) -> str:
     """A value as it may appear in a message: never a secret, URLs with their query values masked."""
     if is_secret_path(path):
         return "(value hidden)"
+    if isinstance(value, str) and "-----BEGIN" in value:
+        return key_material(value)
     if isinstance(value, str):
         if "://" in value or "?" in value:
             value = mask_url(value) or value

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from reconciler.engine.accounts import AccountClients
     from reconciler.engine.acknowledge import acknowledge_findings
     from reconciler.engine.apply import Interrupt, apply_actions, apply_plan
-    from reconciler.engine.apply_errors import ApplyRefusedError
+    from reconciler.engine.apply_errors import ApplyRefusedError, StalePlanError
     from reconciler.engine.drift import plan_drift
     from reconciler.engine.drift import unknown as unknown_change
     from reconciler.engine.drift_attribution import attribute
@@ -38,13 +38,20 @@ if TYPE_CHECKING:
     from reconciler.engine.journal import Journal
     from reconciler.engine.normalize import normalize_phone
     from reconciler.engine.plan import Plan, Scope
+    from reconciler.engine.plan_signing import PLAN_KEY_ENV, env_digest, sign
     from reconciler.engine.planner import make_plan
     from reconciler.engine.results import ApplyReport, ChangeResult, ResultsRecorder
     from reconciler.engine.run_state import OpenedState, lock_for_client, open_run_state
     from reconciler.engine.safety import check_all_read, check_apply_allowed
     from reconciler.engine.scope import compare_with_ref
     from reconciler.engine.sent_records import SentRecords
-    from reconciler.engine.staleness import check_not_stale, check_still_declared, load_saved_plan
+    from reconciler.engine.staleness import (
+        Reasserted,
+        check_not_stale,
+        check_overrides,
+        check_still_declared,
+        load_saved_plan,
+    )
 
 #: Public name → (module, name there): the same names as the ``TYPE_CHECKING`` imports above and ``__all__``
 #: (tests/unit/test_engine_surface.py compares the three).
@@ -69,6 +76,7 @@ _SURFACE: dict[str, tuple[str, str]] = {
     "Interrupt": ("apply", "Interrupt"),
     "apply_plan": ("apply", "apply_plan"),
     "ApplyRefusedError": ("apply_errors", "ApplyRefusedError"),
+    "StalePlanError": ("apply_errors", "StalePlanError"),
     "plan_drift": ("drift", "plan_drift"),
     "unknown_change": ("drift", "unknown"),
     "EngineError": ("errors", "EngineError"),
@@ -96,6 +104,11 @@ _SURFACE: dict[str, tuple[str, str]] = {
     "check_not_stale": ("staleness", "check_not_stale"),
     "check_still_declared": ("staleness", "check_still_declared"),
     "load_saved_plan": ("staleness", "load_saved_plan"),
+    "Reasserted": ("staleness", "Reasserted"),
+    "check_overrides": ("staleness", "check_overrides"),
+    "PLAN_KEY_ENV": ("plan_signing", "PLAN_KEY_ENV"),
+    "env_digest": ("plan_signing", "env_digest"),
+    "sign": ("plan_signing", "sign"),
 }
 
 __all__ = [
@@ -112,10 +125,13 @@ __all__ = [
     "Journal",
     "NotifyError",
     "OpenedState",
+    "PLAN_KEY_ENV",
     "Plan",
+    "Reasserted",
     "ResultsRecorder",
     "Scope",
     "SentRecords",
+    "StalePlanError",
     "TargetError",
     "acknowledge_findings",
     "apply_actions",
@@ -124,10 +140,12 @@ __all__ = [
     "check_all_read",
     "check_apply_allowed",
     "check_not_stale",
+    "check_overrides",
     "check_still_declared",
     "compare",
     "compare_with_ref",
     "endpoint_changes",
+    "env_digest",
     "import_space",
     "issue_operations",
     "load_drift_state_from_store",
@@ -143,6 +161,7 @@ __all__ = [
     "read_space",
     "save_drift_state_to_store",
     "save_state",
+    "sign",
     "tokens_to_references",
     "unknown_change",
     "write_operations",

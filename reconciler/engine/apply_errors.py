@@ -19,17 +19,28 @@ class StalePlanError(EngineError):
     reviewed plan is the only plan that may run, so it must be made and reviewed again."""
 
 
+class OverrideError(EngineError):
+    """A saved plan's override (``force``, ``retry_sync``, a scope) is not both recorded in the plan and
+    re-asserted by whoever runs ``apply --plan``: a file alone never widens what apply does."""
+
+
 class SafetyThresholdError(EngineError):
     """A space's plan updates the webhooks of a suspicious share of its numbers (octoDNS-style guard);
     ``--force`` lets it through after review."""
 
 
 class FrozenAccountError(EngineError):
-    """The account's business is frozen: every write would fail. ``--force`` does not override this."""
+    """The account's business is frozen: every write would fail. ``--force`` does not override this.
+    One line quoting the account check's answer."""
+
+    quotes_server = True
 
 
 class BlockingFindingsError(EngineError):
-    """The plan holds error findings (``unmanaged_numbers: error``): the YAML must be fixed first."""
+    """The plan holds error findings (``unmanaged_numbers: error``): the YAML must be fixed first. One line
+    naming the API's numbers."""
+
+    quotes_server = True
 
 
 class ApplyRefusedError(EngineError):
@@ -38,4 +49,7 @@ class ApplyRefusedError(EngineError):
 
 class UnreadSpacesError(EngineError):
     """The plan holds spaces (or an account check) that could not be read: nothing can be known, let alone
-    applied, there. Fix the access, or ``--target`` the other spaces. ``--force`` does not override this."""
+    applied, there. Fix the access, or ``--target`` the other spaces. ``--force`` does not override this.
+    One line that quotes each space's client error (the API's code and message)."""
+
+    quotes_server = True

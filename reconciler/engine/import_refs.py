@@ -16,8 +16,6 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
-from reconciler.config.env_refs import callback_fields
-
 _NAME_PART = re.compile(r"[^A-Z0-9_]+")
 
 
@@ -55,37 +53,61 @@ def _rewrite(url: str, prefix: str, names: dict[tuple[str, str], str], taken: se
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(query), parts.fragment))
 
 
+def _token_places(url: str, *, query: bool) -> list[str]:
+    """Where ``url`` holds what every output masks, other than what a reference can replace: userinfo, a
+    fragment, and (``query``) query values."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ["an unparsable URL"]
+    places = []
+    if "@" in parts.netloc:
+        places.append("userinfo")
+    if parts.fragment:
+        places.append("a fragment")
+    if query and parts.query:
+        places.append("query values")
+    return places
+
+
 def tokens_to_references(imported: Any, prefix: str) -> tuple[Any, dict[str, str]]:
     """``imported`` (an ``engine.importer.ImportedSpace``) with its callback query values as references, and
-    variable name → which URL's value it must hold (no value)."""
+    variable name → which URL's value it must hold (no value).
+
+    A reference stands only for a whole query value of a callback URL (``config.env_refs``). A callback URL
+    with a token elsewhere (userinfo, a fragment), and a profile URL (websites, the picture) with any token,
+    cannot be written without the token: that field is left out (the space keeps it; the YAML does not
+    manage it) and named in ``tokens_left_out`` with where its token was, so that nothing masked is written."""
+    from reconciler import kinds as catalogue
+
     names: dict[tuple[str, str], str] = {}
     taken: set[str] = set()
     notes: dict[str, str] = {}
+    left_out: list[str] = []
 
     def blocks(holder: dict[str, Any], where: str) -> dict[str, Any]:
         out = dict(holder)
-        for block, fields in callback_fields().items():
-            value = out.get(block)
-            if isinstance(value, dict):
-                out[block] = {k: (_rewrite(v, prefix, names, taken, f"{where} {block}.{k}", notes)
-                                  if k in fields and isinstance(v, str) else v) for k, v in value.items()}
+        for kind in catalogue.number_kinds():
+            block = out.get(kind.name)
+            if not isinstance(block, dict) or not kind.url_fields:
+                continue
+            block = dict(block)
+            for f in kind.url_fields:
+                value = block.get(f.name)
+                urls = [str(v) for v in value] if isinstance(value, list) else [value] if isinstance(value, str) else []
+                places = sorted({p for u in urls for p in _token_places(u, query=not f.callback)})
+                if places:
+                    del block[f.name]
+                    left_out.append(f"{where} {kind.name}.{f.name} ({', '.join(places)})")
+                elif f.callback and isinstance(value, str):
+                    block[f.name] = _rewrite(value, prefix, names, taken, f"{where} {kind.name}.{f.name}", notes)
+            if block:
+                out[kind.name] = block
+            else:
+                out.pop(kind.name, None)
         return out
 
     defaults = blocks(imported.defaults, "the space's defaults")
     numbers = tuple(blocks(n, str(n.get("phone_number"))) for n in imported.numbers)
-    still = tuple(str(n.get("phone_number", "")).lstrip("+") for n in numbers  # userinfo or fragment: not rewritten
-                  if any(_other_secret(u) for u in _urls({**defaults, **n})))
-    return dataclasses.replace(imported, defaults=defaults, numbers=numbers, numbers_with_tokens=still), notes
-
-
-def _urls(holder: dict[str, Any]) -> list[str]:
-    return [v for block, fields in callback_fields().items() if isinstance(holder.get(block), dict)
-            for k, v in holder[block].items() if k in fields and isinstance(v, str)]
-
-
-def _other_secret(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return bool(parts.fragment or "@" in parts.netloc)
+    return dataclasses.replace(imported, defaults=defaults, numbers=numbers, numbers_with_tokens=(),
+                               tokens_left_out=tuple(left_out)), notes

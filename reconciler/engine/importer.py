@@ -43,7 +43,7 @@ class ImportedSpace:
     numbers: tuple[dict[str, Any], ...]  # each: {"phone_number": "+…", kind name: block, ...}
     defaults: dict[str, Any] = field(default_factory=dict)
     allow_http: bool = False
-    numbers_with_tokens: tuple[str, ...] = ()  # callback URLs with query values or userinfo (likely tokens)
+    numbers_with_tokens: tuple[str, ...] = ()  # URLs with query values, userinfo or a fragment (likely tokens)
     numbers_with_http: tuple[str, ...] = ()  # plain-http callback URLs (the YAML needs an explicit opt-in)
     # "8613800001234: Status RESTRICTED, QualityRating RED": health left out of ``expect`` (not healthy today)
     unhealthy: tuple[str, ...] = ()
@@ -51,6 +51,9 @@ class ImportedSpace:
     # "8613800001234: business_profile.vertical 'ALCOHOL' (...)": a value read that the YAML cannot declare,
     # left out (the kind says why; values quoted, so an API value cannot start a line of its own)
     left_out: tuple[str, ...] = ()
+    # "+8613800001234 business_profile.websites (a query value)": fields import --token-env-prefix left out,
+    # since a reference cannot stand where their token is
+    tokens_left_out: tuple[str, ...] = ()
 
 
 Reads = Mapping[str, Mapping[str, Mapping[str, Any]]]  # kind name → phone (as listed) → the kind's read
@@ -81,12 +84,16 @@ def _has_token(url: str) -> bool:
 
 
 def _callback_urls(kind_blocks: Mapping[str, Any]) -> list[str]:
+    """Every URL the blocks hold (callback URLs, and the profile's websites): each may carry a token in a
+    place every output masks (a query value, userinfo, a fragment)."""
     out: list[str] = []
     for name, block in kind_blocks.items():
         kind = catalogue.get(name)
         for f in kind.fields:
-            if f.callback and isinstance(block, Mapping) and block.get(f.name):
-                out.append(str(block[f.name]))
+            if not (f.url and isinstance(block, Mapping) and block.get(f.name)):
+                continue
+            value = block[f.name]
+            out.extend(str(v) for v in value) if isinstance(value, list) else out.append(str(value))
     return out
 
 

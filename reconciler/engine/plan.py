@@ -215,8 +215,9 @@ class PlannedSpace:
 
 
 class BlockerKind(str, Enum):
-    """Why apply would refuse a plan, most absolute first. Only ``THRESHOLD`` can be overridden, and only
-    at plan time (``plan --force``), so that the override is part of what is reviewed."""
+    """Why apply would refuse a plan, most absolute first. Only ``THRESHOLD`` can be overridden: recorded at
+    plan time (``plan --force``), so that the override is part of what is reviewed, and re-asserted by
+    ``apply --plan FILE --force``."""
 
     UNREAD = "unread"  # a space (or a strict account check) could not be read
     FROZEN = "frozen"  # the account is frozen: every write would fail
@@ -266,6 +267,9 @@ class Plan:
     force: bool = False
     retry_sync: bool = False  # made with --retry-sync: apply --plan plans the same way
     scope: Scope | None = None  # None: every selected space was planned
+    # With CAMS_RECONCILER_PLAN_KEY: a digest keyed by it of the ${env:NAME} values the planned spaces
+    # reference, so apply --plan sees a token rotated since the review (``plan_signing.env_digest``).
+    env_digest: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "changes", tuple(sorted(self.changes, key=lambda c: c.sort_key)))
@@ -340,6 +344,7 @@ class Plan:
             "changes": [c.to_dict() for c in self.changes],
             "provenance": None if self.provenance is None else self.provenance.to_dict(),
             **({"scope": self.scope.to_dict()} if self.scope is not None else {}),
+            **({"env_digest": self.env_digest} if self.env_digest is not None else {}),
         }
 
     @classmethod
@@ -357,6 +362,7 @@ class Plan:
             force=bool(d.get("force", False)),
             retry_sync=bool(d.get("retry_sync", False)),
             scope=None if d.get("scope") is None else Scope(d["scope"]["changed_since"], int(d["scope"]["declared"])),
+            env_digest=d.get("env_digest"),
         )
 
 

@@ -14,8 +14,9 @@ Four guards, in order of how absolute they are:
    that repoints the webhooks of more than ``safety.max_webhook_update_fraction`` of the declared numbers
    *found in the space* is more likely a bad default or a typo in ``defaults`` than an intended migration.
    Declared numbers that are absent do not count: they cannot be repointed, so they must not dilute the
-   share. The override is made at plan time (``plan --force``), so the reviewer approves it; ``apply``
-   without a saved plan takes ``--force`` itself.
+   share. The override is made at plan time (``plan --force``), so the reviewer approves it, and
+   re-asserted by ``apply --plan FILE --force`` (``staleness.override_problems``); ``apply`` without a
+   saved plan takes ``--force`` itself.
 
 ``plan_blockers`` computes all of them as data when the plan is made (every format shows them and ``plan``
 exits 1), and ``check_apply_allowed`` raises the first one before apply's first write.
@@ -136,5 +137,6 @@ def check_apply_allowed(plan: Plan, desired: DesiredState, *, force: bool) -> li
         raise SafetyThresholdError(
             "refusing to apply: " + "; ".join(b.describe() for b in breaches)
             + ". Review the plan; to let it through, make the plan with `plan --force --out FILE` so the "
-              "override is reviewed, then `apply --plan FILE` (or raise the space's safety threshold in YAML).")
+              "override is reviewed, then `apply --plan FILE --force` (or raise the space's safety threshold in "
+              "YAML).")
     return [f"override (plan --force): {b.describe()}" for b in breaches]

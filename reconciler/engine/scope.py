@@ -56,7 +56,7 @@ def _files_at_ref(root: Path, ref: str, paths: Sequence[Path]) -> list[str]:
             rels.append(str(p.resolve().relative_to(root)) or ".")
         except ValueError:
             raise ScopeError(f"--changed-since: {p} is outside the git repository {root}") from None
-    res = _git(root, "ls-tree", "-r", "--name-only", "--full-tree", ref, "--", *rels)
+    res = _git(root, "ls-tree", "-r", "--name-only", "--full-tree", "--end-of-options", ref, "--", *rels)
     if res.returncode != 0:
         raise ScopeError(f"--changed-since: git ref {ref!r} not found ({_first_line(res.stderr)})")
     return [f for f in res.stdout.decode().splitlines() if f.endswith(YAML_SUFFIXES)]
@@ -71,7 +71,7 @@ def _load_old(root: Path, ref: str, rel_files: list[str], tmp: Path) -> tuple[di
     """Old spaces by name (their ``file`` is the repository-relative path), and the files that failed."""
     written: dict[str, Path] = {}
     for rel in rel_files:
-        res = _git(root, "show", f"{ref}:{rel}")
+        res = _git(root, "show", "--end-of-options", f"{ref}:{rel}")
         if res.returncode != 0:
             raise ScopeError(f"--changed-since: cannot read {rel} at {ref} ({_first_line(res.stderr)})")
         target = tmp / rel
@@ -107,8 +107,19 @@ def _rel_file(base: Path, file: str) -> str:
         return str(file)
 
 
+def check_ref(gitref: str) -> None:
+    """A ref is data, never an option of git: ``--output=FILE`` or ``--exec=...`` given as a ref would be
+    one. Refused when it starts with ``-`` (or is empty, or holds a control character); every git call
+    also puts it after ``--end-of-options``."""
+    if not gitref or gitref.startswith("-") or any(ord(c) < 0x20 or ord(c) == 0x7f for c in gitref):
+        shown = gitref.encode("unicode_escape").decode()[:60]
+        raise ScopeError(f"--changed-since: {shown!r} is not a git ref (a ref does not start with '-'); give a "
+                         "branch, tag or commit such as origin/main")
+
+
 def compare_with_ref(gitref: str, paths: Iterable[str], current: DesiredState | None = None) -> ChangedSpaces:
     """Changed and removed spaces between ``gitref`` and the working tree, for the YAML under ``paths``."""
+    check_ref(gitref)
     path_list = [Path(p) for p in paths]
     if not path_list:
         return ChangedSpaces()

@@ -1,9 +1,10 @@
 """``apply --plan FILE``: load a saved plan, and run it only while what it depends on has not moved.
 
 The reviewed plan is the only plan that may run, and the saved file is evidence of the review, not a
-source of truth: anyone could edit it. So apply plans the same spaces again, now (with the override the
-plan recorded, ``plan --force``), judges everything on that fresh plan (the guards, the account check),
-and runs the fresh plan's writes only if they are exactly the saved ones. The saved plan is stale, and
+source of truth: anyone could edit it. So its overrides run only when recorded and re-asserted on the
+command line (``override_problems``), apply plans the same spaces again, now, judges everything on that
+fresh plan (the guards, the account check), and runs the fresh plan's writes only if they are exactly the
+saved ones. The saved plan is stale, and
 refused, only when something it depends on moved:
 
 - the YAML of the planned spaces (the desired fingerprint), or a planned space's ``cust_space_id``;
@@ -36,8 +37,9 @@ from deepdiff import DeepDiff
 from deepdiff.helper import NotPresent
 
 from reconciler.config.model import DesiredState
-from reconciler.engine.apply_errors import PlanFileError, StalePlanError
+from reconciler.engine.apply_errors import OverrideError, PlanFileError, StalePlanError
 from reconciler.engine.plan import FORMAT_VERSION, Action, Change, Plan
+from reconciler.engine.plan_signing import signature_problem
 from reconciler.files import MAX_PLAN_BYTES, InputFileError, read_input
 
 _MAX_LISTED = 8  # change addresses listed per space in a stale-plan message
@@ -55,10 +57,24 @@ def _plan_schema() -> dict[str, Any] | None:
     return schema
 
 
-def load_saved_plan(path: str | Path) -> Plan:
+class _DuplicateKey(ValueError):
+    """A JSON object names a key twice: which value counts depends on the reader, so neither does."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def load_saved_plan(path: str | Path, *, plan_key: str | None = None) -> Plan:
     """Read and check a plan written by ``plan --out``. Every way it can be wrong is a ``PlanFileError``
-    naming the file: missing, not UTF-8 JSON (e.g. truncated), another ``format_version``, or not matching
-    the schema (e.g. hand-edited)."""
+    naming the file: missing, not UTF-8 JSON (e.g. truncated), a key given twice in one object, another
+    ``format_version``, not matching the schema (e.g. hand-edited), or, with ``plan_key``
+    (``CAMS_RECONCILER_PLAN_KEY``), unsigned or signed otherwise (``plan_signing``)."""
     p = Path(path)
     if not os.path.lexists(p):
         raise PlanFileError(f"{p}: no such plan file (write one with `cams-reconciler plan --out {p}`)")
@@ -67,7 +83,10 @@ def load_saved_plan(path: str | Path) -> Plan:
     except InputFileError as exc:
         raise PlanFileError(f"{p}: {exc.reason.replace('the file', 'the plan file')}") from None
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as exc:
+        raise PlanFileError(f"{p}: not a valid plan: the key {_short(json.dumps(str(exc)), 60)} appears twice in "
+                            "one object (was it edited? Make the plan again with `plan --out`)") from None
     except UnicodeDecodeError:
         raise PlanFileError(f"{p}: not a plan file (not UTF-8 text)") from None
     except json.JSONDecodeError as exc:
@@ -89,6 +108,9 @@ def load_saved_plan(path: str | Path) -> Plan:
             where = "/".join(str(x) for x in error.absolute_path) or "(top level)"
             raise PlanFileError(f"{p}: not a valid plan (at {where}: {_short(error.message)}); was it edited? "
                                 "Make the plan again with `plan --out`")
+    unsigned = signature_problem(data, plan_key)
+    if unsigned:
+        raise PlanFileError(f"{p}: refusing the plan: {unsigned}")
     try:
         return Plan.from_dict(data)
     except (KeyError, ValueError, TypeError) as exc:
@@ -133,6 +155,72 @@ def staleness_reasons(saved: Plan, fresh: Plan) -> list[str]:
                        f"{'frozen' if fresh.preflight.blocks_apply else 'not frozen'} now")
     reasons.extend(_write_differences(saved, fresh))
     return reasons
+
+
+@dataclass(frozen=True)
+class Reasserted:
+    """The overrides whoever runs ``apply --plan`` asserts on the command line (never read from the file).
+
+    ``changed``: the spaces whose YAML changed since ``changed_since``, as apply computed them itself."""
+
+    force: bool = False
+    retry_sync: bool = False
+    targets: tuple[str, ...] = ()
+    changed_since: str | None = None
+    changed: frozenset[str] | None = None
+
+
+def override_problems(saved: Plan, desired: DesiredState, given: Reasserted) -> list[str]:
+    """Every override of ``saved`` that is not both recorded in the plan (so the reviewer saw it) and
+    re-asserted by the command line (so the file alone cannot widen what runs), and the reviewed writes
+    the plan's own space list would silently drop. Empty: the plan may be re-planned and compared."""
+    problems: list[str] = []
+    for name, recorded, flag, made in (("force", saved.force, given.force, "plan --force --out FILE"),
+                                       ("retry_sync", saved.retry_sync, given.retry_sync,
+                                        "plan --retry-sync --out FILE")):
+        option = "--" + name.replace("_", "-")
+        if recorded and not flag:
+            problems.append(f"the plan records an override ({made}); apply runs it only when re-asserted: "
+                            f"`apply --plan FILE {option}` (the shipped workflow passes it only for a merged pull "
+                            "request carrying the cams-reconciler/force label)" if name == "force" else
+                            f"the plan records an override ({made}); apply runs it only when re-asserted: "
+                            f"`apply --plan FILE {option}`")
+        elif flag and not recorded:
+            problems.append(f"{option} re-asserts an override the plan does not record, so the reviewer did not "
+                            f"see it: make the plan with `{made}`, review it, then `apply --plan FILE {option}`")
+    planned = [s.name for s in saved.spaces]
+    listed = set(planned)
+    dropped = sorted({c.space for c in saved.writes if c.space not in listed})
+    if dropped:
+        problems.append(f"the plan holds writes for {', '.join(dropped)}, which its list of planned spaces leaves "
+                        "out: they would not be checked or run (was it edited? make the plan again)")
+    declared = [s.name for s in desired.spaces]
+    partial = set(planned) != set(declared)
+    if given.targets and set(given.targets) != listed:
+        problems.append(f"--target {' '.join(sorted(set(given.targets)))} is not the plan's spaces "
+                        f"({', '.join(planned) or 'none'}): re-assert exactly the spaces the plan covers")
+    elif given.changed_since is not None and given.changed is not None:
+        missing = sorted(given.changed - listed)
+        if missing:
+            problems.append(f"the YAML of {_listing(missing)} changed since {given.changed_since}, and the plan does "
+                            f"not cover {'it' if len(missing) == 1 else 'them'}: those changes were not reviewed "
+                            "in this plan; make a plan that covers them")
+    if partial and not given.targets and given.changed_since is None:
+        problems.append(f"the plan covers {len(planned)} of the {len(declared)} declared spaces "
+                        f"({', '.join(planned) or 'none'}); a scoped plan runs only when re-asserted: "
+                        "`apply --plan FILE --changed-since REF` (apply checks that every space changed since REF "
+                        "is in the plan) or `--target NAME` for each space it covers")
+    # (On a plan of every declared space, --changed-since is only a check that holds, and --target must
+    # name every space: neither widens anything, so a workflow may always pass them.)
+    return problems
+
+
+def check_overrides(path: str | Path, saved: Plan, desired: DesiredState, given: Reasserted) -> None:
+    """Refuse (before any call) a saved plan whose overrides are not recorded and re-asserted both."""
+    problems = override_problems(saved, desired, given)
+    if problems:
+        raise OverrideError(f"refusing to apply {path}: nothing was written:\n"
+                            + "\n".join(f"  - {p}" for p in problems))
 
 
 def check_still_declared(path: str | Path, saved: Plan, desired: DesiredState) -> None:

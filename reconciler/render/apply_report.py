@@ -8,6 +8,7 @@ its JSON form ``--results``) is the engine's: ``reconciler.engine.results``.
 from __future__ import annotations
 
 from reconciler.engine.results import ApplyReport, ChangeResult, Outcome
+from reconciler.render.escape import printable
 
 #: Titles of apply's GitHub annotations (the summary notice's, and each result's prefix).
 GITHUB_TITLE = "cams-reconciler apply"
@@ -25,8 +26,9 @@ def _rows(report: ApplyReport) -> tuple[list[tuple[str, str | None, str]], list[
         if len(order) > 1 and account != current:
             current = account
             rows.append((f"Account {account}", None, ""))
-        rows.append((r.change.address, r.outcome.value, detail(r)))
-    follow: list[tuple[str, str | None, str]] = [(c.address, "not planned", c.reason) for c in report.follow_up]
+        rows.append((printable(r.change.address), r.outcome.value, detail(r)))
+    follow: list[tuple[str, str | None, str]] = [(printable(c.address), "not planned", printable(c.reason))
+                                                 for c in report.follow_up]
     return rows, follow
 
 
@@ -39,7 +41,7 @@ def apply_text(report: ApplyReport) -> str:
         for addr, outcome, text in rows + follow:
             lines.append(f"== {addr}" if outcome is None else f"{addr.ljust(width)}  {outcome.ljust(11)}  {text}")
         lines.append("")
-    lines.append(report.summary_line())
+    lines.append(printable(report.summary_line()))
     return "\n".join(lines)
 
 
@@ -53,7 +55,7 @@ def apply_markdown(report: ApplyReport) -> str:
         lines.append(f"| `{addr}` | {_md_outcome(outcome)} | {_md_escape(text)} |")
     if not rows and not follow:
         lines.append("| (nothing to apply) | | |")
-    lines += ["", f"**{report.summary_line()}**"]
+    lines += ["", f"**{printable(report.summary_line())}**"]
     return "\n".join(lines)
 
 
@@ -76,11 +78,13 @@ def apply_github(report: ApplyReport, *, nothing_to_do: bool = False) -> str:
     for c in report.follow_up:
         lines.append(command("warning", f"{c.address}: {c.reason} (not in the plan: run plan again)",
                              **location(c.source), title=f"{GITHUB_TITLE}: not planned"))
-    return within_limits(lines, report.summary_line(), title=GITHUB_TITLE)
+    return within_limits(lines, printable(report.summary_line()), title=GITHUB_TITLE)
 
 
 def detail(r: ChangeResult) -> str:
-    return r.message if r.code is None or r.message.startswith(r.code) else f"{r.code}: {r.message}"
+    """The result's message (an API's code and message when it failed), escaped: it is not our text."""
+    text = r.message if r.code is None or r.message.startswith(r.code) else f"{r.code}: {r.message}"
+    return printable(text)
 
 
 def _md_outcome(outcome: str) -> str:

@@ -6,7 +6,6 @@ before → after lines, where it is written) is decided here once.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from reconciler import kinds as catalogue
 from reconciler.engine.drift import DriftKind, count, plan_drift
 from reconciler.engine.plan import Action, Change, Plan, PlannedSpace
+from reconciler.render.escape import json_text, printable
 
 # Terraform-like: one symbol per action.
 SYMBOLS: Mapping[Action, str] = {
@@ -50,7 +50,7 @@ def show(value: Any) -> str:
     """A value as shown to people: JSON (strings quoted, so a trailing space or a newline is visible)."""
     if value is None:
         return "(none)"
-    return json.dumps(value, ensure_ascii=False)
+    return json_text(value)
 
 
 @dataclass(frozen=True)
@@ -99,11 +99,11 @@ def describe(change: Change) -> ChangeView:
     own = kind.value_lines(change) if kind is not None else None  # a kind may say it its own way (templates)
     return ChangeView(
         symbol="(" + SYMBOLS[change.action] + ")" if change.pending else SYMBOLS[change.action],
-        subject=change.phone_number or "(space)",
+        subject=printable(change.phone_number or "(space)"),
         action=change.action.value,
         field=change.field,
-        values=tuple(own if own is not None else value_lines(change.before, change.after)),
-        reason=change.reason,
+        values=tuple(printable(v) for v in (own if own is not None else value_lines(change.before, change.after))),
+        reason=printable(change.reason),
         location=location,
     )
 
@@ -119,7 +119,7 @@ def calls_line(plan: Plan) -> str:
 
 def space_error(space: PlannedSpace) -> str:
     """What every format says in an errored space's place (the client error's line is secret-free)."""
-    return f"could not be read: {space.error}"
+    return f"could not be read: {printable(space.error or '')}"
 
 
 def space_location(space: PlannedSpace) -> str:
@@ -147,8 +147,8 @@ def errors_line(plan: Plan, *, max_names: int = 20) -> str | None:
 def refusal_lines(plan: Plan) -> list[str]:
     """What every format says when apply would refuse the plan (and about a reviewed override), so a PR
     check fails for the reason apply would give. Empty when apply would run it."""
-    lines = [f"Apply would refuse: {b.message}" for b in plan.refusals]
-    lines += [f"Override requested (plan --force): {b.message}; apply will let it through"
+    lines = [f"Apply would refuse: {printable(b.message)}" for b in plan.refusals]
+    lines += [f"Override requested (plan --force): {printable(b.message)}; apply will let it through"
               for b in plan.blockers if b.overridden]
     if plan.force and not any(b.overridden for b in plan.blockers):
         lines.append("Override requested (plan --force): nothing in this plan needs it")
@@ -158,10 +158,10 @@ def refusal_lines(plan: Plan) -> list[str]:
 def preflight_line(plan: Plan) -> str:
     pf = plan.preflight
     if pf.unavailable:
-        return f"Account check unavailable: {pf.detail} (notice: only a frozen account blocks apply)"
-    text = f"Account preflight: {pf.status}"
+        return f"Account check unavailable: {printable(pf.detail)} (notice: only a frozen account blocks apply)"
+    text = f"Account preflight: {printable(pf.status)}"
     if pf.detail:
-        text += f" ({pf.detail})"
+        text += f" ({printable(pf.detail)})"
     return text
 
 

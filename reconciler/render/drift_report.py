@@ -17,6 +17,7 @@ from reconciler.engine.drift import kind_of, plan_drift, unknown
 from reconciler.engine.drift_state import ACCOUNT, Finding, Status, Transition, Transitions, digest_of
 from reconciler.engine.plan import Change, Plan
 from reconciler.render.describe import describe, drift_summary
+from reconciler.render.escape import printable
 
 _LABEL = {Status.NEW: "new", Status.CHANGED: "changed", Status.ONGOING: "ongoing", Status.RESOLVED: "resolved"}
 
@@ -35,7 +36,7 @@ def findings_of(plan: Plan, extra: Iterable[Change] = ()) -> list[Finding]:
     found = [finding_of(c) for c in (*plan.changes, *extra) if not c.pending and not unknown(c)]
     if plan.preflight.blocks_apply:
         found.append(Finding(f"{ACCOUNT}/*/account/frozen", ACCOUNT, "account", "! the account is frozen",
-                             (plan.preflight.detail,) if plan.preflight.detail else (),
+                             (printable(plan.preflight.detail),) if plan.preflight.detail else (),
                              digest=digest_of("frozen"), acknowledgeable=False))
     return found
 

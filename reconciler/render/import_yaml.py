@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.engine.importer import ImportedSpace
+from reconciler.render.escape import json_text, printable
 
 _TOKEN = re.compile(r"^[A-Z][A-Z0-9_]*$")
 # Plain scalars YAML 1.1 would read as something else than the string: quoted even when enum-like.
@@ -22,7 +23,7 @@ def _q(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return json.dumps(value)
-    return json.dumps(str(value), ensure_ascii=False)
+    return json_text(str(value))  # JSON escapes, plus those YAML would read as line breaks (U+2028, NEL)
 
 
 def _enum_list(value: list[Any]) -> bool:
@@ -33,9 +34,9 @@ def _block_lines(block: Mapping[str, Any], indent: int) -> list[str]:
     pad = " " * indent
     lines: list[str] = []
     for key, value in block.items():
-        key = key if _PLAIN_KEY.match(str(key)) else json.dumps(str(key), ensure_ascii=False)  # "{{1}}"
+        key = key if _PLAIN_KEY.match(str(key)) else json_text(str(key))  # "{{1}}"
         comment = getattr(value, "comment", None)
-        tail = f"  # {comment}" if comment else ""
+        tail = f"  # {printable(comment)}" if comment else ""
         if isinstance(value, Mapping):
             lines.append(f"{pad}{key}:{tail}")
             lines += _block_lines(value, indent + 2)

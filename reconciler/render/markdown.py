@@ -32,6 +32,7 @@ from reconciler.render.describe import (
     summary,
     total_counts,
 )
+from reconciler.render.escape import printable
 
 if TYPE_CHECKING:
     from reconciler.config.errors import Problem
@@ -72,7 +73,7 @@ def _summary_table(plan: Plan, groups: dict[str, list[Change]], report: str) -> 
         if heading:
             rows.append(f"| **{_cell(heading)}** | " + " | ".join("" for _ in titles) + " |")
         if name in errored:  # no counts: nothing was seen there
-            code_text = errored[name].error_code or "error"
+            code_text = printable(errored[name].error_code or "error")
             rows.append(f"| {_ERROR_ICON} {_cell(name)} — could not be read ({code(code_text).replace('|', chr(92) + '|')}) | "
                         + " | ".join("–" for _ in titles) + " |")
             continue
@@ -95,7 +96,7 @@ def _error_lines(space: PlannedSpace, link_base: str | None) -> list[str]:
     if link_base:
         target = f"{link_base.rstrip('/')}/{target.removeprefix('./')}"
     return [f"- {_ERROR_ICON} **could not be read** — [{_cell(space_location(space))}]({_link(target)}): "
-            f"{code(space.error or '')}"]
+            f"{code(printable(space.error or ''))}"]
 
 
 def _link(target: str) -> str:

@@ -8,14 +8,20 @@ here, so every endpoint the store uses passes through it.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from reconciler.boundaries import endpoint_problem
 from reconciler.redact import mask_url
 from reconciler.state.store import StateError
 
 
-def checked_endpoint(url: str, what: str) -> str:
-    """``url`` if it may be used as ``what``; ``StateError`` otherwise. (The allow-list joins here.)"""
+def checked_endpoint(url: str, what: str, env: Mapping[str, str] | None = None) -> str:
+    """``url`` if it may be used as ``what``; ``StateError`` otherwise: not a bare http(s) base URL, or a host
+    outside the allow-list (Alibaba Cloud's domains, loopback, ``CAMS_RECONCILER_ALLOWED_ENDPOINTS``). The
+    allow-list holds whichever way the URL came (flag, environment or YAML): an S3 endpoint of MinIO or AWS
+    is listed in that variable, set outside the repository."""
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -24,4 +30,7 @@ def checked_endpoint(url: str, what: str) -> str:
         raise StateError(f"{what}: {mask_url(url)!s} is not an http(s) URL")
     if parts.username or parts.password or parts.query or parts.fragment:
         raise StateError(f"{what}: {mask_url(url)!s} must be a bare base URL (no credentials, query or fragment)")
+    why = endpoint_problem(url, os.environ if env is None else env)
+    if why:
+        raise StateError(f"{what}: {why}")
     return url

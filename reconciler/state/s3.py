@@ -47,7 +47,7 @@ class S3Store:
         self.url = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
         endpoint = options.get("endpoint") or env.get(ENDPOINT_ENV) or env.get("AWS_ENDPOINT_URL") or None
         if endpoint:
-            endpoint = checked_endpoint(endpoint, f"the S3 state store's endpoint ({self.url})")
+            endpoint = checked_endpoint(endpoint, f"the S3 state store's endpoint ({self.url})", env)
         self.endpoint = endpoint
         if client is None:
             try:

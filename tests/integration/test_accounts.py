@@ -30,7 +30,7 @@ accounts:
 
 @pytest.fixture(autouse=True)
 def _keys(monkeypatch):
-    monkeypatch.setenv("ACME_MIGRATION_CODE", "828712")
+    monkeypatch.setenv("CAMS_SECRET_ACME_MIGRATION_CODE", "828712")
     monkeypatch.setenv("ACME_KEY_ID", "demo")
     monkeypatch.setenv("ACME_KEY_SECRET", "demo-secret")
     monkeypatch.setenv("GLOBEX_KEY_ID", "globex")

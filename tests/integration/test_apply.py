@@ -122,7 +122,7 @@ def cams(emulator: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.Monke
             entry = next(n for n in self.space(space_id)["phone_numbers"] if n["PhoneNumber"] == phone)
             return entry["StatusCallbackUrl"], entry["UpCallbackUrl"]
 
-    monkeypatch.delenv("ACME_MIGRATION_CODE", raising=False)
+    monkeypatch.delenv("CAMS_SECRET_ACME_MIGRATION_CODE", raising=False)
     monkeypatch.delenv("CAMS_RECONCILER_ENDPOINT", raising=False)
     return Cams()
 
@@ -157,7 +157,7 @@ def example_like_yaml(tmp_path: Path) -> Path:
     travel = space_yaml("travel", SPACE_B, [
         plain("6591234567", f"        webhooks:\n          status_callback_url: "
                             f"{HOOKS}/travel/status?token=tr4vel-s3cret"),
-        plain("8613800009999", "        migration:\n          verify_code_env: ACME_MIGRATION_CODE")],
+        plain("8613800009999", "        migration:\n          verify_code_env: CAMS_SECRET_ACME_MIGRATION_CODE")],
         defaults=False)
     return desired(tmp_path, retail, travel)
 
@@ -166,7 +166,7 @@ def test_every_change_kind_applied_verified_and_second_apply_writes_nothing(
         cams: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     cams.start(example_like_state())
     yaml_path = example_like_yaml(tmp_path)
-    monkeypatch.setenv("ACME_MIGRATION_CODE", VERIFY_CODE)
+    monkeypatch.setenv("CAMS_SECRET_ACME_MIGRATION_CODE", VERIFY_CODE)
     results = tmp_path / "results.json"
 
     run = cams.run(capsys, "apply", str(yaml_path), "--auto-approve", "--results", str(results))
@@ -405,7 +405,7 @@ def test_missing_verify_code_variable_skips_that_number_only(
     by_address = results_of(results)
     migration = by_address["travel/8613800009999/verify-migration/migration"]
     assert migration["status"] == "skipped"
-    assert "environment variable ACME_MIGRATION_CODE is not set" in migration["message"]
+    assert "environment variable CAMS_SECRET_ACME_MIGRATION_CODE is not set" in migration["message"]
     others = [r for a, r in by_address.items() if "8613800009999" not in a]
     assert [r["status"] for r in others] == ["done"] * len(others) and len(others) >= 4
     # the migrating number's pending updates are skipped with it, never sent
@@ -452,9 +452,9 @@ def test_failed_registration_after_verification_says_how_to_finish(
                      keys=[{"access_key_id": "half", "access_key_secret": "half-secret", "actions": allowed},
                            {"access_key_id": "demo", "access_key_secret": "demo-secret"}]),
                key=("half", "half-secret"))
-    monkeypatch.setenv("ACME_MIGRATION_CODE", VERIFY_CODE)
+    monkeypatch.setenv("CAMS_SECRET_ACME_MIGRATION_CODE", VERIFY_CODE)
     yaml_path = desired(tmp_path, space_yaml("travel", SPACE_B, [
-        plain("8613800009999", "        migration:\n          verify_code_env: ACME_MIGRATION_CODE")]))
+        plain("8613800009999", "        migration:\n          verify_code_env: CAMS_SECRET_ACME_MIGRATION_CODE")]))
     results = tmp_path / "results.json"
 
     run = cams.run(capsys, "apply", str(yaml_path), "--auto-approve", "--results", str(results))
@@ -581,7 +581,7 @@ def test_fifty_numbers_with_faults_converge_in_one_run_writing_only_what_was_pla
 
     results = tmp_path / "results.json"
     run = cams.run(capsys, "apply", "--plan", str(plan_file), str(yaml_path), "--results", str(results),
-                   "--qps", "50")
+                   "--qps", "50", "--force")  # the override recorded by plan --force, re-asserted
 
     assert run.code == 0, run.out + run.err
     assert json.loads(results.read_text())["counts"] == {"done": 51, "failed": 0, "skipped": 0}
@@ -635,7 +635,7 @@ def test_policies_printed_are_sufficient(cams: Any, tmp_path: Path, capsys: pyte
     keys = [{"access_key_id": "planner", "access_key_secret": "p-secret", "actions": actions("plan")},
             {"access_key_id": "applier", "access_key_secret": "a-secret", "actions": actions("apply")}]
     cams.start(example_like_state() | {"keys": keys}, key=("planner", "p-secret"))
-    monkeypatch.setenv("ACME_MIGRATION_CODE", VERIFY_CODE)
+    monkeypatch.setenv("CAMS_SECRET_ACME_MIGRATION_CODE", VERIFY_CODE)
     yaml_path = example_like_yaml(tmp_path)
     assert cams.run(capsys, "plan", str(yaml_path)).code == 0
     assert cams.run(capsys, "apply", str(yaml_path), "--auto-approve").code == 1  # the planner cannot write
@@ -653,7 +653,7 @@ def test_example_repository_converges_and_stays_converged(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """examples/spaces against examples/emulator-state.yaml: the README's scenario, applied."""
     cams.start(example_state)
-    monkeypatch.setenv("ACME_MIGRATION_CODE", VERIFY_CODE)
+    monkeypatch.setenv("CAMS_SECRET_ACME_MIGRATION_CODE", VERIFY_CODE)
     results = tmp_path / "results.json"
     run = cams.run(capsys, "apply", str(REPO / "examples" / "spaces"), "--auto-approve", "--results", str(results))
     assert run.code == 0, run.out + run.err

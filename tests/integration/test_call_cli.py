@@ -43,9 +43,9 @@ def test_call_masks_callback_url_tokens(demo_env, capsys: pytest.CaptureFixture[
 
 
 def test_call_reads_a_secret_parameter_from_the_environment(demo_env, monkeypatch, capsys) -> None:
-    monkeypatch.setenv("ACME_MIGRATION_CODE", "828712")
+    monkeypatch.setenv("CAMS_SECRET_ACME_MIGRATION_CODE", "828712")
     code = main(["call", "ChatappMigrationVerified", f"CustSpaceId={TRAVEL}", "PhoneNumber=8613800009999",
-                 "VerifyCode=@env:ACME_MIGRATION_CODE", "--endpoint", demo_env.url])
+                 "VerifyCode=@env:CAMS_SECRET_ACME_MIGRATION_CODE", "--endpoint", demo_env.url])
     out, err = capsys.readouterr()
     assert code == 0, err
     assert json.loads(out)["Data"]["PhoneNumber"] == "8613800009999"

@@ -17,7 +17,7 @@ import yaml
 from reconciler.cli import main
 
 NUMBER = "8613800001234"
-TEMPLATE = "https://hooks.example/s?token=${env:SHOP_STATUS_TOKEN}"
+TEMPLATE = "https://hooks.example/s?token=${env:CAMS_SECRET_SHOP_STATUS_TOKEN}"
 TOKEN = "tok-9f8e7d6c5b4a"
 
 
@@ -37,41 +37,41 @@ def world(tmp: Path, example_state: dict[str, Any], url: str = TEMPLATE, actual:
 
 def test_plan_resolves_compares_and_shows_only_a_fingerprint(tmp_path, example_state, capsys, monkeypatch) -> None:
     spaces, emu = world(tmp_path, example_state)
-    monkeypatch.setenv("SHOP_STATUS_TOKEN", TOKEN)
+    monkeypatch.setenv("CAMS_SECRET_SHOP_STATUS_TOKEN", TOKEN)
     monkeypatch.setenv("CAMS_RECONCILER_FINGERPRINT_KEY", "ci-only-key")
     out_file = tmp_path / "plan.json"
     assert main(["plan", str(spaces), "--emulator", str(emu), "--out", str(out_file), "--detailed-exitcode"]) == 2
     out, err = capsys.readouterr()
     [change] = json.loads(out_file.read_text())["changes"]
     after = change["after"]["status_callback_url"]
-    assert after.startswith("https://hooks.example/s?token=${env:SHOP_STATUS_TOKEN} (fingerprint ")
+    assert after.startswith("https://hooks.example/s?token=${env:CAMS_SECRET_SHOP_STATUS_TOKEN} (fingerprint ")
     before = change["before"]["status_callback_url"]
     assert before.startswith("https://hooks.example/s?token=*** (fingerprint ") and before[-13:] != after[-13:]
     for text in (out, err, out_file.read_text()):
         assert TOKEN not in text and "old-0ld" not in text
     first = after
     # the same token: the same fingerprint; another token: another one (the reviewer sees it changed)
-    monkeypatch.setenv("SHOP_STATUS_TOKEN", TOKEN + "x")
+    monkeypatch.setenv("CAMS_SECRET_SHOP_STATUS_TOKEN", TOKEN + "x")
     assert main(["plan", str(spaces), "--emulator", str(emu), "--out", str(out_file)]) == 0
     assert json.loads(out_file.read_text())["changes"][0]["after"]["status_callback_url"] != first
     # another key: another fingerprint, so the digest in a PR comment cannot be tested against guesses
-    monkeypatch.setenv("SHOP_STATUS_TOKEN", TOKEN)
+    monkeypatch.setenv("CAMS_SECRET_SHOP_STATUS_TOKEN", TOKEN)
     monkeypatch.setenv("CAMS_RECONCILER_FINGERPRINT_KEY", "another-key")
     assert main(["plan", str(spaces), "--emulator", str(emu), "--out", str(out_file)]) == 0
     assert json.loads(out_file.read_text())["changes"][0]["after"]["status_callback_url"] != first
     # the desired fingerprint holds the reference, not the token: the same with any token
     fp = json.loads(out_file.read_text())["desired_fingerprint"]
-    monkeypatch.setenv("SHOP_STATUS_TOKEN", "something-else")
+    monkeypatch.setenv("CAMS_SECRET_SHOP_STATUS_TOKEN", "something-else")
     assert main(["plan", str(spaces), "--emulator", str(emu), "--out", str(out_file)]) == 0
     assert json.loads(out_file.read_text())["desired_fingerprint"] == fp
 
 
 def test_in_sync_when_the_resolved_url_matches(tmp_path, example_state, capsys, monkeypatch) -> None:
     spaces, emu = world(tmp_path, example_state, actual=f"https://hooks.example/s?token={TOKEN}")
-    monkeypatch.setenv("SHOP_STATUS_TOKEN", TOKEN)
+    monkeypatch.setenv("CAMS_SECRET_SHOP_STATUS_TOKEN", TOKEN)
     assert main(["plan", str(spaces), "--emulator", str(emu), "--detailed-exitcode"]) == 0
     monkeypatch.delenv("CAMS_RECONCILER_FINGERPRINT_KEY", raising=False)
-    monkeypatch.setenv("SHOP_STATUS_TOKEN", "rotated-token")
+    monkeypatch.setenv("CAMS_SECRET_SHOP_STATUS_TOKEN", "rotated-token")
     assert main(["plan", str(spaces), "--emulator", str(emu), "--detailed-exitcode"]) == 2
     out = capsys.readouterr().out
     assert "(fingerprint: set CAMS_RECONCILER_FINGERPRINT_KEY)" in out and "rotated-token" not in out
@@ -85,7 +85,7 @@ def test_apply_sends_the_resolved_url(tmp_path, example_state, emulator, capsys,
     emu = emulator(state, qps=0)
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "demo")
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "demo-secret")
-    monkeypatch.setenv("SHOP_STATUS_TOKEN", TOKEN)
+    monkeypatch.setenv("CAMS_SECRET_SHOP_STATUS_TOKEN", TOKEN)
     assert main(["apply", str(spaces), "--endpoint", emu.url, "--auto-approve", "-vv"]) == 0
     out, err = capsys.readouterr()
     snapshot = emu.backend.snapshot()
@@ -96,12 +96,12 @@ def test_apply_sends_the_resolved_url(tmp_path, example_state, emulator, capsys,
 
 def test_unset_variable_is_an_error_at_its_line(tmp_path, example_state, capsys, monkeypatch) -> None:
     spaces, emu = world(tmp_path, example_state)
-    monkeypatch.delenv("SHOP_STATUS_TOKEN", raising=False)
+    monkeypatch.delenv("CAMS_SECRET_SHOP_STATUS_TOKEN", raising=False)
     assert main(["validate", str(spaces)]) == 0  # offline: the syntax only
     capsys.readouterr()
     assert main(["plan", str(spaces), "--emulator", str(emu)]) == 1
     err = capsys.readouterr().err
-    assert "shop.yaml:" in err and "environment variable SHOP_STATUS_TOKEN is not set" in err
+    assert "shop.yaml:" in err and "environment variable CAMS_SECRET_SHOP_STATUS_TOKEN is not set" in err
     assert "(spaces[0].numbers[0].webhooks.status_callback_url)" in err and "Traceback" not in err
 
 
@@ -123,16 +123,16 @@ def test_import_writes_references_and_plans_clean(tmp_path, example_state_path, 
     out = tmp_path / "spaces" / "travel.yaml"
     out.parent.mkdir()
     assert main(["import", "--space-id", "293483938849002", "--name", "travel", "--emulator", str(example_state_path),
-                 "--out", str(out), "--token-env-prefix", "TRAVEL_"]) == 0
+                 "--out", str(out), "--token-env-prefix", "CAMS_SECRET_TRAVEL_"]) == 0
     stdout, err = capsys.readouterr()
     text = out.read_text()
-    assert "${env:TRAVEL_TOKEN}" in text and "${env:TRAVEL_TOKEN_2}" in text
+    assert "${env:CAMS_SECRET_TRAVEL_TOKEN}" in text and "${env:CAMS_SECRET_TRAVEL_TOKEN_2}" in text
     for secret in ("old-token-123", "tr4vel-s3cret"):
         assert secret not in text + stdout + err
-    assert "note: set TRAVEL_TOKEN to the 'token' value of" in err and "contains callback URL tokens" not in err
-    assert "set TRAVEL_TOKEN to the 'token' value of +6591234567 webhooks.status_callback_url" in err
-    assert "set TRAVEL_TOKEN_2 to the 'token' value of +6591234568 webhooks.status_callback_url" in err
-    tokens = {"TRAVEL_TOKEN": "old-token-123", "TRAVEL_TOKEN_2": "tr4vel-s3cret"}  # from the operator's records
+    assert "note: set CAMS_SECRET_TRAVEL_TOKEN to the 'token' value of" in err and "contains URL tokens" not in err
+    assert "set CAMS_SECRET_TRAVEL_TOKEN to the 'token' value of +6591234567 webhooks.status_callback_url" in err
+    assert "set CAMS_SECRET_TRAVEL_TOKEN_2 to the 'token' value of +6591234568 webhooks.status_callback_url" in err
+    tokens = {"CAMS_SECRET_TRAVEL_TOKEN": "old-token-123", "CAMS_SECRET_TRAVEL_TOKEN_2": "tr4vel-s3cret"}  # from the operator's records
     for name, value in tokens.items():
         monkeypatch.setenv(name, value)
     assert main(["plan", str(out.parent), "--emulator", str(example_state_path), "--detailed-exitcode"]) == 0, \

@@ -99,7 +99,7 @@ def loop(tmp_path: Path, emulator: Callable[..., Any], example_state: dict[str, 
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", handle.credentials[1])
     monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
     monkeypatch.delenv("CAMS_RECONCILER_ENDPOINT", raising=False)
-    monkeypatch.setenv("ACME_MIGRATION_CODE", MIGRATION_CODE)  # a CI secret in the apply workflow
+    monkeypatch.setenv("CAMS_SECRET_ACME_MIGRATION_CODE", MIGRATION_CODE)  # a CI secret in the apply workflow
     # A git that ignores the machine's configuration (signing, hooks, default branch), with an identity.
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
@@ -175,9 +175,14 @@ def test_pr_plan_merge_apply_drift(loop: Loop) -> None:
 
     # -- 4. merge (fast-forward) and apply exactly the reviewed plan ------------------------------------
     loop.git("checkout", "-q", "main")
+    before = loop.git("rev-parse", "HEAD").strip()  # the push event's `before`: main ahead of the merge
     loop.git("merge", "-q", "--ff-only", "globex-us-east-webhook")
+    # the plan covers one space of three: apply re-asserts that scope from git, as the apply job does
     code, out, err = loop.cli("apply", "spaces", "--plan", "plan.json", "--results", "../results.json",
                               "--format", "markdown")
+    assert code == 1 and "a scoped plan runs only when re-asserted" in err and writes_in(loop.new_audit()) == []
+    code, out, err = loop.cli("apply", "spaces", "--plan", "plan.json", "--results", "../results.json",
+                              "--format", "markdown", "--changed-since", before)
     assert code == 0, out + err
     results = json.loads((loop.repo.parent / "results.json").read_text(encoding="utf-8"))
     assert results["status"] == "converged"
@@ -233,6 +238,6 @@ def test_pr_touching_no_space_plans_nothing(loop: Loop) -> None:
     assert loop.new_audit() == []
     code, annotations, err = loop.cli("show", "plan.json", "--format", "github", network=False)
     assert code == 0 and annotations.startswith("::notice title=cams-reconciler plan::Plan: 0 to sync")
-    code, out, err = loop.cli("apply", "spaces", "--plan", "plan.json")
+    code, out, err = loop.cli("apply", "spaces", "--plan", "plan.json", "--changed-since", "main")
     assert code == 0, out + err
     assert writes_in(loop.new_audit()) == []

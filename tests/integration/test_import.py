@@ -69,7 +69,7 @@ def test_import_warns_about_tokens_without_printing_them(emu: Any, tmp_path: Pat
     code, out, err = _run(capsys, "import", "--space-id", "293483938849002", "--name", "acme-travel",
                           "--out", str(out_file), "--endpoint", emu.url)
     assert code == 0, err
-    assert "contains callback URL tokens" in err and "6591234567" in err
+    assert "contains URL tokens (query values, userinfo or fragments)" in err and "6591234567" in err
     assert not any(t in out + err for t in TOKENS)
     assert "token=old-token-123" in out_file.read_text()
 

@@ -27,7 +27,7 @@ SUMMARY = "Plan: 1 to sync, 1 to verify, 2 webhook updates, 1 profile update, 1 
 @pytest.fixture(autouse=True)
 def _migration_code(monkeypatch):
     # The code is in the environment, as in CI: the plan must say it is set, never show it.
-    monkeypatch.setenv("ACME_MIGRATION_CODE", "828712")
+    monkeypatch.setenv("CAMS_SECRET_ACME_MIGRATION_CODE", "828712")
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -100,7 +100,7 @@ def test_json_output_and_out_file_validate_against_the_schema_and_hold_no_secret
     assert saved["format_version"] == 1 and saved["desired_fingerprint"].startswith("sha256:")
     assert [s["name"] for s in saved["spaces"]] == ["acme-retail", "acme-travel", "globex-support"]
     verify = [c for c in saved["changes"] if c["action"] == "verify-migration"]
-    assert verify[0]["after"] == {"verify_code_env": "ACME_MIGRATION_CODE", "env_set": True}
+    assert verify[0]["after"] == {"verify_code_env": "CAMS_SECRET_ACME_MIGRATION_CODE", "env_set": True}
     assert not list(out_file.parent.glob(".*tmp"))  # the temporary file was renamed, not left behind
     assert_no_secret(out, err, out_file.read_text())
 

@@ -44,7 +44,7 @@ def scenario() -> DesiredState:
         num("6591234567", 10, ft, webhooks=Webhooks(
             "https://hooks.acme.example/travel/status?token=tr4vel-s3cret")),
         num("6591234568", 20, ft, queues=Queues(status_queue="Alicom-Queue-2-ChatAppStatus")),
-        num("8613800009999", 30, ft, migration=Migration("ACME_MIGRATION_CODE")),
+        num("8613800009999", 30, ft, migration=Migration("CAMS_SECRET_ACME_MIGRATION_CODE")),
     ))
     return DesiredState((retail, travel), (fr, ft))
 
@@ -97,7 +97,7 @@ def test_read_only_key_is_enough_and_the_state_is_untouched(emulator):
 
 def test_target_limits_calls_to_that_space(emulator):
     emu = emulator(qps=0)
-    plan, _ = plan_with(emu, scenario(), targets=["acme-travel"], env={"ACME_MIGRATION_CODE": "x"})
+    plan, _ = plan_with(emu, scenario(), targets=["acme-travel"], env={"CAMS_SECRET_ACME_MIGRATION_CODE": "x"})
     assert {c.space for c in plan.changes} == {"acme-travel"}
     assert plan.calls == {"GetCustomerAccountInfo": 1, "QueryChatappPhoneNumbers": 1}
     with pytest.raises(TargetError, match="no-such.*known: acme-retail, acme-travel"):

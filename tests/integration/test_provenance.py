@@ -136,17 +136,19 @@ def test_the_account_id_comes_from_the_role_first() -> None:
 
 @pytest.mark.parametrize("now, words", [
     (Target("default", "1", "ap-southeast-1", "https://a"), None),
-    (Target("default", None, "ap-southeast-1", "https://a"), None),  # an unknown id is not a mismatch
+    (Target("default", None, "ap-southeast-1", "https://a"), None),  # this run cannot learn the id either
     (Target("default", "1", "cn-hangzhou", "https://a"), "cn-hangzhou"),
     (Target("default", "1", "ap-southeast-1", "https://b"), None),  # a proxy of the same account
     (Target("default", "2", "ap-southeast-1", "https://a"), "account id 1"),
-    (Target("other", "2", "cn-hangzhou", "https://b"), None),  # not an account the plan read
+    (Target("other", "2", "cn-hangzhou", "https://b"), "does not name account other"),  # a missing identity
 ])
 def test_target_mismatch(now: Target, words: str | None) -> None:
     saved = Provenance("0.1.0", "2026-01-01T00:00:00Z", None, (Target("default", "1", "ap-southeast-1", "https://a"),))
     found = target_mismatch(saved, Provenance("0.1.0", "2026-01-02T00:00:00Z", None, (now,)))
     assert (found is None) if words is None else (found is not None and words in found)
-    assert target_mismatch(None, saved) is None  # a plan saved before provenance: nothing to compare
+    assert "no provenance" in (target_mismatch(None, saved) or "")  # no identity: refused, not skipped
+    unnamed = Provenance("0.1.0", "2026-01-01T00:00:00Z", None, (Target("default", None, "ap-southeast-1", "x"),))
+    assert "does not name the account id" in (target_mismatch(unnamed, saved) or "")
 
 
 def test_each_account_is_named_with_its_id(tmp_path: Path, emulator: Callable[..., Any],

@@ -210,7 +210,7 @@ def test_plan_fails_for_the_reason_apply_would_refuse_in_every_format(loop: Loop
     assert "error: apply would refuse this plan: space retail: the plan updates the webhooks of 4 of the 10" in err
 
 
-def test_plan_force_records_the_override_and_apply_plan_needs_no_flag(loop: Loop) -> None:
+def test_plan_force_records_the_override_and_apply_plan_reasserts_it(loop: Loop) -> None:
     _threshold_setup(loop)
     plan = _saved(loop, "--force")
     data = json.loads(plan.read_text())
@@ -218,9 +218,9 @@ def test_plan_force_records_the_override_and_apply_plan_needs_no_flag(loop: Loop
     loop.capsys.readouterr()
     assert main(["show", str(plan)]) == 0
     assert "Override requested (plan --force)" in loop.capsys.readouterr().out
-    code, _, err = loop.run("apply", "--plan", str(plan), str(loop.yaml), "--force")
-    assert code == 1 and "must be reviewed" in err and loop.writes() == []
     code, _, err = loop.run("apply", "--plan", str(plan), str(loop.yaml))
+    assert code == 1 and "apply runs it only when re-asserted" in err and loop.writes() == []
+    code, _, err = loop.run("apply", "--plan", str(plan), str(loop.yaml), "--force")
     assert code == 0, err
     assert sorted(w["parameters"]["PhoneNumber"] for w in loop.writes()) == PHONES[:4]
 
@@ -339,7 +339,7 @@ def _migration_setup(loop: Loop) -> Path:
     pending = [{**number("8613800009999"), "VerifyCode": CODE}]
     loop.start(state({B: {"phone_numbers": [], "pending_migrations": pending}}))
     return loop.write(space("travel", B, [entry("8613800009999", "        migration:\n"
-                                                                 "          verify_code_env: ACME_CODE")]))
+                                                                 "          verify_code_env: CAMS_SECRET_ACME_CODE")]))
 
 
 def test_a_verification_whose_answer_was_lost_is_read_back_and_registered(loop: Loop) -> None:
@@ -349,8 +349,8 @@ def test_a_verification_whose_answer_was_lost_is_read_back_and_registered(loop: 
     async def go() -> Any:
         async with CamsClient(Credentials("demo", "demo-secret"), endpoint=loop.handle.url, qps=100,
                               transport=LosingTransport("ChatappMigrationVerified")) as client:
-            plan = await make_plan(client, desired, env={"ACME_CODE": CODE})
-            return await apply_plan(client, plan, desired, env={"ACME_CODE": CODE}, journal=Journal(None))
+            plan = await make_plan(client, desired, env={"CAMS_SECRET_ACME_CODE": CODE})
+            return await apply_plan(client, plan, desired, env={"CAMS_SECRET_ACME_CODE": CODE}, journal=Journal(None))
 
     report = asyncio.run(go())
     [result] = report.results
@@ -369,8 +369,8 @@ def test_a_lost_verification_that_cannot_be_read_back_is_journaled_and_the_next_
     async def first() -> Any:
         async with CamsClient(Credentials("demo", "demo-secret"), endpoint=loop.handle.url, qps=100, max_attempts=1,
                               transport=LosingTransport("ChatappMigrationVerified", blind=True)) as client:
-            plan = await make_plan(client, desired, env={"ACME_CODE": CODE})
-            return await apply_plan(client, plan, desired, env={"ACME_CODE": CODE}, journal=journal)
+            plan = await make_plan(client, desired, env={"CAMS_SECRET_ACME_CODE": CODE})
+            return await apply_plan(client, plan, desired, env={"CAMS_SECRET_ACME_CODE": CODE}, journal=journal)
 
     report = asyncio.run(first())
     journal.save()
@@ -394,7 +394,7 @@ def test_send_code_asks_for_the_code_with_locale_and_method_for_a_declared_migra
     code, _, err = loop.run("migration", "send-code", str(path), "--space", "travel", "--number", "+8613800009999",
                             "--method", "voice", "--locale", "zh_CN")
     assert code == 0, err
-    assert "expires within minutes" in err and "$ACME_CODE" in err
+    assert "expires within minutes" in err and "$CAMS_SECRET_ACME_CODE" in err
     [sent] = loop.writes()
     assert sent["action"] == "GetMigrationVerifyCode"
     assert {k: sent["parameters"][k] for k in ("CustSpaceId", "PhoneNumber", "Locale", "Method")} == {
@@ -423,7 +423,7 @@ def test_a_skipped_migration_says_how_to_get_the_code(loop: Loop) -> None:
 
 def test_in_process_emulator_says_its_state_is_discarded(capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = Path(__file__).resolve().parents[2]
-    monkeypatch.setenv("ACME_MIGRATION_CODE", CODE)
+    monkeypatch.setenv("CAMS_SECRET_ACME_MIGRATION_CODE", CODE)
     assert main(["apply", str(repo / "examples" / "spaces"), "--emulator",
                  str(repo / "examples" / "emulator-state.yaml"), "--auto-approve"]) in (0, 1)
     assert "discarded when this command exits" in capsys.readouterr().err

@@ -41,7 +41,7 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
         mp.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", emu.credentials[0])
         mp.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", emu.credentials[1])
         mp.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
-        mp.setenv("ACME_MIGRATION_CODE", "828712")
+        mp.setenv("CAMS_SECRET_ACME_MIGRATION_CODE", "828712")
         mp.setenv("SOURCE_DATE_EPOCH", "1764633600")  # one creation time for the four runs
         for fmt in ("text", "markdown", "json", "github"):
             out = io.StringIO()
@@ -60,7 +60,7 @@ def saved_plan(planned: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyP
     work, printed = planned
     monkeypatch.chdir(work)
     for var in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN",
-                "CAMS_RECONCILER_ENDPOINT", "ACME_MIGRATION_CODE"):
+                "CAMS_RECONCILER_ENDPOINT", "CAMS_SECRET_ACME_MIGRATION_CODE"):
         monkeypatch.delenv(var, raising=False)
     return printed
 

@@ -36,7 +36,7 @@ def setup(tmp_path: Path, emulator: Callable[..., Any], example_state: dict[str,
     monkeypatch.setenv("CAMS_RECONCILER_STATE_STORE", f"dir:{tmp_path / 'state'}")
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", handle.credentials[0])
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", handle.credentials[1])
-    monkeypatch.setenv("ACME_MIGRATION_CODE", "828712")
+    monkeypatch.setenv("CAMS_SECRET_ACME_MIGRATION_CODE", "828712")
     for name in ("ALIBABA_CLOUD_SECURITY_TOKEN", "CAMS_RECONCILER_ENDPOINT", "ALIBABA_CLOUD_ROLE_ARN",
                  "CAMS_RECONCILER_FINGERPRINT_KEY", "CAMS_RECONCILER_LOCK_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)

@@ -80,7 +80,7 @@ def world(tmp_path: Path, emulator: Callable[..., Any], example_state: dict[str,
     monkeypatch.setenv("CAMS_RECONCILER_FINGERPRINT_KEY", FINGERPRINT_KEY)
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", handle.credentials[0])
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", handle.credentials[1])
-    monkeypatch.setenv("ACME_MIGRATION_CODE", MIGRATION_CODE)
+    monkeypatch.setenv("CAMS_SECRET_ACME_MIGRATION_CODE", MIGRATION_CODE)
     for name in ("ALIBABA_CLOUD_SECURITY_TOKEN", "CAMS_RECONCILER_ENDPOINT", "ALIBABA_CLOUD_ROLE_ARN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)

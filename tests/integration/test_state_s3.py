@@ -81,7 +81,7 @@ def test_two_runners_share_state_through_the_bucket(
     monkeypatch.delenv("CAMS_RECONCILER_JOURNAL")
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", handle.credentials[0])
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", handle.credentials[1])
-    monkeypatch.setenv("ACME_MIGRATION_CODE", "828712")
+    monkeypatch.setenv("CAMS_SECRET_ACME_MIGRATION_CODE", "828712")
     for name in ("ALIBABA_CLOUD_SECURITY_TOKEN", "CAMS_RECONCILER_ENDPOINT", "ALIBABA_CLOUD_ROLE_ARN"):
         monkeypatch.delenv(name, raising=False)
     url = f"s3://{store.bucket}/{store.prefix}?endpoint={store.endpoint}&region=us-east-1"

@@ -110,7 +110,7 @@ def test_apply_shows_progress_for_planning_and_for_writes_and_re_reads() -> None
 def test_apply_of_a_saved_plan_shows_its_check(tmp_path: Path) -> None:
     plan = str(tmp_path / "plan.json")
     assert run_piped(["plan", SPACES, "--emulator", STATE, "--out", plan, "--target", "globex-support"])[0] == 0
-    code, _, err = run_on_pty(["apply", SPACES, "--emulator", STATE, "--plan", plan])
+    code, _, err = run_on_pty(["apply", SPACES, "--emulator", STATE, "--plan", plan, "--target", "globex-support"])
     assert code == 0, err
     assert "\rchecking the saved plan: reading spaces: 1/1" in err
 

@@ -32,7 +32,7 @@ def cams(emulator, example_state, tmp_path, monkeypatch):
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "demo-secret")
     monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
     monkeypatch.delenv("CAMS_RECONCILER_ENDPOINT", raising=False)
-    monkeypatch.setenv("ACME_MIGRATION_CODE", "828712")
+    monkeypatch.setenv("CAMS_SECRET_ACME_MIGRATION_CODE", "828712")
 
     class Cams:
         url = handle.url
@@ -108,7 +108,7 @@ def test_a_space_unreadable_since_the_review_refuses_the_saved_plan(cams, capsys
     saved = tmp_path / "plan.json"
     code, _, _ = cams.run(capsys, "plan", SPACES, "--target", "acme-travel", "--out", str(saved), url=healthy.url)
     assert code == 0
-    code, _, err = cams.run(capsys, "apply", "--plan", str(saved), SPACES)
+    code, _, err = cams.run(capsys, "apply", "--plan", str(saved), SPACES, "--target", "acme-travel")
     assert code == 1 and cams.writes() == []
     assert f"reading the spaces of the saved plan {saved} again found 1 failed read(s)" in err
     assert "Product.Unsubscript" in err

@@ -96,7 +96,7 @@ def _key(plan: Plan) -> list[tuple[str, str, str | None, str | None]]:
 
 @pytest.fixture
 def converged(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[EmulatorHandle, Any, Plan]]:
-    monkeypatch.setenv("ACME_MIGRATION_CODE", "828712")  # the example state's code for the migrating number
+    monkeypatch.setenv("CAMS_SECRET_ACME_MIGRATION_CODE", "828712")  # the example state's code for the migrating number
     desired = load_desired_state([str(ROOT / "examples" / "spaces")])
     with start_emulator(ROOT / "examples" / "emulator-state.yaml", qps=0) as emu:
         async def converge() -> Plan:

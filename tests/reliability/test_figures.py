@@ -7,10 +7,14 @@ import re
 from pathlib import Path
 
 import test_answer_shapes
+import test_api_values_escaped
 import test_bad_input
+import test_env_and_endpoint_boundaries
 import test_file_rules
+import test_hostile_inputs
 import test_masking
 import test_results_every_path
+import test_saved_plan_trust
 import test_uncertain_writes
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
@@ -50,3 +54,18 @@ def test_the_documented_figures_are_the_counted_cases() -> None:
     assert _figure("URL shapes masked (hypothesis, 3 properties × 150)") == 3 * 150
     assert _figure("URLs through the real CLI (validate, 4 plan formats, `--endpoint`, audit log)") == \
         len(test_masking.CLI_URLS)
+    # the tampered files, the edited signed plans, and a plan signed with another key
+    assert _figure("saved plans tampered or overrides not re-asserted (force, retry_sync, scope, identity, "
+                   "signature)") == len(test_saved_plan_trust.TAMPERINGS) + len(test_saved_plan_trust.SIGNED_TAMPERINGS) + 1
+    assert _figure("tokens rotated between review and apply (either key)") == len(test_saved_plan_trust.ROTATIONS)
+    boundaries = test_env_and_endpoint_boundaries
+    assert _figure("credential references in the YAML (`${env:}`, `verify_code_env`)") == len(boundaries.ENV_CASES)
+    assert _figure("endpoints outside the allow-list (`accounts[].endpoint`)") == len(boundaries.ENDPOINT_CASES)
+    examples = test_api_values_escaped.SETTINGS.max_examples
+    assert _figure(f"hostile API values rendered (hypothesis, 2 properties × {examples})") == 2 * examples
+    assert _figure("inline private keys pasted into the YAML") == len(test_hostile_inputs.KEY_CASES)
+    assert _figure("`--changed-since` values shaped as git options") == len(test_hostile_inputs.REF_CASES)
+    assert _figure("token positions import cannot reference (userinfo, fragment, profile URLs)") == \
+        len(test_hostile_inputs.IMPORT_CASES)
+    assert _figure("hostile server messages through the real CLI (call, plan text and markdown, apply)") == \
+        len(test_api_values_escaped.SERVER_MESSAGE_CASES)

@@ -205,3 +205,11 @@ def test_the_state_store_and_its_git_token_reach_only_the_tools_process() -> Non
     assert state_env(inputs_from_env({**env, "INPUT_COMMAND": "validate"}), env) == {}
     s3 = state_env(inputs_from_env({**env, "INPUT_STATE_STORE": "s3://b/p"}), env)
     assert "GIT_CONFIG_COUNT" not in s3
+
+
+def test_apply_of_a_saved_plan_reasserts_the_overrides_the_workflow_passes() -> None:
+    """The apply job re-asserts --force (from the merged PR's label) and the scope (the push's `before`)."""
+    argv = command_line(Inputs("apply", force=True, changed_since="0" * 40), plan_exists=True)
+    assert argv[argv.index("--changed-since") + 1] == "0" * 40 and "--force" in argv
+    _parses(argv)
+    assert "--force" not in command_line(Inputs("apply"), plan_exists=True)

@@ -48,7 +48,7 @@ def test_the_filter_masks_what_its_rules_name(text, secret) -> None:
 
 
 def test_the_filter_masks_secret_environment_values_and_structured_fields() -> None:
-    env = {"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "akzyxwvutsZ", "ACME_MIGRATION_CODE": "828712", "HOME": "/root"}
+    env = {"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "akzyxwvutsZ", "CAMS_SECRET_ACME_MIGRATION_CODE": "828712", "HOME": "/root"}
     assert sorted(secret_env_values(env)) == ["828712", "akzyxwvutsZ"]
     record = logging.LogRecord("reconciler.x", logging.INFO, __file__, 1, "sent %s", ("828712 and akzyxwvutsZ",),
                                None)

@@ -21,7 +21,7 @@ accounts:
     access_key_secret_env: TRAVEL_SECRET
     security_token_env: TRAVEL_TOKEN
     region: ap-southeast-1
-    endpoint: https://cams-vpc.example
+    endpoint: https://cams-vpc.ap-southeast-1.aliyuncs.com
 """
 SPACES = """\
 version: 1
@@ -54,7 +54,7 @@ def test_accounts_in_one_file_spaces_in_another(tmp_path):
     retail, travel = state.accounts
     assert (retail.name, retail.profile, retail.source.line) == ("retail", "retail-prod", 3)
     assert (travel.access_key_id_env, travel.security_token_env, travel.endpoint) == \
-        ("TRAVEL_ID", "TRAVEL_TOKEN", "https://cams-vpc.example")
+        ("TRAVEL_ID", "TRAVEL_TOKEN", "https://cams-vpc.ap-southeast-1.aliyuncs.com")
     assert [s.account for s in state.spaces] == ["retail", "travel", DEFAULT_ACCOUNT]
     assert state.account_names == ("retail", "travel", DEFAULT_ACCOUNT)
     assert state.account("default") is None and state.account("travel") is travel

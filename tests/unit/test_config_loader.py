@@ -78,7 +78,7 @@ def test_examples_validate_and_match_the_scenario() -> None:
     assert n1237 is not None and n1237.block("expect") is not None and n1237.block("expect").quality_rating == ("GREEN",)
     n9999 = travel.number("8613800009999")
     assert n9999 is not None and n9999.migration is not None
-    assert n9999.migration.verify_code_env == "ACME_MIGRATION_CODE"
+    assert n9999.migration.verify_code_env == "CAMS_SECRET_ACME_MIGRATION_CODE"
     q = travel.number("6591234568")
     assert q is not None and q.block("queues") is not None and q.block("queues").status_queue == "Alicom-Queue-2-ChatAppStatus"
     assert all(n.block("webhooks") and n.block("webhooks").status_callback_url ==

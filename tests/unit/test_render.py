@@ -43,8 +43,8 @@ def full_plan(preflight: Preflight = Preflight("ok", "account active"), policy: 
         n("2", 20, business_profile=BusinessProfile(about="Open 9 to 9", websites=("https://a.example",))),
         n("3", 30, queues=Queues(status_queue="Q2"), expect=Expect(quality_rating=("GREEN",))),
         n("4", 40),
-        n("5", 50, migration=Migration("ACME_MIGRATION_CODE")),
-        n("6", 60, migration=Migration("ACME_MIGRATION_CODE")),  # verified earlier, not registered
+        n("5", 50, migration=Migration("CAMS_SECRET_ACME_MIGRATION_CODE")),
+        n("6", 60, migration=Migration("CAMS_SECRET_ACME_MIGRATION_CODE")),  # verified earlier, not registered
         n("7", 70),  # held by another managed space
     )
     space = Space("acme", "900", Source(F, 1), numbers, unmanaged_numbers=policy)
@@ -56,7 +56,7 @@ def full_plan(preflight: Preflight = Preflight("ok", "account active"), policy: 
         {"PhoneNumber": "6", "Status": "PENDING"},  # verified, not registered
     ]
     actual = ActualSpace("900", index_numbers(items), {"business_profile": {"2": {"About": "Closed", "Websites": []}}})
-    changes = diff_space(space, actual, context=Context(env={"ACME_MIGRATION_CODE": "828712"},
+    changes = diff_space(space, actual, context=Context(env={"CAMS_SECRET_ACME_MIGRATION_CODE": "828712"},
                                                         elsewhere={"7": "globex"}, unregistered=frozenset({"6"})))
     # The generic actions of catalogue kinds, for a kind the renderers have never heard of (they read the
     # plan only): a create, an update and a delete of a made-up space-level "greetings" list.

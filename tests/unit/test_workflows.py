@@ -607,3 +607,28 @@ def test_gitops_guide_commands_parse() -> None:
     for variable in ("CAMS_PLAN_ROLE_ARN", "CAMS_APPLY_ROLE_ARN", "CAMS_OIDC_PROVIDER_ARN"):
         assert variable in guide
         assert any(f"vars.{variable}" in (WORKFLOW_DIR / n).read_text(encoding="utf-8") for n in WORKFLOWS)
+
+
+def test_the_apply_workflow_reasserts_overrides_from_outside_the_artifact() -> None:
+    """apply --plan re-asserts what the plan recorded: --force only from the merged PR's label, read through
+    the GitHub API by main's own workflow (never from plan.json, which code under review could write), and
+    the scope from the push's own `before` commit (with the history checked out to compare with it)."""
+    workflow = load_workflow("cams-apply.yml")
+    [apply] = [s for s in action_steps("cams-apply.yml") if s["with"]["command"] == "apply"]
+    assert apply["with"]["force"] == "${{ steps.reviewed.outputs.force == 'true' }}"
+    assert "github.event.before" in apply["with"]["changed-since"]
+    reviewed = next(step for _, step in steps(workflow) if step.get("id") == "reviewed")
+    script = reviewed["with"]["script"]
+    assert "github.rest.pulls.get" in script and "'cams-reconciler/force'" in script
+    assert "core.setOutput('force'" in script
+    checkout = workflow["jobs"]["apply"]["steps"][0]
+    assert checkout["with"]["fetch-depth"] == 0
+    argv = action_argv(apply)
+    assert "--changed-since" in argv  # and the command line parses (checked for every step above)
+
+
+def test_the_workflows_name_only_prefixed_secrets() -> None:
+    """Secrets the YAML reads (verify codes, tokens) reach the apply step under names the env prefix allows."""
+    [apply] = [s for s in action_steps("cams-apply.yml") if s["with"]["command"] == "apply"]
+    secrets = [k for k, v in apply.get("env", {}).items() if "secrets." in str(v)]
+    assert secrets and all(k.startswith("CAMS_SECRET_") for k in secrets), secrets

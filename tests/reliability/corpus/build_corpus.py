@@ -83,7 +83,7 @@ def plans() -> None:
         out = Path(tmp) / "plan.json"
         subprocess.run([sys.executable, "-m", "reconciler", "plan", "examples/spaces", "--emulator",
                         "examples/emulator-state.yaml", "--out", str(out)], cwd=REPO, check=True,
-                       stdout=subprocess.DEVNULL, env={"PATH": "/usr/bin:/bin", "ACME_MIGRATION_CODE": ""})
+                       stdout=subprocess.DEVNULL, env={"PATH": "/usr/bin:/bin", "CAMS_SECRET_ACME_MIGRATION_CODE": ""})
         text = out.read_text()
     base = json.loads(text)
 
