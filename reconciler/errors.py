@@ -43,7 +43,7 @@ class ExitCode(IntEnum):
     OK = 0  # success (plan: a plan was made; drift: in sync; apply: converged or nothing to do)
     ERROR = 1  # an error of any kind: bad YAML, a bad flag (usage errors too), API failure, refused/failed apply
     USAGE = 1  # (an alias of ERROR) a usage error: not argparse's 2, which means "changes" to a script
-    CHANGES = 2  # only drift and plan --detailed-exitcode: changes or findings
+    CHANGES = 2  # only drift (anything drifted) and plan --detailed-exitcode (apply would write something)
     SIGINT = 130  # interrupted by SIGINT (the shell's 128 + signal number)
     SIGTERM = 143  # interrupted by SIGTERM
 

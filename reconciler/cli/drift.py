@@ -37,7 +37,7 @@ def register(subparsers: Any) -> None:
                     "or finding, 1 on error (also when a space could not be read: the others are still "
                     "reported). Acknowledged findings (acknowledge: in a space's YAML) do not fail the run "
                     "until their date passes; --fail-on new fails only on findings new since --state.")
-    add_plan_arguments(parser)
+    add_plan_arguments(parser, command="drift")
     group = parser.add_argument_group("drift over time")
     group.add_argument("--state", metavar="FILE",
                        help="the previous run's findings (a drift state file, or a drift --format json report); "

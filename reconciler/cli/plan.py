@@ -4,8 +4,8 @@ Read-only by construction: the engine only issues QueryChatappPhoneNumbers, Quer
 GetCustomerAccountInfo, so the command runs with a read-only key on untrusted pull requests.
 
 Exit codes (Terraform's): 0 success whether or not there are changes, 1 error; with
-``--detailed-exitcode``: 0 no changes, 2 changes (drift and unmanaged findings, or a frozen account,
-included), 1 error. A space that could not be read (or a failed strict account check) is an error, and so
+``--detailed-exitcode``: 2 only when apply would write something (``Plan.has_writes``), 0 when it would
+write nothing (report-only findings such as drift or unmanaged numbers are ``drift``'s business), 1 error. A space that could not be read (or a failed strict account check) is an error, and so
 is a plan that apply would refuse (a frozen account, ``unmanaged_numbers: error`` findings, a webhook
 threshold breach without ``--force``): the whole plan is still printed (and written by ``--out``), saying
 why, then the exit is 1, whatever the flags — the PR check fails for the reason apply would give.
@@ -41,28 +41,38 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES = ExitCode.OK, ExitCode.ERROR, ExitCode.CHANGE
 JOURNAL_ENV = "CAMS_RECONCILER_JOURNAL"
 
 
-def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments ``plan`` and ``drift`` share."""
+def add_plan_arguments(parser: argparse.ArgumentParser, *, command: str = "plan") -> None:
+    """The arguments ``plan`` and ``drift`` share, in each one's words: ``drift`` checks, it plans nothing
+    (no ``--retry-sync``, no ``--changed-since``: a drift check covers every selected space)."""
     parser.add_argument("paths", nargs="+", metavar="PATH", help="YAML files or directories of spaces")
     parser.add_argument("--format", choices=FORMATS, default=DEFAULT_FORMAT, help=f"output format: {format_help()}")
-    parser.add_argument("--out", metavar="FILE",
-                        help="also write the JSON plan to FILE (atomically), for apply --plan")
-    parser.add_argument("--target", action="append", metavar="NAME",
-                        help="plan only this space (repeatable)")
-    parser.add_argument("--changed-since", metavar="GITREF",
-                        help="plan only the spaces whose YAML differs from GITREF (e.g. origin/main)")
-    add_journal_arguments(parser)
+    if command == "drift":
+        parser.add_argument("--out", metavar="FILE",
+                            help="also write what was read and found to FILE as JSON (atomically; the plan "
+                                 "document `show` renders)")
+        parser.add_argument("--target", action="append", metavar="NAME",
+                            help="check only this space (repeatable)")
+        parser.set_defaults(changed_since=None, retry_sync=False)
+    else:
+        parser.add_argument("--out", metavar="FILE",
+                            help="also write the JSON plan to FILE (atomically), for apply --plan")
+        parser.add_argument("--target", action="append", metavar="NAME",
+                            help="plan only this space (repeatable)")
+        parser.add_argument("--changed-since", metavar="GITREF",
+                            help="plan only the spaces whose YAML differs from GITREF (e.g. origin/main)")
+    add_journal_arguments(parser, retry_sync=command != "drift")
     add_link_base_argument(parser)
     add_client_arguments(parser)
 
 
-def add_journal_arguments(parser: argparse.ArgumentParser) -> None:
+def add_journal_arguments(parser: argparse.ArgumentParser, *, retry_sync: bool = True) -> None:
     parser.add_argument("--journal", metavar="FILE", default=None,
                         help="what earlier applies left unfinished (migrations verified but not registered, "
                              f"syncs that did not bring a number in); default {DEFAULT_JOURNAL} "
                              f"(env {JOURNAL_ENV})")
-    parser.add_argument("--retry-sync", action="store_true",
-                        help="plan a sync again for numbers an earlier sync did not bring in")
+    if retry_sync:
+        parser.add_argument("--retry-sync", action="store_true",
+                            help="plan a sync again for numbers an earlier sync did not bring in")
 
 
 def note_discarded_writes(args: argparse.Namespace) -> None:
@@ -93,11 +103,13 @@ def register(subparsers: Any) -> None:
         "plan", help="show what apply would change (read-only)",
         description="Read the actual state of the declared spaces (read-only API calls only), diff it "
                     "with the YAML and show the changes. Exit 0 (1 on error); with --detailed-exitcode "
-                    "0 = no changes, 2 = changes, 1 = error. A space that cannot be read is shown with "
-                    "its error among the others, then the exit is 1.")
+                    "2 = apply would write something, 0 = it would write nothing (report-only findings "
+                    "are drift's business), 1 = error. A space that cannot be read is shown with its "
+                    "error among the others, then the exit is 1.")
     add_plan_arguments(parser)
     parser.add_argument("--detailed-exitcode", action="store_true",
-                        help="exit 2 when there are changes or findings, 0 when none")
+                        help="exit 2 when apply would write something, 0 when it would write nothing "
+                             "(report-only findings: see `drift`)")
     parser.add_argument("--force", action="store_true",
                         help="record an override of the webhook-update safety threshold in the plan, shown "
                              "in every format for the reviewer; apply --plan of it needs no flag (never "
@@ -116,7 +128,7 @@ def run_plan(args: argparse.Namespace) -> int:
         for blocker in plan.refusals:
             print(f"error: apply would refuse this plan: {blocker.message}", file=sys.stderr)
         return ExitCode.ERROR
-    if args.detailed_exitcode and plan.has_changes:
+    if args.detailed_exitcode and plan.has_writes:
         return ExitCode.CHANGES
     return ExitCode.OK
 

@@ -144,9 +144,12 @@ def errors_line(plan: Plan, *, max_names: int = 20) -> str | None:
     return "Error: " + "; ".join(parts) + " (the plan shows everything else; the run fails and apply refuses)"
 
 
-def refusal_lines(plan: Plan) -> list[str]:
+def refusal_lines(plan: Plan, report: str = "plan") -> list[str]:
     """What every format says when apply would refuse the plan (and about a reviewed override), so a PR
-    check fails for the reason apply would give. Empty when apply would run it."""
+    check fails for the reason apply would give, and how to override it where an override exists. Empty
+    when apply would run it, and in a drift report (drift checks; whether apply would run is plan's)."""
+    if report == "drift":
+        return []
     lines = [f"Apply would refuse: {b.message}" for b in plan.refusals]
     lines += [f"Override requested (plan --force): {b.message}; apply will let it through"
               for b in plan.blockers if b.overridden]
@@ -243,6 +246,18 @@ def plural(n: int, one: str, many: str | None = None) -> str:
 
 def report_title(report: str) -> str:
     return f"cams-reconciler {report}"
+
+
+def provenance_line(plan: Plan, report: str = "plan") -> str | None:
+    """What the plan (or the drift check) is for, in the report's own words."""
+    if plan.provenance is None:
+        return None
+    return plan.provenance.line("Drift check" if report == "drift" else "Plan")
+
+
+def report_noun(report: str) -> str:
+    """Where the rest of the report is: ``plan comment`` / ``drift report``."""
+    return "drift report" if report == "drift" else "plan comment"
 
 
 def drift_summary(plan: Plan) -> str:

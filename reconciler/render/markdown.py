@@ -24,6 +24,7 @@ from reconciler.render.describe import (
     errors_line,
     in_sync,
     preflight_line,
+    provenance_line,
     refusal_lines,
     report_title,
     row_counts,
@@ -126,8 +127,9 @@ def render_markdown(plan: Plan, *, plan_json_path: str | None = None, link_base:
     groups = by_space(plan)
     pf = plan.preflight
     out: list[str] = [f"### {report_title(report)}", ""]
-    if plan.provenance is not None:  # what the plan is for, before anything can be cut
-        out += [f"<sub>{_cell(plan.provenance.line())}</sub>", ""]
+    provenance = provenance_line(plan, report)
+    if provenance is not None:  # what the plan is for, before anything can be cut
+        out += [f"<sub>{_cell(provenance)}</sub>", ""]
     scope = scope_line(plan)
     if scope:
         out += [f"> {_cell(scope)}", ""]
@@ -140,7 +142,7 @@ def render_markdown(plan: Plan, *, plan_json_path: str | None = None, link_base:
     if pf.blocks_apply:
         out.append("")
         out.append("> ⛔ **The account is frozen: apply will refuse to run.**")
-    refusals = refusal_lines(plan)
+    refusals = refusal_lines(plan, report)
     if refusals:
         out.append("")
         out.extend(f"> {'⛔' if line.startswith('Apply would refuse') else '⚠️'} **{_cell(line)}**  "

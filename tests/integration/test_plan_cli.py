@@ -71,6 +71,21 @@ def test_detailed_exitcode_and_drift_exit_codes(capsys):
     assert run(capsys, "plan", SPACES, "--emulator", STATE, "--target", "acme-travel")[0] == 0
 
 
+def test_detailed_exitcode_is_about_writes_and_drift_about_findings(capsys, tmp_path):
+    """Terraform's meaning: 2 only when apply would write something. A space whose only finding is a
+    number outside its expected health has nothing for apply to write (plan: 0), and has drifted (drift: 2)."""
+    yaml_text = (REPO / "examples" / "spaces" / "globex-support.yaml").read_text()
+    strict = tmp_path / "globex.yaml"
+    strict.write_text(yaml_text.replace("quality_rating: [GREEN]", "quality_rating: [YELLOW]"))
+    code, out, err = run(capsys, "plan", str(strict), "--emulator", STATE, "--detailed-exitcode")
+    assert code == 0 and "expect.quality_rating" in out, out + err
+    code, out, err = run(capsys, "drift", str(strict), "--emulator", STATE)
+    assert code == 2 and "outside their expected health" in out, out + err
+    webhook = tmp_path / "webhook.yaml"
+    webhook.write_text(yaml_text.replace("/wa/status", "/wa/v2/status"))
+    assert run(capsys, "plan", str(webhook), "--emulator", STATE, "--detailed-exitcode")[0] == 2
+
+
 def test_target_plans_only_that_space_and_costs_only_its_calls(capsys):
     code, out, err = run(capsys, "plan", SPACES, "--emulator", STATE, "--format", "json",
                          "--target", "acme-travel", "--target", "globex-support")
