@@ -46,6 +46,7 @@ class ExitCode(IntEnum):
     CHANGES = 2  # only drift (anything drifted) and plan --detailed-exitcode (apply would write something)
     SIGINT = 130  # interrupted by SIGINT (the shell's 128 + signal number)
     SIGTERM = 143  # interrupted by SIGTERM
+    SIGPIPE = 141  # stdout closed early (`... | head`): quiet, as git ends (128 + SIGPIPE)
 
     @classmethod
     def for_signal(cls, name: str) -> ExitCode:

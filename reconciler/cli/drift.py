@@ -16,16 +16,12 @@ a chat webhook.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import dataclasses
 import datetime as dt
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from reconciler.cli.plan import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, add_plan_arguments, compute_plan, emit, link_base
-from reconciler.engine import plan_drift
 
 FAIL_ON = ("any", "new", "none")
 
@@ -76,7 +72,9 @@ def _parse_now(text: str) -> dt.datetime:
 
 
 def run_drift(args: argparse.Namespace) -> int:
-    from reconciler.engine import DriftStateError, load_state
+    import dataclasses
+
+    from reconciler.engine import DriftStateError, load_state, plan_drift
 
     now: dt.datetime = args.now or dt.datetime.now(dt.UTC)
     previous = None
@@ -117,6 +115,8 @@ def run_drift(args: argparse.Namespace) -> int:
 
 
 def _endpoint_findings(plan: Any, desired: Any) -> list[Any]:
+    import asyncio
+
     if not any(s.checks_endpoints for s in desired.drift.values()):
         return []
     from reconciler.engine import endpoint_changes
@@ -133,6 +133,9 @@ async def _attribute(args: argparse.Namespace, desired: Any, plan: Any, transiti
 
 
 def _over_time(plan: Any, args: argparse.Namespace, desired: Any, previous: Any, now: dt.datetime) -> int:
+    import asyncio
+    from pathlib import Path
+
     from reconciler.engine import acknowledge_findings, compare, save_state
     from reconciler.render import drift_report
 

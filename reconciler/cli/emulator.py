@@ -15,7 +15,6 @@ from types import FrameType
 from typing import Any
 
 from reconciler.cli._numbers import DELAY_MS_RANGE, QPS_RANGE, bounded_float
-from reconciler.emulator import StateFileError, start_emulator
 from reconciler.errors import ExitCode
 
 
@@ -95,6 +94,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reconciler.emulator import StateFileError, start_emulator
+
     if args.audit_log and os.path.exists(args.audit_log) and os.path.exists(args.state) \
             and os.path.samefile(args.audit_log, args.state):
         print(f"error: will not write the audit log {args.audit_log}: it is the state file", file=sys.stderr)

@@ -10,15 +10,14 @@ must be declared with a ``migration`` block in the YAML: the space and its id co
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.cli._client_options import add_client_arguments, open_client
-from reconciler.cli.plan import load, note_discarded_writes
-from reconciler.config.model import DesiredState, Number, Space
-from reconciler.engine import TargetError, normalize_phone
+from reconciler.cli._client_options import add_client_arguments
 from reconciler.errors import ExitCode
+
+if TYPE_CHECKING:  # the engine, client and renderers load when the command runs, not for --help
+    from reconciler.config.model import DesiredState, Number, Space
 
 METHODS = ("sms", "voice")
 
@@ -46,6 +45,8 @@ def register(subparsers: Any) -> None:
 
 def declared_migration(desired: DesiredState, space_name: str, phone: str) -> tuple[Space, Number]:
     """The space and number of a declared migration, or a ``TargetError`` saying what is declared."""
+    from reconciler.engine import TargetError, normalize_phone
+
     space = desired.space(space_name)
     if space is None:
         known = ", ".join(sorted(s.name for s in desired.spaces))
@@ -60,6 +61,11 @@ def declared_migration(desired: DesiredState, space_name: str, phone: str) -> tu
 
 
 def run_send_code(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from reconciler.cli._client_options import open_client
+    from reconciler.cli.plan import load, note_discarded_writes
+
     desired = load(args.paths)
     if desired is None:
         return ExitCode.ERROR

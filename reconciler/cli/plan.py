@@ -16,25 +16,22 @@ own exit rule.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import dataclasses
 import os
 import sys
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.cli._client_options import ClientSettings, add_client_arguments, open_clients
-from reconciler.cli._terminal import Progress, live_terminal  # noqa: F401 - live_terminal: its old home
-from reconciler.config import ConfigError, load_desired_state
-from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState
-from reconciler.engine import DEFAULT_JOURNAL, Journal, Plan, Scope, compare_with_ref, make_plan
+from reconciler.cli._client_options import add_client_arguments
+from reconciler.cli._terminal import live_terminal  # noqa: F401 - live_terminal: its old home
+from reconciler.defaults import JOURNAL_PATH as DEFAULT_JOURNAL
 from reconciler.errors import ExitCode
-from reconciler.files import check_output, run_inputs, write_atomically
-from reconciler.provenance import Provenance, collect, target
-from reconciler.render import DEFAULT_FORMAT, FORMATS, format_help, get_format, github_link_base, render
-from reconciler.render.describe import calls_line, errors_line
-from reconciler.render.json_plan import render_json
+from reconciler.render import DEFAULT_FORMAT, FORMATS, format_help, github_link_base
+
+# Registering the parser (``--help``, a completion request) needs only the names above; the YAML loader, the
+# engine, the client and the renderers load when the command runs (benchmarks/startup.py).
+if TYPE_CHECKING:
+    from reconciler.config.model import DesiredState
+    from reconciler.engine import Journal, Plan
+    from reconciler.provenance import Provenance
 
 #: The names ``cli/drift.py`` returns (the codes are ``reconciler.errors.ExitCode``'s).
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = ExitCode.OK, ExitCode.ERROR, ExitCode.CHANGES
@@ -138,6 +135,7 @@ def run_plan(args: argparse.Namespace) -> int:
 def load(paths: list[str]) -> DesiredState | None:
     """Load the YAML and resolve its ``${env:NAME}`` references (an unset variable is a problem at its
     line), printing every problem as ``file:line:col: error: ...`` (no traceback)."""
+    from reconciler.config import ConfigError, load_desired_state
     from reconciler.config.env_refs import resolve_references
 
     try:
@@ -149,6 +147,12 @@ def load(paths: list[str]) -> DesiredState | None:
 
 def compute_plan(args: argparse.Namespace) -> Plan | None:
     """Load, scope, fetch and diff. ``None`` after a configuration error (already printed)."""
+    import asyncio
+    import dataclasses
+
+    from reconciler.engine import Journal, Scope, compare_with_ref
+    from reconciler.files import check_output, run_inputs
+
     if args.out:
         check_output(args.out, run_inputs(args.paths, getattr(args, "emulator", None), journal_path(args)),
                      "--out")  # fail before the reads, not after them
@@ -174,6 +178,12 @@ def compute_plan(args: argparse.Namespace) -> Plan | None:
 
 async def _fetch_and_diff(args: argparse.Namespace, desired: DesiredState, only: set[str] | None,
                           journal: Journal) -> Plan:
+    import dataclasses
+
+    from reconciler.cli._client_options import open_clients
+    from reconciler.cli._terminal import Progress
+    from reconciler.engine import make_plan
+
     async with open_clients(args, desired) as client:
         progress = Progress(sys.stderr)
         try:
@@ -197,6 +207,13 @@ def plan_provenance(clients: Any, plan: Plan, args: argparse.Namespace) -> Prove
     maps its name to its client) the region and endpoint read. The in-process emulator is named by its
     state file (its port changes every run). The ambient role's ARN gives the ``default`` account's id; the
     account check's ``Mpk`` gives any account's."""
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    from reconciler.cli._client_options import ClientSettings
+    from reconciler.config.model import DEFAULT_ACCOUNT
+    from reconciler.provenance import collect, target
+
     first = Path(args.paths[0]) if args.paths else Path.cwd()
     where = first if first.is_dir() else first.parent
     emulator = ClientSettings.from_args(args).emulator
@@ -213,6 +230,13 @@ def plan_provenance(clients: Any, plan: Plan, args: argparse.Namespace) -> Prove
 def emit(plan: Plan, args: argparse.Namespace, *, report: str = "plan") -> None:
     """Write ``--out``, print the plan (or the drift report) on stdout, and the calls line on stderr for
     machine formats."""
+    from pathlib import Path
+
+    from reconciler.files import write_atomically
+    from reconciler.render import get_format, render
+    from reconciler.render.describe import calls_line, errors_line
+    from reconciler.render.json_plan import render_json
+
     if args.out:
         write_atomically(Path(args.out), render_json(plan))
     sys.stdout.write(render(plan, args.format, plan_json_path=args.out, link_base=link_base(args), report=report,

@@ -35,10 +35,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from reconciler.defaults import JOURNAL_PATH
 from reconciler.engine.errors import EngineError
 from reconciler.files import InputFileError, read_input, write_atomically
 
-DEFAULT_PATH = Path(".cams-reconciler") / "journal.json"
+DEFAULT_PATH = Path(JOURNAL_PATH)
 FORMAT_VERSION = 1
 UNREGISTERED = "unregistered"  # a migration verified (or whose verification may have landed), not registered
 UNSYNCED = "unsynced"  # a sync that did not bring the number in
