@@ -122,8 +122,10 @@ def run_plan(args: argparse.Namespace) -> int:
     if plan.failed:  # after the output: the other spaces' findings are the point of a partial plan
         return ExitCode.ERROR
     if plan.apply_would_refuse:  # after the output, which says why: the PR check fails for that reason
+        from reconciler.render.describe import refusal
+
         for blocker in plan.refusals:
-            print(f"error: apply would refuse this plan: {blocker.message}", file=sys.stderr)
+            print(f"error: apply would refuse this plan: {refusal(blocker)}", file=sys.stderr)
         return ExitCode.ERROR
     if args.detailed_exitcode and plan.has_writes:
         return ExitCode.CHANGES

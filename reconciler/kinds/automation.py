@@ -113,6 +113,7 @@ class AutomationKind(Kind):
     inheritable = True
     model = Automation
     label = "conversational automation"
+    drift_kind = "settings"
     fields: ClassVar[tuple[Field, ...]] = (
         Field("welcome_message", "EnableWelcomeMessage", compare=as_bool),
         Field("prompts", "Prompts", compare=_prompts, many=True),
