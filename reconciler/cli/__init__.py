@@ -38,6 +38,7 @@ class Command:
 # (tests/unit/test_cli_parsing.py checks each module registers the same line).
 COMMANDS: dict[str, Command] = {
     "validate": Command("validate", "check desired-state YAML offline"),
+    "fmt": Command("fmt", "rewrite desired-state YAML in the canonical layout (comments kept, meaning unchanged)"),
     "plan": Command("plan", "show what apply would change (read-only)"),
     "show": Command("show", "render a saved plan file (no API call)"),
     "drift": Command("drift", "check that the real state matches the YAML (read-only)"),
