@@ -97,7 +97,14 @@ def run_drift(args: argparse.Namespace) -> int:
             from reconciler.files import check_output, run_inputs
             check_output(getattr(args, name), run_inputs(args.paths, getattr(args, "emulator", None)),
                          "--" + name.replace("_", "-"))
-    plan = compute_plan(args)
+    from reconciler.engine import health_snapshot
+
+    health: dict[str, Any] = {}  # space → its numbers' health this run, for the state's history
+
+    def observe(name: str, seen: Any) -> None:
+        health[name] = health_snapshot(seen.numbers)
+
+    plan = compute_plan(args, observe=observe)
     if plan is None:
         return EXIT_ERROR
     desired = args.desired_state
@@ -111,7 +118,7 @@ def run_drift(args: argparse.Namespace) -> int:
             return EXIT_ERROR
         # The definition the report's table and summary count with (``engine.drift``): they cannot disagree.
         return EXIT_CHANGES if plan_drift(plan).total and args.fail_on != "none" else EXIT_OK
-    return _over_time(plan, args, desired, previous, now)
+    return _over_time(plan, args, desired, previous, now, health)
 
 
 def _endpoint_findings(plan: Any, desired: Any) -> list[Any]:
@@ -132,7 +139,8 @@ async def _attribute(args: argparse.Namespace, desired: Any, plan: Any, transiti
                                {s.name: s.cust_space_id for s in plan.spaces}, transitions)
 
 
-def _over_time(plan: Any, args: argparse.Namespace, desired: Any, previous: Any, now: dt.datetime) -> int:
+def _over_time(plan: Any, args: argparse.Namespace, desired: Any, previous: Any, now: dt.datetime,
+               health: Any = None) -> int:
     import asyncio
     from pathlib import Path
 
@@ -141,7 +149,7 @@ def _over_time(plan: Any, args: argparse.Namespace, desired: Any, previous: Any,
 
     read = [s.name for s in plan.spaces if not s.errored]
     acked = acknowledge_findings(drift_report.findings_of(plan), desired.drift, now.astimezone(dt.UTC).date(), read)
-    transitions, state = compare(acked.findings, acked.by_address, previous, read, now)
+    transitions, state = compare(acked.findings, acked.by_address, previous, read, now, health=health)
     if args.attribution:
         transitions = asyncio.run(_attribute(args, desired, plan, transitions))
     if args.format == "json":
@@ -163,8 +171,9 @@ def _over_time(plan: Any, args: argparse.Namespace, desired: Any, previous: Any,
         save_state(args.state, state)
     if args.issues_out:
         from reconciler.engine import issue_operations, write_operations
-        write_operations(args.issues_out, issue_operations(transitions, plan, label=args.issue_label,
-                                                           link_base=link_base(args)))
+        write_operations(args.issues_out, issue_operations(
+            transitions, plan, label=args.issue_label, link_base=link_base(args),
+            health={name: space.health for name, space in state.spaces.items()}))
     notified = EXIT_OK
     if args.notify_url_env:
         from reconciler.engine import NotifyError, notify

@@ -147,8 +147,9 @@ def load(paths: list[str]) -> DesiredState | None:
         return None
 
 
-def compute_plan(args: argparse.Namespace) -> Plan | None:
-    """Load, scope, fetch and diff. ``None`` after a configuration error (already printed)."""
+def compute_plan(args: argparse.Namespace, observe: Any = None) -> Plan | None:
+    """Load, scope, fetch and diff. ``None`` after a configuration error (already printed). ``observe``:
+    ``make_plan``'s, called with each space read."""
     import asyncio
     import dataclasses
 
@@ -172,14 +173,14 @@ def compute_plan(args: argparse.Namespace) -> Plan | None:
         if not only:
             print(f"note: no space changed since {args.changed_since}", file=sys.stderr)
     journal = Journal.load(journal_path(args))
-    plan = asyncio.run(_fetch_and_diff(args, desired, only, journal))
+    plan = asyncio.run(_fetch_and_diff(args, desired, only, journal, observe))
     if args.changed_since:  # the plan says what it covers: a reviewer must not read "in sync" for "not read"
         plan = dataclasses.replace(plan, scope=Scope(args.changed_since, len(desired.spaces)))
     return plan
 
 
 async def _fetch_and_diff(args: argparse.Namespace, desired: DesiredState, only: set[str] | None,
-                          journal: Journal) -> Plan:
+                          journal: Journal, observe: Any = None) -> Plan:
     import dataclasses
 
     from reconciler.cli._client_options import open_clients
@@ -192,7 +193,7 @@ async def _fetch_and_diff(args: argparse.Namespace, desired: DesiredState, only:
             plan = await make_plan(client, desired, targets=args.target, only=only, env=os.environ,
                                    progress=progress.counter("reading spaces", client) if progress.enabled
                                    else None, force=getattr(args, "force", False), journal=journal,
-                                   retry_sync=args.retry_sync)
+                                   retry_sync=args.retry_sync, observe=observe)
         finally:
             progress.clear()
         stats = getattr(client, "stats", None)

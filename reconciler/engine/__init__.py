@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from reconciler.engine.drift_attribution import attribute
     from reconciler.engine.drift_issues import issue_operations, write_operations
     from reconciler.engine.drift_notify import NotifyError, notify
-    from reconciler.engine.drift_state import DriftStateError, compare, load_state, save_state
+    from reconciler.engine.drift_state import DriftStateError, compare, health_snapshot, load_state, save_state
     from reconciler.engine.endpoint_checks import endpoint_changes, preflight_new_urls
     from reconciler.engine.errors import EngineError, TargetError
     from reconciler.engine.import_refs import tokens_to_references
@@ -48,6 +48,7 @@ _SURFACE: dict[str, tuple[str, str]] = {
     "acknowledge_findings": ("acknowledge", "acknowledge_findings"),
     "DriftStateError": ("drift_state", "DriftStateError"),
     "compare": ("drift_state", "compare"),
+    "health_snapshot": ("drift_state", "health_snapshot"),
     "load_state": ("drift_state", "load_state"),
     "save_state": ("drift_state", "save_state"),
     "issue_operations": ("drift_issues", "issue_operations"),
@@ -111,6 +112,7 @@ __all__ = [
     "compare",
     "compare_with_ref",
     "endpoint_changes",
+    "health_snapshot",
     "import_space",
     "issue_operations",
     "load_saved_plan",
