@@ -7,6 +7,7 @@ message::
 
     ReconcilerError                        (exit_code: ExitCode.ERROR)
     ├── config.errors.ConfigError          desired-state YAML: every problem, with file:line:col
+    │   └── config.fmt.FormatError         ``fmt``: a file it cannot format without changing its meaning
     ├── files.InputFileError               an input that cannot be read (not a regular file, too large, ...)
     ├── files.OutputFileError              an output (``--out``, ``--results``) that cannot be written
     ├── client.errors.ClientError          the CAMS/BSS API client (its own tree is drawn there)

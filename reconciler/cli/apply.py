@@ -270,17 +270,18 @@ def _confirm(writes: int, provenance: Provenance) -> None:
     if not sys.stdin.isatty():
         raise ApplyRefusedError("refusing to apply without confirmation: stdin is not a terminal. Review the "
                                 "plan and pass --auto-approve (CI), or apply a reviewed plan with --plan FILE")
-    sys.stderr.write(f"\nDo you want to perform these {writes} write change(s) in "
-                     f"{provenance.accounts_line()}?\n"
-                     "  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
-    sys.stderr.flush()
     # asyncio.run's own SIGINT handler only cancels the running task, which a blocking read does not
-    # notice: the first Ctrl-C would wait for Enter. At the prompt, Ctrl-C raises at once (exit 130).
+    # notice: the first Ctrl-C would wait for Enter. From before the question is shown until it is answered,
+    # Ctrl-C raises at once (exit 130).
     try:
         previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     except ValueError:  # not the main thread (an embedding): the caller's handling stands
         previous = None
     try:
+        sys.stderr.write(f"\nDo you want to perform these {writes} write change(s) in "
+                         f"{provenance.accounts_line()}?\n"
+                         "  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
+        sys.stderr.flush()
         answer = sys.stdin.readline().strip()
     finally:
         if previous is not None:

@@ -23,6 +23,7 @@ from typing import Any
 from reconciler.engine.drift_state import ACCOUNT, HealthPoint, Status, Transition, Transitions
 from reconciler.engine.plan import Plan
 from reconciler.files import write_atomically
+from reconciler.kinds.expect import RATING_FIELD, RATING_ORDER
 
 ISSUES_FORMAT = "cams-reconciler/drift-issues"
 MAX_LISTED = 100  # an issue body stays far below GitHub's 65,536 characters
@@ -63,7 +64,7 @@ def _comment(new: Sequence[Transition], resolved: Sequence[Transition], now: str
 
 
 #: Quality ratings as a chart's y values (higher is better); anything else (UNKNOWN, OTHER) is 0.
-RATING_LEVELS = {"GREEN": 3, "YELLOW": 2, "RED": 1}
+RATING_LEVELS = {rating: len(RATING_ORDER) - i for i, rating in enumerate(RATING_ORDER)}
 MAX_CHARTS = 10  # numbers charted per issue: those whose rating moved or is not GREEN first
 
 
@@ -72,7 +73,7 @@ def quality_charts(health: Mapping[str, Sequence[HealthPoint]]) -> list[str]:
     state kept (GitHub renders Mermaid blocks). Only our own values reach the chart: the numbers' digits,
     the runs' times and 0-3 levels (``health_snapshot`` already reduced every API value to a token)."""
     def level(point: HealthPoint) -> int:
-        return RATING_LEVELS.get(point.values.get("quality_rating", ""), 0)
+        return RATING_LEVELS.get(point.values.get(RATING_FIELD, ""), 0)
 
     def interest(item: tuple[str, Sequence[HealthPoint]]) -> tuple[int, str]:
         levels = {level(p) for p in item[1]}

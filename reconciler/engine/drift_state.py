@@ -31,6 +31,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from reconciler import kinds as catalogue
 from reconciler.errors import ReconcilerError
 from reconciler.files import InputFileError, read_input, write_atomically
 
@@ -110,9 +111,9 @@ class Seen:
 
 #: How many runs of each number's health the state keeps (about a week of six-hourly runs).
 HEALTH_RUNS = 30
-#: The health values kept per run: state field → the ``QueryChatappPhoneNumbers`` field it comes from.
-HEALTH_FIELDS: Mapping[str, str] = {"quality_rating": "QualityRating", "status": "Status",
-                                    "messaging_limit_tier": "MessagingLimitTier"}
+#: The health values kept per run: the fields of ``expect:`` (the expect kind's), each its state name → the
+#: ``QueryChatappPhoneNumbers`` field it comes from.
+HEALTH_FIELDS: Mapping[str, str] = {f.name: f.api for f in catalogue.get("expect").fields}
 _TOKEN = re.compile(r"[A-Z][A-Z0-9_]{0,31}")
 _PHONE = re.compile(r"[0-9]{4,20}")
 _STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")

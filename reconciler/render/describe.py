@@ -14,6 +14,7 @@ from typing import Any
 from reconciler import kinds as catalogue
 from reconciler.engine.drift import DriftKind, count, plan_drift
 from reconciler.engine.plan import Action, Blocker, BlockerKind, Change, Plan, PlannedSpace
+from reconciler.kinds.expect import RATING_FIELD, RATING_ORDER
 
 # Terraform-like: one symbol per action.
 SYMBOLS: Mapping[Action, str] = {
@@ -96,8 +97,8 @@ def value_lines(before: Any, after: Any) -> list[str]:
 #: Report-only actions: what a plan finds, not what apply would do (``Action.writes`` is False).
 FINDINGS = frozenset(a for a in Action if not a.writes)
 
-#: Quality ratings from best to worst: an expectation of the top ones reads "YELLOW or better".
-_QUALITY_ORDER = ("GREEN", "YELLOW", "RED")
+#: Quality ratings from best to worst (the expect kind's): an expectation of the top ones reads "YELLOW or better".
+_QUALITY_ORDER = RATING_ORDER
 
 
 def is_finding(change: Change) -> bool:
@@ -160,7 +161,7 @@ def finding_text(change: Change) -> str:
             change.after, Mapping) and change.before is not None:
         if field.startswith("expect."):
             what = field.removeprefix("expect.").replace("_", " ")
-            expected = _one_of(change.after, quality=field == "expect.quality_rating")
+            expected = _one_of(change.after, quality=field == f"expect.{RATING_FIELD}")
             return f"{what} is {show(change.before)}; expected {expected}"
         return f"is {show(change.before)}; the YAML says {show(change.after)}"
     return change.reason or f"{field or 'the value'} differs from the YAML"
