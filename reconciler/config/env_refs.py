@@ -17,7 +17,9 @@ The fingerprint is HMAC-SHA256 keyed by ``CAMS_RECONCILER_FINGERPRINT_KEY``, a s
 jobs share and the plan does not hold. A key anyone can derive from the plan (the variable's name, the
 space id) would let anyone who reads a PR comment test guesses of a short token offline until the digest
 matches; with a secret key the digest says nothing but "same or different". Without the key no fingerprint
-is shown (``fingerprint: set CAMS_RECONCILER_FINGERPRINT_KEY``).
+is shown (``fingerprint: set CAMS_RECONCILER_FINGERPRINT_KEY``). With the key, a URL whose token is written
+in the YAML as it is (``?token=abc``) is fingerprinted the same way, so a changed token never reads as
+``token=*** → token=***``.
 """
 
 from __future__ import annotations
@@ -138,11 +140,13 @@ def resolve_references(desired: DesiredState, env: Mapping[str, str]) -> Desired
     problems: list[Problem] = []
     spaces = []
     changed_any = False
+    fingerprinted = bool(env.get(FINGERPRINT_KEY_ENV))
     for si, space in enumerate(desired.spaces):
         numbers = []
         changed = False
         for ni, number in enumerate(space.numbers):
             blocks = dict(number.blocks)
+            touched = False
             for block, names in callback_fields().items():
                 model = blocks.get(block)
                 if model is None:
@@ -150,12 +154,16 @@ def resolve_references(desired: DesiredState, env: Mapping[str, str]) -> Desired
                 values = {}
                 for name in names:
                     template = getattr(model, name, None)
-                    if isinstance(template, str) and not isinstance(template, SecretUrl) and REF.search(template):
+                    # A URL whose secret part is written in the YAML (``?token=abc``) gets a fingerprint too
+                    # when the key is set: masked, a changed token would read as no change at all.
+                    if isinstance(template, str) and not isinstance(template, SecretUrl) and (
+                            REF.search(template) or (fingerprinted and mask_url(template) != template)):
                         path = f"spaces[{si}].numbers[{ni}].{block}.{name}"
                         values[name] = _resolve(template, env, number.source_of(f"{block}.{name}"), path, problems)
                 if values:
                     blocks[block] = dataclasses.replace(model, **{k: v for k, v in values.items() if v is not None})
-            if blocks != dict(number.blocks):
+                    touched = True
+            if touched:  # not `!=`: a fingerprinted URL equals the plain string it wraps
                 number = _with_blocks(number, blocks)
                 changed = True
             numbers.append(number)

@@ -189,3 +189,18 @@ def test_every_change_kind_is_named_never_other() -> None:
     md = render(Plan((qr,), (PlannedSpace("s", "1", "spaces/s.yaml", FP),), FP, Preflight("ok")), "markdown",
                 report="drift")
     assert "1 message QR code differs from the YAML" in md and "other" not in md.lower().split("calls:")[0]
+
+
+def test_a_token_written_in_the_yaml_changes_by_fingerprint(monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """acme-travel's status URL carries its token in the YAML, and CAMS has an old one: masked, both read
+    ``token=***``; with the fingerprint key set (as the plan and apply jobs share it), each side shows its
+    keyed fingerprint, and they differ. Never the token."""
+    monkeypatch.setenv("CAMS_RECONCILER_FINGERPRINT_KEY", "a-key-the-plan-does-not-hold")
+    assert main(["plan", SPACES, "--emulator", STATE, "--format", "markdown", "--target", "acme-travel"]) == 0
+    md = capsys.readouterr().out
+    seen = visible(md)
+    before = re.search(r'- status_callback_url: "[^"]*token=\*\*\* \(fingerprint ([0-9a-f]{12})\)"', "\n".join(seen.diffs))
+    after = re.search(r'\+ status_callback_url: "[^"]*token=\*\*\* \(fingerprint ([0-9a-f]{12})\)"', "\n".join(seen.diffs))
+    assert before and after and before.group(1) != after.group(1), seen.diffs
+    assert "tr4vel-s3cret" not in md and "old-token-123" not in md
