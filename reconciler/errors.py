@@ -7,6 +7,7 @@ message::
 
     ReconcilerError                        (exit_code: ExitCode.ERROR)
     ├── config.errors.ConfigError          desired-state YAML: every problem, with file:line:col
+    │   └── config.fmt.FormatError         ``fmt``: a file it cannot format without changing its meaning
     ├── files.InputFileError               an input that cannot be read (not a regular file, too large, ...)
     ├── files.OutputFileError              an output (``--out``, ``--results``) that cannot be written
     ├── client.errors.ClientError          the CAMS/BSS API client (its own tree is drawn there)
@@ -46,9 +47,10 @@ class ExitCode(IntEnum):
     OK = 0  # success (plan: a plan was made; drift: in sync; apply: converged or nothing to do)
     ERROR = 1  # an error of any kind: bad YAML, a bad flag (usage errors too), API failure, refused/failed apply
     USAGE = 1  # (an alias of ERROR) a usage error: not argparse's 2, which means "changes" to a script
-    CHANGES = 2  # only drift and plan --detailed-exitcode: changes or findings
+    CHANGES = 2  # only drift (anything drifted) and plan --detailed-exitcode (apply would write something)
     SIGINT = 130  # interrupted by SIGINT (the shell's 128 + signal number)
     SIGTERM = 143  # interrupted by SIGTERM
+    SIGPIPE = 141  # stdout closed early (`... | head`): quiet, as git ends (128 + SIGPIPE)
 
     @classmethod
     def for_signal(cls, name: str) -> ExitCode:

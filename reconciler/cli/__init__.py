@@ -38,6 +38,7 @@ class Command:
 # (tests/unit/test_cli_parsing.py checks each module registers the same line).
 COMMANDS: dict[str, Command] = {
     "validate": Command("validate", "check desired-state YAML offline"),
+    "fmt": Command("fmt", "rewrite desired-state YAML in the canonical layout (comments kept, meaning unchanged)"),
     "plan": Command("plan", "show what apply would change (read-only)"),
     "show": Command("show", "render a saved plan file (no API call)"),
     "drift": Command("drift", "check that the real state matches the YAML (read-only)"),
@@ -83,10 +84,11 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def error(self, message: str) -> NoReturn:
-        from reconciler.errors import ExitCode  # here: --help and --version import nothing but the CLI
+        from reconciler.cli._suggest import with_suggestion  # here: --help and --version need neither
+        from reconciler.errors import ExitCode
 
         self.print_usage(sys.stderr)
-        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {with_suggestion(message, self)}\n")
 
 
 def add_output_options(parser: argparse.ArgumentParser, *, suffix: str = "") -> None:
@@ -107,9 +109,7 @@ def top_parser() -> argparse.ArgumentParser:
     add_output_options(parser, suffix="_global")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, command in COMMANDS.items():
-        if command.help is None:
-            sub.add_parser(name)  # no help=: not listed
-        else:
+        if command.help is not None:  # a hidden helper is no choice here: no usage or error lists it
             sub.add_parser(name, help=command.help, add_help=False)
     return parser
 
@@ -159,7 +159,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         top.print_help(sys.stderr)
         raise SystemExit(ExitCode.USAGE)
     head = [w for w in argv[:at] if w != "--"]
-    glob = top.parse_args([*head, argv[at]])  # an unknown command: the top-level usage, rightly
+    hidden = COMMANDS.get(argv[at]) is not None and COMMANDS[argv[at]].help is None
+    # An unknown command: the top-level usage, rightly (with the command it probably meant).
+    glob = top.parse_args(head if hidden else [*head, argv[at]])
     parser = command_parser(argv[at])
     # Options anywhere among the positionals (`call ACTION --emulator F Key=V`). Intermixed parsing refuses
     # sub-commands (`migration send-code`) and REMAINDER (a helper taking raw words says ``plain_parse``).
@@ -172,7 +174,39 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    """Run one command. A closed stdout (``... | head -2``) ends it quietly with 141, as ``git`` ends
+    (killed by SIGPIPE); Python ignores that signal, so it shows as ``BrokenPipeError`` on a write or on
+    the flush at the end (also after ``--help``), caught here rather than printed at interpreter exit."""
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here, not as "Exception ignored" at exit
+    except BrokenPipeError:
+        _discard_stdout()
+        from reconciler.errors import ExitCode
+
+        return ExitCode.SIGPIPE
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush of what is still buffered says nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture): nothing to flush
+        pass
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(words)
+    at = _command_index(words)
+    command = COMMANDS.get(words[at]) if at is not None else None
+    if command is not None and command.help is None:  # a helper at TAB time: no log, no colour, just quick
+        args.color = False
+        return _run(args)
     from reconciler.cli._logging import logging_configured  # after parsing: --help needs neither
     from reconciler.cli._terminal import use_color
 
@@ -197,5 +231,3 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return ExitCode.SIGINT
-    except BrokenPipeError:
-        return ExitCode.ERROR

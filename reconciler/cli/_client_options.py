@@ -23,19 +23,14 @@ import os
 import textwrap
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from reconciler.cli._numbers import QPS_RANGE, bounded_float
-from reconciler.client import CamsClient, Credentials, CredentialsProvider, resolve_credentials
-from reconciler.client.credentials import ENV_PROFILE, DeferredCredentials, account_credentials
-from reconciler.client.endpoints import DEFAULT_REGION, ENDPOINT_ENV, ensure_endpoint_allowed, validate_region
-from reconciler.client.errors import ClientConfigError
-from reconciler.client.ratelimit import DEFAULT_QPS, RateLimiter
-from reconciler.client.stats import ClientStats
+from reconciler.defaults import DEFAULT_QPS, DEFAULT_REGION, ENDPOINT_ENV, ENV_PROFILE
 from reconciler.errors import ReconcilerError
 
-if TYPE_CHECKING:  # the desired-state model and the engine are imported when clients are opened, not by --help
+if TYPE_CHECKING:  # the client (httpx, asyncio), the model and the engine load when clients are opened, not by --help
+    from reconciler.client import CamsClient, Credentials, CredentialsProvider
     from reconciler.config.model import Account, DesiredState
     from reconciler.engine import AccountClients
 
@@ -105,8 +100,7 @@ def add_client_arguments(parser: argparse.ArgumentParser, *, example: str | None
         parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keep the epilog's lines
 
 
-@dataclass(frozen=True)
-class ClientSettings:
+class ClientSettings(NamedTuple):  # immutable; no dataclasses import on --help's path
     """The connection options after the environment defaults, checked. ``None``: not given anywhere."""
 
     profile: str | None
@@ -118,6 +112,9 @@ class ClientSettings:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, env: Mapping[str, str] | None = None) -> ClientSettings:
+        from reconciler.client.endpoints import validate_region
+        from reconciler.client.errors import ClientConfigError
+
         env = os.environ if env is None else env
         endpoint = getattr(args, "endpoint", None)
         emulator = getattr(args, "emulator", None) or (None if endpoint else env.get(ENV_EMULATOR) or None)
@@ -164,6 +161,8 @@ def _start_emulator(state: str) -> Any:
 def _emulator_credentials(handle: Any, name: str) -> Credentials:
     """The emulator's key for account ``name``: its account of that id; the only account of a
     single-account state (or the first account, for ``default``); else an error listing them."""
+    from reconciler.client import Credentials
+
     backend = handle.backend
     ids = backend.account_ids
     if name in ids:
@@ -175,6 +174,8 @@ def _emulator_credentials(handle: Any, name: str) -> Credentials:
 
 
 def _credentials(settings: ClientSettings, account: Account | None) -> Credentials | CredentialsProvider:
+    from reconciler.client.credentials import DeferredCredentials, account_credentials, resolve_credentials
+
     if account is not None:
         return DeferredCredentials(lambda: account_credentials(account))
     return resolve_credentials(profile=settings.profile)
@@ -188,6 +189,8 @@ async def open_clients(args: argparse.Namespace, desired: DesiredState) -> Async
     credentials are resolved when it first sends: a run that reads no space of an account needs none of
     its secrets. With ``--emulator``, every account talks to the emulator with the emulator's key of the
     account of the same id."""
+    from reconciler.client import CamsClient, ClientStats, RateLimiter
+    from reconciler.client.endpoints import ensure_endpoint_allowed
     from reconciler.engine import AccountClients
 
     settings = ClientSettings.from_args(args)
@@ -218,6 +221,8 @@ async def open_clients(args: argparse.Namespace, desired: DesiredState) -> Async
 async def open_client(args: argparse.Namespace) -> AsyncIterator[CamsClient]:
     """The one ambient client (``call``, ``import``); with ``--emulator``, the emulator runs for the block's
     life and its first key is used."""
+    from reconciler.client import CamsClient, Credentials, resolve_credentials
+
     settings = ClientSettings.from_args(args)
     handle = _start_emulator(settings.emulator) if settings.emulator else None
     try:

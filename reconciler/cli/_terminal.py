@@ -8,7 +8,6 @@ on screen is the command's real output. Piped or redirected output never holds a
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -77,6 +76,7 @@ class Progress:
         if not self.enabled:
             yield
             return
+        import asyncio  # here: a command's --help imports this module, and asyncio is slow to import
 
         async def tick() -> None:
             while True:

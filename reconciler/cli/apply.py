@@ -25,51 +25,23 @@ is), both signals during it, a crash while printing the report. Signals are held
 from __future__ import annotations
 
 import argparse
-import asyncio
-import dataclasses
 import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.cli._client_options import ClientSettings, add_client_arguments, open_clients
-from reconciler.cli._state_options import add_lock_timeout_argument, open_state_store, timeout_seconds
-from reconciler.cli._terminal import Progress
-from reconciler.cli.plan import (
-    add_journal_arguments,
-    journal_path,
-    load,
-    note_discarded_writes,
-    plan_provenance,
-    reference_digest,
-)
-from reconciler.engine import (
-    PLAN_KEY_ENV,
-    ApplyRefusedError,
-    ApplyReport,
-    ChangeResult,
-    Interrupt,
-    Journal,
-    Plan,
-    Reasserted,
-    ResultsRecorder,
-    StalePlanError,
-    apply_plan,
-    check_all_read,
-    check_apply_allowed,
-    check_not_stale,
-    check_overrides,
-    check_still_declared,
-    compare_with_ref,
-    load_saved_plan,
-    make_plan,
-)
+from reconciler.cli._client_options import add_client_arguments
+from reconciler.cli._state_options import add_lock_timeout_argument
+from reconciler.cli.plan import add_journal_arguments
 from reconciler.errors import ExitCode, ReconcilerError
-from reconciler.files import check_output, run_inputs
-from reconciler.provenance import Provenance, target_mismatch
-from reconciler.render import DEFAULT_FORMAT, FORMATS, PlanOptions, format_help, get_format
+from reconciler.render import DEFAULT_FORMAT, FORMATS, format_help
+
+if TYPE_CHECKING:  # the engine, client, state store and renderers load when the command runs, not for --help
+    from reconciler.cli._terminal import Progress
+    from reconciler.engine import ApplyReport, ChangeResult, Journal, Plan, Reasserted, ResultsRecorder
+    from reconciler.provenance import Provenance
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -108,6 +80,12 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from reconciler.cli.plan import journal_path
+    from reconciler.engine import ApplyRefusedError, ResultsRecorder
+    from reconciler.files import check_output, run_inputs
+
     if args.changed_since is not None and not args.plan:
         raise ApplyRefusedError("--changed-since re-asserts the scope of a saved plan: use it with --plan FILE")
     inputs = run_inputs(args.paths, args.plan, getattr(args, "emulator", None))
@@ -178,6 +156,8 @@ def _exit_with_results(recorder: ResultsRecorder, exc: BaseException) -> int:
 async def refuse_dead_endpoints(writes: Any, desired: Any) -> None:
     """``endpoint_checks: {before_apply: true}``: a number is not repointed to a URL whose endpoint fails
     its check (``engine.endpoint_checks``); the refusal names each URL, masked."""
+    from reconciler.engine import ApplyRefusedError
+
     if not any(s.checks_endpoints for s in desired.drift.values()):
         return
     from reconciler.engine import preflight_new_urls
@@ -190,6 +170,11 @@ async def refuse_dead_endpoints(writes: Any, desired: Any) -> None:
 
 
 async def _apply(args: argparse.Namespace, recorder: ResultsRecorder) -> int:
+    from reconciler.cli._client_options import ClientSettings, open_clients
+    from reconciler.cli._state_options import open_state_store, timeout_seconds
+    from reconciler.cli.plan import load, note_discarded_writes
+    from reconciler.engine import PLAN_KEY_ENV, Journal, check_all_read, check_overrides, load_saved_plan
+
     desired = load(args.paths)  # prints every problem as file:line:col
     if desired is None:
         _write_results(recorder, recorder.fallback(error="the desired state has errors (printed above); "
@@ -231,6 +216,13 @@ async def _apply(args: argparse.Namespace, recorder: ResultsRecorder) -> int:
 async def _plan_and_execute(args: argparse.Namespace, client: Any, desired: Any, saved: Plan | None, force: bool,
                             journal: Journal, records: Any, opened: Any,
                             recorder: ResultsRecorder) -> int | tuple[Plan, ApplyReport, Provenance]:
+    import dataclasses
+
+    from reconciler.cli._terminal import Progress
+    from reconciler.cli.plan import plan_provenance
+    from reconciler.engine import ApplyReport, check_apply_allowed, make_plan
+    from reconciler.render import PlanOptions, get_format
+
     recorded = records.load()
     progress = Progress(sys.stderr)  # a live line on a terminal only; every call below is a no-op otherwise
     try:
@@ -285,6 +277,12 @@ async def _checked_saved_plan(client: Any, args: argparse.Namespace, saved: Plan
     depends on moved, or if it was made for another endpoint, region or account; return the fresh plan
     limited to the reviewed writes, and what this run is for. Everything apply judges (the guards, the
     account, the values) comes from that fresh plan: no edit of the file can widen or redirect what runs."""
+    import dataclasses
+
+    from reconciler.cli.plan import plan_provenance
+    from reconciler.engine import ApplyRefusedError, check_all_read, check_not_stale, check_still_declared, make_plan
+    from reconciler.provenance import target_mismatch
+
     path = args.plan
     names = [s.name for s in saved.spaces]
     check_still_declared(path, saved, desired)
@@ -312,7 +310,9 @@ def _check_references_unchanged(path: str, saved: Plan, fresh: Plan, desired: An
     """A token rotated since the review is a change nobody reviewed. With the plan key the saved plan's
     digest of its ``${env:}`` values must match today's; with the fingerprint key the plan's values carry
     fingerprints (compared as part of each change); with neither, say plainly that it cannot be seen."""
+    from reconciler.cli.plan import reference_digest
     from reconciler.config.env_refs import FINGERPRINT_KEY_ENV
+    from reconciler.engine import PLAN_KEY_ENV, StalePlanError
 
     now = reference_digest(fresh, desired)
     if os.environ.get(PLAN_KEY_ENV):
@@ -337,6 +337,8 @@ def _references(plan: Plan, desired: Any) -> bool:
 def _reasserted(args: argparse.Namespace, desired: Any) -> Reasserted:
     """What the command line re-asserts of a saved plan's overrides; ``--changed-since`` is turned into the
     spaces changed since that ref here, from git, never from the plan file."""
+    from reconciler.engine import Reasserted, compare_with_ref
+
     changed = None
     if args.changed_since is not None:
         changed = frozenset(compare_with_ref(args.changed_since, args.paths, desired).changed)
@@ -347,14 +349,27 @@ def _reasserted(args: argparse.Namespace, desired: Any) -> Reasserted:
 def _confirm(writes: int, provenance: Provenance) -> None:
     """Terraform-style: only the literal answer ``yes`` proceeds. No terminal → refuse, never assume. The
     question names the account: "yes" to the wrong account is the mistake to prevent."""
+    from reconciler.engine import ApplyRefusedError
+
     if not sys.stdin.isatty():
         raise ApplyRefusedError("refusing to apply without confirmation: stdin is not a terminal. Review the "
                                 "plan and pass --auto-approve (CI), or apply a reviewed plan with --plan FILE")
-    sys.stderr.write(f"\nDo you want to perform these {writes} write change(s) in "
-                     f"{provenance.accounts_line()}?\n"
-                     "  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
-    sys.stderr.flush()
-    answer = sys.stdin.readline().strip()
+    # asyncio.run's own SIGINT handler only cancels the running task, which a blocking read does not
+    # notice: the first Ctrl-C would wait for Enter. From before the question is shown until it is answered,
+    # Ctrl-C raises at once (exit 130).
+    try:
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:  # not the main thread (an embedding): the caller's handling stands
+        previous = None
+    try:
+        sys.stderr.write(f"\nDo you want to perform these {writes} write change(s) in "
+                         f"{provenance.accounts_line()}?\n"
+                         "  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
+        sys.stderr.flush()
+        answer = sys.stdin.readline().strip()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     if answer != "yes":
         raise ApplyRefusedError("apply cancelled (the answer was not 'yes'); nothing was written")
 
@@ -367,6 +382,10 @@ async def _execute(client: Any, plan: Plan, desired: Any, journal: Journal, reco
     the writes the API had acknowledged as done (``recorder.ledger``) and the unanswered ones as not
     finished, since they may or may not have landed. The results file is still written.
     """
+    import asyncio
+
+    from reconciler.engine import ApplyReport, Interrupt, apply_plan
+
     loop = asyncio.get_running_loop()
     interrupt = Interrupt()
     finished = recorder.finished
@@ -419,6 +438,8 @@ async def _execute(client: Any, plan: Plan, desired: Any, journal: Journal, reco
 
 def _finish(args: argparse.Namespace, plan: Plan, report: ApplyReport, provenance: Provenance,
             recorder: ResultsRecorder, *, nothing_to_do: bool = False) -> int:
+    import dataclasses
+
     report = dataclasses.replace(report, provenance=provenance)
     _write_results(recorder, report)  # first: a closed pipe or a signal while printing loses nothing
     _print_report(args, plan, report, nothing_to_do=nothing_to_do)
@@ -426,6 +447,8 @@ def _finish(args: argparse.Namespace, plan: Plan, report: ApplyReport, provenanc
 
 
 def _print_report(args: argparse.Namespace, plan: Plan, report: ApplyReport, *, nothing_to_do: bool) -> None:
+    from reconciler.render import get_format
+
     _emit(get_format(args.format).apply(report, plan=plan, nothing_to_do=nothing_to_do))
     for change in report.follow_up:
         print(f"note: {change.address}: {change.reason} (not in the plan: run plan again)", file=sys.stderr)

@@ -16,25 +16,22 @@ stderr and exit 1.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import difflib
 import json
 import os
 import sys
 from typing import Any
 
-from reconciler.cli._client_options import ClientSettings, add_client_arguments, open_client
+from reconciler.cli._client_options import ClientSettings, add_client_arguments
 from reconciler.cli._state_options import add_lock_timeout_argument, add_state_store_argument, timeout_seconds
-from reconciler.cli._terminal import Progress
-from reconciler.client import ACTIONS, get_action
-from reconciler.client.params import encode_params
 from reconciler.errors import ExitCode, ReconcilerError
-from reconciler.redact import MASK, is_secret_key, mask_url
 
 ENV_PREFIX = "@env:"
 
 
 def register(subparsers: Any) -> None:
+    from reconciler.client import ACTIONS
+
     parser = subparsers.add_parser(
         "call", help="call one CAMS/BSS API action and print the JSON response",
         description="Call one API action with Key=Value parameters and print the response JSON. "
@@ -50,6 +47,9 @@ def register(subparsers: Any) -> None:
 
 def parse_params(action: str, items: list[str]) -> dict[str, str]:
     """``Key=Value`` words → parameters, checked against the action's known and required parameters."""
+    from reconciler.client import ACTIONS, get_action
+    from reconciler.client.params import encode_params
+
     if action not in ACTIONS:
         raise ReconcilerError(f"unknown action {action!r}{_did_you_mean(action, ACTIONS)}; known actions: "
                               f"{', '.join(sorted(ACTIONS))}")
@@ -87,6 +87,8 @@ def _did_you_mean(word: str, known: Any) -> str:
 
 def redact_response(value: Any, key: str = "") -> Any:
     """The response with secret fields and callback-URL query values masked, at any depth."""
+    from reconciler.redact import MASK, is_secret_key, mask_url
+
     if isinstance(value, dict):
         return {k: redact_response(v, k) for k, v in value.items()}
     if isinstance(value, list):
@@ -99,6 +101,8 @@ def redact_response(value: Any, key: str = "") -> Any:
 
 
 async def _call(args: argparse.Namespace, params: dict[str, str]) -> tuple[dict[str, Any], str | None]:
+    from reconciler.cli._client_options import open_client
+    from reconciler.cli._terminal import Progress
     from reconciler.client import ACTIONS
 
     writes = ACTIONS[args.action].is_write
@@ -125,6 +129,8 @@ async def _call(args: argparse.Namespace, params: dict[str, str]) -> tuple[dict[
 
 
 def run_call(args: argparse.Namespace) -> int:
+    import asyncio
+
     params = parse_params(args.action, args.params)
     body, note = asyncio.run(_call(args, params))
     json.dump(redact_response(body), sys.stdout, indent=2, ensure_ascii=False)

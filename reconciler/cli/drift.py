@@ -16,16 +16,12 @@ a chat webhook.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import dataclasses
 import datetime as dt
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from reconciler.cli.plan import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, add_plan_arguments, compute_plan, emit, link_base
-from reconciler.engine import plan_drift
 
 FAIL_ON = ("any", "new", "none")
 
@@ -37,7 +33,7 @@ def register(subparsers: Any) -> None:
                     "or finding, 1 on error (also when a space could not be read: the others are still "
                     "reported). Acknowledged findings (acknowledge: in a space's YAML) do not fail the run "
                     "until their date passes; --fail-on new fails only on findings new since --state.")
-    add_plan_arguments(parser)
+    add_plan_arguments(parser, command="drift")
     group = parser.add_argument_group("drift over time")
     group.add_argument("--state", metavar="FILE",
                        help="the previous run's findings (a drift state file, or a drift --format json report); "
@@ -76,7 +72,9 @@ def _parse_now(text: str) -> dt.datetime:
 
 
 def run_drift(args: argparse.Namespace) -> int:
-    from reconciler.engine import DriftStateError, load_state
+    import dataclasses
+
+    from reconciler.engine import DriftStateError, load_state, plan_drift
 
     now: dt.datetime = args.now or dt.datetime.now(dt.UTC)
     previous = None
@@ -99,7 +97,14 @@ def run_drift(args: argparse.Namespace) -> int:
             from reconciler.files import check_output, run_inputs
             check_output(getattr(args, name), run_inputs(args.paths, getattr(args, "emulator", None)),
                          "--" + name.replace("_", "-"))
-    plan = compute_plan(args)
+    from reconciler.engine import health_snapshot
+
+    health: dict[str, Any] = {}  # space → its numbers' health this run, for the state's history
+
+    def observe(name: str, seen: Any) -> None:
+        health[name] = health_snapshot(seen.numbers)
+
+    plan = compute_plan(args, observe=observe)
     if plan is None:
         return EXIT_ERROR
     desired = args.desired_state
@@ -125,12 +130,14 @@ def run_drift(args: argparse.Namespace) -> int:
             return EXIT_ERROR
         # The definition the report's table and summary count with (``engine.drift``): they cannot disagree.
         return EXIT_CHANGES if plan_drift(plan).total and args.fail_on != "none" else EXIT_OK
-    return _over_time(plan, args, desired, previous, now)
+    return _over_time(plan, args, desired, previous, now, health)
 
 
 def _without_unknown(plan: Any) -> Any:
     """What no API reads back and no record covers for this target is unknown: a notice, never drift (and
     not in the report's findings)."""
+    import dataclasses
+
     from reconciler.engine import unknown_change
 
     unknown = [c for c in plan.changes if unknown_change(c)]
@@ -148,6 +155,8 @@ def _store_keeps_transitions(args: argparse.Namespace) -> bool:
 
 
 def _endpoint_findings(plan: Any, desired: Any) -> list[Any]:
+    import asyncio
+
     if not any(s.checks_endpoints for s in desired.drift.values()):
         return []
     from reconciler.engine import endpoint_changes
@@ -163,13 +172,17 @@ async def _attribute(args: argparse.Namespace, desired: Any, plan: Any, transiti
                                {s.name: s.cust_space_id for s in plan.spaces}, transitions)
 
 
-def _over_time(plan: Any, args: argparse.Namespace, desired: Any, previous: Any, now: dt.datetime) -> int:
+def _over_time(plan: Any, args: argparse.Namespace, desired: Any, previous: Any, now: dt.datetime,
+               health: Any = None) -> int:
+    import asyncio
+    from pathlib import Path
+
     from reconciler.engine import acknowledge_findings, compare, save_state
     from reconciler.render import drift_report
 
     read = [s.name for s in plan.spaces if not s.errored]
     acked = acknowledge_findings(drift_report.findings_of(plan), desired.drift, now.astimezone(dt.UTC).date(), read)
-    transitions, state = compare(acked.findings, acked.by_address, previous, read, now)
+    transitions, state = compare(acked.findings, acked.by_address, previous, read, now, health=health)
     if args.attribution:
         transitions = asyncio.run(_attribute(args, desired, plan, transitions))
     if args.format == "json":
@@ -194,8 +207,9 @@ def _over_time(plan: Any, args: argparse.Namespace, desired: Any, previous: Any,
         save_drift_state_to_store(args.run_state, state, {*read, *(f.space for f in acked.findings)})
     if args.issues_out:
         from reconciler.engine import issue_operations, write_operations
-        write_operations(args.issues_out, issue_operations(transitions, plan, label=args.issue_label,
-                                                           link_base=link_base(args)))
+        write_operations(args.issues_out, issue_operations(
+            transitions, plan, label=args.issue_label, link_base=link_base(args),
+            health={name: space.health for name, space in state.spaces.items()}))
     notified = EXIT_OK
     if args.notify_url_env:
         from reconciler.engine import NotifyError, notify

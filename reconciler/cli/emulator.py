@@ -15,8 +15,6 @@ from types import FrameType
 from typing import Any
 
 from reconciler.cli._numbers import DELAY_MS_RANGE, QPS_RANGE, bounded_float
-from reconciler.emulator import StateFileError, start_emulator
-from reconciler.emulator.faults import parse_answer_fault
 from reconciler.errors import ExitCode
 
 
@@ -47,6 +45,8 @@ def _retry_after(text: str) -> str:
 
 
 def _answer_fault(text: str) -> str:
+    from reconciler.emulator.faults import parse_answer_fault  # argparse calls this only when the flag is given
+
     try:
         parse_answer_fault(text)
     except ValueError as exc:
@@ -108,6 +108,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reconciler.emulator import StateFileError, start_emulator
+
     if args.audit_log and os.path.exists(args.audit_log) and os.path.exists(args.state) \
             and os.path.samefile(args.audit_log, args.state):
         print(f"error: will not write the audit log {args.audit_log}: it is the state file", file=sys.stderr)

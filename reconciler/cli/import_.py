@@ -12,7 +12,6 @@ written as they are (the YAML must match the space): a warning on stderr names t
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import stat
@@ -21,17 +20,14 @@ import tempfile
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-
-from reconciler.cli._client_options import add_client_arguments, open_client
-from reconciler.cli._terminal import Progress
-from reconciler.config import ConfigError, load_desired_state
-from reconciler.engine import EngineError, ImportedSpace, import_space, read_space
+from reconciler.cli._client_options import add_client_arguments
+from reconciler.engine import EngineError
 from reconciler.errors import ExitCode
-from reconciler.files import check_output, write_atomically
-from reconciler.render.import_yaml import space_yaml
+
+if TYPE_CHECKING:  # the engine, client and renderers load when the command runs, not for --help
+    from reconciler.engine import ImportedSpace
 
 _SCHEMA = "schemas/cams-desired-state.schema.json"
 
@@ -67,10 +63,12 @@ def register(subparsers: Any) -> None:
 def _space_field(field: str) -> Callable[[str], str]:
     """An argparse type checking a value against the format's own rule for a space's ``field`` (the JSON
     Schema), so a name or id the written YAML could not carry is refused before any API call, not after."""
-    schema = json.loads(resources.files("reconciler").joinpath(_SCHEMA).read_text(encoding="utf-8"))
-    rule = schema["$defs"]["space"]["properties"][field]
 
     def check(value: str) -> str:
+        from jsonschema import Draft202012Validator  # when a value is given, not for --help
+
+        schema = json.loads(resources.files("reconciler").joinpath(_SCHEMA).read_text(encoding="utf-8"))
+        rule = schema["$defs"]["space"]["properties"][field]
         if not Draft202012Validator(rule).is_valid(value):
             raise argparse.ArgumentTypeError(f"{value!r} {rule.get('errorMessage', 'is not valid')}")
         return value
@@ -79,6 +77,11 @@ def _space_field(field: str) -> Callable[[str], str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from reconciler.files import check_output, write_atomically
+    from reconciler.render.import_yaml import space_yaml
+
     out = Path(args.out) if args.out else None
     if out is not None and out.is_dir():
         raise ImportRefusedError(f"{out} is a directory; name the file to write, e.g. {out / (args.name + '.yaml')}")
@@ -109,6 +112,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _read(args: argparse.Namespace) -> ImportedSpace:
+    from reconciler.cli._client_options import open_client
+    from reconciler.cli._terminal import Progress
+    from reconciler.engine import import_space, read_space
+
     async with open_client(args) as client:
         async with Progress(sys.stderr).ticking(f"reading space {args.space_id}", client):
             items, reads = await read_space(client, args.space_id)
@@ -194,6 +201,8 @@ def _warn(imported: ImportedSpace, out: Path | None) -> None:
 
 
 def _validate_file(path: Path) -> str:
+    from reconciler.config import ConfigError, load_desired_state
+
     try:
         load_desired_state([str(path)])
     except ConfigError as err:

@@ -10,22 +10,16 @@ must be declared with a ``migration`` block in the YAML: the space and its id co
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.cli._client_options import ClientSettings, add_client_arguments, open_clients
-from reconciler.cli._state_options import (
-    add_lock_timeout_argument,
-    add_state_store_argument,
-    open_state_store,
-    timeout_seconds,
-)
-from reconciler.cli.plan import load, note_discarded_writes
-from reconciler.config.model import DesiredState, Number, Space
-from reconciler.engine import JOURNAL_VERIFYING, Journal, TargetError, normalize_phone
+from reconciler.cli._client_options import add_client_arguments
+from reconciler.cli._state_options import add_lock_timeout_argument, add_state_store_argument
 from reconciler.errors import ExitCode
+
+if TYPE_CHECKING:  # the engine, client and state store load when the command runs, not for --help
+    from reconciler.config.model import DesiredState, Number, Space
 
 METHODS = ("sms", "voice")
 
@@ -58,6 +52,8 @@ def register(subparsers: Any) -> None:
 
 def declared_migration(desired: DesiredState, space_name: str, phone: str) -> tuple[Space, Number]:
     """The space and number of a declared migration, or a ``TargetError`` saying what is declared."""
+    from reconciler.engine import TargetError, normalize_phone
+
     space = desired.space(space_name)
     if space is None:
         known = ", ".join(sorted(s.name for s in desired.spaces))
@@ -72,6 +68,13 @@ def declared_migration(desired: DesiredState, space_name: str, phone: str) -> tu
 
 
 def run_send_code(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from reconciler.cli._client_options import ClientSettings, open_clients
+    from reconciler.cli._state_options import open_state_store, timeout_seconds
+    from reconciler.cli.plan import load, note_discarded_writes
+    from reconciler.engine import JOURNAL_VERIFYING, Journal
+
     desired = load(args.paths)
     if desired is None:
         return ExitCode.ERROR

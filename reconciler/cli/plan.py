@@ -4,8 +4,8 @@ Read-only by construction: the engine only issues QueryChatappPhoneNumbers, Quer
 GetCustomerAccountInfo, so the command runs with a read-only key on untrusted pull requests.
 
 Exit codes (Terraform's): 0 success whether or not there are changes, 1 error; with
-``--detailed-exitcode``: 0 no changes, 2 changes (drift and unmanaged findings, or a frozen account,
-included), 1 error. A space that could not be read (or a failed strict account check) is an error, and so
+``--detailed-exitcode``: 2 only when apply would write something (``Plan.has_writes``), 0 when it would
+write nothing (report-only findings such as drift or unmanaged numbers are ``drift``'s business), 1 error. A space that could not be read (or a failed strict account check) is an error, and so
 is a plan that apply would refuse (a frozen account, ``unmanaged_numbers: error`` findings, a webhook
 threshold breach without ``--force``): the whole plan is still printed (and written by ``--out``), saying
 why, then the exit is 1, whatever the flags — the PR check fails for the reason apply would give.
@@ -16,62 +16,62 @@ own exit rule.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import dataclasses
 import os
 import sys
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.cli._client_options import ClientSettings, add_client_arguments, open_clients
-from reconciler.cli._state_options import add_state_store_argument, open_state_store
-from reconciler.cli._terminal import Progress, live_terminal  # noqa: F401 - live_terminal: its old home
-from reconciler.config import ConfigError, load_desired_state
-from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState
-from reconciler.engine import (
-    DEFAULT_JOURNAL,
-    Journal,
-    Plan,
-    Scope,
-    compare_with_ref,
-    make_plan,
-)
+from reconciler.cli._client_options import add_client_arguments
+from reconciler.cli._state_options import add_state_store_argument
+from reconciler.cli._terminal import live_terminal  # noqa: F401 - live_terminal: its old home
+from reconciler.defaults import JOURNAL_PATH as DEFAULT_JOURNAL
 from reconciler.errors import ExitCode
-from reconciler.files import check_output, run_inputs, write_atomically
-from reconciler.provenance import Provenance, collect, target
-from reconciler.render import DEFAULT_FORMAT, FORMATS, format_help, get_format, github_link_base, render
-from reconciler.render.describe import calls_line, errors_line
-from reconciler.render.json_plan import render_json
+from reconciler.render import DEFAULT_FORMAT, FORMATS, format_help, github_link_base
+
+# Registering the parser (``--help``, a completion request) needs only the names above; the YAML loader, the
+# engine, the client, the state store and the renderers load when the command runs (benchmarks/startup.py).
+if TYPE_CHECKING:
+    from reconciler.config.model import DesiredState
+    from reconciler.engine import Plan
+    from reconciler.provenance import Provenance
 
 #: The names ``cli/drift.py`` returns (the codes are ``reconciler.errors.ExitCode``'s).
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = ExitCode.OK, ExitCode.ERROR, ExitCode.CHANGES
 JOURNAL_ENV = "CAMS_RECONCILER_JOURNAL"
 
 
-def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments ``plan`` and ``drift`` share."""
+def add_plan_arguments(parser: argparse.ArgumentParser, *, command: str = "plan") -> None:
+    """The arguments ``plan`` and ``drift`` share, in each one's words: ``drift`` checks, it plans nothing
+    (no ``--retry-sync``, no ``--changed-since``: a drift check covers every selected space)."""
     parser.add_argument("paths", nargs="+", metavar="PATH", help="YAML files or directories of spaces")
     parser.add_argument("--format", choices=FORMATS, default=DEFAULT_FORMAT, help=f"output format: {format_help()}")
-    parser.add_argument("--out", metavar="FILE",
-                        help="also write the JSON plan to FILE (atomically), for apply --plan")
-    parser.add_argument("--target", action="append", metavar="NAME",
-                        help="plan only this space (repeatable)")
-    parser.add_argument("--changed-since", metavar="GITREF",
-                        help="plan only the spaces whose YAML differs from GITREF (e.g. origin/main)")
-    add_journal_arguments(parser)
+    if command == "drift":
+        parser.add_argument("--out", metavar="FILE",
+                            help="also write what was read and found to FILE as JSON (atomically; the plan "
+                                 "document `show` renders)")
+        parser.add_argument("--target", action="append", metavar="NAME",
+                            help="check only this space (repeatable)")
+        parser.set_defaults(changed_since=None, retry_sync=False)
+    else:
+        parser.add_argument("--out", metavar="FILE",
+                            help="also write the JSON plan to FILE (atomically), for apply --plan")
+        parser.add_argument("--target", action="append", metavar="NAME",
+                            help="plan only this space (repeatable)")
+        parser.add_argument("--changed-since", metavar="GITREF",
+                            help="plan only the spaces whose YAML differs from GITREF (e.g. origin/main)")
+    add_journal_arguments(parser, retry_sync=command != "drift")
     add_link_base_argument(parser)
     add_client_arguments(parser)
 
 
-def add_journal_arguments(parser: argparse.ArgumentParser) -> None:
+def add_journal_arguments(parser: argparse.ArgumentParser, *, retry_sync: bool = True) -> None:
     add_state_store_argument(parser)
     parser.add_argument("--journal", metavar="FILE", default=None,
                         help="today's journal file (what earlier applies left unfinished): a dir: state store at "
                              f"FILE's folder, FILE adopted into it (default {DEFAULT_JOURNAL}; env {JOURNAL_ENV}; "
                              "--state-store wins)")
-    parser.add_argument("--retry-sync", action="store_true",
-                        help="plan a sync again for numbers an earlier sync did not bring in")
+    if retry_sync:
+        parser.add_argument("--retry-sync", action="store_true",
+                            help="plan a sync again for numbers an earlier sync did not bring in")
 
 
 def note_discarded_writes(args: argparse.Namespace) -> None:
@@ -102,11 +102,13 @@ def register(subparsers: Any) -> None:
         "plan", help="show what apply would change (read-only)",
         description="Read the actual state of the declared spaces (read-only API calls only), diff it "
                     "with the YAML and show the changes. Exit 0 (1 on error); with --detailed-exitcode "
-                    "0 = no changes, 2 = changes, 1 = error. A space that cannot be read is shown with "
-                    "its error among the others, then the exit is 1.")
+                    "2 = apply would write something, 0 = it would write nothing (report-only findings "
+                    "are drift's business), 1 = error. A space that cannot be read is shown with its "
+                    "error among the others, then the exit is 1.")
     add_plan_arguments(parser)
     parser.add_argument("--detailed-exitcode", action="store_true",
-                        help="exit 2 when there are changes or findings, 0 when none")
+                        help="exit 2 when apply would write something, 0 when it would write nothing "
+                             "(report-only findings: see `drift`)")
     parser.add_argument("--force", action="store_true",
                         help="record an override of the webhook-update safety threshold in the plan, shown "
                              "in every format for the reviewer; apply --plan of it re-asserts it with --force (never "
@@ -122,12 +124,13 @@ def run_plan(args: argparse.Namespace) -> int:
     if plan.failed:  # after the output: the other spaces' findings are the point of a partial plan
         return ExitCode.ERROR
     if plan.apply_would_refuse:  # after the output, which says why: the PR check fails for that reason
+        from reconciler.render.describe import refusal
         from reconciler.render.escape import printable  # a blocker names the API's numbers
 
         for blocker in plan.refusals:
-            print(f"error: apply would refuse this plan: {printable(blocker.message)}", file=sys.stderr)
+            print(f"error: apply would refuse this plan: {printable(refusal(blocker))}", file=sys.stderr)
         return ExitCode.ERROR
-    if args.detailed_exitcode and plan.has_changes:
+    if args.detailed_exitcode and plan.has_writes:
         return ExitCode.CHANGES
     return ExitCode.OK
 
@@ -137,6 +140,7 @@ def run_plan(args: argparse.Namespace) -> int:
 def load(paths: list[str]) -> DesiredState | None:
     """Load the YAML and resolve its ``${env:NAME}`` references (an unset variable is a problem at its
     line), printing every problem as ``file:line:col: error: ...`` (no traceback)."""
+    from reconciler.config import ConfigError, load_desired_state
     from reconciler.config.env_refs import resolve_references
 
     try:
@@ -146,8 +150,16 @@ def load(paths: list[str]) -> DesiredState | None:
         return None
 
 
-def compute_plan(args: argparse.Namespace) -> Plan | None:
-    """Load, scope, fetch and diff. ``None`` after a configuration error (already printed)."""
+def compute_plan(args: argparse.Namespace, observe: Any = None) -> Plan | None:
+    """Load, scope, fetch and diff. ``None`` after a configuration error (already printed). ``observe``:
+    ``make_plan``'s, called with each space read."""
+    import asyncio
+    import dataclasses
+
+    from reconciler.cli._state_options import open_state_store
+    from reconciler.engine import Scope, compare_with_ref
+    from reconciler.files import check_output, run_inputs
+
     if args.out:
         check_output(args.out, run_inputs(args.paths, getattr(args, "emulator", None), journal_path(args)),
                      "--out")  # fail before the reads, not after them
@@ -165,7 +177,7 @@ def compute_plan(args: argparse.Namespace) -> Plan | None:
         if not only:
             print(f"note: no space changed since {args.changed_since}", file=sys.stderr)
     choice, store = open_state_store(args, desired)
-    plan = asyncio.run(_fetch_and_diff(args, desired, only, choice, store))
+    plan = asyncio.run(_fetch_and_diff(args, desired, only, choice, store, observe))
     if args.changed_since:  # the plan says what it covers: a reviewer must not read "in sync" for "not read"
         plan = dataclasses.replace(plan, scope=Scope(args.changed_since, len(desired.spaces)))
     return dataclasses.replace(plan, env_digest=reference_digest(plan, desired, announce=True))
@@ -189,8 +201,12 @@ def reference_digest(plan: Plan, desired: DesiredState, *, announce: bool = Fals
 
 
 async def _fetch_and_diff(args: argparse.Namespace, desired: DesiredState, only: set[str] | None,
-                          choice: Any, store: Any) -> Plan:
-    from reconciler.engine import SentRecords, open_run_state  # the state store: when a plan is made, not for --help
+                          choice: Any, store: Any, observe: Any = None) -> Plan:
+    import dataclasses
+
+    from reconciler.cli._client_options import ClientSettings, open_clients
+    from reconciler.cli._terminal import Progress
+    from reconciler.engine import Journal, SentRecords, make_plan, open_run_state
 
     async with open_clients(args, desired) as client:
         # a reader: the account checks name the targets; no lock is taken or waited for
@@ -204,7 +220,8 @@ async def _fetch_and_diff(args: argparse.Namespace, desired: DesiredState, only:
             plan = await make_plan(client, desired, targets=args.target, only=only, env=os.environ,
                                    progress=progress.counter("reading spaces", client) if progress.enabled
                                    else None, force=getattr(args, "force", False), journal=journal,
-                                   retry_sync=args.retry_sync, checked=opened.checked, recorded=recorded)
+                                   retry_sync=args.retry_sync, checked=opened.checked, recorded=recorded,
+                                   observe=observe)
         finally:
             progress.clear()
         stats = getattr(client, "stats", None)
@@ -221,6 +238,13 @@ def plan_provenance(clients: Any, plan: Plan, args: argparse.Namespace) -> Prove
     maps its name to its client) the region and endpoint read. The in-process emulator is named by its
     state file (its port changes every run). The ambient role's ARN gives the ``default`` account's id; the
     account check's ``Mpk`` gives any account's."""
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    from reconciler.cli._client_options import ClientSettings
+    from reconciler.config.model import DEFAULT_ACCOUNT
+    from reconciler.provenance import collect, target
+
     first = Path(args.paths[0]) if args.paths else Path.cwd()
     where = first if first.is_dir() else first.parent
     emulator = ClientSettings.from_args(args).emulator
@@ -238,6 +262,7 @@ def saved_plan_text(plan: Plan) -> str:
     """The file ``--out`` writes: the JSON plan, signed when ``CAMS_RECONCILER_PLAN_KEY`` is set
     (``engine.plan_signing``)."""
     from reconciler.engine import PLAN_KEY_ENV
+    from reconciler.render.json_plan import render_json
 
     key = os.environ.get(PLAN_KEY_ENV)
     if not key:
@@ -252,6 +277,12 @@ def saved_plan_text(plan: Plan) -> str:
 def emit(plan: Plan, args: argparse.Namespace, *, report: str = "plan") -> None:
     """Write ``--out``, print the plan (or the drift report) on stdout, and the calls line on stderr for
     machine formats."""
+    from pathlib import Path
+
+    from reconciler.files import write_atomically
+    from reconciler.render import get_format, render
+    from reconciler.render.describe import calls_line, errors_line
+
     if args.out:
         write_atomically(Path(args.out), saved_plan_text(plan))
     sys.stdout.write(render(plan, args.format, plan_json_path=args.out, link_base=link_base(args), report=report,

@@ -9,29 +9,40 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from reconciler import kinds as catalogue
-from reconciler.client.actions import ActionSpec, get_action
-from reconciler.engine import apply_actions
 from reconciler.errors import ExitCode
 
-#: The API actions each command calls. Plan/drift: the number list, every kind's read (``engine.actual``,
-#: from the catalogue) and the account (``engine.preflight``). Import: the list and the kinds' reads. Apply:
-#: it plans first, then calls what ``engine.apply`` calls (its re-reads and the kinds' writes).
-_READS = ("QueryChatappPhoneNumbers", *catalogue.read_actions())
-# GetPhoneNumberVerificationStatus: only for a migration the journal records as sent and the list lacks.
-_PLAN = (*_READS, "GetCustomerAccountInfo", "GetPhoneNumberVerificationStatus")
-ACTIONS_BY_COMMAND: dict[str, tuple[str, ...]] = {
-    "plan": _PLAN,
-    "drift": _PLAN,
-    "drift-attribution": (*_PLAN, "LookupEvents"),  # drift --attribution: who changed a webhook or profile
-    "import": _READS,
-    "apply": tuple(dict.fromkeys(_PLAN + apply_actions())),
-    "migration": ("GetMigrationVerifyCode",),  # migration send-code
-}
+if TYPE_CHECKING:
+    from reconciler.client.actions import ActionSpec
+
+#: The commands a policy can be printed for (``--for``); their actions are ``actions_by_command()``'s.
+POLICY_COMMANDS = ("apply", "drift", "drift-attribution", "import", "migration", "plan")
 #: Commands that must never need a write permission (they run with read-only keys).
 READ_ONLY_COMMANDS = frozenset({"plan", "drift", "drift-attribution", "import"})
+
+
+@cache
+def actions_by_command() -> dict[str, tuple[str, ...]]:
+    """The API actions each command calls. Plan/drift: the number list, every kind's read (``engine.actual``,
+    from the catalogue) and the account (``engine.preflight``). Import: the list and the kinds' reads. Apply:
+    it plans first, then calls what ``engine.apply`` calls (its re-reads and the kinds' writes). Built when
+    asked (the catalogue is not loaded for ``--help``)."""
+    from reconciler import kinds as catalogue
+    from reconciler.engine import apply_actions
+
+    reads = ("QueryChatappPhoneNumbers", *catalogue.read_actions())
+    # GetPhoneNumberVerificationStatus: only for a migration the journal records as sent and the list lacks.
+    plan = (*reads, "GetCustomerAccountInfo", "GetPhoneNumberVerificationStatus")
+    return {
+        "plan": plan,
+        "drift": plan,
+        "drift-attribution": (*plan, "LookupEvents"),  # drift --attribution: who changed a webhook or profile
+        "import": reads,
+        "apply": tuple(dict.fromkeys(plan + apply_actions())),
+        "migration": ("GetMigrationVerifyCode",),  # migration send-code
+    }
 
 
 def ram_action(spec: ActionSpec) -> str:
@@ -43,7 +54,9 @@ def ram_action(spec: ActionSpec) -> str:
 def policy_actions(command: str) -> list[str]:
     """The RAM actions ``command`` needs, sorted. Every name is looked up in the registry (an unknown one
     fails loudly), and a read-only command holding a write action is a bug, not a policy."""
-    specs = [get_action(a) for a in ACTIONS_BY_COMMAND[command]]
+    from reconciler.client.actions import get_action
+
+    specs = [get_action(a) for a in actions_by_command()[command]]
     writes = [s.name for s in specs if s.is_write]
     if command in READ_ONLY_COMMANDS and writes:
         raise AssertionError(f"{command} must only read, but lists {', '.join(writes)}")
@@ -59,7 +72,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "policy", help="print the least-privilege RAM policy a command needs",
         description="Print the RAM policy document (JSON) that allows exactly the API actions a command calls.")
-    parser.add_argument("--for", dest="command", required=True, choices=sorted(ACTIONS_BY_COMMAND),
+    parser.add_argument("--for", dest="command", required=True, choices=POLICY_COMMANDS,
                         help="the command the policy is for (plan and drift only read)")
     parser.set_defaults(func=run)
 

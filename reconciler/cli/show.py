@@ -22,9 +22,8 @@ import sys
 from typing import Any
 
 from reconciler.cli.plan import add_link_base_argument, link_base
-from reconciler.engine import load_saved_plan
 from reconciler.errors import ExitCode
-from reconciler.render import DEFAULT_FORMAT, FORMATS, format_help, render
+from reconciler.render import DEFAULT_FORMAT, FORMATS, format_help
 
 
 def register(subparsers: Any) -> None:
@@ -41,6 +40,9 @@ def register(subparsers: Any) -> None:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from reconciler.engine import load_saved_plan
+    from reconciler.render import render
+
     plan = load_saved_plan(args.plan_file)  # PlanFileError → `error: ...`, exit 1 (cli.main)
     # markdown cuts details past GitHub's comment limit and points at the full plan: that is this file.
     sys.stdout.write(render(plan, args.format, plan_json_path=args.plan_file, link_base=link_base(args),

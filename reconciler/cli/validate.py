@@ -16,8 +16,6 @@ import sys
 from typing import Any
 
 from reconciler.cli._terminal import Progress
-from reconciler.config import ConfigError, load_desired_state
-from reconciler.config.schema import schema_text
 from reconciler.errors import ExitCode
 from reconciler.render import DEFAULT_FORMAT, FORMATS, Validation, format_help, get_format
 
@@ -38,6 +36,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reconciler.config import ConfigError, load_desired_state  # here: --help stays quick
+    from reconciler.config.schema import schema_text
+
     if args.print_schema:
         sys.stdout.write(schema_text())
         return ExitCode.OK

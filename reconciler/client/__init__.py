@@ -9,40 +9,89 @@ Modules: ``signing`` (ACS3-HMAC-SHA256), ``actions`` (the action registry), ``en
 ``params`` (checking and encoding parameters), ``ratelimit`` (per-account, per-action pacing within the
 server's window), ``retry`` (policy, backoff, retry-after), ``responses`` (body → data or error, every
 error shape), ``errors`` (the error tree), ``stats`` (counters), ``client`` (``CamsClient``).
+
+The names load lazily (PEP 562 ``__getattr__``, as ``reconciler.engine``): ``import reconciler.client`` loads
+none of its modules, so a command's ``--help`` (which names the defaults of ``--region`` and ``--qps``) and
+``validate`` never import httpx or asyncio.
 """
 
-from reconciler.client.actions import ACTIONS, ActionSpec, Kind, ParamType, Product, RetryMode, get_action
-from reconciler.client.client import CamsClient
-from reconciler.client.credentials import (
-    ChainCredentialsProvider,
-    Credentials,
-    CredentialsProvider,
-    credentials_from_env,
-    resolve_credentials,
-)
-from reconciler.client.errors import (
-    ApiError,
-    AuthenticationError,
-    ClientConfigError,
-    ClientError,
-    ConnectError,
-    CredentialsError,
-    InvalidRequestError,
-    NotOwnedError,
-    NotSubscribedError,
-    ParameterError,
-    PermissionDeniedError,
-    ResponseTooLargeError,
-    RunBudgetError,
-    ServerError,
-    ThrottledError,
-    TimeoutError,
-    TransportError,
-    UnknownActionError,
-)
-from reconciler.client.ratelimit import RateLimiter
-from reconciler.client.retry import RetryPolicy
-from reconciler.client.stats import ActionStats, ClientStats
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reconciler.client.actions import ACTIONS, ActionSpec, Kind, ParamType, Product, RetryMode, get_action
+    from reconciler.client.client import CamsClient
+    from reconciler.client.credentials import (
+        ChainCredentialsProvider,
+        Credentials,
+        CredentialsProvider,
+        credentials_from_env,
+        resolve_credentials,
+    )
+    from reconciler.client.errors import (
+        ApiError,
+        AuthenticationError,
+        ClientConfigError,
+        ClientError,
+        ConnectError,
+        CredentialsError,
+        InvalidRequestError,
+        NotOwnedError,
+        NotSubscribedError,
+        ParameterError,
+        PermissionDeniedError,
+        ResponseTooLargeError,
+        RunBudgetError,
+        ServerError,
+        ThrottledError,
+        TimeoutError,
+        TransportError,
+        UnknownActionError,
+    )
+    from reconciler.client.ratelimit import RateLimiter
+    from reconciler.client.retry import RetryPolicy
+    from reconciler.client.stats import ActionStats, ClientStats
+
+#: Public name → its module (the same names as the ``TYPE_CHECKING`` imports and ``__all__``).
+_SURFACE: dict[str, str] = {
+    "ACTIONS": "actions",
+    "ActionSpec": "actions",
+    "Kind": "actions",
+    "ParamType": "actions",
+    "Product": "actions",
+    "RetryMode": "actions",
+    "get_action": "actions",
+    "CamsClient": "client",
+    "ChainCredentialsProvider": "credentials",
+    "Credentials": "credentials",
+    "CredentialsProvider": "credentials",
+    "credentials_from_env": "credentials",
+    "resolve_credentials": "credentials",
+    "ApiError": "errors",
+    "AuthenticationError": "errors",
+    "ClientConfigError": "errors",
+    "ClientError": "errors",
+    "ConnectError": "errors",
+    "CredentialsError": "errors",
+    "InvalidRequestError": "errors",
+    "NotOwnedError": "errors",
+    "NotSubscribedError": "errors",
+    "ParameterError": "errors",
+    "PermissionDeniedError": "errors",
+    "ResponseTooLargeError": "errors",
+    "RunBudgetError": "errors",
+    "ServerError": "errors",
+    "ThrottledError": "errors",
+    "TimeoutError": "errors",
+    "TransportError": "errors",
+    "UnknownActionError": "errors",
+    "RateLimiter": "ratelimit",
+    "RetryPolicy": "retry",
+    "ActionStats": "stats",
+    "ClientStats": "stats",
+}
 
 __all__ = [
     "ACTIONS", "ActionSpec", "Kind", "ParamType", "Product", "RetryMode", "get_action", "CamsClient", "ChainCredentialsProvider",
@@ -53,3 +102,12 @@ __all__ = [
     "ThrottledError", "TimeoutError", "TransportError", "UnknownActionError", "RateLimiter", "RetryPolicy",
     "ActionStats", "ClientStats",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _SURFACE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # once: later lookups do not come back here
+    return value

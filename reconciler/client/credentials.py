@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from reconciler.client.errors import CredentialsError
+from reconciler.defaults import ENV_PROFILE
 
 ENV_ACCESS_KEY_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 ENV_ACCESS_KEY_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
 ENV_SECURITY_TOKEN = "ALIBABA_CLOUD_SECURITY_TOKEN"
-ENV_PROFILE = "ALIBABA_CLOUD_PROFILE"
 
 #: The modes of ``~/.aliyun/config.json`` profiles that ``alibabacloud-credentials`` implements.
 PROFILE_MODES = ("AK", "StsToken", "RamRoleArn", "EcsRamRole", "OIDC", "ChainableRamRoleArn", "CloudSSO",

@@ -17,10 +17,9 @@ from urllib.parse import urlsplit
 from reconciler.boundaries import endpoint_problem
 from reconciler.client.actions import Product
 from reconciler.client.errors import ClientConfigError
+from reconciler.defaults import DEFAULT_REGION, ENDPOINT_ENV
 from reconciler.redact import mask_url
 
-ENDPOINT_ENV = "CAMS_RECONCILER_ENDPOINT"
-DEFAULT_REGION = "ap-southeast-1"
 _REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
 
 

@@ -43,11 +43,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.client.actions import ACTIONS
+from reconciler.defaults import DEFAULT_QPS
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
-DEFAULT_QPS = 10.0
 
 
 @dataclass(frozen=True)

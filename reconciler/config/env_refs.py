@@ -17,7 +17,9 @@ The fingerprint is HMAC-SHA256 keyed by ``CAMS_RECONCILER_FINGERPRINT_KEY``, a s
 jobs share and the plan does not hold. A key anyone can derive from the plan (the variable's name, the
 space id) would let anyone who reads a PR comment test guesses of a short token offline until the digest
 matches; with a secret key the digest says nothing but "same or different". Without the key no fingerprint
-is shown (``fingerprint: set CAMS_RECONCILER_FINGERPRINT_KEY``).
+is shown (``fingerprint: set CAMS_RECONCILER_FINGERPRINT_KEY``). With the key, a URL whose token is written
+in the YAML as it is (``?token=abc``) is fingerprinted the same way, so a changed token never reads as
+``token=*** → token=***``.
 """
 
 from __future__ import annotations
@@ -56,9 +58,12 @@ def space_callback_fields() -> dict[str, tuple[str, ...]]:
 
 def _resolve_blocks(blocks: Mapping[str, object], fields: Mapping[str, tuple[str, ...]], where: str,
                     source_of: Callable[[str], Source], env: Mapping[str, str],
-                    problems: list[Problem]) -> dict[str, object]:
-    """``blocks`` with every reference of their callback URLs resolved (unset ones added to ``problems``)."""
+                    problems: list[Problem]) -> tuple[dict[str, object], bool]:
+    """``blocks`` with every reference of their callback URLs resolved (unset ones added to ``problems``),
+    and whether any URL was touched (not ``!=``: a fingerprinted URL equals the plain string it wraps)."""
+    fingerprinted = bool(env.get(FINGERPRINT_KEY_ENV))
     out = dict(blocks)
+    touched = False
     for block, names in fields.items():
         model = out.get(block)
         if model is None:
@@ -66,12 +71,16 @@ def _resolve_blocks(blocks: Mapping[str, object], fields: Mapping[str, tuple[str
         values = {}
         for name in names:
             template = getattr(model, name, None)
-            if isinstance(template, str) and not isinstance(template, SecretUrl) and REF.search(template):
+            # A URL whose secret part is written in the YAML (``?token=abc``) gets a fingerprint too when the
+            # key is set: masked, a changed token would read as no change at all.
+            if isinstance(template, str) and not isinstance(template, SecretUrl) and (
+                    REF.search(template) or (fingerprinted and mask_url(template) != template)):
                 values[name] = _resolve(template, env, source_of(f"{block}.{name}"), f"{where}.{block}.{name}",
                                         problems)
         if values:
             out[block] = dataclasses.replace(model, **{k: v for k, v in values.items() if v is not None})  # type: ignore[type-var]
-    return out
+            touched = True
+    return out, touched
 
 
 class SecretUrl(str):
@@ -171,14 +180,15 @@ def resolve_references(desired: DesiredState, env: Mapping[str, str]) -> Desired
         numbers = []
         changed = False
         for ni, number in enumerate(space.numbers):
-            blocks = _resolve_blocks(number.blocks, number_fields, f"spaces[{si}].numbers[{ni}]", number.source_of,
-                                     env, problems)
-            if blocks != dict(number.blocks):
+            blocks, touched = _resolve_blocks(number.blocks, number_fields, f"spaces[{si}].numbers[{ni}]",
+                                              number.source_of, env, problems)
+            if touched:
                 number = _with_blocks(number, blocks)
                 changed = True
             numbers.append(number)
-        own = _resolve_blocks(space.blocks, space_fields, f"spaces[{si}]", _space_source(space), env, problems)
-        if changed or own != dict(space.blocks):
+        own, touched = _resolve_blocks(space.blocks, space_fields, f"spaces[{si}]", _space_source(space), env,
+                                       problems)
+        if changed or touched:
             space = dataclasses.replace(space, numbers=tuple(numbers), blocks=own)
             changed_any = True
         spaces.append(space)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from reconciler.engine.drift_attribution import attribute
     from reconciler.engine.drift_issues import issue_operations, write_operations
     from reconciler.engine.drift_notify import NotifyError, notify
-    from reconciler.engine.drift_state import DriftStateError, compare, load_state, save_state
+    from reconciler.engine.drift_state import DriftStateError, compare, health_snapshot, load_state, save_state
     from reconciler.engine.drift_state import load_from_store as load_drift_state_from_store
     from reconciler.engine.drift_state import save_to_store as save_drift_state_to_store
     from reconciler.engine.endpoint_checks import endpoint_changes, preflight_new_urls
@@ -61,6 +61,7 @@ _SURFACE: dict[str, tuple[str, str]] = {
     "acknowledge_findings": ("acknowledge", "acknowledge_findings"),
     "DriftStateError": ("drift_state", "DriftStateError"),
     "compare": ("drift_state", "compare"),
+    "health_snapshot": ("drift_state", "health_snapshot"),
     "load_state": ("drift_state", "load_state"),
     "save_state": ("drift_state", "save_state"),
     "load_drift_state_from_store": ("drift_state", "load_from_store"),
@@ -146,6 +147,7 @@ __all__ = [
     "compare_with_ref",
     "endpoint_changes",
     "env_digest",
+    "health_snapshot",
     "import_space",
     "issue_operations",
     "load_drift_state_from_store",

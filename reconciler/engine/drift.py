@@ -29,7 +29,10 @@ class DriftKind(str, Enum):
     PROFILE = "profile"  # numbers whose business profile differs
     QUEUE = "queue"  # queue names that differ
     HEALTH = "health"  # numbers outside their ``expect``
-    OTHER = "other"  # any other finding
+    TEMPLATE = "template"  # message templates that differ, or whose review or quality is off
+    QR_CODE = "qr_code"  # message QR codes that differ (missing, changed, undeclared)
+    SETTINGS = "settings"  # a number's commerce settings, conversational automation or Flows key
+    OTHER = "other"  # a finding of no kind above (none in this version: every kind names its own)
     MISPLACED = "misplaced"  # declared numbers found in another managed space
     UNMANAGED = "unmanaged"  # numbers in a space that no YAML declares
     ENDPOINT = "endpoint"  # declared callback URLs whose endpoint fails a check (``endpoint_checks:``)

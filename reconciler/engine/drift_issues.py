@@ -15,13 +15,15 @@ the label, so the operations are idempotent: running them twice changes nothing 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reconciler.engine.drift_state import ACCOUNT, Status, Transition, Transitions
+from reconciler.engine.drift_state import ACCOUNT, HealthPoint, Status, Transition, Transitions
 from reconciler.engine.plan import Plan
 from reconciler.files import write_atomically
+from reconciler.kinds.expect import RATING_FIELD, RATING_ORDER
 
 ISSUES_FORMAT = "cams-reconciler/drift-issues"
 MAX_LISTED = 100  # an issue body stays far below GitHub's 65,536 characters
@@ -61,10 +63,42 @@ def _comment(new: Sequence[Transition], resolved: Sequence[Transition], now: str
     return "\n".join(out)
 
 
+#: Quality ratings as a chart's y values (higher is better); anything else (UNKNOWN, OTHER) is 0.
+RATING_LEVELS = {rating: len(RATING_ORDER) - i for i, rating in enumerate(RATING_ORDER)}
+MAX_CHARTS = 10  # numbers charted per issue: those whose rating moved or is not GREEN first
+
+
+def quality_charts(health: Mapping[str, Sequence[HealthPoint]]) -> list[str]:
+    """Markdown: one Mermaid ``xychart-beta`` line chart per number of its quality rating over the runs the
+    state kept (GitHub renders Mermaid blocks). Only our own values reach the chart: the numbers' digits,
+    the runs' times and 0-3 levels (``health_snapshot`` already reduced every API value to a token)."""
+    def level(point: HealthPoint) -> int:
+        return RATING_LEVELS.get(point.values.get(RATING_FIELD, ""), 0)
+
+    def interest(item: tuple[str, Sequence[HealthPoint]]) -> tuple[int, str]:
+        levels = {level(p) for p in item[1]}
+        return (0 if len(levels) > 1 or levels != {3} else 1, item[0])
+
+    charted = sorted(((phone, points) for phone, points in health.items() if len(points) >= 2
+                      and re.fullmatch(r"[0-9]{4,20}", phone)), key=interest)[:MAX_CHARTS]
+    if not charted:
+        return []
+    out = [f"**Quality rating over the last runs** (3 GREEN, 2 YELLOW, 1 RED, 0 unknown; up to "
+           f"{MAX_CHARTS} numbers, those that moved first):", ""]
+    for phone, points in charted:
+        labels = ", ".join(f'"{p.at[5:10]} {p.at[11:16]}"' for p in points)  # "12-02 06:00"
+        out += ["```mermaid", "xychart-beta", f'    title "+{phone}"', f"    x-axis [{labels}]",
+                '    y-axis "quality rating" 0 --> 3', f"    line [{', '.join(str(level(p)) for p in points)}]",
+                "```", ""]
+    return out
+
+
 def issue_operations(transitions: Transitions, plan: Plan, *, label: str = "cams-drift",
-                     link_base: str | None = None) -> dict[str, Any]:
+                     link_base: str | None = None,
+                     health: Mapping[str, Mapping[str, Sequence[HealthPoint]]] | None = None) -> dict[str, Any]:
     """The issue operations document: ``{"format", "label", "operations": [{space, title, state, body,
-    comment}]}``, one operation per space this run read, in plan order."""
+    comment}]}``, one operation per space this run read, in plan order. ``health``: space → its numbers'
+    health history (the drift state's), drawn as charts in an open issue."""
     operations: list[dict[str, Any]] = []
     account = [t for t in transitions.for_space(ACCOUNT) if t.status is not Status.RESOLVED]
     for space in plan.spaces:
@@ -84,6 +118,9 @@ def issue_operations(transitions: Transitions, plan: Plan, *, label: str = "cams
             body += [_line(t, link_base) for t in current[:MAX_LISTED]]
             if len(current) > MAX_LISTED:
                 body.append(f"- … and {len(current) - MAX_LISTED} more (the drift report lists them all)")
+            charts = quality_charts((health or {}).get(space.name, {}))
+            if charts:
+                body += ["", *charts]
             body += ["", "This issue is kept by the scheduled drift job: it is updated on every run and closed "
                          "when no finding remains. Acknowledge a known finding with `acknowledge:` in the YAML."]
             operations.append({"space": space.name, "title": title_of(space.name), "state": "open",

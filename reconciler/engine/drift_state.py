@@ -24,12 +24,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from reconciler import kinds as catalogue
 from reconciler.errors import ReconcilerError
 from reconciler.files import InputFileError, read_input, write_atomically
 from reconciler.state.records import DRIFT_STATE, RunState
@@ -108,13 +110,76 @@ class Seen:
                    phone_number=d.get("phone_number"), field=d.get("field"), location=d.get("location"))
 
 
+#: How many runs of each number's health the state keeps (about a week of six-hourly runs).
+HEALTH_RUNS = 30
+#: The health values kept per run: the fields of ``expect:`` (the expect kind's), each its state name → the
+#: ``QueryChatappPhoneNumbers`` field it comes from.
+HEALTH_FIELDS: Mapping[str, str] = {f.name: f.api for f in catalogue.get("expect").fields}
+_TOKEN = re.compile(r"[A-Z][A-Z0-9_]{0,31}")
+_PHONE = re.compile(r"[0-9]{4,20}")
+_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
+def health_value(value: Any) -> str:
+    """A health value as kept: the API's enumeration token, or ``OTHER`` for anything else. An API value is
+    data that can be hostile, and these end up in an issue's chart: only a token shape is kept."""
+    return value if isinstance(value, str) and _TOKEN.fullmatch(value) else "OTHER"
+
+
+def health_snapshot(numbers: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, str]]:
+    """Phone number → its health values now (``HEALTH_FIELDS``), from a space's number list."""
+    return {phone: {name: health_value(item.get(api)) for name, api in HEALTH_FIELDS.items()}
+            for phone, item in numbers.items() if _PHONE.fullmatch(str(phone))}
+
+
+@dataclass(frozen=True)
+class HealthPoint:
+    """One run's health values of one number (``HEALTH_FIELDS``)."""
+
+    at: str  # ISO time of the run
+    values: Mapping[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"at": self.at, **{k: self.values[k] for k in HEALTH_FIELDS if k in self.values}}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> HealthPoint:
+        at = str(d["at"])
+        if not _STAMP.fullmatch(at):
+            raise ValueError(f"health point time {at!r} is not an ISO UTC time")
+        return cls(at, {k: health_value(d[k]) for k in HEALTH_FIELDS if k in d})
+
+
 @dataclass(frozen=True)
 class SpaceState:
     read_at: str  # ISO time of the last run that read the space
     findings: Mapping[str, Seen] = field(default_factory=dict)
+    # Phone number → its health over the last ``HEALTH_RUNS`` runs that read the space, oldest first.
+    health: Mapping[str, tuple[HealthPoint, ...]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"read_at": self.read_at, "findings": {a: s.to_dict() for a, s in sorted(self.findings.items())}}
+        out: dict[str, Any] = {"read_at": self.read_at,
+                               "findings": {a: s.to_dict() for a, s in sorted(self.findings.items())}}
+        if self.health:
+            out["health"] = {phone: [p.to_dict() for p in points] for phone, points in sorted(self.health.items())}
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SpaceState:
+        """A state saved before the health history was kept has none: it starts with the next run."""
+        health = {str(phone): tuple(HealthPoint.from_dict(p) for p in points)[-HEALTH_RUNS:]
+                  for phone, points in (d.get("health") or {}).items() if _PHONE.fullmatch(str(phone))}
+        return cls(str(d["read_at"]), {str(a): Seen.from_dict(s) for a, s in d.get("findings", {}).items()},
+                   health)
+
+    def with_health(self, snapshot: Mapping[str, Mapping[str, str]] | None, at: str) -> SpaceState:
+        """This state with one more run of health (bounded: the oldest runs drop out); a number no longer
+        in the space drops out too. ``None``: the run did not look (the history stays as it was)."""
+        if snapshot is None:
+            return self
+        health = {phone: (*self.health.get(phone, ()), HealthPoint(at, dict(values)))[-HEALTH_RUNS:]
+                  for phone, values in snapshot.items()}
+        return replace(self, health=health)
 
 
 @dataclass(frozen=True)
@@ -128,10 +193,7 @@ class DriftState:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> DriftState:
-        spaces = {}
-        for name, space in d.get("spaces", {}).items():
-            spaces[str(name)] = SpaceState(str(space["read_at"]), {
-                str(a): Seen.from_dict(s) for a, s in space.get("findings", {}).items()})
+        spaces = {str(name): SpaceState.from_dict(space) for name, space in d.get("spaces", {}).items()}
         return cls(d.get("updated_at"), spaces)
 
 
@@ -297,9 +359,11 @@ _ORDER = {Status.NEW: 0, Status.CHANGED: 1, Status.ONGOING: 2, Status.RESOLVED: 
 
 
 def compare(findings: Sequence[Finding], acknowledged: Mapping[str, Any], previous: DriftState | None,
-            read_spaces: Iterable[str], now: dt.datetime) -> tuple[Transitions, DriftState]:
+            read_spaces: Iterable[str], now: dt.datetime,
+            health: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None) -> tuple[Transitions, DriftState]:
     """This run's transitions and the state to save. ``acknowledged``: address → the acknowledgement that
-    covers it. ``read_spaces``: the spaces this run read (only their absent findings are resolved)."""
+    covers it. ``read_spaces``: the spaces this run read (only their absent findings are resolved).
+    ``health``: space → ``health_snapshot`` of this run, appended to each read space's history."""
     stamp = iso(now)
     before = previous or DriftState()
     read = set(read_spaces)
@@ -335,7 +399,8 @@ def compare(findings: Sequence[Finding], acknowledged: Mapping[str, Any], previo
                 gone = Finding(address, space, seen.kind, seen.headline, (), seen.location, seen.phone_number,
                                seen.field, seen.digest)
                 items.append(Transition(gone, Status.RESOLVED, seen.first_seen, seen.last_seen))
-        spaces[space] = SpaceState(stamp, kept)
+        spaces[space] = SpaceState(stamp, kept, old.health if old else {}).with_health(
+            (health or {}).get(space), stamp)
     items.sort(key=lambda t: (t.finding.space, _ORDER[t.status], t.finding.address))
     return (Transitions(tuple(items), before.updated_at, stamp),
             replace(before, updated_at=stamp, spaces=spaces))

@@ -45,6 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reconciler.defaults import JOURNAL_PATH
 from reconciler.engine.errors import EngineError
 from reconciler.files import InputFileError, read_input, write_atomically
 
@@ -53,7 +54,7 @@ if TYPE_CHECKING:  # the store is imported when a journal is kept in it, not for
 
 JOURNAL = "journal"  # the record kind (``reconciler.state.records.JOURNAL``)
 
-DEFAULT_PATH = Path(".cams-reconciler") / "journal.json"
+DEFAULT_PATH = Path(JOURNAL_PATH)
 FORMAT_VERSION = 1
 UNREGISTERED = "unregistered"  # a migration verified (or whose verification may have landed), not registered
 UNSYNCED = "unsynced"  # a sync that did not bring the number in

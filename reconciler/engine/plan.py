@@ -285,8 +285,14 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        """Anything to do or report (drift and unmanaged findings included)."""
+        """Anything to do or report (drift and unmanaged findings included): ``drift``'s business."""
         return bool(self.changes) or self.preflight.blocks_apply
+
+    @property
+    def has_writes(self) -> bool:
+        """Apply would write something: the one meaning of ``plan --detailed-exitcode``'s 2, as in
+        Terraform. Report-only findings (drift, unmanaged, misplaced) write nothing; they are ``drift``'s."""
+        return any(c.action.writes for c in self.changes)
 
     @property
     def errors(self) -> tuple[PlannedSpace, ...]:
@@ -318,15 +324,19 @@ class Plan:
         return {**{a.value: self.count(a) for a in Action}, "pending": self.pending_count}
 
     def summary_line(self) -> str:
+        """Counted as the summary table counts (``count``, one column per action): the writes, then the
+        report-only findings by the same names as the table's columns, so the two add up."""
         register = self.count(Action.REGISTER_MIGRATION)
-        findings = self.count(Action.DRIFT) + self.count(Action.UNMANAGED) + self.count(Action.MISPLACED)
+        kinds = [(n, a.value) for a in Action if not a.writes and (n := self.count(a))]
+        findings = sum(n for n, _ in kinds)
         generic = "".join(f", {n} to {a.value}" for a in (Action.CREATE, Action.UPDATE, Action.DELETE)
                           if (n := self.count(a)))
+        found = (f"; {plural(findings, 'finding')} (report only: {', '.join(f'{n} {name}' for n, name in kinds)})"
+                 if findings else "; no findings")
         return (f"Plan: {self.count(Action.SYNC)} to sync, {self.count(Action.VERIFY_MIGRATION)} to verify, "
                 + (f"{register} to register, " if register else "")
                 + f"{plural(self.count(Action.UPDATE_WEBHOOK), 'webhook update')}, "
-                f"{plural(self.count(Action.UPDATE_PROFILE), 'profile update')}{generic}; "
-                f"{plural(findings, 'drift finding')}.")
+                f"{plural(self.count(Action.UPDATE_PROFILE), 'profile update')}{generic}{found}.")
 
     # -- JSON ----------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

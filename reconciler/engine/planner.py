@@ -98,7 +98,8 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
                     env: Mapping[str, str] = os.environ, progress: ProgressFn | None = None,
                     only: Iterable[str] | None = None, force: bool = False, journal: Journal | None = None,
                     retry_sync: bool = False, checked: AccountChecks | None = None,
-                    recorded: Mapping[str, Mapping[str, Mapping[str, Any] | None]] | None = None) -> Plan:
+                    recorded: Mapping[str, Mapping[str, Mapping[str, Any] | None]] | None = None,
+                    observe: Callable[[str, ActualSpace], None] | None = None) -> Plan:
     """Read the actual state of the selected spaces and the account, and diff.
 
     ``targets``: ``--target`` names (unknown → ``TargetError``). ``only``: a pre-computed scope such as
@@ -106,6 +107,7 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
     made and the preflight is "skipped". ``env`` is asked only whether a migration's variable is set.
     ``force``: record the webhook-threshold override (``plan --force``). ``journal``: what earlier applies
     left unfinished (``engine.journal``); ``retry_sync`` ignores its record of syncs that did not help.
+    ``observe(space name, actual)``: called with each space read (``drift`` keeps its numbers' health history).
 
     A space whose read fails is planned with its ``error`` and no change (``Plan.errors``); the others
     are planned as usual. Callers decide what a failed read means (``plan``/``drift`` exit 1, apply
@@ -154,6 +156,8 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
                                         error=_read_error(space, seen, several), error_code=seen.code,
                                         line=space.source.line, account=space.account))
             continue
+        if observe is not None:
+            observe(space.name, seen)
         unsynced = {} if retry_sync else {
             phone: f"a sync at {e.at} did not bring it in ({e.detail})" if e.detail else
             f"a sync at {e.at} did not bring it in" for phone, e in journal.for_space(UNSYNCED, space.name).items()}

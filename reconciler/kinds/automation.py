@@ -110,6 +110,7 @@ class AutomationKind(Kind):
     inheritable = True
     model = Automation
     label = "conversational automation"
+    drift_kind = "settings"
     fields: ClassVar[tuple[Field, ...]] = (
         # an answer without a value means the model's default: off, no prompts, no commands
         Field("welcome_message", "EnableWelcomeMessage", compare=as_bool, absent=False),

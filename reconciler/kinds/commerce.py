@@ -42,6 +42,7 @@ class CommerceKind(Kind):
     inheritable = True
     model = Commerce
     label = "commerce settings"
+    drift_kind = "settings"
     fields: ClassVar[tuple[Field, ...]] = (
         Field("cart_enabled", "CartEnable", compare=as_bool),
         Field("catalog_visible", "CatalogVisible", compare=as_bool),

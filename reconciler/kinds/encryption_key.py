@@ -69,6 +69,7 @@ class EncryptionKeyKind(Kind):
     inheritable = False  # one key per number: Flows keys are not shared by accident
     model = EncryptionKey
     label = "Flows encryption key"
+    drift_kind = "settings"
     fields: ClassVar[tuple[Field, ...]] = (Field("public_key", "EncryptionPublicKey"),)
     action = Action.UPDATE
     read_action = "GetPhoneEncryptionPublicKey"

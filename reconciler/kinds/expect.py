@@ -27,6 +27,10 @@ class Expect:
     code_verification_status: tuple[str, ...] | None = None
 
 
+#: The field a drift issue charts over time, and its values from best to worst (``engine.drift_issues``).
+RATING_FIELD = "quality_rating"
+RATING_ORDER = ("GREEN", "YELLOW", "RED")
+
 #: field → the values ``import`` records as the expectation when the number has one of them now
 _HEALTHY: Mapping[str, tuple[str, ...]] = {"status": ("CONNECTED",), "quality_rating": ("GREEN", "YELLOW"),
                                            "code_verification_status": ("VERIFIED",)}

@@ -68,7 +68,7 @@ class QrCodesKind(Kind):
     read_action = "ListPhoneMessageQrdl"
     write_action = "CreatePhoneMessageQrdl"
     items = True  # one change per message: apply re-checks, writes and verifies each on its own
-    drift_kind = "other"
+    drift_kind = "qr_code"
 
     def __init__(self) -> None:
         # per event loop (a lock belongs to one), then per number

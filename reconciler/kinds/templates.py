@@ -72,7 +72,7 @@ class TemplatesKind(Kind):
     action = Action.UPDATE
     read_action = "ListChatappTemplate"
     write_action = "ModifyChatappTemplate"
-    drift_kind = "templates"
+    drift_kind = "template"
 
     # -- config -------------------------------------------------------------------------------------------
     def build(self, values: Mapping[str, Any]) -> tm.TemplatesBlock:

@@ -12,7 +12,8 @@ from typing import Any
 
 from reconciler import kinds as catalogue
 from reconciler.engine.drift import DriftKind, count, plan_drift
-from reconciler.engine.plan import Action, Change, Plan, PlannedSpace
+from reconciler.engine.plan import Action, Blocker, BlockerKind, Change, Plan, PlannedSpace
+from reconciler.kinds.expect import RATING_FIELD, RATING_ORDER
 from reconciler.render.escape import json_text, printable
 
 # Terraform-like: one symbol per action.
@@ -93,6 +94,111 @@ def value_lines(before: Any, after: Any) -> list[str]:
     return [f"{show(before)} → {show(after)}"]
 
 
+#: Report-only actions: what a plan finds, not what apply would do (``Action.writes`` is False).
+FINDINGS = frozenset(a for a in Action if not a.writes)
+
+#: Quality ratings from best to worst (the expect kind's): an expectation of the top ones reads "YELLOW or better".
+_QUALITY_ORDER = RATING_ORDER
+
+
+def is_finding(change: Change) -> bool:
+    """A state to look at (drift, an unmanaged or misplaced number), not a change apply makes."""
+    return change.action in FINDINGS
+
+
+def diff_lines(change: Change) -> list[str]:
+    """A change's values as the lines of a ``diff`` block, as GitHub colours them: ``- key: value`` what is
+    there now (red), ``+ key: value`` what apply sets (green), an unsigned line for the rest (a kind's own
+    view, such as a template's rendered message). Values are ``show``'s: JSON, masked when the plan was made.
+    A secret part of a URL is masked on both sides; when that makes them read alike, the ``+`` line says it
+    differs (the fingerprint, when the value was an ``${env:NAME}`` reference, is part of the value)."""
+    kind = catalogue.kind_of(change)
+    own = kind.value_lines(change) if kind is not None else None
+    if own is not None:
+        return [f"  {line}" for line in own]
+    before, after = change.before, change.after
+    if isinstance(before, Mapping) or isinstance(after, Mapping):
+        b = before if isinstance(before, Mapping) else {}
+        a = after if isinstance(after, Mapping) else {}
+        lines: list[str] = []
+        for key in dict.fromkeys([*a.keys(), *b.keys()]):
+            old = f"{key}: {show(b.get(key))}" if before is not None and key in b else None
+            new = f"{key}: {show(a.get(key))}" if after is not None and key in a else None
+            if old is not None:
+                lines.append(f"- {old}")
+            if new is not None:
+                lines.append(f"+ {new}" + ("   # differs in its masked part" if new == old else ""))
+        return lines
+    out = []
+    if before is not None:
+        out.append(f"- {show(before)}")
+    if after is not None:
+        out.append(f"+ {show(after)}" + ("   # differs in its masked part" if before == after else ""))
+    return out
+
+
+def _one_of(values: Any, *, quality: bool) -> str:
+    """``GREEN``, ``YELLOW or better``, ``one of A, B``: an expected set as a person says it."""
+    items = [str(v) for v in values] if isinstance(values, (list, tuple)) else [str(values)]
+    if quality and items and set(items) == set(_QUALITY_ORDER[: len(items)]) and len(items) < len(_QUALITY_ORDER):
+        return _QUALITY_ORDER[len(items) - 1] + (" or better" if len(items) > 1 else "")
+    if len(items) == 1:
+        return items[0]
+    return "one of " + ", ".join(items)
+
+
+def finding_text(change: Change) -> str:
+    """A finding worded as a state ("quality rating is YELLOW; expected GREEN"), never as a change to make:
+    apply does nothing about it."""
+    field = change.field or ""
+    if change.action is Action.UNMANAGED:
+        detail = change.after if isinstance(change.after, Mapping) else change.before
+        facts = ", ".join(f"{k.replace('_', ' ')} {show(v)}" for k, v in (detail or {}).items()) if isinstance(
+            detail, Mapping) else ""
+        blocks = "; apply refuses while it is there (unmanaged_numbers: error)" if change.severity.value == "error" else ""
+        return "is in the space but declared in no YAML" + (f" ({facts})" if facts else "") + blocks
+    if change.action is Action.DRIFT and not isinstance(change.before, Mapping) and not isinstance(
+            change.after, Mapping) and change.before is not None:
+        if field.startswith("expect."):
+            what = field.removeprefix("expect.").replace("_", " ")
+            expected = _one_of(change.after, quality=field == f"expect.{RATING_FIELD}")
+            return f"{what} is {show(change.before)}; expected {expected}"
+        return f"is {show(change.before)}; the YAML says {show(change.after)}"
+    return change.reason or f"{field or 'the value'} differs from the YAML"
+
+
+def finding_note(change: Change) -> str:
+    """What ``finding_text`` did not already say (the kind's reason), or ""."""
+    text = finding_text(change)
+    said = change.action is Action.UNMANAGED or (change.field or "").startswith("expect.")
+    return "" if not change.reason or change.reason == text or said else change.reason
+
+
+def counts_phrase(changes: list[Change], report: str = "plan") -> str:
+    """One space's counts in the words of the report's summary line: ``1 to sync, 2 webhook updates; 1
+    finding (report only)`` for a plan, ``2 webhooks differ from the YAML; 1 unmanaged number`` for drift."""
+    if report == "drift":
+        drift = count(changes)
+        return "; ".join(one if drift[k] == 1 else many.format(n=drift[k])
+                         for k, (one, many) in _DRIFT_PHRASES.items() if drift[k]) or "no drift"
+    counts = action_counts(changes)
+    writes = [f"{n} {_ACTION_PHRASES[a][0] if n == 1 else _ACTION_PHRASES[a][1]}" for a in Action
+              if a.writes and (n := counts[a])]
+    findings = sum(counts[a] for a in FINDINGS)
+    parts = ", ".join(writes) or "nothing to write"
+    return parts + (f"; {plural(findings, 'finding')} (report only)" if findings else "")
+
+
+_ACTION_PHRASES: Mapping[Action, tuple[str, str]] = {
+    Action.SYNC: ("to sync", "to sync"), Action.VERIFY_MIGRATION: ("to verify", "to verify"),
+    Action.REGISTER_MIGRATION: ("to register", "to register"),
+    Action.UPDATE_WEBHOOK: ("webhook update", "webhook updates"),
+    Action.UPDATE_PROFILE: ("profile update", "profile updates"),
+    Action.CREATE: ("to create", "to create"), Action.UPDATE: ("to update", "to update"),
+    Action.DELETE: ("to delete", "to delete"),
+}
+
+
 def describe(change: Change) -> ChangeView:
     location = None if change.source is None else f"{change.source.file}:{change.source.line}"
     kind = catalogue.kind_of(change)
@@ -144,10 +250,28 @@ def errors_line(plan: Plan, *, max_names: int = 20) -> str | None:
     return "Error: " + "; ".join(parts) + " (the plan shows everything else; the run fails and apply refuses)"
 
 
-def refusal_lines(plan: Plan) -> list[str]:
+#: How to override a refusal where an override exists: only the threshold has one, and only at plan time, so
+#: that the reviewer sees it (the other blockers' messages already say what makes them go away).
+OVERRIDES: Mapping[BlockerKind, str] = {
+    BlockerKind.THRESHOLD: ("to override: plan again with `plan --force --out FILE` and apply that plan with "
+                            "`apply --plan FILE --force` (on a pull request: add the label `cams-reconciler/force`); "
+                            "the override is recorded in the plan for review"),
+}
+
+
+def refusal(blocker: Blocker) -> str:
+    """A blocker's message and, where one exists, how to override it."""
+    how = OVERRIDES.get(blocker.kind)
+    return blocker.message + (f"; {how}" if how else "")
+
+
+def refusal_lines(plan: Plan, report: str = "plan") -> list[str]:
     """What every format says when apply would refuse the plan (and about a reviewed override), so a PR
-    check fails for the reason apply would give. Empty when apply would run it."""
-    lines = [f"Apply would refuse: {printable(b.message)}" for b in plan.refusals]
+    check fails for the reason apply would give, and how to override it where an override exists. Empty
+    when apply would run it, and in a drift report (drift checks; whether apply would run is plan's)."""
+    if report == "drift":
+        return []
+    lines = [f"Apply would refuse: {printable(refusal(b))}" for b in plan.refusals]
     lines += [f"Override requested (plan --force): {printable(b.message)}; apply will let it through"
               for b in plan.blockers if b.overridden]
     if plan.force and not any(b.overridden for b in plan.blockers):
@@ -215,6 +339,7 @@ def action_counts(changes: list[Change]) -> dict[Action, int]:
 DRIFT_TITLES: Mapping[DriftKind, str] = {
     DriftKind.MISSING: "missing", DriftKind.MIGRATION: "migration", DriftKind.WEBHOOK: "webhook",
     DriftKind.PROFILE: "profile", DriftKind.QUEUE: "queue", DriftKind.HEALTH: "health",
+    DriftKind.TEMPLATE: "template", DriftKind.QR_CODE: "QR code", DriftKind.SETTINGS: "settings",
     DriftKind.OTHER: "other", DriftKind.MISPLACED: "misplaced", DriftKind.UNMANAGED: "unmanaged",
     DriftKind.ENDPOINT: "endpoint",
 }
@@ -228,6 +353,11 @@ _DRIFT_PHRASES: Mapping[DriftKind, tuple[str, str]] = {
     DriftKind.PROFILE: ("1 business profile differs from the YAML", "{n} business profiles differ from the YAML"),
     DriftKind.QUEUE: ("1 queue name differs", "{n} queue names differ"),
     DriftKind.HEALTH: ("1 number is outside its expected health", "{n} numbers are outside their expected health"),
+    DriftKind.TEMPLATE: ("1 message template differs from the YAML or its review",
+                         "{n} message templates differ from the YAML or their review"),
+    DriftKind.QR_CODE: ("1 message QR code differs from the YAML", "{n} message QR codes differ from the YAML"),
+    DriftKind.SETTINGS: ("1 number setting differs from the YAML (commerce, automation or Flows key)",
+                         "{n} number settings differ from the YAML (commerce, automation or Flows key)"),
     DriftKind.OTHER: ("1 other finding", "{n} other findings"),
     DriftKind.MISPLACED: ("1 declared number is in another managed space",
                           "{n} declared numbers are in other managed spaces"),
@@ -243,6 +373,18 @@ def plural(n: int, one: str, many: str | None = None) -> str:
 
 def report_title(report: str) -> str:
     return f"cams-reconciler {report}"
+
+
+def provenance_line(plan: Plan, report: str = "plan") -> str | None:
+    """What the plan (or the drift check) is for, in the report's own words."""
+    if plan.provenance is None:
+        return None
+    return plan.provenance.line("Drift check" if report == "drift" else "Plan")
+
+
+def report_noun(report: str) -> str:
+    """Where the rest of the report is: ``plan comment`` / ``drift report``."""
+    return "drift report" if report == "drift" else "plan comment"
 
 
 def drift_summary(plan: Plan) -> str:
@@ -267,7 +409,8 @@ def summary(plan: Plan, report: str = "plan") -> str:
 #: Columns shown only when the plan has such a change (rare: a comment stays narrow without them).
 _RARE_ACTIONS = frozenset({Action.REGISTER_MIGRATION, Action.MISPLACED, Action.CREATE, Action.UPDATE,
                            Action.DELETE})
-_RARE_KINDS = frozenset({DriftKind.MISPLACED, DriftKind.OTHER, DriftKind.ENDPOINT})
+_RARE_KINDS = frozenset({DriftKind.MISPLACED, DriftKind.OTHER, DriftKind.ENDPOINT, DriftKind.TEMPLATE,
+                         DriftKind.QR_CODE, DriftKind.SETTINGS})
 
 
 def count_titles(plan: Plan, report: str) -> list[str]:

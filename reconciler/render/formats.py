@@ -25,12 +25,10 @@ never imports the engine).
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
     from reconciler.config.errors import Problem
@@ -49,8 +47,7 @@ class Audience(str, Enum):
     MACHINE = "machine"
 
 
-@dataclass(frozen=True)
-class PlanOptions:
+class PlanOptions(NamedTuple):  # immutable; no dataclasses import on --help's path
     """How a plan (or drift report) is shown. ``plan_json_path``: where the full JSON plan was saved, named
     by markdown when it has to cut details. ``link_base``: where markdown links to YAML lines point (e.g.
     ``https://github.com/OWNER/REPO/blob/SHA``); relative links when None. ``color``: ANSI colour (the CLI
@@ -63,8 +60,7 @@ class PlanOptions:
     verbose: bool = False
 
 
-@dataclass(frozen=True)
-class Validation:
+class Validation(NamedTuple):  # immutable; no dataclasses import on --help's path
     """What ``validate`` found: the problems (none: valid), or what was loaded."""
 
     problems: Sequence[Problem] = ()
@@ -86,8 +82,7 @@ class Validation:
         return f"{n} problem{'s' if n != 1 else ''} found"
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(NamedTuple):  # immutable; no dataclasses import on --help's path
     """A report that goes to both streams (``validate``: the verdict on stdout or stderr, the count on stderr)."""
 
     stdout: str = ""
@@ -245,10 +240,14 @@ class JsonFormat(OutputFormat):
         return render_drift_json(plan)
 
     def apply(self, report: ApplyReport, *, plan: Plan | None = None, nothing_to_do: bool = False) -> str:
+        import json  # here: every command's --help imports this registry
+
         document = report.to_dict() if plan is None else {"plan": plan.to_dict(), "apply": report.to_dict()}
         return _lines(json.dumps(document, indent=2, ensure_ascii=False))
 
     def validate(self, result: Validation) -> Output:
+        import json
+
         if result.valid:
             document: dict[str, object] = {"valid": True, "spaces": result.spaces, "numbers": result.numbers,
                                            "files": list(result.files)}

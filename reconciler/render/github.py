@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from reconciler.engine.drift import kind_of as drift_kind_of
 from reconciler.engine.plan import Change, Plan, Severity
-from reconciler.render.describe import describe, errors_line, refusal_lines, report_title, space_error
+from reconciler.render.describe import describe, errors_line, refusal_lines, report_noun, report_title, space_error
 from reconciler.render.describe import summary as report_summary
 
 if TYPE_CHECKING:
@@ -66,7 +67,8 @@ def render_github(plan: Plan, *, report: str = "plan") -> str:
     for change in sorted(plan.changes, key=_importance):
         view = describe(change)
         props = location(change.source)
-        props["title"] = f"cams {view.action}: {change.space} {view.subject}"
+        props["title"] = (f"cams drift ({drift_kind_of(change).value}): {change.space} {view.subject}"
+                          if report == "drift" else f"cams {view.action}: {change.space} {view.subject}")
         message = "\n".join([view.headline, *view.details])
         lines.append(command(_LEVEL[change.severity], message, **props))
     pf = plan.preflight
@@ -78,13 +80,14 @@ def render_github(plan: Plan, *, report: str = "plan") -> str:
         lines.append(command("notice", f"account check unavailable: {pf.detail}", title="cams account preflight"))
     elif pf.failed:
         lines.append(command("error", pf.detail, title="cams account preflight failed"))
-    for line in refusal_lines(plan):
+    for line in refusal_lines(plan, report):
         level = "error" if line.startswith("Apply would refuse") else "warning"
         lines.append(command(level, line, title="cams-reconciler apply"))
     error = errors_line(plan)
     if error:
         lines.append(command("error", error, title=report_title(report)))
-    return within_limits(lines, report_summary(plan, report), title=report_title(report))
+    return within_limits(lines, report_summary(plan, report), title=report_title(report),
+                         elsewhere=report_noun(report))
 
 
 def _importance(change: Change) -> tuple[int, int]:
@@ -92,7 +95,8 @@ def _importance(change: Change) -> tuple[int, int]:
     return (0 if change.action.writes else 1, 0 if not change.pending else 1)
 
 
-def within_limits(lines: list[str], summary: str, *, title: str, per_kind: int = PER_KIND) -> str:
+def within_limits(lines: list[str], summary: str, *, title: str, per_kind: int = PER_KIND,
+                  elsewhere: str = "plan comment") -> str:
     """``lines`` (workflow commands) cut to GitHub's per-step limits, most important first, then the summary
     notice, which always survives and says how many were left out.
 
@@ -115,7 +119,7 @@ def within_limits(lines: list[str], summary: str, *, title: str, per_kind: int =
     if dropped:
         total = sum(dropped.values())
         kinds = ", ".join(f"{n} {level}{'s' if n != 1 else ''}" for level, n in dropped.items())
-        message += (f" {total} more in the plan comment ({kinds} not annotated: GitHub shows {per_kind} of each "
+        message += (f" {total} more in the {elsewhere} ({kinds} not annotated: GitHub shows {per_kind} of each "
                     "kind per step).")
     kept.append(command("notice", message, title=title))
     return "\n".join(kept) + "\n"

@@ -1,16 +1,26 @@
-"""Markdown for a pull-request comment: the summary table first, then one collapsible ``<details>`` per
-space, each change linked to its YAML ``file#Lline``.
+"""Markdown for a pull-request comment, written to be read without clicking anything.
+
+What a reviewer sees first: the title, what the plan is for, the summary line, what apply would refuse and
+how to override it, the table of counts per space. Then each space: a small plan (``SMALL_PLAN`` changes or
+fewer) is shown open, every space under its own heading; a larger one gets one collapsed ``<details>`` per
+space whose ``<summary>`` still says what is in it (``1 to sync, 2 webhook updates; 1 finding``). Inside a
+space, the **changes** apply would make come first, each with its values in a ``diff`` block (GitHub colours
+``-`` what is there now red and ``+`` what apply sets green); then the **findings**, worded as states ("quality
+rating is YELLOW; expected GREEN"), because apply changes nothing about them.
 
 GitHub rejects comments over 65,535 characters, so the output is always under ``LIMIT`` (60,000): the
 summary always fits (its table is capped), and details stop at the budget with a line saying how many
 changes were left out and where the full JSON plan is.
 
-Every value is shown as a code span of its JSON form, so YAML text cannot inject markup or HTML.
+Values come from ``describe`` (``diff_lines``, ``finding_text``: JSON, masked); in prose they are code spans,
+in a ``diff`` block inside a fence longer than any run of backticks they hold, so YAML or API text cannot
+inject markup or HTML.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -20,10 +30,16 @@ from reconciler.render.describe import (
     by_space,
     calls_line,
     count_titles,
+    counts_phrase,
     describe,
+    diff_lines,
     errors_line,
+    finding_note,
+    finding_text,
     in_sync,
+    is_finding,
     preflight_line,
+    provenance_line,
     refusal_lines,
     report_title,
     row_counts,
@@ -39,6 +55,7 @@ if TYPE_CHECKING:
 
 LIMIT = 60_000
 MAX_TABLE_ROWS = 50
+SMALL_PLAN = 20  # changes and findings: at most this many, every space is shown open
 _FOOTER_RESERVE = 1_500  # room kept for the cut notice, the summary line and the calls line
 
 _PREFLIGHT_ICON = {"ok": "✅", "frozen": "⛔", "no-data": "ℹ️", "skipped": "➖", "unavailable": "ℹ️", "error": "⚠️"}
@@ -103,23 +120,62 @@ def _link(target: str) -> str:
     return target.replace(" ", "%20").replace(")", "%29")
 
 
+def _fence(lines: list[str]) -> str:
+    """A code fence longer than any run of backticks in ``lines`` (CommonMark), so no value can close it."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def _where(change: Change, link_base: str | None) -> str:
+    if change.source is None:
+        return ""
+    target = f"{change.source.file}#L{change.source.line}"
+    if link_base:
+        target = f"{link_base.rstrip('/')}/{target.removeprefix('./')}"
+    return f" — [{_cell(f'{change.source.file}:{change.source.line}')}]({_link(target)})"
+
+
 def _change_lines(change: Change, link_base: str | None) -> list[str]:
+    """A change apply makes: its headline, then its values as a ``diff`` block, then why (prose)."""
     view = describe(change)
-    head = f"- `{view.symbol}` **{view.action}** {code(view.subject)}"
+    head = f"`{view.symbol}` **{view.action}** {code(view.subject)}"
     if view.field:
         head += f" {code(view.field)}"
-    if change.source is not None:
-        target = f"{change.source.file}#L{change.source.line}"
-        if link_base:
-            target = f"{link_base.rstrip('/')}/{target.removeprefix('./')}"
-        head += f" — [{_cell(view.location or '')}]({_link(target)})"
-    if change.severity.value == "error":
-        head += " **(blocks apply)**"
+    head += _where(change, link_base)
     lines = [head]
-    lines.extend(f"  - {code(v)}" for v in view.values)
+    body = diff_lines(change)
+    if body:
+        fence = _fence(body)
+        lines += ["", f"{fence}diff", *body, fence]
     if view.reason:
-        lines.append(f"  - {_cell(view.reason)}")
-    return lines
+        lines += ["", f"<sub>{_cell(view.reason)}</sub>"]
+    return lines + [""]
+
+
+def _finding_lines(change: Change, link_base: str | None) -> list[str]:
+    """A finding as a state: one list item, never a ``before → after`` that reads like a change to make."""
+    icon = "⛔" if change.severity.value == "error" else "⚠️" if change.action.value == "drift" else "❔"
+    subject = change.phone_number or "(space)"
+    field = f" {code(change.field)}" if change.field and change.action.value == "drift" else ""
+    note = finding_note(change)
+    return [f"- {icon} {code(subject)}{field}: {_cell(finding_text(change))}{_where(change, link_base)}"
+            + (f"<br><sub>{_cell(note)}</sub>" if note else "")]
+
+
+def _space_items(changes: list[Change], link_base: str | None, report: str) -> list[list[str]]:
+    """The space's changes (with a heading), then its findings (with theirs): one entry per change, so the
+    size budget can stop between two of them."""
+    writes = [c for c in changes if not is_finding(c)]
+    found = [c for c in changes if is_finding(c)]
+    items: list[list[str]] = []
+    for i, c in enumerate(writes):
+        lead = ["**Differences apply would fix**" if report == "drift" else "**Changes apply would make**", ""]
+        items.append((lead if i == 0 else []) + _change_lines(c, link_base))
+    for i, c in enumerate(found):
+        lead = ["**Findings** (report only: apply changes nothing here)", ""] if i == 0 else []
+        tail = [""] if i == len(found) - 1 else []
+        items.append(lead + _finding_lines(c, link_base) + tail)
+    return items
 
 
 def render_markdown(plan: Plan, *, plan_json_path: str | None = None, link_base: str | None = None,
@@ -127,26 +183,26 @@ def render_markdown(plan: Plan, *, plan_json_path: str | None = None, link_base:
     groups = by_space(plan)
     pf = plan.preflight
     out: list[str] = [f"### {report_title(report)}", ""]
-    if plan.provenance is not None:  # what the plan is for, before anything can be cut
-        out += [f"<sub>{_cell(plan.provenance.line())}</sub>", ""]
+    provenance = provenance_line(plan, report)
+    if provenance is not None:  # what the plan is for, before anything can be cut
+        out += [f"<sub>{_cell(provenance)}</sub>", ""]
     scope = scope_line(plan)
     if scope:
         out += [f"> {_cell(scope)}", ""]
-    out.extend(_summary_table(plan, groups, report))
+    out += [f"**{_cell(summary(plan, report))}**", ""]
     error = errors_line(plan)
     if error:
-        out += ["", f"> {_ERROR_ICON} **{_cell(error)}**"]
-    out += ["", f"**{_cell(summary(plan, report))}**", "",
-            f"{_PREFLIGHT_ICON.get(pf.status, '')} {_cell(preflight_line(plan))}"]
-    if pf.blocks_apply:
-        out.append("")
-        out.append("> ⛔ **The account is frozen: apply will refuse to run.**")
-    refusals = refusal_lines(plan)
+        out += [f"> {_ERROR_ICON} **{_cell(error)}**", ""]
+    if pf.blocks_apply and report != "drift":
+        out += ["> ⛔ **The account is frozen: apply will refuse to run.**", ""]
+    refusals = refusal_lines(plan, report)
     if refusals:
-        out.append("")
         out.extend(f"> {'⛔' if line.startswith('Apply would refuse') else '⚠️'} **{_cell(line)}**  "
                    for line in refusals)
-    out.append("")
+        out.append("")
+    out.extend(_summary_table(plan, groups, report))
+    out += ["", f"{_PREFLIGHT_ICON.get(pf.status, '')} {_cell(preflight_line(plan))}", ""]
+    small = sum(len(c) for c in groups.values()) <= SMALL_PLAN
     used = sum(len(line) + 1 for line in out)
     budget = LIMIT - _FOOTER_RESERVE
     left_out = 0
@@ -164,16 +220,24 @@ def render_markdown(plan: Plan, *, plan_json_path: str | None = None, link_base:
         if left_out:
             left_out += max(len(changes), 1)
             continue
-        title = f"<b>{html.escape(name)}</b>"
-        if meta is not None:
-            title += f" ({html.escape(meta.cust_space_id)}, {html.escape(meta.file)})"
+        phrase = "could not be read" if failed else counts_phrase(changes, report)
         if failed and meta is not None:  # open: an error is not a detail to click through to
-            section = ["<details open>", f"<summary>{_ERROR_ICON} {title}: could not be read</summary>", ""]
+            section = [f"#### {_ERROR_ICON} {_cell(name)}: could not be read", ""]
             items = [_error_lines(meta, link_base)]
-        else:
-            section = ["<details>", f"<summary>{title}: {len(changes)} change(s)</summary>", ""]
-            items = [_change_lines(c, link_base) for c in changes]
-        closing = ["", "</details>", ""]
+            closing = [""]
+        elif small:
+            section = [f"#### {_cell(name)}: {_cell(phrase)}", ""]
+            if meta is not None:
+                section += [f"<sub>{_cell(meta.cust_space_id)} · {_cell(meta.file)}</sub>", ""]
+            items = _space_items(changes, link_base, report)
+            closing = [""]
+        else:  # collapsed, but the summary says what is inside
+            title = f"<b>{html.escape(name)}</b>: {html.escape(phrase)}"
+            if meta is not None:
+                title += f" <sub>({html.escape(meta.cust_space_id)}, {html.escape(meta.file)})</sub>"
+            section = ["<details>", f"<summary>{title}</summary>", ""]
+            items = _space_items(changes, link_base, report)
+            closing = ["", "</details>", ""]
         cost = sum(len(line) + 1 for line in section + closing)
         if used + cost > budget:
             left_out += len(items)

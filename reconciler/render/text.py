@@ -18,6 +18,7 @@ from reconciler.render.describe import (
     in_sync,
     plural,
     preflight_line,
+    provenance_line,
     refusal_lines,
     scope_line,
     space_error,
@@ -86,9 +87,10 @@ def render_text(plan: Plan, *, report: str = "plan", color: bool = False, verbos
     error = errors_line(plan)
     if error:
         lines.append(style.error(error))
-    lines.extend(refusal_lines(plan))
-    if plan.provenance is not None:
-        lines.append(plan.provenance.line())
+    lines.extend(refusal_lines(plan, report))
+    provenance = provenance_line(plan, report)
+    if provenance is not None:
+        lines.append(provenance)
     lines.append(style.bold(summary(plan, report)))
     lines.append(calls_line(plan))
     return "\n".join(lines) + "\n"

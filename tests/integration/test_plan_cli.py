@@ -21,7 +21,8 @@ SPACES = str(REPO / "examples" / "spaces")
 STATE = str(REPO / "examples" / "emulator-state.yaml")
 SECRETS = ("tr4vel-s3cret", "old-token-123", "828712", "demo-secret", "readonly-secret",
            "whatsapp-ops@acme.example")
-SUMMARY = "Plan: 1 to sync, 1 to verify, 2 webhook updates, 1 profile update, 1 to update; 3 drift findings."
+SUMMARY = ("Plan: 1 to sync, 1 to verify, 2 webhook updates, 1 profile update, 1 to update; 3 findings (report only: "
+           "2 drift, 1 unmanaged).")
 
 
 @pytest.fixture(autouse=True)
@@ -71,6 +72,21 @@ def test_detailed_exitcode_and_drift_exit_codes(capsys):
     assert run(capsys, "plan", SPACES, "--emulator", STATE, "--target", "acme-travel")[0] == 0
 
 
+def test_detailed_exitcode_is_about_writes_and_drift_about_findings(capsys, tmp_path):
+    """Terraform's meaning: 2 only when apply would write something. A space whose only finding is a
+    number outside its expected health has nothing for apply to write (plan: 0), and has drifted (drift: 2)."""
+    yaml_text = (REPO / "examples" / "spaces" / "globex-support.yaml").read_text()
+    strict = tmp_path / "globex.yaml"
+    strict.write_text(yaml_text.replace("quality_rating: [GREEN]", "quality_rating: [YELLOW]"))
+    code, out, err = run(capsys, "plan", str(strict), "--emulator", STATE, "--detailed-exitcode")
+    assert code == 0 and "expect.quality_rating" in out, out + err
+    code, out, err = run(capsys, "drift", str(strict), "--emulator", STATE)
+    assert code == 2 and "outside their expected health" in out, out + err
+    webhook = tmp_path / "webhook.yaml"
+    webhook.write_text(yaml_text.replace("/wa/status", "/wa/v2/status"))
+    assert run(capsys, "plan", str(webhook), "--emulator", STATE, "--detailed-exitcode")[0] == 2
+
+
 def test_target_plans_only_that_space_and_costs_only_its_calls(capsys):
     code, out, err = run(capsys, "plan", SPACES, "--emulator", STATE, "--format", "json",
                          "--target", "acme-travel", "--target", "globex-support")
@@ -115,8 +131,8 @@ def test_plan_is_deterministic_apart_from_nothing(capsys, monkeypatch):
 def test_markdown_and_github_formats(capsys):
     code, md, err = run(capsys, "plan", SPACES, "--emulator", STATE, "--format", "markdown")
     assert code == 0, err
-    assert md.index("| space |") < md.index("<details>") and len(md) < 60_000
-    assert md.count("<details>") == 2  # acme-retail and acme-travel; globex-support is in sync
+    assert md.index("| space |") < md.index("#### acme-retail: ") and len(md) < 60_000
+    assert md.count("\n#### ") == 2 and "<details>" not in md  # small: open; globex-support is in sync
     assert "examples/spaces/acme-retail.yaml#L" in md
     code, gh, err = run(capsys, "plan", SPACES, "--emulator", STATE, "--format", "github")
     assert code == 0, err

@@ -26,7 +26,10 @@ ROWS = (
     "validate, 1,000 numbers / 50 files",
     "plan, two accounts / one, 20 spaces each",
     "large estate, 60 spaces / 600 numbers",
-    "start-up, --version and --help",
+    "start-up, --version",
+    "start-up, --help",
+    "start-up, plan --help",  # --quick: only the heaviest command's (the full run has every command's)
+    "start-up, completion (TAB on plan --target)",
 )
 WITH_BASELINE = ROWS[:3]
 NUMBER = r"([0-9][0-9,]*(?:\.[0-9]+)?)"

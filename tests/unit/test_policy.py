@@ -7,7 +7,7 @@ import json
 import pytest
 
 from reconciler.cli import main
-from reconciler.cli.policy import ACTIONS_BY_COMMAND, policy_actions, policy_document
+from reconciler.cli.policy import POLICY_COMMANDS, actions_by_command, policy_actions, policy_document
 from reconciler.client.actions import ACTIONS
 
 # The number settings' reads and writes (issue 16): each made only where the YAML declares its block, but a
@@ -47,10 +47,14 @@ def test_apply_policy_adds_exactly_the_writes_apply_makes(capsys: pytest.Capture
 
 def test_read_only_commands_hold_no_write_of_the_registry() -> None:
     for command in ("plan", "drift", "import"):
-        assert not any(ACTIONS[a].is_write for a in ACTIONS_BY_COMMAND[command])
+        assert not any(ACTIONS[a].is_write for a in actions_by_command()[command])
 
 
 def test_every_action_listed_exists_in_the_registry() -> None:
-    for command, actions in ACTIONS_BY_COMMAND.items():
+    for command, actions in actions_by_command().items():
         assert set(actions) <= set(ACTIONS), command
         assert len(policy_actions(command)) == len(set(actions))
+
+
+def test_the_choices_of_for_are_the_commands_with_a_policy() -> None:
+    assert sorted(actions_by_command()) == sorted(POLICY_COMMANDS)

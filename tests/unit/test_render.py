@@ -94,7 +94,7 @@ def test_text_is_terraform_like_with_symbols_summary_and_calls():
     assert "  ~ update-webhook 1 webhooks.status_callback_url  (examples/spaces/acme.yaml:11)" in lines
     assert "1 space in sync (-v lists it)" in lines  # the clean space, folded
     assert "  no changes" in render(full_plan(), "text", verbose=True).splitlines()  # -v lists it
-    assert ("Plan: 1 to sync, 1 to verify, 1 to register, 1 webhook update, 1 profile update, 1 to create, 1 to update, 1 to delete; 4 drift findings."
+    assert ("Plan: 1 to sync, 1 to verify, 1 to register, 1 webhook update, 1 profile update, 1 to create, 1 to update, 1 to delete; 4 findings (report only: 2 drift, 1 unmanaged, 1 misplaced)."
             in lines)
     assert lines[-1] == ("Calls: GetCustomerAccountInfo 1, QueryChatappPhoneNumbers 2, "
                          "QueryPhoneBusinessProfile 1 (4 total)")
@@ -132,8 +132,9 @@ def test_schema_rejects_what_a_plan_must_not_be():
 
 def test_markdown_summary_first_details_per_space_and_links():
     out = render(full_plan(), "markdown")
-    assert out.index("| space |") < out.index("<details>")
-    assert out.count("<details>") == 1  # the clean space has no section
+    assert out.index("**Plan: ") < out.index("| space |") < out.index("#### acme: ")
+    assert "<details>" not in out  # a small plan is shown open
+    assert "#### clean" not in out  # the clean space has no section
     assert "In sync (1): clean" in out
     assert "[examples/spaces/acme.yaml:11](examples/spaces/acme.yaml#L11)" in out
     assert "| space | sync | verify | register | webhook | profile | create | update | delete | drift | unmanaged | misplaced |" in out
@@ -156,7 +157,7 @@ def test_markdown_stays_under_limit_with_5000_changes_and_says_what_was_cut():
     import re
     m = re.search(r"(\d+) change\(s\) left out", out)
     assert m, out[-500:]
-    shown = out.count("- `~` **update-webhook**")
+    shown = out.count("`~` **update-webhook**")
     assert shown + int(m.group(1)) == 5000 and shown > 50
     assert "`out/plan.json`" in out
     assert out.count("<details>") == out.count("</details>")
@@ -210,7 +211,7 @@ def test_unknown_format_is_rejected():
 
 def test_empty_plan_renders_in_every_format():
     plan = Plan((), (PlannedSpace("s", "1", "f.yaml", FP),), FP, Preflight("ok"), {})
-    assert "Plan: 0 to sync, 0 to verify, 0 webhook updates, 0 profile updates; 0 drift findings." in render(
+    assert "Plan: 0 to sync, 0 to verify, 0 webhook updates, 0 profile updates; no findings." in render(
         plan, "text")
     for fmt in FORMATS:
         assert render(plan, fmt)
@@ -239,4 +240,4 @@ def test_pending_updates_are_marked_in_text_and_markdown():
                 "sha256:" + "0" * 64, Preflight("ok"))
     assert any(c.pending for c in plan.changes)
     assert "(~) update-webhook 8613800001234" in render(plan, "text")
-    assert "- `(~)` **update-webhook**" in render(plan, "markdown")
+    assert "`(~)` **update-webhook**" in render(plan, "markdown")

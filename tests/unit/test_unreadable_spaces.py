@@ -222,7 +222,7 @@ def test_text_shows_the_error_in_the_space_place():
 def test_markdown_marks_the_row_and_details():
     out = render(failed_plan(), "markdown")
     assert "| ⚠️ bad — could not be read (`Product.Unsubscript`) |" in out
-    assert "<summary>⚠️ <b>bad</b> (2, spaces/bad.yaml): could not be read</summary>" in out
+    assert "#### ⚠️ bad: could not be read" in out  # open, never collapsed: an error is not a detail
     assert "[spaces/bad.yaml:5](spaces/bad.yaml#L5)" in out
     assert out.count("<details") == out.count("</details>")
     assert "In sync" not in out or "bad" not in out.split("In sync", 1)[1].split("\n", 1)[0]

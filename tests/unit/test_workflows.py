@@ -589,7 +589,7 @@ def test_drift_workflow() -> None:
 def test_gitops_guide_commands_parse() -> None:
     """Every ``cams-reconciler`` line in the ```sh blocks of docs/gitops.md parses, as in the workflows."""
     guide = (REPO / "docs" / "gitops.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```sh\n(.*?)```", guide, re.S)
+    blocks = re.findall(r"```sh(?: runnable)?\n(.*?)```", guide, re.S)
     found = [(line, argv) for block in blocks for line, argv in invocations(block)]
     # the local loop runs the action's step: INPUT_COMMAND=<command> [INPUT_X=...] python -m reconciler.action
     from reconciler.action import inputs_from_env
