@@ -164,14 +164,14 @@ def finding_text(change: Change) -> str:
             expected = _one_of(change.after, quality=field == f"expect.{RATING_FIELD}")
             return f"{what} is {show(change.before)}; expected {expected}"
         return f"is {show(change.before)}; the YAML says {show(change.after)}"
-    return change.reason or f"{field or 'the value'} differs from the YAML"
+    return printable(change.reason) if change.reason else f"{printable(field) or 'the value'} differs from the YAML"
 
 
 def finding_note(change: Change) -> str:
     """What ``finding_text`` did not already say (the kind's reason), or ""."""
     text = finding_text(change)
     said = change.action is Action.UNMANAGED or (change.field or "").startswith("expect.")
-    return "" if not change.reason or change.reason == text or said else change.reason
+    return "" if not change.reason or printable(change.reason) == text or said else printable(change.reason)
 
 
 def counts_phrase(changes: list[Change], report: str = "plan") -> str:

@@ -63,8 +63,9 @@ _ERROR_ICON = "⚠️"
 
 
 def code(text: str) -> str:
-    """A code span that survives backticks inside ``text`` (CommonMark: a longer fence)."""
-    text = text.replace("\n", " ")
+    """A code span that survives backticks inside ``text`` (CommonMark: a longer fence); a control character
+    or line break in it is shown escaped (a phone number or field read from the API is data)."""
+    text = printable(text)
     fence = "`"
     while fence in text:
         fence += "`"
