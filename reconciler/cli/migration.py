@@ -19,7 +19,9 @@ from reconciler.cli._client_options import ClientSettings, add_client_arguments,
 from reconciler.cli._state_options import (
     add_lock_timeout_argument,
     add_state_store_argument,
+    lock_released_on_signals,
     open_state_store,
+    release_locks,
     timeout_seconds,
 )
 from reconciler.cli.plan import load, note_discarded_writes
@@ -101,9 +103,10 @@ def run_send_code(args: argparse.Namespace) -> int:
                           "code spent) is cleared: the next apply sends the new code", file=sys.stderr)
                 return answer
             finally:
-                opened.release()
+                release_locks(opened)
 
-    asyncio.run(send())
+    with lock_released_on_signals("migration send-code"):
+        asyncio.run(send())
     assert number.migration is not None
     print(f"sent: WhatsApp sends the verify code for {number.phone_number} (space {space.name}) by "
           f"{args.method}. It expires within minutes: put it in ${number.migration.verify_code_env} for the "

@@ -197,3 +197,27 @@ def test_the_lock_is_released_when_apply_is_stopped_by_a_signal(setup: tuple[Pat
     assert proc.returncode == (143 if sig == signal.SIGTERM else 130), err
     assert held_locks(store) == [] and "Traceback" not in err
     assert json.loads((tmp / "r.json").read_text())["status"] == "interrupted"
+
+
+@pytest.mark.parametrize("argv", [
+    ["migration", "send-code", "spaces", "--space", "acme-travel", "--number", "+8613800009999"],
+    ["call", "UpdatePhoneWebhook", "CustSpaceId=293483938849001", "PhoneNumber=8613800001234",
+     "StatusCallbackUrl=https://hooks.acme.example/s"],
+], ids=["migration-send-code", "call-write"])
+def test_the_lock_is_released_when_another_writer_is_stopped_by_sigterm(setup: tuple[Path, Any],
+                                                                        argv: list[str]) -> None:
+    """Every command that takes the lock gives it back on SIGTERM (a cancelled CI job), not only apply."""
+    tmp, handle = setup
+    handle._server.latency_ms = 1500  # stopped while it holds the lock
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler", *argv, "--endpoint", handle.url],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    store = DirStore(tmp / "state")
+    deadline = time.monotonic() + 60
+    while not held_locks(store) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert held_locks(store)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    handle._server.latency_ms = 0
+    assert proc.returncode == 143, err
+    assert held_locks(store) == [] and "Traceback" not in err
