@@ -70,6 +70,7 @@ from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.files import check_output, run_inputs
 from reconciler.provenance import Provenance, target_mismatch
 from reconciler.render import DEFAULT_FORMAT, FORMATS, PlanOptions, format_help, get_format
+from reconciler.render.escape import printable
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -303,7 +304,8 @@ async def _checked_saved_plan(client: Any, args: argparse.Namespace, saved: Plan
     reviewed = check_not_stale(path, saved, fresh)
     _check_references_unchanged(path, saved, fresh, desired)
     for change in reviewed.not_reviewed:
-        print(f"note: {change.address} is not in the reviewed plan, so it is not applied now ({change.reason}); "
+        print(f"note: {printable(change.address)} is not in the reviewed plan, so it is not applied now "
+              f"({printable(change.reason)}); "
               "the next plan shows it", file=sys.stderr)
     return dataclasses.replace(reviewed.plan, provenance=current), current
 
@@ -428,7 +430,8 @@ def _finish(args: argparse.Namespace, plan: Plan, report: ApplyReport, provenanc
 def _print_report(args: argparse.Namespace, plan: Plan, report: ApplyReport, *, nothing_to_do: bool) -> None:
     _emit(get_format(args.format).apply(report, plan=plan, nothing_to_do=nothing_to_do))
     for change in report.follow_up:
-        print(f"note: {change.address}: {change.reason} (not in the plan: run plan again)", file=sys.stderr)
+        print(f"note: {printable(change.address)}: {printable(change.reason)} (not in the plan: run plan again)",
+              file=sys.stderr)
 
 
 def _emit(text: str) -> None:
