@@ -149,6 +149,24 @@ def test_two_drift_runs_that_read_different_spaces_both_keep_theirs(tmp_path: Pa
     assert kept is not None and set(kept.spaces) == {"shop", "travel"}
 
 
+def test_a_resolved_account_finding_is_saved_in_the_store(tmp_path: Path) -> None:
+    """The account's pseudo-space (a frozen account) is compared on every run that had it: once resolved,
+    the store must say so, or every later run reports the same finding resolved again."""
+    import datetime as dt
+
+    from reconciler.engine.drift_state import ACCOUNT, Finding, Status, compare, load_from_store, save_to_store
+
+    state = RunState(DirStore(tmp_path), {"default": TARGET})
+    frozen = Finding("! account frozen", ACCOUNT, "account", "! account frozen", digest="d")
+    t0 = dt.datetime(2026, 12, 7, 6, tzinfo=dt.UTC)
+    for hours, findings in ((0, [frozen]), (1, []), (2, [])):
+        transitions, new = compare(findings, {}, load_from_store(state), ["shop"], t0 + dt.timedelta(hours=hours))
+        # what drift passes: the spaces it read, and those it found something in
+        save_to_store(state, new, {"shop", *(f.space for f in findings)})
+        resolved = [t for t in transitions.items if t.status is Status.RESOLVED]
+        assert len(resolved) == (1 if hours == 1 else 0), (hours, transitions)
+
+
 def test_todays_account_webhook_file_is_compared_in_memory_and_never_copied(tmp_path: Path) -> None:
     """Its digests are unkeyed digests of the URLs (tokens included): an entry that still matches the YAML
     is re-recorded in the new form, others are dropped, and the file is renamed once adopted."""
