@@ -82,8 +82,8 @@ async def open_run_state(clients: Any, desired: DesiredState, store: Store, choi
         wanted = {named[a].lock_key: named[a] for a in sorted(used) if a in named}
         try:
             for key in sorted(wanted):
-                opened.locks.append(acquire(store, wanted[key], command=lock, timeout=lock_timeout, env=env,
-                                            on_wait=on_wait or _say_waiting))
+                acquire(store, wanted[key], command=lock, timeout=lock_timeout, env=env,
+                        on_wait=on_wait or _say_waiting, taken=opened.locks.append)
         except BaseException:
             opened.release()
             raise
@@ -98,8 +98,12 @@ async def lock_for_client(client: Any, store: Store, *, command: str, emulator: 
     checked = AccountChecks({DEFAULT_ACCOUNT: await run_preflight(client)})
     named = await identify(client, checked, emulator=emulator, env=env)
     opened = OpenedState(RunState(store, named), checked)
-    opened.locks.append(acquire(store, named[DEFAULT_ACCOUNT], command=command, timeout=lock_timeout, env=env,
-                                on_wait=_say_waiting))
+    try:
+        acquire(store, named[DEFAULT_ACCOUNT], command=command, timeout=lock_timeout, env=env,
+                on_wait=_say_waiting, taken=opened.locks.append)
+    except BaseException:  # a signal delivered as the lock was taken: give it back
+        opened.release()
+        raise
     return opened
 
 

@@ -19,10 +19,12 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import signal
 import socket
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -135,8 +137,11 @@ class Lock:
 
 def acquire(store: Store, target: TargetId, *, command: str, timeout: float, env: Mapping[str, str],
             sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-            on_wait: Callable[[LockInfo], None] | None = None) -> Lock:
-    """Take the account's lock, waiting up to ``timeout`` seconds for its holder to release it."""
+            on_wait: Callable[[LockInfo], None] | None = None,
+            taken: Callable[[Lock], None] | None = None) -> Lock:
+    """Take the account's lock, waiting up to ``timeout`` seconds for its holder to release it. ``taken``
+    receives the lock while SIGINT/SIGTERM are held: a signal during the write that takes it (a Git push, an
+    S3 put) is delivered only once the caller holds the lock and can release it."""
     name = f"{LOCKS}{target.lock_key}.json"
     lock_id = str(uuid.uuid4())
     data = {"id": lock_id, **holder_info(command, env), "since": now()}
@@ -145,8 +150,12 @@ def acquire(store: Store, target: TargetId, *, command: str, timeout: float, env
     told = False
     while True:
         try:
-            version = store.put(name, body, expect=None, message=f"lock {name} for {command} ({lock_id})")
-            return Lock(store, name, lock_id, version)
+            with _signals_held():
+                version = store.put(name, body, expect=None, message=f"lock {name} for {command} ({lock_id})")
+                lock = Lock(store, name, lock_id, version)
+                if taken is not None:
+                    taken(lock)
+            return lock
         except Conflict:
             pass
         blob = store.get(name)
@@ -166,6 +175,17 @@ def acquire(store: Store, target: TargetId, *, command: str, timeout: float, env
         refresh = getattr(store, "refresh", None)  # a store that caches what it read (Git) looks again
         if refresh is not None:
             refresh()
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held (delivered when the block ends) in this thread."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def break_lock(store: Store, lock_id: str) -> LockInfo:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,6 +113,37 @@ def test_the_lock_refuses_names_its_holder_and_is_broken_by_id(tmp_path: Path) -
     [info] = held_locks(store)
     assert break_lock(store, info.id).id == lock.id and held_locks(store) == []
     lock.release()  # broken meanwhile: releasing is a no-op, never an error
+
+
+def test_a_signal_while_the_lock_is_being_written_reaches_a_holder_that_can_release_it(tmp_path: Path) -> None:
+    """SIGTERM (a cancelled CI job) arriving while the lock's write is under way (a Git push takes a second) is
+    delivered only once the caller holds the lock, so its way out releases it."""
+    import os
+    import signal
+
+    class Stop(Exception):
+        pass
+
+    class SignalledStore(DirStore):
+        def put(self, name: str, data: bytes, *, expect: str | None, message: str) -> str:
+            version = super().put(name, data, expect=expect, message=message)
+            os.kill(os.getpid(), signal.SIGTERM)  # the lock is written; its answer is not back yet
+            return version
+
+    def stop(signum: int, frame: object) -> None:
+        raise Stop()
+
+    store = SignalledStore(tmp_path)
+    held: list[Any] = []
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        with pytest.raises(Stop):
+            acquire(store, TARGET, command="apply", timeout=0, env={}, taken=held.append)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert len(held_locks(store)) == 1 and len(held) == 1  # the caller has it ...
+    held[0].release()  # ... and its way out gives it back
+    assert held_locks(store) == []
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("5m", 300), ("30", 30), ("1h", 3600), ("0", 0)])
