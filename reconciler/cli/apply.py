@@ -302,6 +302,9 @@ async def _checked_saved_plan(client: Any, args: argparse.Namespace, saved: Plan
     # A space unreadable now (unsubscribed since the review, say) is a failed read, not a stale plan.
     check_all_read(fresh, saved_path=path, rechecking=True)
     reviewed = check_not_stale(path, saved, fresh)
+    # The guards judge every write the fresh plan has, not the file's subset of them: a plan file that drops
+    # reviewed writes to slip under a threshold the review showed breached is refused like the whole plan.
+    check_apply_allowed(fresh, desired, force=args.force)
     _check_references_unchanged(path, saved, fresh, desired)
     for change in reviewed.not_reviewed:
         print(f"note: {printable(change.address)} is not in the reviewed plan, so it is not applied now "
