@@ -221,3 +221,20 @@ def test_the_lock_is_released_when_another_writer_is_stopped_by_sigterm(setup: t
     handle._server.latency_ms = 0
     assert proc.returncode == 143, err
     assert held_locks(store) == [] and "Traceback" not in err
+
+
+def test_state_migrate_refuses_to_leave_todays_unadopted_files_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Only a dir: store reads an earlier version's unkeyed journal.json: a migration that copied the keyed
+    records alone would drop its entries without a word."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CAMS_RECONCILER_JOURNAL", raising=False)
+    monkeypatch.delenv("CAMS_RECONCILER_STATE_STORE", raising=False)
+    legacy = tmp_path / ".cams-reconciler"
+    legacy.mkdir()
+    (legacy / "journal.json").write_text(json.dumps({"format_version": 1, "entries": [
+        {"kind": UNSYNCED, "space": "acme-retail", "cust_space_id": "293483938849001", "phone_number": "8613800005555",
+         "at": "2026-12-01T00:00:00Z", "detail": "from before"}]}))
+    code, _, err = cli(capsys, "state", "migrate", "--to", f"dir:{tmp_path / 'moved'}")
+    assert code == 1 and "journal.json" in err and "left behind" in err
+    assert (legacy / "journal.json").exists() and not (tmp_path / "moved").exists()
