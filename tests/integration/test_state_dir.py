@@ -238,3 +238,28 @@ def test_state_migrate_refuses_to_leave_todays_unadopted_files_behind(tmp_path: 
     code, _, err = cli(capsys, "state", "migrate", "--to", f"dir:{tmp_path / 'moved'}")
     assert code == 1 and "journal.json" in err and "left behind" in err
     assert (legacy / "journal.json").exists() and not (tmp_path / "moved").exists()
+
+
+def test_one_sigint_stops_a_writer_waiting_for_the_lock(setup: tuple[Path, Any]) -> None:
+    """Ctrl-C (or a CI cancel's SIGINT) while apply waits for another run's lock stops it at once, not when
+    --lock-timeout runs out."""
+    from reconciler.state.lock import acquire
+    from reconciler.state.target import target_of
+
+    tmp, handle = setup
+    store = DirStore(tmp / "state")
+    other = acquire(store, target_of(account_id="1051360339779133", access_key_id=None, region="ap-southeast-1",
+                                     endpoint=handle.url), command="apply", timeout=0, env={})
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler", "apply", "spaces", "--auto-approve",
+                             "--endpoint", handle.url, "--lock-timeout", "120s"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    while line and "waiting for the state lock" not in line:
+        line = proc.stderr.readline()
+    assert other.id in line
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and time.monotonic() - started < 10, err
+    assert [lock.id for lock in held_locks(store)] == [other.id] and "Traceback" not in err
