@@ -104,9 +104,7 @@ def lock_released_on_signals(command: str) -> Iterator[None]:
 def release_locks(opened: Any) -> None:
     """``opened.release()`` with SIGINT/SIGTERM held until it is done: a signal must not cut the store's
     write (a Git push, an S3 delete) in two and leave the lock behind."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
+    from reconciler.signals import signals_held
+
+    with signals_held():
         opened.release()
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)

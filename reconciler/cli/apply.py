@@ -30,8 +30,8 @@ import dataclasses
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from reconciler.cli._client_options import ClientSettings, add_client_arguments, open_clients
@@ -71,6 +71,7 @@ from reconciler.files import check_output, run_inputs
 from reconciler.provenance import Provenance, target_mismatch
 from reconciler.render import DEFAULT_FORMAT, FORMATS, PlanOptions, format_help, get_format
 from reconciler.render.escape import printable
+from reconciler.signals import signals_held
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -138,15 +139,9 @@ def _raise_stopped(signum: int, _frame: object) -> None:
     raise Stopped()
 
 
-@contextmanager
-def _signals_held() -> Iterator[None]:
+def _signals_held() -> AbstractContextManager[None]:
     """Hold SIGINT/SIGTERM (delivered when the block ends) so that writing the results file is not cut."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    return signals_held()
 
 
 def _write_results(recorder: ResultsRecorder, report: ApplyReport) -> None:

@@ -19,16 +19,15 @@ from __future__ import annotations
 import getpass
 import os
 import re
-import signal
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from reconciler.signals import signals_held
 from reconciler.state.store import Blob, Conflict, StateError, Store, decode, encode
 from reconciler.state.target import TargetId
 
@@ -150,7 +149,7 @@ def acquire(store: Store, target: TargetId, *, command: str, timeout: float, env
     told = False
     while True:
         try:
-            with _signals_held():
+            with signals_held():
                 version = store.put(name, body, expect=None, message=f"lock {name} for {command} ({lock_id})")
                 lock = Lock(store, name, lock_id, version)
                 if taken is not None:
@@ -175,17 +174,6 @@ def acquire(store: Store, target: TargetId, *, command: str, timeout: float, env
         refresh = getattr(store, "refresh", None)  # a store that caches what it read (Git) looks again
         if refresh is not None:
             refresh()
-
-
-@contextmanager
-def _signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM held (delivered when the block ends) in this thread."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def break_lock(store: Store, lock_id: str) -> LockInfo:

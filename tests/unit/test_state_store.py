@@ -118,8 +118,9 @@ def test_the_lock_refuses_names_its_holder_and_is_broken_by_id(tmp_path: Path) -
 def test_a_signal_while_the_lock_is_being_written_reaches_a_holder_that_can_release_it(tmp_path: Path) -> None:
     """SIGTERM (a cancelled CI job) arriving while the lock's write is under way (a Git push takes a second) is
     delivered only once the caller holds the lock, so its way out releases it."""
-    import os
     import signal
+    import threading
+    import time
 
     class Stop(Exception):
         pass
@@ -127,7 +128,10 @@ def test_a_signal_while_the_lock_is_being_written_reaches_a_holder_that_can_rele
     class SignalledStore(DirStore):
         def put(self, name: str, data: bytes, *, expect: str | None, message: str) -> str:
             version = super().put(name, data, expect=expect, message=message)
-            os.kill(os.getpid(), signal.SIGTERM)  # the lock is written; its answer is not back yet
+            # the lock is written, its answer not back yet; the kernel hands SIGTERM to another thread of the
+            # process (a CLI run has them: asyncio's resolver pool), which Python runs in the main thread
+            signal.pthread_kill(other.ident or 0, signal.SIGTERM)
+            time.sleep(0.2)  # the signal has arrived before the write's answer does
             return version
 
     def stop(signum: int, frame: object) -> None:
@@ -136,10 +140,15 @@ def test_a_signal_while_the_lock_is_being_written_reaches_a_holder_that_can_rele
     store = SignalledStore(tmp_path)
     held: list[Any] = []
     previous = signal.signal(signal.SIGTERM, stop)
+    done = threading.Event()
+    other = threading.Thread(target=done.wait)
+    other.start()
     try:
         with pytest.raises(Stop):
             acquire(store, TARGET, command="apply", timeout=0, env={}, taken=held.append)
     finally:
+        done.set()
+        other.join()
         signal.signal(signal.SIGTERM, previous)
     assert len(held_locks(store)) == 1 and len(held) == 1  # the caller has it ...
     held[0].release()  # ... and its way out gives it back
