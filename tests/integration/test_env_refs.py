@@ -144,21 +144,21 @@ def test_plan_lists_every_unset_variable_before_any_call(tmp_path, example_state
     call is made (the emulator's audit log stays empty)."""
     spaces, emu = world(tmp_path, example_state)
     doc = yaml.safe_load((spaces / "shop.yaml").read_text())
-    doc["spaces"][0]["account_webhook"] = {"status_callback_url": "https://hooks.example/a?token=${env:SHOP_ACCOUNT_TOKEN}"}
+    doc["spaces"][0]["account_webhook"] = {"status_callback_url": "https://hooks.example/a?token=${env:CAMS_SECRET_SHOP_ACCOUNT_TOKEN}"}
     (spaces / "shop.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
-    for name in ("SHOP_STATUS_TOKEN", "SHOP_ACCOUNT_TOKEN"):
+    for name in ("CAMS_SECRET_SHOP_STATUS_TOKEN", "CAMS_SECRET_SHOP_ACCOUNT_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CAMS_RECONCILER_EMULATOR", str(emu))
     assert main(["plan", str(spaces)]) == 1
     out, err = capsys.readouterr()
-    assert "SHOP_STATUS_TOKEN is not set" in err and "SHOP_ACCOUNT_TOKEN is not set" in err
+    assert "CAMS_SECRET_SHOP_STATUS_TOKEN is not set" in err and "CAMS_SECRET_SHOP_ACCOUNT_TOKEN is not set" in err
     assert "(spaces[0].account_webhook.status_callback_url)" in err
     assert out == "" and "Calls:" not in err  # stopped before anything was read
-    monkeypatch.setenv("SHOP_STATUS_TOKEN", TOKEN)
-    monkeypatch.setenv("SHOP_ACCOUNT_TOKEN", "acc-t0ken")
+    monkeypatch.setenv("CAMS_SECRET_SHOP_STATUS_TOKEN", TOKEN)
+    monkeypatch.setenv("CAMS_SECRET_SHOP_ACCOUNT_TOKEN", "acc-t0ken")
     main(["plan", str(spaces)])
     out, err = capsys.readouterr()
-    assert "status_callback_url: \"https://hooks.example/a?token=${env:SHOP_ACCOUNT_TOKEN} (fingerprint" in out
+    assert "status_callback_url: \"https://hooks.example/a?token=${env:CAMS_SECRET_SHOP_ACCOUNT_TOKEN} (fingerprint" in out
     main(["apply", str(spaces), "--auto-approve"])
     out, err = capsys.readouterr()
     assert "acc-t0ken" not in out + err and TOKEN not in out + err

@@ -39,7 +39,7 @@ PRESENT = "8613800901002"
 CODE, NEW_CODE = "551234", "662345"
 HOOKS = "https://hooks.uncertain.example"
 MIGRATION_YAML = f"""      - phone_number: "+{MIGRATING}"
-        migration: {{verify_code_env: UNCERTAIN_CODE}}
+        migration: {{verify_code_env: CAMS_SECRET_UNCERTAIN_CODE}}
 """
 # the migrating number's webhook, set once it is in (a pending update): after a lost answer too
 MIGRATED_HOOK_YAML = f"""        webhooks: {{status_callback_url: {HOOKS}/migrated}}
@@ -107,7 +107,7 @@ class World:
         monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "demo")
         monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "demo-secret")
         monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
-        monkeypatch.setenv("UNCERTAIN_CODE", CODE)
+        monkeypatch.setenv("CAMS_SECRET_UNCERTAIN_CODE", CODE)
 
     def cli(self, *argv: str) -> tuple[int, str, str]:
         self.capsys.readouterr()
@@ -268,7 +268,7 @@ def test_a_verification_that_did_not_land_is_planned_again_and_its_code_is_never
                              f"+{MIGRATING}")
     assert code == 0 and "cleared" in err, err
     _new_code(world)
-    monkeypatch.setenv("UNCERTAIN_CODE", NEW_CODE)
+    monkeypatch.setenv("CAMS_SECRET_UNCERTAIN_CODE", NEW_CODE)
     code, results, shown = world.apply(yaml_path)
     assert code == 0, shown
     assert world.number(MIGRATING)["Status"] == "CONNECTED"
@@ -293,8 +293,8 @@ def test_no_code_is_sent_when_the_journal_cannot_record_it_first(
 
     async def go() -> Any:
         async with CamsClient(Credentials("demo", "demo-secret"), endpoint=world.handle.url, qps=100) as client:
-            plan = await make_plan(client, desired, env={"UNCERTAIN_CODE": CODE})
-            return await apply_plan(client, plan, desired, env={"UNCERTAIN_CODE": CODE}, journal=journal)
+            plan = await make_plan(client, desired, env={"CAMS_SECRET_UNCERTAIN_CODE": CODE})
+            return await apply_plan(client, plan, desired, env={"CAMS_SECRET_UNCERTAIN_CODE": CODE}, journal=journal)
 
     report = asyncio.run(go())
     [result] = report.results
@@ -321,7 +321,7 @@ KILL_CASES: list[tuple[str, str, str, str | None, list[str]]] = [
 
 
 def _spawn(world: World, *argv: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "UNCERTAIN_CODE": CODE,
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "CAMS_SECRET_UNCERTAIN_CODE": CODE,
            "ALIBABA_CLOUD_ACCESS_KEY_ID": "demo", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "demo-secret"}
     env.pop("ALIBABA_CLOUD_SECURITY_TOKEN", None)
     return subprocess.Popen([sys.executable, "-m", "reconciler", *argv, "--endpoint", world.handle.url,
