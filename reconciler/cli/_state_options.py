@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping
+import signal
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,3 +72,39 @@ def timeout_seconds(args: argparse.Namespace) -> float:
     from reconciler.state.lock import lock_timeout
 
     return lock_timeout(getattr(args, "lock_timeout", None), os.environ)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM while a command other than apply holds the state lock, raised like SIGINT's interrupt so that
+    the command's ``finally`` gives the lock back (SIGTERM's default action ends the process on the spot)."""
+
+    signal_name = "SIGTERM"
+
+
+def _raise_terminated(signum: int, _frame: object) -> None:
+    raise Terminated()
+
+
+@contextmanager
+def lock_released_on_signals(command: str) -> Iterator[None]:
+    """Around a writer that takes the lock (``migration send-code``, ``call`` of a write): SIGTERM raises
+    instead of killing, and the run ends with exit 143 after its ``finally`` released the lock."""
+    from reconciler.errors import ExitCode
+
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    except Terminated:
+        print(f"\nSIGTERM received: {command} stopped (the state lock is released)", file=sys.stderr)
+        raise SystemExit(ExitCode.for_signal("SIGTERM")) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def release_locks(opened: Any) -> None:
+    """``opened.release()`` with SIGINT/SIGTERM held until it is done: a signal must not cut the store's
+    write (a Git push, an S3 delete) in two and leave the lock behind."""
+    from reconciler.signals import signals_held
+
+    with signals_held():
+        opened.release()

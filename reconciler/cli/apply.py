@@ -28,8 +28,8 @@ import argparse
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from reconciler.cli._client_options import add_client_arguments
@@ -37,6 +37,8 @@ from reconciler.cli._state_options import add_lock_timeout_argument
 from reconciler.cli.plan import add_journal_arguments
 from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.render import DEFAULT_FORMAT, FORMATS, format_help
+from reconciler.render.escape import printable
+from reconciler.signals import signals_held
 
 if TYPE_CHECKING:  # the engine, client, state store and renderers load when the command runs, not for --help
     from reconciler.cli._terminal import Progress
@@ -115,15 +117,9 @@ def _raise_stopped(signum: int, _frame: object) -> None:
     raise Stopped()
 
 
-@contextmanager
-def _signals_held() -> Iterator[None]:
+def _signals_held() -> AbstractContextManager[None]:
     """Hold SIGINT/SIGTERM (delivered when the block ends) so that writing the results file is not cut."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    return signals_held()
 
 
 def _write_results(recorder: ResultsRecorder, report: ApplyReport) -> None:
@@ -280,7 +276,14 @@ async def _checked_saved_plan(client: Any, args: argparse.Namespace, saved: Plan
     import dataclasses
 
     from reconciler.cli.plan import plan_provenance
-    from reconciler.engine import ApplyRefusedError, check_all_read, check_not_stale, check_still_declared, make_plan
+    from reconciler.engine import (
+        ApplyRefusedError,
+        check_all_read,
+        check_apply_allowed,
+        check_not_stale,
+        check_still_declared,
+        make_plan,
+    )
     from reconciler.provenance import target_mismatch
 
     path = args.plan
@@ -299,9 +302,13 @@ async def _checked_saved_plan(client: Any, args: argparse.Namespace, saved: Plan
     # A space unreadable now (unsubscribed since the review, say) is a failed read, not a stale plan.
     check_all_read(fresh, saved_path=path, rechecking=True)
     reviewed = check_not_stale(path, saved, fresh)
+    # The guards judge every write the fresh plan has, not the file's subset of them: a plan file that drops
+    # reviewed writes to slip under a threshold the review showed breached is refused like the whole plan.
+    check_apply_allowed(fresh, desired, force=args.force)
     _check_references_unchanged(path, saved, fresh, desired)
     for change in reviewed.not_reviewed:
-        print(f"note: {change.address} is not in the reviewed plan, so it is not applied now ({change.reason}); "
+        print(f"note: {printable(change.address)} is not in the reviewed plan, so it is not applied now "
+              f"({printable(change.reason)}); "
               "the next plan shows it", file=sys.stderr)
     return dataclasses.replace(reviewed.plan, provenance=current), current
 
@@ -451,7 +458,8 @@ def _print_report(args: argparse.Namespace, plan: Plan, report: ApplyReport, *, 
 
     _emit(get_format(args.format).apply(report, plan=plan, nothing_to_do=nothing_to_do))
     for change in report.follow_up:
-        print(f"note: {change.address}: {change.reason} (not in the plan: run plan again)", file=sys.stderr)
+        print(f"note: {printable(change.address)}: {printable(change.reason)} (not in the plan: run plan again)",
+              file=sys.stderr)
 
 
 def _emit(text: str) -> None:

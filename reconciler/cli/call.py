@@ -23,7 +23,13 @@ import sys
 from typing import Any
 
 from reconciler.cli._client_options import ClientSettings, add_client_arguments
-from reconciler.cli._state_options import add_lock_timeout_argument, add_state_store_argument, timeout_seconds
+from reconciler.cli._state_options import (
+    add_lock_timeout_argument,
+    add_state_store_argument,
+    lock_released_on_signals,
+    release_locks,
+    timeout_seconds,
+)
 from reconciler.errors import ExitCode, ReconcilerError
 
 ENV_PREFIX = "@env:"
@@ -122,7 +128,7 @@ async def _call(args: argparse.Namespace, params: dict[str, str]) -> tuple[dict[
                 body = await client.call(args.action, params)
         finally:
             if opened is not None:
-                opened.release()
+                release_locks(opened)
         total = client.stats.total()
         note = client.stats.summary_line() if total.retries or total.throttled else None
         return body, note
@@ -131,8 +137,14 @@ async def _call(args: argparse.Namespace, params: dict[str, str]) -> tuple[dict[
 def run_call(args: argparse.Namespace) -> int:
     import asyncio
 
+    from reconciler.client import ACTIONS
+
     params = parse_params(args.action, args.params)
-    body, note = asyncio.run(_call(args, params))
+    if ACTIONS[args.action].is_write:  # it takes the lock: SIGTERM must let it give the lock back
+        with lock_released_on_signals(f"call {args.action}"):
+            body, note = asyncio.run(_call(args, params))
+    else:
+        body, note = asyncio.run(_call(args, params))
     json.dump(redact_response(body), sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
     if note:

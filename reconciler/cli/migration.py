@@ -15,7 +15,12 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from reconciler.cli._client_options import add_client_arguments
-from reconciler.cli._state_options import add_lock_timeout_argument, add_state_store_argument
+from reconciler.cli._state_options import (
+    add_lock_timeout_argument,
+    add_state_store_argument,
+    lock_released_on_signals,
+    release_locks,
+)
 from reconciler.errors import ExitCode
 
 if TYPE_CHECKING:  # the engine, client and state store load when the command runs, not for --help
@@ -104,9 +109,10 @@ def run_send_code(args: argparse.Namespace) -> int:
                           "code spent) is cleared: the next apply sends the new code", file=sys.stderr)
                 return answer
             finally:
-                opened.release()
+                release_locks(opened)
 
-    asyncio.run(send())
+    with lock_released_on_signals("migration send-code"):
+        asyncio.run(send())
     assert number.migration is not None
     print(f"sent: WhatsApp sends the verify code for {number.phone_number} (space {space.name}) by "
           f"{args.method}. It expires within minutes: put it in ${number.migration.verify_code_env} for the "

@@ -148,11 +148,18 @@ def run_unlock(args: argparse.Namespace) -> int:
 
 
 def run_migrate(args: argparse.Namespace) -> int:
-    from reconciler.state import StoreChoice, open_store
+    from reconciler.state import StoreChoice, choose, legacy_files, open_store
     from reconciler.state.records import records_of
     from reconciler.state.store import Conflict, StateError
 
-    source = _store(args)
+    choice = choose(flag=args.state_store, journal_flag=args.journal, env=os.environ)
+    source = open_store(choice, repo_dir=Path.cwd())
+    left = sorted(str(p) for p in legacy_files(choice, source).values() if os.path.lexists(p))
+    if left:  # unkeyed: no record says whose they are, so no other store can take them
+        raise StateError(f"{source.url}: {', '.join(left)} (an earlier version's, not adopted yet) would be left "
+                         "behind: a run against the account adopts them into keyed records on its first write of "
+                         "that kind (docs/state.md); migrate after that, or move them away on purpose (their "
+                         "entries are then forgotten)")
     dest = open_store(StoreChoice(args.to, "--to"), repo_dir=Path.cwd())
     copied = same = 0
     for name, _doc in records_of(source):

@@ -260,7 +260,9 @@ def save_to_store(run: RunState, state: DriftState, touched: Iterable[str]) -> N
     record merged space by space with what the store holds now: ``drift`` takes no lock, and two runs (a
     schedule and a manual one) that read different spaces both keep theirs."""
     by_account: dict[str, list[str]] = {}
-    for name in touched:
+    # the account's pseudo-space is compared on every run whose state holds it (``compare``): its resolution
+    # is this run's too, or every later run would report the same finding resolved again
+    for name in {*touched, *({ACCOUNT} & set(state.spaces))}:
         if name in state.spaces:
             by_account.setdefault(_account_for(name, run), []).append(name)
     for account, names in by_account.items():

@@ -10,7 +10,9 @@ every way out.
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +44,16 @@ class OpenedState:
             except ReconcilerError as exc:
                 print(f"warning: the state lock {lock.id} could not be released ({exc}); once this run is over, "
                       f"break it with `cams-reconciler state unlock {lock.id}`", file=sys.stderr)
+
+
+def _sleep_unless_cancelled(seconds: float) -> None:
+    """The lock wait's pause, in the event loop's thread: asyncio turns the first SIGINT into a cancellation
+    of the running task, which a plain ``time.sleep`` loop would never see (a waiting writer would ignore
+    Ctrl-C until ``--lock-timeout`` ran out). The wait ends as soon as the task is being cancelled."""
+    time.sleep(seconds)
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 async def _access_key_id(client: Any) -> str | None:
@@ -82,8 +94,8 @@ async def open_run_state(clients: Any, desired: DesiredState, store: Store, choi
         wanted = {named[a].lock_key: named[a] for a in sorted(used) if a in named}
         try:
             for key in sorted(wanted):
-                opened.locks.append(acquire(store, wanted[key], command=lock, timeout=lock_timeout, env=env,
-                                            on_wait=on_wait or _say_waiting))
+                acquire(store, wanted[key], command=lock, timeout=lock_timeout, env=env,
+                        on_wait=on_wait or _say_waiting, taken=opened.locks.append, sleep=_sleep_unless_cancelled)
         except BaseException:
             opened.release()
             raise
@@ -98,8 +110,12 @@ async def lock_for_client(client: Any, store: Store, *, command: str, emulator: 
     checked = AccountChecks({DEFAULT_ACCOUNT: await run_preflight(client)})
     named = await identify(client, checked, emulator=emulator, env=env)
     opened = OpenedState(RunState(store, named), checked)
-    opened.locks.append(acquire(store, named[DEFAULT_ACCOUNT], command=command, timeout=lock_timeout, env=env,
-                                on_wait=_say_waiting))
+    try:
+        acquire(store, named[DEFAULT_ACCOUNT], command=command, timeout=lock_timeout, env=env,
+                on_wait=_say_waiting, taken=opened.locks.append, sleep=_sleep_unless_cancelled)
+    except BaseException:  # a signal delivered as the lock was taken: give it back
+        opened.release()
+        raise
     return opened
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from reconciler.signals import signals_held
 from reconciler.state.store import Blob, Conflict, StateError, Store, decode, encode
 from reconciler.state.target import TargetId
 
@@ -135,8 +136,11 @@ class Lock:
 
 def acquire(store: Store, target: TargetId, *, command: str, timeout: float, env: Mapping[str, str],
             sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-            on_wait: Callable[[LockInfo], None] | None = None) -> Lock:
-    """Take the account's lock, waiting up to ``timeout`` seconds for its holder to release it."""
+            on_wait: Callable[[LockInfo], None] | None = None,
+            taken: Callable[[Lock], None] | None = None) -> Lock:
+    """Take the account's lock, waiting up to ``timeout`` seconds for its holder to release it. ``taken``
+    receives the lock while SIGINT/SIGTERM are held: a signal during the write that takes it (a Git push, an
+    S3 put) is delivered only once the caller holds the lock and can release it."""
     name = f"{LOCKS}{target.lock_key}.json"
     lock_id = str(uuid.uuid4())
     data = {"id": lock_id, **holder_info(command, env), "since": now()}
@@ -145,8 +149,12 @@ def acquire(store: Store, target: TargetId, *, command: str, timeout: float, env
     told = False
     while True:
         try:
-            version = store.put(name, body, expect=None, message=f"lock {name} for {command} ({lock_id})")
-            return Lock(store, name, lock_id, version)
+            with signals_held():
+                version = store.put(name, body, expect=None, message=f"lock {name} for {command} ({lock_id})")
+                lock = Lock(store, name, lock_id, version)
+                if taken is not None:
+                    taken(lock)
+            return lock
         except Conflict:
             pass
         blob = store.get(name)

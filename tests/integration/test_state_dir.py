@@ -197,3 +197,69 @@ def test_the_lock_is_released_when_apply_is_stopped_by_a_signal(setup: tuple[Pat
     assert proc.returncode == (143 if sig == signal.SIGTERM else 130), err
     assert held_locks(store) == [] and "Traceback" not in err
     assert json.loads((tmp / "r.json").read_text())["status"] == "interrupted"
+
+
+@pytest.mark.parametrize("argv", [
+    ["migration", "send-code", "spaces", "--space", "acme-travel", "--number", "+8613800009999"],
+    ["call", "UpdatePhoneWebhook", "CustSpaceId=293483938849001", "PhoneNumber=8613800001234",
+     "StatusCallbackUrl=https://hooks.acme.example/s"],
+], ids=["migration-send-code", "call-write"])
+def test_the_lock_is_released_when_another_writer_is_stopped_by_sigterm(setup: tuple[Path, Any],
+                                                                        argv: list[str]) -> None:
+    """Every command that takes the lock gives it back on SIGTERM (a cancelled CI job), not only apply."""
+    tmp, handle = setup
+    handle._server.latency_ms = 1500  # stopped while it holds the lock
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler", *argv, "--endpoint", handle.url],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    store = DirStore(tmp / "state")
+    deadline = time.monotonic() + 60
+    while not held_locks(store) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert held_locks(store)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    handle._server.latency_ms = 0
+    assert proc.returncode == 143, err
+    assert held_locks(store) == [] and "Traceback" not in err
+
+
+def test_state_migrate_refuses_to_leave_todays_unadopted_files_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Only a dir: store reads an earlier version's unkeyed journal.json: a migration that copied the keyed
+    records alone would drop its entries without a word."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CAMS_RECONCILER_JOURNAL", raising=False)
+    monkeypatch.delenv("CAMS_RECONCILER_STATE_STORE", raising=False)
+    legacy = tmp_path / ".cams-reconciler"
+    legacy.mkdir()
+    (legacy / "journal.json").write_text(json.dumps({"format_version": 1, "entries": [
+        {"kind": UNSYNCED, "space": "acme-retail", "cust_space_id": "293483938849001", "phone_number": "8613800005555",
+         "at": "2026-12-01T00:00:00Z", "detail": "from before"}]}))
+    code, _, err = cli(capsys, "state", "migrate", "--to", f"dir:{tmp_path / 'moved'}")
+    assert code == 1 and "journal.json" in err and "left behind" in err
+    assert (legacy / "journal.json").exists() and not (tmp_path / "moved").exists()
+
+
+def test_one_sigint_stops_a_writer_waiting_for_the_lock(setup: tuple[Path, Any]) -> None:
+    """Ctrl-C (or a CI cancel's SIGINT) while apply waits for another run's lock stops it at once, not when
+    --lock-timeout runs out."""
+    from reconciler.state.lock import acquire
+    from reconciler.state.target import target_of
+
+    tmp, handle = setup
+    store = DirStore(tmp / "state")
+    other = acquire(store, target_of(account_id="1051360339779133", access_key_id=None, region="ap-southeast-1",
+                                     endpoint=handle.url), command="apply", timeout=0, env={})
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler", "apply", "spaces", "--auto-approve",
+                             "--endpoint", handle.url, "--lock-timeout", "120s"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    while line and "waiting for the state lock" not in line:
+        line = proc.stderr.readline()
+    assert other.id in line
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and time.monotonic() - started < 10, err
+    assert [lock.id for lock in held_locks(store)] == [other.id] and "Traceback" not in err

@@ -84,6 +84,21 @@ def test_plan_drift_and_apply_reports_escape_api_values_in_every_format(value: s
             _check(preview, strict=strict)
 
 
+def test_apply_notes_on_stderr_escape_api_values(capsys: Any) -> None:
+    """The notes apply prints beside its report (a re-read's difference not in the plan) quote the API's
+    values too: stderr is the same CI log."""
+    import argparse
+
+    from reconciler.cli.apply import _print_report
+
+    value = f"\n::add-mask::{MARK}\u2028::warning::{MARK}\x1b[2J"
+    plan = _plan(value)
+    for name in format_names():
+        _print_report(argparse.Namespace(format=name), plan, _report(plan, value), nothing_to_do=False)
+        out, err = capsys.readouterr()
+        _check(err, strict=True)
+
+
 @SETTINGS
 @given(value=hostile)
 def test_import_yaml_keeps_api_values_as_one_quoted_line(value: str) -> None:

@@ -127,6 +127,7 @@ TAMPERINGS: list[tuple[tuple[str, ...], Callable[[dict[str, Any]], Any], tuple[s
      "a scoped plan runs only when re-asserted"),
     ((), lambda d: None, ("--target", "bulk"), None, "is not the plan's spaces"),
     ((), lambda d: None, (), KEY, "the plan is not signed"),
+    ((), lambda d: d.update(changes=d["changes"][:2]), (), None, "more than the 30% allowed"),
 ]
 #: Edits of a signed plan (made without --force; apply re-asserts --force, as a label would): without the key
 #: the first one would pass every other check, since the flag and the (edited) record agree.
@@ -142,7 +143,7 @@ SIGNED_TAMPERINGS: list[tuple[Callable[[dict[str, Any]], Any], str]] = [
                               "force-flag-not-recorded", "force-recorded-not-reasserted", "retry-sync-edited",
                               "retry-sync-flag-not-recorded", "account-id-nulled", "targets-emptied",
                               "account-renamed", "provenance-nulled", "spaces-emptied", "space-dropped",
-                              "target-narrower-than-the-plan", "unsigned-with-key"])
+                              "target-narrower-than-the-plan", "unsigned-with-key", "writes-dropped-under-threshold"])
 def test_a_tampered_plan_or_an_unrecorded_override_writes_nothing(
         loop: Loop, monkeypatch: pytest.MonkeyPatch, plan_flags: tuple[str, ...], edit: Any,
         apply_flags: tuple[str, ...], key: str | None, reason: str) -> None:

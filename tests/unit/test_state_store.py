@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,6 +115,46 @@ def test_the_lock_refuses_names_its_holder_and_is_broken_by_id(tmp_path: Path) -
     lock.release()  # broken meanwhile: releasing is a no-op, never an error
 
 
+def test_a_signal_while_the_lock_is_being_written_reaches_a_holder_that_can_release_it(tmp_path: Path) -> None:
+    """SIGTERM (a cancelled CI job) arriving while the lock's write is under way (a Git push takes a second) is
+    delivered only once the caller holds the lock, so its way out releases it."""
+    import signal
+    import threading
+    import time
+
+    class Stop(Exception):
+        pass
+
+    class SignalledStore(DirStore):
+        def put(self, name: str, data: bytes, *, expect: str | None, message: str) -> str:
+            version = super().put(name, data, expect=expect, message=message)
+            # the lock is written, its answer not back yet; the kernel hands SIGTERM to another thread of the
+            # process (a CLI run has them: asyncio's resolver pool), which Python runs in the main thread
+            signal.pthread_kill(other.ident or 0, signal.SIGTERM)
+            time.sleep(0.2)  # the signal has arrived before the write's answer does
+            return version
+
+    def stop(signum: int, frame: object) -> None:
+        raise Stop()
+
+    store = SignalledStore(tmp_path)
+    held: list[Any] = []
+    previous = signal.signal(signal.SIGTERM, stop)
+    done = threading.Event()
+    other = threading.Thread(target=done.wait)
+    other.start()
+    try:
+        with pytest.raises(Stop):
+            acquire(store, TARGET, command="apply", timeout=0, env={}, taken=held.append)
+    finally:
+        done.set()
+        other.join()
+        signal.signal(signal.SIGTERM, previous)
+    assert len(held_locks(store)) == 1 and len(held) == 1  # the caller has it ...
+    held[0].release()  # ... and its way out gives it back
+    assert held_locks(store) == []
+
+
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("5m", 300), ("30", 30), ("1h", 3600), ("0", 0)])
 def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
@@ -147,6 +188,24 @@ def test_two_drift_runs_that_read_different_spaces_both_keep_theirs(tmp_path: Pa
                   ["travel"])
     kept = load_from_store(state)
     assert kept is not None and set(kept.spaces) == {"shop", "travel"}
+
+
+def test_a_resolved_account_finding_is_saved_in_the_store(tmp_path: Path) -> None:
+    """The account's pseudo-space (a frozen account) is compared on every run that had it: once resolved,
+    the store must say so, or every later run reports the same finding resolved again."""
+    import datetime as dt
+
+    from reconciler.engine.drift_state import ACCOUNT, Finding, Status, compare, load_from_store, save_to_store
+
+    state = RunState(DirStore(tmp_path), {"default": TARGET})
+    frozen = Finding("! account frozen", ACCOUNT, "account", "! account frozen", digest="d")
+    t0 = dt.datetime(2026, 12, 7, 6, tzinfo=dt.UTC)
+    for hours, findings in ((0, [frozen]), (1, []), (2, [])):
+        transitions, new = compare(findings, {}, load_from_store(state), ["shop"], t0 + dt.timedelta(hours=hours))
+        # what drift passes: the spaces it read, and those it found something in
+        save_to_store(state, new, {"shop", *(f.space for f in findings)})
+        resolved = [t for t in transitions.items if t.status is Status.RESOLVED]
+        assert len(resolved) == (1 if hours == 1 else 0), (hours, transitions)
 
 
 def test_todays_account_webhook_file_is_compared_in_memory_and_never_copied(tmp_path: Path) -> None:

@@ -628,7 +628,8 @@ def test_the_apply_workflow_reasserts_overrides_from_outside_the_artifact() -> N
 
 
 def test_the_workflows_name_only_prefixed_secrets() -> None:
-    """Secrets the YAML reads (verify codes, tokens) reach the apply step under names the env prefix allows."""
+    """Secrets the YAML reads (verify codes, tokens) reach the apply step under names the env prefix allows;
+    the only other secret is the tool's own fingerprint key (issue 22), which no YAML may read."""
     [apply] = [s for s in action_steps("cams-apply.yml") if s["with"]["command"] == "apply"]
     # the tool's own keys (the fingerprint key) are the job's configuration, never readable by the YAML
     secrets = [k for k, v in apply.get("env", {}).items() if "secrets." in str(v)
