@@ -125,6 +125,8 @@ def test_every_action_is_pinned_by_commit(path: Path) -> None:
 
 
 def _copy_as_a_team_would(root: Path) -> None:
+    # a repository: actionlint resolves `./` actions from the root of the one it is run in
+    subprocess.run(["git", "init", "-q", str(root)], check=True, capture_output=True, timeout=60)
     for source, target in COPIED.items():
         (root / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(EXAMPLES / source, root / target)

@@ -741,3 +741,33 @@ def test_the_version_is_pinned_in_one_place() -> None:
     for name in WORKFLOWS:  # nothing else names the tool's package or action
         text = (WORKFLOW_DIR / name).read_text(encoding="utf-8")
         assert "cams-reconciler@" not in text and "pip install" not in text
+
+
+def _checklist() -> str:
+    guide = (REPO / "docs" / "gitops.md").read_text(encoding="utf-8")
+    start = guide.index("### Checklist: everything to set")
+    end = min(i for i in (guide.find("\n## ", start), guide.find("\n### ", start + 1)) if i > 0)
+    return guide[start:end]
+
+
+def test_the_checklist_lists_everything_the_workflows_read() -> None:
+    """docs/gitops.md's checklist names every repository variable and secret the copied files read, the
+    environment, the labels, the state branch, the required check and the one variable of cams-apply.yml."""
+    checklist = _checklist()
+    texts = [(WORKFLOW_DIR / n).read_text(encoding="utf-8") for n in WORKFLOWS] + [WRAPPER.read_text(encoding="utf-8")]
+    named = {m for text in texts for m in re.findall(r"\b(?:vars|secrets)\.([A-Za-z_][A-Za-z0-9_]*)(?![<\w])", text)}
+    assert {"CAMS_OIDC_PROVIDER_ARN", "CAMS_RECONCILER_FINGERPRINT_KEY"} <= named  # the scan works
+    assert not [n for n in named if f"`{n}`" not in checklist], named
+    assert all("secrets.CAMS_SECRET_<NAME>" in text for text in texts[:3])
+    assert "`CAMS_SECRET_<NAME>`" in checklist  # the template every workflow shows
+    environments = {job["environment"] for n in WORKFLOWS for job in load_workflow(n)["jobs"].values()
+                    if "environment" in job}
+    assert environments == {"production"} and "`production`" in checklist
+    labels = {load_workflow("cams-plan.yml")["env"]["FORCE_LABEL"]}
+    labels |= set(re.findall(r"l\.name === '([^']+)'", texts[1]))
+    assert labels == {"cams-reconciler/force"} and "`cams-reconciler/force`" in checklist
+    store = load_wrapper()["inputs"]["state-store"]["default"]
+    assert store.startswith("git:") and f"`{store[len('git:'):]}`" in checklist
+    assert load_workflow("cams-plan.yml")["jobs"]["plan"]["name"] == "plan"
+    assert "**`plan`**" in checklist  # the required check is the plan job's name
+    assert "`PLAN_WORKFLOW`" in checklist and "/.github/actions/cams-reconciler" in checklist
