@@ -455,7 +455,10 @@ def test_apply_workflow() -> None:
     assert not re.findall(r"workflow_id:\s*['\"`]", text) and ".yml'" not in text
     assert wf["env"]["PLAN_WORKFLOW"] == "cams-plan.yml" and "cams-plan.yml" in WORKFLOWS
     download = next(s for _, s in steps(wf) if s.get("id") == "download")
-    assert download["run"] == 'gh run download "$RUN_ID" -n "$ARTIFACT"'
+    # the artifact (a PR's job wrote it) is unpacked outside the checkout, and only the plan comes in: none of
+    # its files can replace the local action that runs next, or the YAML
+    assert download["run"].splitlines() == ['gh run download "$RUN_ID" -n "$ARTIFACT" -D "$RUNNER_TEMP/reviewed-plan"',
+                                            'cp -- "$RUNNER_TEMP/reviewed-plan/plan.json" plan.json']
     assert download["env"]["ARTIFACT"] == "${{ steps.reviewed.outputs.artifact }}"
     assert "core.setOutput('artifact', `cams-plan-pr-${pr.number}`)" in text  # the name cams-plan.yml uploads
     permissions = wf["jobs"]["apply"]["permissions"]
