@@ -733,6 +733,29 @@ def test_secrets_reach_the_tool_from_one_marked_place_and_name_nothing_of_the_ex
     assert "#   CAMS_SECRET_<NAME>: ${{ secrets.CAMS_SECRET_<NAME> }}" in text
 
 
+def test_an_input_the_local_action_leaves_empty_means_the_actions_own_default() -> None:
+    """The local action passes every input it declares, so one a step does not give reaches the pinned action
+    as "" (GitHub does not fall back to the action's default then). That is right only where the action reads
+    "" as its default: the inputs its run step hands to ``reconciler.action``, which reads an empty input as
+    unset. Anything else (``python-version``: "" means the runner's Python) needs the default in the local
+    action, as ``state-store`` and ``state-token`` have."""
+    from reconciler.action import COMMANDS, inputs_from_env
+
+    action = load_action()
+    [run] = [s for s in action["runs"]["steps"] if s.get("id") == "run"]
+    read_by_the_step = {m.group(1) for v in run["env"].values() if (m := _INPUT_REF.match(str(v)))}
+    for name, spec in load_wrapper()["inputs"].items():
+        if spec.get("required") or str(spec.get("default", "")) != "":
+            continue
+        assert name in read_by_the_step, f"{name}: the action does not read an empty value as its default"
+        default = str(action["inputs"][name].get("default", ""))
+        assert "${{" not in default, f"{name}: the action's default is an expression: give it in the local action"
+        key = "INPUT_" + name.upper().replace("-", "_")
+        for command in COMMANDS:
+            assert inputs_from_env({"INPUT_COMMAND": command, key: ""}) == \
+                inputs_from_env({"INPUT_COMMAND": command, key: default}), (name, command)
+
+
 def test_the_version_is_pinned_in_one_place() -> None:
     """The pinned action appears once in the whole set a team copies (the local action); every step that
     runs cams-reconciler goes through it."""
