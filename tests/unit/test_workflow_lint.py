@@ -23,9 +23,14 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-WORKFLOWS = sorted([*(REPO / "examples" / "ci" / "github-actions").glob("*.yml"),
-                    *(REPO / ".github" / "workflows").glob("*.yml")])
+EXAMPLES = REPO / "examples" / "ci" / "github-actions"
+WORKFLOWS = sorted([*EXAMPLES.glob("*.yml"), *(REPO / ".github" / "workflows").glob("*.yml")])
 ACTION = REPO / "action.yml"
+WRAPPER = EXAMPLES / "cams-reconciler" / "action.yml"  # the local action that pins the release
+# Where a team copies the examples to (docs/gitops.md, the checklist): linted there as well, because only
+# in that layout can actionlint read the local action and check every input and output the workflows use.
+COPIED = {**{f"cams-{n}.yml": f".github/workflows/cams-{n}.yml" for n in ("plan", "apply", "drift")},
+          "cams-reconciler/action.yml": ".github/actions/cams-reconciler/action.yml"}
 
 
 def tool(name: str) -> str:
@@ -89,7 +94,7 @@ def test_actionlint_finds_nothing() -> None:
 
 
 def test_zizmor_finds_nothing() -> None:
-    findings = zizmor(*WORKFLOWS, ACTION)
+    findings = zizmor(*WORKFLOWS, ACTION, WRAPPER)
     assert findings == [], "\n".join(f"{f['ident']}: {f['desc']}" for f in findings)
 
 
@@ -109,7 +114,7 @@ def test_action_scripts_pass_shellcheck() -> None:
         assert proc.returncode == 0, proc.stdout
 
 
-@pytest.mark.parametrize("path", WORKFLOWS + [ACTION], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WORKFLOWS + [ACTION, WRAPPER], ids=lambda p: p.relative_to(REPO).as_posix())
 def test_every_action_is_pinned_by_commit(path: Path) -> None:
     uses = re.findall(r"^\s*(?:-\s+)?uses:\s*(\S+)", path.read_text(encoding="utf-8"), re.M)
     assert uses
@@ -117,3 +122,28 @@ def test_every_action_is_pinned_by_commit(path: Path) -> None:
         if ref.startswith("./"):
             continue
         assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", ref), f"{path.name}: {ref} is not pinned by commit"
+
+
+def _copy_as_a_team_would(root: Path) -> None:
+    # a repository: actionlint resolves `./` actions from the root of the one it is run in
+    subprocess.run(["git", "init", "-q", str(root)], check=True, capture_output=True, timeout=60)
+    for source, target in COPIED.items():
+        (root / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(EXAMPLES / source, root / target)
+
+
+def test_the_copied_layout_lints_clean_and_the_local_action_is_checked(tmp_path: Path) -> None:
+    assert sorted(p.relative_to(EXAMPLES).as_posix() for p in EXAMPLES.rglob("*.yml")) == sorted(COPIED)
+    guide = (REPO / "docs" / "gitops.md").read_text(encoding="utf-8")
+    assert all(target in guide for target in COPIED.values())  # the guide says where each file goes
+    _copy_as_a_team_would(tmp_path)
+    proc = actionlint(*(tmp_path / t for t in COPIED.values() if "/workflows/" in t), cwd=tmp_path)
+    assert proc.returncode == 0 and not proc.stdout.strip(), proc.stdout + proc.stderr
+    findings = zizmor(*(tmp_path / t for t in COPIED.values()))
+    assert findings == [], "\n".join(f"{f['ident']}: {f['desc']}" for f in findings)
+    # and in that layout actionlint does read the local action: an input it does not declare is an error
+    plan = tmp_path / COPIED["cams-plan.yml"]
+    plan.write_text(plan.read_text(encoding="utf-8").replace("command: validate", "command: validate\n          regoin: x"),
+                    encoding="utf-8")
+    proc = actionlint(plan, cwd=tmp_path)
+    assert proc.returncode != 0 and '"regoin" is not defined' in proc.stdout, proc.stdout

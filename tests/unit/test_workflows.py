@@ -130,23 +130,58 @@ def all_invocations() -> list[tuple[str, str, list[str]]]:
 
 ACTION = REPO / "action.yml"
 ACTION_REF = re.compile(r"^[\w.-]+/cams-reconciler@[0-9a-f]{40}$")  # ORG/cams-reconciler@<commit>
+# The workflows run the action through a local action of the copied repository, the one place it is pinned.
+WRAPPER = WORKFLOW_DIR / "cams-reconciler" / "action.yml"
+LOCAL_ACTION = "./.github/actions/cams-reconciler"
 
 
 def load_action() -> dict[str, Any]:
     return yaml.load(ACTION.read_text(encoding="utf-8"), Loader=ActionsLoader)
 
 
+def load_wrapper() -> dict[str, Any]:
+    return yaml.load(WRAPPER.read_text(encoding="utf-8"), Loader=ActionsLoader)
+
+
+def runs_tool(step: dict[str, Any]) -> bool:
+    return str(step.get("uses", "")) == LOCAL_ACTION
+
+
 def action_steps(name: str) -> list[dict[str, Any]]:
-    """The steps of a workflow that run our action (``ORG/cams-reconciler@<sha>``)."""
-    return [step for _, step in steps(load_workflow(name)) if ACTION_REF.match(step.get("uses", ""))]
+    """The steps of a workflow that run our action (through the local action that pins it)."""
+    return [step for _, step in steps(load_workflow(name)) if runs_tool(step)]
+
+
+_INPUT_REF = re.compile(r"^\$\{\{\s*inputs\.([\w-]+)\s*\}\}$")
+
+
+def action_inputs(step: dict[str, Any]) -> dict[str, str]:
+    """The inputs the pinned action receives for a workflow step, as GitHub would pass them: the step's
+    ``with:`` (or the local action's default) through the local action's ``with:`` to the pinned action."""
+    wrapper = load_wrapper()
+    declared = wrapper["inputs"]
+    given = step.get("with", {})
+    assert set(given) <= set(declared), f"{step.get('name')}: not an input of the local action: " \
+                                        f"{sorted(set(given) - set(declared))}"
+    [pinned] = wrapper["runs"]["steps"]
+    out: dict[str, str] = {}
+    forwarded: set[str] = set()
+    for name, value in pinned["with"].items():
+        ref = _INPUT_REF.match(str(value))
+        assert ref, f"the local action passes {name} as {value!r}: forward the input as it is"
+        source = ref.group(1)
+        out[name] = str(given.get(source, declared[source].get("default", "")))
+        forwarded.add(source)
+    assert set(given) <= forwarded, f"{step.get('name')}: given but never passed on: {sorted(set(given) - forwarded)}"
+    return out
 
 
 def action_argv(step: dict[str, Any], *, plan_exists: bool = True, auto_approve: bool = False) -> list[str]:
     """What ``reconciler.action`` would run for this step's ``with:`` (expressions as placeholders)."""
     from reconciler.action import command_line, inputs_from_env
 
-    env = {"INPUT_" + k.upper().replace("-", "_"): _EXPRESSION.sub(PLACEHOLDER, str(v))
-           for k, v in step.get("with", {}).items()}
+    env = {"INPUT_" + k.upper().replace("-", "_"): _EXPRESSION.sub(PLACEHOLDER, v)
+           for k, v in action_inputs(step).items()}
     for flag in ("INPUT_FORCE", "INPUT_AUTO_APPROVE", "INPUT_FAIL_ON_DRIFT", "INPUT_ANNOTATE"):
         if env.get(flag) == PLACEHOLDER:
             env[flag] = "false"
@@ -189,12 +224,18 @@ def test_checker_rejects_bad_command_lines(line: str) -> None:
 def test_every_action_step_gives_known_inputs_and_a_command_line_that_parses() -> None:
     inputs = load_action()["inputs"]
     required = {name for name, spec in inputs.items() if spec.get("required")}
+    wrapper = load_wrapper()
+    # the local action forwards only inputs the pinned action has, every required one, and all its outputs
+    [pinned] = wrapper["runs"]["steps"]
+    assert ACTION_REF.match(pinned["uses"]) and required <= set(pinned["with"]) <= set(inputs)
+    assert set(wrapper["outputs"]) == set(load_action()["outputs"])
+    for output, spec in wrapper["outputs"].items():
+        assert spec["value"] == f"${{{{ steps.{pinned['id']}.outputs.{output} }}}}", output
     commands = set()
     for name in WORKFLOWS:
         for step in action_steps(name):
-            given = set(step.get("with", {}))
+            given = set(action_inputs(step))
             assert required <= given, f"{name}: {step.get('name')}: missing {sorted(required - given)}"
-            assert given <= set(inputs), f"{name}: {step.get('name')}: unknown {sorted(given - set(inputs))}"
             for plan_exists in (True, False):  # apply: the reviewed plan, or a fresh one (auto-approve)
                 argv = action_argv(step, plan_exists=plan_exists, auto_approve=not plan_exists)
                 assert parse_problem(argv) is None, f"{name}: {argv}: {parse_problem(argv)}"
@@ -226,7 +267,7 @@ def test_structure(name: str) -> None:
             assert isinstance(step, dict)
             assert ("uses" in step) != ("run" in step), f"{name}/{job_name}: a step needs exactly one of uses/run: {step}"
             if "uses" in step:
-                assert re.fullmatch(r"[\w.-]+/[\w./-]+@[\w.-]+", step["uses"]), step["uses"]  # pinned
+                assert runs_tool(step) or re.fullmatch(r"[\w.-]+/[\w./-]+@[\w.-]+", step["uses"]), step["uses"]
             else:
                 assert isinstance(step["run"], str) and step["run"].strip()
             if "if" in step:
@@ -266,7 +307,7 @@ def _job_permissions(name: str) -> list[tuple[str, dict[str, Any]]]:
 def test_least_privilege_and_no_long_lived_keys(name: str) -> None:
     jobs = _job_permissions(name)
     networked = [job_name for job_name, job in load_workflow(name)["jobs"].items()
-                 if any(ACTION_REF.match(s.get("uses", "")) and s["with"]["command"] != "validate"
+                 if any(runs_tool(s) and s["with"]["command"] != "validate"
                         for s in job["steps"])]
     assert networked
     for job_name, permissions in jobs:
@@ -275,7 +316,7 @@ def test_least_privilege_and_no_long_lived_keys(name: str) -> None:
             assert permissions.get("id-token") == "write", "OIDC needs id-token: write"
             # only the jobs that write state (apply, drift) may push: to the state branch (docs/gitops.md)
             job = load_workflow(name)["jobs"][job_name]
-            writes_state = any(ACTION_REF.match(s.get("uses", "")) and s["with"]["command"] in ("apply", "drift")
+            writes_state = any(runs_tool(s) and s["with"]["command"] in ("apply", "drift")
                                for s in job["steps"])
             assert permissions.get("contents") == ("write" if writes_state else "read")
         else:
@@ -409,10 +450,15 @@ def test_apply_workflow() -> None:
     assert apply["with"]["auto-approve"] == "${{ steps.reviewed.outputs.mode == 'fresh' }}"
     assert reviewed.plan == _options(action_argv(_step("cams-plan.yml", "plan"))).out
 
+    # no workflow file name in the scripts: this workflow by its own id, the plan workflow by one variable
     text = (WORKFLOW_DIR / "cams-apply.yml").read_text(encoding="utf-8")
-    assert "workflow_id: 'cams-plan.yml'" in text
+    assert not re.findall(r"workflow_id:\s*['\"`]", text) and ".yml'" not in text
+    assert wf["env"]["PLAN_WORKFLOW"] == "cams-plan.yml" and "cams-plan.yml" in WORKFLOWS
     download = next(s for _, s in steps(wf) if s.get("id") == "download")
-    assert download["run"] == 'gh run download "$RUN_ID" -n "$ARTIFACT"'
+    # the artifact (a PR's job wrote it) is unpacked outside the checkout, and only the plan comes in: none of
+    # its files can replace the local action that runs next, or the YAML
+    assert download["run"].splitlines() == ['gh run download "$RUN_ID" -n "$ARTIFACT" -D "$RUNNER_TEMP/reviewed-plan"',
+                                            'cp -- "$RUNNER_TEMP/reviewed-plan/plan.json" plan.json']
     assert download["env"]["ARTIFACT"] == "${{ steps.reviewed.outputs.artifact }}"
     assert "core.setOutput('artifact', `cams-plan-pr-${pr.number}`)" in text  # the name cams-plan.yml uploads
     permissions = wf["jobs"]["apply"]["permissions"]
@@ -420,10 +466,10 @@ def test_apply_workflow() -> None:
     assert permissions.get("pull-requests") == "write"  # to comment the outcome on the merged PR
     find = next(s for _, s in steps(wf) if s.get("id") == "reviewed")
     script = find["with"]["script"]
-    assert script.index("if (!pr)") < script.index("workflow_id: 'cams-plan.yml'") < script.rindex("core.setFailed")
+    assert script.index("if (!pr)") < script.index("workflow_id: process.env.PLAN_WORKFLOW") < script.rindex("core.setFailed")
     assert "status: 'success'" in script and "head_sha: pr.head.sha" in script
     # dropped merges: cancelled runs of this workflow since the last one that ran
-    assert "workflow_id: 'cams-apply.yml'" in script and "'cancelled'" in script
+    assert "workflow_id: self.workflow_id" in script and "'cancelled'" in script
     # the loop closes on the PR, whatever happened, and the summary always says the outcome
     say = next(s for _, s in steps(wf) if "issues.createComment" in s.get("with", {}).get("script", ""))
     assert say["if"] == "always()"
@@ -442,10 +488,10 @@ def test_state_is_kept_on_the_state_branch_and_secrets_reach_the_tool(name: str)
     for step in action_steps(name):
         if step["with"]["command"] == "validate":
             continue
-        assert step["with"].get("state-store") == "git:cams-state"
+        assert action_inputs(step)["state-store"] == "git:cams-state"
         assert step.get("env", {}).get("CAMS_RECONCILER_FINGERPRINT_KEY") == \
             "${{ secrets.CAMS_RECONCILER_FINGERPRINT_KEY }}"
-        assert "--state " not in step["with"].get("args", "")  # drift's transitions: no artifact any more
+        assert "--state " not in action_inputs(step)["args"]  # drift's transitions: no artifact any more
     text = (WORKFLOW_DIR / name).read_text(encoding="utf-8")
     assert "cams-drift-state" not in text
 
@@ -460,9 +506,11 @@ const core = {setOutput: (k, v) => { seen.outputs[k] = v; }, setFailed: m => { s
               warning: () => {}, notice: () => {}, info: () => {}};
 const data = d => Promise.resolve({data: d});
 const github = {rest: {
-  actions: {listWorkflowRuns: a => data({workflow_runs: a.workflow_id === 'cams-plan.yml' ? world.pr_plan_runs : []}),
+  actions: {listWorkflowRuns: a => { seen.listed = [...(seen.listed || []), a.workflow_id];
+                                     return data({workflow_runs: world.workflow_runs[String(a.workflow_id)] || []}); },
             getWorkflowRun: a => world.runs[String(a.run_id)] ? data(world.runs[String(a.run_id)])
                                                               : Promise.reject(new Error('Not Found'))},
+  pulls: {get: a => data(world.pulls[String(a.pull_number)])},
   repos: {listPullRequestsAssociatedWithCommit: () => data(world.prs)}}};
 const context = {repo: {owner: 'o', repo: 'r'}, runId: 99, sha: 'c'.repeat(40), eventName: world.event};
 Object.assign(process.env, world.env);
@@ -473,12 +521,17 @@ Object.assign(process.env, world.env);
 })().catch(e => { process.stdout.write(JSON.stringify({...seen, threw: String(e)})); });
 """
 
-_PLAN_RUN = {"path": ".github/workflows/cams-apply.yml", "event": "workflow_dispatch", "head_branch": "main",
-             "status": "completed", "conclusion": "success", "head_sha": "a" * 40}
+SELF_WORKFLOW_ID = 7001  # the id of the workflow cams-apply.yml is, whatever its file is called
+_SELF_RUN = {"workflow_id": SELF_WORKFLOW_ID, "name": "cams-apply", "event": "push", "head_branch": "main",
+             "status": "in_progress", "head_sha": "c" * 40}
+_PLAN_RUN = {"workflow_id": SELF_WORKFLOW_ID, "path": ".github/workflows/renamed-apply.yml",
+             "event": "workflow_dispatch", "head_branch": "main", "status": "completed", "conclusion": "success",
+             "head_sha": "a" * 40}
 
 
 def _find_step(tmp_path: Path, event: str, plan_run_id: str = "", runs: dict[str, Any] | None = None,
-               prs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+               prs: list[dict[str, Any]] | None = None, workflow_runs: dict[str, Any] | None = None,
+               pulls: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run the apply job's "find the plan" github-script in node with a fake GitHub API; what it decided."""
     node = shutil.which("node")
     if node is None:
@@ -487,8 +540,10 @@ def _find_step(tmp_path: Path, event: str, plan_run_id: str = "", runs: dict[str
     assert find["env"] == {"PLAN_RUN_ID": "${{ inputs.plan-run-id }}"}  # the input reaches the script via env only
     (tmp_path / "script.js").write_text(find["with"]["script"], encoding="utf-8")
     (tmp_path / "harness.js").write_text(_HARNESS, encoding="utf-8")
-    world = {"event": event, "env": {"PLAN_RUN_ID": plan_run_id}, "runs": runs or {}, "prs": prs or [],
-             "pr_plan_runs": []}
+    world = {"event": event, "runs": {"99": _SELF_RUN, **(runs or {})}, "prs": prs or [],
+             "workflow_runs": workflow_runs or {}, "pulls": pulls or {},
+             # the step's env, and the workflow's (github-script sees both)
+             "env": {"PLAN_RUN_ID": plan_run_id, **load_workflow("cams-apply.yml")["env"]}}
     (tmp_path / "world.json").write_text(json.dumps(world), encoding="utf-8")
     proc = subprocess.run([node, str(tmp_path / "harness.js"), str(tmp_path / "script.js"),
                            str(tmp_path / "world.json")], capture_output=True, text=True, timeout=60)
@@ -505,11 +560,12 @@ def test_manual_run_without_input_only_plans_main_read_only_and_says_how_to_appl
     job = wf["jobs"]["plan"]
     assert "github.event_name == 'workflow_dispatch'" in job["if"] and "inputs.plan-run-id == ''" in job["if"]
     assert "environment" not in job and set(job["permissions"]) == {"contents", "id-token"}  # no write anywhere
-    commands = [s["with"]["command"] for s in job["steps"] if ACTION_REF.match(s.get("uses", ""))]
+    commands = [s["with"]["command"] for s in job["steps"] if runs_tool(s)]
     assert commands == ["plan"]
     [plan] = [s for s in job["steps"] if s.get("id") == "plan"]
     p = _options(action_argv(plan))
-    assert p.changed_since is None and p.paths == [PLACEHOLDER] and p.format == "markdown"  # every space
+    assert p.changed_since is None and p.format == "markdown"
+    assert p.paths == [load_wrapper()["inputs"]["paths"]["default"]]  # every space
     [upload] = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
     assert upload["with"] == {"name": "cams-apply-plan-${{ github.run_id }}", "path": p.out, "retention-days": 7}
     [say] = [s for s in job["steps"] if "GITHUB_STEP_SUMMARY" in s.get("run", "")]
@@ -548,7 +604,8 @@ def test_manual_run_with_plan_run_id_applies_exactly_that_plan_behind_the_gate(t
     ("", None, "is not a run id"),
     ("12; rm -rf /", None, "is not a run id"),
     ("78", None, "there is no run 78"),
-    ("77", {**_PLAN_RUN, "path": ".github/workflows/cams-plan.yml"}, "not a manual plan run"),
+    ("77", {**_PLAN_RUN, "workflow_id": SELF_WORKFLOW_ID + 1, "path": ".github/workflows/cams-plan.yml"},
+     "not a manual plan run"),
     ("77", {**_PLAN_RUN, "event": "push"}, "not a manual plan run"),
     ("77", {**_PLAN_RUN, "head_branch": "feature"}, "not a manual plan run"),
     ("77", {**_PLAN_RUN, "conclusion": "failure"}, "did not succeed"),
@@ -558,6 +615,27 @@ def test_manual_run_never_falls_back_to_an_unreviewed_apply(tmp_path: Path, plan
     decided = _find_step(tmp_path, "workflow_dispatch", plan_run_id, runs={"77": run} if run else {})
     assert decided["outputs"]["mode"] == "none" and why in decided["failed"]
     assert "plan-run-id" in decided["failed"]  # says how to recover: plan, review, apply
+
+
+@pytest.mark.parametrize("labels, force", [(["cams-reconciler/force"], "true"), (["other"], "false")])
+def test_merged_pr_finds_its_plan_through_the_variable_and_reasserts_force_from_the_label(
+        tmp_path: Path, labels: list[str], force: str) -> None:
+    """A push of a merged PR: the plan run is looked up in the workflow PLAN_WORKFLOW names, dropped runs in
+    this run's own workflow (by id), and --force comes from the merged PR's labels read from the API."""
+    head = "b" * 40
+    plan_workflow = load_workflow("cams-apply.yml")["env"]["PLAN_WORKFLOW"]
+    decided = _find_step(
+        tmp_path, "push", prs=[{"number": 12, "merged_at": "2026-01-01T00:00:00Z", "head": {"sha": head}}],
+        workflow_runs={plan_workflow: [{"id": 555}], str(SELF_WORKFLOW_ID): []},
+        pulls={"12": {"labels": [{"name": n} for n in labels]}})
+    assert decided["failed"] is None, decided
+    assert decided["outputs"] == {"dropped": "[]", "pr": "12", "mode": "reviewed", "force": force,
+                                  "run_id": "555", "artifact": "cams-plan-pr-12"}
+    assert decided["listed"] == [SELF_WORKFLOW_ID, plan_workflow]
+    # with the plan workflow renamed and the variable not following, nothing is applied: no reviewed plan
+    missing = _find_step(tmp_path, "push", prs=[{"number": 12, "merged_at": "x", "head": {"sha": head}}],
+                         workflow_runs={"renamed-plan.yml": [{"id": 555}]})
+    assert missing["outputs"]["mode"] == "none" and plan_workflow in missing["failed"]
 
 
 def test_direct_push_still_plans_and_applies_and_no_manual_step_passes_auto_approve(tmp_path: Path) -> None:
@@ -627,11 +705,95 @@ def test_the_apply_workflow_reasserts_overrides_from_outside_the_artifact() -> N
     assert "--changed-since" in argv  # and the command line parses (checked for every step above)
 
 
-def test_the_workflows_name_only_prefixed_secrets() -> None:
-    """Secrets the YAML reads (verify codes, tokens) reach the apply step under names the env prefix allows;
-    the only other secret is the tool's own fingerprint key (issue 22), which no YAML may read."""
-    [apply] = [s for s in action_steps("cams-apply.yml") if s["with"]["command"] == "apply"]
-    # the tool's own keys (the fingerprint key) are the job's configuration, never readable by the YAML
-    secrets = [k for k, v in apply.get("env", {}).items() if "secrets." in str(v)
-               and k not in ("CAMS_RECONCILER_FINGERPRINT_KEY", "CAMS_RECONCILER_PLAN_KEY")]
-    assert secrets and all(k.startswith("CAMS_SECRET_") for k in secrets), secrets
+_SECRET = re.compile(r"\$\{\{\s*secrets\.([A-Za-z0-9_]+)\s*\}\}")
+MARKER = "# EDIT HERE: the secrets your spaces' YAML references"
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_secrets_reach_the_tool_from_one_marked_place_and_name_nothing_of_the_example(name: str) -> None:
+    """Each workflow maps the secrets the YAML references in ONE marked env block (cams-apply.yml's apply
+    step reuses its plan job's block through a YAML anchor), holding only the tool's own key and a template
+    line: no name of the example's spaces (a copied workflow must not carry them), and every name the tool
+    receives is under the env prefix or one of the tool's documented variables."""
+    text = (WORKFLOW_DIR / name).read_text(encoding="utf-8")
+    assert text.count(MARKER) == 1
+    assert text.count("${{ secrets.CAMS_RECONCILER_FINGERPRINT_KEY }}") == 1  # one block, not one per step
+    tool_envs = [s.get("env", {}) for s in action_steps(name) if s["with"]["command"] != "validate"]
+    assert tool_envs and all(env is tool_envs[0] for env in tool_envs)  # the same mapping (an alias)
+    example_names = set(re.findall(r"\b(CAMS_SECRET_[A-Z0-9_]+)", "".join(
+        f.read_text(encoding="utf-8") for f in (REPO / "examples" / "spaces").rglob("*.yaml"))))
+    assert example_names  # the scan works: the examples do reference secrets
+    assert not [n for n in example_names if n in text], "a copied workflow must not name the example's secrets"
+    assert not [f.stem for f in (REPO / "examples" / "spaces").glob("*.yaml") if f.stem in text]
+    mapped = {key: _SECRET.search(str(value)) for key, value in tool_envs[0].items()}
+    for key, secret in mapped.items():
+        assert secret and secret.group(1) == key, f"{key}: map a secret under its own name"
+        assert key.startswith("CAMS_SECRET_") or key in ("CAMS_RECONCILER_FINGERPRINT_KEY", "CAMS_DRIFT_CHAT_WEBHOOK")
+    # the template line shows the form, with the prefix the tool requires
+    assert "#   CAMS_SECRET_<NAME>: ${{ secrets.CAMS_SECRET_<NAME> }}" in text
+
+
+def test_an_input_the_local_action_leaves_empty_means_the_actions_own_default() -> None:
+    """The local action passes every input it declares, so one a step does not give reaches the pinned action
+    as "" (GitHub does not fall back to the action's default then). That is right only where the action reads
+    "" as its default: the inputs its run step hands to ``reconciler.action``, which reads an empty input as
+    unset. Anything else (``python-version``: "" means the runner's Python) needs the default in the local
+    action, as ``state-store`` and ``state-token`` have."""
+    from reconciler.action import COMMANDS, inputs_from_env
+
+    action = load_action()
+    [run] = [s for s in action["runs"]["steps"] if s.get("id") == "run"]
+    read_by_the_step = {m.group(1) for v in run["env"].values() if (m := _INPUT_REF.match(str(v)))}
+    for name, spec in load_wrapper()["inputs"].items():
+        if spec.get("required") or str(spec.get("default", "")) != "":
+            continue
+        assert name in read_by_the_step, f"{name}: the action does not read an empty value as its default"
+        default = str(action["inputs"][name].get("default", ""))
+        assert "${{" not in default, f"{name}: the action's default is an expression: give it in the local action"
+        key = "INPUT_" + name.upper().replace("-", "_")
+        for command in COMMANDS:
+            assert inputs_from_env({"INPUT_COMMAND": command, key: ""}) == \
+                inputs_from_env({"INPUT_COMMAND": command, key: default}), (name, command)
+
+
+def test_the_version_is_pinned_in_one_place() -> None:
+    """The pinned action appears once in the whole set a team copies (the local action); every step that
+    runs cams-reconciler goes through it."""
+    pin = re.compile(r"[\w.-]+/cams-reconciler@[0-9a-f]{40}")
+    files = [WORKFLOW_DIR / n for n in WORKFLOWS] + [WRAPPER]
+    counts = {f.relative_to(WORKFLOW_DIR).as_posix(): len(pin.findall(f.read_text(encoding="utf-8"))) for f in files}
+    assert counts == {**{n: 0 for n in WORKFLOWS}, "cams-reconciler/action.yml": 1}, counts
+    assert sum(len(action_steps(n)) for n in WORKFLOWS) == 5
+    for name in WORKFLOWS:  # nothing else names the tool's package or action
+        text = (WORKFLOW_DIR / name).read_text(encoding="utf-8")
+        assert "cams-reconciler@" not in text and "pip install" not in text
+
+
+def _checklist() -> str:
+    guide = (REPO / "docs" / "gitops.md").read_text(encoding="utf-8")
+    start = guide.index("### Checklist: everything to set")
+    end = min(i for i in (guide.find("\n## ", start), guide.find("\n### ", start + 1)) if i > 0)
+    return guide[start:end]
+
+
+def test_the_checklist_lists_everything_the_workflows_read() -> None:
+    """docs/gitops.md's checklist names every repository variable and secret the copied files read, the
+    environment, the labels, the state branch, the required check and the one variable of cams-apply.yml."""
+    checklist = _checklist()
+    texts = [(WORKFLOW_DIR / n).read_text(encoding="utf-8") for n in WORKFLOWS] + [WRAPPER.read_text(encoding="utf-8")]
+    named = {m for text in texts for m in re.findall(r"\b(?:vars|secrets)\.([A-Za-z_][A-Za-z0-9_]*)(?![<\w])", text)}
+    assert {"CAMS_OIDC_PROVIDER_ARN", "CAMS_RECONCILER_FINGERPRINT_KEY"} <= named  # the scan works
+    assert not [n for n in named if f"`{n}`" not in checklist], named
+    assert all("secrets.CAMS_SECRET_<NAME>" in text for text in texts[:3])
+    assert "`CAMS_SECRET_<NAME>`" in checklist  # the template every workflow shows
+    environments = {job["environment"] for n in WORKFLOWS for job in load_workflow(n)["jobs"].values()
+                    if "environment" in job}
+    assert environments == {"production"} and "`production`" in checklist
+    labels = {load_workflow("cams-plan.yml")["env"]["FORCE_LABEL"]}
+    labels |= set(re.findall(r"l\.name === '([^']+)'", texts[1]))
+    assert labels == {"cams-reconciler/force"} and "`cams-reconciler/force`" in checklist
+    store = load_wrapper()["inputs"]["state-store"]["default"]
+    assert store.startswith("git:") and f"`{store[len('git:'):]}`" in checklist
+    assert load_workflow("cams-plan.yml")["jobs"]["plan"]["name"] == "plan"
+    assert "**`plan`**" in checklist  # the required check is the plan job's name
+    assert "`PLAN_WORKFLOW`" in checklist and "/.github/actions/cams-reconciler" in checklist
