@@ -32,6 +32,7 @@ import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from reconciler.errors import ReconcilerError
 
@@ -221,3 +222,18 @@ def _write_atomically(target: Path, text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+class DuplicateKeyError(ValueError):
+    """A JSON object names a key twice: which value counts depends on the reader, so neither does."""
+
+
+def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads``'s ``object_pairs_hook`` for the files a run reads (saved plans, the journal): a key
+    given twice raises ``DuplicateKeyError`` naming it."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKeyError(key)
+        out[key] = value
+    return out

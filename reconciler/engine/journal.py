@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.defaults import JOURNAL_PATH
 from reconciler.engine.errors import EngineError
-from reconciler.files import InputFileError, read_input, write_atomically
+from reconciler.files import DuplicateKeyError, InputFileError, no_duplicate_keys, read_input, write_atomically
 
 if TYPE_CHECKING:  # the store is imported when a journal is kept in it, not for --help
     from reconciler.state.records import RunState
@@ -212,19 +212,6 @@ _AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")  # as ``now()`` writes
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # the values are printed in plans: no escape codes
 
 
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
-    return out
-
-
 def _parse(p: Path, raw: bytes) -> list[Entry]:
     """The entries of a journal file's bytes, or ``JournalError`` naming the line or the field."""
     bad = f"{p}: not a cams-reconciler journal"
@@ -233,8 +220,8 @@ def _parse(p: Path, raw: bytes) -> list[Entry]:
     except UnicodeDecodeError:
         raise JournalError(f"{bad}: not UTF-8 text; {_KEEP}") from None
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates)
-    except _DuplicateKey as exc:
+        data = json.loads(text, object_pairs_hook=no_duplicate_keys)
+    except DuplicateKeyError as exc:
         raise JournalError(f"{bad}: duplicate key {exc.args[0]!r}; {_KEEP}") from None
     except json.JSONDecodeError as exc:
         raise JournalError(f"{p}:{exc.lineno}:{exc.colno}: not a cams-reconciler journal: invalid JSON "

@@ -40,7 +40,7 @@ from reconciler.config.model import DesiredState
 from reconciler.engine.apply_errors import OverrideError, PlanFileError, StalePlanError
 from reconciler.engine.plan import FORMAT_VERSION, Action, Change, Plan
 from reconciler.engine.plan_signing import signature_problem
-from reconciler.files import MAX_PLAN_BYTES, InputFileError, read_input
+from reconciler.files import MAX_PLAN_BYTES, DuplicateKeyError, InputFileError, no_duplicate_keys, read_input
 
 _MAX_LISTED = 8  # change addresses listed per space in a stale-plan message
 
@@ -57,19 +57,6 @@ def _plan_schema() -> dict[str, Any] | None:
     return schema
 
 
-class _DuplicateKey(ValueError):
-    """A JSON object names a key twice: which value counts depends on the reader, so neither does."""
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
-    return out
-
-
 def load_saved_plan(path: str | Path, *, plan_key: str | None = None) -> Plan:
     """Read and check a plan written by ``plan --out``. Every way it can be wrong is a ``PlanFileError``
     naming the file: missing, not UTF-8 JSON (e.g. truncated), a key given twice in one object, another
@@ -83,8 +70,8 @@ def load_saved_plan(path: str | Path, *, plan_key: str | None = None) -> Plan:
     except InputFileError as exc:
         raise PlanFileError(f"{p}: {exc.reason.replace('the file', 'the plan file')}") from None
     try:
-        data = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except _DuplicateKey as exc:
+        data = json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicate_keys)
+    except DuplicateKeyError as exc:
         raise PlanFileError(f"{p}: not a valid plan: the key {_short(json.dumps(str(exc)), 60)} appears twice in "
                             "one object (was it edited? Make the plan again with `plan --out`)") from None
     except UnicodeDecodeError:
