@@ -78,7 +78,7 @@ def run_send_code(args: argparse.Namespace) -> int:
     from reconciler.cli._client_options import ClientSettings, open_clients
     from reconciler.cli._state_options import open_state_store, timeout_seconds
     from reconciler.cli.plan import load, note_discarded_writes
-    from reconciler.engine import JOURNAL_VERIFYING, Journal
+    from reconciler.engine import Journal
 
     desired = load(args.paths)
     if desired is None:
@@ -101,12 +101,12 @@ def run_send_code(args: argparse.Namespace) -> int:
                 journal = Journal.open(opened.state)  # a bad journal stops before any code is sent
                 answer: dict[str, Any] = await clients.get_migration_verify_code(
                     space.cust_space_id, number.phone_number, locale=args.locale, method=args.method)
-                if number.phone_number in journal.for_space(JOURNAL_VERIFYING, space.name):
-                    # The spent code's record: the next apply may send a code again (the new one).
-                    journal.clear(JOURNAL_VERIFYING, space.name, [number.phone_number])
+                if journal.spend(space.name, number.phone_number):
+                    # The spent code's record: the next apply sends a code again, the new one, never the old.
                     journal.save()
                     print(f"note: the journal's record of an earlier verification of {number.phone_number} (its "
-                          "code spent) is cleared: the next apply sends the new code", file=sys.stderr)
+                          "code spent) is cleared: the next apply sends the new code, and refuses the spent one "
+                          "should the variable still hold it", file=sys.stderr)
                 return answer
             finally:
                 release_locks(opened)

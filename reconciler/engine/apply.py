@@ -52,7 +52,7 @@ from reconciler.config.model import DesiredState, Number, Space
 from reconciler.engine.actual import SpaceReadError, fetch_actual, index_numbers
 from reconciler.engine.counting import CountingClient
 from reconciler.engine.diff import awaits_registration, diff_space
-from reconciler.engine.journal import UNREGISTERED, UNSYNCED, VERIFYING, Journal
+from reconciler.engine.journal import SPENT, UNREGISTERED, UNSYNCED, VERIFYING, Journal, code_digest, code_of, with_code
 from reconciler.engine.plan import Action, Change, Plan
 from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, WriteLedger, space_accounts
 from reconciler.errors import ReconcilerError
@@ -279,11 +279,20 @@ class _SpaceRun:
                         f"migration send-code PATH --space {self.space.name} --number {phone}`), then apply "
                         f"with {variable} set to it")
             return
+        digest = code_digest(phone, self.run.env.get(variable, ""))
+        used = self.run.journal.for_space(SPENT, self.space.name).get(phone)
+        if used is not None and code_of(used.detail) == digest:
+            self.finish(change, Outcome.SKIPPED,
+                        f"{variable} still holds the spent code (a new one was asked for at {used.at}): a "
+                        f"one-time code is never sent twice. Set {variable} to the new code, then apply")
+            return
         cid = self.space.cust_space_id
         # Write-ahead: the intent is on disk before the code leaves, so a crash or a SIGKILL anywhere from
-        # here to the registration leaves a record the next plan settles by reading.
+        # here to the registration leaves a record the next plan settles by reading. It names the code by its
+        # digest, so that once spent the code is recognised and never sent again.
         journal = self.run.journal
-        journal.record(VERIFYING, self.space.name, cid, phone, "verification sent; outcome not confirmed")
+        journal.record(VERIFYING, self.space.name, cid, phone,
+                       with_code("verification sent; outcome not confirmed", digest))
         try:
             journal.save()
         except ReconcilerError as err:
@@ -298,6 +307,7 @@ class _SpaceRun:
         # The code is spent: should the registration fail, the journal (and the number's PENDING status)
         # make the next plan register it.
         journal.clear(VERIFYING, self.space.name, [phone])
+        journal.clear(SPENT, self.space.name, [phone])
         journal.record(UNREGISTERED, self.space.name, cid, phone, "verified; registration not confirmed")
         await self.send_registration(change, phone)
 

@@ -59,7 +59,10 @@ FORMAT_VERSION = 1
 UNREGISTERED = "unregistered"  # a migration verified (or whose verification may have landed), not registered
 UNSYNCED = "unsynced"  # a sync that did not bring the number in
 VERIFYING = "verifying"  # a verification about to be sent or sent, its outcome unknown: its code is spent
-KINDS = (UNREGISTERED, UNSYNCED, VERIFYING)
+SPENT = "spent"  # a code sent once that did not verify the number: recognised (by digest) so it is never resent
+KINDS = (UNREGISTERED, UNSYNCED, VERIFYING, SPENT)
+#: How an entry's ``detail`` names the code it is about: a digest, never the code (see ``code_digest``).
+_CODE_MARK = re.compile(r"\(code (sha256:[0-9a-f]{32})\)")
 _MAX_BYTES = 4 * 1024 * 1024  # a journal of thousands of entries is far smaller
 
 
@@ -83,6 +86,25 @@ class Entry:
     def to_dict(self) -> dict[str, str]:
         return {"kind": self.kind, "space": self.space, "cust_space_id": self.cust_space_id,
                 "phone_number": self.phone_number, "at": self.at, "detail": self.detail}
+
+
+def code_digest(phone_number: str, code: str) -> str:
+    """What the journal keeps of a one-time code it must recognise later: a SHA-256 digest, never the code.
+    Only a spent code is ever recognised, and a spent code opens nothing, so the digest gives a reader of the
+    store nothing to use; unkeyed, it is recognised whether or not the fingerprint key is set in a later run."""
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(f"cams-reconciler verify code|{phone_number}|{code}".encode()).hexdigest()[:32]
+
+
+def with_code(detail: str, digest: str) -> str:
+    return f"{detail} (code {digest})"
+
+
+def code_of(detail: str) -> str | None:
+    """The code digest an entry's ``detail`` names, or None."""
+    found = _CODE_MARK.search(detail)
+    return found.group(1) if found else None
 
 
 def now() -> str:
@@ -157,6 +179,19 @@ class Journal:
             if self.entries.pop((kind, space, phone), None) is not None:
                 self._ops[(kind, space, phone)] = None
                 self.changed = True
+
+    def spend(self, space: str, phone_number: str) -> bool:
+        """A new code was asked for: the verification of ``phone_number`` recorded as sent (its outcome
+        unknown) becomes a ``spent`` entry that names the old code by its digest, so that apply never sends
+        that code again should the variable still hold it. False when no verification was recorded."""
+        entry = self.entries.get((VERIFYING, space, phone_number))
+        if entry is None:
+            return False
+        self.clear(VERIFYING, space, [phone_number])
+        digest = code_of(entry.detail)
+        if digest is not None:
+            self.record(SPENT, space, entry.cust_space_id, phone_number, with_code(f"sent at {entry.at}", digest))
+        return True
 
     def to_dict(self) -> dict[str, Any]:
         return {"format_version": FORMAT_VERSION,

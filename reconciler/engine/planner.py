@@ -28,7 +28,7 @@ from reconciler.engine.counting import CountingClient
 from reconciler.engine.diff import Context, awaits_registration, diff_space
 from reconciler.engine.errors import TargetError
 from reconciler.engine.fingerprint import desired_fingerprint
-from reconciler.engine.journal import UNREGISTERED, UNSYNCED, VERIFYING, Journal
+from reconciler.engine.journal import SPENT, UNREGISTERED, UNSYNCED, VERIFYING, Journal
 from reconciler.engine.plan import Change, Plan, PlannedSpace, Preflight
 from reconciler.engine.preflight import run_preflight
 from reconciler.engine.safety import plan_blockers
@@ -189,6 +189,10 @@ async def _settle_migrations(client: Any, spaces: tuple[Space, ...], actual: Map
         seen = actual[space.name]
         if isinstance(seen, SpaceReadError):
             continue
+        for phone in sorted(journal.for_space(SPENT, space.name)):  # a code remembered for a number now in
+            item = seen.numbers.get(phone)
+            if item is not None and not awaits_registration(item):
+                journal.clear(SPENT, space.name, [phone])
         journaled = set(journal.for_space(VERIFYING, space.name)) | set(journal.for_space(UNREGISTERED, space.name))
         for phone in sorted(journaled):
             item = seen.numbers.get(phone)

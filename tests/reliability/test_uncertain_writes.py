@@ -268,6 +268,12 @@ def test_a_verification_that_did_not_land_is_planned_again_and_its_code_is_never
                              f"+{MIGRATING}")
     assert code == 0 and "cleared" in err, err
     _new_code(world)
+    # the operator has not replaced the variable yet: the spent code is recognised and not sent again
+    code, results, shown = world.apply(yaml_path)
+    [result] = results.values()
+    assert code == 1 and result["status"] == "skipped" and "still holds the spent code" in result["message"], shown
+    assert _writes(world.audit).count("ChatappMigrationVerified") == 1
+    assert world.journal_entries() == [("spent", MIGRATING)]
     monkeypatch.setenv("CAMS_SECRET_UNCERTAIN_CODE", NEW_CODE)
     code, results, shown = world.apply(yaml_path)
     assert code == 0, shown
