@@ -29,11 +29,10 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from reconciler.cli._client_options import add_client_arguments
-from reconciler.cli._state_options import add_lock_timeout_argument
+from reconciler.cli._state_options import add_lock_timeout_argument, release_locks
 from reconciler.cli.plan import add_journal_arguments
 from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.render import DEFAULT_FORMAT, FORMATS, format_help
@@ -117,13 +116,8 @@ def _raise_stopped(signum: int, _frame: object) -> None:
     raise Stopped()
 
 
-def _signals_held() -> AbstractContextManager[None]:
-    """Hold SIGINT/SIGTERM (delivered when the block ends) so that writing the results file is not cut."""
-    return signals_held()
-
-
 def _write_results(recorder: ResultsRecorder, report: ApplyReport) -> None:
-    with _signals_held():
+    with signals_held():
         recorder.write(report)
 
 
@@ -201,8 +195,7 @@ async def _apply(args: argparse.Namespace, recorder: ResultsRecorder) -> int:
             outcome = await _plan_and_execute(args, client, desired, saved, force, journal, records, opened,
                                               recorder)
         finally:
-            with _signals_held():
-                opened.release()
+            release_locks(opened)
         if isinstance(outcome, int):
             return outcome
         plan, report, current = outcome
@@ -243,7 +236,7 @@ async def _plan_and_execute(args: argparse.Namespace, client: Any, desired: Any,
     for warning in check_apply_allowed(plan, desired, force=force):
         print(f"warning: {warning}", file=sys.stderr)
     if not plan.writes:
-        with _signals_held():
+        with signals_held():
             journal.save()  # entries the plan's reads settled (a registration that had landed) are removed
         report = ApplyReport(results=())
         return _finish(args, plan, report, current, recorder, nothing_to_do=True)
@@ -254,7 +247,7 @@ async def _plan_and_execute(args: argparse.Namespace, client: Any, desired: Any,
     try:
         report = await _execute(client, plan, desired, journal, recorder, progress=progress, records=records)
     finally:
-        with _signals_held():  # a signal must not cut the store's write (a Git push, an S3 put) in two
+        with signals_held():  # a signal must not cut the store's write (a Git push, an S3 put) in two
             journal.save()
     stats = getattr(client, "stats", None)
     if stats is not None and (stats.total().retries or stats.total().throttled):
