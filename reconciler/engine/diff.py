@@ -55,8 +55,8 @@ class Context:
     """What the diff of one space knows beyond the space itself (all optional, all plain data).
 
     ``elsewhere``: phone number → the other managed space whose read shows it. ``unsynced``: phone number →
-    what the journal recorded when a sync did not bring it in. ``unregistered``: phone numbers the journal
-    records as verified but not registered. ``verifying``: phone number → when the journal recorded a
+    what the journal recorded when a sync did not bring it in (a number verified but not registered needs no
+    entry here: the list shows it ``PENDING``). ``verifying``: phone number → when the journal recorded a
     verification whose outcome is unknown (its code is spent). ``verification``: phone number →
     ``GetPhoneNumberVerificationStatus`` as read for a journaled number missing from the list (``None``:
     the read failed). ``env`` is only asked *whether* a migration's variable is set.
@@ -65,7 +65,6 @@ class Context:
     env: Mapping[str, str] = field(default_factory=dict)
     elsewhere: Mapping[str, str] = field(default_factory=dict)
     unsynced: Mapping[str, str] = field(default_factory=dict)
-    unregistered: frozenset[str] = frozenset()
     verifying: Mapping[str, str] = field(default_factory=dict)
     verification: Mapping[str, str | None] = field(default_factory=dict)
     # A recorded kind's name → this space's record of what this tool last sent (None: no record for this

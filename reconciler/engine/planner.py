@@ -163,8 +163,7 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
             f"a sync at {e.at} did not bring it in" for phone, e in journal.for_space(UNSYNCED, space.name).items()}
         verifying = {phone: e.at for phone, e in journal.for_space(VERIFYING, space.name).items()}
         context = Context(env=env, elsewhere={p: o for p, o in elsewhere.items() if o != space.name},
-                          unsynced=unsynced, unregistered=frozenset(journal.for_space(UNREGISTERED, space.name)),
-                          verifying=verifying, verification=statuses.get(space.name, {}),
+                          unsynced=unsynced, verifying=verifying, verification=statuses.get(space.name, {}),
                           recorded=(recorded or {}).get(space.name, {}))
         changes.extend(diff_space(space, seen, context=context))
         present = sum(1 for n in space.numbers if n.phone_number in seen.numbers)

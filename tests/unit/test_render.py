@@ -57,7 +57,7 @@ def full_plan(preflight: Preflight = Preflight("ok", "account active"), policy: 
     ]
     actual = ActualSpace("900", index_numbers(items), {"business_profile": {"2": {"About": "Closed", "Websites": []}}})
     changes = diff_space(space, actual, context=Context(env={"CAMS_SECRET_ACME_MIGRATION_CODE": "828712"},
-                                                        elsewhere={"7": "globex"}, unregistered=frozenset({"6"})))
+                                                        elsewhere={"7": "globex"}))
     # The generic actions of catalogue kinds, for a kind the renderers have never heard of (they read the
     # plan only): a create, an update and a delete of a made-up space-level "greetings" list.
     changes += [change(space, None, Action.CREATE, field="greetings.morning", before=None,
