@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
@@ -77,9 +77,6 @@ class SpaceDriftSettings:
         return self.endpoint_checks is not None and self.endpoint_checks.enabled
 
 
-NONE = SpaceDriftSettings()
-
-
 def _date(text: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
@@ -138,7 +135,7 @@ def drift_settings_problems(loaded: LoadedFile) -> list[Problem]:
 
 
 def drift_settings_of(files: Iterable[LoadedFile]) -> dict[str, SpaceDriftSettings]:
-    """Space name → its settings, for every space that declares either block (the others: ``NONE``).
+    """Space name → its settings, for every space that declares either block (the others declare neither).
     Only for files that passed every check."""
     found: dict[str, SpaceDriftSettings] = {}
     for loaded in files:
@@ -164,7 +161,3 @@ def drift_settings_of(files: Iterable[LoadedFile]) -> dict[str, SpaceDriftSettin
             if acks or checks is not None:
                 found[name] = SpaceDriftSettings(acks, checks)
     return found
-
-
-def settings_for(settings: Mapping[str, SpaceDriftSettings], space: str) -> SpaceDriftSettings:
-    return settings.get(space, NONE)
