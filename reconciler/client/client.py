@@ -427,12 +427,6 @@ class CamsClient:
                                {"CustSpaceId": cust_space_id, "Status": status, "IsvCode": isv_code})
         return shapes.phone_numbers("QueryChatappPhoneNumbers", body, cust_space_id)
 
-    async def get_phone_number_setting(self, cust_space_id: str, phone_number: str) -> dict[str, Any]:
-        """A number's settings (``Model``: MarketingPaused, PhoneNumber)."""
-        body = await self.call("GetChatappPhoneNumberSetting",
-                               {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number})
-        return dict(body.get("Model") or {})
-
     async def sync_phone_numbers(self, cust_space_id: str) -> list[dict[str, Any]]:
         """Refresh a space's numbers from WhatsApp; returns the refreshed ``PhoneNumbers``."""
         body = await self.call("ChatappSyncPhoneNumber", {"CustSpaceId": cust_space_id})

@@ -179,7 +179,7 @@ def rsa_public_key_bits(pem: str) -> int:
         tag_oid, oid_start, oid_end = _der(der, alg_start)
         if tag != 0x30 or tag_oid != 0x06 or der[oid_start:oid_end] != _RSA_OID:
             raise ValueError("not an RSA key")
-        tag, bits_start, bits_end = _der(der, alg_end)   # BIT STRING holding RSAPublicKey
+        tag, bits_start, _ = _der(der, alg_end)          # BIT STRING holding RSAPublicKey
         if tag != 0x03 or der[bits_start] != 0:
             raise ValueError("bad BIT STRING")
         tag, key_start, _ = _der(der, bits_start + 1)    # RSAPublicKey ::= SEQUENCE { n INTEGER, e INTEGER }

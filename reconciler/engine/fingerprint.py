@@ -71,7 +71,3 @@ def _phone(number: Number) -> str:
 def desired_fingerprint(spaces: Iterable[Space]) -> str:
     """``sha256:…`` of the semantic content of ``spaces`` (order-independent)."""
     return canonical_digest(sorted((space_content(s) for s in spaces), key=lambda c: c["name"]))
-
-
-def space_fingerprint(space: Space) -> str:
-    return canonical_digest(space_content(space))

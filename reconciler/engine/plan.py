@@ -284,11 +284,6 @@ class Plan:
         return sum(1 for c in self.changes if c.pending)
 
     @property
-    def has_changes(self) -> bool:
-        """Anything to do or report (drift and unmanaged findings included): ``drift``'s business."""
-        return bool(self.changes) or self.preflight.blocks_apply
-
-    @property
     def has_writes(self) -> bool:
         """Apply would write something: the one meaning of ``plan --detailed-exitcode``'s 2, as in
         Terraform. Report-only findings (drift, unmanaged, misplaced) write nothing; they are ``drift``'s."""

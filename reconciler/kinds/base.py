@@ -306,11 +306,6 @@ class Kind:
                   **self.write_params(model, differing)}
         await client.call(self.write_action, params)
 
-    def write_action_for(self, change: Change) -> str | None:
-        """The API action whose acknowledgement completes ``change`` (the write ledger, after an abandoned
-        apply): ``write_action`` unless a kind sends different calls for different changes."""
-        return self.write_action
-
     # -- import -------------------------------------------------------------------------------------------
     async def read_for_import(self, client: CallClient, cust_space_id: str) -> Mapping[str, Any] | None:
         """A space-level kind's read of everything the space holds, for ``import`` (None: nothing to read)."""

@@ -164,10 +164,6 @@ class QrCodesKind(Kind):
                        source=number.source_of("qr_codes"),
                        reason=f"after {arrives_by}: created where no code has the message")]
 
-    def write_action_for(self, change: Change) -> str | None:
-        return {Action.CREATE: "CreatePhoneMessageQrdl", Action.UPDATE: "UpdatePhoneMessageQrdl",
-                Action.DELETE: "DeletePhoneMessageQrdl"}.get(change.action)
-
     async def write(self, client: CallClient, cust_space_id: str, phone_number: str, model: Any,
                     differing: Iterable[str], *, current: Mapping[str, Any] | None = None,
                     change: Change | None = None) -> None:

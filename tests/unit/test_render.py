@@ -12,6 +12,7 @@ import pytest
 from reconciler.config.model import Migration, Number, Source, Space
 from reconciler.engine.actual import ActualSpace, index_numbers
 from reconciler.engine.diff import Context, diff_space
+from reconciler.engine.drift import plan_drift
 from reconciler.engine.plan import Action, Change, Plan, PlannedSpace, Preflight
 from reconciler.kinds.base import change
 from reconciler.kinds.business_profile import BusinessProfile
@@ -200,7 +201,7 @@ def test_github_escaping():
 
 def test_frozen_preflight_is_an_error_annotation_and_counts_as_change():
     plan = Plan((), (), FP, Preflight("frozen", "frozen!"))
-    assert plan.has_changes
+    assert plan_drift(plan).total == 1
     assert "::error title=cams account frozen::frozen!" in render(plan, "github")
 
 
