@@ -18,7 +18,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -107,7 +107,6 @@ class ServerView:
 
     requests: int
     throttled: int
-    by_code: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_audit_log(cls, path: Path) -> ServerView:
@@ -118,7 +117,7 @@ class ServerView:
                     if line.strip():
                         codes[str(json.loads(line).get("code"))] += 1
         throttled = sum(n for code, n in codes.items() if code in THROTTLING_CODES)
-        return cls(sum(codes.values()), throttled, dict(codes))
+        return cls(sum(codes.values()), throttled)
 
     def describe(self) -> str:
         return f"server saw {self.requests} requests, {self.throttled} throttled"

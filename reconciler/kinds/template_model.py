@@ -19,7 +19,6 @@ from typing import Any, Protocol
 #: YAML and the plan use.
 STATUS_NAMES = {"pass": "APPROVED", "auditing": "PENDING", "fail": "REJECTED", "paused": "PAUSED",
                 "disabled": "DISABLED", "unaudit": "UNAUDITED"}
-STATUSES = tuple(STATUS_NAMES.values())
 TEMPLATE_TYPE = "WHATSAPP"
 #: Meta's limit of templates in a WABA of a business that is not verified; a verified business has 6,000.
 DEFAULT_MAX_TEMPLATES = 250

@@ -103,11 +103,6 @@ def _duplicate_force(d: dict[str, Any]) -> str:
     return json.dumps(d, indent=2).replace('"force": false', '"force": false, "force": true', 1)
 
 
-def _resign(d: dict[str, Any], edit: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
-    edit(d)
-    return d
-
-
 #: (plan flags, edit of the saved JSON (returns the text, or edits in place), apply flags, plan key at apply,
 #: a phrase of the refusal). Every one must end with exit 1 and 0 write calls.
 TAMPERINGS: list[tuple[tuple[str, ...], Callable[[dict[str, Any]], Any], tuple[str, ...], str | None, str]] = [

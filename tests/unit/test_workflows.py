@@ -40,7 +40,6 @@ WORKFLOW_DIR = REPO / "examples" / "ci" / "github-actions"
 WORKFLOWS = ("cams-plan.yml", "cams-apply.yml", "cams-drift.yml")
 
 OIDC_VARS = ("ALIBABA_CLOUD_ROLE_ARN", "ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "ALIBABA_CLOUD_OIDC_TOKEN_FILE")
-NETWORKED = {"plan", "drift", "apply", "import", "call"}  # commands that need credentials
 SHELL_OPERATORS = {"|", "||", "&", "&&", ";", ";;", ">", ">>", "<", "<<", ">&", "<&", "(", ")", "|&"}
 
 
