@@ -4,7 +4,6 @@ the emulator refuses what the platform refuses. One emulator for the module, its
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 import yaml
 from alibabacloud_cams20200606 import models as cams
 
-from reconciler.emulator import EmulatorHandle, load_state, start_emulator
+from reconciler.emulator import EmulatorHandle, load_state
 from tests.conftest import EXAMPLE_STATE_PATH
 from tests.integration.test_emulator_sdk import cams_client, error_of
 
@@ -25,16 +24,8 @@ STATE["spaces"][RETAIL].pop("number_settings", None)  # every setting at the pla
 
 
 @pytest.fixture(scope="module")
-def shared() -> Iterator[EmulatorHandle]:
-    handle = start_emulator(STATE, qps=0)
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-def emu(shared: EmulatorHandle) -> EmulatorHandle:
-    shared.backend.reset(STATE)
-    return shared
+def emu_state() -> dict[str, Any]:
+    return STATE
 
 
 def pem(name: str) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 import yaml
 
 from reconciler.cli import main
-from reconciler.emulator import EmulatorHandle, load_state, start_emulator
+from reconciler.emulator import EmulatorHandle, load_state
 from tests.conftest import EXAMPLE_STATE_PATH
 
 RETAIL = "293483938849001"
@@ -43,21 +42,12 @@ SPACE: dict[str, Any] = {
 }
 
 
+pytestmark = pytest.mark.usefixtures("demo_credentials")
+
+
 @pytest.fixture(scope="module")
-def shared() -> Iterator[EmulatorHandle]:
-    handle = start_emulator(STATE, qps=0)
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-def emu(shared: EmulatorHandle, monkeypatch: pytest.MonkeyPatch) -> EmulatorHandle:
-    shared.backend.reset(STATE)
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "demo")
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "demo-secret")
-    monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
-    monkeypatch.delenv("CAMS_RECONCILER_ENDPOINT", raising=False)
-    return shared
+def emu_state() -> dict[str, Any]:
+    return STATE
 
 
 def write_space(tmp_path: Path, space: dict[str, Any] | None = None) -> Path:
