@@ -35,9 +35,7 @@ import pytest
 import yaml
 
 from reconciler.emulator import EmulatorHandle, start_emulator
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_STATE_PATH = REPO_ROOT / "examples" / "emulator-state.yaml"
+from tests.helpers.paths import EXAMPLE_STATE_PATH
 
 
 @pytest.fixture(autouse=True)

@@ -40,3 +40,8 @@ _.exc_text
 _.preserve_quotes
 # shlex.shlex: whitespace_split is read by the lexer (the workflow lint's tokens).
 _.whitespace_split
+
+# pytest: it reads a module's pytestmark, and passes a fixture requested only for its effect by the parameter's
+# name (tests/conftest.py's demo_credentials, asked for by fixtures, which cannot take usefixtures).
+_.pytestmark
+_.demo_credentials

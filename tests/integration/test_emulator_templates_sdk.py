@@ -18,7 +18,7 @@ from reconciler.client import CamsClient as OurClient
 from reconciler.client import Credentials
 from reconciler.client.errors import ApiError, ParameterError
 from reconciler.emulator import EmulatorHandle
-from tests.conftest import EXAMPLE_STATE_PATH
+from tests.helpers.paths import EXAMPLE_STATE_PATH
 
 SPACE = "293483938849001"
 ORDER_BODY = "Hello {{1}}, your order {{2}} has shipped."

@@ -20,6 +20,7 @@ import pytest
 import reconciler
 from reconciler.cli import main
 from reconciler.provenance import Provenance, Target, target, target_mismatch
+from tests.helpers.accounts import repository
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO / "reconciler" / "schemas"
@@ -154,8 +155,6 @@ def test_target_mismatch(now: Target, words: str | None) -> None:
 def test_each_account_is_named_with_its_id(tmp_path: Path, emulator: Callable[..., Any],
                                            two_account_state: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    from tests.integration.test_accounts import repository
-
     for name, value in {"ACME_KEY_ID": "demo", "ACME_KEY_SECRET": "demo-secret", "GLOBEX_KEY_ID": "globex",
                         "GLOBEX_KEY_SECRET": "globex-secret"}.items():
         monkeypatch.setenv(name, value)

@@ -14,8 +14,8 @@ from alibabacloud_cams20200606 import models as cams
 
 from reconciler.client import CamsClient, ClientError, Credentials, InvalidRequestError, ParameterError
 from reconciler.emulator import EmulatorHandle, load_state
-from tests.conftest import EXAMPLE_STATE_PATH
-from tests.integration.test_emulator_sdk import cams_client
+from tests.helpers.paths import EXAMPLE_STATE_PATH
+from tests.helpers.sdk import cams_client
 
 RETAIL = "293483938849001"
 NUMBER = "8613800001234"

@@ -12,8 +12,8 @@ import yaml
 from alibabacloud_cams20200606 import models as cams
 
 from reconciler.emulator import EmulatorHandle, load_state
-from tests.conftest import EXAMPLE_STATE_PATH
-from tests.integration.test_emulator_sdk import cams_client, error_of
+from tests.helpers.paths import EXAMPLE_STATE_PATH
+from tests.helpers.sdk import cams_client, error_of
 
 RETAIL = "293483938849001"
 TRAVEL = "293483938849002"

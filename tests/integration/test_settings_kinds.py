@@ -15,7 +15,7 @@ import yaml
 
 from reconciler.cli import main
 from reconciler.emulator import EmulatorHandle, load_state
-from tests.conftest import EXAMPLE_STATE_PATH
+from tests.helpers.paths import EXAMPLE_STATE_PATH
 
 RETAIL = "293483938849001"
 NUMBER = "8613800001234"

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rel_helpers import emulator_state, number_entry
-from tamper_proxy import TamperProxy
 
 from reconciler.cli import main
 from reconciler.client.actions import ACTIONS
+from tests.helpers.reliability import emulator_state, number_entry
+from tests.helpers.tamper_proxy import TamperProxy
 
 SPACE = "293483938800001"
 HOOKS = "https://hooks.shape.example"

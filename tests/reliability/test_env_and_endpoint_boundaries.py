@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rel_helpers import AuditReader, emulator_state, number_entry
 
 from reconciler.boundaries import endpoint_problem, env_name_problem
 from reconciler.cli import main
+from tests.helpers.reliability import AuditReader, emulator_state, number_entry
 
 SPACE_ID = "293400000000901"
 PHONE = "8613800002000"

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rel_helpers import AuditReader, emulator_state, number_entry
 
 from reconciler.cli import main
+from tests.helpers.reliability import AuditReader, emulator_state, number_entry
 
 SPACE_ID = "293400000000777"
 PHONES = [f"861380000{i:04d}" for i in range(12)]
@@ -47,12 +47,9 @@ def _state() -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CAMS_RECONCILER_ENDPOINT", "CAMS_RECONCILER_PLAN_KEY", "CAMS_RECONCILER_FINGERPRINT_KEY",
-                 "ALIBABA_CLOUD_ROLE_ARN"):
+def _env(monkeypatch: pytest.MonkeyPatch, demo_credentials: None) -> None:
+    for name in ("CAMS_RECONCILER_PLAN_KEY", "CAMS_RECONCILER_FINGERPRINT_KEY", "ALIBABA_CLOUD_ROLE_ARN"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "demo")
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "demo-secret")
 
 
 class Loop:

@@ -12,12 +12,12 @@ import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_render import full_plan
 
 from reconciler.engine.drift import DriftKind, count, plan_drift
 from reconciler.engine.plan import Action, Plan, Preflight
 from reconciler.render import render
 from reconciler.render.describe import drift_summary
+from tests.helpers.plans import full_plan
 
 FULL = full_plan()
 WORDS = {"webhook": r"(\d+) webhooks? differs? from", "unmanaged": r"(\d+) unmanaged numbers?",

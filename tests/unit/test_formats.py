@@ -17,7 +17,7 @@ from reconciler.engine.plan import Action, Change, Plan
 from reconciler.engine.results import ApplyReport, ChangeResult, Outcome
 from reconciler.render import FORMATS, REPORT_KINDS, PlanOptions, Validation, get_format, render
 from reconciler.render.formats import Audience, OutputFormat, format_names, register
-from tests.unit.test_render import full_plan
+from tests.helpers.plans import full_plan
 
 REPO = Path(__file__).resolve().parents[2]
 PROBLEMS = (Problem("spaces/a.yaml", 5, 7, "unknown key 'nubmers': did you mean 'numbers'?", "spaces[0].nubmers"),
