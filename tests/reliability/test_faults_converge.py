@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from reconciler.cli import main
+from reconciler.core.plan import Plan
 from reconciler.emulator import EmulatorHandle
-from reconciler.engine.plan import Plan
 from tests.helpers.reliability import AuditReader, emulator_state, number_entry, unplanned_writes
 
 HOOKS = "https://hooks.rel.example"

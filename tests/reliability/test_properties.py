@@ -28,9 +28,9 @@ from hypothesis import event, given
 
 from reconciler.client import CamsClient, Credentials
 from reconciler.client.actions import ACTIONS
+from reconciler.core.plan import Plan
 from reconciler.emulator import EmulatorHandle, start_emulator
 from reconciler.engine.apply import apply_plan
-from reconciler.engine.plan import Plan
 from reconciler.engine.planner import make_plan
 from reconciler.engine.results import ApplyReport, Outcome
 from reconciler.render import FORMATS, render, render_apply

@@ -13,8 +13,9 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.engine.drift import DriftKind, count, plan_drift
-from reconciler.engine.plan import Action, Plan, Preflight
+from reconciler.core.drift_kinds import DriftKind
+from reconciler.core.plan import Action, Plan, Preflight
+from reconciler.engine.drift import count, plan_drift
 from reconciler.render import render
 from reconciler.render.describe import drift_summary
 from tests.helpers.plans import full_plan

@@ -9,11 +9,12 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from reconciler.config.model import Source, Space
+from reconciler.config.model import Space
+from reconciler.core.plan import Action, Change, Plan, PlannedSpace, Preflight
+from reconciler.core.source import Source
 from reconciler.engine.actual import ActualSpace
 from reconciler.engine.diff import diff_space
 from reconciler.engine.drift import plan_drift
-from reconciler.engine.plan import Action, Change, Plan, PlannedSpace, Preflight
 from reconciler.kinds.webhooks import Webhooks
 from reconciler.render import FORMATS, render
 from reconciler.render.github import escape_data, escape_property
