@@ -14,14 +14,10 @@ from alibabacloud_cams20200606 import models as cams
 
 from reconciler.client import CamsClient, ClientError, Credentials, InvalidRequestError, ParameterError
 from reconciler.emulator import EmulatorHandle, load_state
-from tests.helpers.paths import EXAMPLE_STATE_PATH
 from tests.helpers.sdk import cams_client
+from tests.helpers.settings import KEYS, NUMBER, RETAIL, default_settings_state
 
-RETAIL = "293483938849001"
-NUMBER = "8613800001234"
-KEYS = Path(__file__).resolve().parent.parent / "fixtures" / "keys"
-STATE = load_state(EXAMPLE_STATE_PATH)
-STATE["spaces"][RETAIL].pop("number_settings", None)  # every setting at the platform's default to start with
+STATE = default_settings_state()
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ from alibabacloud_cams20200606 import models as cams
 from reconciler.client.actions import ACTIONS, Kind, ParamType, RetryMode
 from reconciler.emulator import StateFileError, load_state
 from reconciler.emulator.settings_state import has_emoji, rsa_public_key_bits
+from tests.helpers.settings import KEYS
 
-KEYS = Path(__file__).resolve().parent.parent / "fixtures" / "keys"
 SETTINGS_ACTIONS = {
     "GetCommerceSetting": cams.GetCommerceSettingRequest,
     "UpdateCommerceSetting": cams.UpdateCommerceSettingRequest,
