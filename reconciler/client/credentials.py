@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from reconciler.client.errors import CredentialsError
-from reconciler.defaults import ENV_PROFILE
+from reconciler.core.client_errors import CredentialsError
+from reconciler.core.defaults import ENV_PROFILE
 
 ENV_ACCESS_KEY_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 ENV_ACCESS_KEY_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"

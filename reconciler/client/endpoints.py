@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from reconciler.boundaries import endpoint_problem
 from reconciler.client.actions import Product
-from reconciler.client.errors import ClientConfigError
 from reconciler.common.masking import mask_url
-from reconciler.defaults import DEFAULT_REGION, ENDPOINT_ENV
+from reconciler.core.boundaries import endpoint_problem
+from reconciler.core.client_errors import ClientConfigError
+from reconciler.core.defaults import DEFAULT_REGION, ENDPOINT_ENV
 
 _REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
 
@@ -60,7 +60,7 @@ def parse_endpoint(value: str) -> Endpoint:
 
 
 def ensure_endpoint_allowed(url: str, what: str, env: Mapping[str, str] | None = None) -> None:
-    """Refuse, before any request, an endpoint outside the allow-list (``reconciler.boundaries``): Alibaba
+    """Refuse, before any request, an endpoint outside the allow-list (``reconciler.core.boundaries``): Alibaba
     Cloud's domains, loopback, and ``CAMS_RECONCILER_ALLOWED_ENDPOINTS``. ``what`` names where the URL came
     from (``accounts[retail].endpoint``, ``state_store.endpoint``); the message names it and the host, never
     anything else of the URL."""

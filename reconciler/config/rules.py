@@ -18,13 +18,13 @@ from urllib.parse import urlsplit
 import phonenumbers
 from phonenumbers import NumberParseException, ValidationResult
 
-from reconciler import boundaries
 from reconciler import kinds as catalogue
 from reconciler.common.masking import mask_url
 from reconciler.config import env_refs
 from reconciler.config.errors import Problem
 from reconciler.config.loader import LoadedFile, Mark, Path, format_path
 from reconciler.config.schema import did_you_mean
+from reconciler.core import boundaries
 from reconciler.core.provenance import DEFAULT_ACCOUNT
 from reconciler.core.secret_url import REF
 
@@ -430,7 +430,7 @@ def account_problems(files: list[LoadedFile]) -> list[Problem]:
 
 
 def env_name_problems(files: list[LoadedFile], env: Mapping[str, str]) -> list[Problem]:
-    """Every ``${env:NAME}`` and ``verify_code_env: NAME`` outside the boundary ``reconciler.boundaries``
+    """Every ``${env:NAME}`` and ``verify_code_env: NAME`` outside the boundary ``reconciler.core.boundaries``
     sets from the environment (the prefix; never the tool's own or an account's credential variables), at
     its file:line:col. Offline: no variable's value is read or shown."""
     account_variables: set[str] = set()

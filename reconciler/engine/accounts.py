@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from reconciler.config.model import DesiredState
+from reconciler.core.model import DesiredState
 from reconciler.core.plan import Preflight
 from reconciler.core.provenance import DEFAULT_ACCOUNT
 

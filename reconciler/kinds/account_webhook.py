@@ -33,8 +33,8 @@ from typing import Any, ClassVar
 from reconciler.common.masking import mask_url
 from reconciler.core.digest import canonical_digest
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import CallClient, Field, Kind, Scope, change, show_value
+from reconciler.kinds.registration import register
 
 FINGERPRINT_KEY_ENV = "CAMS_RECONCILER_FINGERPRINT_KEY"  # config.env_refs' (not imported: it imports the kinds)
 LEGACY_FORMAT_VERSION = 1  # today's unkeyed account-webhooks.json

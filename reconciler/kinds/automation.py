@@ -17,9 +17,9 @@ from typing import Any, ClassVar
 
 from reconciler.common.emoji_table import first_emoji  # the emulator's table too (generated, emoji_table.py)
 from reconciler.core.plan import Action
-from reconciler.kinds import register
 from reconciler.kinds.base import Field, Kind, Scope
 from reconciler.kinds.commerce import as_bool
+from reconciler.kinds.registration import register
 
 MAX_PROMPTS = 4
 MAX_PROMPT_CHARS = 80

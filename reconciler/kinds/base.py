@@ -23,7 +23,7 @@ from reconciler.core.normalize import normalize_text, normalize_url
 from reconciler.core.plan import Action, Change
 
 if TYPE_CHECKING:
-    from reconciler.config.model import Number, Space
+    from reconciler.core.model import Number, Space
 
 
 class Scope(str, Enum):

@@ -12,9 +12,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from reconciler.core.answers import MalformedAnswerError
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import CallClient, Field, Kind, Scope
+from reconciler.kinds.registration import register
 
 
 def as_bool(value: Any) -> bool | None:
@@ -65,8 +66,6 @@ class CommerceKind(Kind):
                 if f.api not in params:
                     value = as_bool(current.get(f.api))
                     if value is None:  # never guess the other value: the write would change it
-                        from reconciler.client.shapes import MalformedAnswerError
-
                         raise MalformedAnswerError(f"malformed answer: Data.{f.api} is not a boolean; nothing was "
                                                    "written", action=self.read_action or "",
                                                    cust_space_id=cust_space_id, phone_number=phone_number)

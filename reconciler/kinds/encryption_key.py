@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import Field, Kind, Scope, change
 from reconciler.kinds.flows_key import KeyError_, fingerprint, public_key_der
+from reconciler.kinds.registration import register
 
 
 @dataclass(frozen=True)

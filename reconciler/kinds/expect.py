@@ -14,9 +14,9 @@ from typing import Any, ClassVar
 
 from reconciler.core.normalize import normalize_enum
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import Field, Kind, Scope, change
 from reconciler.kinds.platform_values import note  # the October 2025 changes, unknown values
+from reconciler.kinds.registration import register
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class ExpectKind(Kind):
             out.append(change(space, number, Action.DRIFT, field=path, before=have, after=list(allowed),
                               source=number.source_of(path),
                               reason=f"{f.api} is {have or 'empty'}, expected one of {', '.join(allowed)}"
-                                     + note(f.api, have)))
+                                     + note(f.name, f.api, have)))
         return out
 
     def unhealthy(self, item: Mapping[str, Any]) -> list[tuple[str, str]]:

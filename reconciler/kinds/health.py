@@ -19,9 +19,9 @@ from typing import Any, ClassVar
 
 from reconciler.core.normalize import normalize_enum
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import CallClient, Field, Kind, Scope, change
 from reconciler.kinds.platform_values import NOT_SET_TIER, TIER_ORDER
+from reconciler.kinds.registration import register
 
 CAN_SEND_VALUES = ("AVAILABLE", "LIMITED", "BLOCKED")
 

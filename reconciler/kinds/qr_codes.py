@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import CallClient, Kind, Scope, change
+from reconciler.kinds.registration import register
 
 MAX_PREFILLED_MESSAGE_CHARS = 140
 NEW_LINK = "(known after apply)"

@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 from reconciler.core.normalize import normalize_text
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import Field, Kind, Scope, change
+from reconciler.kinds.registration import register
 
 
 @dataclass(frozen=True)

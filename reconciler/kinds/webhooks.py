@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 
 from reconciler.core.plan import Action
 from reconciler.core.secret_url import SecretUrl
-from reconciler.kinds import register
 from reconciler.kinds.base import Field, Kind, Scope
+from reconciler.kinds.registration import register
 
 
 @dataclass(frozen=True)

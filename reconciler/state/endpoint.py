@@ -12,8 +12,8 @@ import os
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from reconciler.boundaries import endpoint_problem
 from reconciler.common.masking import mask_url
+from reconciler.core.boundaries import endpoint_problem
 from reconciler.state.store import StateError
 
 

@@ -32,7 +32,7 @@ from rel_helpers import AuditReader, emulator_state, number_entry, unplanned_wri
 
 from reconciler.client import CamsClient, Credentials
 from reconciler.client.actions import ACTIONS
-from reconciler.config.model import DesiredState, Migration, Number, Space
+from reconciler.core.model import DesiredState, Migration, Number, Space
 from reconciler.core.plan import Plan
 from reconciler.core.source import Source
 from reconciler.emulator import EmulatorHandle, start_emulator

@@ -18,8 +18,8 @@ from reconciler.client.credentials import (
     account_credentials,
     resolve_credentials,
 )
-from reconciler.client.errors import ClientConfigError, CredentialsError
-from reconciler.config.model import Account
+from reconciler.core.client_errors import ClientConfigError, CredentialsError
+from reconciler.core.model import Account
 from reconciler.core.source import Source
 
 PROFILES = {
