@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from reconciler.core.answers import data_object
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.normalize import normalize_email, normalize_enum, normalize_text
 from reconciler.core.plan import Action
 from reconciler.kinds.base import CallClient, Field, Kind, Scope
@@ -55,7 +56,7 @@ class BusinessProfileKind(Kind):
     action = Action.UPDATE_PROFILE
     read_action = "QueryPhoneBusinessProfile"
     write_action = "ModifyPhoneBusinessProfile"
-    drift_kind = "profile"
+    drift_kind = DriftKind.PROFILE
     blank_as_none = False  # an empty profile field is shown as read ("")
 
     def reason(self, names: list[str], before: Mapping[str, Any], after: Mapping[str, Any]) -> str:

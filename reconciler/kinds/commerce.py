@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from reconciler.core.answers import MalformedAnswerError
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Change
 from reconciler.kinds.base import CallClient, Field, Kind, Scope
 from reconciler.kinds.registration import register
@@ -43,7 +44,7 @@ class CommerceKind(Kind):
     inheritable = True
     model = Commerce
     label = "commerce settings"
-    drift_kind = "settings"
+    drift_kind = DriftKind.SETTINGS
     fields: ClassVar[tuple[Field, ...]] = (
         Field("cart_enabled", "CartEnable", compare=as_bool),
         Field("catalog_visible", "CatalogVisible", compare=as_bool),

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.normalize import normalize_enum
 from reconciler.core.plan import Action, Change
 from reconciler.kinds.base import Field, Kind, Scope, change
@@ -49,7 +50,7 @@ class ExpectKind(Kind):
         Field("messaging_limit_tier", "MessagingLimitTier", compare=normalize_enum),
         Field("code_verification_status", "CodeVerificationStatus", compare=normalize_enum),
     )
-    drift_kind = "health"
+    drift_kind = DriftKind.HEALTH
 
     def diff(self, space: Any, number: Any, model: Any, item: Mapping[str, Any],
              data: Mapping[str, Any] | None) -> list[Change]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from reconciler.common import template_rules
 from reconciler.core.client_errors import ParameterError
 from reconciler.core.digest import canonical_digest
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Change
 from reconciler.kinds import template_model as tm
 from reconciler.kinds import template_render
@@ -72,7 +73,7 @@ class TemplatesKind(Kind):
     action = Action.UPDATE
     read_action = "ListChatappTemplate"
     write_action = "ModifyChatappTemplate"
-    drift_kind = "template"
+    drift_kind = DriftKind.TEMPLATE
 
     # -- config -------------------------------------------------------------------------------------------
     def build(self, values: Mapping[str, Any]) -> tm.TemplatesBlock:
