@@ -26,15 +26,13 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from reconciler.cli._numbers import QPS_RANGE, bounded_float
-from reconciler.core.defaults import DEFAULT_QPS, DEFAULT_REGION, ENDPOINT_ENV, ENV_PROFILE
+from reconciler.core.defaults import DEFAULT_ACCOUNT, DEFAULT_QPS, DEFAULT_REGION, ENDPOINT_ENV, ENV_PROFILE
 from reconciler.core.errors import ReconcilerError
 
 if TYPE_CHECKING:  # the client (httpx, asyncio), the model and the engine load when clients are opened, not by --help
     from reconciler.client import CamsClient, Credentials, CredentialsProvider
     from reconciler.core.model import Account, DesiredState
     from reconciler.engine import AccountClients
-
-DEFAULT_ACCOUNT = "default"  # reconciler.core.model.DEFAULT_ACCOUNT (a test checks they agree)
 
 ENV_EMULATOR = "CAMS_RECONCILER_EMULATOR"
 ENV_REGION = "CAMS_RECONCILER_REGION"

@@ -245,7 +245,7 @@ def plan_provenance(clients: Any, plan: Plan, args: argparse.Namespace) -> Prove
     from pathlib import Path
 
     from reconciler.cli._client_options import ClientSettings
-    from reconciler.core.provenance import DEFAULT_ACCOUNT
+    from reconciler.core.defaults import DEFAULT_ACCOUNT
     from reconciler.provenance import collect, target
 
     first = Path(args.paths[0]) if args.paths else Path.cwd()

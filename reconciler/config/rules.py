@@ -25,7 +25,7 @@ from reconciler.config.errors import Problem
 from reconciler.config.loader import LoadedFile, Mark, Path, format_path
 from reconciler.config.schema import did_you_mean
 from reconciler.core import boundaries
-from reconciler.core.provenance import DEFAULT_ACCOUNT
+from reconciler.core.defaults import DEFAULT_ACCOUNT
 from reconciler.core.secret_url import REF
 from reconciler.core.store_url import s3_options
 

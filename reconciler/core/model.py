@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.core.defaults import DEFAULT_ACCOUNT
 from reconciler.core.drift_settings import SpaceDriftSettings
-from reconciler.core.provenance import DEFAULT_ACCOUNT
 from reconciler.core.source import Source
 
 
