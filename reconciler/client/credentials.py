@@ -242,7 +242,7 @@ def resolve_credentials(env: Mapping[str, str] | None = None, *, use_chain: bool
 
 
 class AccountSource(Protocol):
-    """Where one account's credentials come from (``config.model.Account`` has these fields). Read-only
+    """Where one account's credentials come from (``core.model.Account`` has these fields). Read-only
     members, so a frozen dataclass satisfies it."""
 
     @property
