@@ -76,3 +76,19 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     graph.add_import(importer="pkg.b", imported="pkg.a")
     graph.add_import(importer="pkg.c", imported="pkg.a")
     assert _cycles(graph) == [{"pkg.a", "pkg.b"}]
+
+
+def _third_party(graph: grimp.ImportGraph, package: str) -> set[str]:
+    """The top-level names of what ``package`` imports from outside the reconciler and the standard library."""
+    modules = graph.find_descendants(package) | {package}
+    imported = {i for m in modules for i in graph.find_modules_directly_imported_by(m)}
+    return {i.split(".")[0] for i in imported
+            if not i.startswith("reconciler") and i.split(".")[0] not in sys.stdlib_module_names}
+
+
+def test_the_emulator_needs_pyyaml_only_and_common_nothing() -> None:
+    """Beside the contracts (which forbid the reconciler's own packages): the emulator runs on the standard
+    library and PyYAML, and ``reconciler.common``, the leaf both sides import, on the standard library."""
+    graph = grimp.build_graph("reconciler", include_external_packages=True, cache_dir=None)
+    assert _third_party(graph, "reconciler.emulator") == {"yaml"}
+    assert _third_party(graph, "reconciler.common") == set()
