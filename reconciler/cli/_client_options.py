@@ -26,15 +26,13 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from reconciler.cli._numbers import QPS_RANGE, bounded_float
+from reconciler.core.defaults import DEFAULT_ACCOUNT, DEFAULT_QPS, DEFAULT_REGION, ENDPOINT_ENV, ENV_PROFILE
 from reconciler.core.errors import ReconcilerError
-from reconciler.defaults import DEFAULT_QPS, DEFAULT_REGION, ENDPOINT_ENV, ENV_PROFILE
 
 if TYPE_CHECKING:  # the client (httpx, asyncio), the model and the engine load when clients are opened, not by --help
     from reconciler.client import CamsClient, Credentials, CredentialsProvider
-    from reconciler.config.model import Account, DesiredState
+    from reconciler.core.model import Account, DesiredState
     from reconciler.engine import AccountClients
-
-DEFAULT_ACCOUNT = "default"  # reconciler.config.model.DEFAULT_ACCOUNT (a test checks they agree)
 
 ENV_EMULATOR = "CAMS_RECONCILER_EMULATOR"
 ENV_REGION = "CAMS_RECONCILER_REGION"
@@ -113,7 +111,7 @@ class ClientSettings(NamedTuple):  # immutable; no dataclasses import on --help'
     @classmethod
     def from_args(cls, args: argparse.Namespace, env: Mapping[str, str] | None = None) -> ClientSettings:
         from reconciler.client.endpoints import validate_region
-        from reconciler.client.errors import ClientConfigError
+        from reconciler.core.client_errors import ClientConfigError
 
         env = os.environ if env is None else env
         endpoint = getattr(args, "endpoint", None)

@@ -35,9 +35,9 @@ from reconciler.cli._client_options import add_client_arguments
 from reconciler.cli._state_options import add_lock_timeout_argument, release_locks
 from reconciler.cli.plan import add_journal_arguments
 from reconciler.core.errors import ExitCode, ReconcilerError
+from reconciler.core.signals import signals_held
 from reconciler.render import DEFAULT_FORMAT, FORMATS, format_help
 from reconciler.render.escape import printable
-from reconciler.signals import signals_held
 
 if TYPE_CHECKING:  # the engine, client, state store and renderers load when the command runs, not for --help
     from reconciler.cli._terminal import Progress
@@ -85,8 +85,9 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from reconciler.cli.plan import journal_path
+    from reconciler.config.loader import run_inputs
     from reconciler.engine import ApplyRefusedError, ResultsRecorder
-    from reconciler.files import check_output, run_inputs
+    from reconciler.files import check_output
 
     if args.changed_since is not None and not args.plan:
         raise ApplyRefusedError("--changed-since re-asserts the scope of a saved plan: use it with --plan FILE")

@@ -94,7 +94,8 @@ def run_drift(args: argparse.Namespace) -> int:
         args.notify_url_env = None
     for name in ("issues_out",):
         if getattr(args, name):
-            from reconciler.files import check_output, run_inputs
+            from reconciler.config.loader import run_inputs
+            from reconciler.files import check_output
             check_output(getattr(args, name), run_inputs(args.paths, getattr(args, "emulator", None)),
                          "--" + name.replace("_", "-"))
     from reconciler.engine import health_snapshot

@@ -23,14 +23,14 @@ from typing import TYPE_CHECKING, Any
 from reconciler.cli._client_options import add_client_arguments
 from reconciler.cli._state_options import add_state_store_argument
 from reconciler.cli._terminal import live_terminal  # noqa: F401 - live_terminal: its old home
+from reconciler.core.defaults import JOURNAL_PATH as DEFAULT_JOURNAL
 from reconciler.core.errors import ExitCode
-from reconciler.defaults import JOURNAL_PATH as DEFAULT_JOURNAL
 from reconciler.render import DEFAULT_FORMAT, FORMATS, format_help, github_link_base
 
 # Registering the parser (``--help``, a completion request) needs only the names above; the YAML loader, the
 # engine, the client, the state store and the renderers load when the command runs (benchmarks/startup.py).
 if TYPE_CHECKING:
-    from reconciler.config.model import DesiredState
+    from reconciler.core.model import DesiredState
     from reconciler.core.plan import Plan
     from reconciler.core.provenance import Provenance
 
@@ -157,9 +157,10 @@ def compute_plan(args: argparse.Namespace, observe: Any = None) -> Plan | None:
     import dataclasses
 
     from reconciler.cli._state_options import open_state_store
+    from reconciler.config.loader import run_inputs
     from reconciler.core.plan import Scope
     from reconciler.engine import compare_with_ref
-    from reconciler.files import check_output, run_inputs
+    from reconciler.files import check_output
 
     if args.out:
         check_output(args.out, run_inputs(args.paths, getattr(args, "emulator", None), journal_path(args)),
@@ -244,7 +245,7 @@ def plan_provenance(clients: Any, plan: Plan, args: argparse.Namespace) -> Prove
     from pathlib import Path
 
     from reconciler.cli._client_options import ClientSettings
-    from reconciler.core.provenance import DEFAULT_ACCOUNT
+    from reconciler.core.defaults import DEFAULT_ACCOUNT
     from reconciler.provenance import collect, target
 
     first = Path(args.paths[0]) if args.paths else Path.cwd()

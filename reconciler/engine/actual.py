@@ -22,9 +22,9 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from reconciler import kinds as catalogue
-from reconciler.client.errors import ApiError, AuthenticationError, ClientError, TransportError
-from reconciler.config.model import Space
+from reconciler.core.client_errors import ApiError, AuthenticationError, ClientError, TransportError
 from reconciler.core.digest import canonical_digest
+from reconciler.core.model import Space
 from reconciler.core.normalize import normalize_phone
 
 

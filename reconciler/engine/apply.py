@@ -39,7 +39,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler import kinds as catalogue
-from reconciler.client.errors import (
+from reconciler.core.answers import MalformedAnswerError
+from reconciler.core.client_errors import (
     AuthenticationError,
     ClientError,
     NotSubscribedError,
@@ -47,9 +48,8 @@ from reconciler.client.errors import (
     ServerError,
     TransportError,
 )
-from reconciler.client.shapes import MalformedAnswerError
-from reconciler.config.model import DesiredState, Number, Space
 from reconciler.core.errors import ReconcilerError
+from reconciler.core.model import DesiredState, Number, Space
 from reconciler.core.plan import Action, Change, Plan
 from reconciler.engine.actual import SpaceReadError, fetch_actual, index_numbers
 from reconciler.engine.counting import CountingClient

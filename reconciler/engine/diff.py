@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler import kinds as catalogue
-from reconciler.config.model import Number, Space
+from reconciler.core.model import Number, Space
 from reconciler.core.plan import Action, Change, Severity
 from reconciler.engine.actual import ActualSpace, canonical_digest
 from reconciler.kinds.base import change

@@ -47,13 +47,10 @@ class DriftCounts:
                 "counts": {k.value: self[k] for k in DriftKind}}
 
 
-_KIND_VALUES = frozenset(k.value for k in DriftKind)
-
-
 def kind_of(change: Change) -> DriftKind:
     kind = catalogue.kind_of(change)  # a kind's change counts as its kind says (``Kind.drift_kind``)
     if kind is not None:
-        return DriftKind(kind.drift_kind) if kind.drift_kind in _KIND_VALUES else DriftKind.OTHER
+        return kind.drift_kind
     if change.action is Action.DRIFT:
         if (change.field or "").startswith("endpoint."):  # endpoint checks' findings (no kind of the catalogue)
             return DriftKind.ENDPOINT

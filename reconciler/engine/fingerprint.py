@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from reconciler.config.model import Number, Space
-from reconciler.core.provenance import DEFAULT_ACCOUNT
+from reconciler.core.defaults import DEFAULT_ACCOUNT
+from reconciler.core.model import Number, Space
 from reconciler.core.source import Source
 from reconciler.engine.actual import canonical_digest
 

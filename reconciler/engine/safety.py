@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciler.config.model import DesiredState
+from reconciler.core.model import DesiredState
 from reconciler.core.plan import Action, Blocker, BlockerKind, Plan, Severity
 from reconciler.engine.apply_errors import (
     BlockingFindingsError,

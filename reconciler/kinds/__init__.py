@@ -26,77 +26,25 @@ The kind of a ``Change`` is the first segment of its ``field`` (``business_profi
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from types import MappingProxyType
-from typing import TypeVar
-
 from reconciler.kinds.base import Field, Kind, Scope
+from reconciler.kinds.registration import (
+    get,
+    kind_named,
+    kind_of,
+    kinds,
+    number_kinds,
+    read_actions,
+    register,
+    registry,
+    space_kinds,
+    write_actions,
+)
 
 __all__ = ["Field", "Kind", "Scope", "register", "get", "kinds", "number_kinds", "space_kinds", "kind_of",
            "kind_named", "read_actions", "write_actions", "registry"]
 
-_REGISTRY: dict[str, Kind] = {}
-_VIEW: Mapping[str, Kind] = MappingProxyType(_REGISTRY)
-
-K = TypeVar("K", bound=type[Kind])
-
-
-def register(cls: K) -> K:
-    """Class decorator: add one instance of ``cls`` to the catalogue under ``cls.name`` (once)."""
-    name = cls.name
-    if not name or name in _REGISTRY:
-        raise ValueError(f"kind {name!r} is registered twice or has no name")
-    _REGISTRY[name] = cls()
-    return cls
-
-
-def kinds() -> Iterator[Kind]:
-    """Every kind, in registration order (the order of changes within a number, and of apply's writes)."""
-    return iter(_REGISTRY.values())
-
-
-def number_kinds() -> tuple[Kind, ...]:
-    return tuple(k for k in _REGISTRY.values() if k.scope is Scope.NUMBER)
-
-
-def space_kinds() -> tuple[Kind, ...]:
-    return tuple(k for k in _REGISTRY.values() if k.scope is Scope.SPACE)
-
-
-def get(name: str) -> Kind:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"unknown kind {name!r}; known: {', '.join(_REGISTRY)}") from None
-
-
-def kind_named(name: str | None) -> Kind | None:
-    """The kind whose name is the first segment of ``name`` (a change's field or a block path), or None."""
-    if not name:
-        return None
-    return _REGISTRY.get(name.split(".", 1)[0])
-
-
-def kind_of(change: object) -> Kind | None:
-    """The kind a change is about (by its ``field``'s first segment), or None for membership changes."""
-    return kind_named(getattr(change, "field", None))
-
-
-def registry() -> Mapping[str, Kind]:
-    """Kind name → kind, read-only (a view: kinds registered later show up)."""
-    return _VIEW
-
-
-def read_actions() -> tuple[str, ...]:
-    """The API actions the kinds read (beyond the space's number list), in catalogue order."""
-    return tuple(dict.fromkeys(a for k in _REGISTRY.values() for a in k.read_actions()))
-
-
-def write_actions() -> tuple[str, ...]:
-    return tuple(dict.fromkeys(a for k in _REGISTRY.values() for a in k.write_actions()))
-
-
-# The built-in kinds, registered in this order (octoDNS registers its types the same way: on import).
+# The built-in kinds, registered in this order (octoDNS registers its types the same way: on import; each
+# module imports ``register`` from ``kinds.registration``, not from this package, so no module imports its importer).
 from reconciler.kinds import webhooks, queues, business_profile, expect  # noqa: E402, F401, I001
 from reconciler.kinds import templates  # noqa: E402, F401, I001
 # The number settings of issue 16, each its own kind (and account_webhook on the space).

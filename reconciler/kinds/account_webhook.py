@@ -32,9 +32,10 @@ from typing import Any, ClassVar
 
 from reconciler.common.masking import mask_url
 from reconciler.core.digest import canonical_digest
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import CallClient, Field, Kind, Scope, change, show_value
+from reconciler.kinds.registration import register
 
 FINGERPRINT_KEY_ENV = "CAMS_RECONCILER_FINGERPRINT_KEY"  # config.env_refs' (not imported: it imports the kinds)
 LEGACY_FORMAT_VERSION = 1  # today's unkeyed account-webhooks.json
@@ -120,7 +121,7 @@ class AccountWebhookKind(Kind):
     )
     action = Action.UPDATE
     write_action = "UpdateAccountWebhook"
-    drift_kind = "webhook"
+    drift_kind = DriftKind.WEBHOOK
 
     recorded = True  # its actual value is the state store's record of what was sent (``Context.recorded``)
 

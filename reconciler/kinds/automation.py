@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from reconciler.common.emoji_table import first_emoji  # the emulator's table too (generated, emoji_table.py)
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action
-from reconciler.kinds import register
 from reconciler.kinds.base import Field, Kind, Scope
 from reconciler.kinds.commerce import as_bool
+from reconciler.kinds.registration import register
 
 MAX_PROMPTS = 4
 MAX_PROMPT_CHARS = 80
@@ -110,7 +111,7 @@ class AutomationKind(Kind):
     inheritable = True
     model = Automation
     label = "conversational automation"
-    drift_kind = "settings"
+    drift_kind = DriftKind.SETTINGS
     fields: ClassVar[tuple[Field, ...]] = (
         # an answer without a value means the model's default: off, no prompts, no commands
         Field("welcome_message", "EnableWelcomeMessage", compare=as_bool, absent=False),

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from reconciler.common.masking import mask_url
 from reconciler.core.digest import canonical_digest
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.normalize import normalize_text, normalize_url
 from reconciler.core.plan import Action, Change
 
 if TYPE_CHECKING:
-    from reconciler.config.model import Number, Space
+    from reconciler.core.model import Number, Space
 
 
 class Scope(str, Enum):
@@ -126,8 +127,8 @@ class Kind:
     read_action: ClassVar[str | None] = None
     #: the API action that sets the block's values
     write_action: ClassVar[str | None] = None
-    #: how ``drift`` counts this kind's changes (``core.drift_kinds.DriftKind`` value)
-    drift_kind: ClassVar[str] = "other"
+    #: how ``drift`` counts this kind's changes
+    drift_kind: ClassVar[DriftKind] = DriftKind.OTHER
     #: an empty current value is shown as "none" (callback URLs) rather than as read ("")
     blank_as_none: ClassVar[bool] = True
     #: for ``import``: a block that every number has alike goes to the space's ``defaults``

@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from reconciler.core.answers import data_object
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.normalize import normalize_email, normalize_enum, normalize_text
 from reconciler.core.plan import Action
-from reconciler.kinds import register
 from reconciler.kinds.base import CallClient, Field, Kind, Scope
+from reconciler.kinds.registration import register
 
 #: WhatsApp's business verticals a profile can be set to (the Cloud API's business-profile reference; the
 #: JSON Schema's enum is this list, checked by tests/integration/test_import_values.py). ``UNDEFINED`` (and ``""``)
@@ -54,7 +56,7 @@ class BusinessProfileKind(Kind):
     action = Action.UPDATE_PROFILE
     read_action = "QueryPhoneBusinessProfile"
     write_action = "ModifyPhoneBusinessProfile"
-    drift_kind = "profile"
+    drift_kind = DriftKind.PROFILE
     blank_as_none = False  # an empty profile field is shown as read ("")
 
     def reason(self, names: list[str], before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
@@ -62,11 +64,9 @@ class BusinessProfileKind(Kind):
                 "(undeclared fields are left alone)")
 
     async def read(self, client: CallClient, cust_space_id: str, phone_number: str) -> Mapping[str, Any]:
-        from reconciler.client import shapes  # the answer's shape is checked where it is read
-
         body = await client.call(self.read_action or "", {"CustSpaceId": cust_space_id,
                                                           "PhoneNumber": phone_number})
-        return shapes.data_object(self.read_action or "", body, self.fields, cust_space_id=cust_space_id,
+        return data_object(self.read_action or "", body, self.fields, cust_space_id=cust_space_id,
                                   phone_number=phone_number)
 
     def import_block(self, item: Mapping[str, Any], data: Mapping[str, Any] | None,

@@ -12,9 +12,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from reconciler.core.answers import MalformedAnswerError
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import CallClient, Field, Kind, Scope
+from reconciler.kinds.registration import register
 
 
 def as_bool(value: Any) -> bool | None:
@@ -42,7 +44,7 @@ class CommerceKind(Kind):
     inheritable = True
     model = Commerce
     label = "commerce settings"
-    drift_kind = "settings"
+    drift_kind = DriftKind.SETTINGS
     fields: ClassVar[tuple[Field, ...]] = (
         Field("cart_enabled", "CartEnable", compare=as_bool),
         Field("catalog_visible", "CatalogVisible", compare=as_bool),
@@ -65,8 +67,6 @@ class CommerceKind(Kind):
                 if f.api not in params:
                     value = as_bool(current.get(f.api))
                     if value is None:  # never guess the other value: the write would change it
-                        from reconciler.client.shapes import MalformedAnswerError
-
                         raise MalformedAnswerError(f"malformed answer: Data.{f.api} is not a boolean; nothing was "
                                                    "written", action=self.read_action or "",
                                                    cust_space_id=cust_space_id, phone_number=phone_number)

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import Field, Kind, Scope, change
 from reconciler.kinds.flows_key import KeyError_, fingerprint, public_key_der
+from reconciler.kinds.registration import register
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class EncryptionKeyKind(Kind):
     inheritable = False  # one key per number: Flows keys are not shared by accident
     model = EncryptionKey
     label = "Flows encryption key"
-    drift_kind = "settings"
+    drift_kind = DriftKind.SETTINGS
     fields: ClassVar[tuple[Field, ...]] = (Field("public_key", "EncryptionPublicKey"),)
     action = Action.UPDATE
     read_action = "GetPhoneEncryptionPublicKey"

@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.normalize import normalize_enum
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import Field, Kind, Scope, change
 from reconciler.kinds.platform_values import note  # the October 2025 changes, unknown values
+from reconciler.kinds.registration import register
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class ExpectKind(Kind):
         Field("messaging_limit_tier", "MessagingLimitTier", compare=normalize_enum),
         Field("code_verification_status", "CodeVerificationStatus", compare=normalize_enum),
     )
-    drift_kind = "health"
+    drift_kind = DriftKind.HEALTH
 
     def diff(self, space: Any, number: Any, model: Any, item: Mapping[str, Any],
              data: Mapping[str, Any] | None) -> list[Change]:
@@ -65,7 +66,7 @@ class ExpectKind(Kind):
             out.append(change(space, number, Action.DRIFT, field=path, before=have, after=list(allowed),
                               source=number.source_of(path),
                               reason=f"{f.api} is {have or 'empty'}, expected one of {', '.join(allowed)}"
-                                     + note(f.api, have)))
+                                     + note(f.name, f.api, have)))
         return out
 
     def unhealthy(self, item: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -17,11 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.normalize import normalize_enum
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import CallClient, Field, Kind, Scope, change
 from reconciler.kinds.platform_values import NOT_SET_TIER, TIER_ORDER
+from reconciler.kinds.registration import register
 
 CAN_SEND_VALUES = ("AVAILABLE", "LIMITED", "BLOCKED")
 
@@ -63,7 +64,7 @@ class HealthKind(Kind):
     label = "messaging health"
     fields: ClassVar[tuple[Field, ...]] = (Field("can_send", "CanSendMessage", compare=normalize_enum),)
     read_action = "GetWhatsappHealthStatus"
-    drift_kind = "health"
+    drift_kind = DriftKind.HEALTH
     imported = False  # one more call per number, for an expectation only its owner can state
 
     async def read(self, client: CallClient, cust_space_id: str, phone_number: str) -> Mapping[str, Any]:
@@ -109,7 +110,7 @@ class MarketingKind(Kind):
     label = "marketing pause"
     fields: ClassVar[tuple[Field, ...]] = (Field("paused", "MarketingPaused"),)
     read_action = "GetChatappPhoneNumberSetting"
-    drift_kind = "health"
+    drift_kind = DriftKind.HEALTH
     imported = False
 
     async def read(self, client: CallClient, cust_space_id: str, phone_number: str) -> Mapping[str, Any]:
@@ -157,7 +158,7 @@ class PortfolioKind(Kind):
     model = Portfolio
     label = "business portfolio messaging limit"
     fields: ClassVar[tuple[Field, ...]] = (Field("messaging_limit", "MessagingLimitTier", compare=normalize_enum),)
-    drift_kind = "health"
+    drift_kind = DriftKind.HEALTH
 
     def diff(self, space: Any, number: Any, model: Any, item: Mapping[str, Any],
              data: Mapping[str, Any] | None) -> list[Change]:

@@ -18,9 +18,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import CallClient, Kind, Scope, change
+from reconciler.kinds.registration import register
 
 MAX_PREFILLED_MESSAGE_CHARS = 140
 NEW_LINK = "(known after apply)"
@@ -68,7 +69,7 @@ class QrCodesKind(Kind):
     read_action = "ListPhoneMessageQrdl"
     write_action = "CreatePhoneMessageQrdl"
     items = True  # one change per message: apply re-checks, writes and verifies each on its own
-    drift_kind = "qr_code"
+    drift_kind = DriftKind.QR_CODE
 
     def __init__(self) -> None:
         # per event loop (a lock belongs to one), then per number

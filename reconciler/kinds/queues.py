@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.normalize import normalize_text
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import Field, Kind, Scope, change
+from reconciler.kinds.registration import register
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class QueuesKind(Kind):
         Field("status_queue", "StatusQueue", compare=normalize_text),
         Field("up_queue", "UpQueue", compare=normalize_text),
     )
-    drift_kind = "queue"
+    drift_kind = DriftKind.QUEUE
 
     def diff(self, space: Any, number: Any, model: Any, item: Mapping[str, Any],
              data: Mapping[str, Any] | None) -> list[Change]:

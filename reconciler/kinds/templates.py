@@ -20,14 +20,17 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from reconciler.common import template_rules
+from reconciler.core.client_errors import ParameterError
 from reconciler.core.digest import canonical_digest
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register, template_render
 from reconciler.kinds import template_model as tm
+from reconciler.kinds import template_render
 from reconciler.kinds.base import CallClient, Field, Kind, Scope, change, show_value
+from reconciler.kinds.registration import register
 
 if TYPE_CHECKING:
-    from reconciler.config.model import Number, Space
+    from reconciler.core.model import Number, Space
 
 REVIEW_WARNING = ("modifying an approved template sends it back to review: it cannot be sent until Meta "
                   "approves it again")
@@ -35,10 +38,7 @@ REVIEW_WARNING = ("modifying an approved template sends it back to review: it ca
 
 def _refused(message: str) -> Exception:
     """A template write refused before sending (the platform's limits say it would fail): a client error,
-    so apply records the change as failed with this message and goes on. The client package is imported
-    here, not at the top: ``validate`` loads the catalogue and never imports the HTTP client."""
-    from reconciler.client.errors import ParameterError
-
+    so apply records the change as failed with this message and goes on."""
     return ParameterError(message, code="TemplateGuard")
 
 
@@ -73,7 +73,7 @@ class TemplatesKind(Kind):
     action = Action.UPDATE
     read_action = "ListChatappTemplate"
     write_action = "ModifyChatappTemplate"
-    drift_kind = "template"
+    drift_kind = DriftKind.TEMPLATE
 
     # -- config -------------------------------------------------------------------------------------------
     def build(self, values: Mapping[str, Any]) -> tm.TemplatesBlock:

@@ -12,10 +12,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action
 from reconciler.core.secret_url import SecretUrl
-from reconciler.kinds import register
 from reconciler.kinds.base import Field, Kind, Scope
+from reconciler.kinds.registration import register
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class WebhooksKind(Kind):
     )
     action = Action.UPDATE_WEBHOOK
     write_action = "UpdatePhoneWebhook"
-    drift_kind = "webhook"
+    drift_kind = DriftKind.WEBHOOK
     import_shared = True  # the same pair on every number goes to the space's defaults
 
     def reason(self, names: list[str], before: Mapping[str, Any], after: Mapping[str, Any]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.config.model import Migration, Number, Space
+from reconciler.core.model import Migration, Number, Space
 from reconciler.core.plan import Action, Plan, PlannedSpace, Preflight
 from reconciler.core.source import Source
 from reconciler.engine.actual import ActualSpace, index_numbers

@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from reconciler.config.model import DesiredState, Migration, Number, Space
+from reconciler.core.model import DesiredState, Migration, Number, Space
 from reconciler.core.source import Source
 from reconciler.kinds.business_profile import BusinessProfile
 from reconciler.kinds.expect import Expect

@@ -16,7 +16,7 @@ from alibabacloud_tea_openapi.utils_models import Config
 
 from reconciler.client import CamsClient as OurClient
 from reconciler.client import Credentials
-from reconciler.client.errors import ApiError, ParameterError
+from reconciler.core.client_errors import ApiError, ParameterError
 from reconciler.emulator import EmulatorHandle
 from tests.helpers.paths import EXAMPLE_STATE_PATH
 

@@ -184,9 +184,11 @@ def test_every_change_kind_is_named_never_other() -> None:
     from reconciler import kinds as catalogue
 
     for kind in catalogue.kinds():
-        assert DriftKind(kind.drift_kind) is not DriftKind.OTHER, kind.name
+        assert kind.drift_kind is not DriftKind.OTHER, kind.name
     qr = Change(Action.DELETE, "s", "1", "8613800000001", "qr_codes.spring", {"message": "hi"}, None)
     assert kind_of(qr) is DriftKind.QR_CODE
+    template = Change(Action.UPDATE, "s", "1", None, "templates.order_update", {"category": "UTILITY"}, None)
+    assert kind_of(template) is DriftKind.TEMPLATE  # its own category (a bare string once read as "other")
     md = render(Plan((qr,), (PlannedSpace("s", "1", "spaces/s.yaml", FP),), FP, Preflight("ok")), "markdown",
                 report="drift")
     assert "1 message QR code differs from the YAML" in md and "other" not in md.lower().split("calls:")[0]

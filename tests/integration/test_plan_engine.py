@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from reconciler.client import CamsClient, Credentials
-from reconciler.client.errors import NotSubscribedError
-from reconciler.config.model import DesiredState, Migration, Number, Space
+from reconciler.core.client_errors import NotSubscribedError
+from reconciler.core.model import DesiredState, Migration, Number, Space
 from reconciler.core.plan import Action, Severity
 from reconciler.core.source import Source
 from reconciler.engine.errors import TargetError

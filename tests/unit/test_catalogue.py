@@ -13,11 +13,12 @@ from typing import Any, ClassVar
 import pytest
 
 from reconciler import kinds as catalogue
-from reconciler.config.model import Number, Space
+from reconciler.core.model import Number, Space
 from reconciler.core.plan import Action
 from reconciler.core.source import Source
 from reconciler.engine.actual import ActualSpace, index_numbers
 from reconciler.engine.diff import diff_space
+from reconciler.kinds import registration as kind_registry
 from reconciler.kinds.base import Field, Kind, Scope, change
 
 PACKAGE = Path(__file__).resolve().parents[2] / "reconciler"
@@ -98,7 +99,7 @@ class GreetingKind(Kind):
 
 
 def test_a_new_kind_is_diffed_without_touching_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(catalogue._REGISTRY, "greeting", GreetingKind())  # registered for this test only
+    monkeypatch.setitem(kind_registry._REGISTRY, "greeting", GreetingKind())  # registered for this test only
     registry = catalogue.registry()
     src = Source("spaces/a.yaml", 3)
     number = Number.of("8613800001234", "+8613800001234", src, greeting=Greeting("hello"))
@@ -156,8 +157,8 @@ class BannerKind(Kind):
 
 
 def test_default_diff_of_a_report_only_and_of_a_space_kind(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(catalogue._REGISTRY, "motto", MottoKind())
-    monkeypatch.setitem(catalogue._REGISTRY, "banner", BannerKind())
+    monkeypatch.setitem(kind_registry._REGISTRY, "motto", MottoKind())
+    monkeypatch.setitem(kind_registry._REGISTRY, "banner", BannerKind())
     src = Source("spaces/a.yaml", 3)
     number = Number.of("8613800001234", "+8613800001234", src, motto=Greeting("be kind"))
     space = Space("a", "100", src, (number,), sources={"banner": Source("spaces/a.yaml", 9)},
@@ -219,12 +220,12 @@ class CodesApi:
 def test_a_collection_is_applied_and_verified_item_by_item(monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
 
-    from reconciler.config.model import DesiredState
+    from reconciler.core.model import DesiredState
     from reconciler.core.plan import Plan, PlannedSpace, Preflight
     from reconciler.engine.apply import apply_plan
     from reconciler.engine.results import Outcome, WriteLedger
 
-    monkeypatch.setitem(catalogue._REGISTRY, "codes", CodesKind())
+    monkeypatch.setitem(kind_registry._REGISTRY, "codes", CodesKind())
     src = Source("spaces/a.yaml", 3)
     space = Space("a", "100", src, (Number.of("8613800001234", "+8613800001234", src, codes=Codes(("a", "b"))),))
     api = CodesApi()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.config import ConfigError, load_desired_state
-from reconciler.core.provenance import DEFAULT_ACCOUNT
+from reconciler.core.defaults import DEFAULT_ACCOUNT
 from reconciler.engine.fingerprint import desired_fingerprint
 
 ACCOUNTS = """\

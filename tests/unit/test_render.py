@@ -9,7 +9,7 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from reconciler.config.model import Space
+from reconciler.core.model import Space
 from reconciler.core.plan import Action, Change, Plan, PlannedSpace, Preflight
 from reconciler.core.source import Source
 from reconciler.engine.actual import ActualSpace
