@@ -21,6 +21,7 @@ import os
 import sys
 from typing import Any
 
+from reconciler.cli._merge import add_merge_arguments
 from reconciler.cli.plan import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, add_plan_arguments, compute_plan, emit, link_base
 
 FAIL_ON = ("any", "new", "none")
@@ -34,6 +35,7 @@ def register(subparsers: Any) -> None:
                     "reported). Acknowledged findings (acknowledge: in a space's YAML) do not fail the run "
                     "until their date passes; --fail-on new fails only on findings new since --state.")
     add_plan_arguments(parser, command="drift")
+    add_merge_arguments(parser, "drift reports written by `drift --out`", selection=False)
     group = parser.add_argument_group("drift over time")
     group.add_argument("--state", metavar="FILE",
                        help="the previous run's findings (a drift state file, or a drift --format json report); "
@@ -73,6 +75,12 @@ def _parse_now(text: str) -> dt.datetime:
 
 def run_drift(args: argparse.Namespace) -> int:
     import dataclasses
+
+    if args.merge:
+        return _run_merge(args)
+    if args.yaml or args.merge_changed_since:
+        print("error: --yaml and --changed-since go with --merge", file=sys.stderr)
+        return EXIT_ERROR
 
     from reconciler.engine import DriftStateError, load_state, plan_drift
 
@@ -131,6 +139,19 @@ def run_drift(args: argparse.Namespace) -> int:
         # The definition the report's table and summary count with (``engine.drift``): they cannot disagree.
         return EXIT_CHANGES if plan_drift(plan).total and args.fail_on != "none" else EXIT_OK
     return _over_time(plan, args, desired, previous, now, health)
+
+
+def _run_merge(args: argparse.Namespace) -> int:
+    """``drift --merge PIECE... --yaml PATH``: the pieces (``drift --out`` of each account's job) as one report,
+    with drift's exit code: 1 when a space could not be read, else 2 when anything drifted, else 0."""
+    from reconciler.cli._merge import merged
+    from reconciler.engine import plan_drift
+
+    plan, _ = merged(args, list(args.paths))
+    emit(plan, args, report="drift")
+    if plan.failed:
+        return EXIT_ERROR
+    return EXIT_CHANGES if plan_drift(plan).total and args.fail_on != "none" else EXIT_OK
 
 
 def _without_unknown(plan: Any) -> Any:

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from reconciler.engine.journal import DEFAULT_PATH as DEFAULT_JOURNAL
     from reconciler.engine.journal import VERIFYING as JOURNAL_VERIFYING
     from reconciler.engine.journal import Journal
+    from reconciler.engine.matrix import DEFAULT_JOB_MINUTES, github_outputs, gitlab_yaml, plan_jobs
+    from reconciler.engine.matrix import document as matrix_document
+    from reconciler.engine.merge import MergeError, expected_spaces, is_results, load_outcomes, load_pieces, merge_plans
     from reconciler.engine.normalize import normalize_phone
     from reconciler.engine.plan import Plan, Scope
     from reconciler.engine.plan_signing import PLAN_KEY_ENV, env_digest, sign
@@ -44,6 +47,7 @@ if TYPE_CHECKING:
     from reconciler.engine.run_state import OpenedState, lock_for_client, open_run_state
     from reconciler.engine.safety import check_all_read, check_apply_allowed
     from reconciler.engine.scope import compare_with_ref
+    from reconciler.engine.selection import Selection
     from reconciler.engine.sent_records import SentRecords
     from reconciler.engine.staleness import (
         Reasserted,
@@ -110,6 +114,18 @@ _SURFACE: dict[str, tuple[str, str]] = {
     "PLAN_KEY_ENV": ("plan_signing", "PLAN_KEY_ENV"),
     "env_digest": ("plan_signing", "env_digest"),
     "sign": ("plan_signing", "sign"),
+    "Selection": ("selection", "Selection"),
+    "DEFAULT_JOB_MINUTES": ("matrix", "DEFAULT_JOB_MINUTES"),
+    "plan_jobs": ("matrix", "plan_jobs"),
+    "github_outputs": ("matrix", "github_outputs"),
+    "gitlab_yaml": ("matrix", "gitlab_yaml"),
+    "matrix_document": ("matrix", "document"),
+    "MergeError": ("merge", "MergeError"),
+    "load_pieces": ("merge", "load_pieces"),
+    "merge_plans": ("merge", "merge_plans"),
+    "expected_spaces": ("merge", "expected_spaces"),
+    "load_outcomes": ("merge", "load_outcomes"),
+    "is_results": ("merge", "is_results"),
 }
 
 __all__ = [
@@ -117,6 +133,7 @@ __all__ = [
     "ApplyRefusedError",
     "ApplyReport",
     "ChangeResult",
+    "DEFAULT_JOB_MINUTES",
     "DEFAULT_JOURNAL",
     "DriftStateError",
     "EngineError",
@@ -131,6 +148,7 @@ __all__ = [
     "Reasserted",
     "ResultsRecorder",
     "Scope",
+    "Selection",
     "SentRecords",
     "StalePlanError",
     "TargetError",
@@ -167,6 +185,16 @@ __all__ = [
     "tokens_to_references",
     "unknown_change",
     "write_operations",
+    "plan_jobs",
+    "github_outputs",
+    "gitlab_yaml",
+    "matrix_document",
+    "MergeError",
+    "load_pieces",
+    "merge_plans",
+    "expected_spaces",
+    "load_outcomes",
+    "is_results",
 ]
 
 
