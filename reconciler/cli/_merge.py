@@ -82,6 +82,5 @@ def show_outcomes(args: argparse.Namespace, files: list[str]) -> int:
         changed = compare_with_ref(args.merge_changed_since, args.yaml, desired).changed
         expected = list(dict.fromkeys(s.account for s in desired.spaces if s.name in chosen and s.name in changed))
     found = load_outcomes(files, expected)
-    text = outcomes.render_markdown(found) if args.format == "markdown" else outcomes.render_text(found)
-    sys.stdout.write(text)
+    sys.stdout.write(outcomes.render(found, args.format))
     return ExitCode.OK if all(o.applied for o in found) else ExitCode.ERROR

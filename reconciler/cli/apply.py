@@ -181,6 +181,8 @@ async def _apply(args: argparse.Namespace, recorder: ResultsRecorder) -> int:
         check_all_read(saved, saved_path=args.plan)  # a plan with unread spaces was never a whole review
         _check_within_selection(args, saved)
         check_overrides(args.plan, saved, desired, _reasserted(args, desired))
+    if args.account:  # a refusal from here (the lock held, a stale plan) still names the job's account(s)
+        recorder.provenance = _selected_provenance(args, desired)
     force = args.force  # with --plan, equal to the recorded override (check_overrides)
     from reconciler.engine import SentRecords, open_run_state  # the state store: when apply runs, not for --help
 
@@ -355,6 +357,27 @@ def _check_within_selection(args: argparse.Namespace, saved: Plan) -> None:
         chosen = Selection.of(args.account, args.target, args.exclude).describe()
         raise ApplyRefusedError(f"refusing to apply {args.plan}: it covers {', '.join(outside[:10])}"
                                 f"{' and more' if len(outside) > 10 else ''}, outside {chosen}; nothing was written")
+
+
+def _selected_provenance(args: argparse.Namespace, desired: Any) -> Provenance:
+    """What ``--account`` says this run is for, before any call: the accounts and their regions (no id, and
+    the endpoint as configured), replaced by what the run learns once it has read them. Only the results
+    file carries it, so that a matrix run's merged outcome knows whose refusal it reads."""
+    from pathlib import Path
+
+    from reconciler.cli._client_options import ClientSettings
+    from reconciler.provenance import Target, collect
+    from reconciler.redact import mask_url
+
+    settings = ClientSettings.from_args(args)
+    targets = []
+    for name in dict.fromkeys(args.account):
+        account = desired.account(name)
+        endpoint = (f"emulator:{settings.emulator}" if settings.emulator
+                    else mask_url(settings.endpoint_for(account) or "") or "the regional endpoint")
+        targets.append(Target(name, None, settings.region_for(account), endpoint))
+    first = Path(args.paths[0])
+    return collect(targets, env=os.environ, cwd=first if first.is_dir() else first.parent)
 
 
 def _reasserted(args: argparse.Namespace, desired: Any) -> Reasserted:

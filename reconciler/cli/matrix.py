@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
                         help="only the spaces whose YAML differs from GITREF (as plan --changed-since)")
     parser.add_argument("--target", action="append", metavar="NAME", help="only this space (repeatable)")
     add_selection_arguments(parser, "run")
-    parser.add_argument("--job-minutes", type=bounded_float(1.0, 10_000.0), default=None, metavar="N",
+    parser.add_argument("--job-minutes", type=bounded_float(0.1, 10_000.0), default=None, metavar="N",
                         help="one job's time limit in minutes (default 300: GitHub's 6 hours less a safe margin)")
     parser.add_argument("--qps", type=bounded_float(*QPS_RANGE), default=DEFAULT_QPS,
                         help=f"requests per second per API and account (default {DEFAULT_QPS:g})")

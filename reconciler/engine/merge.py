@@ -133,7 +133,7 @@ def merge_plans(pieces: Sequence[Piece], desired: DesiredState, expected: Sequen
         first, changes=tuple(c for p in pieces for c in p.plan.changes), spaces=spaces,
         desired_fingerprint=desired_fingerprint(declared[s.name] for s in spaces),
         preflight=_preflight(pieces, [s.account for s in spaces]), calls=dict(sorted(calls.items())),
-        provenance=_provenance(pieces), blockers=(),
+        provenance=_provenance(pieces, [s.account for s in spaces]), blockers=(),
         scope=None if first.scope is None else Scope(first.scope.changed_since, len(desired.spaces)),
         # each piece's digest covers its own spaces' ${env:} values; apply checks each piece's, never this
         env_digest=first.env_digest if len(pieces) == 1 else None)
@@ -161,8 +161,9 @@ def _rank(status: str) -> int:
     return _WORST_FIRST.index(status) if status in _WORST_FIRST else 0
 
 
-def _provenance(pieces: Sequence[Piece]) -> Provenance | None:
-    """Each account as the piece that read it names it; the latest time; the pieces' one commit."""
+def _provenance(pieces: Sequence[Piece], accounts_in_order: Sequence[str]) -> Provenance | None:
+    """Each account as the piece that read it names it, in the order one run names them (the spaces'); the
+    latest time; the pieces' one commit."""
     known = [p for p in pieces if p.plan.provenance is not None]
     if not known:
         return None
@@ -173,7 +174,9 @@ def _provenance(pieces: Sequence[Piece]) -> Provenance | None:
             if target.account in piece.accounts or target.account not in targets:
                 targets[target.account] = target
     base = max((p.plan.provenance for p in known if p.plan.provenance), key=lambda v: v.created_at)
-    return dataclasses.replace(base, targets=tuple(targets.values()))
+    rank = {a: i for i, a in enumerate(dict.fromkeys(accounts_in_order))}
+    ordered = sorted(targets.values(), key=lambda t: rank.get(t.account, len(rank)))
+    return dataclasses.replace(base, targets=tuple(ordered))
 
 
 # -- apply outcomes -----------------------------------------------------------------------------------------

@@ -43,3 +43,25 @@ def render_text(outcomes: Sequence[Any]) -> str:
         why = "" if o.applied else f": {printable(o.error or o.summary)}"
         lines.append(f"  {o.account}: {_WORDS.get(o.status, o.status)}{why}")
     return "\n".join(lines) + "\n"
+
+
+def render_json(outcomes: Sequence[Any]) -> str:
+    import json
+
+    return json.dumps({"title": title(outcomes), "accounts": [
+        {"account": o.account, "outcome": _WORDS.get(o.status, o.status), "status": o.status, "summary": o.summary,
+         "error": o.error, "counts": dict(o.counts), "results_file": o.path} for o in outcomes]},
+        indent=2, ensure_ascii=False) + "\n"
+
+
+def render_github(outcomes: Sequence[Any]) -> str:
+    """One annotation per account: a notice for an account applied, an error for any other."""
+    from reconciler.render.github import command
+
+    return "".join(command("notice" if o.applied else "error",
+                           f"{_WORDS.get(o.status, o.status)}: {o.summary if o.applied else o.error or o.summary}",
+                           title=f"cams-reconciler apply: account {o.account}") + "\n" for o in outcomes)
+
+
+def render(outcomes: Sequence[Any], fmt: str) -> str:
+    return {"markdown": render_markdown, "json": render_json, "github": render_github}.get(fmt, render_text)(outcomes)
