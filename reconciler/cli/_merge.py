@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from reconciler.cli._selection import add_selection_arguments
-from reconciler.errors import ExitCode
+from reconciler.core.errors import ExitCode
 
 
 def add_merge_arguments(parser: argparse.ArgumentParser, what: str, *, selection: bool = True) -> None:

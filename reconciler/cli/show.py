@@ -29,7 +29,7 @@ from typing import Any
 
 from reconciler.cli._merge import add_merge_arguments
 from reconciler.cli.plan import add_link_base_argument, link_base
-from reconciler.errors import ExitCode
+from reconciler.core.errors import ExitCode
 from reconciler.render import DEFAULT_FORMAT, FORMATS, format_help
 
 

@@ -27,14 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.config.model import DesiredState
+from reconciler.core.plan import Plan, Preflight, Scope
+from reconciler.core.provenance import Provenance, Target
 from reconciler.engine.accounts import combine_preflights
 from reconciler.engine.errors import EngineError
 from reconciler.engine.fingerprint import desired_fingerprint
-from reconciler.engine.plan import Plan, Preflight, Scope
 from reconciler.engine.safety import plan_blockers
 from reconciler.engine.staleness import load_saved_plan
 from reconciler.files import read_input
-from reconciler.provenance import Provenance, Target
 
 _WORST_FIRST = ("error", "frozen", "unavailable", "ok", "no-data", "skipped")
 MAX_RESULTS_BYTES = 64 * 1024 * 1024
