@@ -91,6 +91,7 @@ class Job:
     def to_dict(self) -> dict[str, Any]:
         return {"job": self.name, "account": self.account, "shard": self.shard, "shards": self.shards,
                 "wave": self.wave, "spaces": list(self.spaces), "args": " ".join(self.args()),
+                "targets": " ".join(self.args()[2:]),
                 "calls": sum(self.calls.values()), "floor_minutes": round(self.minutes, 2)}
 
 
