@@ -22,9 +22,9 @@ def add_merge_arguments(parser: argparse.ArgumentParser, what: str, *, selection
     group.add_argument("--yaml", action="append", metavar="PATH",
                        help="with --merge: the desired-state YAML (files or directories) the run planned, which "
                             "says which accounts and spaces the pieces must cover")
-    group.add_argument("--changed-since", metavar="GITREF", dest="merge_changed_since",
-                       help="with --merge: the run covered the spaces changed since GITREF (as its jobs did)")
-    if selection:
+    if selection:  # (drift covers every space: no --changed-since, and its own --account/--target/--exclude)
+        group.add_argument("--changed-since", metavar="GITREF", dest="merge_changed_since",
+                           help="with --merge: the run covered the spaces changed since GITREF (as its jobs did)")
         add_selection_arguments(group, "expect")
         group.add_argument("--target", action="append", metavar="NAME",
                            help="with --merge: the run covered only this space (repeatable)")
@@ -37,7 +37,7 @@ def merged(args: argparse.Namespace, files: list[str]) -> Any:
 
     desired = _desired(args)
     chosen = selected_spaces(args, desired)
-    if args.merge_changed_since:
+    if getattr(args, "merge_changed_since", None):
         changed = compare_with_ref(args.merge_changed_since, args.yaml, desired).changed
         chosen = [s.name for s in desired.spaces if s.name in changed and (chosen is None or s.name in chosen)]
     pieces = load_pieces(files, plan_key=os.environ.get(PLAN_KEY_ENV) or None)
@@ -61,7 +61,7 @@ def _desired(args: argparse.Namespace) -> Any:
 def check_flags(args: argparse.Namespace, files: list[str]) -> None:
     from reconciler.engine import MergeError
 
-    if not args.merge and (args.yaml or args.merge_changed_since or args.account or args.exclude
+    if not args.merge and (args.yaml or getattr(args, "merge_changed_since", None) or args.account or args.exclude
                            or getattr(args, "target", None)):
         raise MergeError("--yaml, --changed-since, --account, --target and --exclude go with --merge")
     if not args.merge and len(files) > 1:
@@ -77,7 +77,7 @@ def show_outcomes(args: argparse.Namespace, files: list[str]) -> int:
     desired = _desired(args)
     chosen = set(selected_spaces(args, desired) or [s.name for s in desired.spaces])
     expected = list(dict.fromkeys(s.account for s in desired.spaces if s.name in chosen))
-    if args.merge_changed_since:  # an account none of whose spaces changed had no job: expect none of it
+    if getattr(args, "merge_changed_since", None):  # an account none of whose spaces changed had no job: expect none of it
         from reconciler.engine import compare_with_ref
         changed = compare_with_ref(args.merge_changed_since, args.yaml, desired).changed
         expected = list(dict.fromkeys(s.account for s in desired.spaces if s.name in chosen and s.name in changed))

@@ -78,8 +78,8 @@ def run_drift(args: argparse.Namespace) -> int:
 
     if args.merge:
         return _run_merge(args)
-    if args.yaml or args.merge_changed_since:
-        print("error: --yaml and --changed-since go with --merge", file=sys.stderr)
+    if args.yaml:
+        print("error: --yaml goes with --merge", file=sys.stderr)
         return EXIT_ERROR
 
     from reconciler.engine import DriftStateError, load_state, plan_drift
