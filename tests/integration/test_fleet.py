@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -190,3 +191,55 @@ def test_per_account_applies_run_side_by_side_each_under_its_own_lock(
     code, out, _ = run(capsys, "show", "--merge", results[2], results[1], "--yaml", str(SPACES), "--format", "markdown")
     assert code == 1
     assert "1 of 2 account(s) applied; retail refused" in out and "lock" in out.split("| retail |")[1]
+
+
+def test_the_actions_matrix_and_merge_steps(tmp_path: Path, emulator: Any) -> None:
+    """What the shipped workflows run: the action's `matrix` step fills the outputs a matrix reads, each
+    account's `plan` step (input `account`) writes its piece, and the `merge` step makes one plan of them."""
+    from test_action_emulator import read_outputs
+
+    emu = emulator(STATE)
+    shutil.copytree(SPACES, tmp_path / "spaces")
+
+    def step(command: str, secrets: dict[str, str] | None = None, **inputs: str) -> tuple[int, dict[str, str], str]:
+        out = tmp_path / "github-output"
+        out.unlink(missing_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "CAMS_", "INPUT_", "GITHUB_"))}
+        env.update({"GITHUB_OUTPUT": str(out), "RUNNER_TEMP": str(tmp_path), "INPUT_COMMAND": command,
+                    **(secrets or {}), **{"INPUT_" + k.upper().replace("-", "_"): v for k, v in inputs.items()}})
+        proc = subprocess.run([sys.executable, "-m", "reconciler.action"], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert "Traceback" not in proc.stderr, proc.stderr
+        return proc.returncode, read_outputs(out), proc.stdout
+
+    code, outputs, _ = step("matrix")
+    assert code == 0 and outputs["several"] == "true" and outputs["waves"] == "1"
+    jobs = json.loads(outputs["wave-1"])["include"]
+    assert [(j["job"], j["account"], j["targets"]) for j in jobs] == [("retail", "retail", ""), ("travel", "travel", "")]
+    (tmp_path / "pieces").mkdir()
+    for job in jobs:
+        code, outputs, _ = step("plan", CREDENTIALS[job["account"]], account=job["account"], endpoint=emu.url,
+                                plan_file=f"pieces/plan-{job['job']}.json", markdown_file=f"plan-{job['job']}.md",
+                                annotate="false")
+        assert code == 0 and outputs["outcome"] == "changes", outputs
+    code, outputs, stdout = step("merge", pieces="pieces/plan-*.json", pieces_of="plan")
+    assert code == 0 and outputs["outcome"] == "changes" and outputs["plan-path"] == "plan.json", outputs
+    assert stdout.count("::notice title=cams-reconciler plan::") == 1  # one set of annotations
+    merged = json.loads((tmp_path / "plan.json").read_text())
+    assert {s["account"] for s in merged["spaces"]} == {"retail", "travel"}
+
+
+def test_a_matrix_jobs_role_reads_its_one_account_and_no_other(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, emulator: Any) -> None:
+    """CAMS_RECONCILER_AMBIENT_ACCOUNT (what the action sets beside a job's OIDC role): the ambient key is
+    that declared account's; an account the job was given no key for cannot be read."""
+    emu = emulator(STATE)
+    for name in ("ALIBABA_CLOUD_PROFILE", "ALIBABA_CLOUD_SECURITY_TOKEN", *CREDENTIALS["retail"], *CREDENTIALS["travel"]):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CAMS_RECONCILER_AMBIENT_ACCOUNT", "travel")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "travel-demo")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "travel-demo-secret")
+    code, _, err = run(capsys, "plan", str(SPACES), "--account", "travel", "--endpoint", emu.url)
+    assert code == 0, err
+    code, _, err = run(capsys, "plan", str(SPACES), "--account", "retail", "--endpoint", emu.url)
+    assert code == 1 and "CAMS_RETAIL_ACCESS_KEY_ID" in err
