@@ -143,15 +143,29 @@ def run_drift(args: argparse.Namespace) -> int:
 
 def _run_merge(args: argparse.Namespace) -> int:
     """``drift --merge PIECE... --yaml PATH``: the pieces (``drift --out`` of each account's job) as one report,
-    with drift's exit code: 1 when a space could not be read, else 2 when anything drifted, else 0."""
+    with drift's exit code: 1 when a space could not be read, else 2 when a finding the YAML does not
+    acknowledge is there, else 0."""
     from reconciler.cli._merge import merged
     from reconciler.engine import plan_drift
 
-    plan, _ = merged(args, list(args.paths))
+    plan, desired = merged(args, list(args.paths))
     emit(plan, args, report="drift")
     if plan.failed:
         return EXIT_ERROR
-    return EXIT_CHANGES if plan_drift(plan).total and args.fail_on != "none" else EXIT_OK
+    if args.fail_on == "none":
+        return EXIT_OK
+    if not any(s.acknowledge for s in desired.drift.values()):
+        return EXIT_CHANGES if plan_drift(plan).total else EXIT_OK
+    # The YAML's acknowledgements hold back what they cover, as each account's job judged it (there is no
+    # previous run here: --fail-on new counts every finding not acknowledged).
+    from reconciler.engine import acknowledge_findings
+    from reconciler.render import drift_report
+
+    now: dt.datetime = args.now or dt.datetime.now(dt.UTC)
+    acked = acknowledge_findings(drift_report.findings_of(plan), desired.drift, now.astimezone(dt.UTC).date(),
+                                 [s.name for s in plan.spaces if not s.errored])
+    open_findings = [f for f in acked.findings if f.address not in acked.by_address]
+    return EXIT_CHANGES if open_findings else EXIT_OK
 
 
 def _without_unknown(plan: Any) -> Any:

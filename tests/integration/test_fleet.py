@@ -243,3 +243,21 @@ def test_a_matrix_jobs_role_reads_its_one_account_and_no_other(
     assert code == 0, err
     code, _, err = run(capsys, "plan", str(SPACES), "--account", "retail", "--endpoint", emu.url)
     assert code == 1 and "CAMS_RETAIL_ACCESS_KEY_ID" in err
+
+
+def test_merged_drift_holds_back_what_the_yaml_acknowledges(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spaces = tmp_path / "spaces"
+    shutil.copytree(SPACES, spaces)
+    for account in ("retail", "travel"):
+        code, _, err = run(capsys, "drift", str(spaces), "--emulator", str(STATE), "--account", account,
+                           "--format", "json", "--out", str(tmp_path / f"drift-{account}.json"))
+        assert code == 2, err
+    pieces = [str(tmp_path / "drift-retail.json"), str(tmp_path / "drift-travel.json")]
+    assert run(capsys, "drift", "--merge", *pieces, "--yaml", str(spaces))[0] == 2
+    # acknowledge every finding of both accounts' spaces: the merged run no longer fails on them
+    text = {f: (spaces / f).read_text() for f in ("retail.yaml", "travel.yaml")}
+    ack = ("    acknowledge:\n      - finding: \"*/*\"\n        reason: a fleet test\n        until: 2099-12-31\n")
+    for name, body in text.items():
+        (spaces / name).write_text(body.replace("    defaults:\n", ack + "    defaults:\n"))
+    code, _, err = run(capsys, "drift", "--merge", *pieces, "--yaml", str(spaces))
+    assert code == 0, err
