@@ -18,6 +18,7 @@ message::
     └── engine.errors.EngineError          plan/apply refusals, each naming the space and what to do
         ├── engine.errors.TargetError              ``--target`` names a space no YAML declares
         ├── engine.errors.ScopeError               ``--changed-since`` cannot compare with the git ref
+        ├── engine.merge.MergeError                ``--merge`` of pieces that do not belong together
         ├── engine.journal.JournalError            the journal file cannot be read or written
         ├── engine.apply_errors.PlanFileError      ``apply --plan`` of a file that is not an appliable plan
         ├── engine.apply_errors.StalePlanError     the YAML or a planned space moved since the review
