@@ -14,8 +14,8 @@ from typing import Any
 
 from reconciler.cli._numbers import QPS_RANGE, bounded_float
 from reconciler.cli._selection import add_selection_arguments
+from reconciler.core.defaults import DEFAULT_QPS
 from reconciler.core.errors import ExitCode
-from reconciler.defaults import DEFAULT_QPS
 
 FORMATS = ("json", "github", "gitlab")
 

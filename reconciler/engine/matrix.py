@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import kinds as catalogue
-from reconciler.config.model import DesiredState, Space
+from reconciler.core.model import DesiredState, Space
 
 #: GitHub-hosted jobs stop at 6 hours; the default share leaves an hour for set-up, retries and slow answers.
 DEFAULT_JOB_MINUTES = 300.0

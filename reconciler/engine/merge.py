@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.config.model import DesiredState
+from reconciler.core.model import DesiredState
 from reconciler.core.plan import Plan, Preflight, Scope
 from reconciler.core.provenance import Provenance, Target
 from reconciler.engine.accounts import combine_preflights

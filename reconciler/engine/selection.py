@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reconciler.config.model import DesiredState
+from reconciler.core.model import DesiredState
 from reconciler.engine.errors import TargetError
 
 

@@ -76,8 +76,9 @@ def test_matrix_gives_one_job_per_account_and_shards_of_one_account_in_successiv
     assert [e["CAMS_JOB"] for e in pipeline["cams-wave-1"]["parallel"]["matrix"]] == ["retail-1-of-2", "travel-1-of-2"]
 
 
+@pytest.mark.usefixtures("pinned_time")
 def test_per_account_plans_merge_into_exactly_the_single_process_plan(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], pinned_time: None) -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     single = plan_piece(capsys, tmp_path / "single.json")
     for account in ("retail", "travel"):
         piece = plan_piece(capsys, tmp_path / f"plan-{account}.json", "--account", account)
