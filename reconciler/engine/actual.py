@@ -24,9 +24,9 @@ from typing import Any, Protocol
 from reconciler import kinds as catalogue
 from reconciler.client.errors import ApiError, AuthenticationError, ClientError, TransportError
 from reconciler.config.model import Space
-from reconciler.engine.digest import canonical_digest
-from reconciler.engine.normalize import normalize_phone
-from reconciler.engine.plan import Address
+from reconciler.core.digest import canonical_digest
+from reconciler.core.normalize import normalize_phone
+from reconciler.core.plan import Address
 
 
 class ReadClient(Protocol):

@@ -42,13 +42,13 @@ from reconciler.client.errors import (
 )
 from reconciler.client.shapes import MalformedAnswerError
 from reconciler.config.model import DesiredState, Space
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.plan import Address, Change, Plan
 from reconciler.engine.actual import ActualSpace, SpaceReadError, fetch_actual
 from reconciler.engine.counting import CountingClient
 from reconciler.engine.diff import Context, diff_space
 from reconciler.engine.journal import Journal
-from reconciler.engine.plan import Address, Change, Plan
 from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, WriteLedger, space_accounts
-from reconciler.errors import ReconcilerError
 from reconciler.kinds.base import Attempt, Block, Skip, StillDiffers, Write
 from reconciler.kinds.base import Outcome as KindOutcome
 

@@ -20,8 +20,8 @@ from dataclasses import replace
 
 from reconciler import kinds as catalogue
 from reconciler.config.model import Space
+from reconciler.core.plan import Action, Change
 from reconciler.engine.actual import ActualSpace
-from reconciler.engine.plan import Action, Change
 from reconciler.kinds.base import PlanContext
 
 #: What planning knows beyond the API's answers (``kinds.base.PlanContext``).

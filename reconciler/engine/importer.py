@@ -23,10 +23,11 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from reconciler import kinds as catalogue
-from reconciler.config.model import Number, Source, Space
+from reconciler.config.model import Number, Space
+from reconciler.core.normalize import normalize_phone
+from reconciler.core.plan import Address
+from reconciler.core.source import Source
 from reconciler.engine.actual import gather_all
-from reconciler.engine.normalize import normalize_phone
-from reconciler.engine.plan import Address
 from reconciler.kinds.base import Block
 
 

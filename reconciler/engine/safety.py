@@ -29,13 +29,13 @@ from dataclasses import dataclass
 
 from reconciler import kinds as catalogue
 from reconciler.config.model import DesiredState
+from reconciler.core.plan import Blocker, BlockerKind, Change, Plan, Severity
 from reconciler.engine.apply_errors import (
     BlockingFindingsError,
     FrozenAccountError,
     SafetyThresholdError,
     UnreadSpacesError,
 )
-from reconciler.engine.plan import Blocker, BlockerKind, Change, Plan, Severity
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from reconciler.engine.plan import Change
+from reconciler.core.plan import Change
 from reconciler.kinds.base import Api, Block, Importer, Kind, Presenter, Recorder, Rules, Scope, Write
 from reconciler.kinds.fields import Field
 

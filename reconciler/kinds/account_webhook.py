@@ -30,12 +30,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from reconciler.engine.digest import canonical_digest
-from reconciler.engine.plan import Action, Change
+from reconciler.common.masking import mask_url
+from reconciler.core.digest import canonical_digest
+from reconciler.core.drift_kinds import DriftKind
+from reconciler.core.plan import Action, Change
 from reconciler.kinds import register
 from reconciler.kinds.base import JSON, Api, Block, Kind, Presenter, Recorder, Scope, Values, Write
 from reconciler.kinds.fields import Field, show_value
-from reconciler.redact import mask_url
 
 if TYPE_CHECKING:
     from reconciler.config.model import Space
@@ -146,7 +147,7 @@ class AccountWebhookKind(Kind[AccountWebhook]):
     )
     api = Api(update="UpdateAccountWebhook")
     importer = None  # not readable: import cannot know it
-    presenter = Presenter(drift="webhook")
+    presenter = Presenter(drift=DriftKind.WEBHOOK)
     recorder = AccountWebhookRecorder()
 
     def plan(self, block: Block[AccountWebhook], current: Values | None) -> list[Change]:

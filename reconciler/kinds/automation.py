@@ -15,10 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from reconciler.common.emoji_table import first_emoji  # the emulator's table too (generated, emoji_table.py)
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.kinds import register
 from reconciler.kinds.base import JSON, Api, Importer, Kind, Presenter, Rules, Scope, Values, Write
 from reconciler.kinds.commerce import as_bool
-from reconciler.kinds.emoji_table import first_emoji  # the emulator's table too (generated, emoji_table.py)
 from reconciler.kinds.fields import Field
 
 MAX_PROMPTS = 4
@@ -151,7 +152,7 @@ class AutomationKind(Kind[Automation]):
     depends_on = ("membership",)
     rules = AutomationRules(inheritable=True)
     importer = AutomationImporter(shared=True)
-    presenter = Presenter(drift="settings", blank_as_none=False)  # false and [] are values here, shown as read
+    presenter = Presenter(drift=DriftKind.SETTINGS, blank_as_none=False)  # false and [] are values here, shown as read
 
     def params(self, w: Write[Automation]) -> dict[str, JSON]:
         """Only what differs: each list is replaced whole, an undeclared one is not sent."""

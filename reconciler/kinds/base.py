@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeAlias, TypeVar
 
-from reconciler.engine.digest import canonical_digest
-from reconciler.engine.plan import Action, Address, Change, Severity
+from reconciler.core.digest import canonical_digest
+from reconciler.core.drift_kinds import DriftKind
+from reconciler.core.plan import Action, Address, Change, Severity
 from reconciler.kinds.fields import Field
 
 if TYPE_CHECKING:
-    from reconciler.config.model import Number, Source, Space
+    from reconciler.config.model import Number, Space
+    from reconciler.core.source import Source
 
 #: A value as the API answers it (and as a plan holds it, redacted).
 JSON: TypeAlias = "None | bool | int | float | str | Sequence[JSON] | Mapping[str, JSON]"
@@ -240,7 +242,7 @@ class Presenter:
     """How a kind's changes read. ``labels``: a kind's own word for an action (``update-webhook``);
     ``drift``: how ``drift`` counts its findings; ``blank_as_none``: an empty current value shows as none."""
 
-    def __init__(self, *, labels: Mapping[Action, str] | None = None, drift: str = "other",
+    def __init__(self, *, labels: Mapping[Action, str] | None = None, drift: DriftKind = DriftKind.OTHER,
                  blank_as_none: bool = True) -> None:
         self.labels: Mapping[Action, str] = dict(labels or {})
         self.drift = drift
@@ -249,8 +251,8 @@ class Presenter:
     def label(self, action: Action) -> str:
         return self.labels.get(action, "")
 
-    def drift_of(self, change: Change) -> str | None:
-        """How ``drift`` counts ``change`` (an ``engine.drift.DriftKind`` value; None: by its action)."""
+    def drift_of(self, change: Change) -> DriftKind | None:
+        """How ``drift`` counts ``change`` (None: by its action)."""
         return self.drift
 
     def reason(self, kind_label: str, names: Sequence[str], before: Mapping[str, JSON],

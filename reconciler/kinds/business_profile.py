@@ -11,8 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from reconciler.engine.normalize import normalize_email, normalize_enum, normalize_text
-from reconciler.engine.plan import Action
+from reconciler.core.drift_kinds import DriftKind
+from reconciler.core.normalize import normalize_email, normalize_enum, normalize_text
+from reconciler.core.plan import Action
 from reconciler.kinds import register
 from reconciler.kinds.base import JSON, Api, Block, CallClient, Importer, Kind, Presenter, Rules, Scope, Values
 from reconciler.kinds.fields import Field
@@ -77,7 +78,7 @@ class BusinessProfileKind(Kind[BusinessProfile]):
     rules = Rules(inheritable=True)
     importer = ProfileImporter()
     # an empty profile field is shown as read ("")
-    presenter = ProfilePresenter(labels={Action.UPDATE: "update-profile"}, drift="profile", blank_as_none=False)
+    presenter = ProfilePresenter(labels={Action.UPDATE: "update-profile"}, drift=DriftKind.PROFILE, blank_as_none=False)
 
     async def read(self, client: CallClient, block: Block[BusinessProfile]) -> Values:
         from reconciler.client import shapes  # the answer's shape is checked where it is read

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.kinds import register
 from reconciler.kinds.base import JSON, Api, Importer, Kind, Presenter, Rules, Scope, Values, Write
 from reconciler.kinds.fields import Field
@@ -58,7 +59,7 @@ class CommerceKind(Kind[Commerce]):
     depends_on = ("membership",)
     rules = Rules(inheritable=True)
     importer = CommerceImporter(shared=True)
-    presenter = Presenter(drift="settings", blank_as_none=False)  # false and [] are values here, shown as read
+    presenter = Presenter(drift=DriftKind.SETTINGS, blank_as_none=False)  # false and [] are values here, shown as read
 
     def params(self, w: Write[Commerce]) -> dict[str, JSON]:
         """The declared values, and an undeclared one as just read (the API requires both)."""

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from reconciler.engine.plan import Action, Change
+from reconciler.core.drift_kinds import DriftKind
+from reconciler.core.plan import Action, Change
 from reconciler.kinds import register
 from reconciler.kinds.base import JSON, Api, Block, Importer, Kind, Presenter, Rules, Scope, Values, Write
 from reconciler.kinds.fields import Field
@@ -106,7 +107,7 @@ class EncryptionKeyKind(Kind[EncryptionKey]):
     depends_on = ("membership",)
     rules = KeyRules(inheritable=False)  # one key per number: Flows keys are not shared by accident
     importer = KeyImporter()
-    presenter = Presenter(drift="settings")
+    presenter = Presenter(drift=DriftKind.SETTINGS)
 
     def plan(self, block: Block[EncryptionKey], current: Values | None) -> list[Change]:
         model = block.model

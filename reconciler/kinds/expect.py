@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from reconciler.engine.normalize import normalize_enum
-from reconciler.engine.plan import Action, Change
+from reconciler.core.drift_kinds import DriftKind
+from reconciler.core.normalize import normalize_enum
+from reconciler.core.plan import Action, Change
 from reconciler.kinds import register
 from reconciler.kinds.base import JSON, Block, Importer, Kind, Presenter, Rules, Scope, Values
 from reconciler.kinds.fields import Field
@@ -90,7 +91,7 @@ class ExpectKind(Kind[Expect]):
     depends_on = ("membership",)
     rules = Rules(inheritable=True)
     importer = ExpectImporter()
-    presenter = Presenter(drift="health")
+    presenter = Presenter(drift=DriftKind.HEALTH)
 
     def plan(self, block: Block[Expect], current: Values | None) -> list[Change]:
         out: list[Change] = []

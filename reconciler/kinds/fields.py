@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.engine.normalize import normalize_text, normalize_url
-from reconciler.redact import mask_url
+from reconciler.common.masking import mask_url
+from reconciler.core.normalize import normalize_text, normalize_url
 
 
 def show_value(value: Any, *, url: bool = False) -> Any:

@@ -17,8 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from reconciler.engine.normalize import normalize_enum
-from reconciler.engine.plan import Action, Change
+from reconciler.core.drift_kinds import DriftKind
+from reconciler.core.normalize import normalize_enum
+from reconciler.core.plan import Action, Change
 from reconciler.kinds import register
 from reconciler.kinds.base import Api, Block, CallClient, Kind, Presenter, Rules, Scope, Values
 from reconciler.kinds.fields import Field
@@ -66,7 +67,7 @@ class HealthKind(Kind[Health]):
     depends_on = ("membership",)
     rules = Rules(inheritable=True)
     importer = None  # one more call per number, for an expectation only its owner can state
-    presenter = Presenter(drift="health")
+    presenter = Presenter(drift=DriftKind.HEALTH)
 
     async def read(self, client: CallClient, block: Block[Health]) -> Values:
         assert block.number is not None
@@ -111,7 +112,7 @@ class MarketingKind(Kind[Marketing]):
     depends_on = ("membership",)
     rules = Rules(inheritable=True)
     importer = None
-    presenter = Presenter(drift="health")
+    presenter = Presenter(drift=DriftKind.HEALTH)
 
     async def read(self, client: CallClient, block: Block[Marketing]) -> Values:
         assert block.number is not None
@@ -159,7 +160,7 @@ class PortfolioKind(Kind[Portfolio]):
     model = Portfolio
     fields: ClassVar[tuple[Field, ...]] = (Field("messaging_limit", "MessagingLimitTier", compare=normalize_enum),)
     importer = None
-    presenter = Presenter(drift="health")
+    presenter = Presenter(drift=DriftKind.HEALTH)
 
     def plan(self, block: Block[Portfolio], current: Values | None) -> list[Change]:
         model, data = block.model, current

@@ -26,10 +26,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from reconciler.engine.digest import canonical_digest
-from reconciler.engine.normalize import normalize_phone
-from reconciler.engine.plan import MEMBERSHIP, Action, Address, Change, Severity
-from reconciler.errors import ReconcilerError
+from reconciler.core.digest import canonical_digest
+from reconciler.core.drift_kinds import DriftKind
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.normalize import normalize_phone
+from reconciler.core.plan import MEMBERSHIP, Action, Address, Change, Severity
 from reconciler.kinds import register
 from reconciler.kinds.base import Api, Block, Kind, PlanContext, Presenter, Refuse, Scope, Seen, Skip, Write
 
@@ -77,10 +78,10 @@ def membership_basis(numbers: Iterable[str]) -> str:
 
 
 class MembershipPresenter(Presenter):
-    def drift_of(self, change: Change) -> str | None:
+    def drift_of(self, change: Change) -> DriftKind | None:
         """Counted by action: missing, migration, unmanaged, misplaced (a number a sync did not bring in:
         other)."""
-        return None if change.action is not Action.DRIFT else "other"
+        return None if change.action is not Action.DRIFT else DriftKind.OTHER
 
 
 @register

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.engine.plan import Action, Change
+from reconciler.core.drift_kinds import DriftKind
+from reconciler.core.plan import Action, Change
 from reconciler.kinds import register
 from reconciler.kinds.base import JSON, Api, Block, CallClient, Importer, Kind, Presenter, Rules, Scope, Values, Write
 from reconciler.kinds.fields import Field
@@ -138,7 +139,7 @@ class QrCodesKind(Kind[QrCodes]):
     depends_on = ("membership",)
     rules = QrRules()
     importer = QrImporter()
-    presenter = Presenter(drift="qr_code")
+    presenter = Presenter(drift=DriftKind.QR_CODE)
 
     async def read(self, client: CallClient, block: Block[QrCodes]) -> Values:
         assert block.number is not None

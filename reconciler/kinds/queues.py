@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from reconciler.engine.normalize import normalize_text
-from reconciler.engine.plan import Action, Change
+from reconciler.core.drift_kinds import DriftKind
+from reconciler.core.normalize import normalize_text
+from reconciler.core.plan import Action, Change
 from reconciler.kinds import register
 from reconciler.kinds.base import Block, Importer, Kind, Presenter, Scope, Values
 from reconciler.kinds.fields import Field
@@ -31,7 +32,7 @@ class QueuesKind(Kind[Queues]):
     )
     depends_on = ("membership",)
     importer = Importer()
-    presenter = Presenter(drift="queue")
+    presenter = Presenter(drift=DriftKind.QUEUE)
 
     def plan(self, block: Block[Queues], current: Values | None) -> list[Change]:
         out: list[Change] = []

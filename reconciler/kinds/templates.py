@@ -19,9 +19,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from reconciler.engine.digest import canonical_digest
-from reconciler.engine.plan import Action, Change
-from reconciler.kinds import register, template_render, template_rules
+from reconciler.common import template_rules
+from reconciler.core.digest import canonical_digest
+from reconciler.core.drift_kinds import DriftKind
+from reconciler.core.plan import Action, Change
+from reconciler.kinds import register, template_render
 from reconciler.kinds import template_model as tm
 from reconciler.kinds.base import (
     JSON,
@@ -155,7 +157,7 @@ class TemplatesKind(Kind[tm.TemplatesBlock]):
               update="ModifyChatappTemplate", delete="DeleteChatappTemplate")
     rules = TemplateRules()
     importer = TemplateImporter()
-    presenter = TemplatePresenter(drift="template")
+    presenter = TemplatePresenter(drift=DriftKind.TEMPLATE)
 
     async def read(self, client: CallClient, block: Block[tm.TemplatesBlock]) -> Values:
         found: Values = await tm.read_templates(client, block.space.cust_space_id, [t.key for t in block.model.items])

@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from reconciler.config.env_refs import SecretUrl
-from reconciler.engine.plan import Action, Change
+from reconciler.core.drift_kinds import DriftKind
+from reconciler.core.plan import Action, Change
+from reconciler.core.secret_url import SecretUrl
 from reconciler.kinds import register
 from reconciler.kinds.base import JSON, Api, Block, Importer, Kind, Presenter, Rules, Scope, Values, Write
 from reconciler.kinds.fields import Field
@@ -69,7 +70,7 @@ class WebhooksKind(Kind[Webhooks]):
     depends_on = ("membership",)
     rules = Rules(inheritable=True)
     importer = Importer(shared=True)  # the same pair on every number goes to the space's defaults
-    presenter = WebhooksPresenter(labels={Action.UPDATE: "update-webhook"}, drift="webhook")
+    presenter = WebhooksPresenter(labels={Action.UPDATE: "update-webhook"}, drift=DriftKind.WEBHOOK)
 
     def plan(self, block: Block[Webhooks], current: Values | None) -> list[Change]:
         out = super().plan(block, current)

@@ -13,9 +13,10 @@ import pytest
 from markdown_it import MarkdownIt
 
 from reconciler.cli import main
-from reconciler.config.model import Source
-from reconciler.engine.drift import DriftKind, kind_of
-from reconciler.engine.plan import Action, Blocker, BlockerKind, Change, Plan, PlannedSpace, Preflight
+from reconciler.core.drift_kinds import DriftKind
+from reconciler.core.plan import Action, Blocker, BlockerKind, Change, Plan, PlannedSpace, Preflight
+from reconciler.core.source import Source
+from reconciler.engine.drift import kind_of
 from reconciler.render import render
 from reconciler.render.markdown import SMALL_PLAN
 
@@ -183,7 +184,7 @@ def test_every_change_kind_is_named_never_other() -> None:
     from reconciler import kinds as catalogue
 
     for kind in catalogue.kinds():  # (membership's findings are counted by their action)
-        assert kind.name == "membership" or DriftKind(kind.presenter.drift) is not DriftKind.OTHER, kind.name
+        assert kind.name == "membership" or kind.presenter.drift is not DriftKind.OTHER, kind.name
     qr = Change(Action.DELETE, "s", "1", "8613800000001", "qr_codes.spring", {"message": "hi"}, None, kind="qr_codes",
                 item="spring")
     assert kind_of(qr) is DriftKind.QR_CODE

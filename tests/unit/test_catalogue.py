@@ -14,9 +14,9 @@ import pytest
 
 from reconciler import kinds as catalogue
 from reconciler.config.model import Number, Source, Space
+from reconciler.core.plan import V1_BLOCKS, Action
 from reconciler.engine.actual import ActualSpace, index_numbers
 from reconciler.engine.diff import diff_space
-from reconciler.engine.plan import V1_BLOCKS, Action
 from reconciler.kinds.base import Api, Kind, Scope
 from reconciler.kinds.fields import Field
 
@@ -181,18 +181,3 @@ def test_a_kind_registered_twice_or_before_what_it_depends_on_is_refused() -> No
         with catalogue.registered(catalogue.get("webhooks")):
             pass
     assert "orphan" not in catalogue.registry() and "webhooks" in catalogue.registry()
-
-
-def test_the_emulators_der_reader_is_the_kinds_copy() -> None:
-    """The emulator imports nothing of the reconciler, so it keeps its own copy of the DER element reader the
-    Flows-key kind uses: the two must stay the same code (docstrings aside)."""
-    import inspect
-
-    from reconciler.emulator import settings_state
-    from reconciler.kinds import flows_key
-
-    def body(fn: Any) -> list[str]:
-        lines = inspect.getsource(fn).splitlines()
-        return [line for line in lines if not line.strip().startswith('"""')]
-
-    assert body(settings_state._der) == body(flows_key._der)

@@ -11,6 +11,7 @@ import pytest
 
 from reconciler.config.drift_settings import ACTIONS, Acknowledgement, SpaceDriftSettings
 from reconciler.config.model import Source
+from reconciler.core.plan import LABEL_ORDER
 from reconciler.engine.acknowledge import acknowledge_findings as acknowledge
 from reconciler.engine.drift_state import (
     DriftStateError,
@@ -20,7 +21,6 @@ from reconciler.engine.drift_state import (
     load_state,
     save_state,
 )
-from reconciler.engine.plan import LABEL_ORDER
 
 T0 = dt.datetime(2026, 12, 7, 6, tzinfo=dt.UTC)
 T1 = T0 + dt.timedelta(hours=6)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from reconciler.config.model import DEFAULT_ACCOUNT, Source
-from reconciler.provenance import Provenance
+from reconciler.core.provenance import DEFAULT_ACCOUNT, Provenance
+from reconciler.core.source import Source
 
 #: 2: one generic ``update`` (format 1 had ``update-webhook`` and ``update-profile``), the kind and the item
 #: in every change. Format 1 still loads (``Change.from_dict`` maps its actions; see ``V1_ACTIONS``).
