@@ -89,10 +89,6 @@ class Api:
     def write_actions(self) -> tuple[str, ...]:
         return tuple(a for a in dict.fromkeys([self.create, self.update, self.delete, *self.writes]) if a)
 
-    def for_action(self, action: Action) -> str | None:
-        """The call that completes a change of ``action``."""
-        return {Action.CREATE: self.create, Action.UPDATE: self.update, Action.DELETE: self.delete}.get(action)
-
 
 @dataclass(frozen=True)
 class Block(Generic[M]):
@@ -227,7 +223,7 @@ class Rules:
     def __init__(self, *, inheritable: bool = False) -> None:
         self.inheritable = inheritable
 
-    def build(self, model: Callable[..., object], values: Mapping[str, JSON], yaml_file: str) -> object:
+    def build(self, model: type, values: Mapping[str, JSON], yaml_file: str) -> object:
         """The model of a checked block (lists become tuples: the model is frozen); ``yaml_file``: where it is
         written (a block that names a file beside the YAML reads it here)."""
         return model(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})

@@ -133,16 +133,6 @@ class MembershipKind(Kind["Number | None"]):
         changes.extend(self._unmanaged(space, numbers))
         return changes
 
-    def pending_arrival(self, space: Space, changes: Iterable[Change]) -> set[str]:
-        """The numbers ``changes`` bring into the space (their other kinds are planned as pending)."""
-        out: set[str] = set()
-        for c in changes:
-            if c.action is Action.SYNC:
-                out.update((c.after or {}).get("missing") or [])
-            elif c.action in (Action.VERIFY_MIGRATION, Action.REGISTER_MIGRATION) and c.phone_number:
-                out.add(c.phone_number)
-        return out
-
     def _misplaced(self, block: Block[Number | None], other: str) -> Change:
         return self.change(block, Action.MISPLACED, field="membership", before={"space": other},
                            after={"space": block.space.name}, source=_declared(block).source,
