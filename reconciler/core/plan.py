@@ -11,6 +11,7 @@ never holds a secret. ``apply`` takes the values to write from the desired state
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -410,10 +411,14 @@ class Plan:
     def for_space(self, name: str) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.space == name)
 
+    @functools.cached_property
+    def labels(self) -> tuple[str, ...]:
+        """Every label of ``LABEL_ORDER``, then any other a kind gives its changes."""
+        return tuple(dict.fromkeys([*LABEL_ORDER, *sorted({c.shown_action for c in self.changes})]))
+
     def counts(self) -> dict[str, int]:
-        """Changes by label (every label of ``LABEL_ORDER``, and any other a kind gives), then pending."""
-        labels = dict.fromkeys([*LABEL_ORDER, *sorted({c.shown_action for c in self.changes})])
-        return {**{label: self.count(label) for label in labels}, "pending": self.pending_count}
+        """Changes by label (``labels``), then pending."""
+        return {**{label: self.count(label) for label in self.labels}, "pending": self.pending_count}
 
     def summary_line(self) -> str:
         """Counted as the summary table counts (``count``, one column per label): the writes, then the

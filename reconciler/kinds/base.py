@@ -367,7 +367,8 @@ class Kind(Generic[M]):
     @property
     def writes(self) -> bool:
         """Whether the kind changes anything (else it only reports: its findings are ``drift``)."""
-        return bool(self.api.write_actions())
+        api = self.api
+        return bool(api.create or api.update or api.delete or api.writes)
 
     # -- read ---------------------------------------------------------------------------------------------
     async def read(self, client: CallClient, block: Block[M]) -> Values:
