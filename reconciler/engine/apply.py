@@ -297,6 +297,18 @@ class _SpaceRun:
         return "sent (the API accepted it; no API reads it back); recorded in the state store"
 
     # -- verification ---------------------------------------------------------------------------------
+    def unverified(self, done: list[tuple[Change, tuple[bool, ClientError | None]]]) -> None:
+        """Interrupted before the re-read: what can be said without it."""
+        for change, (wrote, lost) in done:
+            if lost is not None:
+                self.finish(change, Outcome.FAILED, f"sent, but its answer was lost ({lost}); not re-read because "
+                                                    "apply was interrupted: the next plan shows whether it landed",
+                            lost.code)
+                continue
+            what = "written (accepted by the API)" if wrote else "in effect before writing"
+            self.finish(change, Outcome.DONE, f"{what}; not re-read because apply was interrupted: the next plan "
+                                              "confirms it")
+
     async def verify(self, done: list[tuple[Change, tuple[bool, ClientError | None]]],
                      following: list[Change]) -> ActualSpace | None:
         """Re-read what was written (or found in effect), with the instances of ``following``, and plan it
@@ -304,15 +316,7 @@ class _SpaceRun:
         if not done:
             return None
         if self.run.interrupt.requested:
-            for change, (wrote, lost) in done:
-                if lost is not None:
-                    self.finish(change, Outcome.FAILED, f"sent, but its answer was lost ({lost}); not re-read "
-                                                        "because apply was interrupted: the next plan shows whether "
-                                                        "it landed", lost.code)
-                    continue
-                what = "written (accepted by the API)" if wrote else "in effect before writing"
-                self.finish(change, Outcome.DONE, f"{what}; not re-read because apply was interrupted: the next "
-                                                  "plan confirms it")
+            self.unverified(done)
             return None
         seen = await self.read([c for c, _ in done] + following)
         if isinstance(seen, SpaceReadError):
