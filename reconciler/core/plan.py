@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -366,9 +367,14 @@ class Plan:
     def count(self, action: Action | str) -> int:
         """Changes of ``action`` (an ``Action``, or a label such as ``update-webhook``: the changes shown so),
         pending updates (numbers not in the space yet) not included."""
-        if isinstance(action, Action):
-            return sum(1 for c in self.changes if c.action is action and not c.pending)
-        return sum(1 for c in self.changes if c.shown_action == action and not c.pending)
+        by_action, by_label = self._tally
+        return by_action[action] if isinstance(action, Action) else by_label[action]
+
+    @functools.cached_property
+    def _tally(self) -> tuple[Counter[Action], Counter[str]]:
+        """Changes by action and by label (pending ones not counted), once per plan: every table row asks."""
+        counted = [c for c in self.changes if not c.pending]
+        return Counter(c.action for c in counted), Counter(c.shown_action for c in counted)
 
     @property
     def pending_count(self) -> int:
