@@ -26,11 +26,11 @@ from reconciler.core.drift_settings import (
     EndpointChecks,
     SpaceDriftSettings,
 )
-from reconciler.core.plan import Action
+from reconciler.core.plan import LABEL_ORDER
 from reconciler.core.source import Source
 
-#: The plan actions a finding address may name.
-ACTIONS = tuple(a.value for a in Action)
+#: The plan actions a finding address may name: the words plans and drift reports show (``update-webhook``).
+ACTIONS = LABEL_ORDER
 _GLOB = re.compile(r"[*?\[]")
 _NUMBER_SEGMENT = re.compile(r"^[0-9*?\[\]!-]+$")
 

@@ -43,13 +43,9 @@ GITHUB_WAVES = 3
 def space_calls(space: Space) -> Counter[str]:
     """The calls planning ``space`` sends, by API action (an upper bound: every declared number present)."""
     calls: Counter[str] = Counter({LIST_ACTION: 1})
-    for number in space.numbers:
-        for kind in catalogue.number_kinds():
-            if kind.reads(number):
-                calls.update(kind.read_actions()[:1])
-    for kind in catalogue.space_kinds():
-        if space.block(kind.name) is not None:
-            calls.update(kind.read_actions()[:1])
+    for kind in catalogue.kinds():  # one read per declared instance of a kind that reads more than the list
+        if kind.api.read:
+            calls[kind.api.read] += len(kind.blocks(space))
     return calls
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from reconciler.core.model import Migration, Number, Space
-from reconciler.core.plan import Action, Plan, PlannedSpace, Preflight
+from reconciler.core.plan import Action, Change, Plan, PlannedSpace, Preflight
 from reconciler.core.source import Source
 from reconciler.engine.actual import ActualSpace, index_numbers
 from reconciler.engine.diff import Context, diff_space
-from reconciler.kinds.base import change
 from reconciler.kinds.business_profile import BusinessProfile
 from reconciler.kinds.expect import Expect
 from reconciler.kinds.queues import Queues
@@ -48,12 +47,15 @@ def full_plan(preflight: Preflight = Preflight("ok", "account active"), policy: 
                                                         elsewhere={"7": "globex"}))
     # The generic actions of catalogue kinds, for a kind the renderers have never heard of (they read the
     # plan only): a create, an update and a delete of a made-up space-level "greetings" list.
-    changes += [change(space, None, Action.CREATE, field="greetings.morning", before=None,
-                       after={"text": "Good morning"}, source=Source(F, 80, 5), reason="declared, not in the space"),
-                change(space, None, Action.UPDATE, field="greetings.evening", before={"text": "Hi"},
-                       after={"text": "Good evening"}, source=Source(F, 82, 5), reason="greeting text differs"),
-                change(space, None, Action.DELETE, field="greetings.night", before={"text": "Bye"}, after=None,
-                       source=Source(F, 84, 5), reason="in the space, not declared (prune: true)")]
+    changes += [Change(Action.CREATE, space.name, space.cust_space_id, None, kind="greetings", field="greetings.morning",
+                       before=None, after={"text": "Good morning"}, source=Source(F, 80, 5),
+                       reason="declared, not in the space"),
+                Change(Action.UPDATE, space.name, space.cust_space_id, None, kind="greetings", field="greetings.evening",
+                       before={"text": "Hi"}, after={"text": "Good evening"}, source=Source(F, 82, 5),
+                       reason="greeting text differs"),
+                Change(Action.DELETE, space.name, space.cust_space_id, None, kind="greetings", field="greetings.night",
+                       before={"text": "Bye"}, after=None, source=Source(F, 84, 5),
+                       reason="in the space, not declared (prune: true)")]
     clean = PlannedSpace("clean", "901", "examples/spaces/clean.yaml", FP)
     return Plan(tuple(changes), (PlannedSpace("acme", "900", F, FP), clean), FP, preflight,
                 {"QueryChatappPhoneNumbers": 2, "QueryPhoneBusinessProfile": 1, "GetCustomerAccountInfo": 1})

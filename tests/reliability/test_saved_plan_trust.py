@@ -127,6 +127,7 @@ SIGNED_TAMPERINGS: list[tuple[Callable[[dict[str, Any]], Any], str]] = [
     (lambda d: d.update(force=True, blockers=[]), "does not verify"),
     (lambda d: d["signature"].update(mac="0" * 64), "does not verify"),
     (lambda d: d["changes"].pop(), "does not verify"),
+    (lambda d: d["changes"][0].update(kind="account_webhook", label="update"), "does not verify"),  # format 2
 ]
 
 
@@ -149,7 +150,8 @@ def test_a_tampered_plan_or_an_unrecorded_override_writes_nothing(
     assert loop.writes() == 0
 
 
-@pytest.mark.parametrize("edit, reason", SIGNED_TAMPERINGS, ids=["force", "mac", "change-dropped"])
+@pytest.mark.parametrize("edit, reason", SIGNED_TAMPERINGS, ids=["force", "mac", "change-dropped",
+                                                                  "change-kind-edited"])
 def test_an_edited_signed_plan_writes_nothing(loop: Loop, monkeypatch: pytest.MonkeyPatch, edit: Any,
                                               reason: str) -> None:
     monkeypatch.setenv("CAMS_RECONCILER_PLAN_KEY", KEY)

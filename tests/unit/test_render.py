@@ -76,7 +76,7 @@ def test_json_validates_against_schema_and_round_trips():
 def test_schema_rejects_what_a_plan_must_not_be():
     data = json.loads(render(full_plan(), "json"))
     validator = jsonschema.Draft202012Validator(schema())
-    bad_version = dict(data, format_version=2)
+    bad_version = dict(data, format_version=3)
     login = json.loads(json.dumps(data))
     login["preflight"]["data"]["LoginEmail"] = "x@y"
     bad_action = json.loads(json.dumps(data))
@@ -99,10 +99,10 @@ def test_markdown_summary_first_details_per_space_and_links():
 
 def test_markdown_stays_under_limit_with_5000_changes_and_says_what_was_cut():
     changes = tuple(
-        Change(Action.UPDATE_WEBHOOK, f"space-{i % 300}", str(i % 300), f"86138{i:08d}", "webhooks",
+        Change(Action.UPDATE, f"space-{i % 300}", str(i % 300), f"86138{i:08d}", "webhooks",
                {"status_callback_url": f"https://old.example/{i}/status?token=***"},
                {"status_callback_url": f"https://new.example/{i}/status?token=***"},
-               Source(f"spaces/space-{i % 300}.yaml", 10 + i), reason="status callback url differ")
+               Source(f"spaces/space-{i % 300}.yaml", 10 + i), reason="status callback url differ", kind="webhooks", label="update-webhook")
         for i in range(5000))
     spaces = tuple(PlannedSpace(f"space-{i}", str(i), f"spaces/space-{i}.yaml", FP) for i in range(300))
     plan = Plan(changes, spaces, FP, Preflight("ok"), {"QueryChatappPhoneNumbers": 300})
