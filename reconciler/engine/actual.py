@@ -56,10 +56,6 @@ class ActualSpace:
         return (f"ActualSpace(cust_space_id={self.cust_space_id!r}, numbers={len(self.numbers)}, "
                 f"reads={ {k: len(v) for k, v in self.reads.items()} })")
 
-    def reads_of(self, phone: str) -> dict[str, Mapping[str, Any] | None]:
-        """Kind name → this number's data from that kind's read (absent kinds: not read)."""
-        return {kind: data.get(phone) for kind, data in self.reads.items() if phone in data}
-
     def fingerprint(self) -> str:
         """sha256 of the canonical JSON of everything seen, for ``apply --plan`` to detect a stale plan.
 

@@ -72,6 +72,3 @@ def desired_fingerprint(spaces: Iterable[Space], always: tuple[str, ...] = ()) -
     """``sha256:…`` of the semantic content of ``spaces`` (order-independent)."""
     return canonical_digest(sorted((space_content(s, always) for s in spaces), key=lambda c: c["name"]))
 
-
-def space_fingerprint(space: Space) -> str:
-    return canonical_digest(space_content(space))
