@@ -132,12 +132,13 @@ def test_audit_log_appends_json_lines(tmp_path):
 
 
 def test_emulator_imports_nothing_of_the_reconciler():
+    """Nothing but the shared leaf of platform rules (``reconciler.common``)."""
     import subprocess
     import sys
 
     code = ("import sys, reconciler.emulator; "
             "print(sorted(m for m in sys.modules if m.startswith('reconciler.') "
-            "and not m.startswith('reconciler.emulator')))")
+            "and not m.startswith(('reconciler.emulator', 'reconciler.common'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
