@@ -6,7 +6,8 @@ Sections of a space, in the API's field names where the API has one:
 
 - ``verify_codes``: phone number → ``{Sends: [{Code, Method, Locale, SentAt}], WrongAttempts}``: every
   registration code GetChatappVerifyCode "sent" (the test hook ``sent_verify_codes`` reads them), the last
-  one the valid one until it expires or is used up.
+  one the valid one until it expires or is used up. ``SentAt`` (ms) left out means "as the state loads", so
+  an example state's code is fresh whenever it is used.
 - ``usernames``: phone number → ``{Username, Status}`` (what GetWhatsappUserName answers).
 - ``taken_usernames``: names held by businesses outside the emulated accounts: UpdateWhatsappUserName
   refuses them as not available.
@@ -24,6 +25,7 @@ This module imports nothing of the reconciler but its leaf of shared rules (``re
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -101,7 +103,9 @@ def validate_space_lifecycle(space: Mapping[str, Any], numbers: Collection[str])
                 for field in ("Code", "Method", "Locale"):
                     _text(send.get(field), at + (field,), field)
                 sent_at = send.get("SentAt")
-                if isinstance(sent_at, bool) or not isinstance(sent_at, int):
+                if sent_at is None:  # left out: sent as the state loads, so an example's code is fresh
+                    send["SentAt"] = int(time.time() * 1000)
+                elif isinstance(sent_at, bool) or not isinstance(sent_at, int):
                     raise LifecycleInvalid(at + ("SentAt",), "'SentAt' must be a time in ms")
                 checked.append(send)
             wrong = entry.get("WrongAttempts", 0)

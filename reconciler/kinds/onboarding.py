@@ -1,0 +1,147 @@
+"""Onboarding a brand-new number: which step is next, and what the operator must do (pure: no I/O).
+
+A number declared with ``onboarding:`` moves through the API's states, one reviewed step at a time:
+
+    add-number            AddChatappPhoneNumber (Cc, national number, display name): the number joins the
+                          space, PENDING and NOT_VERIFIED (a pre-validated number: GetPreValidatePhoneId
+                          first, with the purchase code from the environment, and it joins VERIFIED)
+    request-code          GetChatappVerifyCode (locale, method): WhatsApp sends the owner a one-time code
+    verify-and-register   ChatappVerifyAndRegister with the code read from the environment when it is sent
+    register-number       ChatappPhoneNumberRegister for a verified number that is not registered (a
+                          pre-validated number; one deregistered earlier)
+
+What the API cannot show — that a code was asked for, that a code was sent in a verification whose
+answer was lost — is in the journal, written *before* the call (write-ahead): a run killed anywhere leaves
+the record, so the next plan never asks for a second code for one still on its way and never sends a code
+twice. ``next_step`` decides from the number's listed status, those records and the environment:
+
+- not listed: ``add-number``;
+- listed, verified: registered → nothing; not registered → ``register-number``;
+- listed, not verified:
+  - the variable holds a code not yet used → ``verify-and-register``;
+  - it holds a code already used (the journal's digest) → ``request-code`` (a new one);
+  - it is not set: the code expired (the API says ``EXPIRED``) → ``request-code``; a code was asked for
+    (the journal) → ``verify-and-register``, waiting: the plan says "set $VAR: the code was sent by SMS at
+    10:02" and apply skips it until the variable is set; no code asked for yet → ``request-code``.
+
+Codes are named only by their digest (``code_digest``): the plan and the journal never hold one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+#: Journal entries of onboarding (``engine.journal`` keeps them with the membership's own).
+CODE_REQUESTED = "code-requested"  # GetChatappVerifyCode about to be sent, or sent: a code is on its way
+ONBOARD_VERIFYING = "onboard-verifying"  # ChatappVerifyAndRegister about to be sent / sent, outcome unknown
+ONBOARD_SPENT = "onboard-spent"  # a code sent in a verification that did not verify: never sent again
+JOURNAL_KINDS = (CODE_REQUESTED, ONBOARD_VERIFYING, ONBOARD_SPENT)
+#: Statuses of a listed number that is not registered (the emulator's reading: docs/emulator.md).
+UNREGISTERED_STATUSES = frozenset({"PENDING", "DISCONNECTED", "UNVERIFIED"})
+METHODS = ("sms", "voice")
+
+
+class Step(str, Enum):
+    ADD = "add-number"
+    REQUEST_CODE = "request-code"
+    VERIFY = "verify-and-register"
+    REGISTER = "register-number"
+
+
+@dataclass(frozen=True)
+class Onboarding:
+    """``onboarding:`` of a number: the display name it joins with, how and in which language the code is
+    sent, the variable that will hold the code, and (a pre-validated number) the variable holding its
+    purchase code. Variables are names, never values."""
+
+    display_name: str
+    verify_code_env: str
+    method: str = "sms"
+    locale: str = "en_US"
+    prevalidation_code_env: str | None = None
+
+
+@dataclass(frozen=True)
+class Records:
+    """What the journal holds for one number (each: when, and its detail)."""
+
+    requested: tuple[str, str] | None = None  # (at, detail: "by SMS (en_US)")
+    verifying: tuple[str, str] | None = None  # (at, detail naming the code digest)
+    spent: tuple[str, str] | None = None  # (at, detail naming the code digest)
+
+
+@dataclass(frozen=True)
+class Next:
+    """The next step, why, and whether apply can take it now (``ready`` False: it waits for the operator)."""
+
+    step: Step
+    reason: str
+    ready: bool = True
+
+
+def code_digest(phone_number: str, code: str) -> str:
+    """How the journal names a one-time code it must recognise later: a digest, never the code (unkeyed, as
+    the migration's: a spent code opens nothing)."""
+    return "sha256:" + hashlib.sha256(f"cams-reconciler onboarding code|{phone_number}|{code}".encode()).hexdigest()[:32]
+
+
+def digest_in(detail: str) -> str | None:
+    """The code digest a journal detail names (``... (code sha256:...)``), or None."""
+    head, sep, rest = detail.rpartition("(code ")
+    return rest.rstrip(")") if sep and rest.startswith("sha256:") else None
+
+
+def registered(item: Mapping[str, object]) -> bool:
+    return str(item.get("Status") or "").upper() not in UNREGISTERED_STATUSES
+
+
+def verified(item: Mapping[str, object]) -> bool:
+    return str(item.get("CodeVerificationStatus") or "").upper() == "VERIFIED"
+
+
+def next_step(phone_number: str, declared: Onboarding, item: Mapping[str, object] | None, records: Records,
+              env: Mapping[str, str]) -> Next | None:
+    """The next step of onboarding ``phone_number`` (None: onboarded, nothing to do). ``item``: its entry in
+    the space's list (None: not listed); ``env``: the environment (only the declared variable is read, to
+    tell a used code from a new one by its digest)."""
+    var = declared.verify_code_env
+    if item is None:
+        how = (f"pre-validated: GetPreValidatePhoneId with the purchase code in ${declared.prevalidation_code_env}, "
+               "then AddChatappPhoneNumber with its id; next: register-number"
+               if declared.prevalidation_code_env else
+               f"AddChatappPhoneNumber as {declared.display_name!r}; next: request-code (WhatsApp sends a code by "
+               f"{declared.method.upper()})")
+        return Next(Step.ADD, f"not in the space: add it ({how})")
+    if verified(item):
+        if registered(item):
+            return None
+        return Next(Step.REGISTER, f"verified but not registered (Status {item.get('Status')}): "
+                                   "ChatappPhoneNumberRegister")
+    status = str(item.get("CodeVerificationStatus") or "").upper() or "unknown"
+    code = env.get(var, "")
+    spent = {digest_in(r[1]) for r in (records.verifying, records.spent) if r is not None} - {None}
+    if code and code_digest(phone_number, code) not in spent:
+        return Next(Step.VERIFY, f"verify with the code in ${var} (set), then register: ChatappVerifyAndRegister")
+    if code:
+        used_at = (records.verifying or records.spent or ("earlier", ""))[0]
+        return Next(Step.REQUEST_CODE, f"the code in ${var} was used at {used_at} and did not verify the number "
+                                       f"(CodeVerificationStatus {status}); a one-time code is never sent twice: a "
+                                       f"new code is asked for by {declared.method.upper()}; set ${var} to it, then "
+                                       "apply verifies and registers")
+    if status == "EXPIRED":
+        return Next(Step.REQUEST_CODE, f"the code sent{_at(records.requested)} expired (CodeVerificationStatus "
+                                       f"EXPIRED): a new code is asked for by {declared.method.upper()}")
+    if records.requested is not None:
+        at, how = records.requested
+        return Next(Step.VERIFY, f"set ${var}: the code was sent {how} at {at}; apply verifies and registers the "
+                                 "number once it is set (skipped until then)", ready=False)
+    return Next(Step.REQUEST_CODE, f"added, not verified (CodeVerificationStatus {status}): WhatsApp sends the "
+                                   f"owner a code by {declared.method.upper()} ({declared.locale}); then set ${var} "
+                                   "to it and apply again")
+
+
+def _at(record: tuple[str, str] | None) -> str:
+    return f" at {record[0]}" if record is not None else ""
