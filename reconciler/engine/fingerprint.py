@@ -18,6 +18,10 @@ _NOT_SEMANTIC = frozenset({"source", "sources", "declared_as"})
 #: The blocks of format version 1, which its fingerprints always held (None when not declared): kept so,
 #: so a plan saved by an earlier version stays fresh; a kind added since is included only where declared.
 _V1_BLOCKS = ("webhooks", "queues", "business_profile", "expect")
+#: Fields added since format version 1, left out of the content while they hold their default, so a plan
+#: saved before them stays fresh: a number's onboarding and retire, a space's deregistration threshold.
+_LATER_NUMBER_FIELDS = {"onboarding": None, "retire": False}
+_LATER_SAFETY_FIELDS = {"max_deregister_fraction": 0.1}
 
 
 def _semantic(value: Any, skip: frozenset[str] = _NOT_SEMANTIC) -> Any:
@@ -51,6 +55,9 @@ def space_content(space: Space) -> dict[str, Any]:
     content: dict[str, Any] = _semantic(space, _NOT_SEMANTIC | {"numbers", "blocks"})
     if content.get("account") == DEFAULT_ACCOUNT:  # as before accounts existed: old saved plans stay fresh
         del content["account"]
+    safety = content.get("safety")
+    if isinstance(safety, dict):
+        content["safety"] = {k: v for k, v in safety.items() if _LATER_SAFETY_FIELDS.get(k, object()) != v}
     content.update({name: _semantic(block) for name, block in space.blocks.items()})
     content["numbers"] = [_number_content(n) for n in sorted(space.numbers, key=_phone)]
     return content
@@ -59,6 +66,7 @@ def space_content(space: Space) -> dict[str, Any]:
 def _number_content(number: Number) -> dict[str, Any]:
     """A number's content in the shape of format version 1: each block under its kind's name."""
     content: dict[str, Any] = _semantic(number, _NOT_SEMANTIC | {"blocks"})
+    content = {k: v for k, v in content.items() if k not in _LATER_NUMBER_FIELDS or _LATER_NUMBER_FIELDS[k] != v}
     content.update({name: None for name in _V1_BLOCKS})
     content.update({name: _semantic(block) for name, block in number.blocks.items()})
     return content

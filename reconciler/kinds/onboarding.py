@@ -33,6 +33,10 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reconciler.config.model import Onboarding
 
 #: Journal entries of onboarding (``engine.journal`` keeps them with the membership's own).
 CODE_REQUESTED = "code-requested"  # GetChatappVerifyCode about to be sent, or sent: a code is on its way
@@ -49,19 +53,6 @@ class Step(str, Enum):
     REQUEST_CODE = "request-code"
     VERIFY = "verify-and-register"
     REGISTER = "register-number"
-
-
-@dataclass(frozen=True)
-class Onboarding:
-    """``onboarding:`` of a number: the display name it joins with, how and in which language the code is
-    sent, the variable that will hold the code, and (a pre-validated number) the variable holding its
-    purchase code. Variables are names, never values."""
-
-    display_name: str
-    verify_code_env: str
-    method: str = "sms"
-    locale: str = "en_US"
-    prevalidation_code_env: str | None = None
 
 
 @dataclass(frozen=True)

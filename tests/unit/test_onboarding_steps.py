@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.kinds.onboarding import Onboarding, Records, Step, code_digest, digest_in, next_step
+from reconciler.config.model import Onboarding
+from reconciler.kinds.onboarding import Records, Step, code_digest, digest_in, next_step
 
 PHONE, VAR = "6581110042", "CAMS_SECRET_ACME_SG_CODE"
 DECLARED = Onboarding(display_name="Acme Singapore", verify_code_env=VAR)
