@@ -131,8 +131,7 @@ def test_audit_log_appends_json_lines(tmp_path):
     assert len(lines) == 2 and lines[0]["parameters"] == {"VerifyCode": "***"} and lines[0]["time"].endswith("Z")
 
 
-def test_emulator_imports_nothing_of_the_reconciler():
-    """Nothing but the shared leaf of platform rules (``reconciler.common``)."""
+def test_emulator_imports_nothing_of_the_reconciler_but_common():
     import subprocess
     import sys
 
