@@ -60,7 +60,10 @@ UNREGISTERED = "unregistered"  # a migration verified (or whose verification may
 UNSYNCED = "unsynced"  # a sync that did not bring the number in
 VERIFYING = "verifying"  # a verification about to be sent or sent, its outcome unknown: its code is spent
 SPENT = "spent"  # a code sent once that did not verify the number: recognised (by digest) so it is never resent
-KINDS = (UNREGISTERED, UNSYNCED, VERIFYING, SPENT)
+# Onboarding's (``kinds.onboarding``): a registration code asked for, a verification of unknown outcome, a
+# code spent. The same write-ahead rules as the migration's.
+CODE_REQUESTED, ONBOARD_VERIFYING, ONBOARD_SPENT = "code-requested", "onboard-verifying", "onboard-spent"
+KINDS = (UNREGISTERED, UNSYNCED, VERIFYING, SPENT, CODE_REQUESTED, ONBOARD_VERIFYING, ONBOARD_SPENT)
 #: How an entry's ``detail`` names the code it is about: a digest, never the code (see ``code_digest``).
 _CODE_MARK = re.compile(r"\(code (sha256:[0-9a-f]{32})\)")
 _MAX_BYTES = 4 * 1024 * 1024  # a journal of thousands of entries is far smaller

@@ -30,10 +30,10 @@ Codes are named only by their digest (``code_digest``): the plan and the journal
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from reconciler.config.model import Onboarding
@@ -43,6 +43,28 @@ CODE_REQUESTED = "code-requested"  # GetChatappVerifyCode about to be sent, or s
 ONBOARD_VERIFYING = "onboard-verifying"  # ChatappVerifyAndRegister about to be sent / sent, outcome unknown
 ONBOARD_SPENT = "onboard-spent"  # a code sent in a verification that did not verify: never sent again
 JOURNAL_KINDS = (CODE_REQUESTED, ONBOARD_VERIFYING, ONBOARD_SPENT)
+
+
+class JournalEntry(Protocol):
+    @property
+    def at(self) -> str: ...
+
+    @property
+    def detail(self) -> str: ...
+
+
+class CodeJournal(Protocol):
+    """The part of the run's journal (``engine.journal.Journal``) onboarding writes ahead in."""
+
+    def for_space(self, kind: str, space: str) -> Mapping[str, JournalEntry]: ...
+
+    def record(self, kind: str, space: str, cust_space_id: str, phone_number: str, detail: str) -> None: ...
+
+    def clear(self, kind: str, space: str, phone_numbers: Sequence[str]) -> None: ...
+
+    def save(self) -> None: ...
+
+
 #: Statuses of a listed number that is not registered (the emulator's reading: docs/emulator.md).
 UNREGISTERED_STATUSES = frozenset({"PENDING", "DISCONNECTED", "UNVERIFIED"})
 METHODS = ("sms", "voice")
@@ -136,3 +158,57 @@ def next_step(phone_number: str, declared: Onboarding, item: Mapping[str, object
 
 def _at(record: tuple[str, str] | None) -> str:
     return f" at {record[0]}" if record is not None else ""
+
+
+def records_of(journal: CodeJournal, space: str, phone_number: str) -> Records:
+    """What the journal holds of onboarding ``phone_number`` in ``space``."""
+    def one(kind: str) -> tuple[str, str] | None:
+        entry = journal.for_space(kind, space).get(phone_number)
+        return None if entry is None else (entry.at, entry.detail)
+
+    return Records(requested=one(CODE_REQUESTED), verifying=one(ONBOARD_VERIFYING), spent=one(ONBOARD_SPENT))
+
+
+def how_sent(method: str, locale: str) -> str:
+    """How a journal entry says a code was sent: ``by SMS (en_US)``."""
+    return f"by {method.upper()} ({locale})"
+
+
+def before_code_request(journal: CodeJournal, space: str, cust_space_id: str, phone_number: str, method: str,
+                        locale: str) -> str | None:
+    """Write ahead of GetChatappVerifyCode: a code about to be sent is recorded (saved before the call: if
+    the record cannot be saved, the caller sends nothing), and a verification of unknown outcome becomes a
+    spent code (a new code voids the old one, which is then never sent again). Returns the detail of a
+    request recorded before (a code already on its way), for ``code_not_sent``."""
+    verifying = journal.for_space(ONBOARD_VERIFYING, space).get(phone_number)
+    if verifying is not None:
+        journal.clear(ONBOARD_VERIFYING, space, [phone_number])
+        journal.record(ONBOARD_SPENT, space, cust_space_id, phone_number, verifying.detail)
+    before = journal.for_space(CODE_REQUESTED, space).get(phone_number)
+    journal.record(CODE_REQUESTED, space, cust_space_id, phone_number,
+                   f"{how_sent(method, locale)}, answer not confirmed")
+    journal.save()
+    return None if before is None else before.detail
+
+
+def code_sent(journal: CodeJournal, space: str, cust_space_id: str, phone_number: str, method: str,
+              locale: str) -> None:
+    """GetChatappVerifyCode was accepted: a code is on its way, sent now."""
+    journal.record(CODE_REQUESTED, space, cust_space_id, phone_number, how_sent(method, locale))
+    journal.save()
+
+
+def code_not_sent(journal: CodeJournal, space: str, cust_space_id: str, phone_number: str,
+                  before: str | None) -> None:
+    """GetChatappVerifyCode was refused: no new code is on its way (a code asked for earlier still is)."""
+    if before is None:
+        journal.clear(CODE_REQUESTED, space, [phone_number])
+    else:
+        journal.record(CODE_REQUESTED, space, cust_space_id, phone_number, before)
+    journal.save()
+
+
+def onboarded(journal: CodeJournal, space: str, phone_number: str) -> None:
+    """The number is verified and registered: nothing of its onboarding is left to remember."""
+    for kind in JOURNAL_KINDS:
+        journal.clear(kind, space, [phone_number])
