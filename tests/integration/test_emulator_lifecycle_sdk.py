@@ -256,5 +256,13 @@ def test_archive_and_unarchive_templates_all_or_none(emu: EmulatorHandle) -> Non
         cust_space_id=SPACE, template_code=one[0], language=one[1], template_type="WHATSAPP",
         components=[cams.ModifyChatappTemplateRequestComponents(type="BODY", text="Hello again")])
     assert code_of(lambda: client.modify_chatapp_template(modify)) == "Template.Archived"
+
+    def health() -> Any:
+        return client.get_whatsapp_health_status(cams.GetWhatsappHealthStatusRequest(
+            cust_space_id=SPACE, node_type="template", template_code=one[0], language=one[1])).body.data
+    blocked = health()
+    assert blocked.can_send_message == "BLOCKED"
+    assert blocked.entities[0].errors[0].error_code == "TEMPLATE_ARCHIVED"
     archive(client, "NOT_ARCHIVED", one)
+    assert health().can_send_message == "AVAILABLE"
     assert not any(t.get("Archived") for t in emu.backend.snapshot()["spaces"][SPACE]["templates"])
