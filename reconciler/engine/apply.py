@@ -48,6 +48,7 @@ from reconciler.engine.actual import ActualSpace, SpaceReadError, fetch_actual
 from reconciler.engine.counting import CountingClient
 from reconciler.engine.diff import Context, diff_space
 from reconciler.engine.journal import Journal
+from reconciler.engine.onboarding import onboarding_records
 from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, WriteLedger, space_accounts
 from reconciler.kinds.base import Attempt, Block, Skip, StillDiffers, Write
 from reconciler.kinds.base import Outcome as KindOutcome
@@ -201,15 +202,16 @@ class _SpaceRun:
     def replan(self, seen: ActualSpace) -> dict[Address, list[Change]]:
         """The space planned again from ``seen``: its write changes by instance."""
         out: dict[Address, list[Change]] = {}
-        for c in diff_space(self.space, seen, context=Context(env=self.run.env)):
+        context = Context(env=self.run.env,
+                          onboarding=onboarding_records(self.run.journal, self.space, seen.numbers))
+        for c in diff_space(self.space, seen, context=context):
             if c.action.writes:
                 out.setdefault(_instance(c.address), []).append(c)
         return out
 
     def _block(self, change: Change) -> Block[Any] | None:
         kind = catalogue.registry().get(change.kind)
-        where = _instance(change.address)
-        return None if kind is None else next((b for b in kind.blocks(self.space) if b.address == where), None)
+        return None if kind is None else kind.block_at(self.space, change.address)
 
     async def step(self, change: Change, seen: ActualSpace,
                    again: Mapping[Address, list[Change]]) -> tuple[bool, ClientError | None] | None:

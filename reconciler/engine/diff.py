@@ -23,6 +23,9 @@ from reconciler.config.model import Space
 from reconciler.core.plan import Action, Change
 from reconciler.engine.actual import ActualSpace
 from reconciler.kinds.base import PlanContext
+from reconciler.kinds.onboarding_paths import ITEMS as ONBOARDING_STEPS
+from reconciler.kinds.onboarding_paths import arriving as onboarding_arriving
+from reconciler.kinds.onboarding_paths import settled
 
 #: What planning knows beyond the API's answers (``kinds.base.PlanContext``).
 Context = PlanContext
@@ -38,9 +41,10 @@ def diff_space(space: Space, actual: ActualSpace, *, env: Mapping[str, str] | No
     arriving: set[str] = set()
     for kind in catalogue.kinds():
         if kind.depends_on:
-            # a number not in the space is planned only when this plan brings it in (its pending updates)
-            view = replace(space, numbers=tuple(n for n in space.numbers
-                                                if n.phone_number in actual.numbers or n.phone_number in arriving))
+            # a number not in the space is planned only when this plan brings it in (its pending updates);
+            # so is one half-way through onboarding (listed, but nothing can be set on it until registered)
+            view = replace(space, numbers=tuple(n for n in space.numbers if n.phone_number in arriving or (
+                not n.retire and settled(n, actual.numbers.get(n.phone_number)))))
         else:
             view = space
         found = kind.plan_space(view, actual, ctx)
@@ -48,6 +52,8 @@ def diff_space(space: Space, actual: ActualSpace, *, env: Mapping[str, str] | No
             if c.action is Action.SYNC:
                 arriving.update((c.after or {}).get("missing") or [])
             elif c.action in _ARRIVING and c.phone_number is not None:
+                arriving.add(c.phone_number)
+            elif c.item in ONBOARDING_STEPS and c.phone_number is not None and onboarding_arriving(c):
                 arriving.add(c.phone_number)
         changes.extend(found)
     return changes
