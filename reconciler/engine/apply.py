@@ -96,7 +96,7 @@ def apply_actions() -> tuple[str, ...]:
     these. The number list, then each kind's reads and writes, from the catalogue."""
     actions = ["QueryChatappPhoneNumbers"]
     for kind in catalogue.kinds():
-        actions += [*kind.api.read_actions(), *kind.api.write_actions()]
+        actions += [*kind.api.read_actions(), *kind.api.apply_reads, *kind.api.write_actions()]
     return tuple(dict.fromkeys(actions))
 
 

@@ -83,6 +83,8 @@ class Api:
     delete: str | None = None
     reads: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()  # further write actions (a kind whose creates take several calls)
+    #: reads only a write makes, never a plan (a pre-validated number's id): apply's policy, not plan's
+    apply_reads: tuple[str, ...] = ()
 
     def read_actions(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys([*([self.read] if self.read else []), *self.reads]))

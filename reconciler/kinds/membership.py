@@ -89,7 +89,8 @@ class MembershipKind(Kind["Number | None"]):
     name = MEMBERSHIP
     label = "membership"
     scope = Scope.NUMBER
-    api = Api(reads=("QueryChatappPhoneNumbers", "GetPhoneNumberVerificationStatus", "GetPreValidatePhoneId"),
+    api = Api(reads=("QueryChatappPhoneNumbers", "GetPhoneNumberVerificationStatus"),
+              apply_reads=("GetPreValidatePhoneId",),
               delete="ChatappPhoneNumberDeregister",  # retiring a number (kinds/retirement.py)
               writes=("ChatappSyncPhoneNumber", "ChatappMigrationVerified", "ChatappMigrationRegister",
                       # onboarding a brand-new number (kinds/onboarding_paths.py)

@@ -21,7 +21,10 @@ PLAN_ACTIONS = sorted(["bss:GetCustomerAccountInfo", "cams:GetChatappTemplateDet
                        "cams:GetPhoneNumberVerificationStatus", "cams:QueryChatappPhoneNumbers", "cams:QueryPhoneBusinessProfile", *SETTINGS_READS])
 APPLY_WRITES = ["cams:ChatappMigrationRegister", "cams:ChatappMigrationVerified", "cams:ChatappSyncPhoneNumber",
                 "cams:CreateChatappTemplate", "cams:DeleteChatappTemplate", "cams:ModifyChatappTemplate",
-                "cams:ModifyPhoneBusinessProfile", "cams:UpdatePhoneWebhook", *SETTINGS_WRITES]
+                "cams:ModifyPhoneBusinessProfile", "cams:UpdatePhoneWebhook", *SETTINGS_WRITES,
+                # a number's life (issue 26): onboarding (with a pre-validated number's id), deregistration
+                "cams:AddChatappPhoneNumber", "cams:GetChatappVerifyCode", "cams:ChatappVerifyAndRegister",
+                "cams:ChatappPhoneNumberRegister", "cams:ChatappPhoneNumberDeregister", "cams:GetPreValidatePhoneId"]
 
 
 def _printed(capsys: pytest.CaptureFixture[str], command: str) -> dict:
