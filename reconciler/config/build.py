@@ -85,7 +85,10 @@ class _Builder:
                 values = {**inherited, **own}  # a number's own value wins
             else:
                 values = own
-            self.record_block(sources, block, own, path + (block,))
+            if isinstance(own, dict):
+                self.record_block(sources, block, own, path + (block,))
+            else:  # a block written as one value (``username: acme.support``)
+                self.record(sources, block, own, path + (block,))
             blocks[block] = kind.rules.build(kind.model, values, self.file)
         migration = None
         if (own := data.get("migration")) is not None:

@@ -291,6 +291,10 @@ def lifecycle_problems(loaded: LoadedFile, number: Mapping[str, Any], npath: Pat
                                                             "more, so it declares nothing else (remove "
                                                             f"{', '.join(repr(o) for o in others)})", p))
     raw = number.get("username")
+    if raw is True:
+        p = npath + ("username",)
+        problems.append(_problem(loaded, pos.at(p), "'username: true' says nothing: write the name, or "
+                                                    "'username: false' for no username", p))
     name, upath = (raw, npath + ("username",)) if isinstance(raw, str) else (
         (raw.get("name"), npath + ("username", "name")) if isinstance(raw, dict) else (None, npath))
     if isinstance(name, str):

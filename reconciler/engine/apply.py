@@ -386,5 +386,6 @@ async def apply_plan(client: WriteClient, plan: Plan, desired: DesiredState, *,
             results.append(result)
         follow_up += space_run.follow_up
     results.sort(key=lambda r: r.change.sort_key)
-    return ApplyReport(tuple(results), run.interrupt.signal_name, tuple(dict.fromkeys(follow_up)),
+    follow = tuple({c.key: c for c in follow_up}.values())  # by key: a change's values are not hashable
+    return ApplyReport(tuple(results), run.interrupt.signal_name, follow,
                        dict(sorted(counting.calls.items())), accounts=space_accounts(plan))

@@ -19,7 +19,8 @@ twice. ``next_step`` decides from the number's listed status, those records and 
 - listed, verified: registered → nothing; not registered → ``register-number``;
 - listed, not verified:
   - the variable holds a code not yet used → ``verify-and-register``;
-  - it holds a code already used (the journal's digest) → ``request-code`` (a new one);
+  - it holds a code already used (the journal's digest) → ``request-code`` (a new one), or, once a new one
+    was asked for, ``verify-and-register`` waiting for the variable to hold it;
   - it is not set: the code expired (the API says ``EXPIRED``) → ``request-code``; a code was asked for
     (the journal) → ``verify-and-register``, waiting: the plan says "set $VAR: the code was sent by SMS at
     10:02" and apply skips it until the variable is set; no code asked for yet → ``request-code``.
@@ -138,6 +139,10 @@ def next_step(phone_number: str, declared: Onboarding, item: Mapping[str, object
     spent = {digest_in(r[1]) for r in (records.verifying, records.spent) if r is not None} - {None}
     if code and code_digest(phone_number, code) not in spent:
         return Next(Step.VERIFY, f"verify with the code in ${var} (set), then register: ChatappVerifyAndRegister")
+    if code and records.requested is not None:  # a new code was asked for since: the variable is stale
+        at, how = records.requested
+        return Next(Step.VERIFY, f"set ${var} to the new code: it was sent {how} at {at}; ${var} still holds the "
+                                 "code already used, which is never sent again (skipped until then)", ready=False)
     if code:
         used_at = (records.verifying or records.spent or ("earlier", ""))[0]
         return Next(Step.REQUEST_CODE, f"the code in ${var} was used at {used_at} and did not verify the number "

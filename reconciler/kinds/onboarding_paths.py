@@ -175,6 +175,7 @@ async def _verify(w: Write[Number | None], number: Number) -> None:
         raise Skip(f"{var} holds a code already used at {used[0].at}: a one-time code is never sent twice; the "
                    "next plan asks for a new one")
     # Write-ahead: the verification is on record, with its code's digest, before the code leaves.
+    journal.clear(CODE_REQUESTED, space.name, [phone])  # the code asked for is the one being used now
     journal.record(ONBOARD_VERIFYING, space.name, space.cust_space_id, phone,
                    f"verification sent; outcome not confirmed (code {digest})")
     _save(w, "the verification")

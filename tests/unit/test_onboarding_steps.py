@@ -27,6 +27,7 @@ def spent(code: str) -> tuple[str, str]:
     (ADDED, Records(verifying=spent("394817")), {VAR: "394817"}, Step.REQUEST_CODE, True),
     (ADDED, Records(spent=spent("394817")), {VAR: "394817"}, Step.REQUEST_CODE, True),
     (ADDED, Records(spent=spent("394817")), {VAR: "555123"}, Step.VERIFY, True),
+    (ADDED, Records(requested=SENT, spent=spent("394817")), {VAR: "394817"}, Step.VERIFY, False),  # stale var
     ({"Status": "PENDING", "CodeVerificationStatus": "EXPIRED"}, Records(requested=SENT), {}, Step.REQUEST_CODE, True),
     ({"Status": "PENDING", "CodeVerificationStatus": "VERIFIED"}, Records(), {}, Step.REGISTER, True),
     ({"Status": "DISCONNECTED", "CodeVerificationStatus": "VERIFIED"}, Records(), {}, Step.REGISTER, True),
