@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from reconciler.cli import main
 from reconciler.cli.policy import policy_actions
 
