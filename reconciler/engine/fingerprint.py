@@ -21,6 +21,8 @@ _NOT_SEMANTIC = frozenset({"source", "sources", "declared_as"})
 #: saved before them stays fresh: a number's onboarding and retire, a space's deregistration threshold.
 _LATER_NUMBER_FIELDS = {"onboarding": None, "retire": False}
 _LATER_SAFETY_FIELDS = {"max_deregister_fraction": 0.1}
+#: A block's fields added since, by kind: left out while unset (``expect.username_status``).
+_LATER_BLOCK_FIELDS = {"expect": {"username_status": None}}
 
 
 def _semantic(value: Any, skip: frozenset[str] = _NOT_SEMANTIC) -> Any:
@@ -68,7 +70,11 @@ def _number_content(number: Number, always: tuple[str, ...]) -> dict[str, Any]:
     content: dict[str, Any] = _semantic(number, _NOT_SEMANTIC | {"blocks"})
     content = {k: v for k, v in content.items() if k not in _LATER_NUMBER_FIELDS or _LATER_NUMBER_FIELDS[k] != v}
     content.update({name: None for name in always})
-    content.update({name: _semantic(block) for name, block in number.blocks.items()})
+    for name, block in number.blocks.items():
+        later = _LATER_BLOCK_FIELDS.get(name, {})
+        value = _semantic(block)
+        content[name] = {k: v for k, v in value.items() if k not in later or later[k] != v} \
+            if isinstance(value, dict) else value
     return content
 
 
