@@ -46,6 +46,8 @@ COMMANDS: dict[str, Command] = {
     "apply": Command("apply", "apply a plan: sync, migrate, update webhooks and profiles, then verify"),
     "migration": Command("migration", "migration helpers: send-code (have the verify code sent to the number's "
                                       "owner)"),
+    "onboarding": Command("onboarding", "onboarding helpers: send-code (have a new registration code sent to a "
+                                        "new number)"),
     "state": Command("state", "inspect and mend the state store: list, show, rm, lock, unlock, migrate"),
     "import": Command("import_", "write the desired-state YAML of an existing space (adoption)"),
     "call": Command("call", "call one CAMS/BSS API action and print the JSON response"),

@@ -1,4 +1,4 @@
-"""``cams-reconciler policy --for plan|drift|import|apply``: the least-privilege RAM policy each run needs.
+"""``cams-reconciler policy --for plan|drift|import|apply|migration|onboarding``: the least-privilege RAM policy each run needs.
 
 Plan and drift only read (they run with a read-only key on untrusted pull requests); apply adds the writes
 it makes. The actions come from the client's registry (``reconciler.client.actions``), checked to be reads
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from reconciler.client.actions import ActionSpec
 
 #: The commands a policy can be printed for (``--for``); their actions are ``actions_by_command()``'s.
-POLICY_COMMANDS = ("apply", "drift", "drift-attribution", "import", "migration", "plan")
+POLICY_COMMANDS = ("apply", "drift", "drift-attribution", "import", "migration", "onboarding", "plan")
 #: Commands that must never need a write permission (they run with read-only keys).
 READ_ONLY_COMMANDS = frozenset({"plan", "drift", "drift-attribution", "import"})
 
@@ -44,6 +44,7 @@ def actions_by_command() -> dict[str, tuple[str, ...]]:
         "import": imported,
         "apply": tuple(dict.fromkeys(plan + apply_actions())),
         "migration": ("GetMigrationVerifyCode",),  # migration send-code
+        "onboarding": ("QueryChatappPhoneNumbers", "GetChatappVerifyCode"),  # onboarding send-code
     }
 
 

@@ -222,6 +222,45 @@ _SPECS: tuple[ActionSpec, ...] = (
     _cams("DeleteChatappTemplate", Kind.WRITE, RetryMode.UNSENT_ONLY, (),
           ("CustSpaceId", "CustWabaId", "IsvCode", "TemplateCode", "TemplateName", "Language", "TemplateType"),
           summary="delete a template (one language, or every language of the name)"),
+    # Archive or unarchive templates: ArchiveType names the state (ARCHIVED / NOT_ARCHIVED), so a repeat
+    # leaves the same state. TemplateList: a JSON list of {TemplateCode, Language}.
+    _cams("ArchiveChatappTemplate", Kind.WRITE, RetryMode.TRANSIENT,
+          ("ArchiveType", "ChannelType", "CustSpaceId", "TemplateList"),
+          summary="archive or unarchive templates (an archived template cannot be sent or edited)",
+          types={"TemplateList": ParamType.JSON_LIST}),
+    # --- a number's life (issue 26): onboarding, registration, deregistration, business usernames ---
+    # Checks a pre-validated number's purchase code; names no space (the caller's account).
+    _cams("GetPreValidatePhoneId", Kind.READ, RetryMode.TRANSIENT, ("PhoneNumber", "VerifyCode"),
+          secret=("VerifyCode",), summary="the id of a pre-validated number, for its purchase code",
+          answer_text=("PhoneNumber", "PhoneNumberId")),
+    # A second add of a number that landed is refused as a duplicate: never repeated after the server may
+    # have acted (the number list settles it). PreValidateId is deprecated in the SDK, still sent for a
+    # pre-validated number.
+    _cams("AddChatappPhoneNumber", Kind.WRITE, RetryMode.UNSENT_ONLY, ("Cc", "CustSpaceId", "PhoneNumber",
+          "VerifiedName"), ("PreValidateId",), summary="add a brand-new number with its display name to a space"),
+    # Each accepted call sends an SMS or voice call, and a new code voids the one delivered.
+    _cams("GetChatappVerifyCode", Kind.WRITE, RetryMode.UNSENT_ONLY, (*_NUMBER, "Locale", "Method"),
+          summary="send a new number's registration code to its owner (SMS or voice)"),
+    # A one-time code: never repeated after the server may have acted (GetPhoneNumberVerificationStatus
+    # and the number's status settle a lost answer).
+    _cams("ChatappVerifyAndRegister", Kind.WRITE, RetryMode.UNSENT_ONLY, (*_NUMBER, "VerifyCode"),
+          secret=("VerifyCode",), summary="verify a new number's registration code and register it"),
+    _cams("ChatappPhoneNumberRegister", Kind.WRITE, RetryMode.UNSENT_ONLY, _NUMBER,
+          summary="register a verified number that is not registered (pre-validated, or deregistered)"),
+    _cams("ChatappPhoneNumberDeregister", Kind.WRITE, RetryMode.UNSENT_ONLY, _NUMBER,
+          summary="deregister a number: it stops sending and receiving on WhatsApp"),
+    _cams("GetWhatsappUserName", Kind.READ, RetryMode.TRANSIENT, _NUMBER,
+          summary="read a number's business username and its status", answer_text=("Username", "Status")),
+    _cams("GetWhatsappUserNameSuggestions", Kind.READ, RetryMode.TRANSIENT, _NUMBER,
+          summary="usernames the platform suggests (reserved) for a number"),
+    # Sets a name (a repeat leaves the same name); TransferAction force_transfer takes it from another
+    # number of the same business portfolio.
+    _cams("UpdateWhatsappUserName", Kind.WRITE, RetryMode.TRANSIENT, (*_NUMBER, "Username"), ("TransferAction",),
+          summary="set a number's business username (force_transfer moves it from another number)",
+          answer_text=("Status",)),
+    # A repeated delete of a name already gone is refused: only retried when provably not carried out.
+    _cams("DeleteWhatsappUserName", Kind.WRITE, RetryMode.UNSENT_ONLY, _NUMBER,
+          summary="remove a number's business username"),
     # BSS OpenAPI does not disclose a RAM action for this API ("no authorization information").
     ActionSpec("GetCustomerAccountInfo", Product.BSS, BSS_VERSION, Kind.READ, RetryMode.TRANSIENT,
                optional=("OwnerId",), summary="account status: hosting/credit freeze, real-name certification",

@@ -45,6 +45,7 @@ from reconciler.client.retry import RetryPolicy, backoff_delay, is_retryable
 from reconciler.client.signing import canonical_query, percent_encode, signed_request_headers
 from reconciler.client.stats import ClientStats
 from reconciler.common.masking import URL_IN_TEXT
+from reconciler.core.answers import MalformedAnswerError, data_object
 from reconciler.core.client_errors import (
     CallPlace,
     ClientError,
@@ -456,6 +457,74 @@ class CamsClient:
         body = await self.call("GetMigrationVerifyCode", {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number,
                                                           "Locale": locale, "Method": method})
         return dict(body.get("Data") or body)
+
+    # -- a number's life (issue 26): onboarding, registration, usernames, template archive -------------------
+
+    async def add_phone_number(self, cust_space_id: str, cc: str, national_number: str, verified_name: str,
+                               pre_validate_id: str | None = None) -> dict[str, Any]:
+        """``AddChatappPhoneNumber``: a brand-new number (country code and national number apart, as the API
+        takes them) joins the space with its display name. The body (no data)."""
+        return await self.call("AddChatappPhoneNumber", {
+            "CustSpaceId": cust_space_id, "Cc": cc, "PhoneNumber": national_number, "VerifiedName": verified_name,
+            "PreValidateId": pre_validate_id})
+
+    async def pre_validate_phone_id(self, phone_number: str, purchase_code: str) -> str:
+        """``GetPreValidatePhoneId``: the id of a pre-validated number, for its purchase code (a secret)."""
+        body = await self.call("GetPreValidatePhoneId", {"PhoneNumber": phone_number, "VerifyCode": purchase_code})
+        data = data_object("GetPreValidatePhoneId", body, (), phone_number=phone_number)
+        found = data.get("PhoneNumberId")
+        if not isinstance(found, str) or not found.strip():
+            raise MalformedAnswerError("malformed answer: Data.PhoneNumberId is missing or empty",
+                                       action="GetPreValidatePhoneId", phone_number=phone_number)
+        return found.strip()
+
+    async def get_chatapp_verify_code(self, cust_space_id: str, phone_number: str, locale: str,
+                                      method: str) -> dict[str, Any]:
+        """``GetChatappVerifyCode``: WhatsApp sends a new number's registration code by ``SMS`` or ``VOICE``."""
+        return await self.call("GetChatappVerifyCode", {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number,
+                                                        "Locale": locale, "Method": method})
+
+    async def verify_and_register(self, cust_space_id: str, phone_number: str, verify_code: str) -> dict[str, Any]:
+        """``ChatappVerifyAndRegister``: the registration code (a secret: never logged) verifies and registers."""
+        return await self.call("ChatappVerifyAndRegister", {"CustSpaceId": cust_space_id,
+                                                            "PhoneNumber": phone_number, "VerifyCode": verify_code})
+
+    async def phone_number_register(self, cust_space_id: str, phone_number: str) -> dict[str, Any]:
+        return await self.call("ChatappPhoneNumberRegister", {"CustSpaceId": cust_space_id,
+                                                              "PhoneNumber": phone_number})
+
+    async def phone_number_deregister(self, cust_space_id: str, phone_number: str) -> dict[str, Any]:
+        return await self.call("ChatappPhoneNumberDeregister", {"CustSpaceId": cust_space_id,
+                                                                "PhoneNumber": phone_number})
+
+    async def get_username(self, cust_space_id: str, phone_number: str) -> dict[str, str]:
+        """``GetWhatsappUserName``: ``{Username, Status}``, or ``{}`` when the number has none."""
+        body = await self.call("GetWhatsappUserName", {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number})
+        return shapes.username("GetWhatsappUserName", body, cust_space_id, phone_number)
+
+    async def username_suggestions(self, cust_space_id: str, phone_number: str) -> list[str]:
+        body = await self.call("GetWhatsappUserNameSuggestions",
+                               {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number})
+        return shapes.name_list("GetWhatsappUserNameSuggestions", body, cust_space_id, phone_number)
+
+    async def update_username(self, cust_space_id: str, phone_number: str, username: str,
+                              transfer: bool = False) -> dict[str, Any]:
+        """``UpdateWhatsappUserName``; ``transfer`` sends ``TransferAction: force_transfer`` (the name is
+        taken from another number of the business portfolio), else nothing (the API's default, ``none``)."""
+        return await self.call("UpdateWhatsappUserName", {
+            "CustSpaceId": cust_space_id, "PhoneNumber": phone_number, "Username": username,
+            "TransferAction": "force_transfer" if transfer else None})
+
+    async def delete_username(self, cust_space_id: str, phone_number: str) -> dict[str, Any]:
+        return await self.call("DeleteWhatsappUserName", {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number})
+
+    async def archive_templates(self, cust_space_id: str, templates: list[tuple[str, str]],
+                                archived: bool) -> dict[str, Any]:
+        """``ArchiveChatappTemplate``: every ``(TemplateCode, Language)`` archived (or unarchived)."""
+        return await self.call("ArchiveChatappTemplate", {
+            "CustSpaceId": cust_space_id, "ChannelType": "WHATSAPP",
+            "ArchiveType": "ARCHIVED" if archived else "NOT_ARCHIVED",
+            "TemplateList": [{"TemplateCode": code, "Language": language} for code, language in templates]})
 
     async def get_customer_account_info(self) -> dict[str, Any]:
         """BSS account status (``Data``: HostingStatus, CreditLimitStatus, IsCertified, ...)."""

@@ -86,6 +86,37 @@ def verification_status(action: str, body: Mapping[str, Any], cust_space_id: str
     return status.strip().upper()
 
 
+def username(action: str, body: Mapping[str, Any], cust_space_id: str | None = None,
+             phone_number: str | None = None) -> dict[str, str]:
+    """``Data{Username, Status}`` of ``GetWhatsappUserName``: an object (or absent / null: no username) whose
+    two fields are strings or null. ``{}`` when the number has no username; a status is kept as written (the
+    SDK lists none: the kind reads it without regard to case)."""
+    where = CallPlace(cust_space_id=cust_space_id, phone_number=phone_number)
+    data = body.get("Data")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise fail(action, body, "Data", f"is {kind_name(data)}, expected an object", **where)
+    text_fields(action, body, data, "Data.", ("Username", "Status"), **where)
+    name = (data.get("Username") or "").strip()
+    return {"Username": name, "Status": (data.get("Status") or "").strip()} if name else {}
+
+
+def name_list(action: str, body: Mapping[str, Any], cust_space_id: str | None = None,
+              phone_number: str | None = None) -> list[str]:
+    """``Data`` as a list of strings (``GetWhatsappUserNameSuggestions``); absent or null: none."""
+    where = CallPlace(cust_space_id=cust_space_id, phone_number=phone_number)
+    data = body.get("Data")
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise fail(action, body, "Data", f"is {kind_name(data)}, expected a list", **where)
+    for i, item in enumerate(data):
+        if not isinstance(item, str):
+            raise fail(action, body, f"Data[{i}]", f"is {kind_name(item)}, expected a string", **where)
+    return [item for item in data if item.strip()]
+
+
 def write_data(body: Mapping[str, Any]) -> dict[str, Any]:
     """``Data`` of a write's answer. Apply never reads it (it re-reads the space to prove a write), so an odd
     shape is not an error here: failing a write the API acknowledged would misreport it as not landed."""

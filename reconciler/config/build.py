@@ -12,7 +12,7 @@ from reconciler import kinds as catalogue
 from reconciler.config.loader import LoadedFile, Path
 from reconciler.config.rules import DeclaredNumber
 from reconciler.core.defaults import DEFAULT_ACCOUNT
-from reconciler.core.model import Account, DesiredState, Migration, Number, Safety, Space
+from reconciler.core.model import Account, DesiredState, Migration, Number, Onboarding, Safety, Space
 from reconciler.core.source import Source
 
 _NUMBER_KINDS = catalogue.number_kinds()
@@ -85,14 +85,24 @@ class _Builder:
                 values = {**inherited, **own}  # a number's own value wins
             else:
                 values = own
-            self.record_block(sources, block, own, path + (block,))
+            if isinstance(own, dict):
+                self.record_block(sources, block, own, path + (block,))
+            else:  # a block written as one value (``username: acme.support``)
+                self.record(sources, block, own, path + (block,))
             blocks[block] = kind.rules.build(kind.model, values, self.file)
         migration = None
         if (own := data.get("migration")) is not None:
             self.record_block(sources, "migration", own, path + ("migration",))
             migration = Migration(**own)
+        onboarding = None
+        if (own := data.get("onboarding")) is not None:
+            self.record_block(sources, "onboarding", own, path + ("onboarding",))
+            onboarding = Onboarding(**own)
+        if data.get("retire") is not None:
+            self.record(sources, "retire", data["retire"], path + ("retire",))
         return Number(phone_number=phone.e164, declared_as=phone.declared_as, source=self.source(path),
-                      sources=sources, blocks=blocks, migration=migration)
+                      sources=sources, blocks=blocks, migration=migration, onboarding=onboarding,
+                      retire=bool(data.get("retire", False)))
 
     def space(self, data: dict[str, Any], path: Path) -> Space:
         defaults = data.get("defaults") or {}
@@ -110,7 +120,8 @@ class _Builder:
                         for i, n in enumerate(data.get("numbers") or ()))
         given = data.get("safety") or {}
         safety = Safety(max_webhook_update_fraction=float(given.get("max_webhook_update_fraction", 0.3)),
-                        min_numbers=int(given.get("min_numbers", 10)))  # JSON Schema lets 10.0 be an integer
+                        min_numbers=int(given.get("min_numbers", 10)),  # JSON Schema lets 10.0 be an integer
+                        max_deregister_fraction=float(given.get("max_deregister_fraction", 0.1)))
         return Space(name=data["name"], cust_space_id=data["cust_space_id"], source=self.source(path),
                      numbers=numbers, unmanaged_numbers=data.get("unmanaged_numbers", "report"),
                      allow_http_callbacks=bool(data.get("allow_http_callbacks", False)), safety=safety,

@@ -20,6 +20,7 @@ from phonenumbers import NumberParseException, ValidationResult
 
 from reconciler import kinds as catalogue
 from reconciler.common.masking import mask_url
+from reconciler.common.username_rules import username_problems
 from reconciler.config import env_refs
 from reconciler.config.errors import Problem
 from reconciler.config.loader import LoadedFile, Mark, Path, format_path
@@ -35,7 +36,10 @@ URL_RE = re.compile(r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*$")  # the schema'
 _URL_KINDS = tuple(k for k in catalogue.kinds() if any(f.url for f in k.fields))
 _SPACE_KINDS = catalogue.space_kinds()
 _NUMBER_URL_KINDS = tuple(k for k in _URL_KINDS if k.scope is catalogue.Scope.NUMBER)
-_VERIFY_CODE_KEYS = frozenset({"verifycode", "verificationcode", "migrationcode", "migrationverifycode"})
+_VERIFY_CODE_KEYS = frozenset({"verifycode", "verificationcode", "migrationcode", "migrationverifycode",
+                               "registrationcode", "purchasecode", "prevalidationcode"})
+#: keys that name the environment variable of a one-time code (migration, onboarding, pre-validation)
+_CODE_VARIABLES = frozenset({"verify_code_env", "prevalidation_code_env"})
 _CODE_LIKE = re.compile(r"^[\d\s-]+$")
 
 VERIFY_CODE_ADVICE = ("a migration verify code is a short-lived secret and must never be written in YAML "
@@ -105,10 +109,10 @@ def secret_problems(loaded: LoadedFile) -> list[Problem]:
         if norm in _VERIFY_CODE_KEYS:
             problems.append(_problem(loaded, pos.key_at(path), f"{key!r}: {VERIFY_CODE_ADVICE}", path))
             loaded.suppressed.add(path)
-        elif key == "verify_code_env" and not isinstance(value, bool) and (
+        elif key in _CODE_VARIABLES and not isinstance(value, bool) and (
                 isinstance(value, (int, float)) or (isinstance(value, str) and _CODE_LIKE.match(value))):
             problems.append(_problem(loaded, pos.at(path),
-                                     "'verify_code_env' must name an environment variable, but it holds "
+                                     f"'{key}' must name an environment variable, but it holds "
                                      f"digits (the value is not shown): {VERIFY_CODE_ADVICE}", path))
             loaded.suppressed.add(path)
     return problems
@@ -245,6 +249,7 @@ def file_problems(loaded: LoadedFile, env: Mapping[str, str] | None = None) -> t
             if not isinstance(number, dict):
                 continue
             npath = spath + ("numbers", ni)
+            problems += lifecycle_problems(loaded, number, npath)
             for kind in _NUMBER_URL_KINDS:
                 check_urls(kind, number.get(kind.name), npath + (kind.name,), allow_http)
             phone = number.get("phone_number")
@@ -262,6 +267,43 @@ def file_problems(loaded: LoadedFile, env: Mapping[str, str] | None = None) -> t
 
 
 _PHONE_SHAPE = re.compile(r"^\+?[0-9][0-9 ()./-]{3,30}$")  # the schema's phone_number pattern
+#: How a number comes into its space, beyond a sync: at most one of these per number.
+_ARRIVALS = ("migration", "onboarding")
+
+
+def lifecycle_problems(loaded: LoadedFile, number: Mapping[str, Any], npath: Path) -> list[Problem]:
+    """A number's life, offline (docs/lifecycle.md): it arrives one way (a migration or an onboarding, not
+    both), a retired number declares nothing else (it is deregistered, then expected no more), and a
+    username follows WhatsApp's format (``reconciler.common.username_rules``: every broken rule named)."""
+    problems: list[Problem] = []
+    pos = loaded.positions
+    given = [k for k in _ARRIVALS if isinstance(number.get(k), dict)]
+    if len(given) > 1:
+        p = npath + (given[1],)
+        problems.append(_problem(loaded, pos.key_at(p), f"'{given[1]}' beside '{given[0]}': a number comes into "
+                                                        "its space one way (migrated from another provider, or "
+                                                        "onboarded as a brand-new number)", p))
+    if number.get("retire") is True:
+        others = sorted(k for k in number if k not in ("phone_number", "retire"))
+        if others:
+            p = npath + (others[0],)
+            problems.append(_problem(loaded, pos.key_at(p), f"'{others[0]}' on a number with 'retire: true': a "
+                                                            "retired number is deregistered and then expected no "
+                                                            "more, so it declares nothing else (remove "
+                                                            f"{', '.join(repr(o) for o in others)})", p))
+    raw = number.get("username")
+    if raw is True:
+        p = npath + ("username",)
+        problems.append(_problem(loaded, pos.at(p), "'username: true' says nothing: write the name, or "
+                                                    "'username: false' for no username", p))
+    name, upath = (raw, npath + ("username",)) if isinstance(raw, str) else (
+        (raw.get("name"), npath + ("username", "name")) if isinstance(raw, dict) else (None, npath))
+    if isinstance(name, str):
+        broken = username_problems(name)
+        if broken:
+            problems.append(_problem(loaded, pos.at(upath), f"username {name[:64]!r} {'; '.join(broken)} "
+                                                            "(WhatsApp's format for business usernames)", upath))
+    return problems
 
 
 def state_store_problems(files: list[LoadedFile], env: Mapping[str, str] | None = None) -> list[Problem]:
@@ -445,8 +487,8 @@ def _env_names(node: Any, path: Path) -> list[tuple[Path, str, str]]:
     if isinstance(node, dict):
         for key, value in node.items():
             here = path + (key,)
-            if key == "verify_code_env" and isinstance(value, str) and env_refs.REF_NAME.fullmatch(value):
-                found.append((here, value, "'verify_code_env'"))
+            if key in _CODE_VARIABLES and isinstance(value, str) and env_refs.REF_NAME.fullmatch(value):
+                found.append((here, value, f"'{key}'"))
             else:
                 found += _env_names(value, here)
     elif isinstance(node, list):

@@ -4,7 +4,7 @@ The schema (``reconciler/schemas/cams-desired-state.schema.json``) is the single
 editors use it to complete and check files as people type, and the loader validates every file with it.
 ``jsonschema``'s own messages echo whole values and name no line, so each error is rewritten here: pointed at
 the line of the value (or of the offending key), with a "did you mean" for a misspelt key or enum value,
-and without ever echoing a secret (values under ``migration`` or of a ``verify*`` key are never shown, and
+and without ever echoing a secret (values under ``migration``/``onboarding`` or of a ``verify*`` key are never shown, and
 URLs are shown with their query values masked).
 """
 
@@ -41,7 +41,9 @@ _MISPLACED = {
     ("root", "cust_space_id"): "the space's keys go inside a `spaces:` list item",
     ("root", "numbers"): "numbers belong to a space: `spaces: [{name: ..., cust_space_id: ..., numbers: [...]}]`",
     ("space", "phone_number"): "numbers go in the space's `numbers:` list",
-    ("number", "verify_code_env"): "it goes under the number's `migration:`",
+    ("number", "verify_code_env"): "it goes under the number's `migration:` (or `onboarding:`)",
+    ("defaults", "onboarding"): "onboarding is per number: set it under the number",
+    ("defaults", "retire"): "retiring is per number: set it under the number",
 }
 
 
@@ -104,8 +106,9 @@ class SchemaChecker:
 
 
 def is_secret_path(path: Sequence[str | int]) -> bool:
-    """Values whose text must never be echoed: anything under ``migration`` or under a ``verify*`` key."""
-    return any(isinstance(p, str) and (p == "migration" or "verify" in p.lower()) for p in path)
+    """Values whose text must never be echoed: anything under ``migration`` or ``onboarding``, or under a
+    ``verify*`` key."""
+    return any(isinstance(p, str) and (p in ("migration", "onboarding") or "verify" in p.lower()) for p in path)
 
 
 _PEM_LABEL = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,40})-----")

@@ -33,6 +33,19 @@ class Migration:
 
 
 @dataclass(frozen=True)
+class Onboarding:
+    """A brand-new number joins the space step by step (``reconciler.kinds.onboarding``): the display name
+    it joins with, how and in which language the registration code is sent, the variable that will hold the
+    code and (a pre-validated number) the variable holding its purchase code. Names, never values."""
+
+    display_name: str
+    verify_code_env: str
+    method: str = "sms"
+    locale: str = "en_US"
+    prevalidation_code_env: str | None = None
+
+
+@dataclass(frozen=True)
 class Number:
     phone_number: str  # normalised: E.164 digits without "+", e.g. "8613800001234"
     declared_as: str  # exactly as written in YAML, for messages
@@ -40,16 +53,21 @@ class Number:
     # kind name (``reconciler.kinds``) → the declared block, built into that kind's model
     blocks: Mapping[str, Any] = field(default_factory=dict, hash=False)
     migration: Migration | None = None
+    # A brand-new number joining step by step (``kinds.onboarding``); its variables are names, never codes.
+    onboarding: Onboarding | None = None
+    # Deregister it, then expect it no more (docs/lifecycle.md): a retired number declares nothing else.
+    retire: bool = False
     # Field path (e.g. "webhooks.status_callback_url", "business_profile.websites", "expect.status")
     # → where the effective value was written (the space's defaults when inherited).
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
     def of(cls, phone_number: str, declared_as: str, source: Source, *, migration: Migration | None = None,
+           onboarding: Onboarding | None = None, retire: bool = False,
            sources: Mapping[str, Source] | None = None, **blocks: Any) -> Number:
         """A number with its blocks given by kind name (``webhooks=Webhooks(...)``); None blocks are left out."""
         return cls(phone_number, declared_as, source, blocks={k: v for k, v in blocks.items() if v is not None},
-                   migration=migration, sources=dict(sources or {}))
+                   migration=migration, onboarding=onboarding, retire=retire, sources=dict(sources or {}))
 
     def block(self, kind: str) -> Any:
         """The declared block of ``kind`` (its model), or None when the number declares none."""
@@ -67,11 +85,14 @@ class Number:
 
 @dataclass(frozen=True)
 class Safety:
-    """octoDNS-style guard for apply: in a space with at least ``min_numbers`` declared numbers, a plan
-    that updates the webhooks of more than ``max_webhook_update_fraction`` of them needs ``--force``."""
+    """octoDNS-style guards for apply: in a space with at least ``min_numbers`` declared numbers, a plan
+    that updates the webhooks of more than ``max_webhook_update_fraction`` of them needs ``--force``; in any
+    space, a plan that deregisters more than ``max_deregister_fraction`` of its numbers (and more than one)
+    needs ``--force`` too."""
 
     max_webhook_update_fraction: float = 0.3
     min_numbers: int = 10
+    max_deregister_fraction: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -95,7 +116,7 @@ class Space:
     cust_space_id: str
     source: Source  # where the space's entry starts
     numbers: tuple[Number, ...] = ()
-    unmanaged_numbers: str = "report"  # ignore | report | error (the JSON Schema's enum)
+    unmanaged_numbers: str = "report"  # ignore | report | error | deregister (the JSON Schema's enum)
     allow_http_callbacks: bool = False
     safety: Safety = Safety()
     # "best-effort": only a frozen account blocks; "strict": an account check that cannot be made blocks too.

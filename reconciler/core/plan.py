@@ -428,7 +428,9 @@ class Plan:
         register = self.count(Action.REGISTER_MIGRATION)
         kinds = [(n, a.value) for a in Action if not a.writes and (n := self.count(a))]
         findings = sum(n for n, _ in kinds)
-        generic = "".join(f", {n} to {label}" for label in ("create", "update", "delete")
+        # the generic actions, then any other word a kind gives a write (add-number, deregister, ...)
+        others = sorted({c.shown_action for c in self.changes if c.action.writes} - set(LABEL_ORDER))
+        generic = "".join(f", {n} to {label}" for label in ("create", "update", "delete", *others)
                           if (n := self.count(label)))
         found = (f"; {plural(findings, 'finding')} (report only: {', '.join(f'{n} {name}' for n, name in kinds)})"
                  if findings else "; no findings")

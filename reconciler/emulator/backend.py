@@ -33,6 +33,7 @@ from reconciler.emulator.answers import complete
 from reconciler.emulator.callers import BackendDict, Caller
 from reconciler.emulator.catalog import ACTIONS
 from reconciler.emulator.errors import EmulatorApiError
+from reconciler.emulator.lifecycle import LifecycleMixin
 from reconciler.emulator.settings import SettingsMixin
 from reconciler.emulator.state import (
     ACCOUNTS_FIELD,
@@ -43,6 +44,7 @@ from reconciler.emulator.state import (
     profile_problem,
 )
 from reconciler.emulator.templates import TemplatesMixin
+from reconciler.emulator.usernames import UsernamesMixin
 
 Params = Mapping[str, str]
 Body = dict[str, Any]
@@ -80,7 +82,9 @@ def _websites(raw: str) -> list[str]:
     return value
 
 
-class CamsBackend(SettingsMixin, TemplatesMixin, ActionTrailMixin):  # number settings (issue 16): emulator/settings.py; templates (17): emulator/templates.py; ActionTrail events (18): emulator/actiontrail.py
+# number settings (issue 16): emulator/settings.py; templates (17): emulator/templates.py; ActionTrail events
+# (18): emulator/actiontrail.py; a number's life and usernames (26): emulator/lifecycle.py, usernames.py
+class CamsBackend(SettingsMixin, TemplatesMixin, ActionTrailMixin, LifecycleMixin, UsernamesMixin):
     """All state of the emulated accounts. Thread-safe through ``call`` (one lock around every action).
 
     ``region``: the region this emulator serves (the state file's spaces live there).
@@ -248,6 +252,7 @@ class CamsBackend(SettingsMixin, TemplatesMixin, ActionTrailMixin):  # number se
 
     def QueryChatappPhoneNumbers(self, caller: Caller, params: Params) -> Body:
         space = self._space(caller, params)
+        self._settle_codes(space)
         wanted = (params.get("Status") or "").upper()
         numbers = [
             self._visible(e) for e in space["phone_numbers"]
@@ -272,6 +277,7 @@ class CamsBackend(SettingsMixin, TemplatesMixin, ActionTrailMixin):  # number se
         (VERIFIED when the state leaves it out), a number whose migration into the space waits for its code
         ``NOT_VERIFIED``; any other number is not the caller's (``Unknown.ResourceOwnerId``)."""
         space = self._space(caller, params)
+        self._settle_codes(space)  # a code left unused past its lifetime reads EXPIRED (lifecycle.py)
         phone_number = params["PhoneNumber"]
         entry = self._find(space["phone_numbers"], phone_number)
         if entry is not None:

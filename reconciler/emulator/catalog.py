@@ -75,6 +75,19 @@ ACTIONS: dict[str, ActionSpec] = {
         _cams("ModifyChatappTemplate", True, "Components", "Language"),
         _cams("ModifyChatappTemplateProperties", True, "CustSpaceId", "Language", "TemplateCode", "TemplateType"),
         _cams("DeleteChatappTemplate", True),
+        _cams("ArchiveChatappTemplate", True, "ArchiveType", "ChannelType", "CustSpaceId", "TemplateList"),
+        # A number's life (issue 26; emulator/lifecycle.py, emulator/usernames.py). GetPreValidatePhoneId
+        # names no space: it checks a purchase code against the caller's account.
+        _cams("GetPreValidatePhoneId", False, "PhoneNumber", "VerifyCode"),
+        _cams("AddChatappPhoneNumber", True, "Cc", "CustSpaceId", "PhoneNumber", "VerifiedName"),
+        _cams("GetChatappVerifyCode", True, "CustSpaceId", "Locale", "Method", "PhoneNumber"),
+        _cams("ChatappVerifyAndRegister", True, "CustSpaceId", "PhoneNumber", "VerifyCode"),
+        _cams("ChatappPhoneNumberRegister", True, "CustSpaceId", "PhoneNumber"),
+        _cams("ChatappPhoneNumberDeregister", True, "CustSpaceId", "PhoneNumber"),
+        _cams("GetWhatsappUserName", False, "CustSpaceId", "PhoneNumber"),
+        _cams("GetWhatsappUserNameSuggestions", False, "CustSpaceId", "PhoneNumber"),
+        _cams("UpdateWhatsappUserName", True, "CustSpaceId", "PhoneNumber", "Username"),
+        _cams("DeleteWhatsappUserName", True, "CustSpaceId", "PhoneNumber"),
     )
 }
 

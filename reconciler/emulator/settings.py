@@ -308,9 +308,17 @@ class SettingsMixin:
         else:
             if not params.get("TemplateCode"):
                 raise _missing("TemplateCode")
-            # The template's own health is not modelled (templates are another part of the emulator).
-            entities.append({"EntityType": "MESSAGE_TEMPLATE", "TemplateCode": params["TemplateCode"],
-                             "Language": params.get("Language", ""), "CanSendMessage": "AVAILABLE"})
+            # Of a template's own health, only archiving is modelled: an archived template cannot be sent.
+            archived = [t for t in space.get("templates", []) if t["TemplateCode"] == params["TemplateCode"]
+                        and params.get("Language", t["Language"]) == t["Language"] and t.get("Archived")]
+            template: Body = {"EntityType": "MESSAGE_TEMPLATE", "TemplateCode": params["TemplateCode"],
+                              "Language": params.get("Language", ""), "CanSendMessage": "AVAILABLE"}
+            if archived:
+                template.update(CanSendMessage="BLOCKED", Errors=[{
+                    "ErrorCode": "TEMPLATE_ARCHIVED",  # the emulator's, like STATUS_<status>
+                    "ErrorDescription": "The template is archived.",
+                    "PossibleSolution": "Unarchive the template (ArchiveChatappTemplate NOT_ARCHIVED) to send it."}])
+            entities.append(template)
         entities.append({"EntityType": "WABA", "WabaId": waba_id, "CanSendMessage": "AVAILABLE"})
         entities.append({"EntityType": "BUSINESS", "BusinessId": _derived_id("business", space_id),
                          "CanSendMessage": "AVAILABLE"})

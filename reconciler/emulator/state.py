@@ -20,6 +20,13 @@ import yaml
 from reconciler.common.input_file import UnreadableFile, read_regular
 from reconciler.emulator.catalog import ACTIONS
 from reconciler.emulator.errors import StateFileError
+from reconciler.emulator.lifecycle_state import (
+    LIFECYCLE_SPACE_FIELDS,
+    PREVALIDATED_FIELD,
+    LifecycleInvalid,
+    validate_prevalidated,
+    validate_space_lifecycle,
+)
 from reconciler.emulator.settings_state import SETTINGS_SPACE_FIELDS, SettingsInvalid, validate_space_settings
 from reconciler.emulator.template_state import TemplateStateInvalid, validate_space_templates
 
@@ -46,8 +53,9 @@ SPACE_FIELDS = frozenset({
     "subscribed", "owner_keys", "phone_numbers", "business_profiles", "pending_sync", "pending_migrations",
     "verified_migrations",
     "templates", "template_settings", "deleted_templates",  # message templates: emulator/template_state.py
-}) | SETTINGS_SPACE_FIELDS  # number settings and the account webhook: settings_state.py
-TOP_FIELDS = frozenset({"keys", "account", "spaces"})
+}) | SETTINGS_SPACE_FIELDS | LIFECYCLE_SPACE_FIELDS  # settings_state.py; lifecycle_state.py
+#: ``prevalidated_numbers`` (numbers bought pre-validated, lifecycle_state.py) is optional
+TOP_FIELDS = frozenset({"keys", "account", "spaces", PREVALIDATED_FIELD})
 #: A state of several accounts: ``accounts: {ACCOUNT_ID: {keys, account, spaces}}`` instead of the three above.
 ACCOUNTS_FIELD = "accounts"
 #: The account id of a state file written without ``accounts:`` (today's single-account files).
@@ -441,7 +449,13 @@ def _validate_one_account(data: dict[str, Any]) -> dict[str, Any]:
         if space_id in spaces:
             raise _Invalid(("spaces", raw_id), f"space {space_id} is listed twice")
         spaces[space_id] = _validate_space(space, ("spaces", raw_id), key_ids)
-    return {"keys": keys, "account": account, "spaces": spaces}
+    out = {"keys": keys, "account": account, "spaces": spaces}
+    if data.get(PREVALIDATED_FIELD) is not None:  # only when given: a snapshot keeps the file's shape
+        try:
+            out[PREVALIDATED_FIELD] = validate_prevalidated(data[PREVALIDATED_FIELD])
+        except LifecycleInvalid as exc:
+            raise _Invalid(exc.path, exc.message) from None
+    return out
 
 
 def _validate_keys(keys: Any) -> list[dict[str, Any]]:
@@ -547,6 +561,10 @@ def _validate_space(space: Any, path: Path_, key_ids: set[str]) -> dict[str, Any
     try:
         out.update(validate_space_settings(space, seen))
     except SettingsInvalid as exc:
+        raise _Invalid(path + exc.path, exc.message) from None
+    try:
+        out.update(validate_space_lifecycle(space, [pn for pn, where in seen.items() if where == "phone_numbers"]))
+    except LifecycleInvalid as exc:
         raise _Invalid(path + exc.path, exc.message) from None
     try:
         out.update(validate_space_templates(space, str(path[-1]).strip()))

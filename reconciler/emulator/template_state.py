@@ -28,8 +28,9 @@ VISIBLE_TEMPLATE_FIELDS = (
     "AllowSend", "CategoryChangePaused", "MessageSendTtlSeconds", "Components", "Example", "LastUpdateTime",
 )
 #: Kept by the platform, never returned: what was asked at creation, when a pending review ends, when the
-#: template was created and when an approved template was edited (Meta's edit limits count those).
-HIDDEN_TEMPLATE_FIELDS = ("AllowCategoryChange", "ReviewDueAt", "CreatedAt", "Edits")
+#: template was created and when an approved template was edited (Meta's edit limits count those), and whether
+#: it is archived (ArchiveChatappTemplate; no read returns it: docs/emulator.md).
+HIDDEN_TEMPLATE_FIELDS = ("AllowCategoryChange", "ReviewDueAt", "CreatedAt", "Edits", "Archived")
 TEMPLATE_FIELDS = frozenset(VISIBLE_TEMPLATE_FIELDS + HIDDEN_TEMPLATE_FIELDS)
 
 DEFAULT_SETTINGS: Mapping[str, Any] = {
@@ -145,7 +146,7 @@ def _template(item: Any, path: Path, space_id: str) -> dict[str, Any]:
             _one_of(value, AUDIT_STATUSES, at)
         elif field == "QualityScore":
             _one_of(value, QUALITY_SCORES, at)
-        elif field in ("AllowSend", "CategoryChangePaused", "AllowCategoryChange"):
+        elif field in ("AllowSend", "CategoryChangePaused", "AllowCategoryChange", "Archived"):
             if not isinstance(value, bool):
                 raise TemplateStateInvalid(at, f"'{field}' must be true or false")
         elif field in ("MessageSendTtlSeconds", "LastUpdateTime", "CreatedAt"):

@@ -46,6 +46,7 @@ NAME_REUSE_MS = 30 * DAY_MS
 PAGE_SIZE_DEFAULT = 10  # the SDK's documented default
 PAGE_SIZE_MAX = 100     # not documented: the emulator refuses larger pages (the stricter reading)
 EDITABLE = frozenset({"pass", "fail", "paused", "unaudit"})
+ARCHIVE_TYPES = ("ARCHIVED", "NOT_ARCHIVED")
 _LIST_FIELDS = ("AuditStatus", "Category", "Language", "LastUpdateTime", "Reason", "TemplateCode", "TemplateType")
 
 
@@ -329,6 +330,9 @@ class TemplatesMixin:
         now = self._settle(space)
         entry = self._one(space, params)
         status = entry["AuditStatus"]
+        if entry.get("Archived"):
+            raise EmulatorApiError("Template.Archived", f"The template {entry['Name']} ({entry['Language']}) is "
+                                                        "archived: unarchive it before editing it.")
         if status not in EDITABLE:
             state = "in review" if status == "auditing" else status
             raise EmulatorApiError("Template.NotEditable",
@@ -390,3 +394,38 @@ class TemplatesMixin:
         space["deleted_templates"].extend({"Name": e["Name"], "Language": e["Language"], "DeletedAt": now}
                                           for e in gone)
         return dict(_OK)
+
+    def ArchiveChatappTemplate(self, caller: Any, params: Params) -> Body:
+        """``ArchiveType`` ARCHIVED or NOT_ARCHIVED for every ``{TemplateCode, Language}`` of ``TemplateList``:
+        all or none (every item is checked before any changes). Setting the state a template already has is
+        accepted (the call names a state, not a toggle). A template in review cannot be archived (the
+        stricter reading). No read shows the flag: the SDK's list and detail models have no field for it."""
+        space = self._space(caller, params)
+        self._settle(space)
+        if params["ChannelType"] != "WHATSAPP":
+            raise _invalid("ChannelType must be WHATSAPP.")
+        archive_type = params["ArchiveType"]
+        if archive_type not in ARCHIVE_TYPES:
+            raise _invalid(f"ArchiveType must be one of {', '.join(ARCHIVE_TYPES)}.")
+        items = _json(params, "TemplateList", list, "a list of {\"TemplateCode\", \"Language\"}")
+        if not items:
+            raise _invalid("TemplateList must name at least one template.")
+        chosen: list[dict[str, Any]] = []
+        for i, item in enumerate(items):
+            if not isinstance(item, dict) or set(item) - {"TemplateCode", "Language"} or \
+                    not all(isinstance(item.get(k), str) and item[k] for k in ("TemplateCode", "Language")):
+                raise _invalid(f"TemplateList[{i}] must be {{\"TemplateCode\": ..., \"Language\": ...}}.")
+            found = [e for e in space["templates"]
+                     if e["TemplateCode"] == item["TemplateCode"] and e["Language"] == item["Language"]]
+            if not found:
+                raise _not_found(f"{item['TemplateCode']} ({item['Language']})")
+            if archive_type == "ARCHIVED" and found[0]["AuditStatus"] == "auditing":
+                raise EmulatorApiError("Template.NotArchivable", f"The template {found[0]['Name']} "
+                                       f"({found[0]['Language']}) is in review and cannot be archived.")
+            chosen.append(found[0])
+        for entry in chosen:
+            if archive_type == "ARCHIVED":
+                entry["Archived"] = True
+            else:
+                entry.pop("Archived", None)
+        return {**_OK, "Data": dict(_OK)}

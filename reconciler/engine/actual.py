@@ -27,6 +27,7 @@ from reconciler.core.digest import canonical_digest
 from reconciler.core.model import Space
 from reconciler.core.normalize import normalize_phone
 from reconciler.core.plan import Address
+from reconciler.kinds.onboarding_paths import settled
 
 
 class ReadClient(Protocol):
@@ -125,8 +126,10 @@ async def fetch_actual(client: ReadClient, spaces: Iterable[Space],
         items = await client.query_phone_numbers(cid)
         numbers = index_numbers(items)
         # each declared instance whose kind reads more than the list: of a present number, or of the space
+        # (not a number half-way through onboarding: nothing is read of it until it is registered)
         wanted = [(kind, block) for kind in catalogue.kinds() if kind.api.read for block in kind.blocks(space)
-                  if (block.number is None or block.number.phone_number in numbers)
+                  if (block.number is None or (block.number.phone_number in numbers and settled(
+                      block.number, numbers[block.number.phone_number])))
                   and (only is None or block.address in only)]
         datas = await gather_all([kind.read(client, block) for kind, block in wanted])
         reads: dict[str, dict[str, Mapping[str, Any]]] = {}

@@ -48,6 +48,7 @@ from reconciler.engine.actual import ActualSpace, SpaceReadError, fetch_actual
 from reconciler.engine.counting import CountingClient
 from reconciler.engine.diff import Context, diff_space
 from reconciler.engine.journal import Journal
+from reconciler.engine.onboarding import onboarding_records
 from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, WriteLedger, space_accounts
 from reconciler.kinds.base import Attempt, Block, Skip, StillDiffers, Write
 from reconciler.kinds.base import Outcome as KindOutcome
@@ -95,7 +96,7 @@ def apply_actions() -> tuple[str, ...]:
     these. The number list, then each kind's reads and writes, from the catalogue."""
     actions = ["QueryChatappPhoneNumbers"]
     for kind in catalogue.kinds():
-        actions += [*kind.api.read_actions(), *kind.api.write_actions()]
+        actions += [*kind.api.read_actions(), *kind.api.apply_reads, *kind.api.write_actions()]
     return tuple(dict.fromkeys(actions))
 
 
@@ -206,15 +207,16 @@ class _SpaceRun:
     def replan(self, seen: ActualSpace) -> dict[Address, list[Change]]:
         """The space planned again from ``seen``: its write changes by instance."""
         out: dict[Address, list[Change]] = {}
-        for c in diff_space(self.space, seen, context=Context(env=self.run.env)):
+        context = Context(env=self.run.env,
+                          onboarding=onboarding_records(self.run.journal, self.space, seen.numbers))
+        for c in diff_space(self.space, seen, context=context):
             if c.action.writes:
                 out.setdefault(_instance(c.address), []).append(c)
         return out
 
     def _block(self, change: Change) -> Block[Any] | None:
         kind = catalogue.registry().get(change.kind)
-        where = _instance(change.address)
-        return None if kind is None else next((b for b in kind.blocks(self.space) if b.address == where), None)
+        return None if kind is None else kind.block_at(self.space, change.address)
 
     async def step(self, change: Change, seen: ActualSpace,
                    again: Mapping[Address, list[Change]]) -> tuple[bool, ClientError | None] | None:
@@ -395,5 +397,6 @@ async def apply_plan(client: WriteClient, plan: Plan, desired: DesiredState, *,
             results.append(result)
         follow_up += space_run.follow_up
     results.sort(key=lambda r: r.change.sort_key)
-    return ApplyReport(tuple(results), run.interrupt.signal_name, tuple(dict.fromkeys(follow_up)),
+    follow = tuple({c.key: c for c in follow_up}.values())  # by key: a change's values are not hashable
+    return ApplyReport(tuple(results), run.interrupt.signal_name, follow,
                        dict(sorted(counting.calls.items())), accounts=space_accounts(plan))

@@ -23,6 +23,9 @@ from reconciler.core.model import Space
 from reconciler.core.plan import Action, Change
 from reconciler.engine.actual import ActualSpace
 from reconciler.kinds.base import PlanContext
+from reconciler.kinds.onboarding_paths import ITEMS as ONBOARDING_STEPS
+from reconciler.kinds.onboarding_paths import arriving as onboarding_arriving
+from reconciler.kinds.onboarding_paths import settled
 
 #: What planning knows beyond the API's answers (``kinds.base.PlanContext``).
 Context = PlanContext
@@ -39,10 +42,11 @@ def diff_space(space: Space, actual: ActualSpace, *, env: Mapping[str, str] | No
     arrived: Space | None = None  # the space as the kinds that wait see it: its numbers there or arriving
     for kind in catalogue.kinds():  # a kind after those it depends on: ``arriving`` is complete by then
         if kind.depends_on:
-            # a number not in the space is planned only when this plan brings it in (its pending updates)
+            # a number not in the space is planned only when this plan brings it in (its pending updates);
+            # so is one half-way through onboarding (listed, but nothing can be set on it until registered)
             if arrived is None:
-                arrived = replace(space, numbers=tuple(n for n in space.numbers if n.phone_number in actual.numbers
-                                                       or n.phone_number in arriving))
+                arrived = replace(space, numbers=tuple(n for n in space.numbers if n.phone_number in arriving or (
+                    not n.retire and settled(n, actual.numbers.get(n.phone_number)))))
             found = kind.plan_space(arrived, actual, ctx)
         else:
             found = kind.plan_space(space, actual, ctx)
@@ -50,6 +54,8 @@ def diff_space(space: Space, actual: ActualSpace, *, env: Mapping[str, str] | No
             if c.action is Action.SYNC:
                 arriving.update((c.after or {}).get("missing") or [])
             elif c.action in _ARRIVING and c.phone_number is not None:
+                arriving.add(c.phone_number)
+            elif c.item in ONBOARDING_STEPS and c.phone_number is not None and onboarding_arriving(c):
                 arriving.add(c.phone_number)
         changes.extend(found)
     return changes

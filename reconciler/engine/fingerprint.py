@@ -17,6 +17,12 @@ from reconciler.core.source import Source
 from reconciler.engine.actual import canonical_digest
 
 _NOT_SEMANTIC = frozenset({"source", "sources", "declared_as"})
+#: Fields added since format version 1, left out of the content while they hold their default, so a plan
+#: saved before them stays fresh: a number's onboarding and retire, a space's deregistration threshold.
+_LATER_NUMBER_FIELDS = {"onboarding": None, "retire": False}
+_LATER_SAFETY_FIELDS = {"max_deregister_fraction": 0.1}
+#: A block's fields added since, by kind: left out while unset (``expect.username_status``).
+_LATER_BLOCK_FIELDS = {"expect": {"username_status": None}}
 
 
 def _semantic(value: Any, skip: frozenset[str] = _NOT_SEMANTIC) -> Any:
@@ -52,6 +58,9 @@ def space_content(space: Space, always: tuple[str, ...] = ()) -> dict[str, Any]:
     content: dict[str, Any] = _semantic(space, _NOT_SEMANTIC | {"numbers", "blocks"})
     if content.get("account") == DEFAULT_ACCOUNT:  # as before accounts existed: old saved plans stay fresh
         del content["account"]
+    safety = content.get("safety")
+    if isinstance(safety, dict):
+        content["safety"] = {k: v for k, v in safety.items() if _LATER_SAFETY_FIELDS.get(k, object()) != v}
     content.update({name: _semantic(block) for name, block in space.blocks.items()})
     content["numbers"] = [_number_content(n, always) for n in sorted(space.numbers, key=_phone)]
     return content
@@ -59,8 +68,13 @@ def space_content(space: Space, always: tuple[str, ...] = ()) -> dict[str, Any]:
 
 def _number_content(number: Number, always: tuple[str, ...]) -> dict[str, Any]:
     content: dict[str, Any] = _semantic(number, _NOT_SEMANTIC | {"blocks"})
+    content = {k: v for k, v in content.items() if k not in _LATER_NUMBER_FIELDS or _LATER_NUMBER_FIELDS[k] != v}
     content.update({name: None for name in always})
-    content.update({name: _semantic(block) for name, block in number.blocks.items()})
+    for name, block in number.blocks.items():
+        later = _LATER_BLOCK_FIELDS.get(name, {})
+        value = _semantic(block)
+        content[name] = {k: v for k, v in value.items() if k not in later or later[k] != v} \
+            if isinstance(value, dict) else value
     return content
 
 

@@ -49,6 +49,7 @@ from reconciler.core.defaults import JOURNAL_PATH
 from reconciler.engine.errors import EngineError
 from reconciler.files import DuplicateKeyError, InputFileError, no_duplicate_keys, read_input, write_atomically
 from reconciler.kinds.membership import SPENT, UNREGISTERED, UNSYNCED, VERIFYING, code_of, with_code
+from reconciler.kinds.onboarding import JOURNAL_KINDS as ONBOARDING_KINDS
 
 if TYPE_CHECKING:  # the store is imported when a journal is kept in it, not for --help
     from reconciler.state.records import RunState
@@ -57,7 +58,8 @@ JOURNAL = "journal"  # the record kind (``reconciler.state.records.JOURNAL``)
 
 DEFAULT_PATH = Path(JOURNAL_PATH)
 FORMAT_VERSION = 1
-KINDS = (UNREGISTERED, UNSYNCED, VERIFYING, SPENT)
+# the membership's entries, and onboarding's (a code asked for, a verification of unknown outcome, a code spent)
+KINDS = (UNREGISTERED, UNSYNCED, VERIFYING, SPENT, *ONBOARDING_KINDS)
 _MAX_BYTES = 4 * 1024 * 1024  # a journal of thousands of entries is far smaller
 
 

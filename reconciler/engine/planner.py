@@ -31,6 +31,7 @@ from reconciler.engine.diff import Context, diff_space
 from reconciler.engine.errors import TargetError
 from reconciler.engine.fingerprint import desired_fingerprint
 from reconciler.engine.journal import SPENT, UNREGISTERED, UNSYNCED, VERIFYING, Journal
+from reconciler.engine.onboarding import onboarding_records
 from reconciler.engine.preflight import run_preflight
 from reconciler.engine.safety import plan_blockers
 from reconciler.kinds.membership import awaits_registration
@@ -166,7 +167,8 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
         verifying = {phone: e.at for phone, e in journal.for_space(VERIFYING, space.name).items()}
         context = Context(env=env, elsewhere={p: o for p, o in elsewhere.items() if o != space.name},
                           unsynced=unsynced, verifying=verifying, verification=statuses.get(space.name, {}),
-                          recorded=(recorded or {}).get(space.name, {}))
+                          recorded=(recorded or {}).get(space.name, {}),
+                          onboarding=onboarding_records(journal, space, seen.numbers))
         changes.extend(diff_space(space, seen, context=context))
         present = sum(1 for n in space.numbers if n.phone_number in seen.numbers)
         planned.append(PlannedSpace(space.name, space.cust_space_id, space.file, seen.fingerprint(),

@@ -17,6 +17,10 @@ Four guards, in order of how absolute they are:
    share. The override is made at plan time (``plan --force``), so the reviewer approves it, and
    re-asserted by ``apply --plan FILE --force`` (``staleness.override_problems``); ``apply`` without a
    saved plan takes ``--force`` itself.
+4. the deregistration threshold, overridden the same way: a plan that deregisters (``retire: true``,
+   ``unmanaged_numbers: deregister``) more than ``safety.max_deregister_fraction`` of the numbers in the
+   space, and more than one, is more likely a mistake (a mass ``retire``, a policy set on the wrong space)
+   than a retirement; one number may always be retired.
 
 ``plan_blockers`` computes all of them as data when the plan is made (every format shows them and ``plan``
 exits 1), and ``check_apply_allowed`` raises the first one before apply's first write.
@@ -24,6 +28,7 @@ exits 1), and ``check_apply_allowed`` raises the first one before apply's first 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -36,6 +41,7 @@ from reconciler.engine.apply_errors import (
     SafetyThresholdError,
     UnreadSpacesError,
 )
+from reconciler.kinds.retirement import is_deregistration
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,39 @@ class ThresholdBreach:
         return (f"space {self.space}: the plan updates the webhooks of {self.updated} of the {self.declared} "
                 f"declared numbers in the space ({self.updated / self.declared:.0%}, more than the "
                 f"{self.limit:.0%} allowed by safety.max_webhook_update_fraction)")
+
+
+@dataclass(frozen=True)
+class DeregisterBreach:
+    space: str
+    deregistered: int  # numbers the plan deregisters
+    present: int  # numbers in the space (declared and found, and the undeclared ones it deregisters)
+    limit: float  # the space's max_deregister_fraction
+
+    def describe(self) -> str:
+        return (f"space {self.space}: the plan deregisters {self.deregistered} of the {self.present} numbers in "
+                f"the space ({self.deregistered / max(self.present, 1):.0%}, more than the {self.limit:.0%} "
+                "allowed by safety.max_deregister_fraction, and more than one); a deregistered number stops "
+                "sending and receiving")
+
+
+def deregister_breaches(plan: Plan, desired: DesiredState) -> list[DeregisterBreach]:
+    """Spaces whose plan deregisters more numbers than their safety threshold allows (pure): more than
+    ``max_deregister_fraction`` of the numbers in the space, and more than one (one ``retire: true`` is
+    always allowed)."""
+    breaches: list[DeregisterBreach] = []
+    for planned in plan.spaces:
+        space = desired.space(planned.name)
+        if space is None:
+            continue
+        gone = [c for c in plan.for_space(space.name) if is_deregistration(c)]
+        declared = {n.phone_number for n in space.numbers}
+        present = (len(space.numbers) if planned.present is None else planned.present) + \
+            sum(1 for c in gone if c.phone_number not in declared)
+        allowed = max(1, math.floor(space.safety.max_deregister_fraction * present))
+        if len(gone) > allowed:
+            breaches.append(DeregisterBreach(space.name, len(gone), present, space.safety.max_deregister_fraction))
+    return breaches
 
 
 def repoints(change: Change) -> bool:
@@ -127,7 +166,9 @@ def plan_blockers(plan: Plan, desired: DesiredState, *, force: bool) -> tuple[Bl
                            f"space {name}: {len(mine)} number(s) in the space are declared in no YAML and "
                            f"the space says unmanaged_numbers: error ({shown}); declare them or relax the "
                            "policy (--force does not override this)", name))
-    for b in threshold_breaches(plan, desired):
+    breaches: list[ThresholdBreach | DeregisterBreach] = [*threshold_breaches(plan, desired),
+                                                          *deregister_breaches(plan, desired)]
+    for b in breaches:
         out.append(Blocker(BlockerKind.THRESHOLD, b.describe(), b.space, overridden=force))
     return tuple(out)
 
@@ -148,7 +189,8 @@ def check_apply_allowed(plan: Plan, desired: DesiredState, *, force: bool) -> li
             f"refusing to apply: {len(errors)} number(s) in spaces with unmanaged_numbers: error are declared "
             f"in no YAML: {shown}{more}. Declare them, or set unmanaged_numbers to report, then plan again "
             "(--force does not override this; use --target to apply other spaces).")
-    breaches = threshold_breaches(plan, desired)
+    breaches: list[ThresholdBreach | DeregisterBreach] = [*threshold_breaches(plan, desired),
+                                                          *deregister_breaches(plan, desired)]
     if breaches and not force:
         raise SafetyThresholdError(
             "refusing to apply: " + "; ".join(b.describe() for b in breaches)

@@ -25,6 +25,7 @@ from reconciler.core.digest import canonical_digest
 from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Address, Change, Severity
 from reconciler.kinds.fields import Field
+from reconciler.kinds.onboarding import Records
 
 if TYPE_CHECKING:
     from reconciler.core.model import Number, Space
@@ -82,6 +83,8 @@ class Api:
     delete: str | None = None
     reads: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()  # further write actions (a kind whose creates take several calls)
+    #: reads only a write makes, never a plan (a pre-validated number's id): apply's policy, not plan's
+    apply_reads: tuple[str, ...] = ()
 
     def read_actions(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys([*([self.read] if self.read else []), *self.reads]))
@@ -121,7 +124,8 @@ class PlanContext:
     shows it. ``unsynced``: phone → what the journal says of a sync that did not bring it in.
     ``verifying``: phone → when a verification of unknown outcome was journaled. ``verification``: phone →
     ``GetPhoneNumberVerificationStatus`` as read (None: the read failed). ``recorded``: a recorded kind's
-    name → this target's record of what was last sent (None: no record)."""
+    name → this target's record of what was last sent (None: no record). ``onboarding``: phone → what the
+    journal holds of its onboarding (``kinds.onboarding.Records``: a code asked for, a verification sent)."""
 
     env: Mapping[str, str] = field(default_factory=dict)
     elsewhere: Mapping[str, str] = field(default_factory=dict)
@@ -129,6 +133,7 @@ class PlanContext:
     verifying: Mapping[str, str] = field(default_factory=dict)
     verification: Mapping[str, str | None] = field(default_factory=dict)
     recorded: Mapping[str, Values | None] = field(default_factory=dict)
+    onboarding: Mapping[str, Records] = field(default_factory=dict)
 
 
 class Seen(Protocol):
@@ -352,6 +357,11 @@ class Kind(Generic[M]):
             return [] if model is None else [Block(Address(self.name, space.name), space, None, model)]
         return [Block(Address(self.name, space.name, n.phone_number), space, n, m)
                 for n in space.numbers if (m := n.block(self.name)) is not None]
+
+    def block_at(self, space: Space, address: Address) -> Block[M] | None:
+        """The declared instance at ``address`` (its item stripped), or None: apply's way back from a change."""
+        where = Address(address.kind, address.space, address.number)
+        return next((b for b in self.blocks(space) if b.address == where), None)
 
     def change(self, block: Block[M], action: Action, *, item: str | None = None, field: str | None = None,
                before: JSON = None, after: JSON = None, reason: str = "", basis: str | None = None,

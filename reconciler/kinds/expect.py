@@ -27,6 +27,8 @@ class Expect:
     quality_rating: tuple[str, ...] | None = None
     messaging_limit_tier: tuple[str, ...] | None = None
     code_verification_status: tuple[str, ...] | None = None
+    # the username's statuses the number may have (``kinds/username.py`` reports the drift: it reads them)
+    username_status: tuple[str, ...] | None = None
 
 
 #: The field a drift issue charts over time, and its values from best to worst (``engine.drift_issues``).

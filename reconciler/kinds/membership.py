@@ -31,6 +31,7 @@ from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.normalize import normalize_phone
 from reconciler.core.plan import MEMBERSHIP, Action, Address, Change, Severity
+from reconciler.kinds import onboarding_paths, retirement
 from reconciler.kinds.base import Api, Block, Kind, PlanContext, Presenter, Refuse, Scope, Seen, Skip, Write
 from reconciler.kinds.registration import register
 
@@ -90,7 +91,12 @@ class MembershipKind(Kind["Number | None"]):
     label = "membership"
     scope = Scope.NUMBER
     api = Api(reads=("QueryChatappPhoneNumbers", "GetPhoneNumberVerificationStatus"),
-              writes=("ChatappSyncPhoneNumber", "ChatappMigrationVerified", "ChatappMigrationRegister"))
+              apply_reads=("GetPreValidatePhoneId",),
+              delete="ChatappPhoneNumberDeregister",  # retiring a number (kinds/retirement.py)
+              writes=("ChatappSyncPhoneNumber", "ChatappMigrationVerified", "ChatappMigrationRegister",
+                      # onboarding a brand-new number (kinds/onboarding_paths.py)
+                      "AddChatappPhoneNumber", "GetChatappVerifyCode", "ChatappVerifyAndRegister",
+                      "ChatappPhoneNumberRegister"))
     block = False  # declared by the numbers themselves
     importer = None  # numbers are imported by the engine's own listing
     presenter = MembershipPresenter()
@@ -112,6 +118,12 @@ class MembershipKind(Kind["Number | None"]):
                 continue
             phone = number.phone_number
             item = numbers.get(phone)
+            if number.retire:  # deregistered, then expected no more (kinds/retirement.py)
+                changes.extend(retirement.plan_retire(self, block, item))
+                continue
+            if number.onboarding is not None and phone not in context.elsewhere:  # kinds/onboarding_paths.py
+                changes.extend(onboarding_paths.plan_step(self, block, item, context))
+                continue
             if item is not None:
                 if number.migration is not None and awaits_registration(item):
                     changes.append(self._register(block, basis, f"verified but not registered (Status "
@@ -186,6 +198,9 @@ class MembershipKind(Kind["Number | None"]):
         policy = space.unmanaged_numbers
         if policy == "ignore":
             return
+        if policy == "deregister":
+            yield from retirement.plan_unmanaged(self, space, numbers, {n.phone_number for n in space.numbers})
+            return
         severity = Severity.ERROR if policy == "error" else Severity.NOTICE
         declared = {n.phone_number for n in space.numbers}
         source = space.sources.get("unmanaged_numbers", space.source)
@@ -202,8 +217,23 @@ class MembershipKind(Kind["Number | None"]):
                         + ("; blocks apply)" if policy == "error" else ")")))
 
     # -- create -------------------------------------------------------------------------------------------
+    def block_at(self, space: Space, address: Address) -> Block[Number | None] | None:
+        """Also a number no YAML declares, in a space that deregisters those (its deregistration's instance)."""
+        found = super().block_at(space, address)
+        if found is None and space.unmanaged_numbers == "deregister" and address.number is not None:
+            return retirement.unmanaged_block(space, address.number)
+        return found
+
+    async def delete(self, w: Write[Number | None]) -> None:
+        """Deregistration (``retire: true``, ``unmanaged_numbers: deregister``): kinds/retirement.py."""
+        await retirement.deregister(w)
+
     async def create(self, w: Write[Number | None]) -> None:
-        """The create path the change names: a sync, a verification (then its registration), a registration."""
+        """The create path the change names: a sync, a verification (then its registration), a registration,
+        or a step of onboarding a brand-new number (its item names the step)."""
+        if w.change.item in onboarding_paths.ITEMS:
+            await onboarding_paths.take_step(w)
+            return
         if w.change.action is Action.SYNC:
             await w.client.call("ChatappSyncPhoneNumber", {"CustSpaceId": w.block.space.cust_space_id})
             return

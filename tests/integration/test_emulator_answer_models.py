@@ -88,6 +88,8 @@ def _rich_state(example_state: dict[str, Any]) -> dict[str, Any]:
     settings["encryption_key"] = {"EncryptionPublicKey": (ROOT / "tests/fixtures/keys/flows-2048.pem").read_text()}
     space.setdefault("number_settings", {})[NUMBER] = settings
     space["business_profiles"][NUMBER] = {"Vertical": "RETAIL", "About": "Hi", "Websites": ["https://a.example"]}
+    space["usernames"] = {NUMBER: {"Username": "acmeretail", "Status": "approved"}}
+    state["prevalidated_numbers"] = [{"PhoneNumber": "6598760001", "VerifyCode": "480213", "PhoneNumberId": "77"}]
     return state
 
 
@@ -109,6 +111,9 @@ def _reads(templates: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         "ListChatappTemplate": {"CustSpaceId": SPACE},
         "GetChatappTemplateDetail": {"CustSpaceId": SPACE, "TemplateCode": tmpl["TemplateCode"],
                                      "Language": tmpl["Language"], "TemplateType": "WHATSAPP"},
+        "GetWhatsappUserName": number,
+        "GetWhatsappUserNameSuggestions": number,
+        "GetPreValidatePhoneId": {"PhoneNumber": "6598760001", "VerifyCode": "480213"},
     }
 
 
@@ -132,6 +137,7 @@ def test_every_read_answers_the_response_models_whole_shape(emulator: Any, examp
     assert any(c["Buttons"] for c in detail["Components"]), "the example template needs a button"
     assert answers["GetWhatsappHealthStatus"]["Data"]["Entities"][0]["Errors"]
     assert answers["LookupEvents"]["Events"] and answers["QueryPhoneBusinessProfile"]["Data"]["Websites"]
+    assert answers["GetWhatsappUserNameSuggestions"]["Data"] and answers["GetWhatsappUserName"]["Data"]["Username"]
     # the defaults the cloud fills in for what nobody set
     button = next(b for c in detail["Components"] for b in c["Buttons"])
     assert button["IsOptOut"] is False and button["SupportedApps"] == []

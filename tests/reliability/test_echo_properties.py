@@ -108,7 +108,9 @@ def converged(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[EmulatorHandle,
 
 
 def test_the_example_declares_every_kind() -> None:
-    desired = load_desired_state([str(ROOT / "examples" / "spaces")])
+    """Across the example repositories: a number's life (usernames) is shown in examples/onboarding, so that
+    README's first command (examples/spaces) prints what it did."""
+    desired = load_desired_state([str(ROOT / "examples" / "spaces"), str(ROOT / "examples" / "onboarding" / "spaces")])
     declared = {name for space in desired.spaces for name in space.blocks} | {
         name for space in desired.spaces for number in space.numbers for name in number.blocks}
     assert {k.name for k in (*kinds.number_kinds(), *kinds.space_kinds())} <= declared

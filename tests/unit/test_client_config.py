@@ -93,7 +93,7 @@ def test_registry() -> None:
     assert ACTIONS["GetCustomerAccountInfo"].product is Product.BSS
     assert ACTIONS["UpdatePhoneWebhook"].kind is Kind.WRITE and ACTIONS["QueryChatappPhoneNumbers"].kind is Kind.READ
     assert "VerifyCode" in ACTIONS["ChatappMigrationVerified"].secret_params
-    with pytest.raises(UnknownActionError, match="known actions: ChatappMigrationRegister"):
+    with pytest.raises(UnknownActionError, match="known actions: .*ChatappMigrationRegister"):
         get_action("DeleteEverything")
 
 

@@ -64,7 +64,7 @@ def _journal(*entries: object, **top: object) -> str:
     ('{"format_version": true, "entries": []}', "format_version 1 expected, found true"),
     ('{"format_version": 1, "entries": {}}', "entries must be a list"),
     (_journal(colour="blue"), "unknown field 'colour'"),
-    (_journal(ENTRY, {**ENTRY, "kind": "lost"}), "entries[1].kind: one of unregistered, unsynced, verifying, spent expected"),
+    (_journal(ENTRY, {**ENTRY, "kind": "lost"}), "entries[1].kind: one of unregistered, unsynced, verifying, spent, code-requested, onboard-verifying, onboard-spent expected"),
     (_journal({**ENTRY, "phone_number": 8613800000007}), "entries[0].phone_number: a string expected"),
     (_journal({k: v for k, v in ENTRY.items() if k != "space"}), "entries[0].space: a string expected"),
     (_journal({**ENTRY, "space": ""}), "entries[0].space: must not be empty"),

@@ -18,10 +18,16 @@ SETTINGS_WRITES = ["cams:CreatePhoneMessageQrdl", "cams:DeletePhoneMessageQrdl",
                    "cams:UpdateCommerceSetting", "cams:UpdateConversationalAutomation",
                    "cams:UpdatePhoneEncryptionPublicKey", "cams:UpdatePhoneMessageQrdl"]
 PLAN_ACTIONS = sorted(["bss:GetCustomerAccountInfo", "cams:GetChatappTemplateDetail", "cams:ListChatappTemplate",
-                       "cams:GetPhoneNumberVerificationStatus", "cams:QueryChatappPhoneNumbers", "cams:QueryPhoneBusinessProfile", *SETTINGS_READS])
+                       "cams:GetPhoneNumberVerificationStatus", "cams:QueryChatappPhoneNumbers", "cams:QueryPhoneBusinessProfile", *SETTINGS_READS,
+                       "cams:GetWhatsappUserName"])
 APPLY_WRITES = ["cams:ChatappMigrationRegister", "cams:ChatappMigrationVerified", "cams:ChatappSyncPhoneNumber",
                 "cams:CreateChatappTemplate", "cams:DeleteChatappTemplate", "cams:ModifyChatappTemplate",
-                "cams:ModifyPhoneBusinessProfile", "cams:UpdatePhoneWebhook", *SETTINGS_WRITES]
+                "cams:ModifyPhoneBusinessProfile", "cams:UpdatePhoneWebhook", *SETTINGS_WRITES,
+                # a number's life (issue 26): onboarding (with a pre-validated number's id), deregistration
+                "cams:AddChatappPhoneNumber", "cams:GetChatappVerifyCode", "cams:ChatappVerifyAndRegister",
+                "cams:ChatappPhoneNumberRegister", "cams:ChatappPhoneNumberDeregister", "cams:GetPreValidatePhoneId",
+                # usernames (the suggestions are read only when a name is refused)
+                "cams:UpdateWhatsappUserName", "cams:DeleteWhatsappUserName", "cams:GetWhatsappUserNameSuggestions"]
 
 
 def _printed(capsys: pytest.CaptureFixture[str], command: str) -> dict:
