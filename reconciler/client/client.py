@@ -45,7 +45,6 @@ from reconciler.client.retry import RetryPolicy, backoff_delay, is_retryable
 from reconciler.client.signing import canonical_query, percent_encode, signed_request_headers
 from reconciler.client.stats import ClientStats
 from reconciler.common.masking import URL_IN_TEXT
-from reconciler.core.answers import MalformedAnswerError, data_object
 from reconciler.core.client_errors import (
     CallPlace,
     ClientError,
@@ -468,16 +467,6 @@ class CamsClient:
             "CustSpaceId": cust_space_id, "Cc": cc, "PhoneNumber": national_number, "VerifiedName": verified_name,
             "PreValidateId": pre_validate_id})
 
-    async def pre_validate_phone_id(self, phone_number: str, purchase_code: str) -> str:
-        """``GetPreValidatePhoneId``: the id of a pre-validated number, for its purchase code (a secret)."""
-        body = await self.call("GetPreValidatePhoneId", {"PhoneNumber": phone_number, "VerifyCode": purchase_code})
-        data = data_object("GetPreValidatePhoneId", body, (), phone_number=phone_number)
-        found = data.get("PhoneNumberId")
-        if not isinstance(found, str) or not found.strip():
-            raise MalformedAnswerError("malformed answer: Data.PhoneNumberId is missing or empty",
-                                       action="GetPreValidatePhoneId", phone_number=phone_number)
-        return found.strip()
-
     async def get_chatapp_verify_code(self, cust_space_id: str, phone_number: str, locale: str,
                                       method: str) -> dict[str, Any]:
         """``GetChatappVerifyCode``: WhatsApp sends a new number's registration code by ``SMS`` or ``VOICE``."""
@@ -488,14 +477,6 @@ class CamsClient:
         """``ChatappVerifyAndRegister``: the registration code (a secret: never logged) verifies and registers."""
         return await self.call("ChatappVerifyAndRegister", {"CustSpaceId": cust_space_id,
                                                             "PhoneNumber": phone_number, "VerifyCode": verify_code})
-
-    async def phone_number_register(self, cust_space_id: str, phone_number: str) -> dict[str, Any]:
-        return await self.call("ChatappPhoneNumberRegister", {"CustSpaceId": cust_space_id,
-                                                              "PhoneNumber": phone_number})
-
-    async def phone_number_deregister(self, cust_space_id: str, phone_number: str) -> dict[str, Any]:
-        return await self.call("ChatappPhoneNumberDeregister", {"CustSpaceId": cust_space_id,
-                                                                "PhoneNumber": phone_number})
 
     async def get_username(self, cust_space_id: str, phone_number: str) -> dict[str, str]:
         """``GetWhatsappUserName``: ``{Username, Status}``, or ``{}`` when the number has none."""
@@ -517,14 +498,6 @@ class CamsClient:
 
     async def delete_username(self, cust_space_id: str, phone_number: str) -> dict[str, Any]:
         return await self.call("DeleteWhatsappUserName", {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number})
-
-    async def archive_templates(self, cust_space_id: str, templates: list[tuple[str, str]],
-                                archived: bool) -> dict[str, Any]:
-        """``ArchiveChatappTemplate``: every ``(TemplateCode, Language)`` archived (or unarchived)."""
-        return await self.call("ArchiveChatappTemplate", {
-            "CustSpaceId": cust_space_id, "ChannelType": "WHATSAPP",
-            "ArchiveType": "ARCHIVED" if archived else "NOT_ARCHIVED",
-            "TemplateList": [{"TemplateCode": code, "Language": language} for code, language in templates]})
 
     async def get_customer_account_info(self) -> dict[str, Any]:
         """BSS account status (``Data``: HostingStatus, CreditLimitStatus, IsCertified, ...)."""
