@@ -33,3 +33,4 @@ def bounded_float(low: float, high: float, *, allow_zero: bool = False) -> Calla
         raise argparse.ArgumentTypeError(f"expected {what} from {low:g} to {high:g}, got {text!r}")
 
     return parse
+

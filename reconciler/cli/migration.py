@@ -15,6 +15,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from reconciler.cli._client_options import add_client_arguments
+from reconciler.cli._declared import declared_number
 from reconciler.cli._state_options import (
     add_lock_timeout_argument,
     add_state_store_argument,
@@ -24,7 +25,7 @@ from reconciler.cli._state_options import (
 from reconciler.core.errors import ExitCode
 
 if TYPE_CHECKING:  # the engine, client and state store load when the command runs, not for --help
-    from reconciler.core.model import DesiredState, Number, Space
+    pass
 
 METHODS = ("sms", "voice")
 
@@ -55,23 +56,6 @@ def register(subparsers: Any) -> None:
     send.set_defaults(func=run_send_code)
 
 
-def declared_migration(desired: DesiredState, space_name: str, phone: str) -> tuple[Space, Number]:
-    """The space and number of a declared migration, or a ``TargetError`` saying what is declared."""
-    from reconciler.core.normalize import normalize_phone
-    from reconciler.engine import TargetError
-
-    space = desired.space(space_name)
-    if space is None:
-        known = ", ".join(sorted(s.name for s in desired.spaces))
-        raise TargetError(f"--space {space_name}: no such space (known: {known})")
-    number = space.number(normalize_phone(phone))
-    if number is None:
-        raise TargetError(f"--number {phone}: not declared in space {space_name}")
-    if number.migration is None:
-        raise TargetError(f"--number {phone}: declared in space {space_name} without a migration block; "
-                          "declare `migration: {verify_code_env: NAME}` for it first")
-    return space, number
-
 
 def run_send_code(args: argparse.Namespace) -> int:
     import asyncio
@@ -84,7 +68,8 @@ def run_send_code(args: argparse.Namespace) -> int:
     desired = load(args.paths)
     if desired is None:
         return ExitCode.ERROR
-    space, number = declared_migration(desired, args.space, args.number)
+    space, number = declared_number(desired, args.space, args.number, "migration",
+                                    "{verify_code_env: NAME}")
     timeout = timeout_seconds(args)
     choice, store = open_state_store(args, desired)
     note_discarded_writes(args)
