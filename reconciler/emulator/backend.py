@@ -33,6 +33,8 @@ from reconciler.emulator.actiontrail import ActionTrailMixin
 from reconciler.emulator.answers import complete
 from reconciler.emulator.catalog import ACTIONS
 from reconciler.emulator.errors import EmulatorApiError
+from reconciler.emulator.flows import FlowsMixin
+from reconciler.emulator.object_store import ObjectStore
 from reconciler.emulator.settings import SettingsMixin
 from reconciler.emulator.state import (
     ACCOUNTS_FIELD,
@@ -104,7 +106,7 @@ class BackendDict(dict[str, dict[str, dict[str, Any]]]):
         return found
 
 
-class CamsBackend(SettingsMixin, TemplatesMixin, ActionTrailMixin):  # number settings (issue 16): emulator/settings.py; templates (17): emulator/templates.py; ActionTrail events (18): emulator/actiontrail.py
+class CamsBackend(SettingsMixin, TemplatesMixin, FlowsMixin, ActionTrailMixin):  # number settings (issue 16): emulator/settings.py; templates (17): emulator/templates.py; Flows (27): emulator/flows.py; ActionTrail events (18): emulator/actiontrail.py
     """All state of the emulated accounts. Thread-safe through ``call`` (one lock around every action).
 
     ``region``: the region this emulator serves (the state file's spaces live there).
@@ -114,6 +116,8 @@ class CamsBackend(SettingsMixin, TemplatesMixin, ActionTrailMixin):  # number se
         """``state`` must come from ``state.load_state`` (validated, normalised); it is deep-copied."""
         self._lock = threading.Lock()
         self.region = region
+        #: the object storage Flow JSON is uploaded to (its endpoint is set once the server is bound)
+        self.objects = ObjectStore(region)
         self._install(copy.deepcopy(dict(state)))
 
     def _install(self, state: dict[str, Any]) -> None:
@@ -134,6 +138,7 @@ class CamsBackend(SettingsMixin, TemplatesMixin, ActionTrailMixin):  # number se
         fresh = copy.deepcopy(dict(state))
         with self._lock:
             self._install(fresh)
+            self.objects.clear()
 
     # --- used by the HTTP layer ----------------------------------------------------------------------------
 

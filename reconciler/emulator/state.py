@@ -21,6 +21,7 @@ import yaml
 
 from reconciler.emulator.catalog import ACTIONS
 from reconciler.emulator.errors import StateFileError
+from reconciler.emulator.flow_state import FlowStateInvalid, validate_space_flows
 from reconciler.emulator.settings_state import SETTINGS_SPACE_FIELDS, SettingsInvalid, validate_space_settings
 from reconciler.emulator.template_state import TemplateStateInvalid, validate_space_templates
 
@@ -47,6 +48,7 @@ SPACE_FIELDS = frozenset({
     "subscribed", "owner_keys", "phone_numbers", "business_profiles", "pending_sync", "pending_migrations",
     "verified_migrations",
     "templates", "template_settings", "deleted_templates",  # message templates: emulator/template_state.py
+    "flows",  # WhatsApp Flows: emulator/flow_state.py
 }) | SETTINGS_SPACE_FIELDS  # number settings and the account webhook: settings_state.py
 TOP_FIELDS = frozenset({"keys", "account", "spaces"})
 #: A state of several accounts: ``accounts: {ACCOUNT_ID: {keys, account, spaces}}`` instead of the three above.
@@ -575,6 +577,10 @@ def _validate_space(space: Any, path: Path_, key_ids: set[str]) -> dict[str, Any
     try:
         out.update(validate_space_templates(space, str(path[-1]).strip()))
     except TemplateStateInvalid as exc:
+        raise _Invalid(path + exc.path, exc.message) from None
+    try:
+        out.update(validate_space_flows(space, str(path[-1]).strip()))
+    except FlowStateInvalid as exc:
         raise _Invalid(path + exc.path, exc.message) from None
     return out
 

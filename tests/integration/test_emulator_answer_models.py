@@ -88,6 +88,8 @@ def _rich_state(example_state: dict[str, Any]) -> dict[str, Any]:
     settings["encryption_key"] = {"EncryptionPublicKey": (ROOT / "tests/fixtures/keys/flows-2048.pem").read_text()}
     space.setdefault("number_settings", {})[NUMBER] = settings
     space["business_profiles"][NUMBER] = {"Vertical": "RETAIL", "About": "Hi", "Websites": ["https://a.example"]}
+    space["flows"] = [{"FlowId": "1001", "FlowName": "signup", "Categories": ["SIGN_UP"], "Status": "PUBLISHED",
+                       "JSON": {"version": "7.0", "screens": []}}]
     return state
 
 
@@ -109,6 +111,10 @@ def _reads(templates: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         "ListChatappTemplate": {"CustSpaceId": SPACE},
         "GetChatappTemplateDetail": {"CustSpaceId": SPACE, "TemplateCode": tmpl["TemplateCode"],
                                      "Language": tmpl["Language"], "TemplateType": "WHATSAPP"},
+        "ListFlow": {"CustSpaceId": SPACE},
+        "GetFlow": {"CustSpaceId": SPACE, "FlowId": "1001"},
+        "GetFlowJSONAssest": {"CustSpaceId": SPACE, "FlowId": "1001"},
+        "GetFlowPreviewUrl": {"CustSpaceId": SPACE, "FlowId": "1001"},
     }
 
 
