@@ -504,3 +504,25 @@ def screens_of(doc: Any) -> dict[str, Any]:
     """Screen id → screen, for a diff by screen (screens without a string id are left out)."""
     screens = doc.get("screens") if isinstance(doc, dict) else None
     return {s["id"]: s for s in screens or [] if isinstance(s, dict) and isinstance(s.get("id"), str)}
+
+
+@dataclass(frozen=True)
+class LocatedProblem:
+    """A problem of a Flow JSON file: its line, its JSON pointer and what is wrong."""
+
+    line: int
+    pointer: str
+    message: str
+
+
+def check_text(text: str, *, endpoint: bool) -> tuple[Any, list[LocatedProblem]]:
+    """(the parsed document or None, every problem with its line). Not JSON: one problem at its line."""
+    if len(text.encode("utf-8")) > MAX_BYTES:
+        return None, [LocatedProblem(1, "", f"a Flow JSON file is at most {MAX_BYTES} bytes")]
+    try:
+        doc = parse(text)
+    except FlowJsonSyntaxError as exc:
+        return None, [LocatedProblem(exc.line, "", f"not valid JSON: {exc.message}")]
+    lines = line_index(text)
+    return doc, [LocatedProblem(line_of(lines, p.pointer), p.pointer, p.message)
+                 for p in problems(doc, endpoint=endpoint)]
