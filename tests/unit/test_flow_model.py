@@ -1,0 +1,52 @@
+"""The flows block's pure parts (reconciler/kinds/flow_model.py): which Flow is the declared one, the
+replacement's name, and the JSON diff by screen."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from reconciler.kinds.flow_model import ActualFlow, FlowSpec, current, replacement_for, screen_diff
+from tests.conftest import REPO_ROOT
+
+SIGNUP = json.loads((REPO_ROOT / "tests/fixtures/flows/signup.json").read_text(encoding="utf-8"))
+
+
+def spec(**kw: object) -> FlowSpec:
+    return FlowSpec(**{"name": "signup", "categories": ("SIGN_UP",), "json_file": "f.json", "document": {}, **kw})  # type: ignore[arg-type]
+
+
+def flow(name: str, status: str, order: int) -> ActualFlow:
+    return ActualFlow(flow_id=str(order), name=name, categories=(), status=status, order=order)
+
+
+def test_the_declared_flow_is_the_newest_live_one_of_its_names() -> None:
+    flows = [flow("signup", "deprecated", 1), flow("signup-v2", "published", 2), flow("signup-v10", "draft", 3),
+             flow("signup-vx", "draft", 4), flow("other", "draft", 5)]
+    assert current(spec(), flows) == flows[2]
+    assert current(spec(), flows[:1]) == flows[0]          # only deprecated: that one
+    assert current(spec(), flows[4:]) is None
+    named = spec(replacement_name="signup_2026")
+    assert current(named, [*flows, flow("signup_2026", "published", 6)]).name == "signup_2026"  # type: ignore[union-attr]
+    assert current(named, flows[:3]) == flows[0]  # with a replacement name the derived names are not its own
+
+
+def test_the_replacement_name() -> None:
+    assert replacement_for(spec(), ["signup", "signup-v2", "signup-v4"]) == "signup-v3"
+    assert replacement_for(spec(replacement_name="signup_b"), ["signup"]) == "signup_b"
+
+
+def test_the_json_diff_is_by_screen() -> None:
+    after = copy.deepcopy(SIGNUP)
+    after["screens"][1]["layout"]["children"][0]["text"] = "Thanks!"
+    after["screens"].insert(1, {"id": "EXTRA", "layout": {"type": "SingleColumnLayout", "children": []}})
+    after["screens"] = [s for s in after["screens"] if s["id"] != "DETAILS"]
+    after["version"] = "7.1"
+    lines = [d.text() for d in screen_diff(SIGNUP, after)]
+    assert lines == [
+        'flow: /version: "7.0" → "7.1"',
+        "screen EXTRA: added",
+        'screen CONSENT: /layout/children/0/text: "Thanks, ${data.first_name}. We will write to ${data.email}." → "Thanks!"',
+        "screen DETAILS: removed",
+    ]
+    assert screen_diff(SIGNUP, copy.deepcopy(SIGNUP)) == []
