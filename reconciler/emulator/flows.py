@@ -118,6 +118,26 @@ class FlowsMixin:
         digest = hashlib.sha256(f"{space_id}:flow:{name}:{secrets.token_hex(4)}".encode()).hexdigest()
         return str(int(digest[:13], 16))[:16]
 
+    def _check_flow_buttons(self, space: dict[str, Any], components: list[Any]) -> None:
+        """A template's FLOW button names a published Flow of the space by ``FlowId``, and its
+        ``NavigateScreen``, when given, is a screen of that Flow's JSON (the stricter reading: whether the
+        platform takes a draft Flow in a template is not documented)."""
+        for ci, comp in enumerate(components):
+            buttons = comp.get("Buttons") if isinstance(comp, dict) else None
+            for bi, button in enumerate(buttons if isinstance(buttons, list) else []):
+                if not isinstance(button, dict) or str(button.get("Type", "")).upper() != "FLOW":
+                    continue
+                where = f"Components[{ci}].Buttons[{bi}]"
+                flow_id = str(button.get("FlowId") or "")
+                flow = next((f for f in space["flows"] if f["FlowId"] == flow_id), None)
+                if flow is None or flow["Status"] != PUBLISHED:
+                    state = "does not exist" if flow is None else f"is {flow['Status']}"
+                    raise _invalid(f"{where}.FlowId: a FLOW button needs a published flow of this space "
+                                   f"(flow {flow_id!r} {state}).")
+                screen = button.get("NavigateScreen")
+                if screen and screen not in flow_json.screens_of(_parsed(flow.get("JSON"))):
+                    raise _invalid(f"{where}.NavigateScreen: flow {flow_id} has no screen {screen!r}.")
+
     # --- reads ---------------------------------------------------------------------------------------------
 
     def ListFlow(self, caller: Any, params: Params) -> Body:

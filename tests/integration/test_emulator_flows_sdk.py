@@ -256,3 +256,23 @@ def test_an_oss_refusal_names_the_code_and_no_credential(emu: EmulatorHandle) ->
     assert err.code == "InvalidArgument" and err.action == "PutObject" and err.http_status == 400
     for grant in emu.backend.objects._grants.values():
         assert grant.security_token not in str(err) and grant.access_key_secret not in repr(err)
+
+
+def test_a_template_flow_button_needs_a_published_flow_and_its_screen(emu: EmulatorHandle) -> None:
+    client = sdk(emu)
+    flow_id = create(client)
+    upload(client, flow_id, SIGNUP)
+
+    def template(screen: str = "DETAILS", name: str = "join") -> Any:
+        button = {"Type": "FLOW", "Text": "Sign up", "FlowId": flow_id, "FlowAction": "NAVIGATE",
+                  "NavigateScreen": screen}
+        components = [cams.CreateChatappTemplateRequestComponents().from_map(c) for c in (
+            {"Type": "BODY", "Text": "Join Acme Rewards"}, {"Type": "BUTTONS", "Buttons": [button]})]
+        return client.create_chatapp_template(cams.CreateChatappTemplateRequest(
+            cust_space_id=SPACE, name=name, language="en_US", category="MARKETING", template_type="WHATSAPP",
+            components=components))
+
+    assert code_of(template) == "InvalidParameter"  # a draft Flow
+    client.publish_flow(cams.PublishFlowRequest(cust_space_id=SPACE, flow_id=flow_id))
+    assert code_of(lambda: template("NOWHERE")) == "InvalidParameter"
+    assert template().body.code == "OK"
