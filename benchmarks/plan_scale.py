@@ -32,12 +32,13 @@ from typing import Any
 from _common import emulator_process, peak_rss_mb
 
 from reconciler.client import CamsClient, Credentials
-from reconciler.config.model import DesiredState, Number, Source, Space
+from reconciler.config.model import DesiredState, Number, Space
+from reconciler.core.plan import Plan, PlannedSpace, Preflight
+from reconciler.core.source import Source
 from reconciler.emulator import start_emulator
 from reconciler.engine.actual import ActualSpace, index_numbers
 from reconciler.engine.diff import diff_space
 from reconciler.engine.fingerprint import desired_fingerprint
-from reconciler.engine.plan import Plan, PlannedSpace, Preflight
 from reconciler.engine.planner import make_plan
 from reconciler.kinds.business_profile import BusinessProfile
 from reconciler.kinds.expect import Expect

@@ -254,7 +254,7 @@ def _load_json(path: str, since: float | None = None) -> dict[str, Any] | None:
 def _drift_summary(plan: Mapping[str, Any] | None) -> str:
     """``Drift: 2 webhooks differ from the YAML; ...`` of the saved plan (``drift``'s own summary, not the
     plan's ``summary`` field), or "" when the file is not a plan this version reads."""
-    from reconciler.engine.plan import Plan
+    from reconciler.core.plan import Plan
     from reconciler.render.describe import drift_summary
 
     try:

@@ -1,7 +1,7 @@
 """The file rules: what may be read as input, and how outputs are written.
 
-Inputs (desired-state YAML, saved plans; the emulator's state file has its own copy of the rule, as the
-emulator imports nothing of ours) must be **regular files** of bounded size: a FIFO, a device
+Inputs (desired-state YAML, saved plans; the emulator's state file too: the rule is
+``reconciler.common.input_file``) must be **regular files** of bounded size: a FIFO, a device
 (``/dev/zero``), a socket or a directory given as a file is refused by ``os.stat`` before it is opened,
 and the open itself is non-blocking, so nothing can make a read hang or run forever (``read_input``).
 
@@ -34,7 +34,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import ReconcilerError
+from reconciler.common.input_file import UnreadableFile, kind_of, read_regular
+from reconciler.core.errors import ReconcilerError
 
 #: Largest input files read (bytes). A 20,000-number desired state is about 3 MB, its plan about 15 MB.
 MAX_YAML_BYTES = 64 * 1024 * 1024
@@ -54,54 +55,13 @@ class InputFileError(ReconcilerError):
         super().__init__(f"{path}: {reason}")
 
 
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
 def read_input(path: str | os.PathLike[str], limit: int) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes, or ``InputFileError``; never blocks."""
-    name = os.fspath(path)
+    """The bytes of a regular file of at most ``limit`` bytes, or ``InputFileError``; never blocks
+    (``reconciler.common.input_file``, the rule the emulator's state file follows too)."""
     try:
-        st = os.stat(name)
-    except FileNotFoundError:
-        raise InputFileError(name, "no such file") from None
-    except OSError as exc:
-        raise InputFileError(name, f"cannot read the file: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise InputFileError(name, f"cannot read the file: it is {_kind(st.st_mode)}, not a regular file")
-    if st.st_size > limit:
-        raise InputFileError(name, f"cannot read the file: it is {st.st_size:,} bytes, over the limit of {limit:,}")
-    try:
-        # O_NONBLOCK: should the path be swapped for a FIFO after the stat, open() still returns at once.
-        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise InputFileError(name, f"cannot read the file: {exc.strerror or exc}") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise InputFileError(name, "cannot read the file: it is not a regular file")
-        chunks: list[bytes] = []
-        size = 0
-        while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:
-            raise InputFileError(name, f"cannot read the file: it is over the limit of {limit:,} bytes")
-        return b"".join(chunks)
-    except OSError as exc:
-        raise InputFileError(name, f"cannot read the file: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
+        return read_regular(path, limit)
+    except UnreadableFile as exc:
+        raise InputFileError(os.fspath(path), str(exc)) from None
 
 
 def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
@@ -133,7 +93,7 @@ def check_output(path: str | os.PathLike[str], inputs: Iterable[str | os.PathLik
         if stat.S_ISDIR(lst.st_mode):
             raise OutputFileError(f"cannot write {target}: it is a directory")
         if not stat.S_ISREG(lst.st_mode):
-            raise OutputFileError(f"will not write {option} {target}: it is {_kind(lst.st_mode)}; only a "
+            raise OutputFileError(f"will not write {option} {target}: it is {kind_of(lst.st_mode)}; only a "
                                   "regular file is replaced")
     for given in inputs:
         if _is_input(target, lst, given):

@@ -85,7 +85,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         from reconciler.cli._suggest import with_suggestion  # here: --help and --version need neither
-        from reconciler.errors import ExitCode
+        from reconciler.core.errors import ExitCode
 
         self.print_usage(sys.stderr)
         self.exit(ExitCode.USAGE, f"{self.prog}: error: {with_suggestion(message, self)}\n")
@@ -154,7 +154,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     at = _command_index(argv)
     if at is None:
         top.parse_args(argv)  # --version, --help, or a bad global option
-        from reconciler.errors import ExitCode
+        from reconciler.core.errors import ExitCode
 
         top.print_help(sys.stderr)
         raise SystemExit(ExitCode.USAGE)
@@ -184,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()  # a closed pipe shows here, not as "Exception ignored" at exit
     except BrokenPipeError:
         _discard_stdout()
-        from reconciler.errors import ExitCode
+        from reconciler.core.errors import ExitCode
 
         return ExitCode.SIGPIPE
 
@@ -216,7 +216,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from reconciler.errors import ExitCode, ReconcilerError
+    from reconciler.core.errors import ExitCode, ReconcilerError
 
     try:
         return int(args.func(args) or ExitCode.OK)

@@ -26,8 +26,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from reconciler.cli._numbers import QPS_RANGE, bounded_float
+from reconciler.core.errors import ReconcilerError
 from reconciler.defaults import DEFAULT_QPS, DEFAULT_REGION, ENDPOINT_ENV, ENV_PROFILE
-from reconciler.errors import ReconcilerError
 
 if TYPE_CHECKING:  # the client (httpx, asyncio), the model and the engine load when clients are opened, not by --help
     from reconciler.client import CamsClient, Credentials, CredentialsProvider

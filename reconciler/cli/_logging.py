@@ -23,7 +23,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from reconciler.redact import MASK, SECRET_KEYS, mask_url
+from reconciler.common.masking import MASK, mask_url
+from reconciler.core.redact import SECRET_KEYS
 
 LOG_ENV = "CAMS_RECONCILER_LOG"
 FORMAT_ENV = "CAMS_RECONCILER_LOG_FORMAT"

@@ -89,7 +89,7 @@ def _raise_terminated(signum: int, _frame: object) -> None:
 def lock_released_on_signals(command: str) -> Iterator[None]:
     """Around a writer that takes the lock (``migration send-code``, ``call`` of a write): SIGTERM raises
     instead of killing, and the run ends with exit 143 after its ``finally`` released the lock."""
-    from reconciler.errors import ExitCode
+    from reconciler.core.errors import ExitCode
 
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:

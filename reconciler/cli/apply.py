@@ -34,15 +34,16 @@ from typing import TYPE_CHECKING, Any
 from reconciler.cli._client_options import add_client_arguments
 from reconciler.cli._state_options import add_lock_timeout_argument, release_locks
 from reconciler.cli.plan import add_journal_arguments
-from reconciler.errors import ExitCode, ReconcilerError
+from reconciler.core.errors import ExitCode, ReconcilerError
 from reconciler.render import DEFAULT_FORMAT, FORMATS, format_help
 from reconciler.render.escape import printable
 from reconciler.signals import signals_held
 
 if TYPE_CHECKING:  # the engine, client, state store and renderers load when the command runs, not for --help
     from reconciler.cli._terminal import Progress
-    from reconciler.engine import ApplyReport, ChangeResult, Journal, Plan, Reasserted, ResultsRecorder
-    from reconciler.provenance import Provenance
+    from reconciler.core.plan import Plan
+    from reconciler.core.provenance import Provenance
+    from reconciler.engine import ApplyReport, ChangeResult, Journal, Reasserted, ResultsRecorder
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -311,7 +312,7 @@ def _check_references_unchanged(path: str, saved: Plan, fresh: Plan, desired: An
     digest of its ``${env:}`` values must match today's; with the fingerprint key the plan's values carry
     fingerprints (compared as part of each change); with neither, say plainly that it cannot be seen."""
     from reconciler.cli.plan import reference_digest
-    from reconciler.config.env_refs import FINGERPRINT_KEY_ENV
+    from reconciler.core.secret_url import FINGERPRINT_KEY_ENV
     from reconciler.engine import PLAN_KEY_ENV, StalePlanError
 
     now = reference_digest(fresh, desired)

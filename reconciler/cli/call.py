@@ -30,7 +30,7 @@ from reconciler.cli._state_options import (
     release_locks,
     timeout_seconds,
 )
-from reconciler.errors import ExitCode, ReconcilerError
+from reconciler.core.errors import ExitCode, ReconcilerError
 
 ENV_PREFIX = "@env:"
 
@@ -93,7 +93,8 @@ def _did_you_mean(word: str, known: Any) -> str:
 
 def redact_response(value: Any, key: str = "") -> Any:
     """The response with secret fields and callback-URL query values masked, at any depth."""
-    from reconciler.redact import MASK, is_secret_key, mask_url
+    from reconciler.common.masking import MASK, mask_url
+    from reconciler.core.redact import is_secret_key
 
     if isinstance(value, dict):
         return {k: redact_response(v, k) for k, v in value.items()}

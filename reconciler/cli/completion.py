@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from reconciler.errors import ExitCode
+from reconciler.core.errors import ExitCode
 
 SHELLS = ("bash", "zsh", "fish")
 PROG = "cams-reconciler"

@@ -15,7 +15,7 @@ from types import FrameType
 from typing import Any
 
 from reconciler.cli._numbers import DELAY_MS_RANGE, QPS_RANGE, bounded_float
-from reconciler.errors import ExitCode
+from reconciler.core.errors import ExitCode
 
 
 def _fault_rate(text: str) -> float:

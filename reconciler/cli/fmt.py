@@ -13,7 +13,7 @@ import argparse
 import sys
 from typing import Any
 
-from reconciler.errors import ExitCode
+from reconciler.core.errors import ExitCode
 
 
 def register(subparsers: Any) -> None:

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler.cli._client_options import add_client_arguments
+from reconciler.core.errors import ExitCode
 from reconciler.engine import EngineError
-from reconciler.errors import ExitCode
 
 if TYPE_CHECKING:  # the engine, client and renderers load when the command runs, not for --help
     from reconciler.engine import ImportedSpace

@@ -21,7 +21,7 @@ from reconciler.cli._state_options import (
     lock_released_on_signals,
     release_locks,
 )
-from reconciler.errors import ExitCode
+from reconciler.core.errors import ExitCode
 
 if TYPE_CHECKING:  # the engine, client and state store load when the command runs, not for --help
     from reconciler.config.model import DesiredState, Number, Space
@@ -57,7 +57,8 @@ def register(subparsers: Any) -> None:
 
 def declared_migration(desired: DesiredState, space_name: str, phone: str) -> tuple[Space, Number]:
     """The space and number of a declared migration, or a ``TargetError`` saying what is declared."""
-    from reconciler.engine import TargetError, normalize_phone
+    from reconciler.core.normalize import normalize_phone
+    from reconciler.engine import TargetError
 
     space = desired.space(space_name)
     if space is None:

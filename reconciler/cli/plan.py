@@ -23,18 +23,18 @@ from typing import TYPE_CHECKING, Any
 from reconciler.cli._client_options import add_client_arguments
 from reconciler.cli._state_options import add_state_store_argument
 from reconciler.cli._terminal import live_terminal  # noqa: F401 - live_terminal: its old home
+from reconciler.core.errors import ExitCode
 from reconciler.defaults import JOURNAL_PATH as DEFAULT_JOURNAL
-from reconciler.errors import ExitCode
 from reconciler.render import DEFAULT_FORMAT, FORMATS, format_help, github_link_base
 
 # Registering the parser (``--help``, a completion request) needs only the names above; the YAML loader, the
 # engine, the client, the state store and the renderers load when the command runs (benchmarks/startup.py).
 if TYPE_CHECKING:
     from reconciler.config.model import DesiredState
-    from reconciler.engine import Plan
-    from reconciler.provenance import Provenance
+    from reconciler.core.plan import Plan
+    from reconciler.core.provenance import Provenance
 
-#: The names ``cli/drift.py`` returns (the codes are ``reconciler.errors.ExitCode``'s).
+#: The names ``cli/drift.py`` returns (the codes are ``reconciler.core.errors.ExitCode``'s).
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = ExitCode.OK, ExitCode.ERROR, ExitCode.CHANGES
 JOURNAL_ENV = "CAMS_RECONCILER_JOURNAL"
 
@@ -157,7 +157,8 @@ def compute_plan(args: argparse.Namespace, observe: Any = None) -> Plan | None:
     import dataclasses
 
     from reconciler.cli._state_options import open_state_store
-    from reconciler.engine import Scope, compare_with_ref
+    from reconciler.core.plan import Scope
+    from reconciler.engine import compare_with_ref
     from reconciler.files import check_output, run_inputs
 
     if args.out:
@@ -186,7 +187,8 @@ def compute_plan(args: argparse.Namespace, observe: Any = None) -> Plan | None:
 def reference_digest(plan: Plan, desired: DesiredState, *, announce: bool = False) -> str | None:
     """The plan-key digest of the ``${env:NAME}`` values the planned spaces reference (None without the key
     or without references). With neither key set, ``announce`` says plainly what cannot be detected."""
-    from reconciler.config.env_refs import FINGERPRINT_KEY_ENV, referenced_values
+    from reconciler.config.env_refs import referenced_values
+    from reconciler.core.secret_url import FINGERPRINT_KEY_ENV
     from reconciler.engine import PLAN_KEY_ENV, env_digest
 
     values = referenced_values(desired, {s.name for s in plan.spaces})
@@ -242,7 +244,7 @@ def plan_provenance(clients: Any, plan: Plan, args: argparse.Namespace) -> Prove
     from pathlib import Path
 
     from reconciler.cli._client_options import ClientSettings
-    from reconciler.config.model import DEFAULT_ACCOUNT
+    from reconciler.core.provenance import DEFAULT_ACCOUNT
     from reconciler.provenance import collect, target
 
     first = Path(args.paths[0]) if args.paths else Path.cwd()

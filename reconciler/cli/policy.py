@@ -12,7 +12,7 @@ import json
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from reconciler.errors import ExitCode
+from reconciler.core.errors import ExitCode
 
 if TYPE_CHECKING:
     from reconciler.client.actions import ActionSpec

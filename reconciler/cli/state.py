@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.cli._state_options import add_state_store_argument
-from reconciler.errors import ExitCode
+from reconciler.core.errors import ExitCode
 
 
 def register(subparsers: Any) -> None:

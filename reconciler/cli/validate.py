@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from reconciler.cli._terminal import Progress
-from reconciler.errors import ExitCode
+from reconciler.core.errors import ExitCode
 from reconciler.render import DEFAULT_FORMAT, FORMATS, Validation, format_help, get_format
 
 

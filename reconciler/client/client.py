@@ -56,7 +56,8 @@ from reconciler.client.responses import parse_response
 from reconciler.client.retry import RetryPolicy, backoff_delay, is_retryable
 from reconciler.client.signing import canonical_query, percent_encode, signed_request_headers
 from reconciler.client.stats import ClientStats
-from reconciler.redact import URL_IN_TEXT, is_secret_key, mask_params, url_secret_values
+from reconciler.common.masking import URL_IN_TEXT
+from reconciler.core.redact import is_secret_key, mask_params, url_secret_values
 
 log = logging.getLogger("reconciler.client")
 

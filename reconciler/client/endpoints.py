@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from reconciler.boundaries import endpoint_problem
 from reconciler.client.actions import Product
 from reconciler.client.errors import ClientConfigError
+from reconciler.common.masking import mask_url
 from reconciler.defaults import DEFAULT_REGION, ENDPOINT_ENV
-from reconciler.redact import mask_url
 
 _REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
 

@@ -2,7 +2,7 @@
 
 Callers branch on the class, never on message text::
 
-    ReconcilerError                       (reconciler.errors)
+    ReconcilerError                       (reconciler.core.errors)
     └── ClientError                       anything from the CAMS/BSS client
         ├── CredentialsError              no usable credentials (names the env vars to set)
         ├── ClientConfigError             bad --endpoint / --region / options
@@ -38,8 +38,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, TypedDict, Unpack
 
-from reconciler.errors import ReconcilerError
-from reconciler.redact import mask_text, scrub_values
+from reconciler.common.masking import mask_text
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.redact import scrub_values
 
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from reconciler.redact import mask_url
+from reconciler.common.masking import mask_url
 
 _LOGGER_NAMES = ("httpx",)
 

@@ -10,8 +10,10 @@ from typing import Any
 
 from reconciler import kinds as catalogue
 from reconciler.config.loader import LoadedFile, Path
-from reconciler.config.model import DEFAULT_ACCOUNT, Account, DesiredState, Migration, Number, Safety, Source, Space
+from reconciler.config.model import Account, DesiredState, Migration, Number, Safety, Space
 from reconciler.config.rules import DeclaredNumber
+from reconciler.core.provenance import DEFAULT_ACCOUNT
+from reconciler.core.source import Source
 
 _NUMBER_KINDS = catalogue.number_kinds()
 _SPACE_KINDS = catalogue.space_kinds()

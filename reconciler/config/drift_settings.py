@@ -19,7 +19,7 @@ from typing import Any
 
 from reconciler.config.errors import Problem
 from reconciler.config.loader import LoadedFile, format_path
-from reconciler.config.model import Source
+from reconciler.core.source import Source
 
 #: The plan actions a finding address may name (``engine.plan.Action`` values; config does not import the
 #: engine, so the list is spelled here and a unit test checks it against the enum).

@@ -3,7 +3,7 @@ plan time and never shown.
 
 ``https://hooks.acme.example/status?token=${env:CAMS_SECRET_ACME_STATUS_TOKEN}`` declares the URL with its token in the
 environment variable ``CAMS_SECRET_ACME_STATUS_TOKEN`` (a CI secret). A reference stands for a whole query value: the
-one place of a URL that every log, plan and error masks (``redact.mask_url``), so the resolved token can never
+one place of a URL that every log, plan and error masks (``common.masking.mask_url``), so the resolved token can never
 be printed by accident elsewhere.
 
 - ``validate`` (offline) checks the syntax (``reference_problem``): ``${env:`` + a variable name + ``}``,
@@ -25,19 +25,17 @@ in the YAML as it is (``?token=abc``) is fingerprinted the same way, so a change
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import hmac
 import re
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
+from reconciler.common.masking import mask_url
 from reconciler.config.errors import ConfigError, Problem
-from reconciler.config.model import DesiredState, Number, Source, Space
-from reconciler.redact import MASK, mask_url
+from reconciler.config.model import DesiredState, Number, Space
+from reconciler.core.secret_url import FINGERPRINT_KEY_ENV, REF, SecretUrl
+from reconciler.core.source import Source
 
-REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 REF_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-FINGERPRINT_KEY_ENV = "CAMS_RECONCILER_FINGERPRINT_KEY"
 PLACEHOLDER = "ENVREF"
 
 
@@ -83,42 +81,6 @@ def _resolve_blocks(blocks: Mapping[str, object], fields: Mapping[str, tuple[str
     return out, touched
 
 
-class SecretUrl(str):
-    """A resolved URL: the ``str`` value (compared and sent) that shows only as its template and a keyed
-    fingerprint. Its ``repr`` is the display too, so a traceback or a debug print cannot show the token."""
-
-    template: str
-    _key: bytes | None
-
-    def __new__(cls, value: str, template: str, key: bytes | None) -> SecretUrl:
-        obj = super().__new__(cls, value)
-        obj.template = template
-        obj._key = key
-        return obj
-
-    def __repr__(self) -> str:
-        return repr(self.display())
-
-    def fingerprint_of(self, value: str) -> str | None:
-        if self._key is None:
-            return None
-        return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()[:12]
-
-    def _with_fingerprint(self, text: str, value: str) -> str:
-        fp = self.fingerprint_of(value)
-        return f"{text} (fingerprint {fp})" if fp else f"{text} (fingerprint: set {FINGERPRINT_KEY_ENV})"
-
-    def display(self) -> str:
-        """The template, other query values masked, and the fingerprint of the resolved URL."""
-        return self._with_fingerprint(display_template(self.template), str.__str__(self))
-
-    def display_actual(self, actual: str | None) -> str | None:
-        """The URL the API shows, masked, with its fingerprint under the same key (to compare)."""
-        if not actual:
-            return None
-        return self._with_fingerprint(mask_url(actual) or "", actual)
-
-
 def has_reference(text: str) -> bool:
     return "${" in text
 
@@ -145,16 +107,6 @@ def reference_problem(url: str) -> str | None:
 def placeholder_url(url: str) -> str:
     """``url`` with every reference replaced, for the URL rules."""
     return REF.sub(PLACEHOLDER, url)
-
-
-def display_template(template: str) -> str:
-    """The template as plans show it: references kept, every other query value masked."""
-    base, sep, query = template.partition("?")
-    pieces = []
-    for piece in query.split("&") if sep else ():
-        name, eq, value = piece.partition("=")
-        pieces.append(piece if REF.fullmatch(value) else f"{name}{eq}{MASK if eq else ''}")
-    return (mask_url(base) or "") + (sep + "&".join(pieces) if sep else "")
 
 
 def _resolve(template: str, env: Mapping[str, str], where: Source, path: str,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reconciler.errors import ReconcilerError
+from reconciler.core.errors import ReconcilerError
 
 
 @dataclass(frozen=True)

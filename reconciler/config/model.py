@@ -19,21 +19,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # the drift settings model imports Source from here
+from reconciler.core.provenance import DEFAULT_ACCOUNT
+from reconciler.core.source import Source
+
+if TYPE_CHECKING:  # the drift settings model imports this module
     from reconciler.config.drift_settings import SpaceDriftSettings
-
-
-@dataclass(frozen=True, order=True)
-class Source:
-    """Where a value was written: a file (as given on the command line, relative when possible) and a
-    1-based line and column."""
-
-    file: str
-    line: int
-    col: int = 1
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}"
 
 
 @dataclass(frozen=True)
@@ -84,10 +74,6 @@ class Safety:
 
     max_webhook_update_fraction: float = 0.3
     min_numbers: int = 10
-
-
-#: The account of a space that names none: declared under this name, or else the ambient credentials.
-DEFAULT_ACCOUNT = "default"
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,13 @@ from phonenumbers import NumberParseException, ValidationResult
 
 from reconciler import boundaries
 from reconciler import kinds as catalogue
+from reconciler.common.masking import mask_url
 from reconciler.config import env_refs
 from reconciler.config.errors import Problem
 from reconciler.config.loader import LoadedFile, Mark, Path, format_path
-from reconciler.config.model import DEFAULT_ACCOUNT
 from reconciler.config.schema import did_you_mean
-from reconciler.redact import mask_url
+from reconciler.core.provenance import DEFAULT_ACCOUNT
+from reconciler.core.secret_url import REF
 
 FORMAT_VERSION = 1
 URL_RE = re.compile(r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*$")  # the schema's URL pattern
@@ -465,5 +466,5 @@ def _env_names(node: Any, path: Path) -> list[tuple[Path, str, str]]:
         for i, value in enumerate(node):
             found += _env_names(value, path + (i,))
     elif isinstance(node, str) and "${env:" in node:
-        found += [(path, m.group(1), "${env:" + m.group(1) + "}") for m in env_refs.REF.finditer(node)]
+        found += [(path, m.group(1), "${env:" + m.group(1) + "}") for m in REF.finditer(node)]
     return found

@@ -20,10 +20,10 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from reconciler.common.masking import mask_url
 from reconciler.config.errors import Problem
 from reconciler.config.fastcheck import compile_schema
 from reconciler.config.loader import LoadedFile, Path, format_path
-from reconciler.redact import mask_url
 
 SCHEMA_FILE = "cams-desired-state.schema.json"
 

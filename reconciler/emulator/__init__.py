@@ -4,8 +4,9 @@ Like moto or LocalStack: tests and users run the reconciler against it instead o
 real wire protocol (RPC style, ACS3-HMAC-SHA256 signatures), answers with the real response shapes and error
 codes, and keeps its state in memory, loaded from a YAML state file (see docs/emulator.md).
 
-This package imports nothing of the rest of the reconciler (stdlib and PyYAML only); the rest imports it only
-to start it::
+This package imports nothing of the rest of the reconciler but ``reconciler.common`` (the platform's rules
+the product applies too: template rules, emoji table, key structure, URL masking, the input-file rule;
+stdlib and PyYAML otherwise); the rest imports it only to start it::
 
     with start_emulator("examples/emulator-state.yaml") as emu:
         emu.url, emu.credentials, emu.backend.snapshot()

@@ -5,7 +5,7 @@ real CAMS/BSS codes, so clients exercise their real error handling). ``StateFile
 the state file the emulator was started from; it is raised to whoever started it, with a one-line message
 naming the file (and line, when known) and the problem.
 
-Both are plain ``Exception`` subclasses: the emulator imports nothing of the reconciler, by design.
+Both are plain ``Exception`` subclasses: the emulator imports nothing of the reconciler but ``reconciler.common``, by design.
 """
 
 from __future__ import annotations

@@ -23,7 +23,9 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from reconciler.emulator.emoji_table import first_emoji
+from reconciler.common import der as der_rules
+from reconciler.common.der import RSA_MIN_BITS
+from reconciler.common.emoji_table import first_emoji
 
 #: The two space sections this module owns.
 SETTINGS_SPACE_FIELDS = frozenset({"number_settings", "account_webhook"})
@@ -38,7 +40,6 @@ MAX_COMMAND_DESCRIPTION_CHARS = 256
 MAX_PREFILLED_MESSAGE_CHARS = 140
 MAX_QRDLS_PER_NUMBER = 2000
 QR_IMAGE_TYPES = ("PNG", "SVG")
-RSA_MIN_BITS = 2048           # WhatsApp Flows wants a 2048-bit RSA key
 KEY_STATUSES = ("VALID", "MISMATCH")
 CAN_SEND_VALUES = ("AVAILABLE", "LIMITED", "BLOCKED")
 QRDL_CODE = re.compile(r"^[A-Z0-9]{6,32}$")
@@ -137,26 +138,6 @@ def callback_url_problem(field: str, url: Any) -> str | None:
 
 
 _PEM = re.compile(r"^-----BEGIN PUBLIC KEY-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n?-----END PUBLIC KEY-----\s*$")
-_RSA_OID = bytes.fromhex("2a864886f70d010101")  # 1.2.840.113549.1.1.1 rsaEncryption
-
-
-def _der(data: bytes, at: int) -> tuple[int, int, int]:
-    """(tag, start of content, end of content) of the DER element at ``at``; ValueError when malformed."""
-    if at + 2 > len(data):
-        raise ValueError("truncated")
-    tag, first = data[at], data[at + 1]
-    at += 2
-    if first < 0x80:
-        length = first
-    else:
-        octets = first & 0x7F
-        if octets == 0 or octets > 4 or at + octets > len(data):
-            raise ValueError("bad length")
-        length = int.from_bytes(data[at:at + octets], "big")
-        at += octets
-    if at + length > len(data):
-        raise ValueError("truncated")
-    return tag, at, at + length
 
 
 def rsa_public_key_bits(pem: str) -> int:
@@ -173,25 +154,11 @@ def rsa_public_key_bits(pem: str) -> int:
     except (binascii.Error, ValueError):
         raise ValueError("its base64 body is malformed") from None
     try:
-        tag, start, end = _der(der, 0)                   # SubjectPublicKeyInfo ::= SEQUENCE
-        if tag != 0x30 or end != len(der):
-            raise ValueError("not a SEQUENCE")
-        tag, alg_start, alg_end = _der(der, start)       # AlgorithmIdentifier ::= SEQUENCE { OID, NULL }
-        tag_oid, oid_start, oid_end = _der(der, alg_start)
-        if tag != 0x30 or tag_oid != 0x06 or der[oid_start:oid_end] != _RSA_OID:
-            raise ValueError("not an RSA key")
-        tag, bits_start, bits_end = _der(der, alg_end)   # BIT STRING holding RSAPublicKey
-        if tag != 0x03 or der[bits_start] != 0:
-            raise ValueError("bad BIT STRING")
-        tag, key_start, _ = _der(der, bits_start + 1)    # RSAPublicKey ::= SEQUENCE { n INTEGER, e INTEGER }
-        tag_n, n_start, n_end = _der(der, key_start)
-        if tag != 0x30 or tag_n != 0x02:
-            raise ValueError("bad RSAPublicKey")
-    except (ValueError, IndexError) as exc:
-        reason = str(exc) if str(exc) == "not an RSA key" else "its DER structure is not an RSA public key"
-        raise ValueError(reason) from None
-    modulus = int.from_bytes(der[n_start:n_end], "big")
-    return modulus.bit_length()
+        return der_rules.rsa_modulus_bits(der)
+    except der_rules.NotRsaKey:
+        raise ValueError("not an RSA key") from None
+    except ValueError:
+        raise ValueError("its DER structure is not an RSA public key") from None
 
 
 def public_key_problem(pem: Any) -> str | None:

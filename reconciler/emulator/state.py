@@ -10,15 +10,14 @@ line (from PyYAML's node marks) and the field path. Secret values are never quot
 from __future__ import annotations
 
 import copy
-import os
 import re
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from reconciler.common.input_file import UnreadableFile, read_regular
 from reconciler.emulator.catalog import ACTIONS
 from reconciler.emulator.errors import StateFileError
 from reconciler.emulator.flow_state import FlowStateInvalid, validate_space_flows
@@ -106,36 +105,13 @@ MAX_EXPANDED_VALUES = 5_000_000
 
 
 def _read_state_text(label: str) -> str:
-    """The state file's text. The reconciler's own input rule (``reconciler/files.py``), restated here because
-    the emulator imports nothing of the reconciler: a regular file only (a FIFO, ``/dev/zero`` or a
-    directory is refused by ``stat`` before opening, and the open does not block), at most
-    ``MAX_STATE_BYTES``, UTF-8."""
+    """The state file's text under the reconciler's own input rule (``reconciler.common.input_file``): a
+    regular file only (a FIFO, ``/dev/zero`` or a directory is refused by ``stat`` before opening, and the
+    open does not block), at most ``MAX_STATE_BYTES``, UTF-8."""
     try:
-        st = os.stat(label)
-    except FileNotFoundError:
-        raise StateFileError(f"{label}: no such file") from None
-    except OSError as exc:
-        raise StateFileError(f"{label}: cannot read the state file ({exc.strerror or exc})") from None
-    if not stat.S_ISREG(st.st_mode):
-        kind = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode)
-                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "a special file")
-        raise StateFileError(f"{label}: cannot read the state file: it is {kind}, not a regular file")
-    if st.st_size > MAX_STATE_BYTES:
-        raise StateFileError(f"{label}: cannot read the state file: it is {st.st_size:,} bytes, over the "
-                             f"limit of {MAX_STATE_BYTES:,}")
-    try:
-        fd = os.open(label, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise StateFileError(f"{label}: is not a regular file")
-            with os.fdopen(os.dup(fd), "rb") as fh:
-                raw = fh.read(MAX_STATE_BYTES + 1)
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        raise StateFileError(f"{label}: cannot read the state file ({exc.strerror or exc})") from None
-    if len(raw) > MAX_STATE_BYTES:
-        raise StateFileError(f"{label}: is over the limit of {MAX_STATE_BYTES:,} bytes")
+        raw = read_regular(label, MAX_STATE_BYTES, "the state file")
+    except UnreadableFile as exc:
+        raise StateFileError(f"{label}: {exc}") from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:

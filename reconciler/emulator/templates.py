@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from reconciler.emulator import template_rules as rules
+from reconciler.common import template_rules as rules
 from reconciler.emulator.answer_shapes import REQUEST_COMPONENT
 from reconciler.emulator.errors import EmulatorApiError
 from reconciler.emulator.template_state import template_code

@@ -4,7 +4,8 @@
 ``__all__`` is the engine's public surface: what the CLI may use. ``reconciler/cli/*`` imports only from
 ``reconciler.engine`` itself, never from its modules (``tests/unit/test_engine_surface.py`` enforces it), so
 the engine's inside can be rearranged without touching the commands, and a name the CLI starts to need is
-added here, where a reviewer sees the surface grow.
+added here, where a reviewer sees the surface grow. (The plan's plain data, ``Plan``, ``Scope`` and the
+normalisers, is ``reconciler.core``, which every layer imports directly.)
 
 The names load lazily (PEP 562 ``__getattr__``): ``import reconciler.engine`` imports none of its modules,
 and a command loads only the modules of the names it uses (``validate`` never loads the HTTP client). The
@@ -36,8 +37,6 @@ if TYPE_CHECKING:
     from reconciler.engine.journal import DEFAULT_PATH as DEFAULT_JOURNAL
     from reconciler.engine.journal import VERIFYING as JOURNAL_VERIFYING
     from reconciler.engine.journal import Journal
-    from reconciler.engine.normalize import normalize_phone
-    from reconciler.engine.plan import Plan, Scope
     from reconciler.engine.plan_signing import PLAN_KEY_ENV, env_digest, sign
     from reconciler.engine.planner import make_plan
     from reconciler.engine.results import ApplyReport, ChangeResult, ResultsRecorder
@@ -88,9 +87,6 @@ _SURFACE: dict[str, tuple[str, str]] = {
     "DEFAULT_JOURNAL": ("journal", "DEFAULT_PATH"),
     "Journal": ("journal", "Journal"),
     "JOURNAL_VERIFYING": ("journal", "VERIFYING"),
-    "normalize_phone": ("normalize", "normalize_phone"),
-    "Plan": ("plan", "Plan"),
-    "Scope": ("plan", "Scope"),
     "make_plan": ("planner", "make_plan"),
     "OpenedState": ("run_state", "OpenedState"),
     "open_run_state": ("run_state", "open_run_state"),
@@ -127,10 +123,8 @@ __all__ = [
     "NotifyError",
     "OpenedState",
     "PLAN_KEY_ENV",
-    "Plan",
     "Reasserted",
     "ResultsRecorder",
-    "Scope",
     "SentRecords",
     "StalePlanError",
     "TargetError",
@@ -155,7 +149,6 @@ __all__ = [
     "load_state",
     "lock_for_client",
     "make_plan",
-    "normalize_phone",
     "notify",
     "open_run_state",
     "plan_drift",

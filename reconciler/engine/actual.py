@@ -24,8 +24,8 @@ from typing import Any, Protocol
 from reconciler import kinds as catalogue
 from reconciler.client.errors import ApiError, AuthenticationError, ClientError, TransportError
 from reconciler.config.model import Space
-from reconciler.engine.digest import canonical_digest
-from reconciler.engine.normalize import normalize_phone
+from reconciler.core.digest import canonical_digest
+from reconciler.core.normalize import normalize_phone
 
 
 class ReadClient(Protocol):

@@ -49,13 +49,13 @@ from reconciler.client.errors import (
 )
 from reconciler.client.shapes import MalformedAnswerError
 from reconciler.config.model import DesiredState, Number, Space
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.plan import Action, Change, Plan
 from reconciler.engine.actual import SpaceReadError, fetch_actual, index_numbers
 from reconciler.engine.counting import CountingClient
 from reconciler.engine.diff import awaits_registration, diff_space
 from reconciler.engine.journal import SPENT, UNREGISTERED, UNSYNCED, VERIFYING, Journal, code_digest, code_of, with_code
-from reconciler.engine.plan import Action, Change, Plan
 from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, WriteLedger, space_accounts
-from reconciler.errors import ReconcilerError
 
 #: The result code of a verification that did not land after its answer was lost: its code is spent.
 VERIFY_CODE_SPENT = "VerifyCodeSpent"

@@ -45,8 +45,8 @@ from typing import Any
 
 from reconciler import kinds as catalogue
 from reconciler.config.model import Number, Space
+from reconciler.core.plan import Action, Change, Severity
 from reconciler.engine.actual import ActualSpace, canonical_digest
-from reconciler.engine.plan import Action, Change, Severity
 from reconciler.kinds.base import change
 
 

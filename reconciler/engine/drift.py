@@ -14,29 +14,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import Enum
 
 from reconciler import kinds as catalogue
-from reconciler.engine.plan import Action, Change, Plan
-
-
-class DriftKind(str, Enum):
-    """The kinds, in the order summaries and table columns list them."""
-
-    MISSING = "missing"  # declared numbers not in their space (a sync would bring them in)
-    MIGRATION = "migration"  # migrations still to verify and register
-    WEBHOOK = "webhook"  # numbers whose callback URLs differ
-    PROFILE = "profile"  # numbers whose business profile differs
-    QUEUE = "queue"  # queue names that differ
-    HEALTH = "health"  # numbers outside their ``expect``
-    TEMPLATE = "template"  # message templates that differ, or whose review or quality is off
-    QR_CODE = "qr_code"  # message QR codes that differ (missing, changed, undeclared)
-    SETTINGS = "settings"  # a number's commerce settings, conversational automation or Flows key
-    OTHER = "other"  # a finding of no kind above (none in this version: every kind names its own)
-    MISPLACED = "misplaced"  # declared numbers found in another managed space
-    UNMANAGED = "unmanaged"  # numbers in a space that no YAML declares
-    ENDPOINT = "endpoint"  # declared callback URLs whose endpoint fails a check (``endpoint_checks:``)
-
+from reconciler.core.drift_kinds import DriftKind
+from reconciler.core.plan import Action, Change, Plan
 
 _BY_ACTION: Mapping[Action, DriftKind] = {
     Action.SYNC: DriftKind.MISSING,

@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from reconciler.core.plan import Plan
 from reconciler.engine.drift_state import ACCOUNT, HealthPoint, Status, Transition, Transitions
-from reconciler.engine.plan import Plan
 from reconciler.files import write_atomically
 from reconciler.kinds.expect import RATING_FIELD, RATING_ORDER
 

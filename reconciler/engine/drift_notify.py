@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.redact import scrub_values, url_secret_values
 from reconciler.engine.drift_state import Transitions
-from reconciler.errors import ReconcilerError
-from reconciler.redact import scrub_values, url_secret_values
 
 MAX_LINES = 30
 TIMEOUT_S = 10.0

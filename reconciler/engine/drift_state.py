@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import kinds as catalogue
-from reconciler.errors import ReconcilerError
+from reconciler.core.errors import ReconcilerError
 from reconciler.files import InputFileError, read_input, write_atomically
 from reconciler.state.records import DRIFT_STATE, RunState
 
@@ -61,7 +61,7 @@ class Finding:
 
     address: str
     space: str
-    kind: str  # ``engine.drift.DriftKind`` value, or "acknowledgement" for an expired acknowledgement
+    kind: str  # ``core.drift_kinds.DriftKind`` value, or "acknowledgement" for an expired acknowledgement
     headline: str  # "! drift 8613800001237 expect.quality_rating"
     details: tuple[str, ...] = ()  # "quality_rating: "GREEN" → "YELLOW"" lines
     location: str | None = None  # "file:line"

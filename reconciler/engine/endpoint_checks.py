@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from reconciler import kinds as catalogue
+from reconciler.common.masking import mask_url
 from reconciler.config.drift_settings import EndpointChecks, SpaceDriftSettings
 from reconciler.config.model import DesiredState, Number, Space
-from reconciler.engine.plan import Action, Change, Plan, Severity
-from reconciler.redact import mask_url
+from reconciler.core.plan import Action, Change, Plan, Severity
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 MAX_PARALLEL = 16

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from reconciler.config.model import DEFAULT_ACCOUNT, Number, Source, Space
+from reconciler.config.model import Number, Space
+from reconciler.core.provenance import DEFAULT_ACCOUNT
+from reconciler.core.source import Source
 from reconciler.engine.actual import canonical_digest
 
 _NOT_SEMANTIC = frozenset({"source", "sources", "declared_as"})

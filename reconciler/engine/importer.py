@@ -23,8 +23,8 @@ from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
 from reconciler import kinds as catalogue
+from reconciler.core.normalize import normalize_phone
 from reconciler.engine.actual import gather_all
-from reconciler.engine.normalize import normalize_phone
 
 
 class ImportClient(Protocol):

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.client.errors import ClientError
-from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState, Space
+from reconciler.config.model import DesiredState, Space
+from reconciler.core.plan import Change, Plan, PlannedSpace, Preflight
+from reconciler.core.provenance import DEFAULT_ACCOUNT
 from reconciler.engine.accounts import AccountClients, combine_preflights
 from reconciler.engine.actual import ActualSpace, SpaceReadError, fetch_actual, gather_all
 from reconciler.engine.counting import CountingClient
@@ -29,7 +31,6 @@ from reconciler.engine.diff import Context, awaits_registration, diff_space
 from reconciler.engine.errors import TargetError
 from reconciler.engine.fingerprint import desired_fingerprint
 from reconciler.engine.journal import SPENT, UNREGISTERED, UNSYNCED, VERIFYING, Journal
-from reconciler.engine.plan import Change, Plan, PlannedSpace, Preflight
 from reconciler.engine.preflight import run_preflight
 from reconciler.engine.safety import plan_blockers
 

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from reconciler.client.errors import ApiError, ClientError
+from reconciler.core.plan import Preflight
 from reconciler.engine.actual import is_space_failure
-from reconciler.engine.plan import Preflight
 
 NO_DATA_CODES = frozenset({"NotAuthorized", "VnoNoDataError"})
 # Mpk (the account id) says which account a plan is for (``reconciler.provenance``).

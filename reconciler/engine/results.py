@@ -32,12 +32,11 @@ from typing import Any
 
 from reconciler import kinds as catalogue
 from reconciler.client.actions import ACTIONS
-from reconciler.config.model import DEFAULT_ACCOUNT
+from reconciler.core.errors import ExitCode
+from reconciler.core.plan import Action, Change, Plan
+from reconciler.core.provenance import DEFAULT_ACCOUNT, Provenance
 from reconciler.engine.counting import METHOD_ACTIONS
-from reconciler.engine.plan import Action, Change, Plan
-from reconciler.errors import ExitCode
 from reconciler.files import write_atomically
-from reconciler.provenance import Provenance
 
 RESULTS_FORMAT_VERSION = 1
 

@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.config.model import DEFAULT_ACCOUNT, DesiredState
+from reconciler.config.model import DesiredState
+from reconciler.core.errors import ReconcilerError
+from reconciler.core.provenance import DEFAULT_ACCOUNT
 from reconciler.engine.accounts import AccountClients
 from reconciler.engine.planner import AccountChecks, check_accounts
-from reconciler.errors import ReconcilerError
 from reconciler.provenance import account_id_from_env, account_id_of
 from reconciler.state import StoreChoice, legacy_files
 from reconciler.state.lock import Lock, LockInfo, acquire

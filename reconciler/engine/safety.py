@@ -27,13 +27,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.config.model import DesiredState
+from reconciler.core.plan import Action, Blocker, BlockerKind, Plan, Severity
 from reconciler.engine.apply_errors import (
     BlockingFindingsError,
     FrozenAccountError,
     SafetyThresholdError,
     UnreadSpacesError,
 )
-from reconciler.engine.plan import Action, Blocker, BlockerKind, Plan, Severity
 
 
 @dataclass(frozen=True)

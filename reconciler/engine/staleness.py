@@ -37,8 +37,8 @@ from deepdiff import DeepDiff
 from deepdiff.helper import NotPresent
 
 from reconciler.config.model import DesiredState
+from reconciler.core.plan import FORMAT_VERSION, Action, Change, Plan
 from reconciler.engine.apply_errors import OverrideError, PlanFileError, StalePlanError
-from reconciler.engine.plan import FORMAT_VERSION, Action, Change, Plan
 from reconciler.engine.plan_signing import signature_problem
 from reconciler.files import MAX_PLAN_BYTES, DuplicateKeyError, InputFileError, no_duplicate_keys, read_input
 

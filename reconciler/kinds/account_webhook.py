@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from reconciler.engine.digest import canonical_digest
-from reconciler.engine.plan import Action, Change
+from reconciler.common.masking import mask_url
+from reconciler.core.digest import canonical_digest
+from reconciler.core.plan import Action, Change
 from reconciler.kinds import register
 from reconciler.kinds.base import CallClient, Field, Kind, Scope, change, show_value
-from reconciler.redact import mask_url
 
 FINGERPRINT_KEY_ENV = "CAMS_RECONCILER_FINGERPRINT_KEY"  # config.env_refs' (not imported: it imports the kinds)
 LEGACY_FORMAT_VERSION = 1  # today's unkeyed account-webhooks.json
@@ -130,7 +130,7 @@ class AccountWebhookKind(Kind):
         if recorded and matches(recorded, space.cust_space_id, model, os.environ):
             return []
         url = model.status_callback_url
-        # a ${env:NAME} token (config.env_refs.SecretUrl) shows as its template with a keyed fingerprint
+        # a ${env:NAME} token (core.secret_url.SecretUrl) shows as its template with a keyed fingerprint
         shown = url.display() if hasattr(url, "display") else show_value(url, url=True)
         after: dict[str, Any] = {"status_callback_url": shown}
         after.update({k: v for k, v in (("http_delivery", model.http_delivery),

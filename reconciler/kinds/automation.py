@@ -15,11 +15,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from reconciler.engine.plan import Action
+from reconciler.common.emoji_table import first_emoji  # the emulator's table too (generated, emoji_table.py)
+from reconciler.core.plan import Action
 from reconciler.kinds import register
 from reconciler.kinds.base import Field, Kind, Scope
 from reconciler.kinds.commerce import as_bool
-from reconciler.kinds.emoji_table import first_emoji  # the emulator's table too (generated, emoji_table.py)
 
 MAX_PROMPTS = 4
 MAX_PROMPT_CHARS = 80

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from reconciler.engine.digest import canonical_digest
-from reconciler.engine.normalize import normalize_text, normalize_url
-from reconciler.engine.plan import Action, Change
-from reconciler.redact import mask_url
+from reconciler.common.masking import mask_url
+from reconciler.core.digest import canonical_digest
+from reconciler.core.normalize import normalize_text, normalize_url
+from reconciler.core.plan import Action, Change
 
 if TYPE_CHECKING:
     from reconciler.config.model import Number, Space
@@ -126,7 +126,7 @@ class Kind:
     read_action: ClassVar[str | None] = None
     #: the API action that sets the block's values
     write_action: ClassVar[str | None] = None
-    #: how ``drift`` counts this kind's changes (``engine.drift.DriftKind`` value)
+    #: how ``drift`` counts this kind's changes (``core.drift_kinds.DriftKind`` value)
     drift_kind: ClassVar[str] = "other"
     #: an empty current value is shown as "none" (callback URLs) rather than as read ("")
     blank_as_none: ClassVar[bool] = True

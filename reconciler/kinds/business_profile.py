@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from reconciler.engine.normalize import normalize_email, normalize_enum, normalize_text
-from reconciler.engine.plan import Action
+from reconciler.core.normalize import normalize_email, normalize_enum, normalize_text
+from reconciler.core.plan import Action
 from reconciler.kinds import register
 from reconciler.kinds.base import CallClient, Field, Kind, Scope
 

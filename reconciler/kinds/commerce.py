@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from reconciler.engine.plan import Action, Change
+from reconciler.core.plan import Action, Change
 from reconciler.kinds import register
 from reconciler.kinds.base import CallClient, Field, Kind, Scope
 

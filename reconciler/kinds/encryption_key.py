@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from reconciler.engine.plan import Action, Change
+from reconciler.core.plan import Action, Change
 from reconciler.kinds import register
 from reconciler.kinds.base import Field, Kind, Scope, change
 from reconciler.kinds.flows_key import KeyError_, fingerprint, public_key_der

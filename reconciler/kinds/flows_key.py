@@ -4,7 +4,7 @@ by its fingerprint, never whole.
 
 The fingerprint is ``SHA256:`` and the unpadded base64 of the SHA-256 of the key's DER (the form OpenSSH
 prints for its keys): the same key in any PEM line wrapping has one fingerprint, and two keys differ in it.
-The emulator has its own copy of the parser (emulator and engine never import each other).
+The DER structure's rule is ``reconciler.common.der``, which the emulator applies too.
 """
 
 from __future__ import annotations
@@ -14,31 +14,14 @@ import binascii
 import hashlib
 import re
 
-RSA_MIN_BITS = 2048
+from reconciler.common import der as der_rules
+from reconciler.common.der import RSA_MIN_BITS
+
 _PEM = re.compile(r"-----BEGIN PUBLIC KEY-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END PUBLIC KEY-----")
-_RSA_OID = bytes.fromhex("2a864886f70d010101")  # 1.2.840.113549.1.1.1 rsaEncryption
 
 
 class KeyError_(ValueError):
     """Why a text is not an acceptable Flows public key (one line, never quoting the key)."""
-
-
-def _der(data: bytes, at: int) -> tuple[int, int, int]:
-    if at + 2 > len(data):
-        raise ValueError("truncated")
-    tag, first = data[at], data[at + 1]
-    at += 2
-    if first < 0x80:
-        length = first
-    else:
-        octets = first & 0x7F
-        if octets == 0 or octets > 4 or at + octets > len(data):
-            raise ValueError("bad length")
-        length = int.from_bytes(data[at:at + octets], "big")
-        at += octets
-    if at + length > len(data):
-        raise ValueError("truncated")
-    return tag, at, at + length
 
 
 def public_key_der(pem: str) -> bytes:
@@ -53,25 +36,11 @@ def public_key_der(pem: str) -> bytes:
     except (binascii.Error, ValueError):
         raise KeyError_("its base64 body is malformed") from None
     try:
-        tag, start, end = _der(der, 0)
-        if tag != 0x30 or end != len(der):
-            raise ValueError("structure")
-        tag, alg_start, alg_end = _der(der, start)
-        tag_oid, oid_start, oid_end = _der(der, alg_start)
-        if tag != 0x30 or tag_oid != 0x06 or der[oid_start:oid_end] != _RSA_OID:
-            raise KeyError_("it is not an RSA key")
-        tag, bits_start, _ = _der(der, alg_end)
-        if tag != 0x03 or der[bits_start] != 0:
-            raise ValueError("structure")
-        tag, key_start, _ = _der(der, bits_start + 1)
-        tag_n, n_start, n_end = _der(der, key_start)
-        if tag != 0x30 or tag_n != 0x02:
-            raise ValueError("structure")
-    except KeyError_:
-        raise
-    except (ValueError, IndexError):
+        bits = der_rules.rsa_modulus_bits(der)
+    except der_rules.NotRsaKey:
+        raise KeyError_("it is not an RSA key") from None
+    except ValueError:
         raise KeyError_("its DER structure is not an RSA public key") from None
-    bits = int.from_bytes(der[n_start:n_end], "big").bit_length()
     if bits < RSA_MIN_BITS:
         raise KeyError_(f"it is a {bits}-bit RSA key; WhatsApp Flows needs at least {RSA_MIN_BITS} bits")
     return der

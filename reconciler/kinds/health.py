@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from reconciler.engine.normalize import normalize_enum
-from reconciler.engine.plan import Action, Change
+from reconciler.core.normalize import normalize_enum
+from reconciler.core.plan import Action, Change
 from reconciler.kinds import register
 from reconciler.kinds.base import CallClient, Field, Kind, Scope, change
 from reconciler.kinds.platform_values import NOT_SET_TIER, TIER_ORDER

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.engine.plan import Action, Change
+from reconciler.core.plan import Action, Change
 from reconciler.kinds import register
 from reconciler.kinds.base import CallClient, Kind, Scope, change
 

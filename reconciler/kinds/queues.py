@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from reconciler.engine.normalize import normalize_text
-from reconciler.engine.plan import Action, Change
+from reconciler.core.normalize import normalize_text
+from reconciler.core.plan import Action, Change
 from reconciler.kinds import register
 from reconciler.kinds.base import Field, Kind, Scope, change
 

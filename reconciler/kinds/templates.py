@@ -19,9 +19,10 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from reconciler.engine.digest import canonical_digest
-from reconciler.engine.plan import Action, Change
-from reconciler.kinds import register, template_render, template_rules
+from reconciler.common import template_rules
+from reconciler.core.digest import canonical_digest
+from reconciler.core.plan import Action, Change
+from reconciler.kinds import register, template_render
 from reconciler.kinds import template_model as tm
 from reconciler.kinds.base import CallClient, Field, Kind, Scope, change, show_value
 

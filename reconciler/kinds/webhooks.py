@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from reconciler.config.env_refs import SecretUrl
-from reconciler.engine.plan import Action
+from reconciler.core.plan import Action
+from reconciler.core.secret_url import SecretUrl
 from reconciler.kinds import register
 from reconciler.kinds.base import Field, Kind, Scope
 

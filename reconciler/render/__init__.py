@@ -22,7 +22,7 @@ from reconciler.render.formats import (
 )
 
 if TYPE_CHECKING:
-    from reconciler.engine.plan import Plan
+    from reconciler.core.plan import Plan
     from reconciler.engine.results import ApplyReport
 
 #: Every registered format (the ``--format`` choices of every command).

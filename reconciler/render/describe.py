@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler import kinds as catalogue
-from reconciler.engine.drift import DriftKind, count, plan_drift
-from reconciler.engine.plan import Action, Blocker, BlockerKind, Change, Plan, PlannedSpace
+from reconciler.core.drift_kinds import DriftKind
+from reconciler.core.plan import Action, Blocker, BlockerKind, Change, Plan, PlannedSpace
+from reconciler.engine.drift import count, plan_drift
 from reconciler.kinds.expect import RATING_FIELD, RATING_ORDER
 from reconciler.render.escape import json_text, printable
 

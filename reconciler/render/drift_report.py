@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from reconciler.config.drift_settings import Acknowledgement
+from reconciler.core.plan import Change, Plan
 from reconciler.engine.drift import kind_of, plan_drift, unknown
 from reconciler.engine.drift_state import ACCOUNT, Finding, Status, Transition, Transitions, digest_of
-from reconciler.engine.plan import Change, Plan
 from reconciler.render.describe import describe, drift_summary
 from reconciler.render.escape import printable
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, ClassVar, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
     from reconciler.config.errors import Problem
-    from reconciler.engine.plan import Plan
+    from reconciler.core.plan import Plan
     from reconciler.engine.results import ApplyReport
 
 #: The kinds of report every format renders: the names of ``OutputFormat``'s abstract methods.

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from reconciler.core.plan import Change, Plan, Severity
 from reconciler.engine.drift import kind_of as drift_kind_of
-from reconciler.engine.plan import Change, Plan, Severity
 from reconciler.render.describe import describe, errors_line, refusal_lines, report_noun, report_title, space_error
 from reconciler.render.describe import summary as report_summary
 
 if TYPE_CHECKING:
     from reconciler.config.errors import Problem
-    from reconciler.config.model import Source
+    from reconciler.core.source import Source
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE: "notice"}
 LEVELS = ("error", "warning", "notice")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
+from reconciler.core.plan import Plan
 from reconciler.engine.drift import plan_drift
-from reconciler.engine.plan import Plan
 from reconciler.render.describe import drift_summary
 
 

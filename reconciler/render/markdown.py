@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from reconciler.engine.plan import Change, Plan, PlannedSpace
+from reconciler.core.plan import Change, Plan, PlannedSpace
 from reconciler.render.describe import (
     AccountHeadings,
     by_space,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from reconciler.engine.plan import Action
+from reconciler.core.plan import Action
 
 RESET = "\033[0m"
 # Terraform's palette: green creates, yellow updates, red what needs a person, magenta the unknown.

@@ -7,7 +7,7 @@ same without it.
 
 from __future__ import annotations
 
-from reconciler.engine.plan import Plan
+from reconciler.core.plan import Plan
 from reconciler.render.describe import (
     SYMBOLS,
     AccountHeadings,

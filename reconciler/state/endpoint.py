@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from reconciler.boundaries import endpoint_problem
-from reconciler.redact import mask_url
+from reconciler.common.masking import mask_url
 from reconciler.state.store import StateError
 
 

@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from reconciler.redact import mask_text
+from reconciler.common.masking import mask_text
 from reconciler.state.store import Blob, Conflict, StateError
 
 TOOL_NAME = "cams-reconciler"

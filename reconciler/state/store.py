@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from reconciler.errors import ReconcilerError
+from reconciler.core.errors import ReconcilerError
 
 FORMAT = "cams-reconciler/state"
 FORMAT_VERSION = 1

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.redact import mask_url
+from reconciler.common.masking import mask_url
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -30,7 +30,7 @@ from cryptography.x509.oid import NameOID
 
 from reconciler.cli import main
 from reconciler.config.drift_settings import EndpointChecks
-from reconciler.config.model import Source
+from reconciler.core.source import Source
 from reconciler.engine.endpoint_checks import Probe, check_url
 
 NOW = dt.datetime.now(dt.UTC)

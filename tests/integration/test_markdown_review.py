@@ -13,9 +13,10 @@ import pytest
 from markdown_it import MarkdownIt
 
 from reconciler.cli import main
-from reconciler.config.model import Source
-from reconciler.engine.drift import DriftKind, kind_of
-from reconciler.engine.plan import Action, Blocker, BlockerKind, Change, Plan, PlannedSpace, Preflight
+from reconciler.core.drift_kinds import DriftKind
+from reconciler.core.plan import Action, Blocker, BlockerKind, Change, Plan, PlannedSpace, Preflight
+from reconciler.core.source import Source
+from reconciler.engine.drift import kind_of
 from reconciler.render import render
 from reconciler.render.markdown import SMALL_PLAN
 

@@ -10,9 +10,10 @@ import pytest
 
 from reconciler.client import CamsClient, Credentials
 from reconciler.client.errors import NotSubscribedError
-from reconciler.config.model import DesiredState, Migration, Number, Source, Space
+from reconciler.config.model import DesiredState, Migration, Number, Space
+from reconciler.core.plan import Action, Severity
+from reconciler.core.source import Source
 from reconciler.engine.errors import TargetError
-from reconciler.engine.plan import Action, Severity
 from reconciler.engine.planner import make_plan
 from reconciler.kinds.business_profile import BusinessProfile
 from reconciler.kinds.expect import Expect

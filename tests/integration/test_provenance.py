@@ -19,7 +19,8 @@ import pytest
 
 import reconciler
 from reconciler.cli import main
-from reconciler.provenance import Provenance, Target, target, target_mismatch
+from reconciler.core.provenance import Provenance, Target
+from reconciler.provenance import target, target_mismatch
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO / "reconciler" / "schemas"

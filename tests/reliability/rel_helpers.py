@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.client.actions import ACTIONS
-from reconciler.engine.plan import Action, Plan
+from reconciler.core.plan import Action, Plan
 
 #: API write action → the plan action it carries out.
 WRITE_ACTION_OF = {

@@ -14,8 +14,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reconciler.core.plan import Action, Blocker, BlockerKind, Change, Plan, PlannedSpace, Preflight, Severity
 from reconciler.engine.importer import import_space
-from reconciler.engine.plan import Action, Blocker, BlockerKind, Change, Plan, PlannedSpace, Preflight, Severity
 from reconciler.engine.results import ApplyReport, ChangeResult, Outcome
 from reconciler.render.formats import PlanOptions, format_names, get_format
 from reconciler.render.import_yaml import space_yaml

@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 from reconciler import kinds
 from reconciler.client import CamsClient, Credentials
 from reconciler.config import load_desired_state
+from reconciler.core.plan import Action, Plan
 from reconciler.emulator import EmulatorHandle, start_emulator
 from reconciler.engine.apply import apply_plan
-from reconciler.engine.plan import Action, Plan
 from reconciler.engine.planner import make_plan
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,8 +18,8 @@ import pytest
 from rel_helpers import AuditReader, emulator_state, number_entry, unplanned_writes
 
 from reconciler.cli import main
+from reconciler.core.plan import Plan
 from reconciler.emulator import EmulatorHandle
-from reconciler.engine.plan import Plan
 
 HOOKS = "https://hooks.rel.example"
 TOKEN_NEW, TOKEN_OLD = "n3w-t0ken-rel", "0ld-t0ken-rel"

@@ -32,10 +32,11 @@ from rel_helpers import AuditReader, emulator_state, number_entry, unplanned_wri
 
 from reconciler.client import CamsClient, Credentials
 from reconciler.client.actions import ACTIONS
-from reconciler.config.model import DesiredState, Migration, Number, Source, Space
+from reconciler.config.model import DesiredState, Migration, Number, Space
+from reconciler.core.plan import Plan
+from reconciler.core.source import Source
 from reconciler.emulator import EmulatorHandle, start_emulator
 from reconciler.engine.apply import apply_plan
-from reconciler.engine.plan import Plan
 from reconciler.engine.planner import make_plan
 from reconciler.engine.results import ApplyReport, Outcome
 from reconciler.kinds.business_profile import BusinessProfile

@@ -265,7 +265,7 @@ def test_a_scope_check_on_a_whole_plan_is_no_refusal(loop: Loop) -> None:
     """The apply workflow always passes --changed-since for a PR's plan: on a repository of one space, or a
     PR that changed every space, the plan covers every declared space and the check simply holds."""
     from reconciler.config import load_desired_state
-    from reconciler.engine.plan import Plan
+    from reconciler.core.plan import Plan
     from reconciler.engine.staleness import Reasserted, override_problems
 
     saved = Plan.from_dict(loop.plan("--force"))

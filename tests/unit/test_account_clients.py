@@ -14,8 +14,8 @@ import pytest
 
 from reconciler.client import CamsClient, Credentials
 from reconciler.client.ratelimit import RateLimiter
+from reconciler.core.plan import Preflight
 from reconciler.engine.accounts import AccountClients, combine_preflights
-from reconciler.engine.plan import Preflight
 
 SPACES_PER_ACCOUNT = 20
 

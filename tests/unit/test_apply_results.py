@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jsonschema
 
-from reconciler.engine.plan import Action, Change
+from reconciler.core.plan import Action, Change
 from reconciler.engine.results import ApplyReport, ChangeResult, Outcome, write_results
 from reconciler.render import render_apply
 

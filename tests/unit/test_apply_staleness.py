@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from reconciler.config.model import DesiredState, Source, Space
+from reconciler.config.model import DesiredState, Space
+from reconciler.core.plan import Action, Change, Plan, PlannedSpace, Preflight, Severity
+from reconciler.core.source import Source
 from reconciler.engine.apply_errors import PlanFileError, StalePlanError
-from reconciler.engine.plan import Action, Change, Plan, PlannedSpace, Preflight, Severity
 from reconciler.engine.staleness import check_not_stale, check_still_declared, load_saved_plan, staleness_reasons
 
 A, B, C = ("sha256:" + c * 64 for c in "abc")

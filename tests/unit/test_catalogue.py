@@ -13,10 +13,11 @@ from typing import Any, ClassVar
 import pytest
 
 from reconciler import kinds as catalogue
-from reconciler.config.model import Number, Source, Space
+from reconciler.config.model import Number, Space
+from reconciler.core.plan import Action
+from reconciler.core.source import Source
 from reconciler.engine.actual import ActualSpace, index_numbers
 from reconciler.engine.diff import diff_space
-from reconciler.engine.plan import Action
 from reconciler.kinds.base import Field, Kind, Scope, change
 
 PACKAGE = Path(__file__).resolve().parents[2] / "reconciler"
@@ -219,8 +220,8 @@ def test_a_collection_is_applied_and_verified_item_by_item(monkeypatch: pytest.M
     import asyncio
 
     from reconciler.config.model import DesiredState
+    from reconciler.core.plan import Plan, PlannedSpace, Preflight
     from reconciler.engine.apply import apply_plan
-    from reconciler.engine.plan import Plan, PlannedSpace, Preflight
     from reconciler.engine.results import Outcome, WriteLedger
 
     monkeypatch.setitem(catalogue._REGISTRY, "codes", CodesKind())
@@ -244,18 +245,3 @@ def test_a_collection_is_applied_and_verified_item_by_item(monkeypatch: pytest.M
     only_a.acknowledge(changes[0])
     assert only_a.outcome_after_abandon(changes[0], "SIGTERM").outcome is Outcome.DONE
     assert "not started" in only_a.outcome_after_abandon(changes[1], "SIGTERM").message
-
-
-def test_the_emulators_der_reader_is_the_kinds_copy() -> None:
-    """The emulator imports nothing of the reconciler, so it keeps its own copy of the DER element reader the
-    Flows-key kind uses: the two must stay the same code (docstrings aside)."""
-    import inspect
-
-    from reconciler.emulator import settings_state
-    from reconciler.kinds import flows_key
-
-    def body(fn: Any) -> list[str]:
-        lines = inspect.getsource(fn).splitlines()
-        return [line for line in lines if not line.strip().startswith('"""')]
-
-    assert body(settings_state._der) == body(flows_key._der)

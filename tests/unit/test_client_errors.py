@@ -23,7 +23,7 @@ from reconciler.client import (
 from reconciler.client.actions import ACTIONS
 from reconciler.client.errors import scrub
 from reconciler.client.responses import error_class, parse_response
-from reconciler.errors import ReconcilerError
+from reconciler.core.errors import ReconcilerError
 
 SECRET = "very-secret-key-material"
 TOKEN = "sts-token-abcdef123456"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.config import ConfigError, load_desired_state
-from reconciler.config.model import DEFAULT_ACCOUNT
+from reconciler.core.provenance import DEFAULT_ACCOUNT
 from reconciler.engine.fingerprint import space_fingerprint
 
 ACCOUNTS = """\

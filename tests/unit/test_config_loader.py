@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.config import ConfigError, discover_files, load_desired_state
 from reconciler.config.loader import parse_yaml
-from reconciler.config.model import Source
+from reconciler.core.source import Source
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "spaces"

@@ -19,7 +19,8 @@ from reconciler.client.credentials import (
     resolve_credentials,
 )
 from reconciler.client.errors import ClientConfigError, CredentialsError
-from reconciler.config.model import Account, Source
+from reconciler.config.model import Account
+from reconciler.core.source import Source
 
 PROFILES = {
     "current": "prod",
@@ -158,6 +159,6 @@ def test_an_accounts_own_region_and_endpoint_beat_the_environment_not_the_flags(
 
 def test_the_cli_names_the_default_account_as_the_model_does():
     from reconciler.cli import _client_options
-    from reconciler.config.model import DEFAULT_ACCOUNT
+    from reconciler.core.provenance import DEFAULT_ACCOUNT
 
     assert _client_options.DEFAULT_ACCOUNT == DEFAULT_ACCOUNT

@@ -6,11 +6,12 @@ import dataclasses
 
 import pytest
 
-from reconciler.config.model import Migration, Number, Source, Space
+from reconciler.config.model import Migration, Number, Space
+from reconciler.core.normalize import normalize_phone, normalize_url
+from reconciler.core.plan import Action, Severity
+from reconciler.core.source import Source
 from reconciler.engine.actual import ActualSpace, index_numbers
 from reconciler.engine.diff import diff_space
-from reconciler.engine.normalize import normalize_phone, normalize_url
-from reconciler.engine.plan import Action, Severity
 from reconciler.kinds.business_profile import BusinessProfile
 from reconciler.kinds.expect import Expect
 from reconciler.kinds.queues import Queues

@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_render import full_plan
 
-from reconciler.engine.drift import DriftKind, count, plan_drift
-from reconciler.engine.plan import Action, Plan, Preflight
+from reconciler.core.drift_kinds import DriftKind
+from reconciler.core.plan import Action, Plan, Preflight
+from reconciler.engine.drift import count, plan_drift
 from reconciler.render import render
 from reconciler.render.describe import drift_summary
 

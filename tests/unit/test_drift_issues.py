@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
+from reconciler.core.plan import Plan, PlannedSpace, Preflight
 from reconciler.engine.drift_issues import issue_operations
 from reconciler.engine.drift_state import Finding, compare
-from reconciler.engine.plan import Plan, PlannedSpace, Preflight
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOW = REPO / "examples" / "ci" / "github-actions" / "cams-drift.yml"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.config.drift_settings import ACTIONS, Acknowledgement, SpaceDriftSettings
-from reconciler.config.model import Source
+from reconciler.core.plan import Action
+from reconciler.core.source import Source
 from reconciler.engine.acknowledge import acknowledge_findings as acknowledge
 from reconciler.engine.drift_state import (
     DriftStateError,
@@ -20,7 +21,6 @@ from reconciler.engine.drift_state import (
     load_state,
     save_state,
 )
-from reconciler.engine.plan import Action
 
 T0 = dt.datetime(2026, 12, 7, 6, tzinfo=dt.UTC)
 T1 = T0 + dt.timedelta(hours=6)

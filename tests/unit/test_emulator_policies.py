@@ -131,13 +131,13 @@ def test_audit_log_appends_json_lines(tmp_path):
     assert len(lines) == 2 and lines[0]["parameters"] == {"VerifyCode": "***"} and lines[0]["time"].endswith("Z")
 
 
-def test_emulator_imports_nothing_of_the_reconciler():
+def test_emulator_imports_nothing_of_the_reconciler_but_common():
     import subprocess
     import sys
 
     code = ("import sys, reconciler.emulator; "
             "print(sorted(m for m in sys.modules if m.startswith('reconciler.') "
-            "and not m.startswith('reconciler.emulator')))")
+            "and not m.startswith(('reconciler.emulator', 'reconciler.common'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -1,4 +1,4 @@
-"""One table of exit codes (``reconciler.errors.ExitCode``): the errors carry theirs, the commands return its
+"""One table of exit codes (``reconciler.core.errors.ExitCode``): the errors carry theirs, the commands return its
 members, and docs/cli.md lists the same codes."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import reconciler.errors
-from reconciler.errors import ExitCode, ReconcilerError
+import reconciler.core.errors
+from reconciler.core.errors import ExitCode, ReconcilerError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -81,7 +81,7 @@ def test_the_error_trees_name_every_error(every_error: set[type]) -> None:
 
     missing = []
     for cls in sorted(every_error, key=lambda c: c.__qualname__):
-        tree = client_errors.__doc__ if issubclass(cls, client_errors.ClientError) else reconciler.errors.__doc__
+        tree = client_errors.__doc__ if issubclass(cls, client_errors.ClientError) else reconciler.core.errors.__doc__
         if not re.search(rf"\b{cls.__name__}\b", tree or ""):
             missing.append(f"{cls.__module__}.{cls.__name__}")
-    assert not missing, "draw these in the error tree (reconciler/errors.py, or client/errors.py): " + ", ".join(missing)
+    assert not missing, "draw these in the error tree (reconciler/core/errors.py, or client/errors.py): " + ", ".join(missing)

@@ -12,8 +12,8 @@ import pytest
 
 from reconciler.cli import build_parser
 from reconciler.config.errors import Problem
-from reconciler.config.model import Source
-from reconciler.engine.plan import Action, Change, Plan
+from reconciler.core.plan import Action, Change, Plan
+from reconciler.core.source import Source
 from reconciler.engine.results import ApplyReport, ChangeResult, Outcome
 from reconciler.render import FORMATS, REPORT_KINDS, PlanOptions, Validation, get_format, render
 from reconciler.render.formats import Audience, OutputFormat, format_names, register

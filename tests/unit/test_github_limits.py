@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from reconciler.config.model import Source
-from reconciler.engine.plan import Action, Change, Plan, PlannedSpace, Preflight, Severity
+from reconciler.core.plan import Action, Change, Plan, PlannedSpace, Preflight, Severity
+from reconciler.core.source import Source
 from reconciler.render import render
 from reconciler.render.github import PER_KIND, command, within_limits
 

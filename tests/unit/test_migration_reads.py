@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.config.model import Migration, Number, Source, Space
+from reconciler.config.model import Migration, Number, Space
+from reconciler.core.plan import Action
+from reconciler.core.source import Source
 from reconciler.engine.actual import ActualSpace, index_numbers
 from reconciler.engine.diff import Context, diff_space
-from reconciler.engine.plan import Action
 
 F = "spaces.yaml"
 PHONE = "8613800009999"

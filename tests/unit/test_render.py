@@ -9,10 +9,11 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from reconciler.config.model import Migration, Number, Source, Space
+from reconciler.config.model import Migration, Number, Space
+from reconciler.core.plan import Action, Change, Plan, PlannedSpace, Preflight
+from reconciler.core.source import Source
 from reconciler.engine.actual import ActualSpace, index_numbers
 from reconciler.engine.diff import Context, diff_space
-from reconciler.engine.plan import Action, Change, Plan, PlannedSpace, Preflight
 from reconciler.kinds.base import change
 from reconciler.kinds.business_profile import BusinessProfile
 from reconciler.kinds.expect import Expect

@@ -8,8 +8,8 @@ from importlib import resources
 
 import jsonschema
 
-from reconciler.config.model import Source
-from reconciler.engine.plan import Action, Change, Plan, PlannedSpace, Preflight
+from reconciler.core.plan import Action, Change, Plan, PlannedSpace, Preflight
+from reconciler.core.source import Source
 from reconciler.render import render
 
 FP = "sha256:" + "0" * 64

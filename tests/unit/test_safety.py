@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.config.model import DesiredState, Number, Safety, Source, Space
+from reconciler.config.model import DesiredState, Number, Safety, Space
+from reconciler.core.plan import Action, Change, Plan, PlannedSpace, Preflight, Severity
+from reconciler.core.source import Source
 from reconciler.engine.apply_errors import BlockingFindingsError, FrozenAccountError, SafetyThresholdError
-from reconciler.engine.plan import Action, Change, Plan, PlannedSpace, Preflight, Severity
 from reconciler.engine.safety import check_apply_allowed, threshold_breaches
 from reconciler.kinds.webhooks import Webhooks
 

@@ -214,7 +214,7 @@ def test_todays_account_webhook_file_is_compared_in_memory_and_never_copied(tmp_
     from dataclasses import replace
 
     from reconciler.config import load_desired_state
-    from reconciler.engine.digest import canonical_digest
+    from reconciler.core.digest import canonical_digest
     from reconciler.engine.sent_records import SentRecords
 
     desired = load_desired_state([str(Path(__file__).resolve().parents[2] / "examples" / "spaces")])

@@ -24,10 +24,11 @@ from reconciler.client.errors import (
     PermissionDeniedError,
     ServerError,
 )
-from reconciler.config.model import DesiredState, Number, Source, Space
+from reconciler.config.model import DesiredState, Number, Space
+from reconciler.core.plan import Action, Plan, PlannedSpace, Preflight
+from reconciler.core.source import Source
 from reconciler.engine.actual import ActualSpace, SpaceReadError, fetch_actual
 from reconciler.engine.apply_errors import UnreadSpacesError
-from reconciler.engine.plan import Action, Plan, PlannedSpace, Preflight
 from reconciler.engine.planner import make_plan
 from reconciler.engine.preflight import run_preflight
 from reconciler.engine.safety import check_all_read, check_apply_allowed

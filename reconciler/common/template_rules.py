@@ -1,9 +1,7 @@
 """WhatsApp message template rules: what CreateChatappTemplate / ModifyChatappTemplate accept.
 
-One pure module, kept as two identical files on purpose: ``reconciler/kinds/template_rules.py`` (the
-offline validator of the desired state) and ``reconciler/emulator/template_rules.py`` (what the emulator
-refuses). The emulator imports nothing of the reconciler, so it stays an independent CAMS; the two copies are
-byte-identical and tests/unit/test_template_rules.py checks that they are.
+One pure module in ``reconciler.common``, the leaf both sides import: the offline validator of the desired
+state (the templates kind) and the emulator (what it refuses) apply the same platform rules.
 
 The template is in the API's own structure (the SDK's ``CreateChatappTemplateRequestComponents``: ``Type``,
 ``Text``, ``Format``, ``Url``, ``Buttons`` with ``Type``/``Text``/``Url``/``UrlType``/``PhoneNumber``, ...;

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from reconciler.config.model import DEFAULT_ACCOUNT, Source
-from reconciler.provenance import Provenance
+from reconciler.core.provenance import DEFAULT_ACCOUNT, Provenance
+from reconciler.core.source import Source
 
 FORMAT_VERSION = 1
 
