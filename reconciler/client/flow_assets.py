@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reconciler.client.errors import ClientError
-from reconciler.redact import mask_url, scrub_values
+from reconciler.common.masking import mask_url
+from reconciler.core.redact import scrub_values
 
 if TYPE_CHECKING:
     from reconciler.client.client import CamsClient
