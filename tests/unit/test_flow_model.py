@@ -50,3 +50,16 @@ def test_the_json_diff_is_by_screen() -> None:
         "screen DETAILS: removed",
     ]
     assert screen_diff(SIGNUP, copy.deepcopy(SIGNUP)) == []
+
+
+def test_a_template_flow_button_gets_the_flow_id() -> None:
+    from reconciler.kinds.template_model import Template, flow_ids_pending, with_flow_ids
+
+    button = {"Type": "FLOW", "Text": "Join", "flow": "signup", "NavigateScreen": "DETAILS"}
+    t = Template("join", "en_US", "MARKETING", ({"Type": "BODY", "Text": "Hi"}, {"Type": "BUTTONS", "Buttons": [button]}))
+    assert t.flows == ("signup",)
+    resolved = with_flow_ids(t, {"signup": "1001"})
+    assert resolved.components[1]["Buttons"] == [{"Type": "FLOW", "Text": "Join", "NavigateScreen": "DETAILS",
+                                                   "FlowId": "1001"}]
+    assert not flow_ids_pending(resolved) and t.components[1]["Buttons"][0]["flow"] == "signup"
+    assert flow_ids_pending(with_flow_ids(t, {}))
