@@ -175,6 +175,7 @@ class _Screen:
     inputs: dict[str, str] = field(default_factory=dict)        # name -> pointer
     footers: list[str] = field(default_factory=list)
     strings: list[tuple[str, str]] = field(default_factory=list)  # (pointer, text) to scan for references
+    actions: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (pointer, action)
 
 
 def problems(doc: Any, *, endpoint: bool) -> list[Problem]:
@@ -216,7 +217,7 @@ def problems(doc: Any, *, endpoint: bool) -> list[Problem]:
     if ids and not any(s.terminal for s in ids.values()):
         found.append(Problem("/screens", "no screen is terminal: one screen needs \"terminal\": true"))
     _check_routing(doc.get("routing_model"), ids, found)
-    _check_actions_targets(doc, ids, found)
+    _check_actions_targets([a for s in walked if s is not None for a in s.actions], ids, found)
     return found
 
 
@@ -293,15 +294,19 @@ def _walk_components(children: Any, where: str, screen: _Screen, vkey: tuple[int
 
 
 def _collect_strings(value: Any, where: str, screen: _Screen) -> None:
-    if isinstance(value, str):
-        if "${" in value:
-            screen.strings.append((where, value))
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _collect_strings(v, f"{where}{_ptr(k)}", screen)
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _collect_strings(v, f"{where}/{i}", screen)
+    """Remember every string under ``value`` that holds a ``${`` reference (its pointer is built only then)."""
+    if isinstance(value, (dict, list)) and "${" not in json.dumps(value, ensure_ascii=False):
+        return  # nothing to find: the C encoder says so faster than a walk
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if "${" in item:
+                screen.strings.append((where + _ptr(*path), item))
+        elif isinstance(item, dict):  # pushed in reverse: popped in document order
+            stack.extend(reversed([(v, (*path, k)) for k, v in item.items()]))
+        elif isinstance(item, list):
+            stack.extend(reversed([(v, (*path, i)) for i, v in enumerate(item)]))
 
 
 def _check_action(action: Any, where: str, screen: _Screen, vkey: tuple[int, ...], has_api: bool,
@@ -314,6 +319,7 @@ def _check_action(action: Any, where: str, screen: _Screen, vkey: tuple[int, ...
     if rule is None:
         found.append(Problem(where + "/name", f"unknown action {name!r} (known: {', '.join(ACTIONS)})"))
         return
+    screen.actions.append((where, action))
     if _version_key(rule.since) > vkey:
         found.append(Problem(where + "/name", f"action {name} needs Flow JSON version {rule.since} or later"))
     for prop in rule.required:
@@ -363,33 +369,18 @@ def _check_routing(routing: Any, ids: Mapping[str, _Screen], found: list[Problem
                 found.append(Problem(f"{where}/{i}", f"routing_model names screen {target!r}, which does not exist"))
 
 
-def _check_actions_targets(doc: Mapping[str, Any], ids: Mapping[str, _Screen], found: list[Problem]) -> None:
+def _check_actions_targets(actions: list[tuple[str, dict[str, Any]]], ids: Mapping[str, _Screen],
+                           found: list[Problem]) -> None:
     """Every ``navigate`` names a screen of this Flow (``next: {type: screen, name: ID}``)."""
-    for where, action in _actions(doc):
-        rule = ACTIONS.get(action.get("name"))  # type: ignore[arg-type]
-        if rule is None or not rule.screen_ref:
+    for where, action in actions:
+        rule = ACTIONS[action["name"]]
+        if not rule.screen_ref:
             continue
         holder: Any = action
         for part in rule.screen_ref:
             holder = holder.get(part) if isinstance(holder, dict) else None
         if not isinstance(holder, str) or holder not in ids:
             found.append(Problem(where + _ptr(*rule.screen_ref), f"navigates to screen {holder!r}, which does not exist"))
-
-
-def _actions(doc: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(pointer, action) of every action in the document, wherever a component holds one."""
-    def walk(value: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                here = f"{where}{_ptr(key)}"
-                if key.startswith("on-") and key.endswith("-action") and isinstance(item, dict):
-                    yield here, item
-                else:
-                    yield from walk(item, here)
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                yield from walk(item, f"{where}/{i}")
-    yield from walk(doc.get("screens"), "/screens")
 
 
 # --- reading a Flow JSON file with positions ---------------------------------------------------------------
@@ -523,6 +514,8 @@ def check_text(text: str, *, endpoint: bool) -> tuple[Any, list[LocatedProblem]]
         doc = parse(text)
     except FlowJsonSyntaxError as exc:
         return None, [LocatedProblem(exc.line, "", f"not valid JSON: {exc.message}")]
-    lines = line_index(text)
-    return doc, [LocatedProblem(line_of(lines, p.pointer), p.pointer, p.message)
-                 for p in problems(doc, endpoint=endpoint)]
+    found = problems(doc, endpoint=endpoint)
+    if not found:
+        return doc, []
+    lines = line_index(text)  # only when there is something to place: it reads the text in Python
+    return doc, [LocatedProblem(line_of(lines, p.pointer), p.pointer, p.message) for p in found]
