@@ -216,3 +216,54 @@ def declared_names(specs: Sequence[FlowSpec], flows: Iterable[ActualFlow]) -> se
         if any(flow.name in s.names() or s.is_derived(flow.name) for s in specs):
             owned.add(flow.name)
     return owned
+
+
+# --- import ---------------------------------------------------------------------------------------------------
+
+#: Where import puts each Flow's JSON, relative to the YAML it writes.
+IMPORT_DIR = "flows"
+
+
+def file_name(name: str, taken: set[str]) -> str:
+    """A file name for a Flow's JSON: the name's letters, digits, ``-`` and ``_`` (others become ``_``),
+    made unique among ``taken`` (which it joins)."""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "flow"
+    candidate, n = f"{stem}.json", 2
+    while candidate.lower() in taken:
+        candidate, n = f"{stem}_{n}.json", n + 1
+    taken.add(candidate.lower())
+    return candidate
+
+
+def import_flows(flows: Sequence[ActualFlow], texts: Mapping[str, str]) -> tuple[dict[str, Any] | None, dict[str, str], list[str]]:
+    """What ``import`` declares for the space's Flows: the ``flows`` block, the JSON files to write beside the
+    YAML (relative path → text, exactly as read back) and notes of what was left out. A Flow and its
+    derived replacements (``NAME-vN``) are one declared Flow, as the plan reads them; a Flow with no JSON,
+    or whose every version is deprecated, is left out (named in the notes). ``texts``: flow id → JSON text."""
+    names = {f.name for f in flows}
+    groups: dict[str, list[ActualFlow]] = {}
+    for flow in sorted(flows, key=lambda f: f.order):
+        base = re.sub(r"-v([2-9]|[1-9]\d+)$", "", flow.name)
+        groups.setdefault(base if base in names else flow.name, []).append(flow)
+    items: dict[str, Any] = {}
+    files: dict[str, str] = {}
+    notes: list[str] = []
+    taken: set[str] = set()
+    for name, group in groups.items():
+        spec = FlowSpec(name, (), "", None)
+        now = current(spec, group)
+        if now is None or now.status == "deprecated":
+            notes.append(f"flow {name}: deprecated (history: not declared)")
+            continue
+        text = texts.get(now.flow_id)
+        if text is None:
+            notes.append(f"flow {name}: no Flow JSON uploaded yet (not declared: a declared Flow needs its JSON)")
+            continue
+        path = f"{IMPORT_DIR}/{file_name(name, taken)}"
+        files[path] = text
+        item: dict[str, Any] = {"categories": list(now.categories) or ["OTHER"], "json_file": path,
+                                "status": now.status}
+        if now.endpoint_uri:
+            item["endpoint_uri"] = now.endpoint_uri
+        items[name] = item
+    return ({"items": items} if items else None), files, notes

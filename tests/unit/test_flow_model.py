@@ -63,3 +63,16 @@ def test_a_template_flow_button_gets_the_flow_id() -> None:
                                                    "FlowId": "1001"}]
     assert not flow_ids_pending(resolved) and t.components[1]["Buttons"][0]["flow"] == "signup"
     assert flow_ids_pending(with_flow_ids(t, {}))
+
+
+def test_import_declares_a_flow_and_its_replacements_as_one() -> None:
+    from reconciler.kinds.flow_model import import_flows
+
+    flows = [flow("signup", "deprecated", 1), flow("signup-v2", "published", 2), flow("old", "deprecated", 3),
+             flow("Sign up / EU", "draft", 4), flow("empty", "draft", 5)]
+    block, files, notes = import_flows(flows, {"2": '{"version": "7.0"}', "4": "{}"})
+    assert block == {"items": {
+        "signup": {"categories": ["OTHER"], "json_file": "flows/signup.json", "status": "published"},
+        "Sign up / EU": {"categories": ["OTHER"], "json_file": "flows/Sign_up_EU.json", "status": "draft"}}}
+    assert files == {"flows/signup.json": '{"version": "7.0"}', "flows/Sign_up_EU.json": "{}"}
+    assert any("old" in n for n in notes) and any("empty" in n for n in notes)
