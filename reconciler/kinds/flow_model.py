@@ -267,3 +267,26 @@ def import_flows(flows: Sequence[ActualFlow], texts: Mapping[str, str]) -> tuple
             item["endpoint_uri"] = now.endpoint_uri
         items[name] = item
     return ({"items": items} if items else None), files, notes
+
+
+def errors_by_screen(message: str, document: Any) -> list[str]:
+    """The platform's validation errors (``POINTER: message`` pieces separated by ``; ``, as PublishFlow
+    refuses) grouped by the screen their pointer names (``/screens/N`` → that screen's id in ``document``),
+    the Flow's own first. A message without pointers is one line as it came."""
+    screens = document.get("screens") if isinstance(document, dict) else None
+    ids = [s.get("id") if isinstance(s, dict) else None for s in screens] if isinstance(screens, list) else []
+    head, _, rest = message.partition(": /")
+    pieces = [p for p in ("/" + rest).split("; /") if p.strip("/ ")] if rest else []
+    if not pieces:
+        return [message]
+    grouped: dict[str, list[str]] = {}
+    for piece in pieces:
+        pointer, _, text = (piece if piece.startswith("/") else "/" + piece).partition(": ")
+        found = re.match(r"^/screens/(\d+)(/.*)?$", pointer)
+        if found and int(found.group(1)) < len(ids) and isinstance(ids[int(found.group(1))], str):
+            key, where = f"screen {ids[int(found.group(1))]}", found.group(2) or "/"
+        else:
+            key, where = "flow", pointer
+        grouped.setdefault(key, []).append(f"{where}: {text}")
+    order = sorted(grouped, key=lambda k: (k != "flow", k))
+    return [f"{head}:"] + [f"{k}: " + "; ".join(grouped[k]) for k in order]

@@ -76,3 +76,14 @@ def test_import_declares_a_flow_and_its_replacements_as_one() -> None:
         "Sign up / EU": {"categories": ["OTHER"], "json_file": "flows/Sign_up_EU.json", "status": "draft"}}}
     assert files == {"flows/signup.json": '{"version": "7.0"}', "flows/Sign_up_EU.json": "{}"}
     assert any("old" in n for n in notes) and any("empty" in n for n in notes)
+
+
+def test_the_platforms_errors_are_shown_by_screen() -> None:
+    from reconciler.kinds.flow_model import errors_by_screen
+
+    message = ("The Flow JSON is not valid: /screens/1/layout/children/0/text: ${data.x}: no such field; "
+               "/screens: no screen is terminal; /screens/0/id: bad")
+    assert errors_by_screen(message, SIGNUP) == [
+        "The Flow JSON is not valid:", "flow: /screens: no screen is terminal",
+        "screen CONSENT: /layout/children/0/text: ${data.x}: no such field", "screen DETAILS: /id: bad"]
+    assert errors_by_screen("no JSON uploaded", SIGNUP) == ["no JSON uploaded"]
