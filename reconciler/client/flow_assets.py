@@ -24,15 +24,19 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from reconciler.client.errors import ClientError
 from reconciler.common.masking import mask_url
 from reconciler.core.redact import scrub_values
 
-if TYPE_CHECKING:
-    from reconciler.client.client import CamsClient
+
+class Caller(Protocol):
+    """What sends the CAMS calls of an upload or a read back (a ``CamsClient``, or a wrapper counting them)."""
+
+    async def call(self, action: str, params: Mapping[str, Any]) -> dict[str, Any]: ...
 
 #: The largest Flow JSON the platform takes; a download link answering more is refused.
 MAX_ASSET_BYTES = 10 * 1024 * 1024
@@ -86,13 +90,14 @@ def object_key(directory: str, file_name: str) -> str:
     return f"{directory.rstrip('/')}/{file_name}" if directory.strip("/") else file_name
 
 
-async def upload_flow_json(client: CamsClient, cust_space_id: str, flow_id: str, data: bytes,
+async def upload_flow_json(client: Caller, cust_space_id: str, flow_id: str, data: bytes, *, region: str,
                            file_name: str = "flow.json") -> str:
-    """Upload ``data`` as the JSON of draft ``flow_id``; returns the ``FilePath`` given to the platform."""
+    """Upload ``data`` as the JSON of draft ``flow_id``; returns the ``FilePath`` given to the platform.
+    ``region``: the CAMS region, the bucket's unless the endpoint names another."""
     answer = await client.call("GetChatappUploadAuthorization", {"CustSpaceId": cust_space_id})
     grant = _grant(answer.get("Data"), answer.get("RequestId"))
     key = object_key(grant.directory, file_name)
-    region = oss_region(grant.endpoint, client.region)
+    region = oss_region(grant.endpoint, region)
     await asyncio.to_thread(_put_object, grant, key, data, region, cust_space_id)
     await client.call("UpdateFlowJSONAsset", {"CustSpaceId": cust_space_id, "FlowId": flow_id, "FilePath": key})
     return key
@@ -125,7 +130,7 @@ def _upload_error(exc: Exception, grant: _Grant, cust_space_id: str) -> FlowAsse
                           http_status=status if isinstance(status, int) else None, cust_space_id=cust_space_id)
 
 
-async def read_flow_json(client: CamsClient, cust_space_id: str, flow_id: str) -> bytes | None:
+async def read_flow_json(client: Caller, cust_space_id: str, flow_id: str) -> bytes | None:
     """The JSON the platform holds for ``flow_id`` (None when none was uploaded)."""
     import httpx
 

@@ -18,7 +18,8 @@ STATUSES = (DRAFT, PUBLISHED, DEPRECATED)
 #: WhatsApp's Flow categories
 CATEGORIES = ("SIGN_UP", "SIGN_IN", "APPOINTMENT_BOOKING", "LEAD_GENERATION", "CONTACT_US", "CUSTOMER_SUPPORT",
               "SURVEY", "OTHER")
-FLOW_FIELDS = frozenset({"FlowId", "FlowName", "Categories", "EndpointUri", "Status", "JSON"})
+FLOW_FIELDS = frozenset({"FlowId", "FlowName", "Categories", "EndpointUri", "Status", "JSON",
+                         "PreviewToken", "PreviewExpires"})  # the last two: the preview link the platform keeps
 
 Path = tuple[Any, ...]
 
@@ -63,5 +64,7 @@ def validate_space_flows(space: Mapping[str, Any], space_id: str) -> dict[str, A
         flow_id = item.get("FlowId") or str(int(hashlib.sha256(f"{space_id}:flow:{name}".encode()).hexdigest()[:13], 16))
         flows.append({"FlowId": str(flow_id), "FlowName": name, "Categories": list(categories),
                       "EndpointUri": str(item.get("EndpointUri") or ""), "Status": status,
-                      "JSON": json.dumps(doc, indent=2) if isinstance(doc, dict) else doc})
+                      "JSON": json.dumps(doc, indent=2) if isinstance(doc, dict) else doc,
+                      "PreviewToken": str(item.get("PreviewToken") or ""),
+                      "PreviewExpires": int(item.get("PreviewExpires") or 0)})
     return {"flows": flows}

@@ -16,7 +16,8 @@ runs it:
   ``Flow.JsonInvalid`` whose message lists every problem as ``POINTER: message``.
 - A published Flow's JSON and metadata cannot change (``Flow.StatusNotAllowed``); it can only be deprecated.
   ``DeprecateFlow`` takes only a published Flow, ``DeleteFlow`` only a draft.
-- ``GetFlowPreviewUrl`` answers a preview link valid for ``PREVIEW_DAYS`` and its expiry (epoch ms);
+- ``GetFlowPreviewUrl`` answers a preview link valid for ``PREVIEW_DAYS`` and its expiry (epoch ms), the
+  same link on every call until it expires;
   ``GetFlowJSONAssest`` answers a download link of the platform's copy (``object_store.download_link``).
 
 The API's codes for these refusals are not in the public docs; they are named in the documented
@@ -182,9 +183,14 @@ class FlowsMixin:
 
     def GetFlowPreviewUrl(self, caller: Any, params: Params) -> Body:
         flow = self._flow(self._space(caller, params), params)
-        expires = int(time.time() * 1000) + PREVIEW_DAYS * 24 * 3600 * 1000
-        url = f"{self.objects.endpoint}/flows/preview/{flow['FlowId']}?token={secrets.token_urlsafe(16)}"
-        return {**_OK, "Data": {"FlowId": flow["FlowId"], "PreviewUrl": url, "PreviewUrlExpires": expires}}
+        now = int(time.time() * 1000)
+        if not flow.get("PreviewToken") or int(flow.get("PreviewExpires") or 0) <= now:
+            # one link until it expires, as WhatsApp keeps a preview link (a fresh one only after expiry)
+            flow["PreviewToken"] = secrets.token_urlsafe(16)
+            flow["PreviewExpires"] = now + PREVIEW_DAYS * 24 * 3600 * 1000
+        url = f"{self.objects.endpoint}/flows/preview/{flow['FlowId']}?token={flow['PreviewToken']}"
+        return {**_OK, "Data": {"FlowId": flow["FlowId"], "PreviewUrl": url,
+                                "PreviewUrlExpires": flow["PreviewExpires"]}}
 
     def GetChatappUploadAuthorization(self, caller: Any, params: Params) -> Body:
         self._space(caller, params)  # the caller's own space, subscribed

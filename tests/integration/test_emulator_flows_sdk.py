@@ -23,7 +23,7 @@ from alibabacloud_tea_openapi.exceptions import ClientException
 from alibabacloud_tea_openapi.utils_models import Config
 
 from reconciler.client import CamsClient, Credentials
-from reconciler.client.flow_assets import FlowAssetError, read_flow_json, upload_flow_json
+from reconciler.client.flow_assets import FlowAssetError
 from reconciler.emulator import EmulatorHandle, start_emulator
 from reconciler.emulator.ratelimit import make_limiter
 from tests.conftest import EXAMPLE_STATE_PATH, REPO_ROOT
@@ -132,6 +132,8 @@ def test_the_lifecycle_and_its_rules(emu: EmulatorHandle) -> None:
     assert code_of(lambda: flow(client, draft)) == "Flow.NotFound"
     preview = client.get_flow_preview_url(cams.GetFlowPreviewUrlRequest(cust_space_id=SPACE, flow_id=flow_id)).body.data
     assert preview.preview_url.startswith(emu.url) and preview.preview_url_expires > 0
+    again = client.get_flow_preview_url(cams.GetFlowPreviewUrlRequest(cust_space_id=SPACE, flow_id=flow_id)).body.data
+    assert (again.preview_url, again.preview_url_expires) == (preview.preview_url, preview.preview_url_expires)
 
 
 def test_publish_refuses_invalid_json_and_lists_every_problem(emu: EmulatorHandle) -> None:
@@ -218,12 +220,12 @@ def test_our_upload_client_end_to_end_leaks_no_credential(emu: EmulatorHandle, c
 
     async def run() -> tuple[str, bytes | None, str]:
         async with CamsClient(Credentials(*emu.credentials), endpoint=emu.url, qps=1000) as ours:
-            path = await upload_flow_json(ours, SPACE, flow_id, SIGNUP.encode())
-            back = await read_flow_json(ours, SPACE, flow_id)
+            path = await ours.upload_flow_json(SPACE, flow_id, SIGNUP.encode())
+            back = await ours.read_flow_json(SPACE, flow_id)
             # a refused upload: a Flow that is no longer a draft
             await ours.call("PublishFlow", {"CustSpaceId": SPACE, "FlowId": flow_id})
             try:
-                await upload_flow_json(ours, SPACE, flow_id, SIGNUP.encode())
+                await ours.upload_flow_json(SPACE, flow_id, SIGNUP.encode())
             except Exception as exc:  # noqa: BLE001 - its text is what is checked
                 return path, back, f"{exc!s} {exc!r}"
             return path, back, ""
@@ -246,7 +248,7 @@ def test_an_oss_refusal_names_the_code_and_no_credential(emu: EmulatorHandle) ->
     async def run() -> FlowAssetError:
         async with CamsClient(Credentials(*emu.credentials), endpoint=emu.url, qps=1000) as ours:
             with pytest.raises(FlowAssetError) as err:
-                await upload_flow_json(ours, SPACE, flow_id, b"{}")
+                await ours.upload_flow_json(SPACE, flow_id, b"{}")
             return err.value
 
     try:
