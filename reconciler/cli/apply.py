@@ -295,13 +295,13 @@ async def _checked_saved_plan(client: Any, args: argparse.Namespace, saved: Plan
         raise ApplyRefusedError(f"refusing to apply {path}: {mismatch}; nothing was written")
     # A space unreadable now (unsubscribed since the review, say) is a failed read, not a stale plan.
     check_all_read(fresh, saved_path=path, rechecking=True)
-    reviewed = check_not_stale(path, saved, fresh)
+    reviewed = check_not_stale(path, saved, fresh, desired)
     # The guards judge every write the fresh plan has, not the file's subset of them: a plan file that drops
     # reviewed writes to slip under a threshold the review showed breached is refused like the whole plan.
     check_apply_allowed(fresh, desired, force=args.force)
     _check_references_unchanged(path, saved, fresh, desired)
     for change in reviewed.not_reviewed:
-        print(f"note: {printable(change.address)} is not in the reviewed plan, so it is not applied now "
+        print(f"note: {printable(change.ref)} is not in the reviewed plan, so it is not applied now "
               f"({printable(change.reason)}); "
               "the next plan shows it", file=sys.stderr)
     return dataclasses.replace(reviewed.plan, provenance=current), current
@@ -397,7 +397,7 @@ async def _execute(client: Any, plan: Plan, desired: Any, journal: Journal, reco
 
     def on_result(result: ChangeResult) -> None:
         finished.append(result)
-        progress.note(f"  {result.outcome.value:<8} {result.change.address}")
+        progress.note(f"  {result.outcome.value:<8} {result.change.ref}")
         show(len(finished), max(total, len(finished)))
 
     task = asyncio.ensure_future(apply_plan(recorder.ledger.wrap(client), plan, desired, env=os.environ, interrupt=interrupt,
@@ -452,7 +452,7 @@ def _print_report(args: argparse.Namespace, plan: Plan, report: ApplyReport, *, 
 
     _emit(get_format(args.format).apply(report, plan=plan, nothing_to_do=nothing_to_do))
     for change in report.follow_up:
-        print(f"note: {printable(change.address)}: {printable(change.reason)} (not in the plan: run plan again)",
+        print(f"note: {printable(change.ref)}: {printable(change.reason)} (not in the plan: run plan again)",
               file=sys.stderr)
 
 

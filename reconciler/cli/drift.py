@@ -142,7 +142,7 @@ def _without_unknown(plan: Any) -> Any:
 
     unknown = [c for c in plan.changes if unknown_change(c)]
     for change in unknown:
-        print(f"note: {change.address}: unknown ({change.reason}); not counted as drift", file=sys.stderr)
+        print(f"note: {change.ref}: unknown ({change.reason}); not counted as drift", file=sys.stderr)
     return dataclasses.replace(plan, changes=tuple(c for c in plan.changes if c not in unknown)) if unknown else plan
 
 

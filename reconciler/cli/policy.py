@@ -32,14 +32,16 @@ def actions_by_command() -> dict[str, tuple[str, ...]]:
     from reconciler import kinds as catalogue
     from reconciler.engine import apply_actions
 
-    reads = ("QueryChatappPhoneNumbers", *catalogue.read_actions())
-    # GetPhoneNumberVerificationStatus: only for a migration the journal records as sent and the list lacks.
-    plan = (*reads, "GetCustomerAccountInfo", "GetPhoneNumberVerificationStatus")
+    # (membership's reads: the number list, and GetPhoneNumberVerificationStatus for a migration the journal
+    # records as sent and the list lacks)
+    plan = tuple(dict.fromkeys(("QueryChatappPhoneNumbers", *catalogue.read_actions(), "GetCustomerAccountInfo")))
+    imported = tuple(dict.fromkeys(("QueryChatappPhoneNumbers", *(a for k in catalogue.kinds() if k.importer is not None
+                                                                  for a in k.api.read_actions()))))
     return {
         "plan": plan,
         "drift": plan,
         "drift-attribution": (*plan, "LookupEvents"),  # drift --attribution: who changed a webhook or profile
-        "import": reads,
+        "import": imported,
         "apply": tuple(dict.fromkeys(plan + apply_actions())),
         "migration": ("GetMigrationVerifyCode",),  # migration send-code
     }

@@ -74,7 +74,7 @@ class _Builder:
         for kind in _NUMBER_KINDS:
             block = kind.name
             own = data.get(block)
-            inherited = defaults.get(block) if kind.inheritable else None
+            inherited = defaults.get(block) if kind.rules.inheritable else None
             if own is None:
                 if inherited is not None:  # the space's block as is: built once, shared
                     sources.update(default_sources[block])
@@ -86,7 +86,7 @@ class _Builder:
             else:
                 values = own
             self.record_block(sources, block, own, path + (block,))
-            blocks[block] = kind.build_from(values, self.file)
+            blocks[block] = kind.rules.build(kind.model, values, self.file)
         migration = None
         if (own := data.get("migration")) is not None:
             self.record_block(sources, "migration", own, path + ("migration",))
@@ -104,7 +104,8 @@ class _Builder:
         for block, value in defaults.items():  # recorded once per space, copied into each number
             default_sources[block] = {}
             self.record(default_sources[block], block, value, path + ("defaults", block))
-        default_models = {block: catalogue.get(block).build(value) for block, value in defaults.items()}
+        default_models = {block: (kind := catalogue.get(block)).rules.build(kind.model, value, self.file)
+                          for block, value in defaults.items()}
         numbers = tuple(self.number(n, path + ("numbers", i), defaults, default_sources, default_models)
                         for i, n in enumerate(data.get("numbers") or ()))
         given = data.get("safety") or {}
@@ -115,7 +116,8 @@ class _Builder:
                      allow_http_callbacks=bool(data.get("allow_http_callbacks", False)), safety=safety,
                      account_check=data.get("account_check", "best-effort"), sources=sources,
                      account=data.get("account", DEFAULT_ACCOUNT),
-                     blocks={k.name: k.build(data[k.name]) for k in _SPACE_KINDS if data.get(k.name) is not None})
+                     blocks={k.name: k.rules.build(k.model, data[k.name], self.file) for k in _SPACE_KINDS
+                             if data.get(k.name) is not None})
 
     def account(self, data: dict[str, Any], path: Path) -> Account:
         return Account(name=data["name"], source=self.source(path), profile=data.get("profile"),

@@ -31,7 +31,7 @@ from reconciler.core.secret_url import REF
 FORMAT_VERSION = 1
 URL_RE = re.compile(r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*$")  # the schema's URL pattern
 #: the kinds with URL fields, checked offline (https, no credentials, ...)
-_URL_KINDS = tuple(k for k in catalogue.kinds() if k.url_fields)
+_URL_KINDS = tuple(k for k in catalogue.kinds() if any(f.url for f in k.fields))
 _SPACE_KINDS = catalogue.space_kinds()
 _NUMBER_URL_KINDS = tuple(k for k in _URL_KINDS if k.scope is catalogue.Scope.NUMBER)
 _VERIFY_CODE_KEYS = frozenset({"verifycode", "verificationcode", "migrationcode", "migrationverifycode"})
@@ -192,11 +192,11 @@ def file_problems(loaded: LoadedFile, env: Mapping[str, str] | None = None) -> t
             if why:
                 problems.append(_problem(loaded, pos.at(path), f"{mask_url(url)!r} {why}", path))
 
-    def check_urls(kind: catalogue.Kind, block: Any, path: Path, allow_http: bool) -> None:
+    def check_urls(kind: catalogue.AnyKind, block: Any, path: Path, allow_http: bool) -> None:
         """The URL fields the kind declares (``Field.url``), callback rules for callback URLs."""
         if not isinstance(block, dict):
             return
-        for f in kind.url_fields:
+        for f in (f for f in kind.fields if f.url):
             value = block.get(f.name)
             if f.many:
                 for i, item in enumerate(value if isinstance(value, list) else ()):
@@ -219,7 +219,7 @@ def file_problems(loaded: LoadedFile, env: Mapping[str, str] | None = None) -> t
                                                             "from 0 to 1, not .nan", p))
         for kind in _SPACE_KINDS:  # a kind's own offline rules (templates: placeholders, lengths, buttons)
             if isinstance(space.get(kind.name), dict):
-                for sub, message in kind.check(space[kind.name]):
+                for sub, message in kind.rules.check(space[kind.name], loaded.file):
                     p = spath + (kind.name, *sub)
                     problems.append(_problem(loaded, pos.at(p), message, p))
         defaults = space.get("defaults")
@@ -230,12 +230,12 @@ def file_problems(loaded: LoadedFile, env: Mapping[str, str] | None = None) -> t
                           for ni, n in enumerate(space["numbers"]) if isinstance(n, dict)]
             for bpath, block in where:
                 if isinstance(block, dict):
-                    for sub, message in kind.check_in(block, loaded.file):
+                    for sub, message in kind.rules.check(block, loaded.file):
                         problems.append(_problem(loaded, pos.at(bpath + sub), message, bpath + sub))
         for kind in _URL_KINDS:
             if kind.scope is catalogue.Scope.SPACE:
                 check_urls(kind, space.get(kind.name), spath + (kind.name,), allow_http)
-            elif kind.inheritable and isinstance(defaults, dict):
+            elif kind.rules.inheritable and isinstance(defaults, dict):
                 check_urls(kind, defaults.get(kind.name), spath + ("defaults", kind.name), allow_http)
         numbers = space.get("numbers")
         if not isinstance(numbers, list):

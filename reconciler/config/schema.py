@@ -53,7 +53,7 @@ def _hint(title: str | None, key: str) -> str | None:
         from reconciler import kinds as catalogue  # only on the error path
 
         for kind in catalogue.number_kinds():
-            if kind.field(key) is not None:
+            if any(f.name == key for f in kind.fields):
                 return f"`{key}` goes under the number's `{kind.name}:`"
     return hint
 

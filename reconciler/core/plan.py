@@ -19,19 +19,39 @@ from typing import Any
 from reconciler.core.provenance import DEFAULT_ACCOUNT, Provenance
 from reconciler.core.source import Source
 
-FORMAT_VERSION = 1
+#: 2: one generic ``update`` (format 1 had ``update-webhook`` and ``update-profile``), the kind and the item
+#: in every change. Format 1 still loads (``Change.from_dict`` maps its actions; see ``V1_ACTIONS``).
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
+
+
+@dataclass(frozen=True, order=True)
+class Address:
+    """What a change is about, and the one identity of an instance: its kind, its space, its number (None: the
+    space's own) and, for a collection (QR codes, templates), its item. Apply, the write ledger, the
+    results, the renderers and the fingerprints name an instance by it (with the action, a change)."""
+
+    kind: str
+    space: str
+    number: str | None = None
+    item: str | None = None
+
+    def __str__(self) -> str:
+        return "/".join([self.space, self.number or "*", self.kind, *([self.item] if self.item else [])])
+
+    def covers(self, other: Address) -> bool:
+        """``other`` is this instance, or an item of it (a change for a whole collection covers its items)."""
+        return (self.kind, self.space, self.number) == (other.kind, other.space, other.number) and \
+            self.item in (None, other.item)
 
 
 class Action(str, Enum):
-    """What a change does. The order of the members is the order apply runs them in a space."""
+    """What a change does. The membership actions are how a number comes into a space; the generic
+    ``create``/``update``/``delete`` are every other kind's (the kind is in the change's address)."""
 
     SYNC = "sync"  # ChatappSyncPhoneNumber (one per space)
     VERIFY_MIGRATION = "verify-migration"  # ChatappMigrationVerified, then ChatappMigrationRegister
     REGISTER_MIGRATION = "register-migration"  # ChatappMigrationRegister for a verified, unregistered number
-    UPDATE_WEBHOOK = "update-webhook"  # UpdatePhoneWebhook
-    UPDATE_PROFILE = "update-profile"  # ModifyPhoneBusinessProfile
-    # The generic actions of the kinds added since (``reconciler.kinds``): the kind is the first segment of
-    # the change's ``field`` and names the API calls.
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
@@ -48,9 +68,24 @@ class Action(str, Enum):
         return _RANK[self]
 
 
-_WRITING = frozenset({Action.SYNC, Action.VERIFY_MIGRATION, Action.REGISTER_MIGRATION, Action.UPDATE_WEBHOOK,
-                      Action.UPDATE_PROFILE, Action.CREATE, Action.UPDATE, Action.DELETE})
+_WRITING = frozenset({Action.SYNC, Action.VERIFY_MIGRATION, Action.REGISTER_MIGRATION, Action.CREATE,
+                      Action.UPDATE, Action.DELETE})
 _RANK = {a: i for i, a in enumerate(Action)}
+
+#: Format 1's kind-named actions → (the action, the kind); its other actions are format 2's. A change's
+#: ``label`` keeps that wording (a kind may name its updates so: ``update-webhook``), so the renderers, the
+#: counts and the summary read as before.
+V1_ACTIONS = {"update-webhook": (Action.UPDATE, "webhooks"), "update-profile": (Action.UPDATE, "business_profile")}
+#: The number blocks a format-1 desired fingerprint always held (None where not declared): a saved plan of
+#: format 1 is checked against the YAML fingerprinted so (``fingerprint.desired_fingerprint(always=)``).
+V1_BLOCKS = ("webhooks", "queues", "business_profile", "expect")
+#: Every label in the order changes are listed (the order format 1 sorted its actions in).
+LABEL_ORDER = ("sync", "verify-migration", "register-migration", "update-webhook", "update-profile", "create",
+               "update", "delete", "drift", "unmanaged", "misplaced")
+_LABEL_RANK = {label: i for i, label in enumerate(LABEL_ORDER)}
+#: The membership kind's name (``kinds.membership``): its changes' address names the number, or the space
+#: for a sync; format 1 wrote them with these fields.
+MEMBERSHIP = "membership"
 
 
 class Severity(str, Enum):
@@ -80,22 +115,43 @@ class Change:
     # number, or the space's membership for a sync or migration. ``apply --plan`` refuses a saved change
     # whose basis moved, and only then (``staleness``); a digest cannot be turned back into a token.
     basis: str | None = dataclasses.field(default=None, compare=False)
+    kind: str = ""  # the kind of the instance (``Address.kind``); empty: a finding of no kind (endpoint checks)
+    item: str | None = None  # a collection's item (``Address.item``): a QR code's message, a template's key
+    label: str = ""  # how the action reads (``update-webhook``); empty: the action's value
 
     @property
-    def address(self) -> str:
-        parts = [self.space, self.phone_number or "*", self.action.value]
+    def address(self) -> Address:
+        return Address(self.kind, self.space, self.phone_number, self.item)
+
+    @property
+    def key(self) -> tuple[Address, Action]:
+        """The change's identity: what it does to which instance (equal across two plans of one state)."""
+        return self.address, self.action
+
+    @property
+    def shown_action(self) -> str:
+        return self.label or self.action.value
+
+    @property
+    def ref(self) -> str:
+        """The change as a line names it: ``space/number-or-*/action[/field]``."""
+        parts = [self.space, self.phone_number or "*", self.shown_action]
         if self.field:
             parts.append(self.field)
         return "/".join(parts)
 
     @property
     def sort_key(self) -> tuple[str, int, str, str]:
-        return (self.space, self.action.rank, self.phone_number or "", self.field or "")
+        rank = _LABEL_RANK.get(self.shown_action, len(_LABEL_RANK) + self.action.rank)
+        return (self.space, rank, self.phone_number or "", self.field or "")
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "address": self.address,
+            "address": self.ref,
             "action": self.action.value,
+            "kind": self.kind,
+            "item": self.item,
+            "label": self.shown_action,
             "space": self.space,
             "cust_space_id": self.cust_space_id,
             "phone_number": self.phone_number,
@@ -112,9 +168,15 @@ class Change:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Change:
+        """A change of format 2, or of format 1 (no ``kind``: its action or its field's first segment says
+        it, and a collection's item is the rest of the field)."""
         src = d.get("source")
+        if "kind" in d:
+            action, kind, item, label = Action(d["action"]), str(d["kind"]), d.get("item"), d.get("label", "")
+        else:
+            action, kind, item, label = _from_v1(d)
         return cls(
-            action=Action(d["action"]),
+            action=action, kind=kind, item=item, label=label,
             space=d["space"],
             cust_space_id=d["cust_space_id"],
             phone_number=d.get("phone_number"),
@@ -139,6 +201,30 @@ class Change:
             d["after"] = {k: v for k, v in (self.after or {}).items() if k != "env_set"}
             d["reason"] = None
         return d
+
+
+#: Format 1's collections: their changes' field named the item after the kind (``qr_codes.<message>``).
+_V1_COLLECTIONS = ("qr_codes", "templates")
+
+
+def _from_v1(d: Mapping[str, Any]) -> tuple[Action, str, str | None, str]:
+    """A format-1 change's action, kind, item and label. Its kind-named actions map to ``update`` of their
+    kind; membership findings and writes were fields ``numbers``/``migration``/``membership`` (or none, for
+    an unmanaged number); every other kind was its field's first segment."""
+    label = str(d["action"])
+    if label in V1_ACTIONS:
+        action, kind = V1_ACTIONS[label]
+        return action, kind, None, label
+    action = Action(label)
+    field = str(d.get("field") or "")
+    head, _, rest = field.partition(".")
+    if action in (Action.SYNC, Action.VERIFY_MIGRATION, Action.REGISTER_MIGRATION, Action.UNMANAGED,
+                  Action.MISPLACED) or head in ("", "numbers", "migration", "membership"):
+        return action, MEMBERSHIP, None, ""
+    item = rest if head in _V1_COLLECTIONS and rest else None
+    if head == "templates" and item is not None and action is Action.DRIFT:
+        item = item.rsplit(".", 1)[0]  # a template's finding: templates.<name>/<language>.<what>
+    return action, head, item, ""
 
 
 @dataclass(frozen=True)
@@ -270,14 +356,18 @@ class Plan:
     # With CAMS_RECONCILER_PLAN_KEY: a digest keyed by it of the ${env:NAME} values the planned spaces
     # reference, so apply --plan sees a token rotated since the review (``plan_signing.env_digest``).
     env_digest: str | None = None
+    format_version: int = field(default=FORMAT_VERSION, compare=False)  # as saved (a loaded plan of format 1)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "changes", tuple(sorted(self.changes, key=lambda c: c.sort_key)))
 
     # -- derived views -------------------------------------------------------------------------------
-    def count(self, action: Action) -> int:
-        """Changes of ``action``, pending updates (numbers not in the space yet) not included."""
-        return sum(1 for c in self.changes if c.action is action and not c.pending)
+    def count(self, action: Action | str) -> int:
+        """Changes of ``action`` (an ``Action``, or a label such as ``update-webhook``: the changes shown so),
+        pending updates (numbers not in the space yet) not included."""
+        if isinstance(action, Action):
+            return sum(1 for c in self.changes if c.action is action and not c.pending)
+        return sum(1 for c in self.changes if c.shown_action == action and not c.pending)
 
     @property
     def pending_count(self) -> int:
@@ -321,22 +411,24 @@ class Plan:
         return tuple(c for c in self.changes if c.space == name)
 
     def counts(self) -> dict[str, int]:
-        return {**{a.value: self.count(a) for a in Action}, "pending": self.pending_count}
+        """Changes by label (every label of ``LABEL_ORDER``, and any other a kind gives), then pending."""
+        labels = dict.fromkeys([*LABEL_ORDER, *sorted({c.shown_action for c in self.changes})])
+        return {**{label: self.count(label) for label in labels}, "pending": self.pending_count}
 
     def summary_line(self) -> str:
-        """Counted as the summary table counts (``count``, one column per action): the writes, then the
+        """Counted as the summary table counts (``count``, one column per label): the writes, then the
         report-only findings by the same names as the table's columns, so the two add up."""
         register = self.count(Action.REGISTER_MIGRATION)
         kinds = [(n, a.value) for a in Action if not a.writes and (n := self.count(a))]
         findings = sum(n for n, _ in kinds)
-        generic = "".join(f", {n} to {a.value}" for a in (Action.CREATE, Action.UPDATE, Action.DELETE)
-                          if (n := self.count(a)))
+        generic = "".join(f", {n} to {label}" for label in ("create", "update", "delete")
+                          if (n := self.count(label)))
         found = (f"; {plural(findings, 'finding')} (report only: {', '.join(f'{n} {name}' for n, name in kinds)})"
                  if findings else "; no findings")
         return (f"Plan: {self.count(Action.SYNC)} to sync, {self.count(Action.VERIFY_MIGRATION)} to verify, "
                 + (f"{register} to register, " if register else "")
-                + f"{plural(self.count(Action.UPDATE_WEBHOOK), 'webhook update')}, "
-                f"{plural(self.count(Action.UPDATE_PROFILE), 'profile update')}{generic}{found}.")
+                + f"{plural(self.count('update-webhook'), 'webhook update')}, "
+                f"{plural(self.count('update-profile'), 'profile update')}{generic}{found}.")
 
     # -- JSON ----------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -373,6 +465,7 @@ class Plan:
             retry_sync=bool(d.get("retry_sync", False)),
             scope=None if d.get("scope") is None else Scope(d["scope"]["changed_since"], int(d["scope"]["declared"])),
             env_digest=d.get("env_digest"),
+            format_version=int(d.get("format_version", FORMAT_VERSION)),
         )
 
 

@@ -1,8 +1,8 @@
 """The actual state of the planned spaces, read through the client with a fixed, minimal set of calls.
 
 Per space: one ``QueryChatappPhoneNumbers``; per *present* number and per declared block whose kind reads more
-(``Kind.read_action``: a ``business_profile`` → one ``QueryPhoneBusinessProfile``): that one call; per declared
-space-level block whose kind reads: its read. Nothing else: the number of calls is part of the contract (it is
+(``Kind.api.read``: a ``business_profile`` → one ``QueryPhoneBusinessProfile``): that one call (``Kind.read``);
+per declared space-level block whose kind reads: its read. Nothing else: the number of calls is part of the contract (it is
 printed, and a read-only key on an untrusted PR must be enough). All calls are started together; the client's per-action
 limiter paces them, so the wall time is bound by the API budget, not by round trips.
 
@@ -16,7 +16,7 @@ signature, a bad endpoint option) still end the whole read: every space would fa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -26,6 +26,7 @@ from reconciler.client.errors import ApiError, AuthenticationError, ClientError,
 from reconciler.config.model import Space
 from reconciler.core.digest import canonical_digest
 from reconciler.core.normalize import normalize_phone
+from reconciler.core.plan import Address
 
 
 class ReadClient(Protocol):
@@ -68,12 +69,8 @@ class ActualSpace:
         seen: dict[str, Any] = {
             "cust_space_id": self.cust_space_id,
             "numbers": {k: dict(v) for k, v in self.numbers.items()},
-            # the key of format version 1 (its one extra read), so a plan saved by an earlier version stays
-            # fresh; the reads of kinds added since, and space-level reads, only where made
-            "profiles": {k: dict(v) for k, v in self.reads.get("business_profile", {}).items()},
+            "reads": {kind: {k: dict(v) for k, v in data.items()} for kind, data in sorted(self.reads.items())},
         }
-        seen.update({kind: {k: dict(v) for k, v in data.items()} for kind, data in self.reads.items()
-                     if kind != "business_profile"})
         if self.space_reads:
             seen["space_reads"] = {kind: dict(v) for kind, v in sorted(self.space_reads.items())}
         return canonical_digest(seen)
@@ -115,8 +112,8 @@ ProgressCallback = Callable[[str], None]
 
 
 async def fetch_actual(client: ReadClient, spaces: Iterable[Space],
-                       on_space_done: ProgressCallback | None = None
-                       ) -> dict[str, ActualSpace | SpaceReadError]:
+                       on_space_done: ProgressCallback | None = None, *,
+                       only: Collection[Address] | None = None) -> dict[str, ActualSpace | SpaceReadError]:
     """Read every space (and the declared profiles of its present numbers) concurrently.
 
     Returns space name → ``ActualSpace``, or ``SpaceReadError`` for a space whose read failed (a space is
@@ -131,15 +128,18 @@ async def fetch_actual(client: ReadClient, spaces: Iterable[Space],
         cid = space.cust_space_id
         items = await client.query_phone_numbers(cid)
         numbers = index_numbers(items)
-        wanted = [(kind, n.phone_number) for kind in catalogue.number_kinds() for n in space.numbers
-                  if n.phone_number in numbers and kind.reads(n)]
-        declared_space = [k for k in catalogue.space_kinds() if k.read_action and space.block(k.name) is not None]
-        datas = await gather_all([kind.read(client, cid, phone) for kind, phone in wanted]
-                                 + [k.read_space(client, space) for k in declared_space])
+        # each declared instance whose kind reads more than the list: of a present number, or of the space
+        wanted = [(kind, block) for kind in catalogue.kinds() if kind.api.read for block in kind.blocks(space)
+                  if (block.number is None or block.number.phone_number in numbers)
+                  and (only is None or block.address in only)]
+        datas = await gather_all([kind.read(client, block) for kind, block in wanted])
         reads: dict[str, dict[str, Mapping[str, Any]]] = {}
-        for (kind, phone), data in zip(wanted, datas):
-            reads.setdefault(kind.name, {})[phone] = MappingProxyType(dict(data or {}))
-        space_reads = {k.name: MappingProxyType(dict(d or {})) for k, d in zip(declared_space, datas[len(wanted):])}
+        space_reads: dict[str, Mapping[str, Any]] = {}
+        for (kind, block), data in zip(wanted, datas):
+            if block.number is None:
+                space_reads[kind.name] = MappingProxyType(dict(data or {}))
+            else:
+                reads.setdefault(kind.name, {})[block.number.phone_number] = MappingProxyType(dict(data or {}))
         return ActualSpace(cid, MappingProxyType(numbers),
                            MappingProxyType({k: MappingProxyType(dict(sorted(v.items()))) for k, v in reads.items()}),
                            MappingProxyType(space_reads))

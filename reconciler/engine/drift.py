@@ -23,8 +23,6 @@ _BY_ACTION: Mapping[Action, DriftKind] = {
     Action.SYNC: DriftKind.MISSING,
     Action.VERIFY_MIGRATION: DriftKind.MIGRATION,
     Action.REGISTER_MIGRATION: DriftKind.MIGRATION,  # verified, not yet registered: still not done
-    Action.UPDATE_WEBHOOK: DriftKind.WEBHOOK,
-    Action.UPDATE_PROFILE: DriftKind.PROFILE,
     Action.UNMANAGED: DriftKind.UNMANAGED,
     Action.MISPLACED: DriftKind.MISPLACED,
 }
@@ -47,13 +45,13 @@ class DriftCounts:
                 "counts": {k.value: self[k] for k in DriftKind}}
 
 
-_KIND_VALUES = frozenset(k.value for k in DriftKind)
 
 
 def kind_of(change: Change) -> DriftKind:
-    kind = catalogue.kind_of(change)  # a kind's change counts as its kind says (``Kind.drift_kind``)
+    kind = catalogue.kind_for(change)  # a kind's change counts as its kind says (``Presenter.drift_of``)
     if kind is not None:
-        return DriftKind(kind.drift_kind) if kind.drift_kind in _KIND_VALUES else DriftKind.OTHER
+        named = kind.presenter.drift_of(change)
+        return _BY_ACTION.get(change.action, DriftKind.OTHER) if named is None else named
     if change.action is Action.DRIFT:
         if (change.field or "").startswith("endpoint."):  # endpoint checks' findings (no kind of the catalogue)
             return DriftKind.ENDPOINT
@@ -63,8 +61,8 @@ def kind_of(change: Change) -> DriftKind:
 
 def unknown(change: Change) -> bool:
     """A change that says "cannot tell" (an account webhook with no record for this target): a notice."""
-    kind = catalogue.kind_of(change)
-    return kind is not None and kind.unknown(change)
+    kind = catalogue.kind_for(change)
+    return kind is not None and kind.recorder is not None and kind.recorder.unknown(change)
 
 
 def count(changes: Iterable[Change], *, account_frozen: bool = False) -> DriftCounts:

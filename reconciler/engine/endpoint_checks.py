@@ -139,19 +139,20 @@ def _expiry_problem(writer: asyncio.StreamWriter, checks: EndpointChecks, now: d
     return None
 
 
-def url_fields() -> tuple[str, ...]:
-    """The callback URL fields of the webhooks kind (the catalogue names them once)."""
-    return tuple(f.name for f in catalogue.get("webhooks").fields if f.callback)
+def callback_fields(kind_name: str) -> tuple[str, ...]:
+    """The callback URL fields a kind declares (``Field.callback``); none for a kind not in the catalogue."""
+    kind = catalogue.registry().get(kind_name)
+    return () if kind is None else tuple(f.name for f in kind.fields if f.callback)
 
 
-def _declared(number: Number) -> Iterable[tuple[str, str]]:
-    hooks = number.block("webhooks")
-    if hooks is None:
-        return
-    for name in url_fields():
-        url = getattr(hooks, name)
-        if url:
-            yield name, url
+def _declared(number: Number) -> Iterable[tuple[str, str, str]]:
+    """(kind, field, URL) for each callback URL the number declares, whichever kind holds it."""
+    for kind in catalogue.number_kinds():
+        block = number.block(kind.name)
+        for name in callback_fields(kind.name) if block is not None else ():
+            url = getattr(block, name)
+            if url:
+                yield kind.name, name, url
 
 
 async def check_many(urls: Iterable[str], checks: EndpointChecks, probe: Probe) -> dict[str, EndpointProblem | None]:
@@ -164,10 +165,10 @@ async def check_many(urls: Iterable[str], checks: EndpointChecks, probe: Probe) 
     return dict(await asyncio.gather(*(one(u) for u in dict.fromkeys(urls))))
 
 
-def finding(space: Space, number: Number, name: str, url: str, problem: EndpointProblem) -> Change:
+def finding(space: Space, number: Number, kind: str, name: str, url: str, problem: EndpointProblem) -> Change:
     return Change(Action.DRIFT, space.name, space.cust_space_id, number.phone_number, f"endpoint.{name}",
                   before=None, after={"url": mask_url(url), "check": problem.check},
-                  source=number.source_of(f"webhooks.{name}"), severity=Severity.WARNING,
+                  source=number.source_of(f"{kind}.{name}"), severity=Severity.WARNING,
                   reason=f"{problem.check}: {problem.detail}")
 
 
@@ -180,12 +181,12 @@ async def endpoint_changes(plan: Plan, desired: DesiredState, probe: Probe = Pro
         if space.name not in read or settings is None or not settings.checks_endpoints:
             continue
         assert settings.endpoint_checks is not None
-        declared = [(n, name, url) for n in space.numbers for name, url in _declared(n)]
-        results = await check_many((url for _, _, url in declared), settings.endpoint_checks, probe)
-        for number, name, url in declared:
+        declared = [(n, kind, name, url) for n in space.numbers for kind, name, url in _declared(n)]
+        results = await check_many((url for *_, url in declared), settings.endpoint_checks, probe)
+        for number, kind, name, url in declared:
             problem = results[url]
             if problem is not None:
-                changes.append(finding(space, number, name, url, problem))
+                changes.append(finding(space, number, kind, name, url, problem))
     return changes
 
 
@@ -193,22 +194,24 @@ async def endpoint_changes(plan: Plan, desired: DesiredState, probe: Probe = Pro
 class RefusedUrl:
     space: str
     phone_number: str
-    field: str
+    field: str  # kind.field
     url: str  # masked
     problem: EndpointProblem
 
     def line(self) -> str:
-        return (f"{self.space} {self.phone_number} webhooks.{self.field}: the new URL {self.url} fails its "
+        return (f"{self.space} {self.phone_number} {self.field}: the new URL {self.url} fails its "
                 f"endpoint check ({self.problem.check}: {self.problem.detail})")
 
 
 async def preflight_new_urls(changes: Sequence[Change], desired: DesiredState,
                              probe: Probe = Probe()) -> list[RefusedUrl]:
-    """Before apply repoints numbers: the new callback URLs (the YAML's values, for the fields each webhook
-    update changes) of spaces whose ``endpoint_checks`` say ``before_apply``, each probed once."""
+    """Before apply repoints numbers: the new callback URLs (the YAML's values, for the callback fields each
+    write changes, of whichever kind) of spaces whose ``endpoint_checks`` say ``before_apply``, each probed
+    once."""
     wanted: list[tuple[Space, Number, str, str, EndpointChecks]] = []
     for change in changes:
-        if change.action is not Action.UPDATE_WEBHOOK or change.phone_number is None:
+        fields = callback_fields(change.kind)
+        if not change.action.writes or change.phone_number is None or not fields:
             continue
         space = desired.space(change.space)
         settings = desired.drift.get(change.space)
@@ -220,11 +223,11 @@ async def preflight_new_urls(changes: Sequence[Change], desired: DesiredState,
         number = space.number(change.phone_number)
         if number is None:
             continue
-        field = (change.field or "").removeprefix("webhooks.")
-        names = [field] if field in url_fields() else list(url_fields())  # a pending update sets both
-        for name, url in _declared(number):
-            if name in names:
-                wanted.append((space, number, name, url, settings.endpoint_checks))
+        field = (change.field or "").removeprefix(f"{change.kind}.")
+        names = [field] if field in fields else list(fields)  # a pending update sets them all
+        for kind, name, url in _declared(number):
+            if kind == change.kind and name in names:
+                wanted.append((space, number, f"{kind}.{name}", url, settings.endpoint_checks))
     refused: list[RefusedUrl] = []
     by_checks: dict[EndpointChecks, list[str]] = {}
     for _, _, _, url, checks in wanted:

@@ -17,9 +17,6 @@ from reconciler.core.source import Source
 from reconciler.engine.actual import canonical_digest
 
 _NOT_SEMANTIC = frozenset({"source", "sources", "declared_as"})
-#: The blocks of format version 1, which its fingerprints always held (None when not declared): kept so,
-#: so a plan saved by an earlier version stays fresh; a kind added since is included only where declared.
-_V1_BLOCKS = ("webhooks", "queues", "business_profile", "expect")
 
 
 def _semantic(value: Any, skip: frozenset[str] = _NOT_SEMANTIC) -> Any:
@@ -45,8 +42,10 @@ def _semantic(value: Any, skip: frozenset[str] = _NOT_SEMANTIC) -> Any:
     return value
 
 
-def space_content(space: Space) -> dict[str, Any]:
-    """The semantic content of one space: equal for two YAML files that mean the same thing.
+def space_content(space: Space, always: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The semantic content of one space: equal for two YAML files that mean the same thing. Each number's
+    blocks are under their kinds' names; ``always``: kinds shown (None) even where not declared (the form
+    a saved plan of format 1 was fingerprinted in: ``plan.V1_BLOCKS``).
 
     Numbers are ordered by phone number, so reordering entries changes nothing.
     """
@@ -54,14 +53,13 @@ def space_content(space: Space) -> dict[str, Any]:
     if content.get("account") == DEFAULT_ACCOUNT:  # as before accounts existed: old saved plans stay fresh
         del content["account"]
     content.update({name: _semantic(block) for name, block in space.blocks.items()})
-    content["numbers"] = [_number_content(n) for n in sorted(space.numbers, key=_phone)]
+    content["numbers"] = [_number_content(n, always) for n in sorted(space.numbers, key=_phone)]
     return content
 
 
-def _number_content(number: Number) -> dict[str, Any]:
-    """A number's content in the shape of format version 1: each block under its kind's name."""
+def _number_content(number: Number, always: tuple[str, ...]) -> dict[str, Any]:
     content: dict[str, Any] = _semantic(number, _NOT_SEMANTIC | {"blocks"})
-    content.update({name: None for name in _V1_BLOCKS})
+    content.update({name: None for name in always})
     content.update({name: _semantic(block) for name, block in number.blocks.items()})
     return content
 
@@ -70,9 +68,9 @@ def _phone(number: Number) -> str:
     return number.phone_number
 
 
-def desired_fingerprint(spaces: Iterable[Space]) -> str:
+def desired_fingerprint(spaces: Iterable[Space], always: tuple[str, ...] = ()) -> str:
     """``sha256:…`` of the semantic content of ``spaces`` (order-independent)."""
-    return canonical_digest(sorted((space_content(s) for s in spaces), key=lambda c: c["name"]))
+    return canonical_digest(sorted((space_content(s, always) for s in spaces), key=lambda c: c["name"]))
 
 
 def space_fingerprint(space: Space) -> str:

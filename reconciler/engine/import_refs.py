@@ -89,10 +89,11 @@ def tokens_to_references(imported: Any, prefix: str) -> tuple[Any, dict[str, str
         out = dict(holder)
         for kind in catalogue.number_kinds():
             block = out.get(kind.name)
-            if not isinstance(block, dict) or not kind.url_fields:
+            url_fields = [f for f in kind.fields if f.url]
+            if not isinstance(block, dict) or not url_fields:
                 continue
             block = dict(block)
-            for f in kind.url_fields:
+            for f in url_fields:
                 value = block.get(f.name)
                 urls = [str(v) for v in value] if isinstance(value, list) else [value] if isinstance(value, str) else []
                 places = sorted({p for u in urls for p in _token_places(u, query=not f.callback)})

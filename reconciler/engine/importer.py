@@ -19,12 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from reconciler import kinds as catalogue
+from reconciler.config.model import Number, Space
 from reconciler.core.normalize import normalize_phone
+from reconciler.core.plan import Address
+from reconciler.core.source import Source
 from reconciler.engine.actual import gather_all
+from reconciler.kinds.base import Block
 
 
 class ImportClient(Protocol):
@@ -59,17 +63,25 @@ class ImportedSpace:
 Reads = Mapping[str, Mapping[str, Mapping[str, Any]]]  # kind name → phone (as listed) → the kind's read
 
 
+def _block(kind: catalogue.AnyKind, cust_space_id: str, phone: str | None) -> Block[Any]:
+    """An instance of ``kind`` for a space nothing declares yet (import reads what is there)."""
+    where = Source("(import)", 1)
+    space = Space(cust_space_id, cust_space_id, where)
+    number = None if phone is None else Number(phone, phone, where)
+    return Block(Address(kind.name, cust_space_id, phone), space, number, None)
+
+
 async def read_space(client: ImportClient, cust_space_id: str) -> tuple[list[dict[str, Any]], Reads]:
-    """One ``QueryChatappPhoneNumbers``, then each number kind's read for every number, concurrently."""
+    """One ``QueryChatappPhoneNumbers``, then each imported number kind's read for every number, concurrently."""
     items = await client.query_phone_numbers(cust_space_id)
     phones = [str(i.get("PhoneNumber", "")) for i in items if i.get("PhoneNumber")]
-    wanted = [(k, p) for k in catalogue.number_kinds() if k.read_action and k.imported for p in phones]
-    datas = await gather_all([k.read(client, cust_space_id, p) for k, p in wanted])
+    wanted = [(k, p) for k in catalogue.number_kinds() if k.api.read and k.importer is not None for p in phones]
+    datas = await gather_all([k.read(client, _block(k, cust_space_id, p)) for k, p in wanted])
     reads: dict[str, dict[str, Mapping[str, Any]]] = {}
     for (kind, phone), data in zip(wanted, datas):
         reads.setdefault(kind.name, {})[phone] = dict(data or {})
     for kind in catalogue.space_kinds():  # a space-level kind's data is under the key "" (no number)
-        found = await kind.read_for_import(client, cust_space_id)
+        found = await kind.importer.read_all(client, cust_space_id) if kind.importer is not None else None
         if found is not None:
             reads.setdefault(kind.name, {})[""] = dict(found)
     return list(items), reads
@@ -107,23 +119,30 @@ def import_space(name: str, cust_space_id: str, items: Iterable[Mapping[str, Any
     listed = sorted((dict(i) for i in items if i.get("PhoneNumber")), key=lambda i: normalize_phone(i["PhoneNumber"]))
     blocks: list[dict[str, Any]] = []
     left_out: list[str] = []
+    unhealthy: list[str] = []
     for item in listed:
         phone = str(item["PhoneNumber"])
         mine: dict[str, Any] = {}
         notes: list[str] = []
+        warned: list[str] = []
         for kind in catalogue.number_kinds():
-            data = reads.get(kind.name, {}).get(phone) if kind.read_action else None
-            block = kind.import_block(item, data, record_health=record_health, left_out=notes)
+            if kind.importer is None:
+                continue
+            current = (reads.get(kind.name, {}).get(phone) or {}) if kind.api.read else item
+            block = kind.importer.block(kind.fields, current, notes, record_health)
             if block:
                 mine[kind.name] = block
+            warned.extend(kind.importer.warnings(current))
+        if warned:
+            unhealthy.append(f"{normalize_phone(phone)}: {', '.join(warned)}")
         left_out.extend(f"{normalize_phone(phone)}: {note}" for note in notes)
         blocks.append(mine)
     defaults: dict[str, Any] = {}
     if len(listed) > 1:
         for kind in catalogue.number_kinds():
-            if not kind.import_shared:
+            if kind.importer is None or not kind.importer.shared:
                 continue
-            shared = kind.same_everywhere([b.get(kind.name) for b in blocks])
+            shared = kind.importer.same_everywhere(kind.fields, [b.get(kind.name) for b in blocks])
             if shared is not None:
                 defaults[kind.name] = shared
                 for b in blocks:
@@ -135,13 +154,11 @@ def import_space(name: str, cust_space_id: str, items: Iterable[Mapping[str, Any
     urls_of = [(normalize_phone(i["PhoneNumber"]), _callback_urls({**defaults, **b})) for i, b in zip(listed, blocks)]
     with_tokens = tuple(p for p, urls in urls_of if any(_has_token(u) for u in urls))
     with_http = tuple(p for p, urls in urls_of if any(u.lower().startswith("http://") for u in urls))
-    expect = cast(Any, catalogue.get("expect"))  # the expect kind knows what is unhealthy
-    unhealthy = tuple(f"{normalize_phone(i['PhoneNumber'])}: {', '.join(f'{api} {value}' for api, value in bad)}"
-                      for i in listed if (bad := expect.unhealthy(i)))
     space_blocks: dict[str, Any] = {}
     for kind in catalogue.space_kinds():
-        block = kind.import_space_block(reads.get(kind.name, {}).get(""))
+        data = reads.get(kind.name, {}).get("")
+        block = kind.importer.block(kind.fields, data, left_out) if kind.importer is not None and data else None
         if block is not None:
             space_blocks[kind.name] = block
     return ImportedSpace(name, cust_space_id, tuple(numbers), defaults, bool(with_http), with_tokens, with_http,
-                         unhealthy, space_blocks, tuple(left_out))
+                         tuple(unhealthy), space_blocks, tuple(left_out))

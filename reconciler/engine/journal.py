@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.defaults import JOURNAL_PATH
 from reconciler.engine.errors import EngineError
 from reconciler.files import DuplicateKeyError, InputFileError, no_duplicate_keys, read_input, write_atomically
+from reconciler.kinds.membership import SPENT, UNREGISTERED, UNSYNCED, VERIFYING, code_of, with_code
 
 if TYPE_CHECKING:  # the store is imported when a journal is kept in it, not for --help
     from reconciler.state.records import RunState
@@ -56,13 +57,7 @@ JOURNAL = "journal"  # the record kind (``reconciler.state.records.JOURNAL``)
 
 DEFAULT_PATH = Path(JOURNAL_PATH)
 FORMAT_VERSION = 1
-UNREGISTERED = "unregistered"  # a migration verified (or whose verification may have landed), not registered
-UNSYNCED = "unsynced"  # a sync that did not bring the number in
-VERIFYING = "verifying"  # a verification about to be sent or sent, its outcome unknown: its code is spent
-SPENT = "spent"  # a code sent once that did not verify the number: recognised (by digest) so it is never resent
 KINDS = (UNREGISTERED, UNSYNCED, VERIFYING, SPENT)
-#: How an entry's ``detail`` names the code it is about: a digest, never the code (see ``code_digest``).
-_CODE_MARK = re.compile(r"\(code (sha256:[0-9a-f]{32})\)")
 _MAX_BYTES = 4 * 1024 * 1024  # a journal of thousands of entries is far smaller
 
 
@@ -86,25 +81,6 @@ class Entry:
     def to_dict(self) -> dict[str, str]:
         return {"kind": self.kind, "space": self.space, "cust_space_id": self.cust_space_id,
                 "phone_number": self.phone_number, "at": self.at, "detail": self.detail}
-
-
-def code_digest(phone_number: str, code: str) -> str:
-    """What the journal keeps of a one-time code it must recognise later: a SHA-256 digest, never the code.
-    Only a spent code is ever recognised, and a spent code opens nothing, so the digest gives a reader of the
-    store nothing to use; unkeyed, it is recognised whether or not the fingerprint key is set in a later run."""
-    import hashlib
-
-    return "sha256:" + hashlib.sha256(f"cams-reconciler verify code|{phone_number}|{code}".encode()).hexdigest()[:32]
-
-
-def with_code(detail: str, digest: str) -> str:
-    return f"{detail} (code {digest})"
-
-
-def code_of(detail: str) -> str | None:
-    """The code digest an entry's ``detail`` names, or None."""
-    found = _CODE_MARK.search(detail)
-    return found.group(1) if found else None
 
 
 def now() -> str:

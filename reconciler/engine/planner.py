@@ -27,12 +27,13 @@ from reconciler.core.provenance import DEFAULT_ACCOUNT
 from reconciler.engine.accounts import AccountClients, combine_preflights
 from reconciler.engine.actual import ActualSpace, SpaceReadError, fetch_actual, gather_all
 from reconciler.engine.counting import CountingClient
-from reconciler.engine.diff import Context, awaits_registration, diff_space
+from reconciler.engine.diff import Context, diff_space
 from reconciler.engine.errors import TargetError
 from reconciler.engine.fingerprint import desired_fingerprint
 from reconciler.engine.journal import SPENT, UNREGISTERED, UNSYNCED, VERIFYING, Journal
 from reconciler.engine.preflight import run_preflight
 from reconciler.engine.safety import plan_blockers
+from reconciler.kinds.membership import awaits_registration
 
 ProgressFn = Callable[[int, int], None]  # (spaces done, spaces total)
 

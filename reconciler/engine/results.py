@@ -30,10 +30,9 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
-from reconciler import kinds as catalogue
 from reconciler.client.actions import ACTIONS
 from reconciler.core.errors import ExitCode
-from reconciler.core.plan import Action, Change, Plan
+from reconciler.core.plan import Action, Address, Change, Plan
 from reconciler.core.provenance import DEFAULT_ACCOUNT, Provenance
 from reconciler.engine.counting import METHOD_ACTIONS
 from reconciler.files import write_atomically
@@ -64,8 +63,8 @@ class ChangeResult:
     def to_dict(self) -> dict[str, Any]:
         c = self.change
         return {
-            "address": c.address,
-            "action": c.action.value,
+            "address": c.ref,
+            "action": c.shown_action,
             "space": c.space,
             "cust_space_id": c.cust_space_id,
             "phone_number": c.phone_number,
@@ -101,12 +100,12 @@ class ApplyReport:
         """The report of an apply stopped by a second interrupt without waiting for its writes in flight:
         what had finished; writes the API acknowledged as done (not re-read); writes sent but unanswered as
         not finished (they may have landed or not); the rest as not started."""
-        results = {r.change.address: r for r in finished}
+        results = {r.change.key: r for r in finished}
         ledger = ledger if ledger is not None else WriteLedger()
         for change in plan.writes:
-            if change.address in results:
+            if change.key in results:
                 continue
-            results[change.address] = ledger.outcome_after_abandon(change, signal_name)
+            results[change.key] = ledger.outcome_after_abandon(change, signal_name)
         ordered = sorted(results.values(), key=lambda r: r.change.sort_key)
         return cls(tuple(ordered), signal_name, (), dict(sorted(calls.items())), accounts=space_accounts(plan))
 
@@ -120,14 +119,14 @@ class ApplyReport:
         """The report of a run that ended before (or while) writing for a reason other than the executor's
         own outcome: every planned write not already finished is ``skipped`` with ``why`` (or ``done`` /
         "may or may not" per the ledger when its write had been sent)."""
-        results = {r.change.address: r for r in finished}
+        results = {r.change.key: r for r in finished}
         for change in (plan.writes if plan is not None else ()):
-            if change.address in results:
+            if change.key in results:
                 continue
             if ledger is not None and ledger.sent(change):
-                results[change.address] = ledger.outcome_after_abandon(change, interrupted_by or "an error")
+                results[change.key] = ledger.outcome_after_abandon(change, interrupted_by or "an error")
             else:
-                results[change.address] = ChangeResult(change, Outcome.SKIPPED, f"not attempted: {why}")
+                results[change.key] = ChangeResult(change, Outcome.SKIPPED, f"not attempted: {why}")
         ordered = sorted(results.values(), key=lambda r: r.change.sort_key)
         return cls(tuple(ordered), interrupted_by, (), dict(sorted((calls or {}).items())),
                    accounts=space_accounts(plan) if plan is not None else {}, error=error)
@@ -223,17 +222,18 @@ class WriteLedger:
     def __init__(self) -> None:
         self.started: set[WriteKey] = set()
         self.acknowledged: set[WriteKey] = set()
-        # A kind's changes (``reconciler.kinds``), by address, as apply starts and finishes them: one change
-        # may send several calls (a collection's items) and one call key may serve several changes (a space's
-        # templates), so they are told apart by the change, not by the call.
-        self.changes_started: set[str] = set()
-        self.changes_acknowledged: set[str] = set()
+        # Changes by their identity (address and action), as apply starts and finishes them: one change may
+        # send several calls (a collection's items) and one call key may serve several changes (a space's
+        # templates), so they are told apart by the change, not by the call. Membership changes are told by
+        # their calls (``key``): a verification and its registration are two calls of one change.
+        self.changes_started: set[tuple[Address, Action]] = set()
+        self.changes_acknowledged: set[tuple[Address, Action]] = set()
 
     def begin(self, change: Change) -> None:
-        self.changes_started.add(change.address)
+        self.changes_started.add(change.key)
 
     def acknowledge(self, change: Change) -> None:
-        self.changes_acknowledged.add(change.address)
+        self.changes_acknowledged.add(change.key)
 
     def wrap(self, client: Any) -> LedgerClient:
         return LedgerClient(client, self)
@@ -243,14 +243,14 @@ class WriteLedger:
         return (action, change.cust_space_id, None if change.action is Action.SYNC else change.phone_number)
 
     def sent(self, change: Change) -> bool:
-        if catalogue.kind_of(change) is not None:
-            return change.address in self.changes_started
+        if change.action not in _FIRST_ACTION:
+            return change.key in self.changes_started
         first = _FIRST_ACTION.get(change.action)
         return first is not None and self.key(first, change) in self.started
 
     def _acknowledged(self, change: Change) -> bool:
-        if catalogue.kind_of(change) is not None:
-            return change.address in self.changes_acknowledged
+        if change.action not in _COMPLETING_ACTION:
+            return change.key in self.changes_acknowledged
         done = _COMPLETING_ACTION.get(change.action)
         return done is not None and self.key(done, change) in self.acknowledged
 

@@ -24,10 +24,12 @@ exits 1), and ``check_apply_allowed`` raises the first one before apply's first 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from reconciler import kinds as catalogue
 from reconciler.config.model import DesiredState
-from reconciler.core.plan import Action, Blocker, BlockerKind, Plan, Severity
+from reconciler.core.plan import Blocker, BlockerKind, Change, Plan, Severity
 from reconciler.engine.apply_errors import (
     BlockingFindingsError,
     FrozenAccountError,
@@ -49,6 +51,20 @@ class ThresholdBreach:
                 f"{self.limit:.0%} allowed by safety.max_webhook_update_fraction)")
 
 
+def repoints(change: Change) -> bool:
+    """Whether ``change`` points a number's callback URL elsewhere: a write of a number's kind that changes a
+    field the kind declares a callback URL (``Field.callback``), whichever kind it is."""
+    kind = catalogue.kind_for(change)
+    if kind is None or change.phone_number is None or not change.action.writes:
+        return False
+    callbacks = {f.name for f in kind.fields if f.callback}
+    changed = set(change.before) if isinstance(change.before, Mapping) else set()
+    named = (change.field or "").partition(".")[2]
+    if named:
+        changed.add(named)
+    return bool(callbacks & changed) if changed else bool(callbacks)  # no field named: the whole block
+
+
 def threshold_breaches(plan: Plan, desired: DesiredState) -> list[ThresholdBreach]:
     """Spaces whose webhook updates exceed their safety threshold (pure)."""
     breaches: list[ThresholdBreach] = []
@@ -60,8 +76,8 @@ def threshold_breaches(plan: Plan, desired: DesiredState) -> list[ThresholdBreac
         declared = len(space.numbers) if planned.present is None else planned.present
         if declared == 0 or declared < space.safety.min_numbers:
             continue
-        updated = len({c.phone_number for c in plan.for_space(space.name) if c.action is Action.UPDATE_WEBHOOK
-                       and not c.pending})  # a number arriving by sync/migration is not repointed
+        # a number arriving by sync/migration is not repointed
+        updated = len({c.phone_number for c in plan.for_space(space.name) if repoints(c) and not c.pending})
         if updated / declared > space.safety.max_webhook_update_fraction:
             breaches.append(ThresholdBreach(space.name, updated, declared, space.safety.max_webhook_update_fraction))
     return breaches

@@ -64,13 +64,14 @@ class SentRecords:
         """Record that ``kind_name``'s values were sent for ``space`` (merged into the record as it is now)."""
         if self.state is None:
             return
-        kind = catalogue.get(kind_name)
+        recorder = catalogue.get(kind_name).recorder
+        assert recorder is not None, f"{kind_name} is not a recorded kind"
 
         def merge(current: Any) -> Any:
             kept: dict[str, Any] = {}
             for name, recorded in self._spaces(current).items():
                 declared = self.desired.space(name)
-                adopted = (kind.adopt(declared, declared.block(kind_name), recorded) if declared is not None
+                adopted = (recorder.adopt(declared, declared.block(kind_name), recorded) if declared is not None
                            else None if "legacy_digest" in recorded else dict(recorded))
                 if adopted is not None:
                     kept[name] = adopted
@@ -78,4 +79,4 @@ class SentRecords:
             return {"spaces": dict(sorted(kept.items()))}
 
         self.state.update(RECORD_KINDS[kind_name], self.state.account_of(space.name), merge,
-                          what=f"{kind.label} of space {space.name} sent", read_legacy=_read_legacy)
+                          what=f"{catalogue.get(kind_name).label} of space {space.name} sent", read_legacy=_read_legacy)

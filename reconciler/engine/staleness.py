@@ -37,8 +37,9 @@ from deepdiff import DeepDiff
 from deepdiff.helper import NotPresent
 
 from reconciler.config.model import DesiredState
-from reconciler.core.plan import FORMAT_VERSION, Action, Change, Plan
+from reconciler.core.plan import FORMAT_VERSION, READABLE_FORMATS, V1_BLOCKS, Action, Change, Plan
 from reconciler.engine.apply_errors import OverrideError, PlanFileError, StalePlanError
+from reconciler.engine.fingerprint import desired_fingerprint
 from reconciler.engine.plan_signing import signature_problem
 from reconciler.files import MAX_PLAN_BYTES, DuplicateKeyError, InputFileError, no_duplicate_keys, read_input
 
@@ -84,7 +85,7 @@ def load_saved_plan(path: str | Path, *, plan_key: str | None = None) -> Plan:
     if not isinstance(data, dict):
         raise PlanFileError(f"{p}: not a plan file (expected a JSON object)")
     version = data.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_FORMATS or isinstance(version, bool):
         raise PlanFileError(f"{p}: plan format_version {version!r} is not supported by this version "
                             f"(expected {FORMAT_VERSION}); make the plan again with this version")
     schema = _plan_schema()
@@ -217,15 +218,19 @@ def check_still_declared(path: str | Path, saved: Plan, desired: DesiredState) -
         _refuse(path, [f"space {name} was planned but is no longer declared in the YAML" for name in gone])
 
 
-def check_not_stale(path: str | Path, saved: Plan, fresh: Plan) -> Reviewed:
-    """Raise ``StalePlanError`` naming everything that moved; else the plan to run."""
+def check_not_stale(path: str | Path, saved: Plan, fresh: Plan, desired: DesiredState | None = None) -> Reviewed:
+    """Raise ``StalePlanError`` naming everything that moved; else the plan to run. A saved plan of format 1
+    is compared with the YAML fingerprinted as format 1 did (``desired`` gives its spaces)."""
+    if saved.format_version == 1 and desired is not None:
+        spaces = [s for p in fresh.spaces if (s := desired.space(p.name)) is not None]
+        fresh = dataclasses.replace(fresh, desired_fingerprint=desired_fingerprint(spaces, always=V1_BLOCKS))
     reasons = staleness_reasons(saved, fresh)
     if reasons:
         _refuse(path, reasons)
-    reviewed = {c.address for c in saved.writes}
-    extra = tuple(c for c in fresh.writes if c.address not in reviewed)
+    reviewed = {c.key for c in saved.writes}
+    extra = tuple(c for c in fresh.writes if c.key not in reviewed)
     run = dataclasses.replace(fresh, changes=tuple(c for c in fresh.changes
-                                                   if not c.action.writes or c.address in reviewed))
+                                                   if not c.action.writes or c.key in reviewed))
     return Reviewed(run, extra)
 
 
@@ -245,14 +250,14 @@ def _write_differences(saved: Plan, fresh: Plan) -> list[str]:
     """Per space, the reviewed writes the fresh plan no longer has, and for each one both have, every
     field that differs (and whether the actual values it was computed from moved)."""
     lines: list[str] = []
-    new_writes = {c.address: c for c in fresh.writes}
+    new_writes = {c.key: c for c in fresh.writes}
     gone: dict[str, list[str]] = {}
     for old in saved.writes:
-        new = new_writes.get(old.address)
+        new = new_writes.get(old.key)
         if new is None:
-            gone.setdefault(old.space, []).append(old.address)
+            gone.setdefault(old.space, []).append(old.ref)
             continue
-        lines.extend(f"{old.address}: {what}" for what in _value_changes(old, new))
+        lines.extend(f"{old.ref}: {what}" for what in _value_changes(old, new))
     for name, addresses in sorted(gone.items()):
         lines.append(f"space {name}: the plan no longer has {_listing(addresses)} (already in effect, or "
                      "what it was computed from changed)")

@@ -1,103 +1,119 @@
 """The catalogue of what the reconciler manages: one module per kind, registered on import.
 
-After octoDNS's ``Record.register_type``: each kind of managed thing (a number's webhooks, its business
-profile, its queues, its health expectations, ...) is declared once, in its own module, as a ``Kind``
-subclass decorated with ``@register``. Everything else reads the catalogue:
-
-- ``config`` builds each declared block into the kind's model (``Kind.build``), merges inheritable blocks
-  from a space's ``defaults``, checks URL fields offline, and names the kind in "did you mean" hints;
-- ``config.rules`` runs ``Kind.check`` (``Kind.check_in`` with the YAML file, for number blocks) on each block as written (offline rules the schema cannot say: the
-  platform's limits, a key file beside the YAML), and ``config.build`` calls ``Kind.build_from`` with the
-  YAML file's name (a block that names a file reads it there);
-- ``engine.actual`` makes the kind's read (``Kind.read_action``) for the present numbers that declare it;
-- ``engine.diff`` asks ``Kind.diff`` for the changes of a declared block, and ``Kind.pending`` for a number
-  the plan brings into the space;
-- ``engine.apply`` re-checks (``Kind.diff`` again) and writes (``Kind.write_params`` → ``write_action``);
-- ``engine.importer`` asks ``Kind.import_block`` for the YAML of what the API shows;
-- ``policy``/``call`` and the plan's call count read ``read_action``/``write_action``.
+After octoDNS's ``Record.register_type``: each kind of managed thing (a number's membership of its space,
+its webhooks, its business profile, ...) is declared once, in its own module, as a ``Kind`` subclass
+(``kinds/base.py``: the contract) decorated with ``@register``. Everything else reads the catalogue by the
+kind named in a change's address (``kind_for``): ``config`` builds and checks blocks (``Kind.rules``),
+``engine`` reads, plans and writes instances (``Kind.read``/``plan``/``create``/``update``/``delete``, in
+the order ``depends_on`` gives), ``import`` asks ``Kind.importer``, the renderers ``Kind.presenter``.
 
 Adding a field to a kind is one ``Field`` entry in its module (plus the JSON Schema); adding a kind is one
 module (plus its JSON Schema block and its import line at the end of this file). docs/ARCHITECTURE.md walks
-through both.
-
-The kind of a ``Change`` is the first segment of its ``field`` (``business_profile.about`` → the
-``business_profile`` kind): ``kind_of(change)``.
+through both. A test may add a kind for its own duration: ``with registered(MyKind()): ...``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from reconciler.kinds.base import Field, Kind, Scope
+from reconciler.core.plan import Change
+from reconciler.kinds.base import Api, Block, Importer, Kind, Presenter, Recorder, Rules, Scope, Write
+from reconciler.kinds.fields import Field
 
-__all__ = ["Field", "Kind", "Scope", "register", "get", "kinds", "number_kinds", "space_kinds", "kind_of",
-           "kind_named", "read_actions", "write_actions", "registry"]
+__all__ = ["Api", "Block", "Field", "Importer", "Kind", "Presenter", "Recorder", "Rules", "Scope", "Write",
+           "register", "registered", "get", "kinds", "number_kinds", "space_kinds", "kind_for", "read_actions",
+           "write_actions", "registry", "dependencies"]
 
-_REGISTRY: dict[str, Kind] = {}
-_VIEW: Mapping[str, Kind] = MappingProxyType(_REGISTRY)
+AnyKind = Kind[Any]
+_REGISTRY: dict[str, AnyKind] = {}
+_VIEW: Mapping[str, AnyKind] = MappingProxyType(_REGISTRY)
 
-K = TypeVar("K", bound=type[Kind])
+K = TypeVar("K", bound=type[AnyKind])
+
+
+def _add(kind: AnyKind) -> None:
+    if not kind.name or kind.name in _REGISTRY:
+        raise ValueError(f"kind {kind.name!r} is registered twice or has no name")
+    unknown = [d for d in kind.depends_on if d not in _REGISTRY]
+    if unknown:  # registered after what it waits for: the order of the catalogue is a valid order of work
+        raise ValueError(f"kind {kind.name!r} depends on {', '.join(unknown)}, which is not registered")
+    _REGISTRY[kind.name] = kind
 
 
 def register(cls: K) -> K:
     """Class decorator: add one instance of ``cls`` to the catalogue under ``cls.name`` (once)."""
-    name = cls.name
-    if not name or name in _REGISTRY:
-        raise ValueError(f"kind {name!r} is registered twice or has no name")
-    _REGISTRY[name] = cls()
+    _add(cls())
     return cls
 
 
-def kinds() -> Iterator[Kind]:
-    """Every kind, in registration order (the order of changes within a number, and of apply's writes)."""
-    return iter(_REGISTRY.values())
+@contextmanager
+def registered(kind: AnyKind) -> Iterator[AnyKind]:
+    """``kind`` in the catalogue for the ``with`` block only (a test's own kind), removed afterwards."""
+    _add(kind)
+    try:
+        yield kind
+    finally:
+        del _REGISTRY[kind.name]
 
 
-def number_kinds() -> tuple[Kind, ...]:
-    return tuple(k for k in _REGISTRY.values() if k.scope is Scope.NUMBER)
+def kinds() -> Iterator[AnyKind]:
+    """Every kind, in registration order (a kind after those it depends on)."""
+    return iter(list(_REGISTRY.values()))
 
 
-def space_kinds() -> tuple[Kind, ...]:
-    return tuple(k for k in _REGISTRY.values() if k.scope is Scope.SPACE)
+def number_kinds() -> tuple[AnyKind, ...]:
+    """The kinds of a number's YAML blocks (``numbers[].webhooks``)."""
+    return tuple(k for k in _REGISTRY.values() if k.scope is Scope.NUMBER and k.block)
 
 
-def get(name: str) -> Kind:
+def space_kinds() -> tuple[AnyKind, ...]:
+    """The kinds of a space's YAML blocks (``templates``)."""
+    return tuple(k for k in _REGISTRY.values() if k.scope is Scope.SPACE and k.block)
+
+
+def get(name: str) -> AnyKind:
     try:
         return _REGISTRY[name]
     except KeyError:
         raise KeyError(f"unknown kind {name!r}; known: {', '.join(_REGISTRY)}") from None
 
 
-def kind_named(name: str | None) -> Kind | None:
-    """The kind whose name is the first segment of ``name`` (a change's field or a block path), or None."""
-    if not name:
-        return None
-    return _REGISTRY.get(name.split(".", 1)[0])
+def kind_for(change: Change) -> AnyKind | None:
+    """The kind a change is about (its address names it); None for a finding of no kind (endpoint checks)."""
+    return _REGISTRY.get(change.kind)
 
 
-def kind_of(change: object) -> Kind | None:
-    """The kind a change is about (by its ``field``'s first segment), or None for membership changes."""
-    return kind_named(getattr(change, "field", None))
+def dependencies(name: str) -> tuple[str, ...]:
+    """Every kind ``name`` waits for, directly or not."""
+    out: list[str] = []
+    todo = list(get(name).depends_on)
+    while todo:
+        dep = todo.pop()
+        if dep not in out:
+            out.append(dep)
+            todo.extend(get(dep).depends_on)
+    return tuple(out)
 
 
-def registry() -> Mapping[str, Kind]:
+def registry() -> Mapping[str, AnyKind]:
     """Kind name → kind, read-only (a view: kinds registered later show up)."""
     return _VIEW
 
 
 def read_actions() -> tuple[str, ...]:
     """The API actions the kinds read (beyond the space's number list), in catalogue order."""
-    return tuple(dict.fromkeys(a for k in _REGISTRY.values() for a in k.read_actions()))
+    return tuple(dict.fromkeys(a for k in _REGISTRY.values() for a in k.api.read_actions()))
 
 
 def write_actions() -> tuple[str, ...]:
-    return tuple(dict.fromkeys(a for k in _REGISTRY.values() for a in k.write_actions()))
+    return tuple(dict.fromkeys(a for k in _REGISTRY.values() for a in k.api.write_actions()))
 
 
-# The built-in kinds, registered in this order (octoDNS registers its types the same way: on import).
+# The built-in kinds (octoDNS registers its types the same way: on import); a kind after what it depends on.
+from reconciler.kinds import membership  # noqa: E402, F401, I001
 from reconciler.kinds import webhooks, queues, business_profile, expect  # noqa: E402, F401, I001
 from reconciler.kinds import templates  # noqa: E402, F401, I001
-# The number settings of issue 16, each its own kind (and account_webhook on the space).
 from reconciler.kinds import commerce, automation, encryption_key, qr_codes, health, account_webhook  # noqa: E402, F401, I001

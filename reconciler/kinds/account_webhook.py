@@ -28,13 +28,18 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from reconciler.common.masking import mask_url
 from reconciler.core.digest import canonical_digest
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Change
 from reconciler.kinds import register
-from reconciler.kinds.base import CallClient, Field, Kind, Scope, change, show_value
+from reconciler.kinds.base import JSON, Api, Block, Kind, Presenter, Recorder, Scope, Values, Write
+from reconciler.kinds.fields import Field, show_value
+
+if TYPE_CHECKING:
+    from reconciler.config.model import Space
 
 FINGERPRINT_KEY_ENV = "CAMS_RECONCILER_FINGERPRINT_KEY"  # config.env_refs' (not imported: it imports the kinds)
 LEGACY_FORMAT_VERSION = 1  # today's unkeyed account-webhooks.json
@@ -109,59 +114,61 @@ def legacy_record(data: Any) -> dict[str, Any] | None:
                        for name, v in spaces.items() if isinstance(v, dict)}}
 
 
+class AccountWebhookRecorder(Recorder):
+    """Its actual value is the state store's record of what was sent (``PlanContext.recorded``)."""
+
+    def record_of(self, space: Space, model: object) -> dict[str, JSON]:
+        assert isinstance(model, AccountWebhook)
+        found: dict[str, JSON] = record_of(space.cust_space_id, model, os.environ)
+        return found
+
+    def adopt(self, space: Space, model: object, recorded: Values) -> dict[str, JSON] | None:
+        """A legacy entry as it may be stored: converted when it still matches the YAML, else dropped."""
+        if "legacy_digest" not in recorded:
+            return dict(recorded)
+        if isinstance(model, AccountWebhook) and matches(recorded, space.cust_space_id, model, os.environ):
+            found: dict[str, JSON] = record_of(space.cust_space_id, model, os.environ, at=str(recorded.get("at") or now()))
+            return found
+        return None
+
+    def unknown(self, change: Change) -> bool:
+        """No record for this target: nobody can say whether it differs (drift: a notice, not drift)."""
+        return change.before is None
+
+
 @register
-class AccountWebhookKind(Kind):
+class AccountWebhookKind(Kind[AccountWebhook]):
     name = "account_webhook"
+    label = "account webhook"
     scope = Scope.SPACE
     model = AccountWebhook
-    label = "account webhook"
     fields: ClassVar[tuple[Field, ...]] = (
         Field("status_callback_url", "StatusCallbackUrl", url=True, callback=True),
     )
-    action = Action.UPDATE
-    write_action = "UpdateAccountWebhook"
-    drift_kind = "webhook"
+    api = Api(update="UpdateAccountWebhook")
+    importer = None  # not readable: import cannot know it
+    presenter = Presenter(drift=DriftKind.WEBHOOK)
+    recorder = AccountWebhookRecorder()
 
-    recorded = True  # its actual value is the state store's record of what was sent (``Context.recorded``)
-
-    def diff(self, space: Any, number: Any, model: Any, item: Mapping[str, Any],
-             data: Mapping[str, Any] | None) -> list[Change]:
-        recorded = data or {}
+    def plan(self, block: Block[AccountWebhook], current: Values | None) -> list[Change]:
+        recorded: Mapping[str, Any] = current or {}
+        model, space = block.model, block.space
         if recorded and matches(recorded, space.cust_space_id, model, os.environ):
             return []
-        url = model.status_callback_url
-        # a ${env:NAME} token (core.secret_url.SecretUrl) shows as its template with a keyed fingerprint
+        url: Any = model.status_callback_url
+        # a ${env:NAME} token (config.env_refs.SecretUrl) shows as its template with a keyed fingerprint
         shown = url.display() if hasattr(url, "display") else show_value(url, url=True)
-        after: dict[str, Any] = {"status_callback_url": shown}
+        after: dict[str, JSON] = {"status_callback_url": shown}
         after.update({k: v for k, v in (("http_delivery", model.http_delivery),
                                         ("queue_delivery", model.queue_delivery)) if v is not None})
         after = {k: v for k, v in after.items() if v is not None}
         reason = ("no record that this tool sent it to this target (account, region, endpoint), and the API "
                   "cannot read it back" if not recorded else
                   f"differs from what this tool last sent on {recorded.get('at', '?')} (the API cannot read it back)")
-        return [change(space, None, Action.UPDATE, field=self.name,
-                       before=None if not recorded else {"recorded_at": recorded.get("at", "?")}, after=after,
-                       source=space.sources.get(f"{self.name}.status_callback_url") or space.source,
-                       reason=reason)]
+        return [self.change(block, Action.UPDATE, before=None if not recorded else {"recorded_at": recorded.get("at", "?")},
+                            after=after, source=space.sources.get(f"{self.name}.status_callback_url") or space.source,
+                            reason=reason)]
 
-    def unknown(self, change: Change) -> bool:
-        """No record for this target: nobody can say whether it differs (drift: a notice, not drift)."""
-        return change.before is None
-
-    def record_of(self, space: Any, model: Any) -> dict[str, Any]:
-        return record_of(space.cust_space_id, model, os.environ)
-
-    def adopt(self, space: Any, model: Any, recorded: Mapping[str, Any]) -> dict[str, Any] | None:
-        """A legacy entry as it may be stored: converted when it still matches the YAML, else dropped."""
-        if "legacy_digest" not in recorded:
-            return dict(recorded)
-        if model is not None and matches(recorded, space.cust_space_id, model, os.environ):
-            return record_of(space.cust_space_id, model, os.environ, at=str(recorded.get("at") or now()))
-        return None
-
-    async def write_change(self, client: CallClient, space: Any, model: Any, change: Change) -> None:
-        await client.call(self.write_action or "", {"CustSpaceId": space.cust_space_id, **model.params()})
-
-    def import_block(self, item: Mapping[str, Any], data: Mapping[str, Any] | None,
-                     **options: Any) -> dict[str, Any] | None:
-        return None  # not readable: import cannot know it
+    def params(self, w: Write[AccountWebhook]) -> dict[str, JSON]:
+        found: dict[str, JSON] = w.block.model.params()
+        return found

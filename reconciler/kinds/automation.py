@@ -11,15 +11,16 @@ is sent (and by ``validate``): at most 4 prompts of 1-80 characters, at most 30 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from reconciler.common.emoji_table import first_emoji  # the emulator's table too (generated, emoji_table.py)
-from reconciler.core.plan import Action
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.kinds import register
-from reconciler.kinds.base import Field, Kind, Scope
+from reconciler.kinds.base import JSON, Api, Importer, Kind, Presenter, Rules, Scope, Values, Write
 from reconciler.kinds.commerce import as_bool
+from reconciler.kinds.fields import Field
 
 MAX_PROMPTS = 4
 MAX_PROMPT_CHARS = 80
@@ -103,27 +104,8 @@ def problems(block: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
     return out
 
 
-@register
-class AutomationKind(Kind):
-    name = "automation"
-    scope = Scope.NUMBER
-    inheritable = True
-    model = Automation
-    label = "conversational automation"
-    drift_kind = "settings"
-    fields: ClassVar[tuple[Field, ...]] = (
-        # an answer without a value means the model's default: off, no prompts, no commands
-        Field("welcome_message", "EnableWelcomeMessage", compare=as_bool, absent=False),
-        Field("prompts", "Prompts", compare=_prompts, many=True, absent=()),
-        CommandsField("commands", "Commands", compare=_commands, absent=()),
-    )
-    action = Action.UPDATE
-    read_action = "GetConversationalAutomation"
-    write_action = "UpdateConversationalAutomation"
-    import_shared = True
-    blank_as_none = False  # false and [] are values here, shown as read
-
-    def build(self, values: Mapping[str, Any]) -> Any:
+class AutomationRules(Rules):
+    def build(self, model: Callable[..., object], values: Mapping[str, Any], yaml_file: str) -> Automation:
         commands = values.get("commands")
         return Automation(
             welcome_message=values.get("welcome_message"),
@@ -131,27 +113,50 @@ class AutomationKind(Kind):
             commands=None if commands is None else tuple(Command(c["name"], c["description"]) for c in commands),
         )
 
-    def check(self, block: Any) -> list[tuple[tuple[Any, ...], str]]:
+    def check(self, block: Any, yaml_file: str) -> list[tuple[tuple[str | int, ...], str]]:
         return problems(block)
 
-    def write_params(self, model: Any, differing: Iterable[str]) -> dict[str, Any]:
-        """Only what differs: each list is replaced whole, an undeclared one is not sent."""
-        wanted = set(differing)
-        return {f.api: f.param(getattr(model, f.name)) for f in self.fields
-                if f.name in wanted and getattr(model, f.name) is not None}
 
-    def import_block(self, item: Mapping[str, Any], data: Mapping[str, Any] | None,
-                     **options: Any) -> dict[str, Any] | None:
-        data = data or {}
-        out: dict[str, Any] = {}
+class AutomationImporter(Importer):
+    def block(self, fields: Sequence[Field], current: Values, notes: list[str],
+              record_health: bool = False) -> dict[str, JSON] | None:
+        data: Mapping[str, Any] = current
+        out: dict[str, JSON] = {}
         if (welcome := as_bool(data.get("EnableWelcomeMessage"))) is not None:
             out["welcome_message"] = welcome
-        prompts = [str(p) for p in data.get("Prompts") or [] if str(p).strip()]
+        prompts: list[JSON] = [str(p) for p in data.get("Prompts") or [] if str(p).strip()]
         if prompts:
             out["prompts"] = prompts
-        commands = [{"name": n, "description": d} for n, d in _commands(data.get("Commands") or []) or () if n]
+        commands: list[JSON] = [{"name": n, "description": d} for n, d in _commands(data.get("Commands") or []) or ()
+                                if n]
         if commands:
             out["commands"] = commands
         if out == {"welcome_message": False}:
             return None  # the platform's defaults: nothing worth declaring
         return out or None
+
+
+@register
+class AutomationKind(Kind[Automation]):
+    name = "automation"
+    label = "conversational automation"
+    scope = Scope.NUMBER
+    model = Automation
+    fields: ClassVar[tuple[Field, ...]] = (
+        # an answer without a value means the model's default: off, no prompts, no commands
+        Field("welcome_message", "EnableWelcomeMessage", compare=as_bool, absent=False),
+        Field("prompts", "Prompts", compare=_prompts, many=True, absent=()),
+        CommandsField("commands", "Commands", compare=_commands, absent=()),
+    )
+    api = Api(read="GetConversationalAutomation", update="UpdateConversationalAutomation")
+    depends_on = ("membership",)
+    rules = AutomationRules(inheritable=True)
+    importer = AutomationImporter(shared=True)
+    presenter = Presenter(drift=DriftKind.SETTINGS, blank_as_none=False)  # false and [] are values here, shown as read
+
+    def params(self, w: Write[Automation]) -> dict[str, JSON]:
+        """Only what differs: each list is replaced whole, an undeclared one is not sent."""
+        wanted = set(w.change.before) if isinstance(w.change.before, Mapping) else set()
+        model = w.block.model
+        return {f.api: f.param(getattr(model, f.name)) for f in self.fields
+                if f.name in wanted and getattr(model, f.name) is not None}

@@ -1,336 +1,294 @@
-"""What a kind declares, and the behaviour most kinds share.
+"""The contract of a kind (after Terraform's ``schema.Resource`` and octoDNS's ``Record``).
 
-A ``Kind`` is a singleton (``kinds.register`` makes the one instance). Its class attributes are the table
-row — YAML names, API names, read and write actions — and its methods have defaults that fit a block of
-plain fields compared one by one (``Field.compare``), which is what webhooks and business profiles are; a kind
-with other needs (queues and expectations only report; a list of templates creates and deletes) overrides
-``diff``, ``pending``, ``write_params`` or ``import_block``.
+A kind names its instances by their ``Address`` (kind, space, number or None, item or None: the scope is
+part of the address), ``read``s an instance's current values, ``plan``s it (the default compares the
+declared ``Field``s one by one) and ``create``s, ``update``s or ``delete``s it, one instance, or one item of
+a collection, at a time. ``depends_on`` names the kinds whose changes at the same place must be done first
+(a number's webhooks wait for its membership). What is not about the instance's life is a small part the
+kind declares: ``rules`` (offline checks, the model built from YAML), ``importer`` (what ``import``
+declares), ``presenter`` (how its changes read), ``recorder`` (a kind no API reads back: the state store's
+record is its current value). The API actions it sends are its ``api``.
 
-The methods are pure but for ``read`` and ``write`` (one API call each, through the client's generic
-``call``). Values put into a ``Change`` go through ``Field.show``: URLs masked, lists as lists.
+A kind is a stateless singleton (``kinds.register`` makes the one instance): what a run must share lives in
+the run (``Write.run``), never on the kind. Values are JSON as the API answers them (``JSON``); a plan holds
+them redacted (``Field.show``). This module has no ``Any`` (mypy checks that it does not).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeAlias, TypeVar
 
-from reconciler.common.masking import mask_url
 from reconciler.core.digest import canonical_digest
-from reconciler.core.normalize import normalize_text, normalize_url
-from reconciler.core.plan import Action, Change
+from reconciler.core.drift_kinds import DriftKind
+from reconciler.core.plan import Action, Address, Change, Severity
+from reconciler.kinds.fields import Field
 
 if TYPE_CHECKING:
     from reconciler.config.model import Number, Space
+    from reconciler.core.source import Source
+
+#: A value as the API answers it (and as a plan holds it, redacted).
+JSON: TypeAlias = "None | bool | int | float | str | Sequence[JSON] | Mapping[str, JSON]"
+#: An instance's current values, API-named, as read (or, for a number-list kind, the number's list item).
+Values: TypeAlias = Mapping[str, JSON]
+M = TypeVar("M")
 
 
 class Scope(str, Enum):
-    NUMBER = "number"  # a block under a number (``numbers[].webhooks``)
-    SPACE = "space"  # a block on the space
+    NUMBER = "number"  # a block under a number (``numbers[].webhooks``): Address.number is set
+    SPACE = "space"  # a block on the space: Address.number is None
 
 
 class CallClient(Protocol):
     """The one client method kinds use: an API action by name with API-named parameters."""
 
-    async def call(self, action: str, params: Mapping[str, Any]) -> dict[str, Any]: ...
+    async def call(self, action: str, params: Mapping[str, JSON]) -> dict[str, JSON]: ...
 
 
-def show_value(value: Any, *, url: bool = False) -> Any:
-    """A value as a plan may hold it: URLs masked, tuples as lists, JSON-ready."""
-    if value is None:
-        return None
-    if isinstance(value, (list, tuple)):
-        return [mask_url(str(v)) if url else v for v in value]
-    if url:
-        return mask_url(str(value))
-    return value
+class Outcome(Exception):
+    """A kind's write ends its change without sending (``Skip``) or with a failure it explains
+    (``Refuse``): apply records the message as the change's result."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
 
 
-def normalize_urls(value: Any) -> tuple[str | None, ...] | None:
-    """A list of URLs for comparison (a single string where a list is documented is tolerated)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = [value] if value.strip() else []
-    return tuple(normalize_url(str(v)) for v in value)
+class Skip(Outcome):
+    """Nothing was sent, and nothing is wrong with the write itself (no code to send; no longer declared)."""
 
 
-def _compare_url(value: Any) -> Any:
-    return normalize_url(None if value is None else str(value))
+class Refuse(Outcome):
+    """Nothing (more) was sent: the write would fail, or failed in a way the kind has explained."""
+
+
+class StillDiffers(Refuse):
+    """The re-read after a write still shows a difference (``Kind.verify``): the message is its reason."""
 
 
 @dataclass(frozen=True)
-class Field:
-    """One field of a kind: its YAML (and model attribute) name, its API name, how it compares and shows.
+class Api:
+    """The API actions a kind sends: its read (None: its values are in the number's list item, read anyway),
+    more reads it makes (``reads``), and the write of each action (``policy`` and the write ledger read them).
+    A kind that only reports has no write."""
 
-    ``url``: a URL (or, with ``many``, a list of them): masked wherever it is shown and checked offline as a
-    URL; ``callback``: a callback URL (the callback rules apply: https unless the space opts in to http).
-    ``many``: a list, compared as an ordered list and sent as a JSON list.
-    ``absent``: what an answer without the field means (the response model's default: ``False``, ``()``),
-    so a declared default compares equal to a cloud that leaves the field out; None: absent is unknown.
-    """
+    read: str | None = None
+    create: str | None = None
+    update: str | None = None
+    delete: str | None = None
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()  # further write actions (a kind whose creates take several calls)
 
-    name: str
-    api: str
-    compare: Callable[[Any], Any] | None = None
-    url: bool = False
-    callback: bool = False
-    many: bool = False
-    absent: Any = None
+    def read_actions(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([*([self.read] if self.read else []), *self.reads]))
 
-    def normalized(self, value: Any) -> Any:
-        if self.compare is not None:
-            return self.compare(value)
-        if self.many:
-            return normalize_urls(value) if self.url else (None if value is None else tuple(value))
-        return _compare_url(value) if self.url else normalize_text(value)
+    def write_actions(self) -> tuple[str, ...]:
+        return tuple(a for a in dict.fromkeys([self.create, self.update, self.delete, *self.writes]) if a)
 
-    def same(self, declared: Any, actual: Any) -> bool:
-        if actual is None:
-            actual = self.absent
-        if self.many and isinstance(actual, list):
-            actual_cmp: Any = tuple(actual)
-        else:
-            actual_cmp = actual
-        return bool(declared == actual_cmp or self.normalized(declared) == self.normalized(actual))
-
-    def show(self, value: Any) -> Any:
-        if self.many and isinstance(value, str):
-            value = [value]
-        return show_value(value, url=self.url)
-
-    def param(self, value: Any) -> Any:
-        """The declared value as the write's parameter (lists as lists: the client encodes them)."""
-        return list(value) if self.many and value is not None else value
+    def for_action(self, action: Action) -> str | None:
+        """The call that completes a change of ``action``."""
+        return {Action.CREATE: self.create, Action.UPDATE: self.update, Action.DELETE: self.delete}.get(action)
 
 
-class Kind:
-    """One managed kind. Subclasses set the class attributes and override what differs."""
+@dataclass(frozen=True)
+class Block(Generic[M]):
+    """An instance as the YAML declares it: its address, its space, its number (None: the space's own) and
+    its model (the frozen dataclass the kind builds from the YAML)."""
 
-    #: the YAML key of the block, and the first segment of its changes' ``field``
-    name: ClassVar[str] = ""
-    scope: ClassVar[Scope] = Scope.NUMBER
-    #: a number block that may also be set in the space's ``defaults`` (merged field by field)
-    inheritable: ClassVar[bool] = False
-    #: the frozen dataclass the config builds from the block (its attributes are the fields' names)
-    model: ClassVar[type]
-    #: words for messages: "business profile"
-    label: ClassVar[str] = ""
-    fields: ClassVar[tuple[Field, ...]] = ()
-    #: the plan action of this kind's changes; None: report only (its findings are ``Action.DRIFT``)
-    action: ClassVar[Action | None] = None
-    #: the API action read for each present number that declares the block; None: its values are in the
-    #: number's ``QueryChatappPhoneNumbers`` item (read anyway: no extra call)
-    read_action: ClassVar[str | None] = None
-    #: the API action that sets the block's values
-    write_action: ClassVar[str | None] = None
-    #: how ``drift`` counts this kind's changes (``core.drift_kinds.DriftKind`` value)
-    drift_kind: ClassVar[str] = "other"
-    #: an empty current value is shown as "none" (callback URLs) rather than as read ("")
-    blank_as_none: ClassVar[bool] = True
-    #: for ``import``: a block that every number has alike goes to the space's ``defaults``
-    import_shared: ClassVar[bool] = False
-    #: the block is a collection (QR codes, templates): its diff may give several changes per number, each
-    #: naming its item in ``field``, and apply keeps them apart (re-check, write and verify item by item)
-    items: ClassVar[bool] = False
-    # No API reads it back: its "actual" value is the state store's record of what this tool sent to the
-    # target (``diff`` gets the record as ``data``; apply stores ``record_of`` after a write and reports it
-    # as sent, never as verified by a re-read).
-    recorded: ClassVar[bool] = False
-    #: whether ``import`` reads and writes this block (expectations such as ``health`` are declared by hand:
-    #: reading them for every number would cost a call each for nothing)
-    imported: ClassVar[bool] = True
+    address: Address
+    space: Space
+    number: Number | None
+    model: M
 
-    # -- config -------------------------------------------------------------------------------------------
-    def build(self, values: Mapping[str, Any]) -> Any:
-        """The model of a checked block (lists become tuples: the model is frozen)."""
-        return self.model(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
-
-    def build_from(self, values: Mapping[str, Any], yaml_file: str) -> Any:
-        """``build`` for a number's block written in ``yaml_file`` (a kind whose block names a file beside
-        the YAML reads it here)."""
-        return self.build(values)
-
-    def field(self, name: str) -> Field | None:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        return None
+    def source(self, path: str) -> Source:
+        """The YAML line of ``path`` inside the block (``webhooks.up_callback_url``), else the block's own."""
+        if self.number is not None:
+            return self.number.source_of(path)
+        head = path.split(".", 1)[0]
+        found = self.space.sources.get(path) or self.space.sources.get(head)
+        return found if found is not None else self.space.source
 
     @property
-    def url_fields(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.fields if f.url)
+    def arrives_by(self) -> str:
+        """How a number not yet in the space comes in: ``migration`` or ``sync``."""
+        return "migration" if self.number is not None and self.number.migration is not None else "sync"
 
-    def declared(self, model: Any) -> dict[str, Any]:
-        """Field name → declared value, for the fields the block declares (None means "not managed")."""
-        return {f.name: v for f in self.fields if (v := getattr(model, f.name, None)) is not None}
 
-    # -- read ---------------------------------------------------------------------------------------------
-    def reads(self, number: Number) -> bool:
-        """Whether planning this number calls ``read_action`` (it declares the block)."""
-        return self.read_action is not None and number.block(self.name) is not None
+@dataclass(frozen=True)
+class PlanContext:
+    """What planning knows beyond the API's answers (plain data; ``engine.diff`` fills it). ``env`` is only
+    asked whether a migration's variable is set. ``elsewhere``: phone → the other managed space whose read
+    shows it. ``unsynced``: phone → what the journal says of a sync that did not bring it in.
+    ``verifying``: phone → when a verification of unknown outcome was journaled. ``verification``: phone →
+    ``GetPhoneNumberVerificationStatus`` as read (None: the read failed). ``recorded``: a recorded kind's
+    name → this target's record of what was last sent (None: no record)."""
 
-    async def read(self, client: CallClient, cust_space_id: str, phone_number: str) -> Mapping[str, Any]:
-        """The block's current values (API names), by ``read_action``'s answer ``Data``."""
-        assert self.read_action is not None
-        body = await client.call(self.read_action, {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number})
-        return dict(body.get("Data") or {})
+    env: Mapping[str, str] = field(default_factory=dict)
+    elsewhere: Mapping[str, str] = field(default_factory=dict)
+    unsynced: Mapping[str, str] = field(default_factory=dict)
+    verifying: Mapping[str, str] = field(default_factory=dict)
+    verification: Mapping[str, str | None] = field(default_factory=dict)
+    recorded: Mapping[str, Values | None] = field(default_factory=dict)
 
-    async def read_space(self, client: CallClient, space: Space) -> Mapping[str, Any]:
-        """A space-level kind's current state (``Scope.SPACE`` kinds with a ``read_action`` override this)."""
-        raise NotImplementedError(f"kind {self.name} reads no space-level state")
 
-    def current(self, item: Mapping[str, Any], data: Mapping[str, Any] | None) -> Mapping[str, Any]:
-        """Where this kind's API fields are: its own read's data, or else the number's list item."""
-        if self.read_action is not None:
-            return data or {}
-        return item
+class Seen(Protocol):
+    """One space as read (``engine.actual.ActualSpace``): the number list by phone, each reading kind's data
+    by phone, and the space-level kinds' data."""
 
-    # -- diff ---------------------------------------------------------------------------------------------
-    def differing(self, model: Any, current: Mapping[str, Any]) -> list[Field]:
-        return [f for f in self.fields if (want := getattr(model, f.name, None)) is not None
-                and not f.same(want, current.get(f.api))]
+    @property
+    def numbers(self) -> Mapping[str, Values]: ...
 
-    def diff(self, space: Space, number: Number | None, model: Any, item: Mapping[str, Any],
-             data: Mapping[str, Any] | None) -> list[Change]:
-        """The changes for a declared block of a number present in the space (pure; ``number`` is None for a
-        space-level kind, ``item`` then empty). Default: one change listing every declared field that
-        differs, of ``action`` (a report-only kind's: ``drift``)."""
-        current = self.current(item, data)
-        differing = self.differing(model, current)
-        if not differing:
-            return []
-        before = {f.name: f.show((current.get(f.api) or None) if self.blank_as_none else current.get(f.api))
-                  for f in differing}
-        after = {f.name: f.show(getattr(model, f.name)) for f in differing}
-        path = f"{self.name}.{differing[0].name}" if len(differing) == 1 else self.name
-        names = [f.name for f in differing]
-        reason = self.reason(names, before, after)
-        after.update(self.extra_after(model))
-        basis = canonical_digest({f.api: current.get(f.api) for f in differing})
-        where = f"{self.name}.{names[0]}"
-        source = number.source_of(where) if number is not None else space.sources.get(where) \
-            or space.sources.get(self.name) or space.source
-        return [change(space, number, self.action or Action.DRIFT, field=path, before=before, after=after,
-                       source=source, reason=reason, basis=basis)]
+    @property
+    def reads(self) -> Mapping[str, Mapping[str, Values]]: ...
 
-    def reason(self, names: list[str], before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
-        return f"{self.label} {', '.join(names)} {'differs' if len(names) == 1 else 'differ'}"
+    @property
+    def space_reads(self) -> Mapping[str, Values]: ...
 
-    def extra_after(self, model: Any) -> dict[str, Any]:
-        """What a change also sends, beyond the differing fields (shown in ``after``)."""
-        return {}
 
-    def same_everywhere(self, blocks: list[dict[str, Any] | None]) -> dict[str, Any] | None:
-        """For import (``import_shared`` kinds): the block every number has alike, complete, else None."""
-        first = blocks[0] if blocks else None
-        if first is None or len(first) != len(self.fields) or any(b != first for b in blocks):
-            return None
-        return first
+class Entry(Protocol):
+    @property
+    def at(self) -> str: ...
 
-    def pending(self, space: Space, number: Number, model: Any, arrives_by: str) -> list[Change]:
-        """For a number the plan brings in: the declared values, set once it is there where they differ
-        (``before`` unknown: Terraform's "known after apply")."""
-        if self.action is None:
-            return []
-        after = {f.name: f.show(v) for f in self.fields if (v := getattr(model, f.name, None)) is not None}
-        if not after:
-            return []
-        first = next(iter(after))
-        after.update(self.extra_after(model))
-        return [change(space, number, self.action, field=self.name, before=None, after=after, pending=True,
-                       source=number.source_of(f"{self.name}.{first}"),
-                       reason=f"after {arrives_by}: set where it differs (current values are unknown until the "
-                              "number is in the space)")]
+    @property
+    def detail(self) -> str: ...
 
-    def check(self, block: Any) -> list[tuple[tuple[Any, ...], str]]:
-        """Offline rules beyond the JSON Schema for a (schema-valid) block: ``(path inside the block,
-        message)`` for every problem; the config rules add file, line and field."""
+
+class Journal(Protocol):
+    """The run's write-ahead journal (``engine.journal``), as a kind's write uses it."""
+
+    def for_space(self, kind: str, space: str) -> Mapping[str, Entry]: ...
+
+    def record(self, kind: str, space: str, cust_space_id: str, phone_number: str, detail: str) -> None: ...
+
+    def clear(self, kind: str, space: str, phone_numbers: Sequence[str]) -> None: ...
+
+    def save(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """How one call went (``Run.attempt``): accepted (``value``: its answer), refused (``message``,
+    ``code``), or sent with its answer lost (``lost``: it may have landed)."""
+
+    ok: bool
+    value: object = None
+    lost: bool = False
+    message: str = ""
+    code: str | None = None
+
+
+class Run(Protocol):
+    """What one apply run offers a kind's write: the environment (read when a secret is sent, never kept),
+    the journal, a note that starts the change's result message, and ``attempt``: one call whose failure
+    the kind handles itself (a lost answer it reads back) instead of ending the write."""
+
+    @property
+    def env(self) -> Mapping[str, str]: ...
+
+    @property
+    def journal(self) -> Journal: ...
+
+    def note(self, address: Address, text: str) -> None: ...
+
+    async def attempt(self, call: Callable[[], Awaitable[object]]) -> Attempt: ...
+
+
+@dataclass(frozen=True)
+class Write(Generic[M]):
+    """One write: the client, the instance, the change as just planned again, the values just read (None: not
+    in the space) and the run."""
+
+    client: CallClient
+    block: Block[M]
+    change: Change
+    current: Values | None
+    run: Run
+
+    @property
+    def where(self) -> dict[str, JSON]:
+        """The instance's place as API parameters: the space, and the number for a number's kind."""
+        out: dict[str, JSON] = {"CustSpaceId": self.block.space.cust_space_id}
+        if self.block.number is not None:
+            out["PhoneNumber"] = self.block.number.phone_number
+        return out
+
+
+Problems: TypeAlias = list[tuple[tuple[str | int, ...], str]]
+
+
+class Rules:
+    """Offline rules and the model: what ``config`` asks of a kind. ``inheritable``: a number's block the
+    space's ``defaults`` may also set (merged field by field)."""
+
+    def __init__(self, *, inheritable: bool = False) -> None:
+        self.inheritable = inheritable
+
+    def build(self, model: Callable[..., object], values: Mapping[str, JSON], yaml_file: str) -> object:
+        """The model of a checked block (lists become tuples: the model is frozen); ``yaml_file``: where it is
+        written (a block that names a file beside the YAML reads it here)."""
+        return model(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+    def check(self, block: JSON, yaml_file: str) -> Problems:
+        """Rules beyond the JSON Schema for a (schema-valid) block: ``(path inside the block, message)`` for
+        every problem; the config adds file, line and field."""
         return []
 
-    def check_in(self, block: Any, yaml_file: str) -> list[tuple[tuple[Any, ...], str]]:
-        """``check`` for a number's block written in ``yaml_file`` (a rule that reads a file the block names
-        beside the YAML, such as a key, overrides this one)."""
-        return self.check(block)
 
-    def unknown(self, change: Change) -> bool:
-        """The change exists only because the current value cannot be known (a recorded kind with no record
-        for this target): ``drift`` reports it as a notice, never as drift."""
-        return False
+class Presenter:
+    """How a kind's changes read. ``labels``: a kind's own word for an action (``update-webhook``);
+    ``drift``: how ``drift`` counts its findings; ``blank_as_none``: an empty current value shows as none."""
 
-    def record_of(self, space: Space, model: Any) -> dict[str, Any] | None:
-        """A recorded kind: what the state store keeps of a write just made (secret-free)."""
-        return None
+    def __init__(self, *, labels: Mapping[Action, str] | None = None, drift: DriftKind = DriftKind.OTHER,
+                 blank_as_none: bool = True) -> None:
+        self.labels: Mapping[Action, str] = dict(labels or {})
+        self.drift = drift
+        self.blank_as_none = blank_as_none
 
-    def adopt(self, space: Space, model: Any, recorded: Mapping[str, Any]) -> dict[str, Any] | None:
-        """A recorded kind: an entry read from an older record format, as it may be stored now (None: drop)."""
-        return dict(recorded)
+    def label(self, action: Action) -> str:
+        return self.labels.get(action, "")
 
-    def verified_note(self, change: Change, data: Mapping[str, Any] | None) -> str:
-        """What apply adds to a verified change's result (templates: "; pending review")."""
-        return ""
+    def drift_of(self, change: Change) -> DriftKind | None:
+        """How ``drift`` counts ``change`` (None: by its action)."""
+        return self.drift
+
+    def reason(self, kind_label: str, names: Sequence[str], before: Mapping[str, JSON],
+               after: Mapping[str, JSON]) -> str:
+        return f"{kind_label} {', '.join(names)} {'differs' if len(names) == 1 else 'differ'}"
 
     def value_lines(self, change: Change) -> list[str] | None:
         """How a change's values read in every format (None: ``key: before → after`` lines)."""
         return None
 
-    # -- write --------------------------------------------------------------------------------------------
-    def read_actions(self) -> tuple[str, ...]:
-        """Every API action this kind's reads may send (``policy --for plan``)."""
-        return (self.read_action,) if self.read_action else ()
+    def verified_note(self, change: Change, current: Values | None) -> str:
+        """What a verified result adds (templates: "; pending review")."""
+        return ""
 
-    def write_actions(self) -> tuple[str, ...]:
-        """Every API action this kind's writes may send (``policy --for apply``)."""
-        return (self.write_action,) if self.write_action else ()
 
-    async def write_change(self, client: CallClient, space: Space, model: Any, change: Change) -> None:
-        """A space-level kind's write for ``change`` (``Scope.SPACE`` kinds that write override this)."""
-        raise NotImplementedError(f"kind {self.name} writes no space-level state")
+class Importer:
+    """What ``import`` declares from what the API shows (a kind without one is never imported: expectations
+    are its owner's to state). ``shared``: a block every number has alike goes to the space's ``defaults``."""
 
-    def write_params(self, model: Any, differing: Iterable[str]) -> dict[str, Any]:
-        """The write's parameters beyond the number: every declared field (the API sets what it is given;
-        undeclared fields are not sent, so they stay as they are)."""
-        return {f.api: f.param(v) for f in self.fields if (v := getattr(model, f.name, None)) is not None}
+    def __init__(self, *, shared: bool = False) -> None:
+        self.shared = shared
 
-    async def write(self, client: CallClient, cust_space_id: str, phone_number: str, model: Any,
-                    differing: Iterable[str], *, current: Mapping[str, Any] | None = None,
-                    change: Change | None = None) -> None:
-        """Send the change. ``current``: the block's values as just read (the number's item for a kind read
-        from the number list; the kind's own read for a number that just arrived; None when apply did not
-        read it again: a kind whose write needs the current values reads them here). ``change``: the change
-        being carried out (an ``items`` kind writes the item its ``field`` names)."""
-        assert self.write_action is not None
-        params = {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number,
-                  **self.write_params(model, differing)}
-        await client.call(self.write_action, params)
-
-    def write_action_for(self, change: Change) -> str | None:
-        """The API action whose acknowledgement completes ``change`` (the write ledger, after an abandoned
-        apply): ``write_action`` unless a kind sends different calls for different changes."""
-        return self.write_action
-
-    # -- import -------------------------------------------------------------------------------------------
-    async def read_for_import(self, client: CallClient, cust_space_id: str) -> Mapping[str, Any] | None:
-        """A space-level kind's read of everything the space holds, for ``import`` (None: nothing to read)."""
+    async def read_all(self, client: CallClient, cust_space_id: str) -> Values | None:
+        """A space-level kind's read of everything the space holds, for ``block`` (None: nothing to import)."""
         return None
 
-    def import_space_block(self, data: Mapping[str, Any] | None) -> dict[str, Any] | None:
-        """A space-level kind's block for ``import`` from ``read_for_import``'s data (None: nothing)."""
-        return None
-
-    def import_block(self, item: Mapping[str, Any], data: Mapping[str, Any] | None,
-                     **options: Any) -> dict[str, Any] | None:
-        """The block for ``import`` from what the API shows (None: nothing to declare). Default: the
-        non-empty fields as read. ``options``: the import command's choices (``record_health``)."""
-        current = self.current(item, data)
-        out: dict[str, Any] = {}
-        for f in self.fields:
+    def block(self, fields: Sequence[Field], current: Values, notes: list[str],
+              record_health: bool = False) -> dict[str, JSON] | None:
+        """The block to declare (None: nothing). Default: the kind's non-empty ``fields`` as read. ``notes``:
+        what was left out and why (import prints them)."""
+        out: dict[str, JSON] = {}
+        for f in fields:
             value = current.get(f.api)
             if f.many:
-                items = [value] if isinstance(value, str) else list(value or ())
-                kept = [str(v).strip() for v in items if str(v).strip()]
+                listed = [value] if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else []
+                kept: list[JSON] = [str(v).strip() for v in listed if str(v).strip()]
                 if kept:
                     out[f.name] = kept
             elif isinstance(value, str):
@@ -340,8 +298,167 @@ class Kind:
                 out[f.name] = value
         return out or None
 
+    def warnings(self, current: Values) -> list[str]:
+        """What import warns of about this block as read (health that is not healthy today)."""
+        return []
 
-def change(space: Space, number: Number | None, action: Action, **kw: Any) -> Change:
-    """A ``Change`` about ``number`` (or the whole space) of ``space``."""
-    return Change(action=action, space=space.name, cust_space_id=space.cust_space_id,
-                  phone_number=None if number is None else number.phone_number, **kw)
+    def same_everywhere(self, fields: Sequence[Field],
+                        blocks: Sequence[Mapping[str, JSON] | None]) -> Mapping[str, JSON] | None:
+        """For a ``shared`` kind: the block every number has alike, complete, else None."""
+        first = blocks[0] if blocks else None
+        if first is None or len(first) != len(fields) or any(b != first for b in blocks):
+            return None
+        return first
+
+
+class Recorder:
+    """A kind no API reads back: its current value is the state store's record of what this tool sent to
+    the target (``PlanContext.recorded``); apply stores ``record_of`` after a write and reports it as sent."""
+
+    def record_of(self, space: Space, model: object) -> dict[str, JSON] | None:
+        return None
+
+    def adopt(self, space: Space, model: object, recorded: Values) -> dict[str, JSON] | None:
+        """An entry of an older record format, as it may be stored now (None: drop it)."""
+        return dict(recorded)
+
+    def unknown(self, change: Change) -> bool:
+        """The change exists only because there is no record for this target: a notice, never drift."""
+        return False
+
+
+class Kind(Generic[M]):
+    """One managed kind. Subclasses set the class attributes and override what differs."""
+
+    #: the YAML key of the block, and ``Address.kind``
+    name: ClassVar[str] = ""
+    #: words for messages: "business profile"
+    label: ClassVar[str] = ""
+    scope: ClassVar[Scope] = Scope.NUMBER
+    #: the frozen dataclass the config builds from the block (its attributes are the fields' names)
+    model: type[M]
+    fields: ClassVar[tuple[Field, ...]] = ()
+    api: ClassVar[Api] = Api()
+    #: kinds whose changes at the same place (the number; the space for a space-wide change) come first
+    depends_on: ClassVar[tuple[str, ...]] = ()
+    #: its instances are blocks of the YAML (membership's are the declared numbers themselves)
+    block: ClassVar[bool] = True
+    rules: ClassVar[Rules] = Rules()
+    importer: ClassVar[Importer | None] = Importer()
+    presenter: ClassVar[Presenter] = Presenter()
+    recorder: ClassVar[Recorder | None] = None
+
+    # -- addresses ----------------------------------------------------------------------------------------
+    def blocks(self, space: Space) -> list[Block[M]]:
+        """Every instance the space declares of this kind (a collection's whole block is one)."""
+        if self.scope is Scope.SPACE:
+            model = space.block(self.name)
+            return [] if model is None else [Block(Address(self.name, space.name), space, None, model)]
+        return [Block(Address(self.name, space.name, n.phone_number), space, n, m)
+                for n in space.numbers if (m := n.block(self.name)) is not None]
+
+    def change(self, block: Block[M], action: Action, *, item: str | None = None, field: str | None = None,
+               before: JSON = None, after: JSON = None, reason: str = "", basis: str | None = None,
+               pending: bool = False, severity: Severity = Severity.WARNING, source: Source | None = None) -> Change:
+        """A change of this kind about ``block`` (or one of its items)."""
+        path = field or (f"{self.name}.{item}" if item else self.name)
+        return Change(action=action, kind=self.name, item=item, label=self.presenter.label(action),
+                      space=block.space.name, cust_space_id=block.space.cust_space_id,
+                      phone_number=None if block.number is None else block.number.phone_number,
+                      field=path, before=before, after=after, severity=severity, pending=pending,
+                      source=source or block.source(path), reason=reason, basis=basis)
+
+    @property
+    def writes(self) -> bool:
+        """Whether the kind changes anything (else it only reports: its findings are ``drift``)."""
+        return bool(self.api.write_actions())
+
+    # -- read ---------------------------------------------------------------------------------------------
+    async def read(self, client: CallClient, block: Block[M]) -> Values:
+        """The instance's current values by ``api.read`` (its answer's ``Data``)."""
+        assert self.api.read is not None
+        params: dict[str, JSON] = {"CustSpaceId": block.space.cust_space_id}
+        if block.number is not None:
+            params["PhoneNumber"] = block.number.phone_number
+        body = await client.call(self.api.read, params)
+        data = body.get("Data")
+        return dict(data) if isinstance(data, Mapping) else {}
+
+    def current(self, block: Block[M], seen: Seen, context: PlanContext) -> Values | None:
+        """Where the instance's values are in what was read: the recorded value of a recorded kind, its own
+        read, else its number's list item (None: the number is not in the space), or the space's list."""
+        if self.recorder is not None:
+            return context.recorded.get(self.name) or {}
+        if block.number is None:
+            own = seen.space_reads.get(self.name) if self.api.read else None
+            return own if own is not None else {"PhoneNumbers": list(seen.numbers.values())}
+        phone = block.number.phone_number
+        if phone not in seen.numbers:
+            return None
+        if self.api.read:
+            return seen.reads.get(self.name, {}).get(phone) or {}
+        return seen.numbers[phone]
+
+    # -- plan ---------------------------------------------------------------------------------------------
+    def plan_space(self, space: Space, seen: Seen, context: PlanContext) -> list[Change]:
+        """Every change of this kind in ``space`` (pure): each declared instance planned on its own."""
+        out: list[Change] = []
+        for block in self.blocks(space):
+            out.extend(self.plan(block, self.current(block, seen, context)))
+        return out
+
+    def plan(self, block: Block[M], current: Values | None) -> list[Change]:
+        """The changes for one instance (pure). ``current`` None: the number is not in the space yet, so the
+        declared values are set once it is there, where they differ (``pending``: "known after apply").
+        Default: one change listing every declared field that differs (``update``; ``drift`` for a kind
+        that only reports)."""
+        action = Action.UPDATE if self.writes else Action.DRIFT
+        declared = {f.name: v for f in self.fields if (v := getattr(block.model, f.name, None)) is not None}
+        if current is None:
+            if not self.writes or not declared:
+                return []
+            first = next(iter(declared))
+            return [self.change(block, action, pending=True, source=block.source(f"{self.name}.{first}"),
+                               after={f.name: f.show(declared[f.name]) for f in self.fields if f.name in declared},
+                               reason=f"after {block.arrives_by}: set where it differs (current values are "
+                                      "unknown until the number is in the space)")]
+        differing = [f for f in self.fields if f.name in declared and not f.same(declared[f.name], current.get(f.api))]
+        if not differing:
+            return []
+        blank = self.presenter.blank_as_none
+        before: dict[str, JSON] = {f.name: f.show((current.get(f.api) or None) if blank else current.get(f.api))
+                                   for f in differing}
+        after: dict[str, JSON] = {f.name: f.show(declared[f.name]) for f in differing}
+        names = [f.name for f in differing]
+        path = f"{self.name}.{names[0]}" if len(names) == 1 else self.name
+        return [self.change(block, action, field=path, before=before, after=after,
+                            source=block.source(f"{self.name}.{names[0]}"),
+                            reason=self.presenter.reason(self.label, names, before, after),
+                            basis=canonical_digest({f.api: current.get(f.api) for f in differing}))]
+
+    # -- write --------------------------------------------------------------------------------------------
+    def params(self, w: Write[M]) -> dict[str, JSON]:
+        """A create's or update's parameters beyond the place: every declared field (undeclared fields are
+        not sent, so they stay as they are)."""
+        return {f.api: f.param(v) for f in self.fields if (v := getattr(w.block.model, f.name, None)) is not None}
+
+    async def create(self, w: Write[M]) -> None:
+        assert self.api.create is not None
+        await w.client.call(self.api.create, {**w.where, **self.params(w)})
+
+    async def update(self, w: Write[M]) -> None:
+        assert self.api.update is not None
+        await w.client.call(self.api.update, {**w.where, **self.params(w)})
+
+    async def delete(self, w: Write[M]) -> None:
+        assert self.api.delete is not None
+        await w.client.call(self.api.delete, w.where)
+
+    # -- verify -------------------------------------------------------------------------------------------
+    def verify(self, w: Write[M], left: list[Change]) -> str:
+        """After the write, the instance read (``w.current``) and planned again (``left``: the write changes
+        still planned for it): what the result adds when it is in effect; ``StillDiffers`` (or another
+        ``Refuse``) when it is not."""
+        if left:
+            raise StillDiffers(left[0].reason)
+        return self.presenter.verified_note(w.change, w.current)

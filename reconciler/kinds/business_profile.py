@@ -7,14 +7,16 @@ Only declared fields are compared and sent: an undeclared field is not managed a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.normalize import normalize_email, normalize_enum, normalize_text
 from reconciler.core.plan import Action
 from reconciler.kinds import register
-from reconciler.kinds.base import CallClient, Field, Kind, Scope
+from reconciler.kinds.base import JSON, Api, Block, CallClient, Importer, Kind, Presenter, Rules, Scope, Values
+from reconciler.kinds.fields import Field
 
 #: WhatsApp's business verticals a profile can be set to (the Cloud API's business-profile reference; the
 #: JSON Schema's enum is this list, checked by tests/integration/test_import_values.py). ``UNDEFINED`` (and ``""``)
@@ -35,13 +37,33 @@ class BusinessProfile:
     websites: tuple[str, ...] | None = None
 
 
+class ProfilePresenter(Presenter):
+    def reason(self, kind_label: str, names: Sequence[str], before: Mapping[str, JSON],
+               after: Mapping[str, JSON]) -> str:
+        return (f"business profile {', '.join(names)} {'differs' if len(names) == 1 else 'differ'} "
+                "(undeclared fields are left alone)")
+
+
+class ProfileImporter(Importer):
+    def block(self, fields: Sequence[Field], current: Values, notes: list[str],
+              record_health: bool = False) -> dict[str, JSON] | None:
+        block = super().block(fields, current, notes)
+        if block and "vertical" in block:
+            vertical = normalize_enum(block.pop("vertical")) or ""  # the schema's enum spelling
+            if vertical in VERTICALS:
+                block["vertical"] = vertical
+            elif vertical not in UNSET_VERTICALS:  # a value WhatsApp added since: the schema would refuse it
+                notes.append(f"business_profile.vertical {vertical[:40]!r} (not a vertical this version knows; "
+                             "declare one of the schema's to manage it)")
+        return block or None
+
+
 @register
-class BusinessProfileKind(Kind):
+class BusinessProfileKind(Kind[BusinessProfile]):
     name = "business_profile"
-    scope = Scope.NUMBER
-    inheritable = True
-    model = BusinessProfile
     label = "business profile"
+    scope = Scope.NUMBER
+    model = BusinessProfile
     fields: ClassVar[tuple[Field, ...]] = (
         Field("vertical", "Vertical", compare=normalize_enum),
         Field("about", "About", compare=normalize_text),
@@ -51,34 +73,19 @@ class BusinessProfileKind(Kind):
         Field("profile_picture_url", "ProfilePictureUrl", url=True),
         Field("websites", "Websites", url=True, many=True),
     )
-    action = Action.UPDATE_PROFILE
-    read_action = "QueryPhoneBusinessProfile"
-    write_action = "ModifyPhoneBusinessProfile"
-    drift_kind = "profile"
-    blank_as_none = False  # an empty profile field is shown as read ("")
+    api = Api(read="QueryPhoneBusinessProfile", update="ModifyPhoneBusinessProfile")
+    depends_on = ("membership",)
+    rules = Rules(inheritable=True)
+    importer = ProfileImporter()
+    # an empty profile field is shown as read ("")
+    presenter = ProfilePresenter(labels={Action.UPDATE: "update-profile"}, drift=DriftKind.PROFILE, blank_as_none=False)
 
-    def reason(self, names: list[str], before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
-        return (f"business profile {', '.join(names)} {'differs' if len(names) == 1 else 'differ'} "
-                "(undeclared fields are left alone)")
-
-    async def read(self, client: CallClient, cust_space_id: str, phone_number: str) -> Mapping[str, Any]:
+    async def read(self, client: CallClient, block: Block[BusinessProfile]) -> Values:
         from reconciler.client import shapes  # the answer's shape is checked where it is read
 
-        body = await client.call(self.read_action or "", {"CustSpaceId": cust_space_id,
-                                                          "PhoneNumber": phone_number})
-        return shapes.data_object(self.read_action or "", body, self.fields, cust_space_id=cust_space_id,
-                                  phone_number=phone_number)
-
-    def import_block(self, item: Mapping[str, Any], data: Mapping[str, Any] | None,
-                     **options: Any) -> dict[str, Any] | None:
-        block = super().import_block(item, data)
-        if block and "vertical" in block:
-            vertical = normalize_enum(block.pop("vertical")) or ""  # the schema's enum spelling
-            if vertical in VERTICALS:
-                block["vertical"] = vertical
-            elif vertical not in UNSET_VERTICALS:  # a value WhatsApp added since: the schema would refuse it
-                left_out = options.get("left_out")
-                if isinstance(left_out, list):
-                    left_out.append(f"business_profile.vertical {vertical[:40]!r} (not a vertical this version "
-                                    "knows; declare one of the schema's to manage it)")
-        return block or None
+        assert block.number is not None
+        cid, phone = block.space.cust_space_id, block.number.phone_number
+        body = await client.call(self.api.read or "", {"CustSpaceId": cid, "PhoneNumber": phone})
+        found: Values = shapes.data_object(self.api.read or "", body, self.fields, cust_space_id=cid,
+                                           phone_number=phone)
+        return found

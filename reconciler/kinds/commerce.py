@@ -8,13 +8,14 @@ is. The platform's defaults are a cart shown and a catalogue hidden.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from reconciler.core.plan import Action, Change
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.kinds import register
-from reconciler.kinds.base import CallClient, Field, Kind, Scope
+from reconciler.kinds.base import JSON, Api, Importer, Kind, Presenter, Rules, Scope, Values, Write
+from reconciler.kinds.fields import Field
 
 
 def as_bool(value: Any) -> bool | None:
@@ -35,47 +36,44 @@ class Commerce:
     catalog_visible: bool | None = None
 
 
+class CommerceImporter(Importer):
+    def block(self, fields: Sequence[Field], current: Values, notes: list[str],
+              record_health: bool = False) -> dict[str, JSON] | None:
+        out: dict[str, JSON] = {f.name: v for f in fields if (v := as_bool(current.get(f.api))) is not None}
+        if out == PLATFORM_DEFAULT:
+            return None  # as the platform leaves it: declaring it would only add a read per number to each plan
+        return out or None
+
+
 @register
-class CommerceKind(Kind):
+class CommerceKind(Kind[Commerce]):
     name = "commerce"
-    scope = Scope.NUMBER
-    inheritable = True
-    model = Commerce
     label = "commerce settings"
-    drift_kind = "settings"
+    scope = Scope.NUMBER
+    model = Commerce
     fields: ClassVar[tuple[Field, ...]] = (
         Field("cart_enabled", "CartEnable", compare=as_bool),
         Field("catalog_visible", "CatalogVisible", compare=as_bool),
     )
-    action = Action.UPDATE
-    read_action = "GetCommerceSetting"
-    write_action = "UpdateCommerceSetting"
-    import_shared = True
-    blank_as_none = False  # false and [] are values here, shown as read
+    api = Api(read="GetCommerceSetting", update="UpdateCommerceSetting")
+    depends_on = ("membership",)
+    rules = Rules(inheritable=True)
+    importer = CommerceImporter(shared=True)
+    presenter = Presenter(drift=DriftKind.SETTINGS, blank_as_none=False)  # false and [] are values here, shown as read
 
-    async def write(self, client: CallClient, cust_space_id: str, phone_number: str, model: Any,
-                    differing: Iterable[str], *, current: Mapping[str, Any] | None = None,
-                    change: Change | None = None) -> None:
-        number = {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number}
-        params = self.write_params(model, differing)
-        if len(params) < len(self.fields):  # one undeclared: its current value goes with the declared one
-            if current is None:  # not read by apply just now: read it here
-                current = await self.read(client, cust_space_id, phone_number)
-            for f in self.fields:
-                if f.api not in params:
-                    value = as_bool(current.get(f.api))
-                    if value is None:  # never guess the other value: the write would change it
-                        from reconciler.client.shapes import MalformedAnswerError
+    def params(self, w: Write[Commerce]) -> dict[str, JSON]:
+        """The declared values, and an undeclared one as just read (the API requires both)."""
+        params = super().params(w)
+        for f in self.fields:
+            if f.api in params:
+                continue
+            value = as_bool((w.current or {}).get(f.api))
+            if value is None:  # never guess the other value: the write would change it
+                from reconciler.client.shapes import MalformedAnswerError
 
-                        raise MalformedAnswerError(f"malformed answer: Data.{f.api} is not a boolean; nothing was "
-                                                   "written", action=self.read_action or "",
-                                                   cust_space_id=cust_space_id, phone_number=phone_number)
-                    params[f.api] = value
-        await client.call(self.write_action or "", {**number, **params})
-
-    def import_block(self, item: Mapping[str, Any], data: Mapping[str, Any] | None,
-                     **options: Any) -> dict[str, Any] | None:
-        out = {f.name: v for f in self.fields if (v := as_bool((data or {}).get(f.api))) is not None}
-        if out == PLATFORM_DEFAULT:
-            return None  # as the platform leaves it: declaring it would only add a read per number to each plan
-        return out or None
+                assert w.block.number is not None
+                raise MalformedAnswerError(f"malformed answer: Data.{f.api} is not a boolean; nothing was written",
+                                           action=self.api.read or "", cust_space_id=w.block.space.cust_space_id,
+                                           phone_number=w.block.number.phone_number)
+            params[f.api] = value
+        return params

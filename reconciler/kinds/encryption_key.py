@@ -11,14 +11,16 @@ the key anyway.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Change
 from reconciler.kinds import register
-from reconciler.kinds.base import Field, Kind, Scope, change
+from reconciler.kinds.base import JSON, Api, Block, Importer, Kind, Presenter, Rules, Scope, Values, Write
+from reconciler.kinds.fields import Field
 from reconciler.kinds.flows_key import KeyError_, fingerprint, public_key_der
 
 
@@ -58,31 +60,15 @@ def read_key_file(path: Path) -> str:
         raise KeyError_(f"cannot read the key file {path}: {exc.strerror or exc}") from None
 
 
-def declared_pem(number: Any, model: EncryptionKey) -> str:
-    return str(model.public_key)
-
-
-@register
-class EncryptionKeyKind(Kind):
-    name = "encryption_key"
-    scope = Scope.NUMBER
-    inheritable = False  # one key per number: Flows keys are not shared by accident
-    model = EncryptionKey
-    label = "Flows encryption key"
-    drift_kind = "settings"
-    fields: ClassVar[tuple[Field, ...]] = (Field("public_key", "EncryptionPublicKey"),)
-    action = Action.UPDATE
-    read_action = "GetPhoneEncryptionPublicKey"
-    write_action = "UpdatePhoneEncryptionPublicKey"
-
-    def build_from(self, values: Mapping[str, Any], yaml_file: str) -> Any:
+class KeyRules(Rules):
+    def build(self, model: Callable[..., object], values: Mapping[str, Any], yaml_file: str) -> EncryptionKey:
         """The key is read once, here, when the YAML is loaded (``check`` has refused an unreadable one)."""
         if values.get("public_key") is not None:
             return EncryptionKey(str(values["public_key"]))
         name = str(values["public_key_file"])
         return EncryptionKey(read_key_file(key_path(yaml_file, name)), name)
 
-    def check_in(self, block: Any, yaml_file: str) -> list[tuple[tuple[Any, ...], str]]:
+    def check(self, block: Any, yaml_file: str) -> list[tuple[tuple[str | int, ...], str]]:
         given = [k for k in ("public_key", "public_key_file") if block.get(k) is not None]
         if len(given) != 1:
             return [((), "needs exactly one of public_key_file (a PEM file) and public_key (the PEM itself)")]
@@ -100,40 +86,54 @@ class EncryptionKeyKind(Kind):
             return [((name,), f"not a usable Flows encryption key: {exc}")]
         return []
 
-    def diff(self, space: Any, number: Any, model: Any, item: Mapping[str, Any],
-             data: Mapping[str, Any] | None) -> list[Change]:
-        data = data or {}
-        pem = declared_pem(number, model)
-        have = data.get("EncryptionPublicKey")
-        path = "encryption_key.public_key" if model.public_key_file is None else "encryption_key.public_key_file"
-        source = number.source_of(path)
-        if not _same_key(pem, have):
-            before = {"public_key": fingerprint(have) if isinstance(have, str) else None}
-            after = {"public_key": fingerprint(pem)}
-            reason = ("no Flows encryption key is uploaded" if before["public_key"] is None
-                      else "the uploaded Flows encryption key is another key")
-            return [change(space, number, self.action, field=path, before=before, after=after, source=source,
-                           reason=reason + " (shown by fingerprint)")]
-        status = str(data.get("EncryptionPublicKeyStatus") or "").strip().upper()
-        if status != "VALID":
-            return [change(space, number, Action.DRIFT, field="encryption_key.status", before=status or None,
-                           after="VALID", source=source,
-                           reason=f"the Flows encryption key is {status or 'of no status'}, not VALID: upload it "
-                                  "again or check the number's Flows setup")]
-        return []
 
-    def pending(self, space: Any, number: Any, model: Any, arrives_by: str) -> list[Change]:
-        return [change(space, number, self.action, field="encryption_key.public_key", before=None,
-                       after={"public_key": fingerprint(declared_pem(number, model))}, pending=True,
-                       source=number.source_of("encryption_key"),
-                       reason=f"after {arrives_by}: uploaded where it differs (shown by fingerprint)")]
-
-    def write_params(self, model: Any, differing: Iterable[str]) -> dict[str, Any]:
-        return {"EncryptionPublicKey": model.public_key}
-
-    def import_block(self, item: Mapping[str, Any], data: Mapping[str, Any] | None,
-                     **options: Any) -> dict[str, Any] | None:
-        key = (data or {}).get("EncryptionPublicKey")
+class KeyImporter(Importer):
+    def block(self, fields: Sequence[Field], current: Values, notes: list[str],
+              record_health: bool = False) -> dict[str, JSON] | None:
+        key = current.get("EncryptionPublicKey")
         if not isinstance(key, str) or not key.strip():
             return None
         return {"public_key": key.strip() + "\n"}
+
+
+@register
+class EncryptionKeyKind(Kind[EncryptionKey]):
+    name = "encryption_key"
+    label = "Flows encryption key"
+    scope = Scope.NUMBER
+    model = EncryptionKey
+    fields: ClassVar[tuple[Field, ...]] = (Field("public_key", "EncryptionPublicKey"),)
+    api = Api(read="GetPhoneEncryptionPublicKey", update="UpdatePhoneEncryptionPublicKey")
+    depends_on = ("membership",)
+    rules = KeyRules(inheritable=False)  # one key per number: Flows keys are not shared by accident
+    importer = KeyImporter()
+    presenter = Presenter(drift=DriftKind.SETTINGS)
+
+    def plan(self, block: Block[EncryptionKey], current: Values | None) -> list[Change]:
+        model = block.model
+        pem = str(model.public_key)
+        if current is None:
+            return [self.change(block, Action.UPDATE, field="encryption_key.public_key", before=None,
+                                after={"public_key": fingerprint(pem)}, pending=True,
+                                source=block.source("encryption_key"),
+                                reason=f"after {block.arrives_by}: uploaded where it differs (shown by fingerprint)")]
+        have = current.get("EncryptionPublicKey")
+        path = "encryption_key.public_key" if model.public_key_file is None else "encryption_key.public_key_file"
+        source = block.source(path)
+        if not _same_key(pem, have):
+            before: dict[str, JSON] = {"public_key": fingerprint(have) if isinstance(have, str) else None}
+            after: dict[str, JSON] = {"public_key": fingerprint(pem)}
+            reason = ("no Flows encryption key is uploaded" if before["public_key"] is None
+                      else "the uploaded Flows encryption key is another key")
+            return [self.change(block, Action.UPDATE, field=path, before=before, after=after, source=source,
+                                reason=reason + " (shown by fingerprint)")]
+        status = str(current.get("EncryptionPublicKeyStatus") or "").strip().upper()
+        if status != "VALID":
+            return [self.change(block, Action.DRIFT, field="encryption_key.status", before=status or None,
+                                after="VALID", source=source,
+                                reason=f"the Flows encryption key is {status or 'of no status'}, not VALID: upload "
+                                       "it again or check the number's Flows setup")]
+        return []
+
+    def params(self, w: Write[EncryptionKey]) -> dict[str, JSON]:
+        return {"EncryptionPublicKey": w.block.model.public_key}

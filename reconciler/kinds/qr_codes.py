@@ -12,15 +12,15 @@ second is an extra, reported or pruned).
 
 from __future__ import annotations
 
-import asyncio
-import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Change
 from reconciler.kinds import register
-from reconciler.kinds.base import CallClient, Kind, Scope, change
+from reconciler.kinds.base import JSON, Api, Block, CallClient, Importer, Kind, Presenter, Rules, Scope, Values, Write
+from reconciler.kinds.fields import Field
 
 MAX_PREFILLED_MESSAGE_CHARS = 140
 NEW_LINK = "(known after apply)"
@@ -59,55 +59,38 @@ def _link(item: Mapping[str, Any]) -> str:
     return str(item.get("DeepLinkUrl") or f"https://wa.me/message/{item.get('QrdlCode')}")
 
 
-@register
-class QrCodesKind(Kind):
-    name = "qr_codes"
-    scope = Scope.NUMBER
-    model = QrCodes
-    label = "message QR codes"
-    read_action = "ListPhoneMessageQrdl"
-    write_action = "CreatePhoneMessageQrdl"
-    items = True  # one change per message: apply re-checks, writes and verifies each on its own
-    drift_kind = "qr_code"
+Op = tuple[Action, str, Mapping[str, Any] | None, QrCode | None]
 
-    def __init__(self) -> None:
-        # per event loop (a lock belongs to one), then per number
-        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], asyncio.Lock]] = (
-            weakref.WeakKeyDictionary())
 
-    def build(self, values: Mapping[str, Any]) -> Any:
+def plan_ops(model: QrCodes, current: Mapping[str, Any] | None) -> list[Op]:
+    """(action, item, the platform's code or None, the declared code or None) for each change. The item is
+    the message, and for a second code of one message the message and its code."""
+    first, extras = _by_message((current or {}).get("codes") or [])
+    ops: list[Op] = []
+    declared = {c.message: c for c in model.codes}
+    for code in model.codes:
+        have = first.get(code.message)
+        if have is None:
+            ops.append((Action.CREATE, code.message, None, code))
+        elif code.image and str(have.get("GenerateQrImage") or "").upper() != code.image:
+            ops.append((Action.UPDATE, code.message, have, code))
+    for message, have in first.items():
+        if message not in declared:
+            ops.append((Action.DELETE if model.prune else Action.DRIFT, message, have, None))
+    for have in extras:
+        item = f"{_key(have.get('PrefilledMessage'))} ({have.get('QrdlCode')})"
+        ops.append((Action.DELETE if model.prune else Action.DRIFT, item, have, None))
+    return ops
+
+
+class QrRules(Rules):
+    def build(self, model: Callable[..., object], values: Mapping[str, Any], yaml_file: str) -> QrCodes:
         codes = tuple(QrCode(_key(c["message"]), c.get("image")) for c in values.get("codes") or ())
         return QrCodes(codes=codes, prune=bool(values.get("prune", False)))
 
-    def write_actions(self) -> tuple[str, ...]:
-        return ("CreatePhoneMessageQrdl", "UpdatePhoneMessageQrdl", "DeletePhoneMessageQrdl")
-
-    async def read(self, client: CallClient, cust_space_id: str, phone_number: str) -> Mapping[str, Any]:
-        body = await client.call(self.read_action or "", {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number})
-        data = body.get("Data")
-        return {"codes": [dict(d) for d in data if isinstance(d, Mapping)] if isinstance(data, list) else []}
-
-    def plan_ops(self, model: QrCodes, data: Mapping[str, Any] | None) -> list[tuple[Action, str, Mapping[str, Any] | None, QrCode | None]]:
-        """(action, message, the platform's code or None, the declared code or None) for each change."""
-        current, extras = _by_message((data or {}).get("codes") or [])
-        ops: list[tuple[Action, str, Mapping[str, Any] | None, QrCode | None]] = []
-        declared = {c.message: c for c in model.codes}
-        for code in model.codes:
-            have = current.get(code.message)
-            if have is None:
-                ops.append((Action.CREATE, code.message, None, code))
-            elif code.image and str(have.get("GenerateQrImage") or "").upper() != code.image:
-                ops.append((Action.UPDATE, code.message, have, code))
-        for message, have in current.items():
-            if message not in declared:
-                ops.append((Action.DELETE if model.prune else Action.DRIFT, message, have, None))
-        for have in extras:
-            ops.append((Action.DELETE if model.prune else Action.DRIFT, _key(have.get("PrefilledMessage")), have, None))
-        return ops
-
-    def check(self, block: Any) -> list[tuple[tuple[Any, ...], str]]:
+    def check(self, block: Any, yaml_file: str) -> list[tuple[tuple[str | int, ...], str]]:
         seen: dict[str, int] = {}
-        out: list[tuple[tuple[Any, ...], str]] = []
+        out: list[tuple[tuple[str | int, ...], str]] = []
         for i, code in enumerate(block.get("codes") or []):
             if not isinstance(code, Mapping) or not isinstance(code.get("message"), str):
                 continue
@@ -118,85 +101,13 @@ class QrCodesKind(Kind):
             seen.setdefault(key, i)
         return out
 
-    @staticmethod
-    def _shown(have: Mapping[str, Any] | None, image: str | None = None) -> str:
-        """A code as a plan shows it: its deep link and image type."""
-        if have is None:
-            return f"{NEW_LINK} ({image or 'PNG'})"
-        return f"{_link(have)} ({str(image or have.get('GenerateQrImage') or 'PNG').upper()})"
 
-    def diff(self, space: Any, number: Any, model: Any, item: Mapping[str, Any],
-             data: Mapping[str, Any] | None) -> list[Change]:
-        """One change per message: ``before``/``after`` map the message to its deep link (and image type),
-        so a reviewer sees which link each poster will keep, get, or lose."""
-        out = []
-        source = number.source_of("qr_codes")
-        for action, message, have, code in self.plan_ops(model, data):
-            path = f"qr_codes.{message}"
-            if action is Action.CREATE:
-                assert code is not None
-                out.append(change(space, number, action, field=path, before={message: None},
-                                  after={message: self._shown(None, code.image)}, source=source,
-                                  reason="no QR code has this prefilled message: the platform picks the code"))
-            elif action is Action.UPDATE:
-                assert code is not None and have is not None
-                out.append(change(space, number, action, field=path, before={message: self._shown(have)},
-                                  after={message: self._shown(have, code.image)}, source=source,
-                                  reason="image type differs (the code and its deep link stay)"))
-            elif action is Action.DELETE:
-                assert have is not None
-                out.append(change(space, number, action, field=path, before={message: self._shown(have)},
-                                  after={message: None}, source=source,
-                                  reason="not declared, and qr_codes.prune is true: the deep link stops working"))
-            else:
-                assert have is not None
-                out.append(change(space, number, action, field=path, before={message: self._shown(have)},
-                                  after=None, source=source,
-                                  reason="a QR code the YAML does not declare (prune: true would delete it)"))
-        return out
-
-    def pending(self, space: Any, number: Any, model: Any, arrives_by: str) -> list[Change]:
-        """One change for the number's codes: its write creates every declared message once it is there."""
-        if not model.codes:
-            return []
-        return [change(space, number, Action.CREATE, field="qr_codes", before=None,
-                       after={c.message: self._shown(None, c.image) for c in model.codes}, pending=True,
-                       source=number.source_of("qr_codes"),
-                       reason=f"after {arrives_by}: created where no code has the message")]
-
-    def write_action_for(self, change: Change) -> str | None:
-        return {Action.CREATE: "CreatePhoneMessageQrdl", Action.UPDATE: "UpdatePhoneMessageQrdl",
-                Action.DELETE: "DeletePhoneMessageQrdl"}.get(change.action)
-
-    async def write(self, client: CallClient, cust_space_id: str, phone_number: str, model: Any,
-                    differing: Iterable[str], *, current: Mapping[str, Any] | None = None,
-                    change: Change | None = None) -> None:
-        """The operations for the messages ``differing`` names (every one, for a number that just arrived),
-        against a fresh list: one number's changes run one at a time, so two never create one code twice."""
-        locks = self._locks.setdefault(asyncio.get_running_loop(), {})
-        lock = locks.setdefault((cust_space_id, phone_number), asyncio.Lock())
-        async with lock:
-            data = await self.read(client, cust_space_id, phone_number)
-            wanted = set(differing)
-            number = {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number}
-            for action, message, have, code in self.plan_ops(model, data):
-                if wanted and message not in wanted:
-                    continue
-                if action is Action.CREATE and code is not None:
-                    await client.call("CreatePhoneMessageQrdl", {**number, "PrefilledMessage": message,
-                                                                 "GenerateQrImage": code.image or "PNG"})
-                elif action is Action.UPDATE and code is not None and have is not None:
-                    await client.call("UpdatePhoneMessageQrdl", {
-                        **number, "QrdlCode": have.get("QrdlCode"), "PrefilledMessage": have.get("PrefilledMessage"),
-                        "GenerateQrImage": code.image})
-                elif action is Action.DELETE and have is not None:
-                    await client.call("DeletePhoneMessageQrdl", {**number, "QrdlCode": have.get("QrdlCode")})
-
-    def import_block(self, item: Mapping[str, Any], data: Mapping[str, Any] | None,
-                     **options: Any) -> dict[str, Any] | None:
-        current, _ = _by_message((data or {}).get("codes") or [])
-        codes: list[dict[str, Any]] = []
-        for message, have in current.items():
+class QrImporter(Importer):
+    def block(self, fields: Sequence[Field], current: Values, notes: list[str],
+              record_health: bool = False) -> dict[str, JSON] | None:
+        first, _ = _by_message(current.get("codes") or [])  # type: ignore[arg-type]
+        codes: list[JSON] = []
+        for message, have in first.items():
             if not message:
                 continue
             image = str(have.get("GenerateQrImage") or "PNG").strip().upper()
@@ -204,7 +115,96 @@ class QrCodesKind(Kind):
                 codes.append({"message": message, "image": image})
                 continue
             codes.append({"message": message})  # an image type the schema does not know: not managed
-            left_out = options.get("left_out")
-            if isinstance(left_out, list):
-                left_out.append(f"qr_codes image {image[:20]!r} of {message[:40]!r} (not PNG or SVG)")
+            notes.append(f"qr_codes image {image[:20]!r} of {message[:40]!r} (not PNG or SVG)")
         return {"codes": codes} if codes else None
+
+
+def _shown(have: Mapping[str, Any] | None, image: str | None = None) -> str:
+    """A code as a plan shows it: its deep link and image type."""
+    if have is None:
+        return f"{NEW_LINK} ({image or 'PNG'})"
+    return f"{_link(have)} ({str(image or have.get('GenerateQrImage') or 'PNG').upper()})"
+
+
+@register
+class QrCodesKind(Kind[QrCodes]):
+    """A collection: one change per message, created, updated and deleted item by item."""
+
+    name = "qr_codes"
+    label = "message QR codes"
+    scope = Scope.NUMBER
+    model = QrCodes
+    api = Api(read="ListPhoneMessageQrdl", create="CreatePhoneMessageQrdl", update="UpdatePhoneMessageQrdl",
+              delete="DeletePhoneMessageQrdl")
+    depends_on = ("membership",)
+    rules = QrRules()
+    importer = QrImporter()
+    presenter = Presenter(drift=DriftKind.QR_CODE)
+
+    async def read(self, client: CallClient, block: Block[QrCodes]) -> Values:
+        assert block.number is not None
+        body = await client.call(self.api.read or "", {"CustSpaceId": block.space.cust_space_id,
+                                                       "PhoneNumber": block.number.phone_number})
+        data = body.get("Data")
+        return {"codes": [dict(d) for d in data if isinstance(d, Mapping)] if isinstance(data, list) else []}
+
+    def plan(self, block: Block[QrCodes], current: Values | None) -> list[Change]:
+        """One change per message: ``before``/``after`` map the message to its deep link (and image type),
+        so a reviewer sees which link each poster will keep, get, or lose. For a number not yet in the space,
+        one change for its codes: each declared message is created once it is there."""
+        model = block.model
+        source = block.source("qr_codes")
+        if current is None:
+            if not model.codes:
+                return []
+            return [self.change(block, Action.CREATE, before=None, pending=True, source=source,
+                                after={c.message: _shown(None, c.image) for c in model.codes},
+                                reason=f"after {block.arrives_by}: created where no code has the message")]
+        out = []
+        for action, item, have, code in plan_ops(model, current):
+            message = _key(have.get("PrefilledMessage")) if have is not None else item
+            path = f"qr_codes.{message}"
+            if action is Action.CREATE:
+                assert code is not None
+                out.append(self.change(block, action, item=item, field=path, before={message: None},
+                                       after={message: _shown(None, code.image)}, source=source,
+                                       reason="no QR code has this prefilled message: the platform picks the code"))
+            elif action is Action.UPDATE:
+                assert code is not None and have is not None
+                out.append(self.change(block, action, item=item, field=path, before={message: _shown(have)},
+                                       after={message: _shown(have, code.image)}, source=source,
+                                       reason="image type differs (the code and its deep link stay)"))
+            elif action is Action.DELETE:
+                assert have is not None
+                out.append(self.change(block, action, item=item, field=path, before={message: _shown(have)},
+                                       after={message: None}, source=source,
+                                       reason="not declared, and qr_codes.prune is true: the deep link stops working"))
+            else:
+                assert have is not None
+                out.append(self.change(block, action, item=item, field=path, before={message: _shown(have)},
+                                       after=None, source=source,
+                                       reason="a QR code the YAML does not declare (prune: true would delete it)"))
+        return out
+
+    def _op(self, w: Write[QrCodes]) -> Op | None:
+        """The change's operation against the list just read (None: nothing left to do for its item)."""
+        return next((op for op in plan_ops(w.block.model, w.current)
+                     if op[1] == w.change.item and op[0] is w.change.action), None)
+
+    async def create(self, w: Write[QrCodes]) -> None:
+        op = self._op(w)
+        if op is not None and op[3] is not None:
+            await w.client.call(self.api.create or "", {**w.where, "PrefilledMessage": op[1],
+                                                        "GenerateQrImage": op[3].image or "PNG"})
+
+    async def update(self, w: Write[QrCodes]) -> None:
+        op = self._op(w)
+        if op is not None and op[2] is not None and op[3] is not None:
+            await w.client.call(self.api.update or "", {**w.where, "QrdlCode": op[2].get("QrdlCode"),
+                                                        "PrefilledMessage": op[2].get("PrefilledMessage"),
+                                                        "GenerateQrImage": op[3].image})
+
+    async def delete(self, w: Write[QrCodes]) -> None:
+        op = self._op(w)
+        if op is not None and op[2] is not None:
+            await w.client.call(self.api.delete or "", {**w.where, "QrdlCode": op[2].get("QrdlCode")})

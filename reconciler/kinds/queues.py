@@ -6,10 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.normalize import normalize_text
 from reconciler.core.plan import Action, Change
 from reconciler.kinds import register
-from reconciler.kinds.base import Field, Kind, Scope, change
+from reconciler.kinds.base import Block, Importer, Kind, Presenter, Scope, Values
+from reconciler.kinds.fields import Field
 
 
 @dataclass(frozen=True)
@@ -19,25 +21,29 @@ class Queues:
 
 
 @register
-class QueuesKind(Kind):
+class QueuesKind(Kind[Queues]):
     name = "queues"
+    label = "queues"
     scope = Scope.NUMBER
     model = Queues
-    label = "queues"
     fields: ClassVar[tuple[Field, ...]] = (
         Field("status_queue", "StatusQueue", compare=normalize_text),
         Field("up_queue", "UpQueue", compare=normalize_text),
     )
-    drift_kind = "queue"
+    depends_on = ("membership",)
+    importer = Importer()
+    presenter = Presenter(drift=DriftKind.QUEUE)
 
-    def diff(self, space: Any, number: Any, model: Any, item: Mapping[str, Any],
-             data: Mapping[str, Any] | None) -> list[Change]:
+    def plan(self, block: Block[Queues], current: Values | None) -> list[Change]:
         out: list[Change] = []
-        for f in self.differing(model, item):
-            have, want = item.get(f.api), getattr(model, f.name)
+        item: Mapping[str, Any] = current or {}
+        for f in self.fields:
+            want = getattr(block.model, f.name)
+            if current is None or want is None or f.same(want, item.get(f.api)):
+                continue
+            have = item.get(f.api)
             path = f"{self.name}.{f.name}"
-            out.append(change(space, number, Action.DRIFT, field=path, before=have or None, after=want,
-                              source=number.source_of(path),
-                              reason=f"{f.api} is {have or 'empty'!s}, declared {want} (assigned by the platform: "
+            out.append(self.change(block, Action.DRIFT, field=path, before=have or None, after=want,
+                                   reason=f"{f.api} is {have or 'empty'!s}, declared {want} (assigned by the platform: "
                                      "report only)"))
         return out

@@ -16,30 +16,42 @@ reviewer's view).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from reconciler.common import template_rules
 from reconciler.core.digest import canonical_digest
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Change
 from reconciler.kinds import register, template_render
 from reconciler.kinds import template_model as tm
-from reconciler.kinds.base import CallClient, Field, Kind, Scope, change, show_value
+from reconciler.kinds.base import (
+    JSON,
+    Api,
+    Block,
+    CallClient,
+    Importer,
+    Kind,
+    Presenter,
+    Refuse,
+    Rules,
+    Scope,
+    Values,
+    Write,
+)
+from reconciler.kinds.fields import Field, show_value
 
 if TYPE_CHECKING:
-    from reconciler.config.model import Number, Space
+    from reconciler.config.model import Space
 
 REVIEW_WARNING = ("modifying an approved template sends it back to review: it cannot be sent until Meta "
                   "approves it again")
 
 
-def _refused(message: str) -> Exception:
-    """A template write refused before sending (the platform's limits say it would fail): a client error,
-    so apply records the change as failed with this message and goes on. The client package is imported
-    here, not at the top: ``validate`` loads the catalogue and never imports the HTTP client."""
-    from reconciler.client.errors import ParameterError
-
-    return ParameterError(message, code="TemplateGuard")
+def _refused(message: str) -> Refuse:
+    """A template write refused before sending (the platform's limits say it would fail): apply records the
+    change as failed with this message and goes on."""
+    return Refuse(message, "TemplateGuard")
 
 
 def _shown(components: Any) -> list[Any]:
@@ -63,23 +75,11 @@ def _actual_view(detail: Mapping[str, Any]) -> dict[str, Any]:
             "components": _shown(detail.get("Components")), "example": dict(detail.get("Example") or {})}
 
 
-@register
-class TemplatesKind(Kind):
-    name = "templates"
-    scope = Scope.SPACE
-    model = tm.TemplatesBlock
-    label = "templates"
-    fields: ClassVar[tuple[Field, ...]] = ()
-    action = Action.UPDATE
-    read_action = "ListChatappTemplate"
-    write_action = "ModifyChatappTemplate"
-    drift_kind = "template"
-
-    # -- config -------------------------------------------------------------------------------------------
-    def build(self, values: Mapping[str, Any]) -> tm.TemplatesBlock:
+class TemplateRules(Rules):
+    def build(self, model: Callable[..., object], values: Mapping[str, Any], yaml_file: str) -> tm.TemplatesBlock:
         return tm.build_block(values)
 
-    def check(self, block: Any) -> list[tuple[tuple[Any, ...], str]]:
+    def check(self, block: Any, yaml_file: str) -> list[tuple[tuple[str | int, ...], str]]:
         """Offline rules beyond the schema, ``(path inside the block, message)``, every problem at once."""
         if not isinstance(block, Mapping) or not isinstance(block.get("items"), list):
             return []
@@ -99,53 +99,8 @@ class TemplatesKind(Kind):
             out.extend((at + path, message) for path, message in found)
         return out
 
-    # -- read ---------------------------------------------------------------------------------------------
-    async def read_space(self, client: CallClient, space: Space) -> Mapping[str, Any]:
-        block: tm.TemplatesBlock | None = space.block(self.name)
-        wanted = [t.key for t in block.items] if block is not None else []
-        return await tm.read_templates(client, space.cust_space_id, wanted)
 
-    # -- diff ---------------------------------------------------------------------------------------------
-    def diff(self, space: Space, number: Number | None, model: Any, item: Mapping[str, Any],
-             data: Mapping[str, Any] | None) -> list[Change]:
-        block: tm.TemplatesBlock = model
-        listed: Mapping[str, Any] = (data or {}).get("listed") or {}
-        details: Mapping[str, Any] = (data or {}).get("details") or {}
-        out: list[Change] = []
-        for i, t in enumerate(block.items):
-            source = _source(space, i)
-            field = f"{self.name}.{t.key}"
-            detail = details.get(t.key)
-            if detail is None:
-                out.append(change(space, None, Action.CREATE, field=field, before=None, after=_declared_view(t),
-                                  source=source, reason="not in the space: created, then pending review by Meta",
-                                  basis=canonical_digest(None)))
-                continue
-            status = tm.status_name(detail.get("AuditStatus"))
-            fields = tm.differing(t, detail)
-            if fields:
-                reason = f"{', '.join(fields)} {'differs' if len(fields) == 1 else 'differ'}"
-                if status == "APPROVED":
-                    reason += f"; {REVIEW_WARNING}"
-                after = {**_declared_view(t), "fields": fields}
-                out.append(change(space, None, Action.UPDATE, field=field, before=_actual_view(detail), after=after,
-                                  source=source, reason=reason, basis=_basis(detail)))
-            for what, actual, expected, why in tm.health_findings(block.expect_of(t), detail):
-                out.append(change(space, None, Action.DRIFT, field=f"{field}.{what}", before=actual,
-                                  after=expected, source=source, reason=why))
-        if block.prune:
-            declared = {t.key for t in block.items}
-            for key, listed_item in sorted(listed.items()):
-                if key in declared:
-                    continue
-                out.append(change(space, None, Action.DELETE, field=f"{self.name}.{key}",
-                                  before={"status": tm.status_name(listed_item.get("AuditStatus")),
-                                          "category": listed_item.get("Category")}, after=None,
-                                  source=space.sources.get(f"{self.name}.prune", space.source),
-                                  reason="not declared, and prune is on: deleted (its name cannot be used "
-                                         "again for 30 days)", basis=_basis(listed_item)))
-        return out
-
+class TemplatePresenter(Presenter):
     def value_lines(self, change: Change) -> list[str] | None:
         """The reviewer's view: the message rendered with its examples, before and after, and a line diff
         of the body (template_render.review_lines)."""
@@ -167,65 +122,124 @@ class TemplatesKind(Kind):
         out.extend(template_render.review_lines(before if before and "components" in before else None, after))
         return out
 
-    def verified_note(self, change: Change, data: Mapping[str, Any] | None) -> str:
-        key = (change.field or "").removeprefix(f"{self.name}.")
-        detail = ((data or {}).get("details") or {}).get(key)
+    def verified_note(self, change: Change, current: Values | None) -> str:
+        details: Mapping[str, Any] = (current or {}).get("details") or {}  # type: ignore[assignment]
+        detail = details.get(change.item or "")
         if change.action is Action.DELETE or not isinstance(detail, Mapping):
             return ""
         status = tm.status_name(detail.get("AuditStatus"))
         return "; pending review by Meta (not sendable until approved)" if status == "PENDING" else f"; {status}"
 
-    # -- import -------------------------------------------------------------------------------------------
-    async def read_for_import(self, client: CallClient, cust_space_id: str) -> Mapping[str, Any] | None:
-        return await tm.read_templates(client, cust_space_id, None)
 
-    def import_space_block(self, data: Mapping[str, Any] | None) -> dict[str, Any] | None:
-        details: Mapping[str, Any] = (data or {}).get("details") or {}
+class TemplateImporter(Importer):
+    async def read_all(self, client: CallClient, cust_space_id: str) -> Values | None:
+        found: Values = await tm.read_templates(client, cust_space_id, None)
+        return found
+
+    def block(self, fields: Sequence[Field], current: Values, notes: list[str],
+              record_health: bool = False) -> dict[str, JSON] | None:
+        details: Mapping[str, Any] = current.get("details") or {}  # type: ignore[assignment]
         if not details:
             return None
         return {"items": [tm.import_item(details[k]) for k in sorted(details)]}
 
-    def read_actions(self) -> tuple[str, ...]:
-        return ("ListChatappTemplate", "GetChatappTemplateDetail")
+
+@register
+class TemplatesKind(Kind[tm.TemplatesBlock]):
+    """A collection on the space: one change per template (name/language), created, updated and deleted
+    one by one."""
+
+    name = "templates"
+    label = "templates"
+    scope = Scope.SPACE
+    model = tm.TemplatesBlock
+    api = Api(read="ListChatappTemplate", reads=("GetChatappTemplateDetail",), create="CreateChatappTemplate",
+              update="ModifyChatappTemplate", delete="DeleteChatappTemplate")
+    rules = TemplateRules()
+    importer = TemplateImporter()
+    presenter = TemplatePresenter(drift=DriftKind.TEMPLATE)
+
+    async def read(self, client: CallClient, block: Block[tm.TemplatesBlock]) -> Values:
+        found: Values = await tm.read_templates(client, block.space.cust_space_id, [t.key for t in block.model.items])
+        return found
+
+    def plan(self, block: Block[tm.TemplatesBlock], current: Values | None) -> list[Change]:
+        space, model = block.space, block.model
+        data: Mapping[str, Any] = current or {}
+        listed: Mapping[str, Any] = data.get("listed") or {}
+        details: Mapping[str, Any] = data.get("details") or {}
+        out: list[Change] = []
+        for i, t in enumerate(model.items):
+            source = _source(space, i)
+            field = f"{self.name}.{t.key}"
+            detail = details.get(t.key)
+            if detail is None:
+                out.append(self.change(block, Action.CREATE, item=t.key, before=None, after=_declared_view(t),
+                                       source=source, reason="not in the space: created, then pending review by Meta",
+                                       basis=canonical_digest(None)))
+                continue
+            status = tm.status_name(detail.get("AuditStatus"))
+            fields = tm.differing(t, detail)
+            if fields:
+                reason = f"{', '.join(fields)} {'differs' if len(fields) == 1 else 'differ'}"
+                if status == "APPROVED":
+                    reason += f"; {REVIEW_WARNING}"
+                after = {**_declared_view(t), "fields": fields}
+                out.append(self.change(block, Action.UPDATE, item=t.key, before=_actual_view(detail), after=after,
+                                       source=source, reason=reason, basis=_basis(detail)))
+            for what, actual, expected, why in tm.health_findings(model.expect_of(t), detail):
+                out.append(self.change(block, Action.DRIFT, item=t.key, field=f"{field}.{what}", before=actual,
+                                       after=expected, source=source, reason=why))
+        if model.prune:
+            declared = {t.key for t in model.items}
+            for key, listed_item in sorted(listed.items()):
+                if key in declared:
+                    continue
+                out.append(self.change(block, Action.DELETE, item=key,
+                                       before={"status": tm.status_name(listed_item.get("AuditStatus")),
+                                               "category": listed_item.get("Category")}, after=None,
+                                       source=space.sources.get(f"{self.name}.prune", space.source),
+                                       reason="not declared, and prune is on: deleted (its name cannot be used "
+                                              "again for 30 days)", basis=_basis(listed_item)))
+        return out
 
     # -- write --------------------------------------------------------------------------------------------
-    def write_actions(self) -> tuple[str, ...]:
-        return ("CreateChatappTemplate", "ModifyChatappTemplate", "DeleteChatappTemplate")
-
-    async def write_change(self, client: CallClient, space: Space, model: Any, change: Change) -> None:
-        block: tm.TemplatesBlock = model
-        key = (change.field or "").removeprefix(f"{self.name}.")
-        cid = space.cust_space_id
-        if change.action is Action.DELETE:
-            language = key.partition("/")[2]
-            listed = {tm.key_of(i): i for i in await tm.list_templates(client, cid)}
-            item = listed.get(key)
-            if item is None:
-                return  # already gone: the re-read confirms
-            await client.call("DeleteChatappTemplate", tm.delete_params(cid, str(item["TemplateCode"]), language))
-            return
+    async def create(self, w: Write[tm.TemplatesBlock]) -> None:
+        key, cid, block = w.change.item or "", w.block.space.cust_space_id, w.block.model
         t = block.get(key)
         if t is None:
             raise _refused(f"template {key} is no longer declared; nothing was sent")
-        if change.action is Action.CREATE:
-            listed = {tm.key_of(i): i for i in await tm.list_templates(client, cid)}
-            if key in listed:
-                return  # already there (an earlier run): the re-read compares its content
-            if len(listed) >= block.max_templates:
-                raise _refused(
-                    f"template {key} not created: the space holds {len(listed)} templates and max_templates is "
-                    f"{block.max_templates} (the WABA's limit); delete some or raise max_templates once the "
-                    "business is verified. Nothing was sent")
-            await client.call("CreateChatappTemplate", tm.create_params(cid, t))
-            return
+        listed = {tm.key_of(i): i for i in await tm.list_templates(w.client, cid)}
+        if key in listed:
+            return  # already there (an earlier run): the re-read compares its content
+        if len(listed) >= block.max_templates:
+            raise _refused(
+                f"template {key} not created: the space holds {len(listed)} templates and max_templates is "
+                f"{block.max_templates} (the WABA's limit); delete some or raise max_templates once the "
+                "business is verified. Nothing was sent")
+        await w.client.call("CreateChatappTemplate", tm.create_params(cid, t))
+
+    async def update(self, w: Write[tm.TemplatesBlock]) -> None:
+        key, cid = w.change.item or "", w.block.space.cust_space_id
+        t = w.block.model.get(key)
+        if t is None:
+            raise _refused(f"template {key} is no longer declared; nothing was sent")
         # The list has the last update time (the detail does not); the detail has the content.
-        listed = {tm.key_of(i): i for i in await tm.list_templates(client, cid)}
+        listed = {tm.key_of(i): i for i in await tm.list_templates(w.client, cid)}
         item = listed.get(key)
         if item is None:
             raise _refused(f"template {key} is no longer in the space; plan again. Nothing was sent")
-        detail = await tm.detail_of(client, cid, item)
-        await self._modify(client, cid, t, key, {**detail, "LastUpdateTime": item.get("LastUpdateTime")})
+        detail = await tm.detail_of(w.client, cid, item)
+        await self._modify(w.client, cid, t, key, {**detail, "LastUpdateTime": item.get("LastUpdateTime")})
 
+    async def delete(self, w: Write[tm.TemplatesBlock]) -> None:
+        key, cid = w.change.item or "", w.block.space.cust_space_id
+        language = key.partition("/")[2]
+        listed = {tm.key_of(i): i for i in await tm.list_templates(w.client, cid)}
+        item = listed.get(key)
+        if item is None:
+            return  # already gone: the re-read confirms
+        await w.client.call("DeleteChatappTemplate", tm.delete_params(cid, str(item["TemplateCode"]), language))
     async def _modify(self, client: CallClient, cid: str, t: tm.Template, key: str,
                       detail: Mapping[str, Any]) -> None:
         fields = tm.differing(t, detail)

@@ -26,8 +26,8 @@ def _rows(report: ApplyReport) -> tuple[list[tuple[str, str | None, str]], list[
         if len(order) > 1 and account != current:
             current = account
             rows.append((f"Account {account}", None, ""))
-        rows.append((printable(r.change.address), r.outcome.value, detail(r)))
-    follow: list[tuple[str, str | None, str]] = [(printable(c.address), "not planned", printable(c.reason))
+        rows.append((printable(r.change.ref), r.outcome.value, detail(r)))
+    follow: list[tuple[str, str | None, str]] = [(printable(c.ref), "not planned", printable(c.reason))
                                                  for c in report.follow_up]
     return rows, follow
 
@@ -73,10 +73,10 @@ def apply_github(report: ApplyReport, *, nothing_to_do: bool = False) -> str:
         level = _GITHUB_LEVEL.get(r.outcome)
         if level is None:
             continue
-        lines.append(command(level, f"{r.change.address}: {detail(r)}", **location(r.change.source),
+        lines.append(command(level, f"{r.change.ref}: {detail(r)}", **location(r.change.source),
                              title=f"{GITHUB_TITLE}: {r.outcome.value}"))
     for c in report.follow_up:
-        lines.append(command("warning", f"{c.address}: {c.reason} (not in the plan: run plan again)",
+        lines.append(command("warning", f"{c.ref}: {c.reason} (not in the plan: run plan again)",
                              **location(c.source), title=f"{GITHUB_TITLE}: not planned"))
     return within_limits(lines, printable(report.summary_line()), title=GITHUB_TITLE)
 

@@ -12,40 +12,28 @@ from typing import Any
 
 from reconciler import kinds as catalogue
 from reconciler.core.drift_kinds import DriftKind
-from reconciler.core.plan import Action, Blocker, BlockerKind, Change, Plan, PlannedSpace
+from reconciler.core.plan import LABEL_ORDER, Action, Blocker, BlockerKind, Change, Plan, PlannedSpace
 from reconciler.engine.drift import count, plan_drift
 from reconciler.kinds.expect import RATING_FIELD, RATING_ORDER
 from reconciler.render.escape import json_text, printable
 
-# Terraform-like: one symbol per action.
-SYMBOLS: Mapping[Action, str] = {
-    Action.SYNC: "+",
-    Action.VERIFY_MIGRATION: ">",
-    Action.REGISTER_MIGRATION: ">",
-    Action.UPDATE_WEBHOOK: "~",
-    Action.UPDATE_PROFILE: "~",
-    Action.CREATE: "+",
-    Action.UPDATE: "~",
-    Action.DELETE: "-",
-    Action.DRIFT: "!",
-    Action.UNMANAGED: "?",
-    Action.MISPLACED: "?",
+# Terraform-like: one symbol per action, by how a change's action reads (``Change.shown_action``: a kind may
+# name its updates, ``update-webhook``), in ``LABEL_ORDER``.
+SYMBOLS: Mapping[str, str] = {
+    "sync": "+", "verify-migration": ">", "register-migration": ">", "update-webhook": "~", "update-profile": "~",
+    "create": "+", "update": "~", "delete": "-", "drift": "!", "unmanaged": "?", "misplaced": "?",
 }
 
-# Column titles of per-action counts (summary tables), in Action order.
-COUNT_TITLES: Mapping[Action, str] = {
-    Action.SYNC: "sync",
-    Action.VERIFY_MIGRATION: "verify",
-    Action.REGISTER_MIGRATION: "register",
-    Action.UPDATE_WEBHOOK: "webhook",
-    Action.UPDATE_PROFILE: "profile",
-    Action.CREATE: "create",
-    Action.UPDATE: "update",
-    Action.DELETE: "delete",
-    Action.DRIFT: "drift",
-    Action.UNMANAGED: "unmanaged",
-    Action.MISPLACED: "misplaced",
+# Column titles of per-label counts (summary tables), in ``LABEL_ORDER``.
+COUNT_TITLES: Mapping[str, str] = {
+    "sync": "sync", "verify-migration": "verify", "register-migration": "register", "update-webhook": "webhook",
+    "update-profile": "profile", "create": "create", "update": "update", "delete": "delete", "drift": "drift",
+    "unmanaged": "unmanaged", "misplaced": "misplaced",
 }
+
+
+def symbol(change: Change) -> str:
+    return SYMBOLS.get(change.shown_action, SYMBOLS[change.action.value])
 
 
 def show(value: Any) -> str:
@@ -113,8 +101,8 @@ def diff_lines(change: Change) -> list[str]:
     view, such as a template's rendered message). Values are ``show``'s: JSON, masked when the plan was made.
     A secret part of a URL is masked on both sides; when that makes them read alike, the ``+`` line says it
     differs (the fingerprint, when the value was an ``${env:NAME}`` reference, is part of the value)."""
-    kind = catalogue.kind_of(change)
-    own = kind.value_lines(change) if kind is not None else None
+    kind = catalogue.kind_for(change)
+    own = kind.presenter.value_lines(change) if kind is not None else None
     if own is not None:
         return [f"  {line}" for line in own]
     before, after = change.before, change.after
@@ -183,31 +171,32 @@ def counts_phrase(changes: list[Change], report: str = "plan") -> str:
         return "; ".join(one if drift[k] == 1 else many.format(n=drift[k])
                          for k, (one, many) in _DRIFT_PHRASES.items() if drift[k]) or "no drift"
     counts = action_counts(changes)
-    writes = [f"{n} {_ACTION_PHRASES[a][0] if n == 1 else _ACTION_PHRASES[a][1]}" for a in Action
-              if a.writes and (n := counts[a])]
-    findings = sum(counts[a] for a in FINDINGS)
+    writes = [f"{n} {_ACTION_PHRASES.get(a, ('to ' + a, 'to ' + a))[0 if n == 1 else 1]}" for a, n in counts.items()
+              if a not in _FINDING_LABELS and n]
+    findings = sum(counts.get(a.value, 0) for a in FINDINGS)
     parts = ", ".join(writes) or "nothing to write"
     return parts + (f"; {plural(findings, 'finding')} (report only)" if findings else "")
 
 
-_ACTION_PHRASES: Mapping[Action, tuple[str, str]] = {
-    Action.SYNC: ("to sync", "to sync"), Action.VERIFY_MIGRATION: ("to verify", "to verify"),
-    Action.REGISTER_MIGRATION: ("to register", "to register"),
-    Action.UPDATE_WEBHOOK: ("webhook update", "webhook updates"),
-    Action.UPDATE_PROFILE: ("profile update", "profile updates"),
-    Action.CREATE: ("to create", "to create"), Action.UPDATE: ("to update", "to update"),
-    Action.DELETE: ("to delete", "to delete"),
+_ACTION_PHRASES: Mapping[str, tuple[str, str]] = {
+    "sync": ("to sync", "to sync"), "verify-migration": ("to verify", "to verify"),
+    "register-migration": ("to register", "to register"),
+    "update-webhook": ("webhook update", "webhook updates"),
+    "update-profile": ("profile update", "profile updates"),
+    "create": ("to create", "to create"), "update": ("to update", "to update"), "delete": ("to delete", "to delete"),
 }
+_FINDING_LABELS = frozenset(a.value for a in FINDINGS)
 
 
 def describe(change: Change) -> ChangeView:
     location = None if change.source is None else f"{change.source.file}:{change.source.line}"
-    kind = catalogue.kind_of(change)
-    own = kind.value_lines(change) if kind is not None else None  # a kind may say it its own way (templates)
+    kind = catalogue.kind_for(change)
+    # a kind may say it its own way (templates)
+    own = kind.presenter.value_lines(change) if kind is not None else None
     return ChangeView(
-        symbol="(" + SYMBOLS[change.action] + ")" if change.pending else SYMBOLS[change.action],
+        symbol="(" + symbol(change) + ")" if change.pending else symbol(change),
         subject=printable(change.phone_number or "(space)"),
-        action=change.action.value,
+        action=change.shown_action,
         field=change.field,
         values=tuple(printable(v) for v in (own if own is not None else value_lines(change.before, change.after))),
         reason=printable(change.reason),
@@ -326,11 +315,12 @@ class AccountHeadings:
         return self._titles[account]
 
 
-def action_counts(changes: list[Change]) -> dict[Action, int]:
-    counts = {a: 0 for a in Action}
+def action_counts(changes: list[Change]) -> dict[str, int]:
+    """Changes by label (``LABEL_ORDER``, then any other), as ``Plan.counts``."""
+    counts = dict.fromkeys(LABEL_ORDER, 0)
     for c in changes:
         if not c.pending:  # as Plan.count: pending updates are part of their sync or migration
-            counts[c.action] += 1
+            counts[c.shown_action] = counts.get(c.shown_action, 0) + 1
     return counts
 
 
@@ -408,8 +398,7 @@ def summary(plan: Plan, report: str = "plan") -> str:
 
 
 #: Columns shown only when the plan has such a change (rare: a comment stays narrow without them).
-_RARE_ACTIONS = frozenset({Action.REGISTER_MIGRATION, Action.MISPLACED, Action.CREATE, Action.UPDATE,
-                           Action.DELETE})
+_RARE_ACTIONS = frozenset({"register-migration", "misplaced", "create", "update", "delete"})
 _RARE_KINDS = frozenset({DriftKind.MISPLACED, DriftKind.OTHER, DriftKind.ENDPOINT, DriftKind.TEMPLATE,
                          DriftKind.QR_CODE, DriftKind.SETTINGS})
 
@@ -417,7 +406,7 @@ _RARE_KINDS = frozenset({DriftKind.MISPLACED, DriftKind.OTHER, DriftKind.ENDPOIN
 def count_titles(plan: Plan, report: str) -> list[str]:
     """The summary table's count columns: actions for a plan, kinds of drift for a drift report."""
     if report != "drift":
-        return [COUNT_TITLES[a] for a in _action_columns(plan)]
+        return [COUNT_TITLES.get(a, a) for a in _action_columns(plan)]
     return [DRIFT_TITLES[k] for k in _drift_columns(plan)]
 
 
@@ -425,7 +414,7 @@ def row_counts(plan: Plan, report: str, changes: list[Change]) -> list[int]:
     """One space's counts, in ``count_titles`` order (the total row: ``total_counts``)."""
     if report != "drift":
         counts = action_counts(changes)
-        return [counts[a] for a in _action_columns(plan)]
+        return [counts.get(a, 0) for a in _action_columns(plan)]
     drift = count(changes)
     return [drift[k] for k in _drift_columns(plan)]
 
@@ -433,13 +422,14 @@ def row_counts(plan: Plan, report: str, changes: list[Change]) -> list[int]:
 def total_counts(plan: Plan, report: str) -> list[int]:
     if report != "drift":
         total = plan.counts()
-        return [total[a.value] for a in _action_columns(plan)]
+        return [total[a] for a in _action_columns(plan)]
     drift = plan_drift(plan)
     return [drift[k] for k in _drift_columns(plan)]
 
 
-def _action_columns(plan: Plan) -> list[Action]:
-    return [a for a in Action if a not in _RARE_ACTIONS or plan.count(a)]
+def _action_columns(plan: Plan) -> list[str]:
+    return [a for a in plan.counts() if a != "pending" and (a in COUNT_TITLES and a not in _RARE_ACTIONS
+                                                            or plan.count(a))]
 
 
 def _drift_columns(plan: Plan) -> list[DriftKind]:

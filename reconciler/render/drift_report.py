@@ -25,9 +25,9 @@ _LABEL = {Status.NEW: "new", Status.CHANGED: "changed", Status.ONGOING: "ongoing
 def finding_of(change: Change) -> Finding:
     view = describe(change)
     location = None if change.source is None else f"{change.source.file}:{change.source.line}"
-    return Finding(address=change.address, space=change.space, kind=kind_of(change).value, headline=view.headline,
+    return Finding(address=change.ref, space=change.space, kind=kind_of(change).value, headline=view.headline,
                    details=view.details, location=location, phone_number=change.phone_number,
-                   field=change.field, digest=digest_of(change.action.value, change.before, change.after))
+                   field=change.field, digest=digest_of(change.shown_action, change.before, change.after))
 
 
 def findings_of(plan: Plan, extra: Iterable[Change] = ()) -> list[Finding]:

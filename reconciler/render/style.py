@@ -17,10 +17,8 @@ _ACTION_CODES: Mapping[Action, str] = {
     Action.SYNC: "32",  # green
     Action.VERIFY_MIGRATION: "36",  # cyan
     Action.REGISTER_MIGRATION: "36",
-    Action.UPDATE_WEBHOOK: "33",  # yellow
-    Action.UPDATE_PROFILE: "33",
     Action.CREATE: "32",
-    Action.UPDATE: "33",
+    Action.UPDATE: "33",  # yellow
     Action.DELETE: "31",
     Action.DRIFT: "31",  # red
     Action.UNMANAGED: "35",  # magenta

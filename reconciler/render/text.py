@@ -26,7 +26,7 @@ from reconciler.render.describe import (
 )
 from reconciler.render.style import Style
 
-LEGEND = ("Symbols: " + ", ".join(f"{sym} {a.value}" for a, sym in SYMBOLS.items())
+LEGEND = ("Symbols: " + ", ".join(f"{sym} {label}" for label, sym in SYMBOLS.items())
           + ", (~) pending: set after sync or migration where it differs")
 
 

@@ -573,8 +573,8 @@ def test_fifty_numbers_with_faults_converge_in_one_run_writing_only_what_was_pla
     assert cams.run(capsys, "plan", str(yaml_path), "--out", str(plan_file), "--qps", "50", "--force").code == 0
     planned = json.loads(plan_file.read_text())["changes"]
     allowed = {("ChatappSyncPhoneNumber", None)}
-    allowed |= {("UpdatePhoneWebhook", c["phone_number"]) for c in planned if c["action"] == "update-webhook"}
-    allowed |= {("ModifyPhoneBusinessProfile", c["phone_number"]) for c in planned if c["action"] == "update-profile"}
+    allowed |= {("UpdatePhoneWebhook", c["phone_number"]) for c in planned if c["label"] == "update-webhook"}
+    allowed |= {("ModifyPhoneBusinessProfile", c["phone_number"]) for c in planned if c["label"] == "update-profile"}
     # 25 repointed + 15 profiles + 10 synced numbers whose declared webhooks are pending until they arrive
     assert len(allowed) == 1 + 25 + 15 + 10
     assert sum(c["pending"] for c in planned) == 10

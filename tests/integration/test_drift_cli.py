@@ -88,7 +88,7 @@ def test_drift_says_drift_in_every_format_and_counts_as_its_exit_code(capsys, tm
     doc = json.loads(outputs["json"])
     assert doc["drift"]["summary"] == summary and doc["drift"]["total"] == 3 and not doc["drift"]["in_sync"]
     assert doc["drift"]["counts"]["webhook"] == 2 and doc["drift"]["counts"]["unmanaged"] == 1
-    assert doc["plan"]["format_version"] == 1  # the plan document, as --out saves it
+    assert doc["plan"]["format_version"] == 2  # the plan document, as --out saves it
     assert f"::notice title=cams-reconciler drift::{summary}" in outputs["github"].splitlines()
 
 

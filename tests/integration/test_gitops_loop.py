@@ -148,7 +148,7 @@ def test_pr_plan_merge_apply_drift(loop: Loop) -> None:
 
     saved = json.loads((loop.repo / "plan.json").read_text(encoding="utf-8"))
     assert [s["name"] for s in saved["spaces"]] == ["globex-support"]
-    assert [(c["space"], c["action"], c["phone_number"]) for c in saved["changes"]] == \
+    assert [(c["space"], c["label"], c["phone_number"]) for c in saved["changes"]] == \
         [("globex-support", "update-webhook", "12025550143")]
 
     reads = loop.new_audit()

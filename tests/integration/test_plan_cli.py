@@ -113,7 +113,7 @@ def test_json_output_and_out_file_validate_against_the_schema_and_hold_no_secret
     assert saved == stdout_plan
     jsonschema.validate(saved, plan_schema(), cls=jsonschema.Draft202012Validator)
     assert saved["summary"] == SUMMARY
-    assert saved["format_version"] == 1 and saved["desired_fingerprint"].startswith("sha256:")
+    assert saved["format_version"] == 2 and saved["desired_fingerprint"].startswith("sha256:")
     assert [s["name"] for s in saved["spaces"]] == ["acme-retail", "acme-travel", "globex-support"]
     verify = [c for c in saved["changes"] if c["action"] == "verify-migration"]
     assert verify[0]["after"] == {"verify_code_env": "CAMS_SECRET_ACME_MIGRATION_CODE", "env_set": True}
@@ -207,10 +207,10 @@ def _numbers_declaring_reads() -> dict[str, set[str]]:
     state = load_desired_state([SPACES])
     out: dict[str, set[str]] = {}
     for kind in kinds.number_kinds():
-        if kind.read_action:
-            found = {n.phone_number for s in state.spaces for n in s.numbers if kind.reads(n)}
+        if kind.api.read:
+            found = {n.phone_number for s in state.spaces for n in s.numbers if n.block(kind.name) is not None}
             if found:
-                out[kind.read_action] = found
+                out[kind.api.read] = found
     return out
 
 

@@ -64,14 +64,14 @@ def test_every_change_kind_and_the_call_contract(emulator):
     kinds = {(c.space, c.phone_number, c.action) for c in plan.changes if not c.pending}
     # A number the plan brings in gets its declared webhooks as a pending update ("known after apply").
     assert {(c.space, c.phone_number, c.action) for c in plan.changes if c.pending} == {
-        ("acme-retail", "8613800005678", Action.UPDATE_WEBHOOK)}
+        ("acme-retail", "8613800005678", Action.UPDATE)}
     assert kinds == {
         ("acme-retail", None, Action.SYNC),
-        ("acme-retail", "8613800001235", Action.UPDATE_WEBHOOK),
-        ("acme-retail", "8613800001236", Action.UPDATE_PROFILE),
+        ("acme-retail", "8613800001235", Action.UPDATE),
+        ("acme-retail", "8613800001236", Action.UPDATE),
         ("acme-retail", "8613800001237", Action.DRIFT),
         ("acme-retail", "8613800001299", Action.UNMANAGED),
-        ("acme-travel", "6591234567", Action.UPDATE_WEBHOOK),
+        ("acme-travel", "6591234567", Action.UPDATE),
         ("acme-travel", "6591234568", Action.DRIFT),
         ("acme-travel", "8613800009999", Action.VERIFY_MIGRATION),
     }
@@ -92,7 +92,7 @@ def test_read_only_key_is_enough_and_the_state_is_untouched(emulator):
     emu = emulator(qps=0)
     before = emu.backend.snapshot()
     plan, _ = plan_with(emu, scenario(), key=("readonly", "readonly-secret"), env={})
-    assert plan.count(Action.UPDATE_WEBHOOK) == 2
+    assert plan.count("update-webhook") == 2
     assert emu.backend.snapshot() == before
 
 

@@ -117,7 +117,7 @@ def _corrupt(tmp: Path, good: str) -> dict[str, tuple[Path, str]]:
     put("empty.json", "", "invalid JSON")
     put("binary.json", b"\xff\xfe\x00plan", "not UTF-8")
     put("array.json", "[]", "expected a JSON object")
-    put("v2.json", json.dumps({**data, "format_version": 2}), "format_version 2 is not supported")
+    put("v3.json", json.dumps({**data, "format_version": 3}), "format_version 3 is not supported")
     put("noversion.json", json.dumps({k: v for k, v in data.items() if k != "format_version"}),
         "format_version None is not supported")
     edited = json.loads(good)

@@ -16,13 +16,13 @@ from typing import Any
 from reconciler.client.actions import ACTIONS
 from reconciler.core.plan import Action, Plan
 
-#: API write action → the plan action it carries out.
+#: API write action → the plan action it carries out (as the change reads: its label).
 WRITE_ACTION_OF = {
-    "ChatappSyncPhoneNumber": Action.SYNC,
-    "ChatappMigrationVerified": Action.VERIFY_MIGRATION,
-    "ChatappMigrationRegister": Action.VERIFY_MIGRATION,
-    "UpdatePhoneWebhook": Action.UPDATE_WEBHOOK,
-    "ModifyPhoneBusinessProfile": Action.UPDATE_PROFILE,
+    "ChatappSyncPhoneNumber": "sync",
+    "ChatappMigrationVerified": "verify-migration",
+    "ChatappMigrationRegister": "verify-migration",
+    "UpdatePhoneWebhook": "update-webhook",
+    "ModifyPhoneBusinessProfile": "update-profile",
 }
 
 ACCOUNT = {"Mpk": 1, "HostingStatus": "TRUSTEESHIP", "CreditLimitStatus": "Thaw", "IsCertified": True,
@@ -99,13 +99,13 @@ def unplanned_writes(entries: Iterable[AuditEntry], plan: Plan) -> list[AuditEnt
     """Writes in the log that no change of ``plan`` calls for (matched by action, space id and number;
     a sync is space-wide). Failed attempts count too: a write the plan did not call for must not even be
     tried."""
-    planned = {(c.action, c.cust_space_id, c.phone_number) for c in plan.changes if c.action.writes}
+    planned = {(c.shown_action, c.cust_space_id, c.phone_number) for c in plan.changes if c.action.writes}
     out = []
     for e in entries:
         if not e.is_write:
             continue
         kind = WRITE_ACTION_OF.get(str(e.action))
-        phone = None if kind is Action.SYNC else e.phone
+        phone = None if kind == Action.SYNC.value else e.phone
         if (kind, e.space, phone) not in planned:
             out.append(e)
     return out

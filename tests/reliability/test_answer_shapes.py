@@ -170,7 +170,7 @@ def test_plan_reads_a_malformed_answer_as_unreadable_never_as_data(
         assert action in out + err  # the action is named next to the field
     # nothing is planned from an answer that was not read: no sync, no update of the tampered space
     if action != "GetCustomerAccountInfo":
-        assert not [c for c in plan["changes"] if c["action"] in {"sync", "update-webhook", "update-profile"}]
+        assert not [c for c in plan["changes"] if c["label"] in {"sync", "update-webhook", "update-profile"}]
     lines = [json.loads(x) for x in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert not [e for e in lines if ACTIONS[e["action"]].is_write]
 

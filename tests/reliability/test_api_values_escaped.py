@@ -41,9 +41,9 @@ def _plan(value: str) -> Plan:
         Change(Action.DRIFT, "shop", "1", "8613800000001", field="queues.up_queue", before=value, after="Q",
                reason=value),
         Change(Action.UNMANAGED, "shop", "1", value, severity=Severity.ERROR, reason=value),
-        Change(Action.UPDATE_WEBHOOK, "shop", "1", "8613800000002", field="webhooks.status_callback_url",
+        Change(Action.UPDATE, "shop", "1", "8613800000002", field="webhooks.status_callback_url",
                before={"status_callback_url": value}, after={"status_callback_url": "https://a.example/s"},
-               reason=value),
+               reason=value, kind="webhooks", label="update-webhook"),
     )
     spaces = (PlannedSpace("shop", "1", "shop.yaml", "sha256:" + "0" * 64, present=3),
               PlannedSpace("down", "2", "down.yaml", None, error=value, error_code=value))
@@ -55,7 +55,7 @@ def _report(plan: Plan, value: str) -> ApplyReport:
     writes = [c for c in plan.changes if c.action.writes]
     results = tuple(ChangeResult(c, outcome, value, code=value) for c in writes
                     for outcome in (Outcome.FAILED, Outcome.SKIPPED))
-    follow = (Change(Action.UPDATE_WEBHOOK, "shop", "1", value, field="webhooks.up_callback_url", reason=value),)
+    follow = (Change(Action.UPDATE, "shop", "1", value, field="webhooks.up_callback_url", reason=value, kind="webhooks", label="update-webhook"),)
     return ApplyReport(results=results, follow_up=follow, error=value)
 
 

@@ -91,7 +91,7 @@ PLANS = {
     "source-line-string.json": "changes/0/source/line",
     "space-missing-fingerprint.json": "actual_fingerprint",
     "truncated.json": "is it truncated?",
-    "wrong-format-version.json": "format_version 2 is not supported",
+    "wrong-format-version.json": "format_version 3 is not supported",
 }
 SECRETS = ("demo-secret", "readonly-secret", "828712", "tr4vel-s3cret", "old-token-123")
 
@@ -173,7 +173,7 @@ def test_missing_files_are_clear_errors(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def _webhook(d: dict[str, Any]) -> dict[str, Any]:
-    change: dict[str, Any] = next(c for c in d["changes"] if c["action"] == "update-webhook")
+    change: dict[str, Any] = next(c for c in d["changes"] if c["label"] == "update-webhook")
     return change
 
 

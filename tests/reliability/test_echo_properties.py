@@ -91,7 +91,7 @@ def _key(plan: Plan) -> list[tuple[str, str, str | None, str | None]]:
     """The plan's changes, but those of a recorded kind (the account webhook): no API reads it back, so no
     answer can echo it; without a state store its update is always planned (docs/state.md)."""
     return sorted((c.action.value, c.space, c.phone_number, c.field) for c in plan.changes
-                  if not getattr(kinds.kind_of(c), "recorded", False))
+                  if getattr(kinds.kind_for(c), "recorder", None) is None)
 
 
 @pytest.fixture

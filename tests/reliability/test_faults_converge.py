@@ -105,7 +105,7 @@ def test_apply_converges_in_one_run_under_faults_with_no_unplanned_write(
     assert code == 0, err
     plan = Plan.from_dict(json.loads(plan_file.read_text()))
     def planned(action: str, pending: bool = False) -> list[str]:
-        return sorted(c.phone_number or "*" for c in plan.changes if c.action.value == action and c.pending == pending)
+        return sorted(c.phone_number or "*" for c in plan.changes if c.shown_action == action and c.pending == pending)
 
     assert len(planned("sync")) == 3
     assert planned("update-webhook") == sorted(kinds["webhook"]) and len(kinds["webhook"]) == 20
@@ -139,7 +139,7 @@ def test_apply_converges_in_one_run_under_faults_with_no_unplanned_write(
         if change.pending:  # the synced numbers already had the declared webhooks: nothing to write
             continue
         action = {"sync": "ChatappSyncPhoneNumber", "update-webhook": "UpdatePhoneWebhook",
-                  "update-profile": "ModifyPhoneBusinessProfile"}[change.action.value]
+                  "update-profile": "ModifyPhoneBusinessProfile"}[change.shown_action]
         assert (action, change.cust_space_id, change.phone_number) in landed, change.address
 
     # 3. the state is what the YAML says, and a second plan (still under faults) is empty

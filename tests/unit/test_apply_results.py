@@ -14,7 +14,7 @@ from reconciler.render import render_apply
 SCHEMA = Path(__file__).resolve().parents[2] / "reconciler" / "schemas" / "results.schema.json"
 
 
-def _change(phone: str, action: Action = Action.UPDATE_WEBHOOK) -> Change:
+def _change(phone: str, action: Action = Action.UPDATE) -> Change:
     return Change(action, "acme", "1001", phone, field="webhooks.status_callback_url",
                   before={"status_callback_url": "https://h.example/s?token=***"},
                   after={"status_callback_url": "https://h.example/t?token=***"})

@@ -19,10 +19,10 @@ A, B, C = ("sha256:" + c * 64 for c in "abc")
 
 
 def _plan(*, desired: str = A, actual: str = B, phones: tuple[str, ...] = ("8613800001235",)) -> Plan:
-    changes = tuple(Change(Action.UPDATE_WEBHOOK, "acme", "1001", p, field="webhooks.status_callback_url",
+    changes = tuple(Change(Action.UPDATE, "acme", "1001", p, field="webhooks.status_callback_url",
                            before={"status_callback_url": "https://old.example/s"},
                            after={"status_callback_url": "https://new.example/s"},
-                           source=Source("spaces/acme.yaml", 7)) for p in phones)
+                           source=Source("spaces/acme.yaml", 7), kind="webhooks", label="update-webhook") for p in phones)
     return Plan(changes, (PlannedSpace("acme", "1001", "spaces/acme.yaml", actual),), desired, Preflight("ok"))
 
 
@@ -41,7 +41,7 @@ def test_round_trip(tmp_path: Path) -> None:
     ("", "invalid JSON"),
     ('{"format_version": 1, "summary": "Pl', "truncated"),
     ("[]", "expected a JSON object"),
-    ('{"format_version": 2}', "format_version 2 is not supported"),
+    ('{"format_version": 3}', "format_version 3 is not supported"),
 ])
 def test_bad_files(tmp_path: Path, content: str, expected: str) -> None:
     with pytest.raises(PlanFileError, match=expected) as exc:
@@ -107,7 +107,7 @@ def test_any_field_of_a_saved_write_that_differs_is_refused(edit: Any, named: st
     edited = replace(saved, changes=(edit(saved.changes[0]),))
     with pytest.raises(StalePlanError) as exc:
         check_not_stale("plan.json", edited, saved)
-    assert f"{saved.changes[0].address}: {named} was" in str(exc.value)
+    assert f"{saved.changes[0].ref}: {named} was" in str(exc.value)
 
 
 def test_a_reviewed_write_gone_from_the_fresh_plan_is_refused() -> None:

@@ -13,12 +13,12 @@ from typing import Any, ClassVar
 import pytest
 
 from reconciler import kinds as catalogue
-from reconciler.config.model import Number, Space
-from reconciler.core.plan import Action
-from reconciler.core.source import Source
+from reconciler.config.model import Number, Source, Space
+from reconciler.core.plan import V1_BLOCKS, Action
 from reconciler.engine.actual import ActualSpace, index_numbers
 from reconciler.engine.diff import diff_space
-from reconciler.kinds.base import Field, Kind, Scope, change
+from reconciler.kinds.base import Api, Kind, Scope
+from reconciler.kinds.fields import Field
 
 PACKAGE = Path(__file__).resolve().parents[2] / "reconciler"
 
@@ -63,20 +63,20 @@ def test_every_kind_is_complete() -> None:
     seen: set[str] = set()
     for kind in catalogue.kinds():
         assert kind.name and kind.name not in seen and kind.label
+        for dep in catalogue.dependencies(kind.name):
+            assert dep in seen, f"{kind.name} is registered before {dep}, which it depends on"
         seen.add(kind.name)
         fields = {f.name for f in kind.fields}
-        model_fields = set(kind.model.__dataclass_fields__)
-        assert fields <= model_fields, (kind.name, fields - model_fields)
-        for action in (kind.read_action, *kind.write_actions()):
-            assert action is None or action in ACTIONS, (kind.name, action)
-        if kind.write_action is not None:
-            spec = ACTIONS[kind.write_action]
-            assert spec.is_write
+        if fields:
+            model_fields = set(kind.model.__dataclass_fields__)
+            assert fields <= model_fields, (kind.name, fields - model_fields)
+        for action in kind.api.read_actions():
+            assert action in ACTIONS and not ACTIONS[action].is_write, (kind.name, action)
+        for action in kind.api.write_actions():
+            assert action in ACTIONS and ACTIONS[action].is_write, (kind.name, action)
+        if kind.api.update is not None and kind.fields:
             sent = {f.api for f in kind.fields}
-            assert sent <= set(spec.params), (kind.name, sent - set(spec.params))
-        if kind.read_action is not None:
-            assert not ACTIONS[kind.read_action].is_write
-        assert kind.action is None or kind.action.writes
+            assert sent <= set(ACTIONS[kind.api.update].params), (kind.name, sent - set(ACTIONS[kind.api.update].params))
 
 
 # -- a kind the engine has never heard of ------------------------------------------------------------------
@@ -86,7 +86,7 @@ class Greeting:
     text: str | None = None
 
 
-class GreetingKind(Kind):
+class GreetingKind(Kind[Greeting]):
     """A made-up number kind whose value sits in the number list item (``Greeting``)."""
 
     name = "greeting"
@@ -94,22 +94,23 @@ class GreetingKind(Kind):
     model = Greeting
     label = "greeting"
     fields: ClassVar[tuple[Field, ...]] = (Field("text", "Greeting"),)
-    action = Action.UPDATE
+    api = Api(update="UpdatePhoneWebhook")
+    depends_on = ("membership",)
 
 
-def test_a_new_kind_is_diffed_without_touching_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(catalogue._REGISTRY, "greeting", GreetingKind())  # registered for this test only
-    registry = catalogue.registry()
+def test_a_new_kind_is_diffed_without_touching_the_engine() -> None:
     src = Source("spaces/a.yaml", 3)
     number = Number.of("8613800001234", "+8613800001234", src, greeting=Greeting("hello"))
     space = Space("a", "100", src, (number,))
     item: dict[str, Any] = {"PhoneNumber": "8613800001234", "Greeting": "hi"}
-    (change,) = diff_space(space, ActualSpace("100", index_numbers([item])), env={})
-    assert change.action is Action.UPDATE and change.field == "greeting.text"
-    assert change.before == {"text": "hi"} and change.after == {"text": "hello"}
-    assert catalogue.kind_of(change) is registry["greeting"]
-    # in effect: nothing to do
-    assert diff_space(space, ActualSpace("100", index_numbers([{**item, "Greeting": " hello "}])), env={}) == []
+    with catalogue.registered(GreetingKind()) as kind:  # registered for this test only
+        (change,) = diff_space(space, ActualSpace("100", index_numbers([item])), env={})
+        assert change.action is Action.UPDATE and change.field == "greeting.text"
+        assert change.before == {"text": "hi"} and change.after == {"text": "hello"}
+        assert catalogue.kind_for(change) is kind and change.address.kind == "greeting"
+        # in effect: nothing to do
+        assert diff_space(space, ActualSpace("100", index_numbers([{**item, "Greeting": " hello "}])), env={}) == []
+    assert "greeting" not in catalogue.registry()
 
 
 # -- saved plans of earlier versions stay fresh -------------------------------------------------------------
@@ -118,24 +119,22 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "config" / "fingerp
 
 
 def test_fingerprints_are_those_of_format_version_1() -> None:
-    """Digests computed by the version before the catalogue (blocks as number attributes, ``profiles``):
-    the same YAML and the same answers must give them, or every plan saved by it is refused as stale."""
+    """The desired digest computed by the version before the catalogue (blocks as number attributes): the
+    same YAML fingerprinted in format 1's form (``V1_BLOCKS``) gives it, so a plan saved then is not
+    refused as stale. (The actual fingerprint is recorded in the plan, never compared.)"""
     from reconciler.config import load_desired_state
     from reconciler.engine.fingerprint import desired_fingerprint
 
     # (its verify-code variable predates the env prefix: the prefix is widened, as the environment may)
     state = load_desired_state([str(FIXTURE)], env={"CAMS_RECONCILER_ENV_PREFIX": "ACME_"})
-    assert desired_fingerprint(state.spaces) == \
+    assert desired_fingerprint(state.spaces, always=V1_BLOCKS) == \
         "sha256:cb40d027a930f3417ec0945064f71b896e8572eb5b79a6973f01681b5afef36d"
-    items = index_numbers([{"PhoneNumber": "8613800001234", "StatusCallbackUrl": "https://hooks.example/s"}])
-    seen = ActualSpace("293483938840077", items, {"business_profile": {"8613800001234": {"About": "Acme"}}})
-    assert seen.fingerprint() == "sha256:8da129e0cd5a4a6f4231184e3d27673b6b9c45acfdde50cce760a90b1a70a295"
 
 
 # -- the defaults for report-only and space-level kinds --------------------------------------------------------
 
-class MottoKind(Kind):
-    """A made-up report-only number kind: its default diff reports drift."""
+class MottoKind(Kind[Greeting]):
+    """A made-up report-only number kind: its default plan reports drift."""
 
     name = "motto"
     model = Greeting
@@ -143,28 +142,26 @@ class MottoKind(Kind):
     fields: ClassVar[tuple[Field, ...]] = (Field("text", "Motto"),)
 
 
-class BannerKind(Kind):
-    """A made-up space-level kind with a read: its default diff compares the space's read."""
+class BannerKind(Kind[Greeting]):
+    """A made-up space-level kind with a read: its default plan compares the space's read."""
 
     name = "banner"
     scope = Scope.SPACE
     model = Greeting
     label = "banner"
     fields: ClassVar[tuple[Field, ...]] = (Field("text", "Banner"),)
-    action = Action.UPDATE
-    read_action = "GetBanner"
+    api = Api(read="GetBanner", update="UpdateBanner")
 
 
-def test_default_diff_of_a_report_only_and_of_a_space_kind(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(catalogue._REGISTRY, "motto", MottoKind())
-    monkeypatch.setitem(catalogue._REGISTRY, "banner", BannerKind())
+def test_default_plan_of_a_report_only_and_of_a_space_kind() -> None:
     src = Source("spaces/a.yaml", 3)
     number = Number.of("8613800001234", "+8613800001234", src, motto=Greeting("be kind"))
     space = Space("a", "100", src, (number,), sources={"banner": Source("spaces/a.yaml", 9)},
                   blocks={"banner": Greeting("Sale")})
     item = {"PhoneNumber": "8613800001234", "Motto": "be quick"}
-    changes = diff_space(space, ActualSpace("100", index_numbers([item]), space_reads={"banner": {"Banner": "Hi"}}),
-                         env={})
+    with catalogue.registered(MottoKind()), catalogue.registered(BannerKind()):
+        changes = diff_space(space, ActualSpace("100", index_numbers([item]),
+                                                space_reads={"banner": {"Banner": "Hi"}}), env={})
     by_field = {c.field: c for c in changes}
     assert by_field["motto.text"].action is Action.DRIFT and by_field["motto.text"].phone_number == "8613800001234"
     banner = by_field["banner.text"]
@@ -172,76 +169,15 @@ def test_default_diff_of_a_report_only_and_of_a_space_kind(monkeypatch: pytest.M
     assert banner.before == {"text": "Hi"} and banner.after == {"text": "Sale"}
 
 
-# -- a collection kind: several changes for one number, applied and verified item by item ----------------------
+def test_a_kind_registered_twice_or_before_what_it_depends_on_is_refused() -> None:
+    class Orphan(GreetingKind):
+        name = "orphan"
+        depends_on = ("nothing-such",)
 
-@dataclass(frozen=True)
-class Codes:
-    codes: tuple[str, ...] | None = None
-
-
-class CodesKind(Kind):
-    """A made-up collection kind: each declared code the number lacks is one ``create`` change."""
-
-    name = "codes"
-    model = Codes
-    label = "codes"
-    items = True
-    action = Action.CREATE
-    write_action = "ChatappSyncPhoneNumber"  # any write action of the table: the fake client records it
-
-    def diff(self, space: Any, number: Any, model: Any, item: Any, data: Any) -> list[Any]:
-        have = set(item.get("Codes") or ())
-        return [change(space, number, Action.CREATE, field=f"codes.{c}", before=None, after={"code": c},
-                       source=number.source, reason=f"code {c} missing") for c in model.codes if c not in have]
-
-    async def write(self, client: Any, cust_space_id: str, phone_number: str, model: Any, differing: Any, *,
-                    current: Any = None, change: Any = None) -> None:
-        await client.call(self.write_action, {"CustSpaceId": cust_space_id, "Code": change.after["code"]})
-
-
-class CodesApi:
-    """Accepts every code and keeps only "a" (so "b" never lands)."""
-
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-        self.codes: list[str] = []
-
-    async def query_phone_numbers(self, cust_space_id: str, status: str | None = None) -> list[dict[str, Any]]:
-        return [{"PhoneNumber": "8613800001234", "Codes": list(self.codes)}]
-
-    async def call(self, action: str, params: Any) -> dict[str, Any]:
-        self.sent.append(params["Code"])
-        if params["Code"] == "a":
-            self.codes.append("a")
-        return {"Code": "OK"}
-
-
-def test_a_collection_is_applied_and_verified_item_by_item(monkeypatch: pytest.MonkeyPatch) -> None:
-    import asyncio
-
-    from reconciler.config.model import DesiredState
-    from reconciler.core.plan import Plan, PlannedSpace, Preflight
-    from reconciler.engine.apply import apply_plan
-    from reconciler.engine.results import Outcome, WriteLedger
-
-    monkeypatch.setitem(catalogue._REGISTRY, "codes", CodesKind())
-    src = Source("spaces/a.yaml", 3)
-    space = Space("a", "100", src, (Number.of("8613800001234", "+8613800001234", src, codes=Codes(("a", "b"))),))
-    api = CodesApi()
-    changes = diff_space(space, ActualSpace("100", index_numbers([{"PhoneNumber": "8613800001234"}])), env={})
-    assert [c.field for c in changes] == ["codes.a", "codes.b"]
-    plan = Plan(tuple(changes), (PlannedSpace("a", "100", "spaces/a.yaml", "sha256:x"),), "sha256:d",
-                Preflight("ok"), {})
-    ledger = WriteLedger()
-    report = asyncio.run(apply_plan(api, plan, DesiredState((space,), ("spaces/a.yaml",)), env={}, ledger=ledger))
-    results = {r.change.field: r for r in report.results}
-    assert sorted(api.sent) == ["a", "b"]  # each item written once, by its own change
-    assert results["codes.a"].outcome is Outcome.DONE
-    assert results["codes.b"].outcome is Outcome.FAILED and "code b missing" in results["codes.b"].message
-    assert ledger.changes_acknowledged == {c.address for c in changes}
-    # after an abandoned apply, each change is judged by its own record, not by a shared call key
-    only_a = WriteLedger()
-    only_a.begin(changes[0])
-    only_a.acknowledge(changes[0])
-    assert only_a.outcome_after_abandon(changes[0], "SIGTERM").outcome is Outcome.DONE
-    assert "not started" in only_a.outcome_after_abandon(changes[1], "SIGTERM").message
+    with pytest.raises(ValueError, match="depends on nothing-such"):
+        with catalogue.registered(Orphan()):
+            pass
+    with pytest.raises(ValueError, match="registered twice"):
+        with catalogue.registered(catalogue.get("webhooks")):
+            pass
+    assert "orphan" not in catalogue.registry() and "webhooks" in catalogue.registry()

@@ -99,7 +99,7 @@ def test_webhook_differs_gives_update_with_masked_tokens_and_a_reason_when_only_
     n = number("65", webhooks=declared)
     a = actual(item("65", StatusCallbackUrl="https://h.example/s?token=old-secret"))
     (c,) = diff_space(space(n), a, env={})
-    assert c.action is Action.UPDATE_WEBHOOK
+    assert c.action is Action.UPDATE
     assert c.field == "webhooks.status_callback_url"
     assert c.before == {"status_callback_url": "https://h.example/s?token=***"}
     assert c.after == {"status_callback_url": "https://h.example/s?token=***"}
@@ -139,7 +139,7 @@ def test_url_normalisation_makes_equivalent_urls_equal(api_value):
 def test_meaningful_url_differences_are_kept(api_value):
     n = number("1", webhooks=HOOKS)
     (c,) = diff_space(space(n), actual(item("1", StatusCallbackUrl=api_value)), env={})
-    assert c.action is Action.UPDATE_WEBHOOK
+    assert c.action is Action.UPDATE
 
 
 def test_profile_compares_only_declared_fields_and_websites_as_lists():
@@ -149,7 +149,7 @@ def test_profile_compares_only_declared_fields_and_websites_as_lists():
     data = {"About": "Acme Retail", "Websites": ["https://acme.example"], "Email": "x@y.example",
             "Vertical": "Retail"}
     (c,) = diff_space(space(n), actual(item("1"), profiles={"1": data}), env={})
-    assert c.action is Action.UPDATE_PROFILE
+    assert c.action is Action.UPDATE
     assert c.field == "business_profile"
     assert c.before == {"about": "Acme Retail", "websites": ["https://acme.example"]}
     assert c.after == {"about": "Acme Retail, open 9 to 9",
@@ -221,7 +221,7 @@ def test_plan_after_apply_equivalent_state_is_empty():
     before = actual(item("1", StatusCallbackUrl="https://old.example"), item("2", UpCallbackUrl=""),
                     profiles={"1": {"About": "B"}})
     changes = diff_space(s, before, env={})
-    assert {c.action for c in changes} == {Action.UPDATE_WEBHOOK, Action.UPDATE_PROFILE}
+    assert {c.action for c in changes} == {Action.UPDATE, Action.UPDATE}
     # Emulate apply: UpdatePhoneWebhook with the declared URL (undeclared one kept), profile fields set.
     applied = actual(
         item("1", StatusCallbackUrl=n1.block("webhooks").status_callback_url),

@@ -58,7 +58,7 @@ def test_units_people_count_in() -> None:
     by_kind = count(FULL.changes)
     assert by_kind[DriftKind.MISSING] == 1  # the one sync names one missing number
     assert by_kind[DriftKind.HEALTH] == 1 and by_kind[DriftKind.QUEUE] == 1
-    pending = [dataclasses.replace(c, pending=True) for c in FULL.changes if c.action is Action.UPDATE_WEBHOOK]
+    pending = [dataclasses.replace(c, pending=True) for c in FULL.changes if c.action is Action.UPDATE]
     assert pending and count(pending).total == 0  # part of their sync or migration, not counted again
     two_fields_one_number = [dataclasses.replace(c, field=f) for c in FULL.changes if c.field == "expect.quality_rating"
                              for f in ("expect.quality_rating", "expect.status")]

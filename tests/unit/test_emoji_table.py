@@ -48,6 +48,6 @@ def test_text_that_only_looks_symbolic_is_not_an_emoji(text: str) -> None:
 
 @pytest.mark.parametrize("text", [*EMOJI, *PLAIN])
 def test_the_validator_and_the_emulator_agree(text: str) -> None:
-    offline = get("automation").check({"prompts": [text]})
+    offline = get("automation").rules.check({"prompts": [text]}, "space.yaml")
     emulated = prompt_problem([text])
     assert bool(offline) == bool(emulated) == (text in EMOJI)

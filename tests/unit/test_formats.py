@@ -29,8 +29,8 @@ def _report(plan: Plan) -> ApplyReport:
     outcomes = (Outcome.DONE, Outcome.FAILED, Outcome.SKIPPED)
     return ApplyReport(tuple(ChangeResult(c, o, f"message {i}", "Ram.PermissionDeny" if o is Outcome.FAILED else None)
                              for i, (c, o) in enumerate(zip(changes, outcomes))),
-                       follow_up=(Change(Action.UPDATE_WEBHOOK, "acme", "900", "4", reason="not in the plan",
-                                         source=Source("spaces/a.yaml", 9, 3)),),
+                       follow_up=(Change(Action.UPDATE, "acme", "900", "4", reason="not in the plan",
+                                         source=Source("spaces/a.yaml", 9, 3), kind="webhooks", label="update-webhook"),),
                        calls={"UpdatePhoneWebhook": 2})
 
 

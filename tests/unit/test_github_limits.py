@@ -21,8 +21,8 @@ def kinds(out: str) -> Counter[str]:
 def big_plan() -> Plan:
     drift = [Change(Action.DRIFT, "big", "1", f"86{i:09d}", "expect.status", "A", "B", Source(F, 100 + i))
              for i in range(12)]
-    webhooks = [Change(Action.UPDATE_WEBHOOK, "big", "1", f"87{i:09d}", "webhooks.status_callback_url",
-                       "https://a.example/s", "https://b.example/s", Source(F, 200 + i)) for i in range(25)]
+    webhooks = [Change(Action.UPDATE, "big", "1", f"87{i:09d}", "webhooks.status_callback_url",
+                       "https://a.example/s", "https://b.example/s", Source(F, 200 + i), kind="webhooks", label="update-webhook") for i in range(25)]
     unmanaged = [Change(Action.UNMANAGED, "big", "1", f"88{i:09d}", severity=Severity.ERROR, source=Source(F, 1))
                  for i in range(15)]
     notices = [Change(Action.UNMANAGED, "other", "2", f"89{i:09d}", severity=Severity.NOTICE, source=Source(F, 2))
@@ -72,7 +72,7 @@ def test_nothing_is_said_to_be_left_out_when_nothing_is() -> None:
 
 
 def test_a_small_plan_is_unchanged() -> None:
-    c = Change(Action.UPDATE_WEBHOOK, "s", "1", "1", "webhooks.status_callback_url", "a", "b", Source(F, 3))
+    c = Change(Action.UPDATE, "s", "1", "1", "webhooks.status_callback_url", "a", "b", Source(F, 3), kind="webhooks", label="update-webhook")
     out = render(Plan((c,), (PlannedSpace("s", "1", F, FP),), FP, Preflight("ok")), "github").splitlines()
     assert len(out) == 2 and out[0].startswith("::warning file=spaces/big.yaml,line=3")
     assert out[1].startswith("::notice title=cams-reconciler plan::Plan: 0 to sync") and "more" not in out[1]

@@ -14,7 +14,6 @@ from reconciler.core.plan import Action, Change, Plan, PlannedSpace, Preflight
 from reconciler.core.source import Source
 from reconciler.engine.actual import ActualSpace, index_numbers
 from reconciler.engine.diff import Context, diff_space
-from reconciler.kinds.base import change
 from reconciler.kinds.business_profile import BusinessProfile
 from reconciler.kinds.expect import Expect
 from reconciler.kinds.queues import Queues
@@ -61,11 +60,11 @@ def full_plan(preflight: Preflight = Preflight("ok", "account active"), policy: 
                                                         elsewhere={"7": "globex"}))
     # The generic actions of catalogue kinds, for a kind the renderers have never heard of (they read the
     # plan only): a create, an update and a delete of a made-up space-level "greetings" list.
-    changes += [change(space, None, Action.CREATE, field="greetings.morning", before=None,
+    changes += [Change(Action.CREATE, space.name, space.cust_space_id, None, kind="greetings", field="greetings.morning", before=None,
                        after={"text": "Good morning"}, source=Source(F, 80, 5), reason="declared, not in the space"),
-                change(space, None, Action.UPDATE, field="greetings.evening", before={"text": "Hi"},
+                Change(Action.UPDATE, space.name, space.cust_space_id, None, kind="greetings", field="greetings.evening", before={"text": "Hi"},
                        after={"text": "Good evening"}, source=Source(F, 82, 5), reason="greeting text differs"),
-                change(space, None, Action.DELETE, field="greetings.night", before={"text": "Bye"}, after=None,
+                Change(Action.DELETE, space.name, space.cust_space_id, None, kind="greetings", field="greetings.night", before={"text": "Bye"}, after=None,
                        source=Source(F, 84, 5), reason="in the space, not declared (prune: true)")]
     clean = PlannedSpace("clean", "901", "examples/spaces/clean.yaml", FP)
     return Plan(tuple(changes), (PlannedSpace("acme", "900", F, FP), clean), FP, preflight,
@@ -122,7 +121,7 @@ def test_json_validates_against_schema_and_round_trips():
 def test_schema_rejects_what_a_plan_must_not_be():
     data = json.loads(render(full_plan(), "json"))
     validator = jsonschema.Draft202012Validator(schema())
-    bad_version = dict(data, format_version=2)
+    bad_version = dict(data, format_version=3)
     login = json.loads(json.dumps(data))
     login["preflight"]["data"]["LoginEmail"] = "x@y"
     bad_action = json.loads(json.dumps(data))
@@ -145,10 +144,10 @@ def test_markdown_summary_first_details_per_space_and_links():
 
 def test_markdown_stays_under_limit_with_5000_changes_and_says_what_was_cut():
     changes = tuple(
-        Change(Action.UPDATE_WEBHOOK, f"space-{i % 300}", str(i % 300), f"86138{i:08d}", "webhooks",
+        Change(Action.UPDATE, f"space-{i % 300}", str(i % 300), f"86138{i:08d}", "webhooks",
                {"status_callback_url": f"https://old.example/{i}/status?token=***"},
                {"status_callback_url": f"https://new.example/{i}/status?token=***"},
-               Source(f"spaces/space-{i % 300}.yaml", 10 + i), reason="status callback url differ")
+               Source(f"spaces/space-{i % 300}.yaml", 10 + i), reason="status callback url differ", kind="webhooks", label="update-webhook")
         for i in range(5000))
     spaces = tuple(PlannedSpace(f"space-{i}", str(i), f"spaces/space-{i}.yaml", FP) for i in range(300))
     plan = Plan(changes, spaces, FP, Preflight("ok"), {"QueryChatappPhoneNumbers": 300})

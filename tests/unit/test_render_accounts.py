@@ -20,10 +20,10 @@ def plan(accounts: tuple[str, str, str]) -> Plan:
     spaces = tuple(PlannedSpace(name, cid, f"spaces/{name}.yaml", FP, account=account)
                    for (name, cid), account in zip((("shop", "1"), ("clean", "2"), ("trips", "3")), accounts))
     changes = (
-        Change(Action.UPDATE_WEBHOOK, "shop", "1", "861", "webhooks", {"StatusCallbackUrl": "a"},
-               {"StatusCallbackUrl": "b"}, Source("spaces/shop.yaml", 9, 7)),
-        Change(Action.UPDATE_WEBHOOK, "trips", "3", "862", "webhooks", {"StatusCallbackUrl": "c"},
-               {"StatusCallbackUrl": "d"}, Source("spaces/trips.yaml", 9, 7)),
+        Change(Action.UPDATE, "shop", "1", "861", "webhooks", {"StatusCallbackUrl": "a"},
+               {"StatusCallbackUrl": "b"}, Source("spaces/shop.yaml", 9, 7), kind="webhooks", label="update-webhook"),
+        Change(Action.UPDATE, "trips", "3", "862", "webhooks", {"StatusCallbackUrl": "c"},
+               {"StatusCallbackUrl": "d"}, Source("spaces/trips.yaml", 9, 7), kind="webhooks", label="update-webhook"),
     )
     return Plan(changes, spaces, FP, Preflight("ok", "retail: ok; travel: ok"), {})
 

@@ -23,8 +23,8 @@ def _space(n: int, *, safety: Safety = Safety(), name: str = "big") -> Space:
 
 def _plan(space: Space, webhook_updates: int, *, preflight: Preflight = Preflight("ok"),
           extra: tuple[Change, ...] = ()) -> Plan:
-    changes = tuple(Change(Action.UPDATE_WEBHOOK, space.name, space.cust_space_id, n.phone_number,
-                           field="webhooks.status_callback_url")
+    changes = tuple(Change(Action.UPDATE, space.name, space.cust_space_id, n.phone_number,
+                           field="webhooks.status_callback_url", kind="webhooks", label="update-webhook")
                     for n in space.numbers[:webhook_updates])
     return Plan(changes + extra, (PlannedSpace(space.name, space.cust_space_id, space.file, FP),), FP, preflight)
 
@@ -62,7 +62,7 @@ def test_threshold_is_configurable_per_space() -> None:
 
 def test_one_number_with_both_urls_counts_once() -> None:
     space = _space(10)
-    extra = tuple(Change(Action.UPDATE_WEBHOOK, "big", "1001", space.numbers[0].phone_number, field=f)
+    extra = tuple(Change(Action.UPDATE, "big", "1001", space.numbers[0].phone_number, field=f, kind="webhooks", label="update-webhook")
                   for f in ("webhooks.up_callback_url",))
     assert threshold_breaches(_plan(space, 3, extra=extra), DesiredState((space,), ())) == []
 

@@ -121,7 +121,7 @@ def test_a_component_field_the_create_cannot_send_is_refused_offline() -> None:
                         "components": [{"Type": "BODY", "Text": "See you at HQ", "Latitude": "52.5"},
                                        {"Type": "BUTTONS", "Buttons": [{"Type": "QUICK_REPLY", "Text": "Ok",
                                                                         "ExtendAttrs": {"Action": "x"}}]}]}]}
-    assert get("templates").check(block) == [
+    assert get("templates").rules.check(block, "space.yaml") == [
         (("items", 0, "components", 0, "Latitude"), "Latitude is not a field CreateChatappTemplate can send"),
         (("items", 0, "components", 1, "Buttons", 0, "ExtendAttrs"),
          "ExtendAttrs is not a field CreateChatappTemplate can send")]

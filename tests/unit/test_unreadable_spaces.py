@@ -120,7 +120,7 @@ def test_every_space_level_failure_is_recorded_not_raised(err):
     assert failed.actual_fingerprint is None and failed.line == 5 and plan.for_space("bad") == ()
     assert plan.failed
     # the healthy spaces are planned as usual
-    assert [c.action for c in plan.for_space("good")] == [Action.UPDATE_WEBHOOK]
+    assert [c.action for c in plan.for_space("good")] == [Action.UPDATE]
     assert next(s for s in plan.spaces if s.name == "good").actual_fingerprint.startswith("sha256:")
 
 
