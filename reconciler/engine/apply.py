@@ -384,5 +384,6 @@ async def apply_plan(client: WriteClient, plan: Plan, desired: DesiredState, *,
             results.append(result)
         follow_up += space_run.follow_up
     results.sort(key=lambda r: r.change.sort_key)
-    return ApplyReport(tuple(results), run.interrupt.signal_name, tuple(dict.fromkeys(follow_up)),
+    # by key: a change's before/after may hold lists and mappings (a template's components), not hashable
+    return ApplyReport(tuple(results), run.interrupt.signal_name, tuple({c.key: c for c in follow_up}.values()),
                        dict(sorted(counting.calls.items())), accounts=space_accounts(plan))

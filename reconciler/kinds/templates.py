@@ -189,12 +189,12 @@ class TemplatesKind(Kind[tm.TemplatesBlock]):
             if detail is None:
                 out.append(self.change(block, Action.CREATE, item=t.key, before=None, after=_declared_view(t),
                                        source=source, reason="not in the space: created, then pending review by Meta"
-                                       + _flow_note(t), basis=canonical_digest(None)))
+                                       + _flow_note(t, as_declared), basis=canonical_digest(None)))
                 continue
             status = tm.status_name(detail.get("AuditStatus"))
             fields = tm.differing(t, detail)
             if fields:
-                reason = f"{', '.join(fields)} {'differs' if len(fields) == 1 else 'differ'}" + _flow_note(t)
+                reason = f"{', '.join(fields)} {'differs' if len(fields) == 1 else 'differ'}" + _flow_note(t, as_declared)
                 if status == "APPROVED":
                     reason += f"; {REVIEW_WARNING}"
                 after = {**_declared_view(t), "fields": fields}
@@ -306,11 +306,11 @@ def _unsendable(components: Any) -> list[tuple[tuple[Any, ...], str]]:
     return out
 
 
-def _flow_note(t: tm.Template) -> str:
+def _flow_note(t: tm.Template, declared: tm.Template) -> str:
     """What a reviewer must know of a FLOW button whose Flow this apply creates or replaces."""
     if not tm.flow_ids_pending(t):
         return ""
-    return f" (its FLOW button gets the id of the new Flow {', '.join(t.flows)}, known after apply)"
+    return f" (its FLOW button gets the id of the new Flow {', '.join(declared.flows)}, known after apply)"
 
 
 def _now_ms() -> int:
