@@ -37,6 +37,7 @@ from reconciler.kinds.base import (
     Values,
     Write,
 )
+from reconciler.kinds.fields import Field
 from reconciler.kinds.flow_plan import FlowOp, calls_of, plan_ops
 
 
@@ -68,6 +69,7 @@ async def read_space(client: CallClient, cust_space_id: str, block: fm.FlowsBloc
     items = await fm.list_flows(client, cust_space_id)
     flows: list[dict[str, Any]] = []
     links: dict[str, Any] = {}
+    texts: dict[str, str] = {}
     for order, item in enumerate(items):
         name = str(item.get("FlowName") or "")
         owned = block is None or any(name in s.names() or s.is_derived(name) for s in block.items)
@@ -79,7 +81,10 @@ async def read_space(client: CallClient, cust_space_id: str, block: fm.FlowsBloc
         flow = fm.actual_flow(item, data if isinstance(data, Mapping) else {}, order)
         document = None
         if owned:
-            document = fm.parse_asset(await assets.read_flow_json(cust_space_id, flow.flow_id, via=client))
+            raw = await assets.read_flow_json(cust_space_id, flow.flow_id, via=client)
+            document = fm.parse_asset(raw)
+            if block is None and raw is not None:  # import writes the JSON exactly as read back
+                texts[flow.flow_id] = raw.decode("utf-8", "replace")
             if flow.status == "draft" and block is not None and previews:
                 preview: Mapping[str, Any] = await client.call("GetFlowPreviewUrl", {
                     "CustSpaceId": cust_space_id, "FlowId": flow.flow_id})
@@ -87,7 +92,7 @@ async def read_space(client: CallClient, cust_space_id: str, block: fm.FlowsBloc
                 shown = shown if isinstance(shown, Mapping) else {}
                 links[flow.name] = {"url": str(shown.get("PreviewUrl") or ""), "expires": shown.get("PreviewUrlExpires")}
         flows.append(_flow_values(flow, document))
-    return {"flows": flows, "previews": links}
+    return {"flows": flows, "previews": links, **({"texts": texts} if block is None else {})}
 
 
 def _flow_values(flow: fm.ActualFlow, document: Any) -> dict[str, Any]:
@@ -181,8 +186,25 @@ class FlowPresenter(Presenter):
 
 
 class FlowImporter(Importer):
+    """Each Flow (with its NAME-vN replacements) declared once, its JSON written beside the YAML exactly as
+    read back (flow_model.import_flows)."""
+
     async def read_all(self, client: CallClient, cust_space_id: str) -> Values | None:
         return await read_space(client, cust_space_id, None)
+
+    @staticmethod
+    def _imported(current: Values) -> tuple[dict[str, Any] | None, dict[str, str], list[str]]:
+        texts: Any = current.get("texts") or {}
+        return fm.import_flows(flows_of(current), texts)
+
+    def block(self, fields: Sequence[Field], current: Values, notes: list[str],
+              record_health: bool = False) -> dict[str, JSON] | None:
+        block, _, left = self._imported(current)
+        notes.extend(left)
+        return block
+
+    def files(self, current: Values) -> Mapping[str, str]:
+        return self._imported(current)[1]
 
 
 # --- the kind -----------------------------------------------------------------------------------------------------

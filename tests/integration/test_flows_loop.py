@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,13 +19,14 @@ import yaml
 
 from reconciler.cli import main
 from reconciler.client.actions import ACTIONS
+from reconciler.emulator.catalog import ACTIONS as EMULATED
 from tests.conftest import REPO_ROOT
 
 SPACE = "293483938849301"
 PHONE = "8613800007101"
 SIGNUP = json.loads((REPO_ROOT / "tests/fixtures/flows/signup.json").read_text(encoding="utf-8"))
-READS = ["QueryChatappPhoneNumbers", "GetCustomerAccountInfo", "ListFlow", "GetFlow", "GetFlowJSONAssest",
-         "GetFlowPreviewUrl", "ListChatappTemplate", "GetChatappTemplateDetail"]
+#: the read-only key: every read action, no write (GetChatappUploadAuthorization is a write)
+READS = sorted(a for a, spec in EMULATED.items() if not spec.write)
 
 
 def state(flows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -76,9 +76,9 @@ class Loop:
         path.write_text(yaml.safe_dump({"version": 1, "spaces": [space]}, sort_keys=False), encoding="utf-8")
         return path
 
-    def run(self, *argv: str) -> tuple[int, str]:
+    def run(self, *argv: str, endpoint: bool = True) -> tuple[int, str]:
         self.capsys.readouterr()
-        code = main([*argv, "--endpoint", self.handle.url])
+        code = main([*argv, *(["--endpoint", self.handle.url] if endpoint else [])])
         out, err = self.capsys.readouterr()
         self.seen = getattr(self, "seen", "") + out + err
         return code, out + err
@@ -129,3 +129,101 @@ def test_create_then_publish_as_its_own_change_then_an_empty_plan(loop: Loop) ->
     assert loop.flows()["signup"]["Status"] == "PUBLISHED"
     assert loop.plan(path)[0] == 0
     loop.no_credential_shown()
+
+
+def edited(title: str = "Join us now") -> dict[str, Any]:
+    doc = copy.deepcopy(SIGNUP)
+    doc["screens"][0]["title"] = title
+    return doc
+
+
+def published(json_doc: Any = None, name: str = "signup") -> dict[str, Any]:
+    return {"FlowName": name, "Categories": ["SIGN_UP"], "Status": "PUBLISHED", "JSON": json_doc or SIGNUP}
+
+
+def test_a_drafts_json_edited_shows_the_diff_by_screen_and_its_preview(loop: Loop) -> None:
+    loop.start([{**published(), "Status": "DRAFT"}])
+    path = loop.yaml(signup("draft"), doc=edited())
+    code, out = loop.plan(path)
+    assert code == 2 and "~ update (space) flows.signup" in out, out
+    assert 'json screen DETAILS: /title: "Join Acme Rewards" → "Join us now"' in out
+    assert "preview: http" in out and "(the draft as uploaded now)" in out
+    code, out = loop.apply(path)
+    assert code == 0 and loop.writes() == ["GetChatappUploadAuthorization", "UpdateFlowJSONAsset"], out
+    assert json.loads(loop.flows()["signup"]["JSON"])["screens"][0]["title"] == "Join us now"
+    assert loop.plan(path)[0] == 0
+
+
+def test_a_published_flows_change_is_refused_without_the_opt_in_and_replaced_with_it(loop: Loop) -> None:
+    loop.start([published()])
+    import time
+    old = int(time.time() * 1000) - 3 * 24 * 3600 * 1000
+    template = {"Name": "join", "Language": "en_US", "Category": "MARKETING", "AuditStatus": "pass",
+                "QualityScore": "GREEN", "LastUpdateTime": old, "Components": [
+                    {"Type": "BODY", "Text": "Join Acme Rewards"},
+                    {"Type": "BUTTONS", "Buttons": [{"Type": "FLOW", "Text": "Sign up", "FlowAction": "NAVIGATE",
+                                                     "NavigateScreen": "DETAILS",
+                                                     "FlowId": loop.flows()["signup"]["FlowId"]}]}]}
+    with_template = state([published()])
+    with_template["spaces"][SPACE]["templates"] = [template]
+    loop.handle.reset(with_template)
+    old_id = loop.flows()["signup"]["FlowId"]
+    path = loop.yaml(signup("published"), doc=edited(), templates=[join_template()])
+    code, out = loop.plan(path)
+    assert code == 1 and "a published Flow cannot change; set replace_published: true" in out, out
+    code, out = loop.apply(path)
+    assert code != 0 and loop.writes() == [], out
+    path = loop.yaml(signup("published", replace_published=True), doc=edited(), templates=[join_template()])
+    code, out = loop.plan(path)
+    assert code == 2 and "~ replace (space) flows.signup" in out, out
+    assert "replaced by: signup-v2" in out and "template join/en_US: repointed" in out
+    assert "~ update (space) templates.join/en_US" in out and "known after apply" in out
+    code, out = loop.apply(path)
+    assert code == 0, out
+    assert loop.writes() == ["CreateFlow", "GetChatappUploadAuthorization", "UpdateFlowJSONAsset", "PublishFlow",
+                             "DeprecateFlow", "ModifyChatappTemplate"]
+    flows = loop.flows()
+    assert (flows["signup"]["Status"], flows["signup-v2"]["Status"]) == ("DEPRECATED", "PUBLISHED")
+    button = loop.handle.backend.snapshot()["spaces"][SPACE]["templates"][0]["Components"][1]["Buttons"][0]
+    assert button["FlowId"] == flows["signup-v2"]["FlowId"] != old_id
+    assert loop.plan(path)[0] == 0
+    loop.no_credential_shown()
+
+
+def test_deprecate_and_prune_of_drafts(loop: Loop) -> None:
+    loop.start([published(), {"FlowName": "old_draft", "Status": "DRAFT", "JSON": SIGNUP},
+                {**published(name="old_live")}])
+    path = loop.yaml(signup("deprecated"), prune=True)
+    code, out = loop.plan(path)
+    assert code == 2 and "~ deprecate (space) flows.signup" in out and "- delete (space) flows.old_draft" in out, out
+    assert "flows.old_live" in out and "prune deletes drafts only" in out
+    code, out = loop.apply(path)
+    assert code == 0, out
+    assert sorted(loop.writes()) == ["DeleteFlow", "DeprecateFlow"]
+    assert {n: f["Status"] for n, f in loop.flows().items()} == {"signup": "DEPRECATED", "old_live": "PUBLISHED"}
+
+
+def test_invalid_json_is_caught_offline_with_file_line_and_pointer(loop: Loop) -> None:
+    loop.start()
+    doc = copy.deepcopy(SIGNUP)
+    doc["screens"][0]["layout"]["children"][3]["on-click-action"]["next"]["name"] = "NOWHERE"
+    path = loop.yaml(signup(), doc=doc)
+    code, out = loop.run("validate", str(path), endpoint=False)
+    assert code != 0, out
+    assert "flows/signup.json:" in out and "/screens/0/layout/children/3/on-click-action/next/name" in out
+    assert "spaces.yaml:" in out  # and the YAML line that names the file
+
+
+def test_the_read_only_key_plans_and_import_round_trips(loop: Loop) -> None:
+    loop.start([published(), {"FlowName": "survey", "Categories": ["SURVEY"], "Status": "DRAFT", "JSON": SIGNUP}])
+    loop.key("readonly", "readonly-secret")
+    out_dir = loop.tmp / "imported"
+    out_dir.mkdir()
+    code, out = loop.run("import", "--space-id", SPACE, "--name", "acme", "--out", str(out_dir / "acme.yaml"))
+    assert code == 0, out
+    written = yaml.safe_load((out_dir / "acme.yaml").read_text(encoding="utf-8"))
+    items = written["spaces"][0]["flows"]["items"]
+    assert items["signup"] == {"categories": ["SIGN_UP"], "json_file": "flows/signup.json", "status": "published"}
+    assert json.loads((out_dir / "flows" / "survey.json").read_text(encoding="utf-8")) == SIGNUP
+    code, out = loop.plan(out_dir / "acme.yaml")
+    assert code == 0, out
