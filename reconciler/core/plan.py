@@ -422,8 +422,9 @@ class Plan:
         register = self.count(Action.REGISTER_MIGRATION)
         kinds = [(n, a.value) for a in Action if not a.writes and (n := self.count(a))]
         findings = sum(n for n, _ in kinds)
-        generic = "".join(f", {n} to {label}" for label in ("create", "update", "delete")
-                          if (n := self.count(label)))
+        # a kind's own wording of an update (a Flow's publish, deprecate, replace) counts under that word
+        generic = "".join(f", {n} to {label}" for label in ("create", "update", "publish", "replace", "deprecate",
+                                                            "delete") if (n := self.count(label)))
         found = (f"; {plural(findings, 'finding')} (report only: {', '.join(f'{n} {name}' for n, name in kinds)})"
                  if findings else "; no findings")
         return (f"Plan: {self.count(Action.SYNC)} to sync, {self.count(Action.VERIFY_MIGRATION)} to verify, "

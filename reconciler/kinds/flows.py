@@ -392,29 +392,41 @@ def _basis(op: FlowOp) -> str:
 # --- what a template's ``flow:`` button gets ----------------------------------------------------------------------
 
 
-async def flow_targets(client: CallClient, space: Any, names: Sequence[str]) -> dict[str, str | None]:
-    """Flow name (a template button's ``flow:``) → the id of the Flow it means now, or None when the Flow is
-    created (or replaced) by this plan's apply: its id is known after apply. A name the space's ``flows``
-    declares is the Flow its rule picks (flow_model.current); any other name, the live Flow of that name."""
+async def flow_targets(client: CallClient, space: Any, names: Sequence[str]) -> dict[str, Any]:
+    """What a template button's ``flow: NAME`` stands for: ``{"ids": {name: id or None}, "waiting": [...]}``.
+    A name the space's ``flows`` declares is the Flow its rule picks (flow_model.current), as it will be after
+    the Flows' own changes: its id is None when this apply creates it by a replacement (known after apply);
+    any other name is the Flow of that name. A name is *waiting* while that Flow will not be published after
+    this apply (a draft, a create whose publish is its own later change, a deprecated or missing Flow): a
+    template's FLOW button needs a published Flow, so the template's write waits for a later plan."""
     cid = space.cust_space_id
     block = space.block("flows")
     specs = {s.name: s for s in getattr(block, "items", ())}
     declared = fm.FlowsBlock(tuple(specs[n] for n in names if n in specs))
     flows = flows_of(await read_space(client, cid, declared, previews=False)) if declared.items else []
-    planned = {op.item for op in plan_ops(declared, flows) if op.step in ("create", "replace")}
-    out: dict[str, str | None] = {}
+    steps = {op.item: op.step for op in plan_ops(declared, flows) if op.spec is not None}
+    ids: dict[str, str | None] = {}
+    waiting: list[str] = []
     others = [n for n in names if n not in specs]
     listed = await fm.list_flows(client, cid) if others else []
     for name in names:
         if name in specs:
             now = fm.current(specs[name], flows)
-            out[name] = None if name in planned or now is None else now.flow_id
+            step = steps.get(name)
+            ids[name] = None if step == "replace" or now is None else now.flow_id
+            live = step in ("publish", "replace") or (step in (None, "refused") and now is not None
+                                                      and now.status == "published")
+            if not live:
+                waiting.append(name)
             continue
-        out[name] = None
+        ids[name] = None
         for item in listed:
-            if item.get("FlowName") == name:
-                body: Mapping[str, Any] = await client.call("GetFlow", {"CustSpaceId": cid, "FlowId": item.get("FlowId")})
-                data = body.get("Data")
-                if isinstance(data, Mapping) and fm.status_name(data.get("Status")) != "deprecated":
-                    out[name] = str(item.get("FlowId"))
-    return out
+            if item.get("FlowName") != name:
+                continue
+            body: Mapping[str, Any] = await client.call("GetFlow", {"CustSpaceId": cid, "FlowId": item.get("FlowId")})
+            data = body.get("Data")
+            if isinstance(data, Mapping) and fm.status_name(data.get("Status")) == "published":
+                ids[name] = str(item.get("FlowId"))
+        if ids[name] is None:
+            waiting.append(name)
+    return {"ids": ids, "waiting": waiting}

@@ -167,13 +167,20 @@ class TemplatesKind(Kind[tm.TemplatesBlock]):
                                                              [t.key for t in block.model.items]))
         names = list(dict.fromkeys(n for t in block.model.items for n in t.flows))
         if names:  # the ids the buttons' ``flow:`` names stand for (None: known after apply)
-            found["flow_ids"] = await flow_targets(client, block.space, names)
+            targets = await flow_targets(client, block.space, names)
+            found["flow_ids"], found["flows_waiting"] = targets["ids"], targets["waiting"]
         return found
 
     @staticmethod
     def _resolved(t: tm.Template, current: Values | None) -> tm.Template:
         ids: Any = (current or {}).get("flow_ids") or {}
         return tm.with_flow_ids(t, ids)
+
+    @staticmethod
+    def _waiting_for(t: tm.Template, current: Values | None) -> list[str]:
+        """The Flows ``t``'s buttons name that will not be published after this apply."""
+        waiting: Any = (current or {}).get("flows_waiting") or []
+        return [n for n in t.flows if n in waiting]
 
     def plan(self, block: Block[tm.TemplatesBlock], current: Values | None) -> list[Change]:
         space, model = block.space, block.model
@@ -186,6 +193,13 @@ class TemplatesKind(Kind[tm.TemplatesBlock]):
             source = _source(space, i)
             field = f"{self.name}.{t.key}"
             detail = details.get(t.key)
+            waits = self._waiting_for(as_declared, current)
+            if waits and (detail is None or tm.differing(t, detail)):
+                out.append(self.change(block, Action.DRIFT, item=t.key, field=f"{field}.flow", before=None,
+                                       after={"flow": waits}, source=source,
+                                       reason=f"waits for Flow {', '.join(waits)} to be published (a FLOW button "
+                                              "needs a published Flow): a later plan writes it"))
+                continue
             if detail is None:
                 out.append(self.change(block, Action.CREATE, item=t.key, before=None, after=_declared_view(t),
                                        source=source, reason="not in the space: created, then pending review by Meta"
