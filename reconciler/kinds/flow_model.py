@@ -24,6 +24,8 @@ STATUS_NAMES = {"DRAFT": "draft", "PUBLISHED": "published", "DEPRECATED": "depre
 STATUSES = ("draft", "published", "deprecated")
 CATEGORIES = ("SIGN_UP", "SIGN_IN", "APPOINTMENT_BOOKING", "LEAD_GENERATION", "CONTACT_US", "CUSTOMER_SUPPORT",
               "SURVEY", "OTHER")
+#: The longest Flow name (CreateFlow's limit as the emulator models it).
+NAME_MAX = 200
 #: Flows asked for per ListFlow page (its answer has no total: the read stops on a short page).
 PAGE_SIZE = 50
 #: The longest value a JSON diff line shows before it is cut.

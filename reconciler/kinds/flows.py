@@ -140,6 +140,8 @@ class FlowRules(Rules):
             if not isinstance(flow, Mapping):
                 continue
             at: tuple[str | int, ...] = ("items", str(name))
+            if not 1 <= len(str(name).strip()) <= fm.NAME_MAX:
+                out.append((at, f"a Flow name has 1 to {fm.NAME_MAX} characters"))
             out.extend((at + path, message) for path, message in flow_files.problems(flow, yaml_file))
             replacement = flow.get("replacement_name")
             if isinstance(replacement, str) and (replacement == name or replacement in names):

@@ -335,7 +335,8 @@ def test_import_reads_no_expectation(emu: EmulatorHandle, tmp_path: Path, capsys
                                                "actions": ["QueryChatappPhoneNumbers", "QueryPhoneBusinessProfile",
                                                            "GetCommerceSetting", "GetConversationalAutomation",
                                                            "GetPhoneEncryptionPublicKey", "ListPhoneMessageQrdl",
-                                                           "ListChatappTemplate", "GetChatappTemplateDetail"]}]}
+                                                           "ListChatappTemplate", "GetChatappTemplateDetail",
+                                                           "ListFlow", "GetFlow", "GetFlowJSONAssest"]}]}
     emu.backend.reset(load_state(state))
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "importer")
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "i-secret")
