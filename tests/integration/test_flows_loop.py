@@ -171,6 +171,8 @@ def test_a_published_flows_change_is_refused_without_the_opt_in_and_replaced_wit
     path = loop.yaml(signup("published"), doc=edited(), templates=[join_template()])
     code, out = loop.plan(path)
     assert code == 1 and "a published Flow cannot change; set replace_published: true" in out, out
+    code, out = loop.run("drift", str(path))
+    assert code == 2 and "1 WhatsApp Flow differs from the YAML" in out, out
     code, out = loop.apply(path)
     assert code != 0 and loop.writes() == [], out
     path = loop.yaml(signup("published", replace_published=True), doc=edited(), templates=[join_template()])
