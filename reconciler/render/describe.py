@@ -103,8 +103,8 @@ def diff_lines(change: Change) -> list[str]:
     differs (the fingerprint, when the value was an ``${env:NAME}`` reference, is part of the value)."""
     kind = catalogue.kind_for(change)
     own = kind.presenter.value_lines(change) if kind is not None else None
-    if own is not None:
-        return [f"  {line}" for line in own]
+    if own is not None:  # a kind's view holds API values too (a Flow's screen ids, a preview link): escaped
+        return [f"  {printable(line)}" for line in own]
     before, after = change.before, change.after
     if isinstance(before, Mapping) or isinstance(after, Mapping):
         b = before if isinstance(before, Mapping) else {}

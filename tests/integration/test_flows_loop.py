@@ -229,3 +229,14 @@ def test_the_read_only_key_plans_and_import_round_trips(loop: Loop) -> None:
     assert json.loads((out_dir / "flows" / "survey.json").read_text(encoding="utf-8")) == SIGNUP
     code, out = loop.plan(out_dir / "acme.yaml")
     assert code == 0, out
+
+
+def test_a_hostile_flow_json_read_back_writes_no_line_of_its_own(loop: Loop) -> None:
+    hostile = copy.deepcopy(SIGNUP)
+    hostile["screens"][1]["id"] = "CONSENT\n::warning::pwned"
+    loop.start([{"FlowName": "signup", "Categories": ["SIGN_UP"], "Status": "DRAFT", "JSON": hostile}])
+    path = loop.yaml(signup("draft"))
+    for fmt in ("text", "markdown"):
+        code, out = loop.plan(path, "--format", fmt)
+        assert code == 2 and "CONSENT\\n::warning::pwned" in out, out
+        assert not any(line.lstrip().startswith("::warning::") for line in out.splitlines()), out
