@@ -24,7 +24,7 @@ from plan_scale import api_item, desired_number, space_id  # the scale benchmark
 from reconciler.client import CamsClient, Credentials
 from reconciler.client.ratelimit import RateLimiter
 from reconciler.client.stats import ClientStats
-from reconciler.config.model import Account, DesiredState, Number, Space
+from reconciler.core.model import Account, DesiredState, Number, Space
 from reconciler.core.source import Source
 from reconciler.emulator import start_emulator
 from reconciler.engine.accounts import AccountClients

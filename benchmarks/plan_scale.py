@@ -32,7 +32,7 @@ from typing import Any
 from _common import emulator_process, peak_rss_mb
 
 from reconciler.client import CamsClient, Credentials
-from reconciler.config.model import DesiredState, Number, Space
+from reconciler.core.model import DesiredState, Number, Space
 from reconciler.core.plan import Plan, PlannedSpace, Preflight
 from reconciler.core.source import Source
 from reconciler.emulator import start_emulator

@@ -21,6 +21,7 @@ into the script text, so no input can inject shell. It runs the same way outside
 from __future__ import annotations
 
 import base64
+import glob
 import json
 import os
 import secrets
@@ -28,6 +29,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -37,7 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-COMMANDS = ("validate", "plan", "apply", "drift")
+COMMANDS = ("validate", "plan", "apply", "drift", "matrix", "merge")
+#: What ``command: merge`` joins (input ``pieces-of``): a matrix run's plans, drift reports or apply results.
+PIECES_OF = ("plan", "drift", "apply")
+#: Commands that make no API call: no OIDC login.
+OFFLINE = ("validate", "matrix", "merge")
 DEFAULT_AUDIENCE = "sts.aliyuncs.com"
 TOKEN_FILE_NAME = "cams-reconciler-oidc-token"
 
@@ -78,6 +84,9 @@ class Inputs:
     state_store: str = ""  # plan, drift, apply: the state store (docs/state.md); the workflows use git:cams-state
     lock_timeout: str = ""  # apply: how long to wait for another run's lock
     state_token: str = field(default="", repr=False)  # the token git fetches and pushes the state branch with
+    account: str = ""  # plan, apply, drift: the one declared account of this job (a matrix job's), read with its role
+    pieces: tuple[str, ...] = ()  # merge: the pieces' files (glob patterns, expanded here, never by a shell)
+    pieces_of: str = ""  # merge: plan | drift | apply
 
     @property
     def markdown_path(self) -> str:
@@ -99,6 +108,10 @@ def inputs_from_env(env: Mapping[str, str], command: str | None = None) -> Input
     if bool(role) != bool(provider):
         raise ActionError("inputs role-arn and oidc-provider-arn go together: give both (OIDC login) or neither")
     run_id = env.get("GITHUB_RUN_ID", "local")
+    pieces, pieces_of = tuple(get("pieces").split()), get("pieces-of")
+    if cmd == "merge" and (pieces_of not in PIECES_OF or not pieces):
+        raise ActionError(f"command merge needs input pieces (the files' patterns) and pieces-of (one of "
+                          f"{', '.join(PIECES_OF)}), got pieces-of {pieces_of!r}")
     return Inputs(
         command=cmd,
         paths=tuple(get("paths", "spaces").split()),
@@ -121,6 +134,9 @@ def inputs_from_env(env: Mapping[str, str], command: str | None = None) -> Input
         state_store=get("state-store"),
         lock_timeout=get("lock-timeout"),
         state_token=get("state-token"),
+        account=get("account"),
+        pieces=pieces,
+        pieces_of=pieces_of,
     )
 
 
@@ -136,6 +152,23 @@ def command_line(inputs: Inputs, *, plan_exists: bool) -> list[str]:
     paths = list(inputs.paths)
     if inputs.command == "validate":
         return ["validate", *paths, "--format", "github", *inputs.args]
+    scope = ["--changed-since", inputs.changed_since] if inputs.changed_since else []
+    if inputs.command == "matrix":
+        return ["matrix", *paths, "--format", "github", *scope, *inputs.args]
+    if inputs.command == "merge":
+        files = sorted({f for pattern in inputs.pieces for f in glob.glob(pattern)})
+        if not files:
+            raise ActionError(f"merge: no file matches {' '.join(inputs.pieces)}: did the matrix jobs upload "
+                              "their pieces?")
+        yaml = [word for p in paths for word in ("--yaml", p)]
+        link = ["--link-base", inputs.link_base] if inputs.link_base else []
+        if inputs.pieces_of == "plan":
+            return ["show", "--merge", *files, *yaml, "--format", "markdown", "--out", inputs.plan_file,
+                    "--detailed-exitcode", *scope, *link, *inputs.args]
+        if inputs.pieces_of == "drift":
+            return ["drift", "--merge", *files, *yaml, "--format", "markdown", "--out", inputs.plan_file, *link,
+                    *inputs.args]
+        return ["show", "--merge", *files, *yaml, "--format", "markdown", *scope, *inputs.args]
     if inputs.command in ("plan", "drift"):
         argv = [inputs.command, *paths, "--format", "markdown", "--out", inputs.plan_file]
         if inputs.command == "plan":
@@ -146,7 +179,7 @@ def command_line(inputs: Inputs, *, plan_exists: bool) -> list[str]:
                 argv.append("--force")
         if inputs.link_base:
             argv += ["--link-base", inputs.link_base]
-        return argv + connection + list(inputs.args)
+        return argv + connection + _account(inputs) + list(inputs.args)
     # apply: the reviewed plan when there is one; a fresh plan only with an explicit auto-approve
     argv = ["apply", *paths]
     if plan_exists:
@@ -161,7 +194,12 @@ def command_line(inputs: Inputs, *, plan_exists: bool) -> list[str]:
     else:
         raise ActionError(f"apply: no plan file {inputs.plan_file!r} and auto-approve is false: there is no "
                           "reviewed plan to apply (set auto-approve: true to plan and apply afresh)")
-    return argv + ["--results", inputs.results_file, "--format", "markdown"] + connection + list(inputs.args)
+    return (argv + ["--results", inputs.results_file, "--format", "markdown"] + connection + _account(inputs)
+            + list(inputs.args))
+
+
+def _account(inputs: Inputs) -> list[str]:
+    return ["--account", inputs.account] if inputs.account else []
 
 
 # -- OIDC -------------------------------------------------------------------------------------------------
@@ -263,11 +301,24 @@ def _drift_summary(plan: Mapping[str, Any] | None) -> str:
         return ""
 
 
-def decide(inputs: Inputs, code: int, errors: Sequence[str], since: float | None = None) -> Outcome:
+def decide(inputs: Inputs, code: int, errors: Sequence[str], since: float | None = None,
+           markdown: str = "") -> Outcome:
     """What happened, from the exit code and the files the command wrote since ``since`` (pure but for
-    reading them)."""
+    reading them). A merge of plans or drift reports is judged as the plan or drift it makes."""
     reason = errors[-1] if errors else ""
     cmd = inputs.command
+    if cmd == "matrix":
+        if code != 0:
+            return Outcome("error", "cams-reconciler matrix: failed", True, {}, reason)
+        return Outcome("matrix", "cams-reconciler matrix: the jobs of this run", False, {})
+    if cmd == "merge" and inputs.pieces_of in ("plan", "drift"):
+        cmd = inputs.pieces_of
+    elif cmd == "merge":  # apply outcomes: the merged comment's title says which accounts applied
+        title = next((line.lstrip("# ").strip() for line in markdown.splitlines() if line.startswith("#")),
+                     "cams-reconciler apply: merged outcome")
+        if code == 0:
+            return Outcome("applied", title, False, {})
+        return Outcome("not-applied", title, True, {}, reason or title)
     if cmd == "validate":
         if code == 0:
             return Outcome("valid", "cams-reconciler validate: the YAML is valid", False, {})
@@ -305,6 +356,15 @@ def decide(inputs: Inputs, code: int, errors: Sequence[str], since: float | None
                        reason or f"apply exited {code}")
     word = status or "failed"
     return Outcome(word, f"cams-reconciler apply: {word} — {results.get('summary', '')}", True, counts, reason)
+
+
+def _matrix_markdown(matrix: Mapping[str, str]) -> str:
+    jobs = [job for n in range(1, 10) if f"wave-{n}" in matrix
+            for job in json.loads(matrix[f"wave-{n}"]).get("include", [])]
+    lines = [f"{len(jobs)} job(s) in {matrix.get('waves', '0')} wave(s); accounts: {matrix.get('accounts') or 'none'}",
+             "", "| job | account | wave | spaces | floor (min) |", "| --- | --- | ---: | ---: | ---: |"]
+    lines += [f"| {j['job']} | {j['account']} | {j['wave']} | {len(j['spaces'])} | {j['floor_minutes']} |" for j in jobs]
+    return "\n".join(lines) + "\n"
 
 
 # -- GitHub files -------------------------------------------------------------------------------------------
@@ -363,15 +423,24 @@ def run(inputs: Inputs, env: Mapping[str, str]) -> int:
     child_env = {k: v for k, v in env.items() if not k.startswith(("INPUT_", "ACTIONS_ID_TOKEN_REQUEST_"))}
     child_env.setdefault("PYTHONUNBUFFERED", "1")
     child_env.update(state_env(inputs, env))
-    if inputs.role_arn and inputs.command != "validate":
+    if inputs.role_arn and inputs.command not in OFFLINE:
         token = fetch_oidc_token(env, inputs.audience)
         token_dir = Path(env.get("RUNNER_TEMP") or os.getcwd())
         child_env.update(credential_env(inputs, write_token(token_dir, token)))
+        if inputs.account:  # the role is this account's: the YAML's account of that name is read with it
+            child_env["CAMS_RECONCILER_AMBIENT_ACCOUNT"] = inputs.account
     plan_exists = Path(inputs.plan_file).is_file()
     argv = command_line(inputs, plan_exists=plan_exists)
     started = time.time() - 1.0  # file times may be coarser than the clock
     print(f"cams-reconciler {shlex.join(argv)}", file=sys.stderr, flush=True)
-    if inputs.command == "validate":
+    matrix: dict[str, str] = {}
+    if inputs.command == "matrix":
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as out:
+            code, errors = _run_child(argv, child_env, out)
+            out.seek(0)
+            matrix = dict(line.split("=", 1) for line in out.read().splitlines() if "=" in line)
+        markdown = _matrix_markdown(matrix)
+    elif inputs.command == "validate":
         code, errors = _run_child(argv, child_env, sys.stdout)  # the annotations are the report
         markdown = ""
         if code != 0:
@@ -382,10 +451,11 @@ def run(inputs: Inputs, env: Mapping[str, str]) -> int:
         with open(inputs.markdown_path, "w", encoding="utf-8") as md:
             code, errors = _run_child(argv, child_env, md)
         markdown = Path(inputs.markdown_path).read_text(encoding="utf-8")
-    if inputs.annotate and inputs.command in ("plan", "drift") and Path(inputs.plan_file).is_file():
+    reported = inputs.pieces_of if inputs.command == "merge" else inputs.command
+    if inputs.annotate and reported in ("plan", "drift") and Path(inputs.plan_file).is_file():
         sys.stdout.flush()
         _run_child(["show", inputs.plan_file, "--format", "github"], child_env, sys.stdout)
-    result = decide(inputs, code, errors, since=started)
+    result = decide(inputs, code, errors, since=started, markdown=markdown)
     if env.get("GITHUB_STEP_SUMMARY"):
         with open(env["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
             summary.write(summary_text(inputs, result, markdown))
@@ -400,6 +470,7 @@ def run(inputs: Inputs, env: Mapping[str, str]) -> int:
             "plan-path": inputs.plan_file if Path(inputs.plan_file).is_file() else "",
             "results-path": inputs.results_file if Path(inputs.results_file).is_file() else "",
             "markdown-path": inputs.markdown_path if Path(inputs.markdown_path).is_file() else "",
+            **matrix,  # matrix: jobs, accounts, several, waves, wave-1.. (each a strategy.matrix document)
         })
     print(result.title + (f": {result.reason}" if result.reason else ""), file=sys.stderr)
     return 1 if result.failed else 0

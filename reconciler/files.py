@@ -118,14 +118,6 @@ def _is_input(target: Path, lst: os.stat_result | None, given: str | os.PathLike
     return os.path.realpath(target) == os.path.realpath(given)
 
 
-def run_inputs(paths: Iterable[str], *others: str | None) -> list[str]:
-    """Every file a command reads: the YAML files ``paths`` expand to, plus ``others`` given (a state file,
-    a saved plan), for ``check_output``."""
-    from reconciler.config.loader import discover  # the loader's own expansion: no second copy of the rule
-
-    return [*discover(list(paths))[0], *(o for o in others if o)]
-
-
 def _umask() -> int:
     """The process umask, read without changing it where the system says (Linux /proc), else set-and-restore."""
     try:

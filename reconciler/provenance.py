@@ -29,7 +29,8 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.common.masking import mask_url
-from reconciler.core.provenance import DEFAULT_ACCOUNT, Provenance, Target
+from reconciler.core.defaults import DEFAULT_ACCOUNT
+from reconciler.core.provenance import Provenance, Target
 
 _ROLE_ARN = re.compile(r"^acs:ram::(\d+):role/")
 

@@ -7,6 +7,22 @@ every emulator it started when the test ends::
         emu = emulator()                          # examples/emulator-state.yaml
         emu = emulator(state_dict, qps=0)         # any state (path or dict) and start_emulator options
         emu.url, emu.endpoint, emu.credentials, emu.backend.snapshot()
+
+``emu``: one emulator for the whole module (a server start per test would cost the suite minutes), its state
+reset before each test. A module chooses the state with an ``emu_state`` fixture and the start options with
+``emu_options`` (both module-scoped; the example state and ``qps=0`` unless it overrides them)::
+
+    @pytest.fixture(scope="module")
+    def emu_state() -> dict[str, Any]:
+        return STATE
+
+    def test_something(emu): ...
+
+``demo_credentials``: the example state's key in the environment, and no ambient endpoint or token, for
+tests that run the CLI as a user does.
+
+Helpers that are plain functions (not fixtures) live in the ``tests.helpers`` package; test modules never
+import each other.
 """
 
 from __future__ import annotations
@@ -19,9 +35,7 @@ import pytest
 import yaml
 
 from reconciler.emulator import EmulatorHandle, start_emulator
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_STATE_PATH = REPO_ROOT / "examples" / "emulator-state.yaml"
+from tests.helpers.paths import EXAMPLE_STATE_PATH
 
 
 @pytest.fixture(autouse=True)
@@ -59,6 +73,39 @@ def two_account_state(example_state: dict[str, Any]) -> dict[str, Any]:
                    "account": {"HostingStatus": "TRUSTEESHIP", "CreditLimitStatus": "Thaw", "IsCertified": True},
                    "spaces": globex},
     }}
+
+
+@pytest.fixture(scope="module")
+def emu_state() -> Any:
+    """The state ``emu`` starts from and is reset to before each test (a path or a dict)."""
+    return EXAMPLE_STATE_PATH
+
+
+@pytest.fixture(scope="module")
+def emu_options() -> dict[str, Any]:
+    """``start_emulator`` options of ``emu``'s emulator: no flow control unless a module asks for it."""
+    return {"qps": 0}
+
+
+@pytest.fixture(scope="module")
+def module_emulator(emu_state: Any, emu_options: dict[str, Any]) -> Iterator[EmulatorHandle]:
+    with start_emulator(emu_state, **emu_options) as handle:
+        yield handle
+
+
+@pytest.fixture
+def emu(module_emulator: EmulatorHandle, emu_state: Any) -> EmulatorHandle:
+    """The module's emulator, its state reset to ``emu_state`` (the server, port and options stay)."""
+    module_emulator.reset(emu_state)
+    return module_emulator
+
+
+@pytest.fixture
+def demo_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "demo")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "demo-secret")
+    monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
+    monkeypatch.delenv("CAMS_RECONCILER_ENDPOINT", raising=False)
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ COMMANDS: dict[str, Command] = {
     "fmt": Command("fmt", "rewrite desired-state YAML in the canonical layout (comments kept, meaning unchanged)"),
     "plan": Command("plan", "show what apply would change (read-only)"),
     "show": Command("show", "render a saved plan file (no API call)"),
+    "matrix": Command("matrix", "print the CI jobs a run needs: one per account, large accounts in shards (offline)"),
     "drift": Command("drift", "check that the real state matches the YAML (read-only)"),
     "apply": Command("apply", "apply a plan: sync, migrate, update webhooks and profiles, then verify"),
     "migration": Command("migration", "migration helpers: send-code (have the verify code sent to the number's "

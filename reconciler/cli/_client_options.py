@@ -26,20 +26,20 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from reconciler.cli._numbers import QPS_RANGE, bounded_float
+from reconciler.core.defaults import DEFAULT_ACCOUNT, DEFAULT_QPS, DEFAULT_REGION, ENDPOINT_ENV, ENV_PROFILE
 from reconciler.core.errors import ReconcilerError
-from reconciler.defaults import DEFAULT_QPS, DEFAULT_REGION, ENDPOINT_ENV, ENV_PROFILE
 
 if TYPE_CHECKING:  # the client (httpx, asyncio), the model and the engine load when clients are opened, not by --help
     from reconciler.client import CamsClient, Credentials, CredentialsProvider
-    from reconciler.config.model import Account, DesiredState
+    from reconciler.core.model import Account, DesiredState
     from reconciler.engine import AccountClients
-
-DEFAULT_ACCOUNT = "default"  # reconciler.config.model.DEFAULT_ACCOUNT (a test checks they agree)
 
 ENV_EMULATOR = "CAMS_RECONCILER_EMULATOR"
 ENV_REGION = "CAMS_RECONCILER_REGION"
 ENV_REGION_STANDARD = "ALIBABA_CLOUD_REGION_ID"
 ENV_QPS = "CAMS_RECONCILER_QPS"
+#: The declared account whose key the ambient credentials are (a matrix job's OIDC role: docs/gitops.md).
+ENV_AMBIENT_ACCOUNT = "CAMS_RECONCILER_AMBIENT_ACCOUNT"
 
 #: (option, environment variables in the order they are read, what it is) — the ``--help`` table.
 ENVIRONMENT = (
@@ -53,7 +53,8 @@ CREDENTIALS_HELP = (
     "credentials: --profile, else ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET (and "
     "ALIBABA_CLOUD_SECURITY_TOKEN), else ALIBABA_CLOUD_PROFILE, else the standard chain (OIDC role, "
     "~/.aliyun/config.json current profile, ECS RAM role); profile modes AK, StsToken, RamRoleArn, "
-    "EcsRamRole, OIDC. Accounts declared under `accounts:` in the YAML use their own profile or variables."
+    "EcsRamRole, OIDC. Accounts declared under `accounts:` in the YAML use their own profile or variables, "
+    f"except the one named by {ENV_AMBIENT_ACCOUNT} (a CI job's role for that one account), which uses these."
 )
 
 
@@ -113,7 +114,7 @@ class ClientSettings(NamedTuple):  # immutable; no dataclasses import on --help'
     @classmethod
     def from_args(cls, args: argparse.Namespace, env: Mapping[str, str] | None = None) -> ClientSettings:
         from reconciler.client.endpoints import validate_region
-        from reconciler.client.errors import ClientConfigError
+        from reconciler.core.client_errors import ClientConfigError
 
         env = os.environ if env is None else env
         endpoint = getattr(args, "endpoint", None)
@@ -173,10 +174,16 @@ def _emulator_credentials(handle: Any, name: str) -> Credentials:
                           f"(it has: {', '.join(ids)})")
 
 
-def _credentials(settings: ClientSettings, account: Account | None) -> Credentials | CredentialsProvider:
+def _credentials(settings: ClientSettings, account: Account | None,
+                 env: Mapping[str, str] | None = None) -> Credentials | CredentialsProvider:
+    """A declared account's own credentials; the ambient chain for an undeclared ``default``, and for the
+    declared account ``CAMS_RECONCILER_AMBIENT_ACCOUNT`` names. That variable is the environment's word
+    (a CI job's, never the repository's): a matrix job logged in with one account's OIDC role reads that
+    account with it, and holds no other account's credentials."""
     from reconciler.client.credentials import DeferredCredentials, account_credentials, resolve_credentials
 
-    if account is not None:
+    ambient = (os.environ if env is None else env).get(ENV_AMBIENT_ACCOUNT, "").strip()
+    if account is not None and account.name != ambient:
         return DeferredCredentials(lambda: account_credentials(account))
     return resolve_credentials(profile=settings.profile)
 

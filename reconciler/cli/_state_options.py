@@ -104,7 +104,7 @@ def lock_released_on_signals(command: str) -> Iterator[None]:
 def release_locks(opened: Any) -> None:
     """``opened.release()`` with SIGINT/SIGTERM held until it is done: a signal must not cut the store's
     write (a Git push, an S3 delete) in two and leave the lock behind."""
-    from reconciler.signals import signals_held
+    from reconciler.core.signals import signals_held
 
     with signals_held():
         opened.release()

@@ -32,12 +32,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from reconciler.cli._client_options import add_client_arguments
+from reconciler.cli._selection import add_selection_arguments
 from reconciler.cli._state_options import add_lock_timeout_argument, release_locks
 from reconciler.cli.plan import add_journal_arguments
 from reconciler.core.errors import ExitCode, ReconcilerError
+from reconciler.core.signals import signals_held
 from reconciler.render import DEFAULT_FORMAT, FORMATS, format_help
 from reconciler.render.escape import printable
-from reconciler.signals import signals_held
 
 if TYPE_CHECKING:  # the engine, client, state store and renderers load when the command runs, not for --help
     from reconciler.cli._terminal import Progress
@@ -67,6 +68,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--target", action="append", metavar="NAME",
                         help="apply only this space (repeatable); with --plan, re-asserts a plan that covers only "
                              "some spaces: exactly its spaces")
+    add_selection_arguments(parser, "apply")
     parser.add_argument("--changed-since", metavar="GITREF",
                         help="with --plan: re-asserts a plan that covers only some spaces; refused unless every "
                              "space whose YAML changed since GITREF is in the plan")
@@ -85,8 +87,9 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from reconciler.cli.plan import journal_path
+    from reconciler.config.loader import run_inputs
     from reconciler.engine import ApplyRefusedError, ResultsRecorder
-    from reconciler.files import check_output, run_inputs
+    from reconciler.files import check_output
 
     if args.changed_since is not None and not args.plan:
         raise ApplyRefusedError("--changed-since re-asserts the scope of a saved plan: use it with --plan FILE")
@@ -173,9 +176,15 @@ async def _apply(args: argparse.Namespace, recorder: ResultsRecorder) -> int:
         return ExitCode.ERROR
     # a bad file fails before any network call; with a plan key, so does an unsigned or edited one
     saved = load_saved_plan(args.plan, plan_key=os.environ.get(PLAN_KEY_ENV) or None) if args.plan else None
+    from reconciler.cli._selection import selected_spaces
+
+    args.selected = selected_spaces(args, desired)  # --account, --target, --exclude (None: every space)
     if saved is not None:
         check_all_read(saved, saved_path=args.plan)  # a plan with unread spaces was never a whole review
+        _check_within_selection(args, saved)
         check_overrides(args.plan, saved, desired, _reasserted(args, desired))
+    if args.account:  # a refusal from here (the lock held, a stale plan) still names the job's account(s)
+        recorder.provenance = _selected_provenance(args, desired)
     force = args.force  # with --plan, equal to the recorded override (check_overrides)
     from reconciler.engine import SentRecords, open_run_state  # the state store: when apply runs, not for --help
 
@@ -187,7 +196,7 @@ async def _apply(args: argparse.Namespace, recorder: ResultsRecorder) -> int:
         # raises through the ``finally``): a second apply plans only after this one's writes are recorded.
         opened = await open_run_state(client, desired, store, choice,
                                       targets=([s.name for s in saved.spaces if desired.space(s.name) is not None]
-                                               if saved is not None else args.target),
+                                               if saved is not None else args.selected),
                                       emulator=ClientSettings.from_args(args).emulator, env=os.environ,
                                       lock="apply", lock_timeout=timeout)
         try:
@@ -220,7 +229,7 @@ async def _plan_and_execute(args: argparse.Namespace, client: Any, desired: Any,
             plan, current = await _checked_saved_plan(client, args, saved, desired, journal, progress,
                                                       checked=opened.checked, recorded=recorded)
         else:
-            plan = await make_plan(client, desired, targets=args.target or None, force=force, journal=journal,
+            plan = await make_plan(client, desired, targets=args.selected, force=force, journal=journal,
                                    retry_sync=args.retry_sync, checked=opened.checked, recorded=recorded,
                                    progress=_counter(progress, "planning: reading spaces", client))
             current = plan_provenance(client, plan, args)
@@ -335,15 +344,63 @@ def _references(plan: Plan, desired: Any) -> bool:
     return bool(referenced_values(desired, {s.name for s in plan.spaces}))
 
 
+def _check_within_selection(args: argparse.Namespace, saved: Plan) -> None:
+    """``apply --plan FILE --account NAME`` (a matrix job's) runs only a plan of that account's spaces: a
+    piece of another account (a mixed-up artifact) is refused before any call, never run with this job's
+    credentials."""
+    from reconciler.engine import ApplyRefusedError
+
+    if args.selected is None or not (args.account or args.exclude):  # --target alone: check_overrides says it
+        return
+    outside = [s.name for s in saved.spaces if s.name not in set(args.selected)]
+    if outside:
+        from reconciler.engine import Selection
+
+        chosen = Selection.of(args.account, args.target, args.exclude).describe()
+        raise ApplyRefusedError(f"refusing to apply {args.plan}: it covers {', '.join(outside[:10])}"
+                                f"{' and more' if len(outside) > 10 else ''}, outside {chosen}; nothing was written")
+
+
+def _selected_provenance(args: argparse.Namespace, desired: Any) -> Provenance:
+    """What ``--account`` says this run is for, before any call: the accounts and their regions (no id, and
+    the endpoint as configured), replaced by what the run learns once it has read them. Only the results
+    file carries it, so that a matrix run's merged outcome knows whose refusal it reads."""
+    from pathlib import Path
+
+    from reconciler.cli._client_options import ClientSettings
+    from reconciler.core.provenance import Target
+    from reconciler.core.redact import mask_url
+    from reconciler.provenance import collect
+
+    settings = ClientSettings.from_args(args)
+    targets = []
+    for name in dict.fromkeys(args.account):
+        account = desired.account(name)
+        endpoint = (f"emulator:{settings.emulator}" if settings.emulator
+                    else mask_url(settings.endpoint_for(account) or "") or "the regional endpoint")
+        targets.append(Target(name, None, settings.region_for(account), endpoint))
+    first = Path(args.paths[0])
+    return collect(targets, env=os.environ, cwd=first if first.is_dir() else first.parent)
+
+
 def _reasserted(args: argparse.Namespace, desired: Any) -> Reasserted:
     """What the command line re-asserts of a saved plan's overrides; ``--changed-since`` is turned into the
-    spaces changed since that ref here, from git, never from the plan file."""
+    spaces changed since that ref here, from git, never from the plan file. ``--account``/``--exclude``
+    narrow both: without ``--changed-since`` they re-assert exactly their spaces (as ``--target`` each), with
+    it the spaces changed since REF among them."""
     from reconciler.engine import Reasserted, compare_with_ref
 
+    narrowed = bool(getattr(args, "account", None) or getattr(args, "exclude", None))
+    chosen = set(args.selected) if args.selected is not None else None
     changed = None
     if args.changed_since is not None:
         changed = frozenset(compare_with_ref(args.changed_since, args.paths, desired).changed)
-    return Reasserted(force=args.force, retry_sync=args.retry_sync, targets=tuple(args.target or ()),
+        if chosen is not None:
+            changed = changed & chosen
+    targets = tuple(args.target or ())
+    if narrowed and args.changed_since is None:
+        targets = tuple(args.selected or ())
+    return Reasserted(force=args.force, retry_sync=args.retry_sync, targets=targets,
                       changed_since=args.changed_since, changed=changed)
 
 

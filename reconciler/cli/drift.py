@@ -21,6 +21,7 @@ import os
 import sys
 from typing import Any
 
+from reconciler.cli._merge import add_merge_arguments
 from reconciler.cli.plan import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, add_plan_arguments, compute_plan, emit, link_base
 
 FAIL_ON = ("any", "new", "none")
@@ -34,6 +35,7 @@ def register(subparsers: Any) -> None:
                     "reported). Acknowledged findings (acknowledge: in a space's YAML) do not fail the run "
                     "until their date passes; --fail-on new fails only on findings new since --state.")
     add_plan_arguments(parser, command="drift")
+    add_merge_arguments(parser, "drift reports written by `drift --out`", selection=False)
     group = parser.add_argument_group("drift over time")
     group.add_argument("--state", metavar="FILE",
                        help="the previous run's findings (a drift state file, or a drift --format json report); "
@@ -74,6 +76,12 @@ def _parse_now(text: str) -> dt.datetime:
 def run_drift(args: argparse.Namespace) -> int:
     import dataclasses
 
+    if args.merge:
+        return _run_merge(args)
+    if args.yaml:
+        print("error: --yaml goes with --merge", file=sys.stderr)
+        return EXIT_ERROR
+
     from reconciler.engine import DriftStateError, load_state, plan_drift
 
     now: dt.datetime = args.now or dt.datetime.now(dt.UTC)
@@ -94,7 +102,8 @@ def run_drift(args: argparse.Namespace) -> int:
         args.notify_url_env = None
     for name in ("issues_out",):
         if getattr(args, name):
-            from reconciler.files import check_output, run_inputs
+            from reconciler.config.loader import run_inputs
+            from reconciler.files import check_output
             check_output(getattr(args, name), run_inputs(args.paths, getattr(args, "emulator", None)),
                          "--" + name.replace("_", "-"))
     from reconciler.engine import health_snapshot
@@ -131,6 +140,33 @@ def run_drift(args: argparse.Namespace) -> int:
         # The definition the report's table and summary count with (``engine.drift``): they cannot disagree.
         return EXIT_CHANGES if plan_drift(plan).total and args.fail_on != "none" else EXIT_OK
     return _over_time(plan, args, desired, previous, now, health)
+
+
+def _run_merge(args: argparse.Namespace) -> int:
+    """``drift --merge PIECE... --yaml PATH``: the pieces (``drift --out`` of each account's job) as one report,
+    with drift's exit code: 1 when a space could not be read, else 2 when a finding the YAML does not
+    acknowledge is there, else 0."""
+    from reconciler.cli._merge import merged
+    from reconciler.engine import plan_drift
+
+    plan, desired = merged(args, list(args.paths))
+    emit(plan, args, report="drift")
+    if plan.failed:
+        return EXIT_ERROR
+    if args.fail_on == "none":
+        return EXIT_OK
+    if not any(s.acknowledge for s in desired.drift.values()):
+        return EXIT_CHANGES if plan_drift(plan).total else EXIT_OK
+    # The YAML's acknowledgements hold back what they cover, as each account's job judged it (there is no
+    # previous run here: --fail-on new counts every finding not acknowledged).
+    from reconciler.engine import acknowledge_findings
+    from reconciler.render import drift_report
+
+    now: dt.datetime = args.now or dt.datetime.now(dt.UTC)
+    acked = acknowledge_findings(drift_report.findings_of(plan), desired.drift, now.astimezone(dt.UTC).date(),
+                                 [s.name for s in plan.spaces if not s.errored])
+    open_findings = [f for f in acked.findings if f.address not in acked.by_address]
+    return EXIT_CHANGES if open_findings else EXIT_OK
 
 
 def _without_unknown(plan: Any) -> Any:

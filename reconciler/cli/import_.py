@@ -152,8 +152,8 @@ async def _read(args: argparse.Namespace) -> ImportedSpace:
 
 def _token_prefix(given: str) -> str:
     """The prefix of the variables import names: the env prefix by default; another must start with it, or
-    validate would refuse every reference import writes (``reconciler.boundaries``)."""
-    from reconciler.boundaries import ENV_PREFIX_ENV, env_name_problem, env_prefix
+    validate would refuse every reference import writes (``reconciler.core.boundaries``)."""
+    from reconciler.core.boundaries import ENV_PREFIX_ENV, env_name_problem, env_prefix
 
     base = env_prefix(os.environ)
     prefix = given or base

@@ -24,7 +24,7 @@ from reconciler.cli._state_options import (
 from reconciler.core.errors import ExitCode
 
 if TYPE_CHECKING:  # the engine, client and state store load when the command runs, not for --help
-    from reconciler.config.model import DesiredState, Number, Space
+    from reconciler.core.model import DesiredState, Number, Space
 
 METHODS = ("sms", "voice")
 

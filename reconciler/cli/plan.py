@@ -21,16 +21,17 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from reconciler.cli._client_options import add_client_arguments
+from reconciler.cli._selection import add_selection_arguments
 from reconciler.cli._state_options import add_state_store_argument
 from reconciler.cli._terminal import live_terminal  # noqa: F401 - live_terminal: its old home
+from reconciler.core.defaults import JOURNAL_PATH as DEFAULT_JOURNAL
 from reconciler.core.errors import ExitCode
-from reconciler.defaults import JOURNAL_PATH as DEFAULT_JOURNAL
 from reconciler.render import DEFAULT_FORMAT, FORMATS, format_help, github_link_base
 
 # Registering the parser (``--help``, a completion request) needs only the names above; the YAML loader, the
 # engine, the client, the state store and the renderers load when the command runs (benchmarks/startup.py).
 if TYPE_CHECKING:
-    from reconciler.config.model import DesiredState
+    from reconciler.core.model import DesiredState
     from reconciler.core.plan import Plan
     from reconciler.core.provenance import Provenance
 
@@ -50,12 +51,14 @@ def add_plan_arguments(parser: argparse.ArgumentParser, *, command: str = "plan"
                                  "document `show` renders)")
         parser.add_argument("--target", action="append", metavar="NAME",
                             help="check only this space (repeatable)")
+        add_selection_arguments(parser, "check")
         parser.set_defaults(changed_since=None, retry_sync=False)
     else:
         parser.add_argument("--out", metavar="FILE",
                             help="also write the JSON plan to FILE (atomically), for apply --plan")
         parser.add_argument("--target", action="append", metavar="NAME",
                             help="plan only this space (repeatable)")
+        add_selection_arguments(parser, "plan")
         parser.add_argument("--changed-since", metavar="GITREF",
                             help="plan only the spaces whose YAML differs from GITREF (e.g. origin/main)")
     add_journal_arguments(parser, retry_sync=command != "drift")
@@ -156,10 +159,12 @@ def compute_plan(args: argparse.Namespace, observe: Any = None) -> Plan | None:
     import asyncio
     import dataclasses
 
+    from reconciler.cli._selection import selected_spaces
     from reconciler.cli._state_options import open_state_store
+    from reconciler.config.loader import run_inputs
     from reconciler.core.plan import Scope
     from reconciler.engine import compare_with_ref
-    from reconciler.files import check_output, run_inputs
+    from reconciler.files import check_output
 
     if args.out:
         check_output(args.out, run_inputs(args.paths, getattr(args, "emulator", None), journal_path(args)),
@@ -168,6 +173,7 @@ def compute_plan(args: argparse.Namespace, observe: Any = None) -> Plan | None:
     if desired is None:
         return None
     args.desired_state = desired  # drift reads its acknowledgements and endpoint checks from it
+    args.selected = selected_spaces(args, desired)  # --account, --target, --exclude (None: every space)
     only: set[str] | None = None
     if args.changed_since:
         scope = compare_with_ref(args.changed_since, args.paths, desired)
@@ -212,14 +218,14 @@ async def _fetch_and_diff(args: argparse.Namespace, desired: DesiredState, only:
 
     async with open_clients(args, desired) as client:
         # a reader: the account checks name the targets; no lock is taken or waited for
-        opened = await open_run_state(client, desired, store, choice, targets=args.target, only=only,
+        opened = await open_run_state(client, desired, store, choice, targets=args.selected, only=only,
                                       emulator=ClientSettings.from_args(args).emulator, env=os.environ)
         args.run_state = opened.state  # drift keeps its transitions there
         journal = Journal.open(opened.state)
         recorded = SentRecords(opened.state, desired).load()
         progress = Progress(sys.stderr)
         try:
-            plan = await make_plan(client, desired, targets=args.target, only=only, env=os.environ,
+            plan = await make_plan(client, desired, targets=args.selected, only=only, env=os.environ,
                                    progress=progress.counter("reading spaces", client) if progress.enabled
                                    else None, force=getattr(args, "force", False), journal=journal,
                                    retry_sync=args.retry_sync, checked=opened.checked, recorded=recorded,
@@ -236,24 +242,30 @@ async def _fetch_and_diff(args: argparse.Namespace, desired: DesiredState, only:
 
 
 def plan_provenance(clients: Any, plan: Plan, args: argparse.Namespace) -> Provenance:
-    """What the plan is for: this tool, now, the YAML's commit, and for each account (an ``AccountClients``
-    maps its name to its client) the region and endpoint read. The in-process emulator is named by its
+    """What the plan is for: this tool, now, the YAML's commit, and for each account whose spaces it covers
+    (an ``AccountClients`` maps its name to its client; every account for a plan of no space) the region and
+    endpoint read. The in-process emulator is named by its
     state file (its port changes every run). The ambient role's ARN gives the ``default`` account's id; the
     account check's ``Mpk`` gives any account's."""
     from collections.abc import Mapping
     from pathlib import Path
 
     from reconciler.cli._client_options import ClientSettings
-    from reconciler.core.provenance import DEFAULT_ACCOUNT
+    from reconciler.core.defaults import DEFAULT_ACCOUNT
     from reconciler.provenance import collect, target
 
     first = Path(args.paths[0]) if args.paths else Path.cwd()
     where = first if first.is_dir() else first.parent
     emulator = ClientSettings.from_args(args).emulator
     data = plan.preflight.data
+    # One account checked (one client, or an --account selection of one): its preflight's data is its own.
+    checked = {s.account for s in plan.spaces}
+    only = next(iter(checked)) if len(checked) == 1 else None if len(clients) != 1 else next(iter(clients))
     targets = []
     for name, client in clients.items():
-        account_data = data.get(name) if isinstance(data.get(name), Mapping) else data if len(clients) == 1 else {}
+        if checked and name not in checked:  # an account this run did not read (another matrix job's)
+            continue
+        account_data = data.get(name) if isinstance(data.get(name), Mapping) else data if name == only else {}
         targets.append(target(account=name, region=client.region,
                               endpoint=f"emulator:{emulator}" if emulator else client.cams_endpoint,
                               env=os.environ if name == DEFAULT_ACCOUNT else {}, preflight_data=account_data))

@@ -8,7 +8,8 @@
 Modules: ``signing`` (ACS3-HMAC-SHA256), ``actions`` (the action registry), ``endpoints``, ``credentials``,
 ``params`` (checking and encoding parameters), ``ratelimit`` (per-account, per-action pacing within the
 server's window), ``retry`` (policy, backoff, retry-after), ``responses`` (body → data or error, every
-error shape), ``errors`` (the error tree), ``stats`` (counters), ``client`` (``CamsClient``).
+error shape), ``stats`` (counters), ``client`` (``CamsClient``). The error tree is
+``reconciler.core.client_errors`` (every layer names those errors; this surface names them too).
 
 The names load lazily (PEP 562 ``__getattr__``, as ``reconciler.engine``): ``import reconciler.client`` loads
 none of its modules, so a command's ``--help`` (which names the defaults of ``--region`` and ``--qps``) and
@@ -30,7 +31,10 @@ if TYPE_CHECKING:
         credentials_from_env,
         resolve_credentials,
     )
-    from reconciler.client.errors import (
+    from reconciler.client.ratelimit import RateLimiter
+    from reconciler.client.retry import RetryPolicy
+    from reconciler.client.stats import ActionStats, ClientStats
+    from reconciler.core.client_errors import (
         ApiError,
         AuthenticationError,
         ClientConfigError,
@@ -50,9 +54,6 @@ if TYPE_CHECKING:
         TransportError,
         UnknownActionError,
     )
-    from reconciler.client.ratelimit import RateLimiter
-    from reconciler.client.retry import RetryPolicy
-    from reconciler.client.stats import ActionStats, ClientStats
 
 #: Public name → its module (the same names as the ``TYPE_CHECKING`` imports and ``__all__``).
 _SURFACE: dict[str, str] = {
@@ -69,24 +70,24 @@ _SURFACE: dict[str, str] = {
     "CredentialsProvider": "credentials",
     "credentials_from_env": "credentials",
     "resolve_credentials": "credentials",
-    "ApiError": "errors",
-    "AuthenticationError": "errors",
-    "ClientConfigError": "errors",
-    "ClientError": "errors",
-    "ConnectError": "errors",
-    "CredentialsError": "errors",
-    "InvalidRequestError": "errors",
-    "NotOwnedError": "errors",
-    "NotSubscribedError": "errors",
-    "ParameterError": "errors",
-    "PermissionDeniedError": "errors",
-    "ResponseTooLargeError": "errors",
-    "RunBudgetError": "errors",
-    "ServerError": "errors",
-    "ThrottledError": "errors",
-    "TimeoutError": "errors",
-    "TransportError": "errors",
-    "UnknownActionError": "errors",
+    "ApiError": "reconciler.core.client_errors",
+    "AuthenticationError": "reconciler.core.client_errors",
+    "ClientConfigError": "reconciler.core.client_errors",
+    "ClientError": "reconciler.core.client_errors",
+    "ConnectError": "reconciler.core.client_errors",
+    "CredentialsError": "reconciler.core.client_errors",
+    "InvalidRequestError": "reconciler.core.client_errors",
+    "NotOwnedError": "reconciler.core.client_errors",
+    "NotSubscribedError": "reconciler.core.client_errors",
+    "ParameterError": "reconciler.core.client_errors",
+    "PermissionDeniedError": "reconciler.core.client_errors",
+    "ResponseTooLargeError": "reconciler.core.client_errors",
+    "RunBudgetError": "reconciler.core.client_errors",
+    "ServerError": "reconciler.core.client_errors",
+    "ThrottledError": "reconciler.core.client_errors",
+    "TimeoutError": "reconciler.core.client_errors",
+    "TransportError": "reconciler.core.client_errors",
+    "UnknownActionError": "reconciler.core.client_errors",
     "RateLimiter": "ratelimit",
     "RetryPolicy": "retry",
     "ActionStats": "stats",
@@ -108,6 +109,6 @@ def __getattr__(name: str) -> Any:
     module = _SURFACE.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    value = getattr(importlib.import_module(module if "." in module else f"{__name__}.{module}"), name)
     globals()[name] = value  # once: later lookups do not come back here
     return value

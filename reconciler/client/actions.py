@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 
-from reconciler.client.errors import UnknownActionError
+from reconciler.core.client_errors import UnknownActionError
 
 
 class Product(str, Enum):

@@ -37,7 +37,15 @@ from reconciler.client import shapes
 from reconciler.client.actions import ActionSpec, ParamType, Product, get_action
 from reconciler.client.credentials import Credentials, CredentialsProvider
 from reconciler.client.endpoints import DEFAULT_REGION, resolve_endpoints
-from reconciler.client.errors import (
+from reconciler.client.params import ParamValue, encode_params
+from reconciler.client.ratelimit import DEFAULT_QPS, RateLimiter, SlotUnavailable
+from reconciler.client.redacting_log import install_httpx_redaction
+from reconciler.client.responses import parse_response
+from reconciler.client.retry import RetryPolicy, backoff_delay, is_retryable
+from reconciler.client.signing import canonical_query, percent_encode, signed_request_headers
+from reconciler.client.stats import ClientStats
+from reconciler.common.masking import URL_IN_TEXT
+from reconciler.core.client_errors import (
     CallPlace,
     ClientError,
     ConnectError,
@@ -49,14 +57,6 @@ from reconciler.client.errors import (
     TransportError,
     scrub,
 )
-from reconciler.client.params import ParamValue, encode_params
-from reconciler.client.ratelimit import DEFAULT_QPS, RateLimiter, SlotUnavailable
-from reconciler.client.redacting_log import install_httpx_redaction
-from reconciler.client.responses import parse_response
-from reconciler.client.retry import RetryPolicy, backoff_delay, is_retryable
-from reconciler.client.signing import canonical_query, percent_encode, signed_request_headers
-from reconciler.client.stats import ClientStats
-from reconciler.common.masking import URL_IN_TEXT
 from reconciler.core.redact import is_secret_key, mask_params, url_secret_values
 
 log = logging.getLogger("reconciler.client")
@@ -427,12 +427,6 @@ class CamsClient:
         body = await self.call("QueryChatappPhoneNumbers",
                                {"CustSpaceId": cust_space_id, "Status": status, "IsvCode": isv_code})
         return shapes.phone_numbers("QueryChatappPhoneNumbers", body, cust_space_id)
-
-    async def get_phone_number_setting(self, cust_space_id: str, phone_number: str) -> dict[str, Any]:
-        """A number's settings (``Model``: MarketingPaused, PhoneNumber)."""
-        body = await self.call("GetChatappPhoneNumberSetting",
-                               {"CustSpaceId": cust_space_id, "PhoneNumber": phone_number})
-        return dict(body.get("Model") or {})
 
     async def sync_phone_numbers(self, cust_space_id: str) -> list[dict[str, Any]]:
         """Refresh a space's numbers from WhatsApp; returns the refreshed ``PhoneNumbers``."""

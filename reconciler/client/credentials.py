@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from reconciler.client.errors import CredentialsError
-from reconciler.defaults import ENV_PROFILE
+from reconciler.core.client_errors import CredentialsError
+from reconciler.core.defaults import ENV_PROFILE
 
 ENV_ACCESS_KEY_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 ENV_ACCESS_KEY_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
@@ -242,7 +242,7 @@ def resolve_credentials(env: Mapping[str, str] | None = None, *, use_chain: bool
 
 
 class AccountSource(Protocol):
-    """Where one account's credentials come from (``config.model.Account`` has these fields). Read-only
+    """Where one account's credentials come from (``core.model.Account`` has these fields). Read-only
     members, so a frozen dataclass satisfies it."""
 
     @property

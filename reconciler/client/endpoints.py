@@ -12,13 +12,12 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-from reconciler.boundaries import endpoint_problem
 from reconciler.client.actions import Product
-from reconciler.client.errors import ClientConfigError
 from reconciler.common.masking import mask_url
-from reconciler.defaults import DEFAULT_REGION, ENDPOINT_ENV
+from reconciler.core.boundaries import base_url, endpoint_problem
+from reconciler.core.client_errors import ClientConfigError
+from reconciler.core.defaults import DEFAULT_REGION, ENDPOINT_ENV
 
 _REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
 
@@ -44,23 +43,15 @@ def validate_region(region: str) -> str:
 def parse_endpoint(value: str) -> Endpoint:
     """``https://host[:port]`` or ``http://...`` (or a bare host, taken as https); nothing after the host."""
     shown = mask_url(value)  # an endpoint pasted with a password or token must not echo it back
-    text = value.strip()
-    if "://" not in text:
-        text = "https://" + text
     try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
+        scheme, netloc = base_url(value, bare_host=True)
     except ValueError as exc:
         raise ClientConfigError(f"invalid endpoint {shown!r}: {exc}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ClientConfigError(f"invalid endpoint {shown!r}: expected http(s)://host[:port]")
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
-        raise ClientConfigError(f"invalid endpoint {shown!r}: give only scheme, host and port")
-    return Endpoint(parts.scheme, parts.netloc.lower())
+    return Endpoint(scheme, netloc)
 
 
 def ensure_endpoint_allowed(url: str, what: str, env: Mapping[str, str] | None = None) -> None:
-    """Refuse, before any request, an endpoint outside the allow-list (``reconciler.boundaries``): Alibaba
+    """Refuse, before any request, an endpoint outside the allow-list (``reconciler.core.boundaries``): Alibaba
     Cloud's domains, loopback, and ``CAMS_RECONCILER_ALLOWED_ENDPOINTS``. ``what`` names where the URL came
     from (``accounts[retail].endpoint``, ``state_store.endpoint``); the message names it and the host, never
     anything else of the URL."""

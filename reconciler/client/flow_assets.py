@@ -28,8 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from reconciler.client.errors import ClientError
 from reconciler.common.masking import mask_url
+from reconciler.core.client_errors import ClientError
 from reconciler.core.redact import scrub_values
 
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.client.actions import ActionSpec, ParamType
-from reconciler.client.errors import ParameterError
+from reconciler.core.client_errors import ParameterError
 
 ParamValue = str | int | float | bool | list[Any] | tuple[Any, ...] | dict[str, Any] | None
 

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.client.actions import ACTIONS
-from reconciler.defaults import DEFAULT_QPS
+from reconciler.core.defaults import DEFAULT_QPS
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]

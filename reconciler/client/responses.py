@@ -14,7 +14,9 @@ from typing import Any
 from xml.etree import ElementTree
 
 from reconciler.client.actions import ActionSpec, Product
-from reconciler.client.errors import (
+from reconciler.client.retry import retry_after_hint
+from reconciler.core.answers import MalformedAnswerError
+from reconciler.core.client_errors import (
     ApiError,
     AuthenticationError,
     CallPlace,
@@ -26,8 +28,6 @@ from reconciler.client.errors import (
     ThrottledError,
     scrub,
 )
-from reconciler.client.retry import retry_after_hint
-from reconciler.client.shapes import MalformedAnswerError
 
 THROTTLING_CODES = frozenset({"System.LimitControl", "Throttling", "Throttling.User", "Throttling.Api",
                               "Throttling.System", "ServiceUnavailable.Throttling"})

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from reconciler.client.actions import RetryMode
-from reconciler.client.errors import (
+from reconciler.core.client_errors import (
     ClientError,
     ResponseTooLargeError,
     RunBudgetError,

@@ -6,7 +6,7 @@ change can send ``PhoneNumbers: "…"``, ``[null]``, a profile ``Data`` that is 
 ``PhoneNumbers`` read as ``[]`` makes a populated space look empty (and a sync gets planned), two items for
 one number merge silently, and a list where a string belongs slips past the frozen-account check.
 
-So each typed read declares what it needs and ``MalformedAnswerError`` (an ``ApiError``: the engine records
+So each typed read declares what it needs and ``MalformedAnswerError`` (``reconciler.core.answers``; an ``ApiError``: the engine records
 the space as unreadable in a plan, and the change as failed in apply) names the action, the field (with its
 index) and the request id. Fields the engine does not read are not judged: the API may add fields freely.
 """
@@ -14,43 +14,15 @@ index) and the request id. Fields the engine does not read are not judged: the A
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any, Protocol, Unpack
+from collections.abc import Mapping
+from typing import Any
 
 from reconciler.client.actions import get_action
-from reconciler.client.errors import ApiError, CallPlace
+from reconciler.core.answers import fail, kind_name, text_fields
+from reconciler.core.client_errors import CallPlace
 
 #: ``GetCustomerAccountInfo`` ``Data`` fields the account check reads.
 ACCOUNT_TEXT_FIELDS = ("HostingStatus", "CreditLimitStatus", "AccountType")
-
-
-class MalformedAnswerError(ApiError):
-    """A successful answer whose shape is not what the action's contract says (never retried: the same
-    request gets the same answer)."""
-
-    default_code = "MalformedAnswer"
-
-
-def _fail(action: str, body: Mapping[str, Any], field: str, problem: str, **where: Unpack[CallPlace]) -> MalformedAnswerError:
-    request_id = body.get("RequestId")
-    return MalformedAnswerError(f"malformed answer: {field} {problem}", action=action,
-                                request_id=str(request_id)[:100] if isinstance(request_id, (str, int)) else None,
-                                **where)
-
-
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number",
-            float: "a number"}.get(type(value), type(value).__name__)
-
-
-def _text_fields(action: str, body: Mapping[str, Any], item: Mapping[str, Any], prefix: str,
-                 fields: tuple[str, ...], **where: Unpack[CallPlace]) -> None:
-    for name in fields:
-        value = item.get(name)
-        if value is not None and not isinstance(value, str):
-            raise _fail(action, body, f"{prefix}{name}", f"is {_kind(value)}, expected a string", **where)
 
 
 def _digits(phone: str) -> str:
@@ -63,59 +35,26 @@ def phone_numbers(action: str, body: Mapping[str, Any], cust_space_id: str | Non
     where = CallPlace(cust_space_id=cust_space_id)
     items = body.get("PhoneNumbers")
     if not isinstance(items, list):
-        problem = "is missing" if "PhoneNumbers" not in body else f"is {_kind(items)}, expected a list"
-        raise _fail(action, body, "PhoneNumbers", problem + " (not read as an empty space)", **where)
+        problem = "is missing" if "PhoneNumbers" not in body else f"is {kind_name(items)}, expected a list"
+        raise fail(action, body, "PhoneNumbers", problem + " (not read as an empty space)", **where)
     seen: dict[str, int] = {}
     out: list[dict[str, Any]] = []
     for i, item in enumerate(items):
         prefix = f"PhoneNumbers[{i}]"
         if not isinstance(item, dict):
-            raise _fail(action, body, prefix, f"is {_kind(item)}, expected an object", **where)
+            raise fail(action, body, prefix, f"is {kind_name(item)}, expected an object", **where)
         phone = item.get("PhoneNumber")
         if not isinstance(phone, str) or not phone.strip():
-            raise _fail(action, body, f"{prefix}.PhoneNumber",
-                        "is missing" if phone is None else f"is {_kind(phone)}, expected a non-empty string", **where)
-        _text_fields(action, body, item, f"{prefix}.", get_action(action).answer_text, **where)
+            raise fail(action, body, f"{prefix}.PhoneNumber",
+                        "is missing" if phone is None else f"is {kind_name(phone)}, expected a non-empty string", **where)
+        text_fields(action, body, item, f"{prefix}.", get_action(action).answer_text, **where)
         key = _digits(phone) or phone.strip()
         if key in seen:
-            raise _fail(action, body, f"{prefix}.PhoneNumber",
+            raise fail(action, body, f"{prefix}.PhoneNumber",
                         f"repeats PhoneNumbers[{seen[key]}] (number {key} listed twice; not merged)", **where)
         seen[key] = i
         out.append(item)
     return out
-
-
-class _AnswerField(Protocol):
-    """A field of an answer's ``Data`` as a kind declares it (``kinds.base.Field``)."""
-
-    @property
-    def api(self) -> str: ...
-
-    @property
-    def many(self) -> bool: ...
-
-
-def data_object(action: str, body: Mapping[str, Any], fields: Iterable[_AnswerField],
-                cust_space_id: str | None = None, phone_number: str | None = None) -> dict[str, Any]:
-    """``Data``: an object whose declared fields are strings or null, and lists of strings or null where the
-    field is a list (``many``)."""
-    where = CallPlace(cust_space_id=cust_space_id, phone_number=phone_number)
-    data = body.get("Data")
-    if not isinstance(data, dict):
-        raise _fail(action, body, "Data", "is missing" if "Data" not in body else f"is {_kind(data)}, expected an object",
-                    **where)
-    fields = list(fields)
-    _text_fields(action, body, data, "Data.", tuple(f.api for f in fields if not f.many), **where)
-    for f in fields:
-        items = data.get(f.api)
-        if not f.many or items is None:
-            continue
-        if not isinstance(items, list):
-            raise _fail(action, body, f"Data.{f.api}", f"is {_kind(items)}, expected a list", **where)
-        for i, item in enumerate(items):
-            if not isinstance(item, str):
-                raise _fail(action, body, f"Data.{f.api}[{i}]", f"is {_kind(item)}, expected a string", **where)
-    return dict(data)
 
 
 def account_info(action: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -123,11 +62,11 @@ def account_info(action: str, body: Mapping[str, Any]) -> dict[str, Any]:
     boolean or null (a list holding ``FREEZE`` must not read as "not frozen")."""
     data = body.get("Data")
     if not isinstance(data, dict):
-        raise _fail(action, body, "Data", "is missing" if "Data" not in body else f"is {_kind(data)}, expected an object")
-    _text_fields(action, body, data, "Data.", ACCOUNT_TEXT_FIELDS)
+        raise fail(action, body, "Data", "is missing" if "Data" not in body else f"is {kind_name(data)}, expected an object")
+    text_fields(action, body, data, "Data.", ACCOUNT_TEXT_FIELDS)
     certified = data.get("IsCertified")
     if certified is not None and not isinstance(certified, bool):
-        raise _fail(action, body, "Data.IsCertified", f"is {_kind(certified)}, expected a boolean")
+        raise fail(action, body, "Data.IsCertified", f"is {kind_name(certified)}, expected a boolean")
     return dict(data)
 
 
@@ -138,12 +77,12 @@ def verification_status(action: str, body: Mapping[str, Any], cust_space_id: str
     where = CallPlace(cust_space_id=cust_space_id, phone_number=phone_number)
     data = body.get("Data")
     if not isinstance(data, dict):
-        raise _fail(action, body, "Data", "is missing" if "Data" not in body else f"is {_kind(data)}, expected an object",
+        raise fail(action, body, "Data", "is missing" if "Data" not in body else f"is {kind_name(data)}, expected an object",
                     **where)
-    _text_fields(action, body, data, "Data.", get_action(action).answer_text, **where)
+    text_fields(action, body, data, "Data.", get_action(action).answer_text, **where)
     status = data.get("CodeVerificationStatus")
     if not isinstance(status, str) or not status.strip():
-        raise _fail(action, body, "Data.CodeVerificationStatus", "is missing or empty", **where)
+        raise fail(action, body, "Data.CodeVerificationStatus", "is missing or empty", **where)
     return status.strip().upper()
 
 

@@ -6,7 +6,8 @@
 Every problem in every file is collected into one ``ConfigError`` (``.problems``; ``str()`` is one
 ``path/to/file.yaml:LINE:COL: error: <what is wrong> (<field path>)`` line each). Modules: ``loader``
 (files, bytes, YAML with positions), ``schema`` (the JSON Schema and its messages), ``rules`` (what the
-schema cannot say), ``build`` (the model, with defaults merged and sources kept), ``model`` (the contract).
+schema cannot say), ``build`` (the model, with defaults merged and sources kept); the model itself, the
+contract with the engine, is ``reconciler.core.model``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ConfigError", "Problem", "discover_files", "load_desired_state"]
 
-# Loaded on first use (PEP 562): ``config.model`` is imported by the catalogue of kinds, which the loader
-# itself reads, so the package must not import its loader eagerly.
+# Loaded on first use (PEP 562): importing ``reconciler.config.errors`` (the CLI does, for its messages) must not
+# load the loader, YAML and the JSON Schema.
 _HOME = {"ConfigError": "errors", "Problem": "errors", "load_desired_state": "load", "discover_files": "loader"}
 
 

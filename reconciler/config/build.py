@@ -10,9 +10,9 @@ from typing import Any
 
 from reconciler import kinds as catalogue
 from reconciler.config.loader import LoadedFile, Path
-from reconciler.config.model import Account, DesiredState, Migration, Number, Safety, Space
 from reconciler.config.rules import DeclaredNumber
-from reconciler.core.provenance import DEFAULT_ACCOUNT
+from reconciler.core.defaults import DEFAULT_ACCOUNT
+from reconciler.core.model import Account, DesiredState, Migration, Number, Safety, Space
 from reconciler.core.source import Source
 
 _NUMBER_KINDS = catalogue.number_kinds()

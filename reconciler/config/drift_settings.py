@@ -1,7 +1,8 @@
 """What a space says about its drift checks: ``acknowledge:`` (known findings accepted until a date) and
 ``endpoint_checks:`` (opt-in probes of the declared callback URLs).
 
-Kept apart from the space model the plan diffs (``model.Space``): neither block changes what a plan would
+Kept apart from the space model the plan diffs (``core.model.Space``; the settings' frozen model is
+``core.drift_settings``): neither block changes what a plan would
 do, only how ``drift`` reports and whether ``apply`` probes a new URL first. The JSON Schema checks the
 shapes; ``drift_settings_problems`` checks what it cannot (a real calendar date, a finding address whose
 action exists), each problem at its file:line; ``drift_settings_of`` builds the frozen model of every space
@@ -12,73 +13,26 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from typing import Any
 
 from reconciler.config.errors import Problem
 from reconciler.config.loader import LoadedFile, format_path
+from reconciler.core.drift_settings import (
+    DEFAULT_MIN_DAYS,
+    DEFAULT_TIMEOUT_MS,
+    Acknowledgement,
+    EndpointChecks,
+    SpaceDriftSettings,
+)
+from reconciler.core.plan import LABEL_ORDER
 from reconciler.core.source import Source
 
-#: The plan actions a finding address may name (``engine.plan.Action`` values; config does not import the
-#: engine, so the list is spelled here and a unit test checks it against the enum).
-ACTIONS = ("sync", "verify-migration", "register-migration", "update-webhook", "update-profile", "create",
-           "update", "delete", "drift", "unmanaged", "misplaced")
+#: The plan actions a finding address may name: the words plans and drift reports show (``update-webhook``).
+ACTIONS = LABEL_ORDER
 _GLOB = re.compile(r"[*?\[]")
 _NUMBER_SEGMENT = re.compile(r"^[0-9*?\[\]!-]+$")
-
-DEFAULT_TIMEOUT_MS = 3000
-DEFAULT_MIN_DAYS = 14
-
-
-@dataclass(frozen=True)
-class Acknowledgement:
-    space: str
-    finding: str  # as written, without a leading "<space>/"
-    reason: str
-    until: dt.date  # the last day (UTC) it holds
-    source: Source  # where the entry starts
-
-    @property
-    def pattern(self) -> str:
-        return f"{self.space}/{self.finding}"
-
-    @property
-    def address(self) -> str:
-        """The address of the finding an expired acknowledgement becomes."""
-        return f"{self.space}/*/acknowledgement/{self.finding}"
-
-    def matches(self, address: str) -> bool:
-        """``address`` (``space/number/action[/field]``) is this acknowledgement's finding. Without a field
-        segment the pattern covers every field of that number and action."""
-        return fnmatchcase(address, self.pattern) or fnmatchcase(address, self.pattern + "/*")
-
-    def expired(self, today: dt.date) -> bool:
-        return today > self.until
-
-
-@dataclass(frozen=True)
-class EndpointChecks:
-    source: Source
-    enabled: bool = True
-    timeout_ms: int = DEFAULT_TIMEOUT_MS
-    min_days_to_expiry: int = DEFAULT_MIN_DAYS
-    before_apply: bool = True
-
-
-@dataclass(frozen=True)
-class SpaceDriftSettings:
-    acknowledge: tuple[Acknowledgement, ...] = ()
-    endpoint_checks: EndpointChecks | None = None
-
-    @property
-    def checks_endpoints(self) -> bool:
-        return self.endpoint_checks is not None and self.endpoint_checks.enabled
-
-
-NONE = SpaceDriftSettings()
-
 
 def _date(text: str) -> dt.date | None:
     try:
@@ -138,7 +92,7 @@ def drift_settings_problems(loaded: LoadedFile) -> list[Problem]:
 
 
 def drift_settings_of(files: Iterable[LoadedFile]) -> dict[str, SpaceDriftSettings]:
-    """Space name → its settings, for every space that declares either block (the others: ``NONE``).
+    """Space name → its settings, for every space that declares either block (the others declare neither).
     Only for files that passed every check."""
     found: dict[str, SpaceDriftSettings] = {}
     for loaded in files:
@@ -165,6 +119,3 @@ def drift_settings_of(files: Iterable[LoadedFile]) -> dict[str, SpaceDriftSettin
                 found[name] = SpaceDriftSettings(acks, checks)
     return found
 
-
-def settings_for(settings: Mapping[str, SpaceDriftSettings], space: str) -> SpaceDriftSettings:
-    return settings.get(space, NONE)

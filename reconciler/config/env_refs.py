@@ -29,9 +29,10 @@ import re
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
+from reconciler import kinds as catalogue
 from reconciler.common.masking import mask_url
 from reconciler.config.errors import ConfigError, Problem
-from reconciler.config.model import DesiredState, Number, Space
+from reconciler.core.model import DesiredState, Number, Space
 from reconciler.core.secret_url import FINGERPRINT_KEY_ENV, REF, SecretUrl
 from reconciler.core.source import Source
 
@@ -40,17 +41,12 @@ PLACEHOLDER = "ENVREF"
 
 
 def callback_fields() -> dict[str, tuple[str, ...]]:
-    """The number blocks and fields that may hold references: the callback URLs the catalogue declares
-    (imported here when asked: the kinds import this module)."""
-    from reconciler import kinds as catalogue
-
+    """The number blocks and fields that may hold references: the callback URLs the catalogue declares."""
     return {k.name: names for k in catalogue.number_kinds() if (names := tuple(f.name for f in k.fields if f.callback))}
 
 
 def space_callback_fields() -> dict[str, tuple[str, ...]]:
     """The same for the space's own blocks (the account webhook)."""
-    from reconciler import kinds as catalogue
-
     return {k.name: names for k in catalogue.space_kinds() if (names := tuple(f.name for f in k.fields if f.callback))}
 
 

@@ -18,7 +18,6 @@ from reconciler.config.build import build_state
 from reconciler.config.drift_settings import drift_settings_of, drift_settings_problems
 from reconciler.config.errors import ConfigError, Problem
 from reconciler.config.loader import LoadedFile, discover, load_file
-from reconciler.config.model import DesiredState
 from reconciler.config.rules import (
     DeclaredNumber,
     account_problems,
@@ -30,6 +29,7 @@ from reconciler.config.rules import (
     version_problems,
 )
 from reconciler.config.schema import SchemaChecker
+from reconciler.core.model import DesiredState
 
 
 @contextmanager
@@ -60,7 +60,7 @@ def load_desired_state(paths: Iterable[str | os.PathLike[str]], env: Mapping[str
 
     Raises ``ConfigError`` with every problem in every file (sorted by file, then line), never anything
     else for bad input. ``env`` (default ``os.environ``) sets the boundaries the YAML cannot move
-    (``reconciler.boundaries``: which variables it may reference, which endpoints it may name); no value of
+    (``reconciler.core.boundaries``: which variables it may reference, which endpoints it may name); no value of
     a variable is read here."""
     with _cyclic_gc_paused():
         return _load(paths, os.environ if env is None else env)

@@ -122,6 +122,12 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[Problem]]:
     return files, problems
 
 
+def run_inputs(paths: Iterable[str], *others: str | None) -> list[str]:
+    """Every file a command reads: the YAML files ``paths`` expand to, plus ``others`` given (a state file,
+    a saved plan), for ``check_output``."""
+    return [*discover(list(paths))[0], *(o for o in others if o)]
+
+
 def discover_files(paths: Iterable[str]) -> list[str]:
     """The files ``load_desired_state(paths)`` would read; ``ConfigError`` if a path is missing or empty."""
     paths = list(paths)

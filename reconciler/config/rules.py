@@ -18,15 +18,16 @@ from urllib.parse import urlsplit
 import phonenumbers
 from phonenumbers import NumberParseException, ValidationResult
 
-from reconciler import boundaries
 from reconciler import kinds as catalogue
 from reconciler.common.masking import mask_url
 from reconciler.config import env_refs
 from reconciler.config.errors import Problem
 from reconciler.config.loader import LoadedFile, Mark, Path, format_path
 from reconciler.config.schema import did_you_mean
-from reconciler.core.provenance import DEFAULT_ACCOUNT
+from reconciler.core import boundaries
+from reconciler.core.defaults import DEFAULT_ACCOUNT
 from reconciler.core.secret_url import REF
+from reconciler.core.store_url import s3_options
 
 FORMAT_VERSION = 1
 URL_RE = re.compile(r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*$")  # the schema's URL pattern
@@ -263,20 +264,6 @@ def file_problems(loaded: LoadedFile, env: Mapping[str, str] | None = None) -> t
 _PHONE_SHAPE = re.compile(r"^\+?[0-9][0-9 ()./-]{3,30}$")  # the schema's phone_number pattern
 
 
-def _s3_endpoint(value: str) -> str | None:
-    """The ``endpoint`` option of an ``s3://`` store URL (None: none, or not an s3 URL)."""
-    from urllib.parse import parse_qs
-
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return None
-    if parts.scheme != "s3":
-        return None
-    found = parse_qs(parts.query).get("endpoint")
-    return found[-1] if found else None
-
-
 def state_store_problems(files: list[LoadedFile], env: Mapping[str, str] | None = None) -> list[Problem]:
     """At most one ``state_store:`` value across the repository's files (two would be two stores), and an S3
     endpoint in it inside the endpoint allow-list (the YAML is what a pull request changes)."""
@@ -286,7 +273,7 @@ def state_store_problems(files: list[LoadedFile], env: Mapping[str, str] | None 
         value = loaded.data.get("state_store")
         if not isinstance(value, str):
             continue
-        endpoint = _s3_endpoint(value)
+        endpoint = (s3_options(value) or {}).get("endpoint")
         why = boundaries.endpoint_problem(endpoint, os.environ if env is None else env) if endpoint else None
         if why:
             problems.append(_problem(loaded, loaded.positions.at(("state_store",)), f"state_store: {why}",
@@ -430,7 +417,7 @@ def account_problems(files: list[LoadedFile]) -> list[Problem]:
 
 
 def env_name_problems(files: list[LoadedFile], env: Mapping[str, str]) -> list[Problem]:
-    """Every ``${env:NAME}`` and ``verify_code_env: NAME`` outside the boundary ``reconciler.boundaries``
+    """Every ``${env:NAME}`` and ``verify_code_env: NAME`` outside the boundary ``reconciler.core.boundaries``
     sets from the environment (the prefix; never the tool's own or an account's credential variables), at
     its file:line:col. Offline: no variable's value is read or shown."""
     account_variables: set[str] = set()

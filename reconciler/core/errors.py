@@ -10,7 +10,7 @@ message::
     │   └── config.fmt.FormatError         ``fmt``: a file it cannot format without changing its meaning
     ├── files.InputFileError               an input that cannot be read (not a regular file, too large, ...)
     ├── files.OutputFileError              an output (``--out``, ``--results``) that cannot be written
-    ├── client.errors.ClientError          the CAMS/BSS API client (its own tree is drawn there)
+    ├── client_errors.ClientError          the CAMS/BSS API client (its own tree is drawn there)
     ├── engine.drift_state.DriftStateError ``drift --state`` of a file that is not a drift state
     ├── engine.drift_notify.NotifyError    ``drift --notify-url-env``: the chat message could not be sent
     ├── state.store.StateError             the state store cannot be read or written (names the store, the object)
@@ -18,6 +18,7 @@ message::
     └── engine.errors.EngineError          plan/apply refusals, each naming the space and what to do
         ├── engine.errors.TargetError              ``--target`` names a space no YAML declares
         ├── engine.errors.ScopeError               ``--changed-since`` cannot compare with the git ref
+        ├── engine.merge.MergeError                ``--merge`` of pieces that do not belong together
         ├── engine.journal.JournalError            the journal file cannot be read or written
         ├── engine.apply_errors.PlanFileError      ``apply --plan`` of a file that is not an appliable plan
         ├── engine.apply_errors.StalePlanError     the YAML or a planned space moved since the review

@@ -47,14 +47,6 @@ def normalize_url(url: str | None) -> str | None:
     return urlunsplit((scheme, netloc, path, parts.query, parts.fragment))
 
 
-def same_url(declared: str | None, actual: object) -> bool:
-    """Whether two callback URLs are the same after normalisation. Identical strings (the common,
-    in-sync case) short-circuit the parse: a 10,000-number plan compares 20,000 URLs."""
-    if declared == actual:
-        return True
-    return normalize_url(declared) == normalize_url(None if actual is None else str(actual))
-
-
 def normalize_phone(value: object) -> str:
     """A phone number as the API reports it → the model's form (E.164 digits without ``+``).
 

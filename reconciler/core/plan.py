@@ -11,12 +11,15 @@ never holds a secret. ``apply`` takes the values to write from the desired state
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from reconciler.core.provenance import DEFAULT_ACCOUNT, Provenance
+from reconciler.core.defaults import DEFAULT_ACCOUNT
+from reconciler.core.provenance import Provenance
 from reconciler.core.source import Source
 
 #: 2: one generic ``update`` (format 1 had ``update-webhook`` and ``update-profile``), the kind and the item
@@ -366,18 +369,18 @@ class Plan:
     def count(self, action: Action | str) -> int:
         """Changes of ``action`` (an ``Action``, or a label such as ``update-webhook``: the changes shown so),
         pending updates (numbers not in the space yet) not included."""
-        if isinstance(action, Action):
-            return sum(1 for c in self.changes if c.action is action and not c.pending)
-        return sum(1 for c in self.changes if c.shown_action == action and not c.pending)
+        by_action, by_label = self._tally
+        return by_action[action] if isinstance(action, Action) else by_label[action]
+
+    @functools.cached_property
+    def _tally(self) -> tuple[Counter[Action], Counter[str]]:
+        """Changes by action and by label (pending ones not counted), once per plan: every table row asks."""
+        counted = [c for c in self.changes if not c.pending]
+        return Counter(c.action for c in counted), Counter(c.shown_action for c in counted)
 
     @property
     def pending_count(self) -> int:
         return sum(1 for c in self.changes if c.pending)
-
-    @property
-    def has_changes(self) -> bool:
-        """Anything to do or report (drift and unmanaged findings included): ``drift``'s business."""
-        return bool(self.changes) or self.preflight.blocks_apply
 
     @property
     def has_writes(self) -> bool:
@@ -411,10 +414,14 @@ class Plan:
     def for_space(self, name: str) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.space == name)
 
+    @functools.cached_property
+    def labels(self) -> tuple[str, ...]:
+        """Every label of ``LABEL_ORDER``, then any other a kind gives its changes."""
+        return tuple(dict.fromkeys([*LABEL_ORDER, *sorted({c.shown_action for c in self.changes})]))
+
     def counts(self) -> dict[str, int]:
-        """Changes by label (every label of ``LABEL_ORDER``, and any other a kind gives), then pending."""
-        labels = dict.fromkeys([*LABEL_ORDER, *sorted({c.shown_action for c in self.changes})])
-        return {**{label: self.count(label) for label in labels}, "pending": self.pending_count}
+        """Changes by label (``labels``), then pending."""
+        return {**{label: self.count(label) for label in self.labels}, "pending": self.pending_count}
 
     def summary_line(self) -> str:
         """Counted as the summary table counts (``count``, one column per label): the writes, then the

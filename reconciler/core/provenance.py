@@ -8,9 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-#: The account of a space that names none: declared under this name, or else the ambient credentials.
-DEFAULT_ACCOUNT = "default"
-
 
 @dataclass(frozen=True)
 class Target:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.emulator.audit import AuditLog
-from reconciler.emulator.backend import Caller, CamsBackend
+from reconciler.emulator.backend import CamsBackend
+from reconciler.emulator.callers import Caller
 from reconciler.emulator.errors import EmulatorApiError, StateFileError
 from reconciler.emulator.faults import FaultInjector
 from reconciler.emulator.ratelimit import make_limiter

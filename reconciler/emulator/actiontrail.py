@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.emulator.errors import EmulatorApiError
 
 if TYPE_CHECKING:
-    from reconciler.emulator.backend import Caller
+    from reconciler.emulator.callers import Caller
 
 LOOKUP_KEYS = ("ServiceName", "EventName", "User", "EventId", "ResourceType", "ResourceName", "EventRW",
                "EventAccessKeyId")

@@ -25,12 +25,12 @@ import hmac
 import json
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from reconciler.emulator.actiontrail import ActionTrailMixin
 from reconciler.emulator.answers import complete
+from reconciler.emulator.callers import BackendDict, Caller
 from reconciler.emulator.catalog import ACTIONS
 from reconciler.emulator.errors import EmulatorApiError
 from reconciler.emulator.flows import FlowsMixin
@@ -80,30 +80,6 @@ def _websites(raw: str) -> list[str]:
     if (problem := profile_problem("Websites", value)) is not None:
         raise _invalid(problem)
     return value
-
-
-@dataclass(frozen=True)
-class Caller:
-    """The authenticated access key making a call. ``actions`` None means every action is allowed."""
-
-    access_key_id: str
-    actions: frozenset[str] | None = None
-    account: str = DEFAULT_ACCOUNT_ID  # the account the key belongs to
-
-    def may(self, action: str) -> bool:
-        return self.actions is None or action in self.actions
-
-
-class BackendDict(dict[str, dict[str, dict[str, Any]]]):
-    """``[account_id][region]`` → that account's state in that region (moto's shape). A region the state
-    file does not fill is an empty account there: no spaces, no account data."""
-
-    def at(self, account_id: str, region: str) -> dict[str, Any]:
-        regions = self.setdefault(account_id, {})
-        found = regions.get(region)
-        if found is None:
-            found = regions[region] = {"keys": [], "account": None, "spaces": {}}
-        return found
 
 
 class CamsBackend(SettingsMixin, TemplatesMixin, FlowsMixin, ActionTrailMixin):  # number settings (issue 16): emulator/settings.py; templates (17): emulator/templates.py; Flows (27): emulator/flows.py; ActionTrail events (18): emulator/actiontrail.py

@@ -39,7 +39,7 @@ from reconciler.emulator.settings_state import (
 )
 
 if TYPE_CHECKING:
-    from reconciler.emulator.backend import BackendDict, Caller
+    from reconciler.emulator.callers import BackendDict, Caller
 
 Params = Mapping[str, str]
 Body = dict[str, Any]

@@ -37,12 +37,16 @@ if TYPE_CHECKING:
     from reconciler.engine.journal import DEFAULT_PATH as DEFAULT_JOURNAL
     from reconciler.engine.journal import VERIFYING as JOURNAL_VERIFYING
     from reconciler.engine.journal import Journal
+    from reconciler.engine.matrix import DEFAULT_JOB_MINUTES, github_outputs, gitlab_yaml, plan_jobs
+    from reconciler.engine.matrix import document as matrix_document
+    from reconciler.engine.merge import MergeError, expected_spaces, is_results, load_outcomes, load_pieces, merge_plans
     from reconciler.engine.plan_signing import PLAN_KEY_ENV, env_digest, sign
     from reconciler.engine.planner import make_plan
     from reconciler.engine.results import ApplyReport, ChangeResult, ResultsRecorder
     from reconciler.engine.run_state import OpenedState, lock_for_client, open_run_state
     from reconciler.engine.safety import check_all_read, check_apply_allowed
     from reconciler.engine.scope import compare_with_ref
+    from reconciler.engine.selection import Selection
     from reconciler.engine.sent_records import SentRecords
     from reconciler.engine.staleness import (
         Reasserted,
@@ -106,6 +110,18 @@ _SURFACE: dict[str, tuple[str, str]] = {
     "PLAN_KEY_ENV": ("plan_signing", "PLAN_KEY_ENV"),
     "env_digest": ("plan_signing", "env_digest"),
     "sign": ("plan_signing", "sign"),
+    "Selection": ("selection", "Selection"),
+    "DEFAULT_JOB_MINUTES": ("matrix", "DEFAULT_JOB_MINUTES"),
+    "plan_jobs": ("matrix", "plan_jobs"),
+    "github_outputs": ("matrix", "github_outputs"),
+    "gitlab_yaml": ("matrix", "gitlab_yaml"),
+    "matrix_document": ("matrix", "document"),
+    "MergeError": ("merge", "MergeError"),
+    "load_pieces": ("merge", "load_pieces"),
+    "merge_plans": ("merge", "merge_plans"),
+    "expected_spaces": ("merge", "expected_spaces"),
+    "load_outcomes": ("merge", "load_outcomes"),
+    "is_results": ("merge", "is_results"),
 }
 
 __all__ = [
@@ -113,6 +129,7 @@ __all__ = [
     "ApplyRefusedError",
     "ApplyReport",
     "ChangeResult",
+    "DEFAULT_JOB_MINUTES",
     "DEFAULT_JOURNAL",
     "DriftStateError",
     "EngineError",
@@ -120,11 +137,13 @@ __all__ = [
     "Interrupt",
     "JOURNAL_VERIFYING",
     "Journal",
+    "MergeError",
     "NotifyError",
     "OpenedState",
     "PLAN_KEY_ENV",
     "Reasserted",
     "ResultsRecorder",
+    "Selection",
     "SentRecords",
     "StalePlanError",
     "TargetError",
@@ -141,17 +160,26 @@ __all__ = [
     "compare_with_ref",
     "endpoint_changes",
     "env_digest",
+    "expected_spaces",
+    "github_outputs",
+    "gitlab_yaml",
     "health_snapshot",
     "import_space",
+    "is_results",
     "issue_operations",
     "load_drift_state_from_store",
+    "load_outcomes",
+    "load_pieces",
     "load_saved_plan",
     "load_state",
     "lock_for_client",
     "make_plan",
+    "matrix_document",
+    "merge_plans",
     "notify",
     "open_run_state",
     "plan_drift",
+    "plan_jobs",
     "preflight_new_urls",
     "read_space",
     "save_drift_state_to_store",

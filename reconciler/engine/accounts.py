@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from reconciler.config.model import DesiredState
+from reconciler.core.defaults import DEFAULT_ACCOUNT
+from reconciler.core.model import DesiredState
 from reconciler.core.plan import Preflight
-from reconciler.core.provenance import DEFAULT_ACCOUNT
 
 #: Worst first: the combined preflight takes the first status any account has.
 _PREFLIGHT_ORDER = ("error", "frozen", "unavailable", "ok", "no-data", "skipped")

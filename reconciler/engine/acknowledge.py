@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from reconciler.config.drift_settings import Acknowledgement, SpaceDriftSettings
+from reconciler.core.drift_settings import Acknowledgement, SpaceDriftSettings
 from reconciler.engine.drift_state import Finding, digest_of
 
 

@@ -22,9 +22,9 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from reconciler import kinds as catalogue
-from reconciler.client.errors import ApiError, AuthenticationError, ClientError, TransportError
-from reconciler.config.model import Space
+from reconciler.core.client_errors import ApiError, AuthenticationError, ClientError, TransportError
 from reconciler.core.digest import canonical_digest
+from reconciler.core.model import Space
 from reconciler.core.normalize import normalize_phone
 from reconciler.core.plan import Address
 
@@ -55,10 +55,6 @@ class ActualSpace:
     def __repr__(self) -> str:  # callback URLs may hold tokens: never print the values
         return (f"ActualSpace(cust_space_id={self.cust_space_id!r}, numbers={len(self.numbers)}, "
                 f"reads={ {k: len(v) for k, v in self.reads.items()} })")
-
-    def reads_of(self, phone: str) -> dict[str, Mapping[str, Any] | None]:
-        """Kind name → this number's data from that kind's read (absent kinds: not read)."""
-        return {kind: data.get(phone) for kind, data in self.reads.items() if phone in data}
 
     def fingerprint(self) -> str:
         """sha256 of the canonical JSON of everything seen, for ``apply --plan`` to detect a stale plan.

@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler import kinds as catalogue
-from reconciler.client.errors import (
+from reconciler.core.answers import MalformedAnswerError
+from reconciler.core.client_errors import (
     AuthenticationError,
     ClientError,
     NotSubscribedError,
@@ -40,9 +41,8 @@ from reconciler.client.errors import (
     ServerError,
     TransportError,
 )
-from reconciler.client.shapes import MalformedAnswerError
-from reconciler.config.model import DesiredState, Space
 from reconciler.core.errors import ReconcilerError
+from reconciler.core.model import DesiredState, Space
 from reconciler.core.plan import Address, Change, Plan
 from reconciler.engine.actual import ActualSpace, SpaceReadError, fetch_actual
 from reconciler.engine.counting import CountingClient
@@ -170,25 +170,30 @@ class _SpaceRun:
     # -- the loop -------------------------------------------------------------------------------------
     async def execute(self) -> None:
         open_ = list(self.changes)
+        seen: ActualSpace | None = None  # the last round's verifying read, when it also read this round's
         while open_:
             ready = [c for c in open_ if not self._waits(c, open_)] or list(open_)  # a cycle: run them all
-            await self.round(ready)
             open_ = [c for c in open_ if c not in ready]
+            following = [c for c in open_ if not self._waits(c, open_)]  # the next round, known now
+            seen = await self.round(ready, seen, following)
 
-    async def round(self, ready: list[Change]) -> None:
+    async def round(self, ready: list[Change], seen: ActualSpace | None,
+                    following: list[Change]) -> ActualSpace | None:
+        """One round; returns its verifying read when that read also covers ``following`` (the next
+        round's instances): written after every write of this round, it is their re-read too."""
         if self.run.interrupt.requested:  # no read for writes that will not start
             for change in ready:
                 self.skip_interrupted(change)
-            return
-        seen = await self.read(ready)
-        if isinstance(seen, SpaceReadError):
+            return None
+        read = seen if seen is not None else await self.read(ready)
+        if isinstance(read, SpaceReadError):
             for change in ready:
                 self.finish(change, Outcome.FAILED, f"not attempted: could not read the space first "
-                                                    f"({seen.message})", seen.code)
-            return
-        again = self.replan(seen)
-        written = await asyncio.gather(*(self.step(c, seen, again) for c in ready))
-        await self.verify([(c, w) for c, w in zip(ready, written) if w is not None])
+                                                    f"({read.message})", read.code)
+            return None
+        again = self.replan(read)
+        written = await asyncio.gather(*(self.step(c, read, again) for c in ready))
+        return await self.verify([(c, w) for c, w in zip(ready, written) if w is not None], following)
 
     async def read(self, changes: list[Change]) -> ActualSpace | SpaceReadError:
         """The space's number list, and the own reads of the instances ``changes`` are about."""
@@ -292,29 +297,34 @@ class _SpaceRun:
         return "sent (the API accepted it; no API reads it back); recorded in the state store"
 
     # -- verification ---------------------------------------------------------------------------------
-    async def verify(self, done: list[tuple[Change, tuple[bool, ClientError | None]]]) -> None:
-        """Re-read what was written (or found in effect) and plan it again: a change is ``done`` only if the
-        new plan no longer calls for it."""
+    def unverified(self, done: list[tuple[Change, tuple[bool, ClientError | None]]]) -> None:
+        """Interrupted before the re-read: what can be said without it."""
+        for change, (wrote, lost) in done:
+            if lost is not None:
+                self.finish(change, Outcome.FAILED, f"sent, but its answer was lost ({lost}); not re-read because "
+                                                    "apply was interrupted: the next plan shows whether it landed",
+                            lost.code)
+                continue
+            what = "written (accepted by the API)" if wrote else "in effect before writing"
+            self.finish(change, Outcome.DONE, f"{what}; not re-read because apply was interrupted: the next plan "
+                                              "confirms it")
+
+    async def verify(self, done: list[tuple[Change, tuple[bool, ClientError | None]]],
+                     following: list[Change]) -> ActualSpace | None:
+        """Re-read what was written (or found in effect), with the instances of ``following``, and plan it
+        again: a change is ``done`` only if the new plan no longer calls for it. Returns the read."""
         if not done:
-            return
+            return None
         if self.run.interrupt.requested:
-            for change, (wrote, lost) in done:
-                if lost is not None:
-                    self.finish(change, Outcome.FAILED, f"sent, but its answer was lost ({lost}); not re-read "
-                                                        "because apply was interrupted: the next plan shows whether "
-                                                        "it landed", lost.code)
-                    continue
-                what = "written (accepted by the API)" if wrote else "in effect before writing"
-                self.finish(change, Outcome.DONE, f"{what}; not re-read because apply was interrupted: the next "
-                                                  "plan confirms it")
-            return
-        seen = await self.read([c for c, _ in done])
+            self.unverified(done)
+            return None
+        seen = await self.read([c for c, _ in done] + following)
         if isinstance(seen, SpaceReadError):
             for change, (_, lost) in done:
                 what = "sent, but its answer was lost and" if lost is not None else "written, but"
                 self.finish(change, Outcome.FAILED, f"{what} the re-read to verify it failed ({seen.message}); run "
                                                     "plan to see whether it landed", seen.code)
-            return
+            return None
         again = self.replan(seen)
         planned = {c.key for c in self.changes}
         for change, (wrote, lost) in done:
@@ -343,6 +353,7 @@ class _SpaceRun:
                 said = "verified by re-read"
             self.finish(change, Outcome.DONE, said + note)
             self.follow_up += [c for c in again.get(block.address, []) if c.key not in planned]
+        return seen
 
 
 async def apply_plan(client: WriteClient, plan: Plan, desired: DesiredState, *,
@@ -384,6 +395,6 @@ async def apply_plan(client: WriteClient, plan: Plan, desired: DesiredState, *,
             results.append(result)
         follow_up += space_run.follow_up
     results.sort(key=lambda r: r.change.sort_key)
-    # by key: a change's before/after may hold lists and mappings (a template's components), not hashable
-    return ApplyReport(tuple(results), run.interrupt.signal_name, tuple({c.key: c for c in follow_up}.values()),
+    follow = tuple({c.key: c for c in follow_up}.values())  # by key: a change's values are not hashable
+    return ApplyReport(tuple(results), run.interrupt.signal_name, follow,
                        dict(sorted(counting.calls.items())), accounts=space_accounts(plan))

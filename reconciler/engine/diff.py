@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from reconciler import kinds as catalogue
-from reconciler.config.model import Space
+from reconciler.core.model import Space
 from reconciler.core.plan import Action, Change
 from reconciler.engine.actual import ActualSpace
 from reconciler.kinds.base import PlanContext
@@ -36,14 +36,16 @@ def diff_space(space: Space, actual: ActualSpace, *, env: Mapping[str, str] | No
     ctx = context if context is not None else Context(env=env or {})
     changes: list[Change] = []
     arriving: set[str] = set()
-    for kind in catalogue.kinds():
+    arrived: Space | None = None  # the space as the kinds that wait see it: its numbers there or arriving
+    for kind in catalogue.kinds():  # a kind after those it depends on: ``arriving`` is complete by then
         if kind.depends_on:
             # a number not in the space is planned only when this plan brings it in (its pending updates)
-            view = replace(space, numbers=tuple(n for n in space.numbers
-                                                if n.phone_number in actual.numbers or n.phone_number in arriving))
+            if arrived is None:
+                arrived = replace(space, numbers=tuple(n for n in space.numbers if n.phone_number in actual.numbers
+                                                       or n.phone_number in arriving))
+            found = kind.plan_space(arrived, actual, ctx)
         else:
-            view = space
-        found = kind.plan_space(view, actual, ctx)
+            found = kind.plan_space(space, actual, ctx)
         for c in found:
             if c.action is Action.SYNC:
                 arriving.update((c.after or {}).get("missing") or [])

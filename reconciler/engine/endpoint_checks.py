@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 
 from reconciler import kinds as catalogue
 from reconciler.common.masking import mask_url
-from reconciler.config.drift_settings import EndpointChecks, SpaceDriftSettings
-from reconciler.config.model import DesiredState, Number, Space
+from reconciler.core.drift_settings import EndpointChecks, SpaceDriftSettings
+from reconciler.core.model import DesiredState, Number, Space
 from reconciler.core.plan import Action, Change, Plan, Severity
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from reconciler.config.model import Number, Space
-from reconciler.core.provenance import DEFAULT_ACCOUNT
+from reconciler.core.defaults import DEFAULT_ACCOUNT
+from reconciler.core.model import Number, Space
 from reconciler.core.source import Source
 from reconciler.engine.actual import canonical_digest
 
@@ -72,6 +72,3 @@ def desired_fingerprint(spaces: Iterable[Space], always: tuple[str, ...] = ()) -
     """``sha256:…`` of the semantic content of ``spaces`` (order-independent)."""
     return canonical_digest(sorted((space_content(s, always) for s in spaces), key=lambda c: c["name"]))
 
-
-def space_fingerprint(space: Space) -> str:
-    return canonical_digest(space_content(space))

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from reconciler import kinds as catalogue
-from reconciler.config.model import Number, Space
+from reconciler.core.model import Number, Space
 from reconciler.core.normalize import normalize_phone
 from reconciler.core.plan import Address
 from reconciler.core.source import Source
@@ -111,6 +111,25 @@ def _callback_urls(kind_blocks: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def _number_blocks(item: Mapping[str, Any], reads: Reads,
+                   record_health: bool) -> tuple[dict[str, Any], list[str], list[str]]:
+    """One listed number's blocks as each imported kind declares them from what it read, what was left
+    out (notes) and what import warns of (health that is not healthy today)."""
+    phone = str(item["PhoneNumber"])
+    mine: dict[str, Any] = {}
+    notes: list[str] = []
+    warned: list[str] = []
+    for kind in catalogue.number_kinds():
+        if kind.importer is None:
+            continue
+        current = (reads.get(kind.name, {}).get(phone) or {}) if kind.api.read else item
+        block = kind.importer.block(kind.fields, current, notes, record_health)
+        if block:
+            mine[kind.name] = block
+        warned.extend(kind.importer.warnings(current))
+    return mine, notes, warned
+
+
 def import_space(name: str, cust_space_id: str, items: Iterable[Mapping[str, Any]], reads: Reads, *,
                  record_health: bool = False) -> ImportedSpace:
     """The desired state of one space as read (pure: no I/O). Numbers are sorted for stable output.
@@ -123,21 +142,11 @@ def import_space(name: str, cust_space_id: str, items: Iterable[Mapping[str, Any
     left_out: list[str] = []
     unhealthy: list[str] = []
     for item in listed:
-        phone = str(item["PhoneNumber"])
-        mine: dict[str, Any] = {}
-        notes: list[str] = []
-        warned: list[str] = []
-        for kind in catalogue.number_kinds():
-            if kind.importer is None:
-                continue
-            current = (reads.get(kind.name, {}).get(phone) or {}) if kind.api.read else item
-            block = kind.importer.block(kind.fields, current, notes, record_health)
-            if block:
-                mine[kind.name] = block
-            warned.extend(kind.importer.warnings(current))
+        mine, notes, warned = _number_blocks(item, reads, record_health)
+        phone = normalize_phone(str(item["PhoneNumber"]))
         if warned:
-            unhealthy.append(f"{normalize_phone(phone)}: {', '.join(warned)}")
-        left_out.extend(f"{normalize_phone(phone)}: {note}" for note in notes)
+            unhealthy.append(f"{phone}: {', '.join(warned)}")
+        left_out.extend(f"{phone}: {note}" for note in notes)
         blocks.append(mine)
     defaults: dict[str, Any] = {}
     if len(listed) > 1:

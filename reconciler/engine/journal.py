@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler.defaults import JOURNAL_PATH
+from reconciler.core.defaults import JOURNAL_PATH
 from reconciler.engine.errors import EngineError
 from reconciler.files import DuplicateKeyError, InputFileError, no_duplicate_keys, read_input, write_atomically
 from reconciler.kinds.membership import SPENT, UNREGISTERED, UNSYNCED, VERIFYING, code_of, with_code

@@ -20,10 +20,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.client.errors import ClientError
-from reconciler.config.model import DesiredState, Space
+from reconciler.core.client_errors import ClientError
+from reconciler.core.defaults import DEFAULT_ACCOUNT
+from reconciler.core.model import DesiredState, Space
 from reconciler.core.plan import Change, Plan, PlannedSpace, Preflight
-from reconciler.core.provenance import DEFAULT_ACCOUNT
 from reconciler.engine.accounts import AccountClients, combine_preflights
 from reconciler.engine.actual import ActualSpace, SpaceReadError, fetch_actual, gather_all
 from reconciler.engine.counting import CountingClient

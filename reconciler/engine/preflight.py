@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from reconciler.client.errors import ApiError, ClientError
+from reconciler.core.client_errors import ApiError, ClientError
 from reconciler.core.plan import Preflight
 from reconciler.engine.actual import is_space_failure
 

@@ -31,9 +31,10 @@ from enum import Enum
 from typing import Any
 
 from reconciler.client.actions import ACTIONS
+from reconciler.core.defaults import DEFAULT_ACCOUNT
 from reconciler.core.errors import ExitCode
 from reconciler.core.plan import Action, Address, Change, Plan
-from reconciler.core.provenance import DEFAULT_ACCOUNT, Provenance
+from reconciler.core.provenance import Provenance
 from reconciler.engine.counting import METHOD_ACTIONS
 from reconciler.files import write_atomically
 

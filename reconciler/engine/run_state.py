@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.config.model import DesiredState
+from reconciler.core.defaults import DEFAULT_ACCOUNT
 from reconciler.core.errors import ReconcilerError
-from reconciler.core.provenance import DEFAULT_ACCOUNT
+from reconciler.core.model import DesiredState
 from reconciler.engine.accounts import AccountClients
 from reconciler.engine.planner import AccountChecks, check_accounts
 from reconciler.provenance import account_id_from_env, account_id_of

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reconciler import kinds as catalogue
-from reconciler.config.model import DesiredState
+from reconciler.core.model import DesiredState
 from reconciler.core.plan import Action, Blocker, BlockerKind, Change, Plan, Severity
 from reconciler.engine.apply_errors import (
     BlockingFindingsError,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.config import ConfigError, load_desired_state
-from reconciler.config.model import DesiredState, Space
+from reconciler.core.model import DesiredState, Space
 from reconciler.engine.errors import ScopeError
 from reconciler.engine.fingerprint import space_content
 

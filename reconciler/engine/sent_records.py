@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import kinds as catalogue
-from reconciler.config.model import DesiredState, Space
+from reconciler.core.model import DesiredState, Space
 from reconciler.state.records import ACCOUNT_WEBHOOKS, RunState
 
 #: recorded kind → the record kind it is kept in

@@ -36,7 +36,7 @@ import jsonschema
 from deepdiff import DeepDiff
 from deepdiff.helper import NotPresent
 
-from reconciler.config.model import DesiredState
+from reconciler.core.model import DesiredState
 from reconciler.core.plan import FORMAT_VERSION, READABLE_FORMATS, V1_BLOCKS, Action, Change, Plan
 from reconciler.engine.apply_errors import OverrideError, PlanFileError, StalePlanError
 from reconciler.engine.fingerprint import desired_fingerprint

@@ -34,12 +34,12 @@ from reconciler.common.masking import mask_url
 from reconciler.core.digest import canonical_digest
 from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import JSON, Api, Block, Kind, Presenter, Recorder, Scope, Values, Write
 from reconciler.kinds.fields import Field, show_value
+from reconciler.kinds.registration import register
 
 if TYPE_CHECKING:
-    from reconciler.config.model import Space
+    from reconciler.core.model import Space
 
 FINGERPRINT_KEY_ENV = "CAMS_RECONCILER_FINGERPRINT_KEY"  # config.env_refs' (not imported: it imports the kinds)
 LEGACY_FORMAT_VERSION = 1  # today's unkeyed account-webhooks.json

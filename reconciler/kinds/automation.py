@@ -17,10 +17,10 @@ from typing import Any, ClassVar
 
 from reconciler.common.emoji_table import first_emoji  # the emulator's table too (generated, emoji_table.py)
 from reconciler.core.drift_kinds import DriftKind
-from reconciler.kinds import register
 from reconciler.kinds.base import JSON, Api, Importer, Kind, Presenter, Rules, Scope, Values, Write
 from reconciler.kinds.commerce import as_bool
 from reconciler.kinds.fields import Field
+from reconciler.kinds.registration import register
 
 MAX_PROMPTS = 4
 MAX_PROMPT_CHARS = 80

@@ -27,7 +27,7 @@ from reconciler.core.plan import Action, Address, Change, Severity
 from reconciler.kinds.fields import Field
 
 if TYPE_CHECKING:
-    from reconciler.config.model import Number, Space
+    from reconciler.core.model import Number, Space
     from reconciler.core.source import Source
 
 #: A value as the API answers it (and as a plan holds it, redacted).
@@ -88,10 +88,6 @@ class Api:
 
     def write_actions(self) -> tuple[str, ...]:
         return tuple(a for a in dict.fromkeys([self.create, self.update, self.delete, *self.writes]) if a)
-
-    def for_action(self, action: Action) -> str | None:
-        """The call that completes a change of ``action``."""
-        return {Action.CREATE: self.create, Action.UPDATE: self.update, Action.DELETE: self.delete}.get(action)
 
 
 @dataclass(frozen=True)
@@ -227,7 +223,7 @@ class Rules:
     def __init__(self, *, inheritable: bool = False) -> None:
         self.inheritable = inheritable
 
-    def build(self, model: Callable[..., object], values: Mapping[str, JSON], yaml_file: str) -> object:
+    def build(self, model: type, values: Mapping[str, JSON], yaml_file: str) -> object:
         """The model of a checked block (lists become tuples: the model is frozen); ``yaml_file``: where it is
         written (a block that names a file beside the YAML reads it here)."""
         return model(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
@@ -375,7 +371,8 @@ class Kind(Generic[M]):
     @property
     def writes(self) -> bool:
         """Whether the kind changes anything (else it only reports: its findings are ``drift``)."""
-        return bool(self.api.write_actions())
+        api = self.api
+        return bool(api.create or api.update or api.delete or api.writes)
 
     # -- read ---------------------------------------------------------------------------------------------
     async def read(self, client: CallClient, block: Block[M]) -> Values:

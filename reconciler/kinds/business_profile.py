@@ -11,12 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from reconciler.core.answers import data_object
 from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.normalize import normalize_email, normalize_enum, normalize_text
 from reconciler.core.plan import Action
-from reconciler.kinds import register
 from reconciler.kinds.base import JSON, Api, Block, CallClient, Importer, Kind, Presenter, Rules, Scope, Values
 from reconciler.kinds.fields import Field
+from reconciler.kinds.registration import register
 
 #: WhatsApp's business verticals a profile can be set to (the Cloud API's business-profile reference; the
 #: JSON Schema's enum is this list, checked by tests/integration/test_import_values.py). ``UNDEFINED`` (and ``""``)
@@ -81,11 +82,9 @@ class BusinessProfileKind(Kind[BusinessProfile]):
     presenter = ProfilePresenter(labels={Action.UPDATE: "update-profile"}, drift=DriftKind.PROFILE, blank_as_none=False)
 
     async def read(self, client: CallClient, block: Block[BusinessProfile]) -> Values:
-        from reconciler.client import shapes  # the answer's shape is checked where it is read
-
         assert block.number is not None
         cid, phone = block.space.cust_space_id, block.number.phone_number
         body = await client.call(self.api.read or "", {"CustSpaceId": cid, "PhoneNumber": phone})
-        found: Values = shapes.data_object(self.api.read or "", body, self.fields, cust_space_id=cid,
+        found: Values = data_object(self.api.read or "", body, self.fields, cust_space_id=cid,
                                            phone_number=phone)
         return found

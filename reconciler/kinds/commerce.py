@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from reconciler.core.answers import MalformedAnswerError
 from reconciler.core.drift_kinds import DriftKind
-from reconciler.kinds import register
 from reconciler.kinds.base import JSON, Api, Importer, Kind, Presenter, Rules, Scope, Values, Write
 from reconciler.kinds.fields import Field
+from reconciler.kinds.registration import register
 
 
 def as_bool(value: Any) -> bool | None:
@@ -69,8 +70,6 @@ class CommerceKind(Kind[Commerce]):
                 continue
             value = as_bool((w.current or {}).get(f.api))
             if value is None:  # never guess the other value: the write would change it
-                from reconciler.client.shapes import MalformedAnswerError
-
                 assert w.block.number is not None
                 raise MalformedAnswerError(f"malformed answer: Data.{f.api} is not a boolean; nothing was written",
                                            action=self.api.read or "", cust_space_id=w.block.space.cust_space_id,

@@ -18,10 +18,10 @@ from typing import Any, ClassVar
 
 from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import JSON, Api, Block, Importer, Kind, Presenter, Rules, Scope, Values, Write
 from reconciler.kinds.fields import Field
 from reconciler.kinds.flows_key import KeyError_, fingerprint, public_key_der
+from reconciler.kinds.registration import register
 
 
 @dataclass(frozen=True)

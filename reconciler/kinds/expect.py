@@ -15,10 +15,10 @@ from typing import Any, ClassVar
 from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.normalize import normalize_enum
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import JSON, Block, Importer, Kind, Presenter, Rules, Scope, Values
 from reconciler.kinds.fields import Field
 from reconciler.kinds.platform_values import note  # the October 2025 changes, unknown values
+from reconciler.kinds.registration import register
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ class ExpectKind(Kind[Expect]):
             path = f"{self.name}.{f.name}"
             out.append(self.change(block, Action.DRIFT, field=path, before=have, after=list(allowed),
                                    reason=f"{f.api} is {have or 'empty'}, expected one of {', '.join(allowed)}"
-                                     + note(f.api, have)))
+                                     + note(f.name, f.api, have)))
         return out
 
 

@@ -211,15 +211,6 @@ def parse_asset(raw: bytes | None) -> Any:
         return text
 
 
-def declared_names(specs: Sequence[FlowSpec], flows: Iterable[ActualFlow]) -> set[str]:
-    """The names of the Flows some declared Flow owns (the rest are candidates for prune)."""
-    owned: set[str] = set()
-    for flow in flows:
-        if any(flow.name in s.names() or s.is_derived(flow.name) for s in specs):
-            owned.add(flow.name)
-    return owned
-
-
 # --- import ---------------------------------------------------------------------------------------------------
 
 #: Where import puts each Flow's JSON, relative to the YAML it writes.

@@ -21,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 from reconciler.core.digest import canonical_digest
 from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Change, Severity
-from reconciler.kinds import flow_files, register
+from reconciler.kinds import flow_files
 from reconciler.kinds import flow_model as fm
 from reconciler.kinds.base import (
     JSON,
@@ -39,6 +39,7 @@ from reconciler.kinds.base import (
 )
 from reconciler.kinds.fields import Field
 from reconciler.kinds.flow_plan import FlowOp, calls_of, plan_ops
+from reconciler.kinds.registration import register
 
 
 @runtime_checkable

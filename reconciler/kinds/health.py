@@ -20,10 +20,10 @@ from typing import Any, ClassVar
 from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.normalize import normalize_enum
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import Api, Block, CallClient, Kind, Presenter, Rules, Scope, Values
 from reconciler.kinds.fields import Field
 from reconciler.kinds.platform_values import NOT_SET_TIER, TIER_ORDER
+from reconciler.kinds.registration import register
 
 CAN_SEND_VALUES = ("AVAILABLE", "LIMITED", "BLOCKED")
 

@@ -31,11 +31,11 @@ from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.errors import ReconcilerError
 from reconciler.core.normalize import normalize_phone
 from reconciler.core.plan import MEMBERSHIP, Action, Address, Change, Severity
-from reconciler.kinds import register
 from reconciler.kinds.base import Api, Block, Kind, PlanContext, Presenter, Refuse, Scope, Seen, Skip, Write
+from reconciler.kinds.registration import register
 
 if TYPE_CHECKING:
-    from reconciler.config.model import Number, Space
+    from reconciler.core.model import Number, Space
 
 # The journal's entries (``engine.journal``): what the next plan must know of membership writes.
 UNREGISTERED = "unregistered"  # a migration verified (or whose verification may have landed), not registered
@@ -132,16 +132,6 @@ class MembershipKind(Kind["Number | None"]):
             changes.append(self._sync(space, missing, basis))
         changes.extend(self._unmanaged(space, numbers))
         return changes
-
-    def pending_arrival(self, space: Space, changes: Iterable[Change]) -> set[str]:
-        """The numbers ``changes`` bring into the space (their other kinds are planned as pending)."""
-        out: set[str] = set()
-        for c in changes:
-            if c.action is Action.SYNC:
-                out.update((c.after or {}).get("missing") or [])
-            elif c.action in (Action.VERIFY_MIGRATION, Action.REGISTER_MIGRATION) and c.phone_number:
-                out.add(c.phone_number)
-        return out
 
     def _misplaced(self, block: Block[Number | None], other: str) -> Change:
         return self.change(block, Action.MISPLACED, field="membership", before={"space": other},

@@ -23,26 +23,23 @@ PORTFOLIO_HINT = ("since October 2025 WhatsApp sets the messaging limit per busi
 
 
 @cache
-def known(api_field: str) -> frozenset[str]:
-    """The values of ``api_field`` the schema lists (empty for a field it has no list for)."""
-    from reconciler import kinds  # the expect kind names its fields (imported late: it imports this module)
-
-    field = next((f for f in kinds.get("expect").fields if f.api == api_field), None)
-    if field is None:
-        return frozenset()
+def known(name: str) -> frozenset[str]:
+    """The values of the ``expect`` field ``name`` (as the YAML writes it) the schema lists (empty for a field it
+    has no list for)."""
     schema = json.loads(_SCHEMA.read_text(encoding="utf-8"))
-    return frozenset(schema["$defs"]["expect"]["properties"][field.name]["items"]["enum"])
+    prop = schema["$defs"]["expect"]["properties"].get(name, {})
+    return frozenset(prop.get("items", {}).get("enum", ()))
 
 
-def note(api_field: str, value: str | None) -> str:
-    """What to add to a finding about ``value`` of ``api_field``: why it cannot fire, or that this version
-    does not know the value ("" when there is nothing to say)."""
+def note(name: str, api_field: str, value: str | None) -> str:
+    """What to add to a finding about ``value`` of the field ``name`` (``api_field`` in the API): why it
+    cannot fire, or that this version does not know the value ("" when there is nothing to say)."""
     if not value:
         return ""
     if value == NOT_SET_TIER:
         return f"; {PORTFOLIO_HINT}"
     if (api_field, value) in REMOVED:
         return f"; {REMOVED[(api_field, value)]}"
-    if known(api_field) and value not in known(api_field):
+    if known(name) and value not in known(name):
         return f"; {value} is a value this version does not know (the platform added it): check what it means"
     return ""

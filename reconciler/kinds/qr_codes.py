@@ -18,9 +18,9 @@ from typing import Any
 
 from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import JSON, Api, Block, CallClient, Importer, Kind, Presenter, Rules, Scope, Values, Write
 from reconciler.kinds.fields import Field
+from reconciler.kinds.registration import register
 
 MAX_PREFILLED_MESSAGE_CHARS = 140
 NEW_LINK = "(known after apply)"

@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.normalize import normalize_text
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register
 from reconciler.kinds.base import Block, Importer, Kind, Presenter, Scope, Values
 from reconciler.kinds.fields import Field
+from reconciler.kinds.registration import register
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,6 @@ from typing import Any, Protocol
 #: YAML and the plan use.
 STATUS_NAMES = {"pass": "APPROVED", "auditing": "PENDING", "fail": "REJECTED", "paused": "PAUSED",
                 "disabled": "DISABLED", "unaudit": "UNAUDITED"}
-STATUSES = tuple(STATUS_NAMES.values())
-QUALITIES = ("GREEN", "YELLOW", "RED", "UNKNOWN")
 TEMPLATE_TYPE = "WHATSAPP"
 #: Meta's limit of templates in a WABA of a business that is not verified; a verified business has 6,000.
 DEFAULT_MAX_TEMPLATES = 250
@@ -304,13 +302,6 @@ async def detail_of(client: CallClient, cust_space_id: str, item: Mapping[str, A
     body = await client.call("GetChatappTemplateDetail", {
         "CustSpaceId": cust_space_id, "TemplateCode": item.get("TemplateCode"), "Language": item.get("Language"),
         "TemplateType": TEMPLATE_TYPE})
-    data = body.get("Data")
-    return dict(data) if isinstance(data, Mapping) else {}
-
-
-async def detail_by_name(client: CallClient, cust_space_id: str, name: str, language: str) -> dict[str, Any]:
-    body = await client.call("GetChatappTemplateDetail", {"CustSpaceId": cust_space_id, "TemplateName": name,
-                                                          "Language": language, "TemplateType": TEMPLATE_TYPE})
     data = body.get("Data")
     return dict(data) if isinstance(data, Mapping) else {}
 

@@ -23,8 +23,8 @@ from reconciler.common import template_rules
 from reconciler.core.digest import canonical_digest
 from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Change
-from reconciler.kinds import register, template_render
 from reconciler.kinds import template_model as tm
+from reconciler.kinds import template_render
 from reconciler.kinds.base import (
     JSON,
     Api,
@@ -41,9 +41,10 @@ from reconciler.kinds.base import (
 )
 from reconciler.kinds.fields import Field, show_value
 from reconciler.kinds.flows import flow_targets
+from reconciler.kinds.registration import register
 
 if TYPE_CHECKING:
-    from reconciler.config.model import Space
+    from reconciler.core.model import Space
 
 REVIEW_WARNING = ("modifying an approved template sends it back to review: it cannot be sent until Meta "
                   "approves it again")

@@ -15,9 +15,9 @@ from typing import Any, ClassVar
 from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Change
 from reconciler.core.secret_url import SecretUrl
-from reconciler.kinds import register
 from reconciler.kinds.base import JSON, Api, Block, Importer, Kind, Presenter, Rules, Scope, Values, Write
 from reconciler.kinds.fields import Field
+from reconciler.kinds.registration import register
 
 
 @dataclass(frozen=True)

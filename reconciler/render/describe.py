@@ -429,8 +429,7 @@ def total_counts(plan: Plan, report: str) -> list[int]:
 
 
 def _action_columns(plan: Plan) -> list[str]:
-    return [a for a in plan.counts() if a != "pending" and (a in COUNT_TITLES and a not in _RARE_ACTIONS
-                                                            or plan.count(a))]
+    return [a for a in plan.labels if a in COUNT_TITLES and a not in _RARE_ACTIONS or plan.count(a)]
 
 
 def _drift_columns(plan: Plan) -> list[DriftKind]:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from reconciler.config.drift_settings import Acknowledgement
+from reconciler.core.drift_settings import Acknowledgement
 from reconciler.core.plan import Change, Plan
 from reconciler.engine.drift import kind_of, plan_drift, unknown
 from reconciler.engine.drift_state import ACCOUNT, Finding, Status, Transition, Transitions, digest_of

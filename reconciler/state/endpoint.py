@@ -10,26 +10,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
-from reconciler.boundaries import endpoint_problem
 from reconciler.common.masking import mask_url
+from reconciler.core.boundaries import base_url, endpoint_problem
 from reconciler.state.store import StateError
 
 
 def checked_endpoint(url: str, what: str, env: Mapping[str, str] | None = None) -> str:
-    """``url`` if it may be used as ``what``; ``StateError`` otherwise: not a bare http(s) base URL, or a host
+    """``url`` if it may be used as ``what``; ``StateError`` otherwise: not an http(s) base URL, or a host
     outside the allow-list (Alibaba Cloud's domains, loopback, ``CAMS_RECONCILER_ALLOWED_ENDPOINTS``). The
     allow-list holds whichever way the URL came (flag, environment or YAML): an S3 endpoint of MinIO or AWS
     is listed in that variable, set outside the repository."""
     try:
-        parts = urlsplit(url)
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise StateError(f"{what}: {mask_url(url)!s} is not an http(s) URL")
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise StateError(f"{what}: {mask_url(url)!s} must be a bare base URL (no credentials, query or fragment)")
+        base_url(url)  # the client's rule for an endpoint (client.endpoints.parse_endpoint), a scheme required
+    except ValueError as exc:
+        raise StateError(f"{what}: {mask_url(url)!s} is not a base URL: {exc}") from None
     why = endpoint_problem(url, os.environ if env is None else env)
     if why:
         raise StateError(f"{what}: {why}")

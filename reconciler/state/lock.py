@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from reconciler.signals import signals_held
+from reconciler.core.signals import signals_held
 from reconciler.state.store import Blob, Conflict, StateError, Store, decode, encode
 from reconciler.state.target import TargetId
 

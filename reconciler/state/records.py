@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reconciler.core.defaults import DEFAULT_ACCOUNT
 from reconciler.state.store import Blob, StateError, Store, decode, encode, update
 from reconciler.state.target import TargetId
 
@@ -30,7 +31,6 @@ ACCOUNT_WEBHOOKS = "account-webhooks"
 DRIFT_STATE = "drift-state"
 KINDS = (JOURNAL, ACCOUNT_WEBHOOKS, DRIFT_STATE)
 TARGETS = "targets/"
-DEFAULT_ACCOUNT = "default"
 
 Merge = Callable[[Any], Any]  # the data in the store now (None: no record yet) → the data to write
 

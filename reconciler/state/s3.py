@@ -18,8 +18,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
+from reconciler.core.store_url import parse_s3
 from reconciler.state.endpoint import checked_endpoint
 from reconciler.state.store import Blob, Conflict, StateError
 
@@ -29,15 +29,11 @@ _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
 
 
 def parse(url: str) -> tuple[str, str, dict[str, str]]:
-    parts = urlsplit(url)
-    if parts.scheme != "s3" or not parts.netloc:
-        raise StateError(f"{url}: an s3://BUCKET/PREFIX URL expected")
-    options = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-    unknown = sorted(set(options) - {"endpoint", "region"})
-    if unknown:
-        raise StateError(f"s3://{parts.netloc}{parts.path}: unknown option {', '.join(unknown)} (endpoint, region)")
-    prefix = parts.path.strip("/")
-    return parts.netloc, prefix + "/" if prefix else "", options
+    try:
+        found = parse_s3(url)
+    except ValueError as exc:
+        raise StateError(str(exc)) from None
+    return found.bucket, found.prefix, found.options
 
 
 class S3Store:

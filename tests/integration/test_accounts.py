@@ -6,28 +6,14 @@ apply writing each space with its account's key, and ``--emulator`` mapping acco
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from reconciler.cli import main
+from tests.helpers.accounts import SPACES, repository
 
-REPO = Path(__file__).resolve().parents[2]
-SPACES = REPO / "examples" / "spaces"
 GLOBEX = "293483938849003"
-ACCOUNTS_YAML = """\
-version: 1
-accounts:
-  - name: acme
-    access_key_id_env: ACME_KEY_ID
-    access_key_secret_env: ACME_KEY_SECRET
-  - name: globex
-    access_key_id_env: GLOBEX_KEY_ID
-    access_key_secret_env: GLOBEX_KEY_SECRET
-"""
-
-
 @pytest.fixture(autouse=True)
 def _keys(monkeypatch):
     monkeypatch.setenv("CAMS_SECRET_ACME_MIGRATION_CODE", "828712")
@@ -39,19 +25,6 @@ def _keys(monkeypatch):
                  "CAMS_RECONCILER_ENDPOINT", "CAMS_RECONCILER_EMULATOR", "CAMS_RECONCILER_REGION",
                  "CAMS_RECONCILER_QPS"):
         monkeypatch.delenv(name, raising=False)
-
-
-def repository(tmp_path: Path, globex_account: str = "globex") -> Path:
-    """The example spaces, acme-* in account ``acme`` and globex-support in ``globex_account``."""
-    root = tmp_path / "spaces"
-    shutil.copytree(SPACES, root)
-    (root / "accounts.yaml").write_text(ACCOUNTS_YAML, encoding="utf-8")
-    for path in root.glob("*.yaml"):
-        text = path.read_text(encoding="utf-8")
-        account = globex_account if "globex" in path.name else "acme"
-        text = text.replace("\n    cust_space_id:", f"\n    account: {account}\n    cust_space_id:")
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

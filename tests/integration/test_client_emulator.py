@@ -58,7 +58,8 @@ def test_reads_return_api_shaped_data(emulator) -> None:
             assert "8613800005678" not in by_number  # pending sync
             profile = await profile_of(c, RETAIL, "8613800001236")
             assert profile["About"] == "Acme Retail" and profile["Websites"] == ["https://acme.example"]
-            assert (await c.get_phone_number_setting(RETAIL, "8613800001234"))["PhoneNumber"] == "8613800001234"
+            setting = await c.call("GetChatappPhoneNumberSetting", {"CustSpaceId": RETAIL, "PhoneNumber": "8613800001234"})
+            assert setting["Model"]["PhoneNumber"] == "8613800001234"
             account = await c.get_customer_account_info()
             assert account["HostingStatus"] == "TRUSTEESHIP" and account["IsCertified"] is True
             assert c.stats.total().calls == 4 and c.stats.total().retries == 0

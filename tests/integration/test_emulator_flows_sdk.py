@@ -26,7 +26,7 @@ from reconciler.client import CamsClient, Credentials
 from reconciler.client.flow_assets import FlowAssetError
 from reconciler.emulator import EmulatorHandle, start_emulator
 from reconciler.emulator.ratelimit import make_limiter
-from tests.conftest import EXAMPLE_STATE_PATH, REPO_ROOT
+from tests.helpers.paths import EXAMPLE_STATE_PATH, REPO_ROOT
 
 SPACE = "293483938849001"
 SIGNUP = (REPO_ROOT / "tests/fixtures/flows/signup.json").read_text(encoding="utf-8")

@@ -3,41 +3,16 @@ action the reconciler uses, and read back what they wrote."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
 from alibabacloud_bssopenapi20171214 import models as bss_models
-from alibabacloud_bssopenapi20171214.client import Client as BssClient
 from alibabacloud_cams20200606 import models as cams
 from alibabacloud_cams20200606.client import Client as CamsClient
-from alibabacloud_tea_openapi.utils_models import Config
+
+from tests.helpers.sdk import bss_client, cams_client, error_of
 
 RETAIL = "293483938849001"
 TRAVEL = "293483938849002"
 GLOBEX = "293483938849003"
 UNSUBSCRIBED = "293483938849009"
-
-
-def _config(emu: Any, key: str, secret: str) -> Config:
-    # The SDK builds the URL from protocol + endpoint ("host:port") and signs host = endpoint.
-    return Config(access_key_id=key, access_key_secret=secret, endpoint=emu.endpoint, protocol="http")
-
-
-def cams_client(emu: Any, key: str = "demo", secret: str = "demo-secret") -> CamsClient:
-    return CamsClient(_config(emu, key, secret))
-
-
-def bss_client(emu: Any, key: str = "demo", secret: str = "demo-secret") -> BssClient:
-    return BssClient(_config(emu, key, secret))
-
-
-def error_of(call: Any) -> Any:
-    """Run an SDK call that must fail; return the SDK's exception (it carries code, status_code, data)."""
-    with pytest.raises(Exception) as info:
-        call()
-    exc = info.value
-    assert getattr(exc, "code", None), f"not an API error: {exc!r}"
-    return exc
 
 
 def numbers(client: CamsClient, space: str, status: str | None = None) -> list[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,9 +16,9 @@ from alibabacloud_tea_openapi.utils_models import Config
 
 from reconciler.client import CamsClient as OurClient
 from reconciler.client import Credentials
-from reconciler.client.errors import ApiError, ParameterError
-from reconciler.emulator import EmulatorHandle, start_emulator
-from tests.conftest import EXAMPLE_STATE_PATH
+from reconciler.core.client_errors import ApiError, ParameterError
+from reconciler.emulator import EmulatorHandle
+from tests.helpers.paths import EXAMPLE_STATE_PATH
 
 SPACE = "293483938849001"
 ORDER_BODY = "Hello {{1}}, your order {{2}} has shipped."
@@ -49,15 +48,8 @@ def base_state(**settings: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def shared() -> Iterator[EmulatorHandle]:
-    with start_emulator(base_state(), qps=0) as emu:
-        yield emu
-
-
-@pytest.fixture
-def emu(shared: EmulatorHandle) -> EmulatorHandle:
-    shared.reset(base_state())
-    return shared
+def emu_state() -> dict[str, Any]:
+    return base_state()
 
 
 def sdk(emu: EmulatorHandle, key: str = "demo", secret: str = "demo-secret") -> CamsClient:

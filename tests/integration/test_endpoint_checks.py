@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from reconciler.cli import main
-from reconciler.config.drift_settings import EndpointChecks
+from reconciler.core.drift_settings import EndpointChecks
 from reconciler.core.source import Source
 from reconciler.engine.endpoint_checks import Probe, check_url
 

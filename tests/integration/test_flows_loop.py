@@ -20,7 +20,7 @@ import yaml
 from reconciler.cli import main
 from reconciler.client.actions import ACTIONS
 from reconciler.emulator.catalog import ACTIONS as EMULATED
-from tests.conftest import REPO_ROOT
+from tests.helpers.paths import REPO_ROOT
 
 SPACE = "293483938849301"
 PHONE = "8613800007101"

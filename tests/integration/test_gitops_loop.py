@@ -29,31 +29,17 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.client import ACTIONS
+from tests.helpers.gitops import MIGRATION_CODE, drift_free
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_SPACES = REPO / "examples" / "spaces"
 
 RETAIL, TRAVEL, GLOBEX = "293483938849001", "293483938849002", "293483938849003"
-MIGRATION_CODE = "828712"  # the state's VerifyCode for 8613800009999
 # The PR gives one globex number its own status webhook, with a token that must never be shown.
 NEW_TOKEN = "gl0bex-n3w-s3cret"
 NEW_STATUS_URL = f"https://hooks.globex.example/wa/us-east/status?token={NEW_TOKEN}"
 PR_NUMBER_LINE = '      - phone_number: "+1 202 555 0143"\n'
 SECRETS = (NEW_TOKEN, "tr4vel-s3cret", MIGRATION_CODE, "demo-secret")
-
-
-def drift_free(state: dict[str, Any]) -> dict[str, Any]:
-    """The example state without its three report-only findings (see the module docstring)."""
-    retail = state["spaces"][RETAIL]
-    retail["phone_numbers"] = [n for n in retail["phone_numbers"] if n["PhoneNumber"] != "8613800001299"]
-    retail["business_profiles"].pop("8613800001299", None)
-    for n in retail["phone_numbers"]:
-        if n["PhoneNumber"] == "8613800001237":
-            n["QualityRating"] = "GREEN"
-    for n in state["spaces"][TRAVEL]["phone_numbers"]:
-        if n["PhoneNumber"] == "6591234568":
-            n["StatusQueue"] = "Alicom-Queue-2-ChatAppStatus"
-    return state
 
 
 class Loop:

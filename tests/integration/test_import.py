@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +15,7 @@ EXAMPLE_STATE = Path(__file__).resolve().parents[2] / "examples" / "emulator-sta
 TOKENS = ("tr4vel-s3cret", "old-token-123")
 
 
-@pytest.fixture
-def emu(emulator: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> Any:
-    handle = emulator(EXAMPLE_STATE, qps=0)
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "demo")
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "demo-secret")
-    monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
-    monkeypatch.delenv("CAMS_RECONCILER_ENDPOINT", raising=False)
-    return handle
+pytestmark = pytest.mark.usefixtures("demo_credentials")  # `emu`: the example state, reset per test
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

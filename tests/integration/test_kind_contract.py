@@ -18,7 +18,7 @@ import pytest
 
 from reconciler import kinds
 from reconciler.client import CamsClient, Credentials
-from reconciler.config.model import DesiredState, Number, Space
+from reconciler.core.model import DesiredState, Number, Space
 from reconciler.core.plan import Action, Change, Plan
 from reconciler.core.source import Source
 from reconciler.emulator import EmulatorHandle
@@ -150,8 +150,9 @@ def writes_during(emu: EmulatorHandle, audit: Path, action: str) -> list[tuple[s
     return seen
 
 
+@pytest.mark.usefixtures("poster_kind")
 def test_a_kind_of_one_module_is_planned_applied_and_verified(emulator: Callable[..., EmulatorHandle],
-                                                              poster_kind: PosterKind, tmp_path: Path) -> None:
+                                                              tmp_path: Path) -> None:
     audit = tmp_path / "audit.jsonl"
     emu = emulator(qps=0, audit_log=str(audit))
     first = desired(Posters(((POSTER, "SVG"), ("New flyer", "PNG"))), Posters((("Welcome", "PNG"),)))

@@ -187,6 +187,9 @@ def test_every_change_kind_is_named_never_other() -> None:
         assert kind.name == "membership" or kind.presenter.drift is not DriftKind.OTHER, kind.name
     qr = Change(Action.DELETE, "s", "1", "8613800000001", "qr_codes.spring", {"message": "hi"}, None, kind="qr_codes",
                 item="spring")
+    template = Change(Action.UPDATE, "s", "1", None, "templates.order_update", {"category": "UTILITY"}, None,
+                      kind="templates", item="order_update")
+    assert kind_of(template) is DriftKind.TEMPLATE  # its own category (a bare string once read as "other")
     assert kind_of(qr) is DriftKind.QR_CODE
     md = render(Plan((qr,), (PlannedSpace("s", "1", "spaces/s.yaml", FP),), FP, Preflight("ok")), "markdown",
                 report="drift")

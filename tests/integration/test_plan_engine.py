@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from reconciler.client import CamsClient, Credentials
-from reconciler.client.errors import NotSubscribedError
-from reconciler.config.model import DesiredState, Migration, Number, Space
+from reconciler.core.client_errors import NotSubscribedError
+from reconciler.core.model import DesiredState, Migration, Number, Space
 from reconciler.core.plan import Action, Severity
 from reconciler.core.source import Source
 from reconciler.engine.errors import TargetError
@@ -134,7 +134,7 @@ def test_after_converging_the_state_the_plan_is_empty(emulator, example_state):
     travel["phone_numbers"].append(migrated)
     plan, _ = plan_with(emulator(example_state, qps=0), desired, env={})
     assert plan.changes == ()
-    assert not plan.has_changes
+    assert not plan.preflight.blocks_apply
 
 
 def test_an_api_error_fails_only_its_space(emulator, example_state):

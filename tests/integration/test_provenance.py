@@ -21,6 +21,7 @@ import reconciler
 from reconciler.cli import main
 from reconciler.core.provenance import Provenance, Target
 from reconciler.provenance import target, target_mismatch
+from tests.helpers.accounts import repository
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO / "reconciler" / "schemas"
@@ -155,8 +156,6 @@ def test_target_mismatch(now: Target, words: str | None) -> None:
 def test_each_account_is_named_with_its_id(tmp_path: Path, emulator: Callable[..., Any],
                                            two_account_state: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    from tests.integration.test_accounts import repository
-
     for name, value in {"ACME_KEY_ID": "demo", "ACME_KEY_SECRET": "demo-secret", "GLOBEX_KEY_ID": "globex",
                         "GLOBEX_KEY_SECRET": "globex-secret"}.items():
         monkeypatch.setenv(name, value)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,29 +13,26 @@ import pytest
 from alibabacloud_cams20200606 import models as cams
 
 from reconciler.client import CamsClient, ClientError, Credentials, InvalidRequestError, ParameterError
-from reconciler.emulator import EmulatorHandle, load_state, start_emulator
-from tests.conftest import EXAMPLE_STATE_PATH
-from tests.integration.test_emulator_sdk import cams_client
+from reconciler.emulator import EmulatorHandle, load_state
+from tests.helpers.sdk import cams_client
+from tests.helpers.settings import KEYS, NUMBER, RETAIL, default_settings_state
 
-RETAIL = "293483938849001"
-NUMBER = "8613800001234"
-KEYS = Path(__file__).resolve().parent.parent / "fixtures" / "keys"
-STATE = load_state(EXAMPLE_STATE_PATH)
-STATE["spaces"][RETAIL].pop("number_settings", None)  # every setting at the platform's default to start with
+STATE = default_settings_state()
 
 
 @pytest.fixture(scope="module")
-def audited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmulatorHandle, Path]]:
-    log = tmp_path_factory.mktemp("audit") / "audit.jsonl"
-    handle = start_emulator(STATE, qps=0, audit_log=log)
-    yield handle, log
-    handle.stop()
+def emu_state() -> dict[str, Any]:
+    return STATE
 
 
-@pytest.fixture
-def emu(audited: tuple[EmulatorHandle, Path]) -> EmulatorHandle:
-    audited[0].backend.reset(STATE)
-    return audited[0]
+@pytest.fixture(scope="module")
+def audit_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("audit") / "audit.jsonl"
+
+
+@pytest.fixture(scope="module")
+def emu_options(audit_log: Path) -> dict[str, Any]:
+    return {"qps": 0, "audit_log": audit_log}
 
 
 def call(emu: EmulatorHandle, action: str, params: dict[str, Any], key: tuple[str, str] | None = None) -> Any:
@@ -88,9 +84,9 @@ def test_every_setting_round_trips_through_call(emu: EmulatorHandle) -> None:
     assert health["CanSendMessage"] == "AVAILABLE"
 
 
-def test_our_wire_form_is_the_sdks(audited: tuple[EmulatorHandle, Path], emu: EmulatorHandle) -> None:
+def test_our_wire_form_is_the_sdks(audit_log: Path, emu: EmulatorHandle) -> None:
     """The same requests through the SDK and through ``call`` reach the emulator with the same parameters."""
-    log = audited[1]
+    log = audit_log
     before = {a: len(audit_params(log, a)) for a in ("UpdateConversationalAutomation", "UpdateCommerceSetting")}
     commands = [{"CommandName": "hours", "CommandDescription": "Öffnungszeiten 9–21 \"quoted\""}]
     cams_client(emu).update_conversational_automation(cams.UpdateConversationalAutomationRequest(
@@ -123,9 +119,9 @@ def test_our_wire_form_is_the_sdks(audited: tuple[EmulatorHandle, Path], emu: Em
     ("GetWhatsappHealthStatus", {}, "needs NodeType"),
     ("GetCommerceSetting", {"Prompts": []}, "has no parameter Prompts"),
 ])
-def test_bad_parameters_are_refused_before_sending(audited: tuple[EmulatorHandle, Path], emu: EmulatorHandle,
+def test_bad_parameters_are_refused_before_sending(audit_log: Path, emu: EmulatorHandle,
                                                    action: str, params: dict[str, Any], fragment: str) -> None:
-    log = audited[1]
+    log = audit_log
     sent = len(audit_params(log, action))
     with pytest.raises(ParameterError, match=fragment):
         call(emu, action, {"CustSpaceId": RETAIL, "PhoneNumber": NUMBER, **params}

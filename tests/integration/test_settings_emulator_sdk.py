@@ -4,7 +4,6 @@ the emulator refuses what the platform refuses. One emulator for the module, its
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,29 +11,17 @@ import pytest
 import yaml
 from alibabacloud_cams20200606 import models as cams
 
-from reconciler.emulator import EmulatorHandle, load_state, start_emulator
-from tests.conftest import EXAMPLE_STATE_PATH
-from tests.integration.test_emulator_sdk import cams_client, error_of
+from reconciler.emulator import EmulatorHandle, load_state
+from tests.helpers.sdk import cams_client, error_of
+from tests.helpers.settings import KEYS, NUMBER, RETAIL, default_settings_state
 
-RETAIL = "293483938849001"
 TRAVEL = "293483938849002"
-NUMBER = "8613800001234"
-KEYS = Path(__file__).resolve().parent.parent / "fixtures" / "keys"
-STATE = load_state(EXAMPLE_STATE_PATH)
-STATE["spaces"][RETAIL].pop("number_settings", None)  # every setting at the platform's default to start with
+STATE = default_settings_state()
 
 
 @pytest.fixture(scope="module")
-def shared() -> Iterator[EmulatorHandle]:
-    handle = start_emulator(STATE, qps=0)
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-def emu(shared: EmulatorHandle) -> EmulatorHandle:
-    shared.backend.reset(STATE)
-    return shared
+def emu_state() -> dict[str, Any]:
+    return STATE
 
 
 def pem(name: str) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +14,10 @@ import pytest
 import yaml
 
 from reconciler.cli import main
-from reconciler.emulator import EmulatorHandle, load_state, start_emulator
-from tests.conftest import EXAMPLE_STATE_PATH
+from reconciler.emulator import EmulatorHandle, load_state
+from tests.helpers.settings import KEYS, NUMBER, RETAIL, default_settings_state
 
-RETAIL = "293483938849001"
-NUMBER = "8613800001234"
-KEYS = Path(__file__).resolve().parent.parent / "fixtures" / "keys"
-STATE = load_state(EXAMPLE_STATE_PATH)
-STATE["spaces"][RETAIL].pop("number_settings", None)  # every setting at the platform's default to start with
+STATE = default_settings_state()
 TOKEN = "s3cret-acct"
 POSTER = "Hi, I saw your poster"
 
@@ -43,21 +38,12 @@ SPACE: dict[str, Any] = {
 }
 
 
+pytestmark = pytest.mark.usefixtures("demo_credentials")
+
+
 @pytest.fixture(scope="module")
-def shared() -> Iterator[EmulatorHandle]:
-    handle = start_emulator(STATE, qps=0)
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-def emu(shared: EmulatorHandle, monkeypatch: pytest.MonkeyPatch) -> EmulatorHandle:
-    shared.backend.reset(STATE)
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "demo")
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "demo-secret")
-    monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
-    monkeypatch.delenv("CAMS_RECONCILER_ENDPOINT", raising=False)
-    return shared
+def emu_state() -> dict[str, Any]:
+    return STATE
 
 
 def write_space(tmp_path: Path, space: dict[str, Any] | None = None) -> Path:

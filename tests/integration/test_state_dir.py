@@ -22,7 +22,7 @@ from reconciler.engine.journal import UNSYNCED
 from reconciler.state.dir import DirStore
 from reconciler.state.lock import held_locks
 from reconciler.state.records import records_of
-from tests.integration.test_gitops_loop import drift_free
+from tests.helpers.gitops import drift_free
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -26,7 +26,7 @@ from reconciler.state.git import GitStore
 from reconciler.state.records import RunState, records_of
 from reconciler.state.store import StateError
 from reconciler.state.target import TargetId
-from tests.integration.test_gitops_loop import MIGRATION_CODE, drift_free
+from tests.helpers.gitops import MIGRATION_CODE, drift_free
 
 REPO = Path(__file__).resolve().parents[2]
 ACCOUNT_TOKEN = "acc0unt-t0ken-s3cret"

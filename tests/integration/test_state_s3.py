@@ -18,7 +18,7 @@ from reconciler.state.lock import acquire, held_locks
 from reconciler.state.s3 import S3Store
 from reconciler.state.store import Conflict, update
 from reconciler.state.target import TargetId
-from tests.integration.test_gitops_loop import drift_free
+from tests.helpers.gitops import drift_free
 
 moto_server = pytest.importorskip("moto.server")
 boto3 = pytest.importorskip("boto3")

@@ -22,16 +22,12 @@ SECRETS = ("tr4vel-s3cret", "old-token-123", "828712", "demo-secret")
 
 
 @pytest.fixture
-def cams(emulator, example_state, tmp_path, monkeypatch):
+def cams(emulator, example_state, tmp_path, monkeypatch, demo_credentials):
     """The example emulator with the two failing spaces and an audit log; returns (run, writes)."""
     example_state["spaces"]["293483938849002"]["subscribed"] = False
     example_state["spaces"]["293483938849003"]["owner_keys"] = ["readonly"]
     audit = tmp_path / "audit.jsonl"
     handle = emulator(example_state, audit_log=audit, qps=0)
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "demo")
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "demo-secret")
-    monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
-    monkeypatch.delenv("CAMS_RECONCILER_ENDPOINT", raising=False)
     monkeypatch.setenv("CAMS_SECRET_ACME_MIGRATION_CODE", "828712")
 
     class Cams:

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rel_helpers import emulator_state, number_entry
-from tamper_proxy import TamperProxy
 
 from reconciler.cli import main
 from reconciler.client.actions import ACTIONS
+from tests.helpers.reliability import emulator_state, number_entry
+from tests.helpers.tamper_proxy import TamperProxy
 
 SPACE = "293483938800001"
 HOOKS = "https://hooks.shape.example"
@@ -140,17 +140,9 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
-@pytest.fixture
-def keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "demo")
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "demo-secret")
-    monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
-    monkeypatch.delenv("CAMS_RECONCILER_ENDPOINT", raising=False)
-
-
 @pytest.mark.parametrize(("action", "rewrite", "named"), CASES)
 def test_plan_reads_a_malformed_answer_as_unreadable_never_as_data(
-        emulator: Any, keys: None, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        emulator: Any, demo_credentials: None, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         action: str, rewrite: Callable[[bytes], bytes], named: str) -> None:
     emu = emulator(_state(), qps=0, audit_log=tmp_path / "audit.jsonl")
     tamper = Tampering(action, rewrite)
@@ -178,7 +170,7 @@ def test_plan_reads_a_malformed_answer_as_unreadable_never_as_data(
 @pytest.mark.parametrize(("action", "rewrite", "named"),
                          [c for c in CASES if c.values[0] != "GetCustomerAccountInfo"])
 def test_apply_records_a_malformed_answer_as_failed_changes_in_the_results_file(
-        emulator: Any, keys: None, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        emulator: Any, demo_credentials: None, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         action: str, rewrite: Callable[[bytes], bytes], named: str) -> None:
     emu = emulator(_state(), qps=0, audit_log=tmp_path / "audit.jsonl")
     tamper = Tampering(action, rewrite, after=1)  # planning reads well; apply's own reads are tampered

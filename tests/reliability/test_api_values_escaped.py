@@ -127,9 +127,8 @@ def test_a_hostile_server_message_stays_on_its_line(emulator: Any, tmp_path: Any
     import json
     from pathlib import Path
 
-    from tamper_proxy import TamperProxy
-
     from reconciler.cli import main
+    from tests.helpers.tamper_proxy import TamperProxy
 
     repo = Path(__file__).resolve().parents[2]
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "demo")

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rel_helpers import AuditReader
 
 from reconciler.cli import main
 from reconciler.emulator import StateFileError, load_state
+from tests.helpers.reliability import AuditReader
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = Path(__file__).resolve().parent / "corpus"

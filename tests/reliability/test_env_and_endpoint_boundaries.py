@@ -1,5 +1,5 @@
 """The YAML is a pull request away from anyone: it may read only the environment variables, and send signed
-requests only to the hosts, that the job's environment allows (``reconciler.boundaries``).
+requests only to the hosts, that the job's environment allows (``reconciler.core.boundaries``).
 
 Each credential reference is refused by ``validate`` at its file:line:col, and ``apply`` of it writes nothing
 (the emulator's audit log) and sends no secret anywhere. Each endpoint outside the allow-list is refused by
@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rel_helpers import AuditReader, emulator_state, number_entry
 
-from reconciler.boundaries import endpoint_problem, env_name_problem
 from reconciler.cli import main
+from reconciler.core.boundaries import endpoint_problem, env_name_problem
+from tests.helpers.reliability import AuditReader, emulator_state, number_entry
 
 SPACE_ID = "293400000000901"
 PHONE = "8613800002000"

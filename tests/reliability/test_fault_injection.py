@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 import yaml
-from rel_helpers import emulator_state, number_entry
 
 from reconciler.cli import build_parser
 from reconciler.client import CamsClient, Credentials
-from reconciler.client.errors import ThrottledError, TransportError
 from reconciler.client.ratelimit import AdaptiveSettings, RateLimiter
+from reconciler.core.client_errors import ThrottledError, TransportError
 from reconciler.emulator import StateFileError
 from reconciler.emulator.faults import FaultInjector
+from tests.helpers.reliability import emulator_state, number_entry
 
 REPO = Path(__file__).resolve().parents[2]
 SPACE = "293483938840009"

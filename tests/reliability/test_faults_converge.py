@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rel_helpers import AuditReader, emulator_state, number_entry, unplanned_writes
 
 from reconciler.cli import main
 from reconciler.core.plan import Plan
 from reconciler.emulator import EmulatorHandle
+from tests.helpers.reliability import AuditReader, emulator_state, number_entry, unplanned_writes
 
 HOOKS = "https://hooks.rel.example"
 TOKEN_NEW, TOKEN_OLD = "n3w-t0ken-rel", "0ld-t0ken-rel"

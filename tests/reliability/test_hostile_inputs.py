@@ -18,9 +18,9 @@ import httpx
 import pytest
 import yaml
 from alibabacloud_openapi_util.client import Client as OpenApiUtil
-from rel_helpers import emulator_state, number_entry
 
 from reconciler.cli import main
+from tests.helpers.reliability import emulator_state, number_entry
 
 # A body that is base64 of nothing real, long enough to be recognised if any of it is echoed.
 _BODY = base64.b64encode(hashlib.sha512(b"not a real key").digest() * 3).decode()
@@ -63,11 +63,8 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
 
 
 @pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CAMS_RECONCILER_ENDPOINT", "CAMS_RECONCILER_ENV_PREFIX"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "demo")
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "demo-secret")
+def _env(monkeypatch: pytest.MonkeyPatch, demo_credentials: None) -> None:
+    monkeypatch.delenv("CAMS_RECONCILER_ENV_PREFIX", raising=False)
 
 
 @pytest.mark.parametrize("block, label", KEY_CASES, ids=[c[1].replace(" ", "-").lower() for c in KEY_CASES])

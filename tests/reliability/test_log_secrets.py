@@ -1,6 +1,6 @@
 """No secret in any log line, at the most talkative level, in both log formats (hypothesis, planted secrets).
 
-The scenarios are those of ``test_properties`` (tokens in desired and actual callback URLs, migration verify
+The scenarios are those of ``test_properties`` (``tests.helpers.scenarios``) (tokens in desired and actual callback URLs, migration verify
 codes in the environment, a random access key secret); plan and apply run against the emulator with faults
 and throttling on, so that retry, throttle, backoff and give-up lines are written too. The log's secret
 filter is *not* told the secret values (the environment it gets holds only the log settings), so what holds
@@ -18,14 +18,14 @@ from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
-from rel_helpers import emulator_state
-from test_properties import KEY_ID, SETTINGS, Scenario, scenarios
 
 from reconciler.cli._logging import logging_configured
 from reconciler.client import CamsClient, Credentials
 from reconciler.emulator import EmulatorHandle, start_emulator
 from reconciler.engine.apply import apply_plan
 from reconciler.engine.planner import make_plan
+from tests.helpers.reliability import emulator_state
+from tests.helpers.scenarios import KEY_ID, SETTINGS, Scenario, scenarios
 
 FEW = SETTINGS.__class__(SETTINGS, max_examples=15)
 

@@ -31,8 +31,8 @@ from hypothesis import strategies as st
 from reconciler.cli import main
 from reconciler.client.actions import ACTIONS
 from reconciler.client.client import _secret_values
-from reconciler.client.errors import scrub
 from reconciler.common.masking import mask_text, mask_url
+from reconciler.core.client_errors import scrub
 from reconciler.core.redact import mask_params
 from reconciler.emulator import audit
 

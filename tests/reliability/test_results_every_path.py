@@ -25,7 +25,8 @@ from typing import Any
 
 import jsonschema
 import pytest
-from rel_helpers import emulator_state, number_entry
+
+from tests.helpers.reliability import emulator_state, number_entry
 
 REPO = Path(__file__).resolve().parents[2]
 SPACE = "293483938800777"

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rel_helpers import AuditReader, emulator_state, number_entry
 
 from reconciler.cli import main
+from tests.helpers.reliability import AuditReader, emulator_state, number_entry
 
 SPACE_ID = "293400000000777"
 PHONES = [f"861380000{i:04d}" for i in range(12)]
@@ -47,12 +47,9 @@ def _state() -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CAMS_RECONCILER_ENDPOINT", "CAMS_RECONCILER_PLAN_KEY", "CAMS_RECONCILER_FINGERPRINT_KEY",
-                 "ALIBABA_CLOUD_ROLE_ARN"):
+def _env(monkeypatch: pytest.MonkeyPatch, demo_credentials: None) -> None:
+    for name in ("CAMS_RECONCILER_PLAN_KEY", "CAMS_RECONCILER_FINGERPRINT_KEY", "ALIBABA_CLOUD_ROLE_ARN"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "demo")
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "demo-secret")
 
 
 class Loop:
@@ -103,11 +100,6 @@ def _duplicate_force(d: dict[str, Any]) -> str:
     return json.dumps(d, indent=2).replace('"force": false', '"force": false, "force": true', 1)
 
 
-def _resign(d: dict[str, Any], edit: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
-    edit(d)
-    return d
-
-
 #: (plan flags, edit of the saved JSON (returns the text, or edits in place), apply flags, plan key at apply,
 #: a phrase of the refusal). Every one must end with exit 1 and 0 write calls.
 TAMPERINGS: list[tuple[tuple[str, ...], Callable[[dict[str, Any]], Any], tuple[str, ...], str | None, str]] = [
@@ -135,6 +127,7 @@ SIGNED_TAMPERINGS: list[tuple[Callable[[dict[str, Any]], Any], str]] = [
     (lambda d: d.update(force=True, blockers=[]), "does not verify"),
     (lambda d: d["signature"].update(mac="0" * 64), "does not verify"),
     (lambda d: d["changes"].pop(), "does not verify"),
+    (lambda d: d["changes"][0].update(kind="account_webhook", label="update"), "does not verify"),  # format 2
 ]
 
 
@@ -157,7 +150,8 @@ def test_a_tampered_plan_or_an_unrecorded_override_writes_nothing(
     assert loop.writes() == 0
 
 
-@pytest.mark.parametrize("edit, reason", SIGNED_TAMPERINGS, ids=["force", "mac", "change-dropped"])
+@pytest.mark.parametrize("edit, reason", SIGNED_TAMPERINGS, ids=["force", "mac", "change-dropped",
+                                                                  "change-kind-edited"])
 def test_an_edited_signed_plan_writes_nothing(loop: Loop, monkeypatch: pytest.MonkeyPatch, edit: Any,
                                               reason: str) -> None:
     monkeypatch.setenv("CAMS_RECONCILER_PLAN_KEY", KEY)

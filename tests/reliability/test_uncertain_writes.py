@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rel_helpers import emulator_state, number_entry
 
 from reconciler.cli import main
 from reconciler.client import CamsClient, Credentials
@@ -31,6 +30,7 @@ from reconciler.engine import Journal, apply_plan, make_plan
 from reconciler.state.dir import DirStore
 from reconciler.state.lock import held_locks
 from reconciler.state.store import decode
+from tests.helpers.reliability import emulator_state, number_entry
 
 REPO = Path(__file__).resolve().parents[2]
 SPACE = "293483938800901"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.config.model import DesiredState, Space
+from reconciler.core.model import DesiredState, Space
 from reconciler.core.plan import Action, Change, Plan, PlannedSpace, Preflight, Severity
 from reconciler.core.source import Source
 from reconciler.engine.apply_errors import PlanFileError, StalePlanError

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import pytest
 
 from reconciler import kinds as catalogue
-from reconciler.config.model import Number, Source, Space
+from reconciler.core.model import Number, Source, Space
 from reconciler.core.plan import V1_BLOCKS, Action
 from reconciler.engine.actual import ActualSpace, index_numbers
 from reconciler.engine.diff import diff_space

@@ -14,8 +14,8 @@ from reconciler.client import ACTIONS, CamsClient, Credentials, CredentialsError
 from reconciler.client.actions import Kind, Product
 from reconciler.client.credentials import ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, credentials_from_env
 from reconciler.client.endpoints import ENDPOINT_ENV, resolve_endpoints
-from reconciler.client.errors import ClientConfigError, ParameterError, UnknownActionError
 from reconciler.client.stats import ClientStats
+from reconciler.core.client_errors import ClientConfigError, ParameterError, UnknownActionError
 
 
 def test_env_credentials() -> None:

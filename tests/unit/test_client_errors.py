@@ -21,8 +21,8 @@ from reconciler.client import (
     TransportError,
 )
 from reconciler.client.actions import ACTIONS
-from reconciler.client.errors import scrub
 from reconciler.client.responses import error_class, parse_response
+from reconciler.core.client_errors import scrub
 from reconciler.core.errors import ReconcilerError
 
 SECRET = "very-secret-key-material"

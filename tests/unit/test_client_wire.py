@@ -387,7 +387,7 @@ def test_the_caller_names_the_account_whose_budget_is_spent() -> None:
 def test_a_request_over_the_request_line_limit_is_refused_before_sending() -> None:
     """The request line (``POST /?<query> HTTP/1.1``) may be 65,536 bytes and no more; the URL likewise."""
     from reconciler.client.client import MAX_REQUEST_LINE
-    from reconciler.client.errors import ParameterError
+    from reconciler.core.client_errors import ParameterError
 
     ok = {"RequestId": "r", "Code": "OK", "Message": "SUCCESS", "Success": True}
     base = {"CustSpaceId": SPACE, "PhoneNumber": "8613800001234", "About": ""}

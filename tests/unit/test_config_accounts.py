@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.config import ConfigError, load_desired_state
-from reconciler.core.provenance import DEFAULT_ACCOUNT
-from reconciler.engine.fingerprint import space_fingerprint
+from reconciler.core.defaults import DEFAULT_ACCOUNT
+from reconciler.engine.fingerprint import desired_fingerprint
 
 ACCOUNTS = """\
 version: 1
@@ -66,9 +66,9 @@ def test_the_default_account_leaves_fingerprints_as_they_were(tmp_path):
     one = load_desired_state([write(tmp_path, "a.yaml", plain)])
     two = load_desired_state([write(tmp_path, "b.yaml", plain.replace('"1"\n', '"1"\n    account: default\n'))])
     assert two.spaces[0].account == DEFAULT_ACCOUNT
-    assert space_fingerprint(one.spaces[0]) == space_fingerprint(two.spaces[0])
+    assert desired_fingerprint(one.spaces[:1]) == desired_fingerprint(two.spaces[:1])
     three = load_desired_state([write(tmp_path, "accounts.yaml", ACCOUNTS), write(tmp_path, "c.yaml", SPACES)])
-    assert space_fingerprint(three.spaces[0]) != space_fingerprint(one.spaces[0])  # moving accounts is a change
+    assert desired_fingerprint(three.spaces[:1]) != desired_fingerprint(one.spaces[:1])  # moving accounts is a change
 
 
 def test_unknown_account_name(tmp_path):

@@ -18,8 +18,8 @@ from reconciler.client.credentials import (
     account_credentials,
     resolve_credentials,
 )
-from reconciler.client.errors import ClientConfigError, CredentialsError
-from reconciler.config.model import Account
+from reconciler.core.client_errors import ClientConfigError, CredentialsError
+from reconciler.core.model import Account
 from reconciler.core.source import Source
 
 PROFILES = {
@@ -157,8 +157,3 @@ def test_an_accounts_own_region_and_endpoint_beat_the_environment_not_the_flags(
     assert (flags.region_for(account), flags.endpoint_for(account)) == ("eu-central-1", "http://127.0.0.1:1")
 
 
-def test_the_cli_names_the_default_account_as_the_model_does():
-    from reconciler.cli import _client_options
-    from reconciler.core.provenance import DEFAULT_ACCOUNT
-
-    assert _client_options.DEFAULT_ACCOUNT == DEFAULT_ACCOUNT

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from reconciler.config.model import Migration, Number, Space
+from reconciler.core.model import Migration, Number, Space
 from reconciler.core.normalize import normalize_phone, normalize_url
 from reconciler.core.plan import Action, Severity
 from reconciler.core.source import Source

@@ -77,11 +77,11 @@ def test_every_error_carries_a_code_of_the_table(every_error: set[type]) -> None
 
 
 def test_the_error_trees_name_every_error(every_error: set[type]) -> None:
-    from reconciler.client import errors as client_errors
+    from reconciler.core import client_errors
 
     missing = []
     for cls in sorted(every_error, key=lambda c: c.__qualname__):
         tree = client_errors.__doc__ if issubclass(cls, client_errors.ClientError) else reconciler.core.errors.__doc__
         if not re.search(rf"\b{cls.__name__}\b", tree or ""):
             missing.append(f"{cls.__module__}.{cls.__name__}")
-    assert not missing, "draw these in the error tree (reconciler/core/errors.py, or client/errors.py): " + ", ".join(missing)
+    assert not missing, "draw these in the error tree (reconciler/core/errors.py, or core/client_errors.py): " + ", ".join(missing)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.kinds.flow_files import FlowFileError, problems, read_text
-from tests.conftest import REPO_ROOT
+from tests.helpers.paths import REPO_ROOT
 
 SIGNUP = REPO_ROOT / "tests/fixtures/flows/signup.json"
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from reconciler.common import flow_json as fj
-from tests.conftest import REPO_ROOT
+from tests.helpers.paths import REPO_ROOT
 
 SIGNUP_TEXT = (REPO_ROOT / "tests/fixtures/flows/signup.json").read_text(encoding="utf-8")
 SIGNUP = json.loads(SIGNUP_TEXT)

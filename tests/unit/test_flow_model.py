@@ -7,7 +7,7 @@ import copy
 import json
 
 from reconciler.kinds.flow_model import ActualFlow, FlowSpec, current, replacement_for, screen_diff
-from tests.conftest import REPO_ROOT
+from tests.helpers.paths import REPO_ROOT
 
 SIGNUP = json.loads((REPO_ROOT / "tests/fixtures/flows/signup.json").read_text(encoding="utf-8"))
 

@@ -9,7 +9,7 @@ from typing import Any
 from reconciler.core.plan import Action
 from reconciler.kinds.flow_model import ActualFlow, FlowsBlock, FlowSpec
 from reconciler.kinds.flow_plan import plan_ops
-from tests.conftest import REPO_ROOT
+from tests.helpers.paths import REPO_ROOT
 
 DOC = json.loads((REPO_ROOT / "tests/fixtures/flows/signup.json").read_text(encoding="utf-8"))
 EDITED = copy.deepcopy(DOC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.config.model import Number, Source, Space
+from reconciler.core.model import Number, Source, Space
 from reconciler.core.plan import Address
 from reconciler.kinds import get
 from reconciler.kinds.automation import Automation, Command

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.config.model import Migration, Number, Space
+from reconciler.core.model import Migration, Number, Space
 from reconciler.core.plan import Action
 from reconciler.core.source import Source
 from reconciler.engine.actual import ActualSpace, index_numbers

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.config.model import DesiredState, Number, Safety, Space
+from reconciler.core.model import DesiredState, Number, Safety, Space
 from reconciler.core.plan import Action, Change, Plan, PlannedSpace, Preflight, Severity
 from reconciler.core.source import Source
 from reconciler.engine.apply_errors import BlockingFindingsError, FrozenAccountError, SafetyThresholdError

@@ -1,9 +1,9 @@
 """The emulator's state-file sections for the number settings (``number_settings``, ``account_webhook``) and
-the action tables' rows for their APIs (client and emulator agree with the SDK's request models)."""
+how the action table's rows for their APIs send and retry (the rows' parameters are the SDK request models':
+tests/unit/test_field_declarations.py)."""
 
 from __future__ import annotations
 
-import inspect
 import re
 from pathlib import Path
 from typing import Any
@@ -14,10 +14,9 @@ from alibabacloud_cams20200606 import models as cams
 
 from reconciler.client.actions import ACTIONS, Kind, ParamType, RetryMode
 from reconciler.emulator import StateFileError, load_state
-from reconciler.emulator.catalog import ACTIONS as EMULATOR_ACTIONS
 from reconciler.emulator.settings_state import has_emoji, rsa_public_key_bits
+from tests.helpers.settings import KEYS
 
-KEYS = Path(__file__).resolve().parent.parent / "fixtures" / "keys"
 SETTINGS_ACTIONS = {
     "GetCommerceSetting": cams.GetCommerceSettingRequest,
     "UpdateCommerceSetting": cams.UpdateCommerceSettingRequest,
@@ -32,45 +31,6 @@ SETTINGS_ACTIONS = {
     "UpdateAccountWebhook": cams.UpdateAccountWebhookRequest,
     "GetWhatsappHealthStatus": cams.GetWhatsappHealthStatusRequest,
 }
-# Parameters of every request model that only a caller's own account context uses; never sent by us.
-_ACCOUNT_CONTEXT = {"OwnerId", "ResourceOwnerAccount", "ResourceOwnerId"}
-
-
-def _sdk_params(model: type) -> tuple[set[str], set[str]]:
-    """(every wire name, the required ones) of an SDK request model, read from its source."""
-    source = inspect.getsource(model)
-    names = set(re.findall(r"result\['(\w+)'\]", source)) - _ACCOUNT_CONTEXT
-    required = set()
-    init = inspect.getsource(model.__init__)
-    for block in re.split(r"\n\s*self\.", init)[1:]:
-        attr = block.split("=", 1)[0].strip()
-        wire = "".join(part.capitalize() for part in attr.split("_"))
-        wire = {"WabaId": "WabaId", "QrdlCode": "QrdlCode"}.get(wire, wire)
-        if wire in names:
-            required.add(wire) if "This parameter is required" in _comment_before(init, attr) else None
-    return names, required
-
-
-def _comment_before(source: str, attr: str) -> str:
-    head = source.split(f"self.{attr} = ", 1)[0]
-    lines = head.rstrip().splitlines()
-    comment = []
-    for line in reversed(lines):
-        if line.strip().startswith("#"):
-            comment.append(line)
-        else:
-            break
-    return "\n".join(comment)
-
-
-@pytest.mark.parametrize("action", sorted(SETTINGS_ACTIONS))
-def test_rows_match_the_sdk_request_models(action: str) -> None:
-    names, required = _sdk_params(SETTINGS_ACTIONS[action])
-    spec = ACTIONS[action]
-    assert set(spec.params) == names, action
-    assert set(spec.required) == required, action
-    assert set(EMULATOR_ACTIONS[action].required) == required, action
-    assert EMULATOR_ACTIONS[action].write == spec.is_write
 
 
 def test_rows_say_how_values_travel_and_when_to_retry() -> None:

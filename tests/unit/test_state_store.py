@@ -238,3 +238,33 @@ def test_todays_account_webhook_file_is_compared_in_memory_and_never_copied(tmp_
     assert set(stored) == {"acme-retail", "acme-other"}  # "gone" dropped: it matched nothing declared
     assert "legacy_digest" not in json.dumps(stored) and "digest" not in stored["acme-retail"]
     assert matches(stored["acme-retail"], retail.cust_space_id, model, {})
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1:9000", "http://127.0.0.1:99999", "http://u:p@127.0.0.1:9000",
+                                 "http://127.0.0.1:9000/bucket", "http://127.0.0.1:9000?x=1", "http://"])
+def test_the_store_and_the_client_refuse_the_same_endpoints(url: str) -> None:
+    """One rule for an endpoint given as a base URL (core.boundaries.base_url): what the client refuses as
+    ``--endpoint``, the S3 store refuses as its endpoint, each in its own error."""
+    from reconciler.client.endpoints import parse_endpoint
+    from reconciler.core.client_errors import ClientConfigError
+    from reconciler.state.endpoint import checked_endpoint
+
+    with pytest.raises(ClientConfigError):
+        parse_endpoint(url)
+    with pytest.raises(StateError, match="the S3 store's endpoint: .* is not a base URL"):
+        checked_endpoint(url, "the S3 store's endpoint", env={})
+    assert checked_endpoint("http://127.0.0.1:9000/", "the S3 store's endpoint", env={}) == "http://127.0.0.1:9000/"
+
+
+def test_an_s3_url_is_read_one_way_by_validate_and_the_store() -> None:
+    from reconciler.core.store_url import s3_options
+    from reconciler.state.s3 import parse
+
+    url = "s3://bucket/team/cams?endpoint=http://127.0.0.1:9000&region=us-east-1"
+    assert parse(url) == ("bucket", "team/cams/", {"endpoint": "http://127.0.0.1:9000", "region": "us-east-1"})
+    assert s3_options(url) == parse(url)[2]
+    assert s3_options("git:cams-state") is None
+    with pytest.raises(StateError, match="unknown option bucket"):
+        parse("s3://b/p?bucket=x")
+    with pytest.raises(StateError, match="an s3://BUCKET/PREFIX URL expected"):
+        parse("s3:///p")

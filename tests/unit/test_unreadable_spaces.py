@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from reconciler.client.errors import (
+from reconciler.core.client_errors import (
     AuthenticationError,
     ConnectError,
     NotOwnedError,
@@ -24,7 +24,7 @@ from reconciler.client.errors import (
     PermissionDeniedError,
     ServerError,
 )
-from reconciler.config.model import DesiredState, Number, Space
+from reconciler.core.model import DesiredState, Number, Space
 from reconciler.core.plan import Action, Plan, PlannedSpace, Preflight
 from reconciler.core.source import Source
 from reconciler.engine.actual import ActualSpace, SpaceReadError, fetch_actual

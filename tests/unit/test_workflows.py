@@ -40,7 +40,6 @@ WORKFLOW_DIR = REPO / "examples" / "ci" / "github-actions"
 WORKFLOWS = ("cams-plan.yml", "cams-apply.yml", "cams-drift.yml")
 
 OIDC_VARS = ("ALIBABA_CLOUD_ROLE_ARN", "ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "ALIBABA_CLOUD_OIDC_TOKEN_FILE")
-NETWORKED = {"plan", "drift", "apply", "import", "call"}  # commands that need credentials
 SHELL_OPERATORS = {"|", "||", "&", "&&", ";", ";;", ">", ">>", "<", "<<", ">&", "<&", "(", ")", "|&"}
 
 
@@ -147,6 +146,17 @@ def runs_tool(step: dict[str, Any]) -> bool:
     return str(step.get("uses", "")) == LOCAL_ACTION
 
 
+#: Commands of the action that make no API call (no OIDC login, no state store).
+OFFLINE_COMMANDS = ("validate", "matrix", "merge")
+#: A matrix job's selection (``--target`` words of a shard; empty for a whole account).
+MATRIX_TARGETS = "${{ matrix.targets }}"
+
+
+def fleet_job(job: dict[str, Any]) -> bool:
+    """A job of the several-accounts path: a matrix over the accounts."""
+    return "strategy" in job
+
+
 def action_steps(name: str) -> list[dict[str, Any]]:
     """The steps of a workflow that run our action (through the local action that pins it)."""
     return [step for _, step in steps(load_workflow(name)) if runs_tool(step)]
@@ -180,8 +190,10 @@ def action_argv(step: dict[str, Any], *, plan_exists: bool = True, auto_approve:
     """What ``reconciler.action`` would run for this step's ``with:`` (expressions as placeholders)."""
     from reconciler.action import command_line, inputs_from_env
 
-    env = {"INPUT_" + k.upper().replace("-", "_"): _EXPRESSION.sub(PLACEHOLDER, v)
-           for k, v in action_inputs(step).items()}
+    inputs = {k: v.replace(MATRIX_TARGETS, "") for k, v in action_inputs(step).items()}
+    if inputs.get("pieces"):  # merge: any existing file stands for the downloaded pieces
+        inputs["pieces"] = str(REPO / "README.md")
+    env = {"INPUT_" + k.upper().replace("-", "_"): _EXPRESSION.sub(PLACEHOLDER, v) for k, v in inputs.items()}
     for flag in ("INPUT_FORCE", "INPUT_AUTO_APPROVE", "INPUT_FAIL_ON_DRIFT", "INPUT_ANNOTATE"):
         if env.get(flag) == PLACEHOLDER:
             env[flag] = "false"
@@ -240,7 +252,7 @@ def test_every_action_step_gives_known_inputs_and_a_command_line_that_parses() -
                 argv = action_argv(step, plan_exists=plan_exists, auto_approve=not plan_exists)
                 assert parse_problem(argv) is None, f"{name}: {argv}: {parse_problem(argv)}"
                 commands.add(argv[0])
-    assert commands == {"validate", "plan", "apply", "drift"}, commands
+    assert commands == {"validate", "plan", "apply", "drift", "matrix", "show"}, commands  # merge: show --merge
     problems = [f"{name}: {line!r}: {problem}" for name, line, argv in all_invocations()
                 if (problem := parse_problem(argv)) is not None]
     assert not problems, "\n".join(problems)
@@ -307,7 +319,7 @@ def _job_permissions(name: str) -> list[tuple[str, dict[str, Any]]]:
 def test_least_privilege_and_no_long_lived_keys(name: str) -> None:
     jobs = _job_permissions(name)
     networked = [job_name for job_name, job in load_workflow(name)["jobs"].items()
-                 if any(runs_tool(s) and s["with"]["command"] != "validate"
+                 if any(runs_tool(s) and s["with"]["command"] not in OFFLINE_COMMANDS
                         for s in job["steps"])]
     assert networked
     for job_name, permissions in jobs:
@@ -330,7 +342,7 @@ def test_least_privilege_and_no_long_lived_keys(name: str) -> None:
 
 @pytest.mark.parametrize("name", WORKFLOWS)
 def test_networked_steps_use_oidc_with_the_right_role(name: str) -> None:
-    networked = [s for s in action_steps(name) if s["with"]["command"] != "validate"]
+    networked = [s for s in action_steps(name) if s["with"]["command"] not in OFFLINE_COMMANDS]
     assert networked
     for step in networked:
         # only apply writes; a plan (also cams-apply's manual plan run) uses the read-only role
@@ -392,7 +404,10 @@ def _options(argv: list[str]) -> argparse.Namespace:
 
 
 def _step(name: str, command: str) -> dict[str, Any]:
-    [step] = [s for s in action_steps(name) if s["with"]["command"] == command]
+    """The one step of ``command`` on the one-account path (the several-accounts jobs have their own)."""
+    wf = load_workflow(name)
+    [step] = [s for job, s in steps(wf) if runs_tool(s) and s["with"]["command"] == command
+              and not fleet_job(wf["jobs"][job])]
     return step
 
 
@@ -472,7 +487,10 @@ def test_apply_workflow() -> None:
     assert "workflow_id: self.workflow_id" in script and "'cancelled'" in script
     # the loop closes on the PR, whatever happened, and the summary always says the outcome
     say = next(s for _, s in steps(wf) if "issues.createComment" in s.get("with", {}).get("script", ""))
-    assert say["if"] == "always()"
+    assert say["if"] == "always() && needs.jobs.outputs.several != 'true'"  # several accounts: apply-outcome
+    outcome = wf["jobs"]["apply-outcome"]
+    assert "!cancelled()" in outcome["if"] and any("createComment" in s.get("with", {}).get("script", "")
+                                                   for s in outcome["steps"])
     body = say["with"]["script"]
     for outcome in ("refused", "applied", "core.summary", "runUrl", "dropped"):
         assert outcome in body
@@ -486,7 +504,7 @@ def test_state_is_kept_on_the_state_branch_and_secrets_reach_the_tool(name: str)
     """Plan, apply and drift keep their state on one branch (plan reads it; apply and drift push it), and
     the fingerprint key (and any ${env:NAME} secret) reaches the tool through the step's env."""
     for step in action_steps(name):
-        if step["with"]["command"] == "validate":
+        if step["with"]["command"] in OFFLINE_COMMANDS:
             continue
         assert action_inputs(step)["state-store"] == "git:cams-state"
         assert step.get("env", {}).get("CAMS_RECONCILER_FINGERPRINT_KEY") == \
@@ -583,7 +601,9 @@ def test_manual_run_with_plan_run_id_applies_exactly_that_plan_behind_the_gate(t
     assert apply["with"]["auto-approve"] == "${{ steps.reviewed.outputs.mode == 'fresh' }}"
     download = next(s for _, s in steps(wf) if s.get("id") == "download")
     assert "steps.reviewed.outputs.mode == 'dispatched'" in download["if"]
-    assert apply["if"] == "steps.reviewed.outputs.mode == 'fresh' || steps.download.outcome == 'success'"
+    # (several accounts: a fresh plan is apply-account's, per account)
+    assert apply["if"] == ("(steps.reviewed.outputs.mode == 'fresh' && needs.jobs.outputs.several != 'true') || "
+                           "steps.download.outcome == 'success'")
 
     decided = _find_step(tmp_path, "workflow_dispatch", "123456789", runs={"123456789": _PLAN_RUN})
     assert decided["failed"] is None and decided["outputs"]["mode"] == "dispatched"
@@ -644,7 +664,8 @@ def test_direct_push_still_plans_and_applies_and_no_manual_step_passes_auto_appr
     for job_name, job in wf["jobs"].items():
         for step in job["steps"]:
             approve = str(step.get("with", {}).get("auto-approve", "false"))
-            assert approve in ("false", "${{ steps.reviewed.outputs.mode == 'fresh' }}"), (job_name, approve)
+            assert approve in ("false", "${{ steps.reviewed.outputs.mode == 'fresh' }}",
+                               "${{ needs.apply.outputs.mode == 'fresh' }}"), (job_name, approve)
     # and inputs reach scripts only through env: (no template injection)
     for _, step in steps(wf):
         for code in (step.get("run", ""), step.get("with", {}).get("script", "")):
@@ -692,8 +713,12 @@ def test_the_apply_workflow_reasserts_overrides_from_outside_the_artifact() -> N
     the GitHub API by main's own workflow (never from plan.json, which code under review could write), and
     the scope from the push's own `before` commit (with the history checked out to compare with it)."""
     workflow = load_workflow("cams-apply.yml")
-    [apply] = [s for s in action_steps("cams-apply.yml") if s["with"]["command"] == "apply"]
+    apply = _step("cams-apply.yml", "apply")
     assert apply["with"]["force"] == "${{ steps.reviewed.outputs.force == 'true' }}"
+    # several accounts: each account's job re-asserts the same, as the apply job found it
+    account = next(s for job, s in steps(workflow) if runs_tool(s) and job == "apply-account")
+    assert account["with"]["force"] == "${{ needs.apply.outputs.force == 'true' }}"
+    assert "github.event.before" in account["with"]["changed-since"]
     assert "github.event.before" in apply["with"]["changed-since"]
     reviewed = next(step for _, step in steps(workflow) if step.get("id") == "reviewed")
     script = reviewed["with"]["script"]
@@ -718,7 +743,7 @@ def test_secrets_reach_the_tool_from_one_marked_place_and_name_nothing_of_the_ex
     text = (WORKFLOW_DIR / name).read_text(encoding="utf-8")
     assert text.count(MARKER) == 1
     assert text.count("${{ secrets.CAMS_RECONCILER_FINGERPRINT_KEY }}") == 1  # one block, not one per step
-    tool_envs = [s.get("env", {}) for s in action_steps(name) if s["with"]["command"] != "validate"]
+    tool_envs = [s.get("env", {}) for s in action_steps(name) if s["with"]["command"] not in OFFLINE_COMMANDS]
     assert tool_envs and all(env is tool_envs[0] for env in tool_envs)  # the same mapping (an alias)
     example_names = set(re.findall(r"\b(CAMS_SECRET_[A-Z0-9_]+)", "".join(
         f.read_text(encoding="utf-8") for f in (REPO / "examples" / "spaces").rglob("*.yaml"))))
@@ -752,8 +777,12 @@ def test_an_input_the_local_action_leaves_empty_means_the_actions_own_default() 
         assert "${{" not in default, f"{name}: the action's default is an expression: give it in the local action"
         key = "INPUT_" + name.upper().replace("-", "_")
         for command in COMMANDS:
-            assert inputs_from_env({"INPUT_COMMAND": command, key: ""}) == \
-                inputs_from_env({"INPUT_COMMAND": command, key: default}), (name, command)
+            base = {"INPUT_COMMAND": command, **({"INPUT_PIECES": "p.json", "INPUT_PIECES_OF": "plan"}
+                                                  if command == "merge" and key not in ("INPUT_PIECES", "INPUT_PIECES_OF")
+                                                  else {})}
+            if command == "merge" and key in ("INPUT_PIECES", "INPUT_PIECES_OF"):
+                continue  # merge requires both
+            assert inputs_from_env({**base, key: ""}) == inputs_from_env({**base, key: default}), (name, command)
 
 
 def test_the_version_is_pinned_in_one_place() -> None:
@@ -763,7 +792,9 @@ def test_the_version_is_pinned_in_one_place() -> None:
     files = [WORKFLOW_DIR / n for n in WORKFLOWS] + [WRAPPER]
     counts = {f.relative_to(WORKFLOW_DIR).as_posix(): len(pin.findall(f.read_text(encoding="utf-8"))) for f in files}
     assert counts == {**{n: 0 for n in WORKFLOWS}, "cams-reconciler/action.yml": 1}, counts
-    assert sum(len(action_steps(n)) for n in WORKFLOWS) == 5
+    # validate, plan, apply's plan and apply, drift; and the several-accounts path: matrix ×3, plan, merge of
+    # plans, apply, merge of results, drift, merge of drift reports
+    assert sum(len(action_steps(n)) for n in WORKFLOWS) == 14
     for name in WORKFLOWS:  # nothing else names the tool's package or action
         text = (WORKFLOW_DIR / name).read_text(encoding="utf-8")
         assert "cams-reconciler@" not in text and "pip install" not in text
@@ -788,7 +819,8 @@ def test_the_checklist_lists_everything_the_workflows_read() -> None:
     assert "`CAMS_SECRET_<NAME>`" in checklist  # the template every workflow shows
     environments = {job["environment"] for n in WORKFLOWS for job in load_workflow(n)["jobs"].values()
                     if "environment" in job}
-    assert environments == {"production"} and "`production`" in checklist
+    assert environments == {"production", "cams-plan-${{ matrix.account }}", "cams-apply-${{ matrix.account }}"}
+    assert all(f"`{e}`" in checklist for e in ("production", "cams-plan-<account>", "cams-apply-<account>"))
     labels = {load_workflow("cams-plan.yml")["env"]["FORCE_LABEL"]}
     labels |= set(re.findall(r"l\.name === '([^']+)'", texts[1]))
     assert labels == {"cams-reconciler/force"} and "`cams-reconciler/force`" in checklist

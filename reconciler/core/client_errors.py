@@ -21,7 +21,7 @@ Callers branch on the class, never on message text::
             ├── NotOwnedError             Unknown.ResourceOwnerId
             ├── AuthenticationError       signature or access-key errors (SignatureDoesNotMatch, ...)
             ├── InvalidRequestError       any other 4xx, or a 200 carrying a failure Code
-            ├── shapes.MalformedAnswerError  a success whose shape breaks the action's contract (not retried)
+            ├── answers.MalformedAnswerError a success whose shape breaks the action's contract (not retried)
             └── ServerError               HTTP 5xx / InternalError / ServiceUnavailable (after retries)
 
 Every ``ClientError`` carries ``action``, ``code``, ``message``, ``request_id``, ``http_status``,

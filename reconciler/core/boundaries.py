@@ -94,6 +94,25 @@ def _entry_matches(entry: str, host: str, port: int | None) -> bool:
     return host == name
 
 
+def base_url(value: str, *, bare_host: bool = False) -> tuple[str, str]:
+    """(scheme, host[:port] in lower case) of an endpoint given as a base URL: ``http(s)://host[:port]`` and
+    nothing after it but ``/`` (no credentials, path, query or fragment); with ``bare_host`` a host alone is
+    taken as https. ValueError with the reason otherwise (never quoting the value: callers show it masked)."""
+    text = value.strip()
+    if bare_host and "://" not in text:
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected http(s)://host[:port]")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError("give only scheme, host and port (no credentials, path, query or fragment)")
+    return parts.scheme, parts.netloc.lower()
+
+
 def endpoint_problem(url: str, env: Mapping[str, str]) -> str | None:
     """Why signed requests must not be sent to ``url``'s host (None: the host is allowed)."""
     text = url.strip()

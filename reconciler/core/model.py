@@ -17,13 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from reconciler.core.provenance import DEFAULT_ACCOUNT
+from reconciler.core.defaults import DEFAULT_ACCOUNT
+from reconciler.core.drift_settings import SpaceDriftSettings
 from reconciler.core.source import Source
-
-if TYPE_CHECKING:  # the drift settings model imports this module
-    from reconciler.config.drift_settings import SpaceDriftSettings
 
 
 @dataclass(frozen=True)

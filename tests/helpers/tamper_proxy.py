@@ -20,8 +20,6 @@ class TamperProxy:
     def __init__(self, upstream: str, tamper: Tamper) -> None:
         target = urlsplit(upstream)
         host, port = target.hostname or "127.0.0.1", target.port or 80
-        self.tampered = 0
-        proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -40,7 +38,6 @@ class TamperProxy:
                 action = self.headers.get("x-acs-action", "")
                 changed = tamper(action, data)
                 if changed is not None:
-                    proxy.tampered += 1
                     data = changed
                 self.send_response(answer.status)
                 for k, v in answer.getheaders():

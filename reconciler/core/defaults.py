@@ -5,6 +5,7 @@ it from here. ``benchmarks/startup.py`` measures what that buys: a command's ``-
 interpreter's start.
 """
 
+DEFAULT_ACCOUNT = "default"  # the account of a space that names none: declared under this name, or the ambient credentials
 DEFAULT_REGION = "ap-southeast-1"  # CAMS is served from one region
 ENDPOINT_ENV = "CAMS_RECONCILER_ENDPOINT"  # one base URL for every API
 ENV_PROFILE = "ALIBABA_CLOUD_PROFILE"  # the aliyun CLI profile when no key variable is set
