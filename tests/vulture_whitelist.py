@@ -28,11 +28,18 @@ _.explain  # send_error's parameter: the stdlib's signature, passed by keyword
 _.do_GET
 _.do_POST
 _.do_HEAD
+_.do_PUT  # the emulator's object storage: the Flow JSON upload
 
 # html.parser.HTMLParser's callbacks (the Markdown review test's HTML reader).
 _.handle_starttag
 _.handle_endtag
 _.handle_data
+
+# alibabacloud_oss_v2.config.Config: fields the OSS SDK's client reads (the Flow JSON upload and its test).
+_.credentials_provider
+_.readwrite_timeout
+_.signature_version
+_.retry_max_attempts
 
 # logging.LogRecord: the formatter reads exc_text (cleared with exc_info so no traceback is printed).
 _.exc_text

@@ -94,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if args.token_env_prefix is not None:
         args.token_env_prefix = _token_prefix(args.token_env_prefix)  # before any call
     imported = asyncio.run(_read(args))
+    _write_files(imported.files, out, args.force, [s for s in [getattr(args, "emulator", None)] if s])
     text = space_yaml(imported, schema_ref=schema_ref(out if out is not None else stdout_file()))
     if out is None:
         problems = _validate_text(text, label="<stdout>")
@@ -109,6 +110,26 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: the imported YAML does not pass validate (fix these lines):\n{problems}", file=sys.stderr)
         return ExitCode.ERROR
     return ExitCode.OK
+
+
+def _write_files(files: dict[str, str], out: Path | None, force: bool, inputs: list[str]) -> None:
+    """The files the YAML names (a Flow's JSON), beside ``--out``, before the YAML is validated."""
+    from reconciler.files import check_output, write_atomically
+
+    if not files:
+        return
+    if out is None:
+        raise ImportRefusedError(f"the space's YAML names {len(files)} file(s) to write beside it (WhatsApp Flows' "
+                                 "JSON): pass --out FILE")
+    targets = {out.parent / rel: text for rel, text in sorted(files.items())}
+    for target in targets:
+        if target.exists() and not force:
+            raise ImportRefusedError(f"{target} already exists; pass --force to overwrite it")
+        check_output(target, inputs, "--out")
+    for target, text in targets.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(target, text)
+        print(f"wrote {target}", file=sys.stderr)
 
 
 async def _read(args: argparse.Namespace) -> ImportedSpace:

@@ -261,6 +261,38 @@ _SPECS: tuple[ActionSpec, ...] = (
     # A repeated delete of a name already gone is refused: only retried when provably not carried out.
     _cams("DeleteWhatsappUserName", Kind.WRITE, RetryMode.UNSENT_ONLY, _NUMBER,
           summary="remove a number's business username"),
+    # WhatsApp Flows (issue 27). Categories and Page travel as compact JSON (the SDK's *_shrink fields).
+    _cams("ListFlow", Kind.READ, RetryMode.TRANSIENT, (), ("CustSpaceId", "FlowName", "Page"),
+          summary="list a space's Flows (id, name, categories), one page at a time",
+          types={"Page": ParamType.JSON_OBJECT}, answer_text=("FlowId", "FlowName")),
+    _cams("GetFlow", Kind.READ, RetryMode.TRANSIENT, ("FlowId",), ("CustSpaceId",),
+          summary="read a Flow: name, categories, endpoint, status, JSON version",
+          answer_text=("FlowId", "FlowName", "Status", "EndpointUri", "JSONVersion", "DataApiVersion")),
+    _cams("GetFlowJSONAssest", Kind.READ, RetryMode.TRANSIENT, (), ("CustSpaceId", "FlowId"),
+          summary="a download link of a Flow's JSON (the API's own spelling)", answer_text=("FilePath",)),
+    _cams("GetFlowPreviewUrl", Kind.READ, RetryMode.TRANSIENT, ("FlowId",), ("CustSpaceId",),
+          summary="a Flow's preview link and when it expires", answer_text=("PreviewUrl",)),
+    # A second create of the name is refused as a duplicate (names are unique per space): not repeated
+    # after the server may have acted; apply settles a lost answer by listing the Flows.
+    _cams("CreateFlow", Kind.WRITE, RetryMode.UNSENT_ONLY, ("Categories", "FlowName"), ("CustSpaceId", "EndpointUri"),
+          summary="create a draft WhatsApp Flow", types={"Categories": ParamType.JSON_LIST}),
+    _cams("ModifyFlow", Kind.WRITE, RetryMode.TRANSIENT, ("Categories", "FlowName"),
+          ("CustSpaceId", "EndpointUri", "FlowId"),
+          summary="set a draft Flow's name, categories and endpoint (idempotent)",
+          types={"Categories": ParamType.JSON_LIST}),
+    # Issues temporary object-storage credentials; the answer holds secrets (never logged or shown).
+    _cams("GetChatappUploadAuthorization", Kind.WRITE, RetryMode.TRANSIENT, _SPACE,
+          summary="temporary object-storage credentials to upload a Flow's JSON"),
+    _cams("UpdateFlowJSONAsset", Kind.WRITE, RetryMode.TRANSIENT, ("FilePath", "FlowId"), ("CustSpaceId",),
+          qps=_SLOW, summary="make an uploaded file a draft Flow's JSON (idempotent)"),
+    # Publishing twice is refused (the Flow is no longer a draft): not repeated after the server may have
+    # acted; apply settles a lost answer by reading the Flow's status.
+    _cams("PublishFlow", Kind.WRITE, RetryMode.UNSENT_ONLY, ("FlowId",), ("CustSpaceId",),
+          qps=_SLOW, summary="publish a draft Flow (its JSON must be valid); it cannot change afterwards"),
+    _cams("DeprecateFlow", Kind.WRITE, RetryMode.UNSENT_ONLY, ("FlowId",), ("CustSpaceId",),
+          summary="deprecate a published Flow (it can no longer be sent)"),
+    _cams("DeleteFlow", Kind.WRITE, RetryMode.UNSENT_ONLY, ("FlowId",), ("CustSpaceId",),
+          summary="delete a draft Flow"),
     # BSS OpenAPI does not disclose a RAM action for this API ("no authorization information").
     ActionSpec("GetCustomerAccountInfo", Product.BSS, BSS_VERSION, Kind.READ, RetryMode.TRANSIENT,
                optional=("OwnerId",), summary="account status: hosting/credit freeze, real-name certification",

@@ -504,6 +504,20 @@ class CamsClient:
         body = await self.call("GetCustomerAccountInfo", {})
         return shapes.account_info("GetCustomerAccountInfo", body)
 
+    async def upload_flow_json(self, cust_space_id: str, flow_id: str, data: bytes, via: Any = None) -> str:
+        """A draft Flow's JSON, uploaded through object storage (``flow_assets``: the OSS SDK, loaded only
+        here); returns the ``FilePath`` given to ``UpdateFlowJSONAsset``. ``via``: what sends the two CAMS
+        calls (a counting wrapper of this client, so the engine counts them), else this client."""
+        from reconciler.client.flow_assets import upload_flow_json
+
+        return await upload_flow_json(via or self, cust_space_id, flow_id, data, region=self.region)
+
+    async def read_flow_json(self, cust_space_id: str, flow_id: str, via: Any = None) -> bytes | None:
+        """The JSON the platform holds for a Flow, read back through its download link (None: none)."""
+        from reconciler.client.flow_assets import read_flow_json
+
+        return await read_flow_json(via or self, cust_space_id, flow_id)
+
 
 class _Spent(Exception):
     """An attempt's failure with the seconds it took after sending (internal to ``CamsClient.call``)."""

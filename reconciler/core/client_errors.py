@@ -8,6 +8,7 @@ Callers branch on the class, never on message text::
         ├── ClientConfigError             bad --endpoint / --region / options
         ├── UnknownActionError            an action not in reconciler.client.actions
         ├── ParameterError                a parameter missing, unknown or of the wrong type: nothing sent
+        ├── flow_assets.FlowAssetError    a Flow's JSON could not be uploaded (object storage) or read back
         ├── TransportError                no usable HTTP response (after retries)
         │   ├── ConnectError              could not connect: the request never left
         │   ├── TimeoutError              connect/read/write/pool timeout, or the call's own time budget

@@ -17,6 +17,7 @@ class DriftKind(str, Enum):
     HEALTH = "health"  # numbers outside their ``expect``
     TEMPLATE = "template"  # message templates that differ, or whose review or quality is off
     QR_CODE = "qr_code"  # message QR codes that differ (missing, changed, undeclared)
+    FLOW = "flow"  # WhatsApp Flows that differ from their YAML and JSON file, or cannot change
     SETTINGS = "settings"  # a number's commerce settings, conversational automation or Flows key
     OTHER = "other"  # a finding of no kind above (none in this version: every kind names its own)
     MISPLACED = "misplaced"  # declared numbers found in another managed space

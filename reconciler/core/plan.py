@@ -311,6 +311,7 @@ class BlockerKind(str, Enum):
     UNREAD = "unread"  # a space (or a strict account check) could not be read
     FROZEN = "frozen"  # the account is frozen: every write would fail
     UNMANAGED = "unmanaged"  # unmanaged_numbers: error findings
+    FINDING = "finding"  # a kind's error finding: the YAML asks what the platform cannot do (a published Flow's change)
     THRESHOLD = "threshold"  # more of a space's webhooks repointed than its safety threshold allows
 
 

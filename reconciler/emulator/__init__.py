@@ -47,6 +47,7 @@ class EmulatorHandle:
         self.port = int(port)
         shown = f"[{self.host}]" if ":" in self.host else self.host
         self.url = f"http://{shown}:{self.port}"
+        backend.objects.endpoint = self.url  # the object storage is served by this listener too
         self.credentials: tuple[str, str] = backend.first_credentials
         self._thread = serve_in_thread(server)
         self._stopped = False

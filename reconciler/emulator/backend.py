@@ -33,7 +33,9 @@ from reconciler.emulator.answers import complete
 from reconciler.emulator.callers import BackendDict, Caller
 from reconciler.emulator.catalog import ACTIONS
 from reconciler.emulator.errors import EmulatorApiError
+from reconciler.emulator.flows import FlowsMixin
 from reconciler.emulator.lifecycle import LifecycleMixin
+from reconciler.emulator.object_store import ObjectStore
 from reconciler.emulator.settings import SettingsMixin
 from reconciler.emulator.state import (
     ACCOUNTS_FIELD,
@@ -82,9 +84,10 @@ def _websites(raw: str) -> list[str]:
     return value
 
 
-# number settings (issue 16): emulator/settings.py; templates (17): emulator/templates.py; ActionTrail events
-# (18): emulator/actiontrail.py; a number's life and usernames (26): emulator/lifecycle.py, usernames.py
-class CamsBackend(SettingsMixin, TemplatesMixin, ActionTrailMixin, LifecycleMixin, UsernamesMixin):
+# number settings (issue 16): emulator/settings.py; templates (17): emulator/templates.py; Flows (27):
+# emulator/flows.py; ActionTrail events (18): emulator/actiontrail.py; a number's life and usernames (26):
+# emulator/lifecycle.py, usernames.py
+class CamsBackend(SettingsMixin, TemplatesMixin, FlowsMixin, ActionTrailMixin, LifecycleMixin, UsernamesMixin):
     """All state of the emulated accounts. Thread-safe through ``call`` (one lock around every action).
 
     ``region``: the region this emulator serves (the state file's spaces live there).
@@ -94,6 +97,8 @@ class CamsBackend(SettingsMixin, TemplatesMixin, ActionTrailMixin, LifecycleMixi
         """``state`` must come from ``state.load_state`` (validated, normalised); it is deep-copied."""
         self._lock = threading.Lock()
         self.region = region
+        #: the object storage Flow JSON is uploaded to (its endpoint is set once the server is bound)
+        self.objects = ObjectStore(region)
         self._install(copy.deepcopy(dict(state)))
 
     def _install(self, state: dict[str, Any]) -> None:
@@ -114,6 +119,7 @@ class CamsBackend(SettingsMixin, TemplatesMixin, ActionTrailMixin, LifecycleMixi
         fresh = copy.deepcopy(dict(state))
         with self._lock:
             self._install(fresh)
+            self.objects.clear()
 
     # --- used by the HTTP layer ----------------------------------------------------------------------------
 

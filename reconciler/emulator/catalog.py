@@ -88,6 +88,19 @@ ACTIONS: dict[str, ActionSpec] = {
         _cams("GetWhatsappUserNameSuggestions", False, "CustSpaceId", "PhoneNumber"),
         _cams("UpdateWhatsappUserName", True, "CustSpaceId", "PhoneNumber", "Username"),
         _cams("DeleteWhatsappUserName", True, "CustSpaceId", "PhoneNumber"),
+        # WhatsApp Flows (emulator/flows.py). Required as the SDK's request models mark them (FlowId is
+        # optional in ModifyFlow's model; without it no flow is reached: the action refuses it).
+        _cams("ListFlow", False),
+        _cams("GetFlow", False, "FlowId"),
+        _cams("GetFlowJSONAssest", False),
+        _cams("GetFlowPreviewUrl", False, "FlowId"),
+        _cams("CreateFlow", True, "Categories", "FlowName"),
+        _cams("ModifyFlow", True, "Categories", "FlowName"),
+        _cams("GetChatappUploadAuthorization", True, "CustSpaceId"),
+        _slow("UpdateFlowJSONAsset", True, "FilePath", "FlowId"),
+        _slow("PublishFlow", True, "FlowId"),
+        _cams("DeprecateFlow", True, "FlowId"),
+        _cams("DeleteFlow", True, "FlowId"),
     )
 }
 

@@ -27,6 +27,7 @@ from reconciler.emulator.backend import CamsBackend
 from reconciler.emulator.catalog import ACTIONS, VERSIONS
 from reconciler.emulator.errors import EmulatorApiError
 from reconciler.emulator.faults import FaultInjector, Hold
+from reconciler.emulator.object_store import MAX_OBJECT_BYTES, OssError
 from reconciler.emulator.ratelimit import Limiter
 from reconciler.emulator.signature import IncomingRequest, NonceCache, verify
 
@@ -126,7 +127,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._handle()
 
-    def _read_body(self) -> bytes:
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def _read_body(self, limit: int = MAX_BODY) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             chunks: list[bytes] = []
             total = 0
@@ -137,22 +141,46 @@ class _Handler(BaseHTTPRequestHandler):
                         pass
                     return b"".join(chunks)
                 total += size
-                if total > MAX_BODY:
+                if total > limit:
                     raise EmulatorApiError("RequestEntityTooLarge", "The request body is too large.", 413)
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
+        if length > limit:
             raise EmulatorApiError("RequestEntityTooLarge", "The request body is too large.", 413)
         return self.rfile.read(length) if length > 0 else b""
 
     def _handle(self) -> None:
+        if self.headers.get("x-acs-action") is None and urlsplit(self.path).path not in ("", "/"):
+            self._serve_object()  # the object storage Flow JSON is uploaded to (object_store.py)
+            return
         holds: list[Hold] = []
         try:
             self._serve(holds)
         finally:
             for hold in holds:  # answered (or dropped) and audited: the test may look now
                 hold.done.set()
+
+    def _serve_object(self) -> None:
+        """An object-storage request (path-style ``/BUCKET/KEY``): answered by the backend's ``ObjectStore``.
+        Not flow-controlled nor audited (its headers carry the security token)."""
+        store = self.server.backend.objects
+        try:
+            body = self._read_body(MAX_OBJECT_BYTES)
+        except (ValueError, EmulatorApiError):
+            self.close_connection = True  # the rest of the body is not read
+            answer = store.refusal(OssError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed "
+                                                              "size.", 400))
+        else:
+            parts = urlsplit(self.path)
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            answer = store.serve(self.command, parts.path, parts.query, headers, body)
+        self.send_response(answer.status)
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(answer.body)
 
     def _serve(self, holds: list[Hold]) -> None:
         srv = self.server

@@ -20,6 +20,7 @@ import yaml
 from reconciler.common.input_file import UnreadableFile, read_regular
 from reconciler.emulator.catalog import ACTIONS
 from reconciler.emulator.errors import StateFileError
+from reconciler.emulator.flow_state import FlowStateInvalid, validate_space_flows
 from reconciler.emulator.lifecycle_state import (
     LIFECYCLE_SPACE_FIELDS,
     PREVALIDATED_FIELD,
@@ -53,6 +54,7 @@ SPACE_FIELDS = frozenset({
     "subscribed", "owner_keys", "phone_numbers", "business_profiles", "pending_sync", "pending_migrations",
     "verified_migrations",
     "templates", "template_settings", "deleted_templates",  # message templates: emulator/template_state.py
+    "flows",  # WhatsApp Flows: emulator/flow_state.py
 }) | SETTINGS_SPACE_FIELDS | LIFECYCLE_SPACE_FIELDS  # settings_state.py; lifecycle_state.py
 #: ``prevalidated_numbers`` (numbers bought pre-validated, lifecycle_state.py) is optional
 TOP_FIELDS = frozenset({"keys", "account", "spaces", PREVALIDATED_FIELD})
@@ -569,6 +571,10 @@ def _validate_space(space: Any, path: Path_, key_ids: set[str]) -> dict[str, Any
     try:
         out.update(validate_space_templates(space, str(path[-1]).strip()))
     except TemplateStateInvalid as exc:
+        raise _Invalid(path + exc.path, exc.message) from None
+    try:
+        out.update(validate_space_flows(space, str(path[-1]).strip()))
+    except FlowStateInvalid as exc:
         raise _Invalid(path + exc.path, exc.message) from None
     return out
 

@@ -126,6 +126,7 @@ class TemplatesMixin:
     region: str
     _lock: threading.Lock
     _space: Callable[..., dict[str, Any]]
+    _check_flow_buttons: Callable[[dict[str, Any], list[Any]], None]  # FlowsMixin (emulator/flows.py)
 
     # --- time and review ---------------------------------------------------------------------------------
 
@@ -292,6 +293,7 @@ class TemplatesMixin:
         if category not in rules.CATEGORIES:
             raise _invalid(f"Category {category!r} is not one of {', '.join(rules.CATEGORIES)}.")
         components, example = self._checked_content(params, category, {})
+        self._check_flow_buttons(space, components)
         allow_change, paused = _bool(params, "AllowCategoryChange"), _bool(params, "CategoryChangePaused")
         templates = space["templates"]
         if any(e["Name"] == name and e["Language"] == language for e in templates):
@@ -352,6 +354,7 @@ class TemplatesMixin:
                     f"An approved template may be edited {EDITS_PER_DAY} time in 24 hours and {EDITS_PER_30_DAYS} "
                     "times in 30 days.")
         components, example = self._checked_content(params, category, entry["Example"])
+        self._check_flow_buttons(space, components)
         paused = _bool(params, "CategoryChangePaused")
         ttl = _int(params, "MessageSendTtlSeconds")
         if status == "pass":

@@ -92,6 +92,12 @@ class AccountClients(Mapping[str, Any]):
     async def get_migration_verify_code(self, cust_space_id: str, *args: Any, **kwargs: Any) -> Any:
         return await self.for_space(cust_space_id).get_migration_verify_code(cust_space_id, *args, **kwargs)
 
+    async def upload_flow_json(self, cust_space_id: str, *args: Any, **kwargs: Any) -> Any:
+        return await self.for_space(cust_space_id).upload_flow_json(cust_space_id, *args, **kwargs)
+
+    async def read_flow_json(self, cust_space_id: str, *args: Any, **kwargs: Any) -> Any:
+        return await self.for_space(cust_space_id).read_flow_json(cust_space_id, *args, **kwargs)
+
     async def get_customer_account_info(self) -> Any:
         """Only meaningful for one account; with several, ask each (``self[name]``)."""
         if len(self._clients) != 1:

@@ -58,6 +58,8 @@ class ImportedSpace:
     # "+8613800001234 business_profile.websites (a query value)": fields import --token-env-prefix left out,
     # since a reference cannot stand where their token is
     tokens_left_out: tuple[str, ...] = ()
+    # files the YAML names, to write beside it (relative path → text): a Flow's JSON (``json_file``)
+    files: dict[str, str] = field(default_factory=dict)
 
 
 Reads = Mapping[str, Mapping[str, Mapping[str, Any]]]  # kind name → phone (as listed) → the kind's read
@@ -164,10 +166,12 @@ def import_space(name: str, cust_space_id: str, items: Iterable[Mapping[str, Any
     with_tokens = tuple(p for p, urls in urls_of if any(_has_token(u) for u in urls))
     with_http = tuple(p for p, urls in urls_of if any(u.lower().startswith("http://") for u in urls))
     space_blocks: dict[str, Any] = {}
+    files: dict[str, str] = {}
     for kind in catalogue.space_kinds():
         data = reads.get(kind.name, {}).get("")
         block = kind.importer.block(kind.fields, data, left_out) if kind.importer is not None and data else None
         if block is not None:
             space_blocks[kind.name] = block
+            files.update(kind.importer.files(data) if kind.importer is not None and data else {})
     return ImportedSpace(name, cust_space_id, tuple(numbers), defaults, bool(with_http), with_tokens, with_http,
-                         tuple(unhealthy), space_blocks, tuple(left_out))
+                         tuple(unhealthy), space_blocks, tuple(left_out), files=files)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from reconciler import kinds as catalogue
 from reconciler.core.model import DesiredState
-from reconciler.core.plan import Blocker, BlockerKind, Change, Plan, Severity
+from reconciler.core.plan import Action, Blocker, BlockerKind, Change, Plan, Severity
 from reconciler.engine.apply_errors import (
     BlockingFindingsError,
     FrozenAccountError,
@@ -157,7 +157,11 @@ def plan_blockers(plan: Plan, desired: DesiredState, *, force: bool) -> tuple[Bl
     if plan.preflight.blocks_apply:
         out.append(Blocker(BlockerKind.FROZEN, f"{plan.preflight.detail or 'the account is frozen'}; every "
                                                "write would fail (--force does not override a frozen account)"))
-    errors = [c for c in plan.changes if c.severity is Severity.ERROR]
+    errors = [c for c in plan.changes if c.severity is Severity.ERROR and c.action is Action.UNMANAGED]
+    for c in plan.changes:
+        if c.severity is Severity.ERROR and c.action is not Action.UNMANAGED:
+            out.append(Blocker(BlockerKind.FINDING, f"space {c.space}: {c.field}: {c.reason} (--force does not "
+                                                    "override this)", c.space))
     for name in dict.fromkeys(c.space for c in errors):
         mine = [c for c in errors if c.space == name]
         shown = ", ".join(str(c.phone_number) for c in mine[:5]) + (f" and {len(mine) - 5} more"
@@ -180,6 +184,12 @@ def check_apply_allowed(plan: Plan, desired: DesiredState, *, force: bool) -> li
         raise FrozenAccountError(
             f"refusing to apply: {plan.preflight.detail or 'the account is frozen'}. Every write would fail; "
             "--force does not override a frozen account. Resolve the account status (billing/hosting) first.")
+    findings = [c for c in plan.changes if c.severity is Severity.ERROR and c.action is not Action.UNMANAGED]
+    if findings:
+        shown = "; ".join(f"{c.space} {c.field}" + (f" ({c.source})" if c.source else "") + f": {c.reason}"
+                          for c in findings[:5])
+        raise BlockingFindingsError(f"refusing to apply: {shown}. Change the YAML, then plan again (--force does "
+                                    "not override this; use --target to apply other spaces).")
     errors = [c for c in plan.changes if c.severity is Severity.ERROR]
     if errors:
         shown = ", ".join(f"{c.phone_number} in {c.space}" + (f" ({c.source})" if c.source else "")

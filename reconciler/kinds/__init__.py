@@ -36,6 +36,7 @@ __all__ = ["AnyKind", "Api", "Block", "Field", "Importer", "Kind", "Presenter", 
 # The built-in kinds (octoDNS registers its types the same way: on import); a kind after what it depends on.
 from reconciler.kinds import membership  # noqa: E402, F401, I001
 from reconciler.kinds import webhooks, queues, business_profile, expect  # noqa: E402, F401, I001
+from reconciler.kinds import flows  # noqa: E402, F401, I001
 from reconciler.kinds import templates  # noqa: E402, F401, I001
 from reconciler.kinds import commerce, automation, encryption_key, qr_codes, health, account_webhook  # noqa: E402, F401, I001
 from reconciler.kinds import username  # noqa: E402, F401, I001

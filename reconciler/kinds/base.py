@@ -303,6 +303,10 @@ class Importer:
         """What import warns of about this block as read (health that is not healthy today)."""
         return []
 
+    def files(self, current: Values) -> Mapping[str, str]:
+        """Files ``import`` writes beside the YAML for this block, relative path → text (a Flow's JSON)."""
+        return {}
+
     def same_everywhere(self, fields: Sequence[Field],
                         blocks: Sequence[Mapping[str, JSON] | None]) -> Mapping[str, JSON] | None:
         """For a ``shared`` kind: the block every number has alike, complete, else None."""

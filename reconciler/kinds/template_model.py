@@ -12,7 +12,7 @@ holds is what is sent, key for key. Review status and quality are the platform's
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 #: The API's review states (ListChatappTemplate / GetChatappTemplateDetail ``AuditStatus``) → the names the
@@ -57,6 +57,56 @@ class Template:
     @property
     def key(self) -> str:
         return f"{self.name}/{self.language}"
+
+    @property
+    def flows(self) -> tuple[str, ...]:
+        """The Flows its FLOW buttons name (``flow: signup``), in order."""
+        return flow_names(self.components)
+
+
+#: A FLOW button may name a declared Flow by its YAML name (``flow: signup``) instead of its ``FlowId``: the
+#: plan puts in the id of the Flow that is that declared Flow now (docs/flows.md), and the template waits
+#: for the Flow's own changes.
+FLOW_KEY = "flow"
+
+
+def _buttons(components: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [b for c in components if isinstance(c, Mapping) and isinstance(c.get("Buttons"), (list, tuple))
+            for b in c["Buttons"] if isinstance(b, Mapping)]
+
+
+def flow_names(components: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(b[FLOW_KEY]) for b in _buttons(components) if b.get(FLOW_KEY)))
+
+
+def pending_flow_id(name: str) -> str:
+    """What a plan shows for the id of a Flow it creates (Terraform's "known after apply")."""
+    return f"(the id of Flow {name}, known after apply)"
+
+
+def with_flow_ids(t: Template, ids: Mapping[str, str | None]) -> Template:
+    """``t`` with each ``flow: NAME`` button's ``FlowId`` filled in from ``ids`` (None or missing: the Flow
+    does not exist yet: ``pending_flow_id``); the ``flow`` key itself is the YAML's, never sent."""
+    if not t.flows:
+        return t
+
+    def button(b: Mapping[str, Any]) -> Mapping[str, Any]:
+        if not b.get(FLOW_KEY):
+            return b
+        name = str(b[FLOW_KEY])
+        out = {k: v for k, v in b.items() if k != FLOW_KEY}
+        out["FlowId"] = ids.get(name) or pending_flow_id(name)
+        return out
+
+    components = tuple({**c, "Buttons": [button(b) for b in c["Buttons"]]}
+                       if isinstance(c, Mapping) and isinstance(c.get("Buttons"), (list, tuple)) else c
+                       for c in t.components)
+    return replace(t, components=components)
+
+
+def flow_ids_pending(t: Template) -> bool:
+    """Some FLOW button's id is not known yet (the Flow is created by this plan's apply)."""
+    return any(str(b.get("FlowId", "")).startswith("(the id of Flow ") for b in _buttons(t.components))
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from reconciler.kinds.base import (
     Write,
 )
 from reconciler.kinds.fields import Field, show_value
+from reconciler.kinds.flows import flow_targets
 from reconciler.kinds.registration import register
 
 if TYPE_CHECKING:
@@ -156,13 +157,31 @@ class TemplatesKind(Kind[tm.TemplatesBlock]):
     model = tm.TemplatesBlock
     api = Api(read="ListChatappTemplate", reads=("GetChatappTemplateDetail",), create="CreateChatappTemplate",
               update="ModifyChatappTemplate", delete="DeleteChatappTemplate")
+    #: a FLOW button may name a declared Flow (``flow: signup``): the Flow's changes come first
+    depends_on = ("flows",)
     rules = TemplateRules()
     importer = TemplateImporter()
     presenter = TemplatePresenter(drift=DriftKind.TEMPLATE)
 
     async def read(self, client: CallClient, block: Block[tm.TemplatesBlock]) -> Values:
-        found: Values = await tm.read_templates(client, block.space.cust_space_id, [t.key for t in block.model.items])
+        found: dict[str, Any] = dict(await tm.read_templates(client, block.space.cust_space_id,
+                                                             [t.key for t in block.model.items]))
+        names = list(dict.fromkeys(n for t in block.model.items for n in t.flows))
+        if names:  # the ids the buttons' ``flow:`` names stand for (None: known after apply)
+            targets = await flow_targets(client, block.space, names)
+            found["flow_ids"], found["flows_waiting"] = targets["ids"], targets["waiting"]
         return found
+
+    @staticmethod
+    def _resolved(t: tm.Template, current: Values | None) -> tm.Template:
+        ids: Any = (current or {}).get("flow_ids") or {}
+        return tm.with_flow_ids(t, ids)
+
+    @staticmethod
+    def _waiting_for(t: tm.Template, current: Values | None) -> list[str]:
+        """The Flows ``t``'s buttons name that will not be published after this apply."""
+        waiting: Any = (current or {}).get("flows_waiting") or []
+        return [n for n in t.flows if n in waiting]
 
     def plan(self, block: Block[tm.TemplatesBlock], current: Values | None) -> list[Change]:
         space, model = block.space, block.model
@@ -170,19 +189,27 @@ class TemplatesKind(Kind[tm.TemplatesBlock]):
         listed: Mapping[str, Any] = data.get("listed") or {}
         details: Mapping[str, Any] = data.get("details") or {}
         out: list[Change] = []
-        for i, t in enumerate(model.items):
+        for i, as_declared in enumerate(model.items):
+            t = self._resolved(as_declared, current)
             source = _source(space, i)
             field = f"{self.name}.{t.key}"
             detail = details.get(t.key)
+            waits = self._waiting_for(as_declared, current)
+            if waits and (detail is None or tm.differing(t, detail)):
+                out.append(self.change(block, Action.DRIFT, item=t.key, field=f"{field}.flow", before=None,
+                                       after={"flow": waits}, source=source,
+                                       reason=f"waits for Flow {', '.join(waits)} to be published (a FLOW button "
+                                              "needs a published Flow): a later plan writes it"))
+                continue
             if detail is None:
                 out.append(self.change(block, Action.CREATE, item=t.key, before=None, after=_declared_view(t),
-                                       source=source, reason="not in the space: created, then pending review by Meta",
-                                       basis=canonical_digest(None)))
+                                       source=source, reason="not in the space: created, then pending review by Meta"
+                                       + _flow_note(t, as_declared), basis=canonical_digest(None)))
                 continue
             status = tm.status_name(detail.get("AuditStatus"))
             fields = tm.differing(t, detail)
             if fields:
-                reason = f"{', '.join(fields)} {'differs' if len(fields) == 1 else 'differ'}"
+                reason = f"{', '.join(fields)} {'differs' if len(fields) == 1 else 'differ'}" + _flow_note(t, as_declared)
                 if status == "APPROVED":
                     reason += f"; {REVIEW_WARNING}"
                 after = {**_declared_view(t), "fields": fields}
@@ -210,6 +237,7 @@ class TemplatesKind(Kind[tm.TemplatesBlock]):
         t = block.get(key)
         if t is None:
             raise _refused(f"template {key} is no longer declared; nothing was sent")
+        t = self._ready(t, w.current)
         listed = {tm.key_of(i): i for i in await tm.list_templates(w.client, cid)}
         if key in listed:
             return  # already there (an earlier run): the re-read compares its content
@@ -225,6 +253,7 @@ class TemplatesKind(Kind[tm.TemplatesBlock]):
         t = w.block.model.get(key)
         if t is None:
             raise _refused(f"template {key} is no longer declared; nothing was sent")
+        t = self._ready(t, w.current)
         # The list has the last update time (the detail does not); the detail has the content.
         listed = {tm.key_of(i): i for i in await tm.list_templates(w.client, cid)}
         item = listed.get(key)
@@ -241,6 +270,15 @@ class TemplatesKind(Kind[tm.TemplatesBlock]):
         if item is None:
             return  # already gone: the re-read confirms
         await w.client.call("DeleteChatappTemplate", tm.delete_params(cid, str(item["TemplateCode"]), language))
+    def _ready(self, t: tm.Template, current: Values | None) -> tm.Template:
+        """``t`` with its FLOW buttons' ids as just read; refused while a Flow it names has no id yet."""
+        t = self._resolved(t, current)
+        if tm.flow_ids_pending(t):
+            missing = ", ".join(n for n in t.flows if not ((current or {}).get("flow_ids") or {}).get(n))  # type: ignore[union-attr]
+            raise _refused(f"template {t.key}: Flow {missing} has no id yet (not created, or deprecated); "
+                           "nothing was sent")
+        return t
+
     async def _modify(self, client: CallClient, cid: str, t: tm.Template, key: str,
                       detail: Mapping[str, Any]) -> None:
         fields = tm.differing(t, detail)
@@ -269,6 +307,8 @@ def _unsendable(components: Any) -> list[tuple[tuple[Any, ...], str]]:
     def walk(value: Any, shape: Any, path: tuple[Any, ...]) -> None:
         if isinstance(shape, Mapping) and isinstance(value, Mapping):
             for key, item in value.items():
+                if key == tm.FLOW_KEY and "FlowAction" in shape:
+                    continue  # a button's ``flow: NAME``: the YAML's, replaced by its FlowId before sending
                 if key not in shape:
                     out.append((path + (key,), f"{key} is not a field CreateChatappTemplate can send"))
                 else:
@@ -279,6 +319,13 @@ def _unsendable(components: Any) -> list[tuple[tuple[Any, ...], str]]:
 
     walk(components, [tm.SENDABLE_COMPONENT], ("components",))
     return out
+
+
+def _flow_note(t: tm.Template, declared: tm.Template) -> str:
+    """What a reviewer must know of a FLOW button whose Flow this apply creates or replaces."""
+    if not tm.flow_ids_pending(t):
+        return ""
+    return f" (its FLOW button gets the id of the new Flow {', '.join(declared.flows)}, known after apply)"
 
 
 def _now_ms() -> int:

@@ -103,8 +103,8 @@ def diff_lines(change: Change) -> list[str]:
     differs (the fingerprint, when the value was an ``${env:NAME}`` reference, is part of the value)."""
     kind = catalogue.kind_for(change)
     own = kind.presenter.value_lines(change) if kind is not None else None
-    if own is not None:
-        return [f"  {line}" for line in own]
+    if own is not None:  # a kind's view holds API values too (a Flow's screen ids, a preview link): escaped
+        return [f"  {printable(line)}" for line in own]
     before, after = change.before, change.after
     if isinstance(before, Mapping) or isinstance(after, Mapping):
         b = before if isinstance(before, Mapping) else {}
@@ -330,7 +330,7 @@ def action_counts(changes: list[Change]) -> dict[str, int]:
 DRIFT_TITLES: Mapping[DriftKind, str] = {
     DriftKind.MISSING: "missing", DriftKind.MIGRATION: "migration", DriftKind.WEBHOOK: "webhook",
     DriftKind.PROFILE: "profile", DriftKind.QUEUE: "queue", DriftKind.HEALTH: "health",
-    DriftKind.TEMPLATE: "template", DriftKind.QR_CODE: "QR code", DriftKind.SETTINGS: "settings",
+    DriftKind.TEMPLATE: "template", DriftKind.QR_CODE: "QR code", DriftKind.FLOW: "Flow", DriftKind.SETTINGS: "settings",
     DriftKind.OTHER: "other", DriftKind.MISPLACED: "misplaced", DriftKind.UNMANAGED: "unmanaged",
     DriftKind.ENDPOINT: "endpoint",
 }
@@ -347,6 +347,7 @@ _DRIFT_PHRASES: Mapping[DriftKind, tuple[str, str]] = {
     DriftKind.TEMPLATE: ("1 message template differs from the YAML or its review",
                          "{n} message templates differ from the YAML or their review"),
     DriftKind.QR_CODE: ("1 message QR code differs from the YAML", "{n} message QR codes differ from the YAML"),
+    DriftKind.FLOW: ("1 WhatsApp Flow differs from the YAML", "{n} WhatsApp Flows differ from the YAML"),
     DriftKind.SETTINGS: ("1 number setting differs from the YAML (commerce, automation or Flows key)",
                          "{n} number settings differ from the YAML (commerce, automation or Flows key)"),
     DriftKind.OTHER: ("1 other finding", "{n} other findings"),
@@ -400,7 +401,7 @@ def summary(plan: Plan, report: str = "plan") -> str:
 #: Columns shown only when the plan has such a change (rare: a comment stays narrow without them).
 _RARE_ACTIONS = frozenset({"register-migration", "misplaced", "create", "update", "delete"})
 _RARE_KINDS = frozenset({DriftKind.MISPLACED, DriftKind.OTHER, DriftKind.ENDPOINT, DriftKind.TEMPLATE,
-                         DriftKind.QR_CODE, DriftKind.SETTINGS})
+                         DriftKind.QR_CODE, DriftKind.FLOW, DriftKind.SETTINGS})
 
 
 def count_titles(plan: Plan, report: str) -> list[str]:

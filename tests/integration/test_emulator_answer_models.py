@@ -90,6 +90,8 @@ def _rich_state(example_state: dict[str, Any]) -> dict[str, Any]:
     space["business_profiles"][NUMBER] = {"Vertical": "RETAIL", "About": "Hi", "Websites": ["https://a.example"]}
     space["usernames"] = {NUMBER: {"Username": "acmeretail", "Status": "approved"}}
     state["prevalidated_numbers"] = [{"PhoneNumber": "6598760001", "VerifyCode": "480213", "PhoneNumberId": "77"}]
+    space["flows"] = [{"FlowId": "1001", "FlowName": "signup", "Categories": ["SIGN_UP"], "Status": "PUBLISHED",
+                       "JSON": {"version": "7.0", "screens": []}}]
     return state
 
 
@@ -114,6 +116,10 @@ def _reads(templates: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         "GetWhatsappUserName": number,
         "GetWhatsappUserNameSuggestions": number,
         "GetPreValidatePhoneId": {"PhoneNumber": "6598760001", "VerifyCode": "480213"},
+        "ListFlow": {"CustSpaceId": SPACE},
+        "GetFlow": {"CustSpaceId": SPACE, "FlowId": "1001"},
+        "GetFlowJSONAssest": {"CustSpaceId": SPACE, "FlowId": "1001"},
+        "GetFlowPreviewUrl": {"CustSpaceId": SPACE, "FlowId": "1001"},
     }
 
 

@@ -322,7 +322,7 @@ def test_import_reads_no_expectation(emu: EmulatorHandle, tmp_path: Path, capsys
                                                            "GetCommerceSetting", "GetConversationalAutomation",
                                                            "GetPhoneEncryptionPublicKey", "ListPhoneMessageQrdl",
                                                            "ListChatappTemplate", "GetChatappTemplateDetail",
-                                                           "GetWhatsappUserName"]}]}  # usernames are imported
+                                                           "GetWhatsappUserName", "ListFlow", "GetFlow", "GetFlowJSONAssest"]}]}  # usernames, Flows are imported
     emu.backend.reset(load_state(state))
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "importer")
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "i-secret")

@@ -17,9 +17,14 @@ SETTINGS_READS = ["cams:GetChatappPhoneNumberSetting", "cams:GetCommerceSetting"
 SETTINGS_WRITES = ["cams:CreatePhoneMessageQrdl", "cams:DeletePhoneMessageQrdl", "cams:UpdateAccountWebhook",
                    "cams:UpdateCommerceSetting", "cams:UpdateConversationalAutomation",
                    "cams:UpdatePhoneEncryptionPublicKey", "cams:UpdatePhoneMessageQrdl"]
+# WhatsApp Flows (issue 27): the plan reads every Flow's JSON back and links a draft's preview; apply uploads
+# (GetChatappUploadAuthorization issues the temporary credentials: a write) and runs the lifecycle.
+FLOW_READS = ["cams:GetFlow", "cams:GetFlowJSONAssest", "cams:GetFlowPreviewUrl", "cams:ListFlow"]
+FLOW_WRITES = ["cams:CreateFlow", "cams:DeleteFlow", "cams:DeprecateFlow", "cams:GetChatappUploadAuthorization",
+               "cams:ModifyFlow", "cams:PublishFlow", "cams:UpdateFlowJSONAsset"]
 PLAN_ACTIONS = sorted(["bss:GetCustomerAccountInfo", "cams:GetChatappTemplateDetail", "cams:ListChatappTemplate",
                        "cams:GetPhoneNumberVerificationStatus", "cams:QueryChatappPhoneNumbers", "cams:QueryPhoneBusinessProfile", *SETTINGS_READS,
-                       "cams:GetWhatsappUserName"])
+                       "cams:GetWhatsappUserName", *FLOW_READS])
 APPLY_WRITES = ["cams:ChatappMigrationRegister", "cams:ChatappMigrationVerified", "cams:ChatappSyncPhoneNumber",
                 "cams:CreateChatappTemplate", "cams:DeleteChatappTemplate", "cams:ModifyChatappTemplate",
                 "cams:ModifyPhoneBusinessProfile", "cams:UpdatePhoneWebhook", *SETTINGS_WRITES,
@@ -27,7 +32,7 @@ APPLY_WRITES = ["cams:ChatappMigrationRegister", "cams:ChatappMigrationVerified"
                 "cams:AddChatappPhoneNumber", "cams:GetChatappVerifyCode", "cams:ChatappVerifyAndRegister",
                 "cams:ChatappPhoneNumberRegister", "cams:ChatappPhoneNumberDeregister", "cams:GetPreValidatePhoneId",
                 # usernames (the suggestions are read only when a name is refused)
-                "cams:UpdateWhatsappUserName", "cams:DeleteWhatsappUserName", "cams:GetWhatsappUserNameSuggestions"]
+                "cams:UpdateWhatsappUserName", "cams:DeleteWhatsappUserName", "cams:GetWhatsappUserNameSuggestions", *FLOW_WRITES]
 
 
 def _printed(capsys: pytest.CaptureFixture[str], command: str) -> dict:
