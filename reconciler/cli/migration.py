@@ -56,7 +56,6 @@ def register(subparsers: Any) -> None:
     send.set_defaults(func=run_send_code)
 
 
-
 def run_send_code(args: argparse.Namespace) -> int:
     import asyncio
 
