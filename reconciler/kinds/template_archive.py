@@ -103,7 +103,7 @@ class TemplateArchiveKind(Kind[TemplateArchive]):
         why = ("no record that this tool set it for this target (account, region, endpoint), and the API cannot "
                "read it back" if not recorded else "differs from what this tool last set (the API cannot read it back)")
         before: JSON = {"recorded_at": str((current or {}).get("at", "?"))} if recorded else None
-        first = model.states[0][0] if not todo[True] else todo[True][0]
+        first = (todo[True] or todo[False])[0]  # the change points at the first template it changes
         keys = [t.key for t in space.block("templates").items]
         source = space.sources.get(f"templates.items[{keys.index(first)}]") or space.sources.get("templates") \
             or space.source
