@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Address, Change
 from reconciler.kinds import template_model as tm
 from reconciler.kinds.account_webhook import now
@@ -79,7 +80,7 @@ class TemplateArchiveKind(Kind[TemplateArchive]):
     depends_on = ("templates",)
     block = False  # derived from the ``templates`` items that declare ``archived``
     importer = None  # not readable: import cannot know it
-    presenter = TemplateArchivePresenter()
+    presenter = TemplateArchivePresenter(drift=DriftKind.TEMPLATE)
     recorder = TemplateArchiveRecorder()
 
     def blocks(self, space: Space) -> list[Block[TemplateArchive]]:
