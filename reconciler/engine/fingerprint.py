@@ -23,6 +23,8 @@ _LATER_NUMBER_FIELDS = {"onboarding": None, "retire": False}
 _LATER_SAFETY_FIELDS = {"max_deregister_fraction": 0.1}
 #: A block's fields added since, by kind: left out while unset (``expect.username_status``).
 _LATER_BLOCK_FIELDS = {"expect": {"username_status": None}}
+#: Fields of a block's items added since, by the item's model: left out while unset (a template's ``archived``).
+_LATER_ITEM_FIELDS = {"Template": {"archived": None}}
 
 
 def _semantic(value: Any, skip: frozenset[str] = _NOT_SEMANTIC) -> Any:
@@ -30,11 +32,12 @@ def _semantic(value: Any, skip: frozenset[str] = _NOT_SEMANTIC) -> Any:
     fields = getattr(type(value), "__dataclass_fields__", None)
     if fields is not None:
         out: dict[str, Any] = {}
+        later = _LATER_ITEM_FIELDS.get(type(value).__name__, {})
         for name in fields:
             if name in skip:
                 continue
             item = getattr(value, name)
-            if isinstance(item, Source):
+            if isinstance(item, Source) or (name in later and later[name] == item):
                 continue
             out[name] = _semantic(item)
         return out

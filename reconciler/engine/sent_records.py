@@ -1,4 +1,5 @@
-"""The records of what this tool sent where no API reads it back (the recorded kinds: the account webhook).
+"""The records of what this tool sent where no API reads it back (the recorded kinds: the account webhook,
+template archive).
 
 One ``account-webhooks`` record per target in the state store, ``{"spaces": {space name: entry}}``, the entry
 being the kind's (``Kind.record_of``: digests and a time, never a URL). ``load`` gives each space its entry
@@ -18,10 +19,10 @@ from typing import Any
 
 from reconciler import kinds as catalogue
 from reconciler.core.model import DesiredState, Space
-from reconciler.state.records import ACCOUNT_WEBHOOKS, RunState
+from reconciler.state.records import ACCOUNT_WEBHOOKS, TEMPLATE_ARCHIVE, RunState
 
 #: recorded kind → the record kind it is kept in
-RECORD_KINDS = {"account_webhook": ACCOUNT_WEBHOOKS}
+RECORD_KINDS = {"account_webhook": ACCOUNT_WEBHOOKS, "template_archive": TEMPLATE_ARCHIVE}
 _MAX_LEGACY = 4 * 1024 * 1024
 
 

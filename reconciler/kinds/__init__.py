@@ -37,6 +37,6 @@ __all__ = ["AnyKind", "Api", "Block", "Field", "Importer", "Kind", "Presenter", 
 from reconciler.kinds import membership  # noqa: E402, F401, I001
 from reconciler.kinds import webhooks, queues, business_profile, expect  # noqa: E402, F401, I001
 from reconciler.kinds import flows  # noqa: E402, F401, I001
-from reconciler.kinds import templates  # noqa: E402, F401, I001
+from reconciler.kinds import templates, template_archive  # noqa: E402, F401, I001
 from reconciler.kinds import commerce, automation, encryption_key, qr_codes, health, account_webhook  # noqa: E402, F401, I001
 from reconciler.kinds import username  # noqa: E402, F401, I001

@@ -53,6 +53,8 @@ class Template:
     message_send_ttl_seconds: int | None = None
     allow_category_change: bool | None = None
     expect: TemplateExpect | None = None
+    #: archive (True) or unarchive (False) it; None: not managed (kinds/template_archive.py)
+    archived: bool | None = None
 
     @property
     def key(self) -> str:
@@ -141,7 +143,8 @@ def build_block(values: Mapping[str, Any]) -> TemplatesBlock:
             name=raw["name"], language=raw["language"], category=raw["category"],
             components=tuple(raw.get("components") or ()), example=raw.get("example"),
             message_send_ttl_seconds=raw.get("message_send_ttl_seconds"),
-            allow_category_change=raw.get("allow_category_change"), expect=_expect(raw.get("expect"))))
+            allow_category_change=raw.get("allow_category_change"), expect=_expect(raw.get("expect")),
+            archived=raw.get("archived")))
     return TemplatesBlock(tuple(items), bool(values.get("prune", False)), _expect(values.get("expect")),
                           int(values.get("max_templates", DEFAULT_MAX_TEMPLATES)))
 

@@ -29,7 +29,8 @@ from reconciler.state.target import TargetId
 JOURNAL = "journal"
 ACCOUNT_WEBHOOKS = "account-webhooks"
 DRIFT_STATE = "drift-state"
-KINDS = (JOURNAL, ACCOUNT_WEBHOOKS, DRIFT_STATE)
+TEMPLATE_ARCHIVE = "template-archive"
+KINDS = (JOURNAL, ACCOUNT_WEBHOOKS, DRIFT_STATE, TEMPLATE_ARCHIVE)
 TARGETS = "targets/"
 
 Merge = Callable[[Any], Any]  # the data in the store now (None: no record yet) → the data to write

@@ -32,7 +32,9 @@ APPLY_WRITES = ["cams:ChatappMigrationRegister", "cams:ChatappMigrationVerified"
                 "cams:AddChatappPhoneNumber", "cams:GetChatappVerifyCode", "cams:ChatappVerifyAndRegister",
                 "cams:ChatappPhoneNumberRegister", "cams:ChatappPhoneNumberDeregister", "cams:GetPreValidatePhoneId",
                 # usernames (the suggestions are read only when a name is refused)
-                "cams:UpdateWhatsappUserName", "cams:DeleteWhatsappUserName", "cams:GetWhatsappUserNameSuggestions", *FLOW_WRITES]
+                "cams:UpdateWhatsappUserName", "cams:DeleteWhatsappUserName", "cams:GetWhatsappUserNameSuggestions", *FLOW_WRITES,
+                # template archive (archived: true/false)
+                "cams:ArchiveChatappTemplate"]
 
 
 def _printed(capsys: pytest.CaptureFixture[str], command: str) -> dict:
