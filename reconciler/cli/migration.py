@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconciler.cli._client_options import add_client_arguments
 from reconciler.cli._declared import declared_number
@@ -23,9 +23,6 @@ from reconciler.cli._state_options import (
     release_locks,
 )
 from reconciler.core.errors import ExitCode
-
-if TYPE_CHECKING:  # the engine, client and state store load when the command runs, not for --help
-    pass
 
 METHODS = ("sms", "voice")
 
