@@ -30,6 +30,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from reconciler.common.username_rules import username_key, username_problems
+from reconciler.emulator.state_invalid import Path_, StateInvalid
 
 LIFECYCLE_SPACE_FIELDS = frozenset({"verify_codes", "usernames", "taken_usernames", "username_suggestions"})
 PREVALIDATED_FIELD = "prevalidated_numbers"
@@ -38,40 +39,29 @@ _CODES_FIELDS = frozenset({"Sends", "WrongAttempts"})
 _USERNAME_FIELDS = frozenset({"Username", "Status"})
 _PREVALIDATED_FIELDS = frozenset({"PhoneNumber", "VerifyCode", "PhoneNumberId"})
 
-Path_ = tuple[Any, ...]
-
-
-class LifecycleInvalid(Exception):
-    """A problem at a field path, relative to the space or account (``state.py`` adds file and line)."""
-
-    def __init__(self, path: Path_, message: str):
-        super().__init__(message)
-        self.path = path
-        self.message = message
-
 
 def _mapping(value: Any, path: Path_, allowed: frozenset[str], what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise LifecycleInvalid(path, f"{what} must be a mapping")
+        raise StateInvalid(path, f"{what} must be a mapping")
     for key in value:
         if key not in allowed:
-            raise LifecycleInvalid(path + (key,), f"unknown field {key!r} (expected one of: "
+            raise StateInvalid(path + (key,), f"unknown field {key!r} (expected one of: "
                                                   f"{', '.join(sorted(allowed))})")
     return dict(value)
 
 
 def _text(value: Any, path: Path_, field: str) -> str:
     if not isinstance(value, str) or not value:
-        raise LifecycleInvalid(path, f"'{field}' must be a non-empty string (quote it)")
+        raise StateInvalid(path, f"'{field}' must be a non-empty string (quote it)")
     return value
 
 
 def _phone(raw: Any, path: Path_, numbers: Collection[str]) -> str:
     if isinstance(raw, bool) or not isinstance(raw, (str, int)) or not str(raw).strip():
-        raise LifecycleInvalid(path, "a phone number must be a string of digits")
+        raise StateInvalid(path, "a phone number must be a string of digits")
     pn = str(raw).strip()
     if pn not in numbers:
-        raise LifecycleInvalid(path, f"{pn} is not a number of this space")
+        raise StateInvalid(path, f"{pn} is not a number of this space")
     return pn
 
 
@@ -80,13 +70,13 @@ def _per_number(space: Mapping[str, Any], field: str, numbers: Collection[str]) 
     if given is None:
         return {}
     if not isinstance(given, dict):
-        raise LifecycleInvalid((field,), f"'{field}' must map phone numbers to entries")
+        raise StateInvalid((field,), f"'{field}' must map phone numbers to entries")
     return {_phone(raw, (field, raw), numbers): (raw, value) for raw, value in given.items()}
 
 
 def validate_space_lifecycle(space: Mapping[str, Any], numbers: Collection[str]) -> dict[str, Any]:
     """The lifecycle sections of one space, checked and copied (only those present). ``numbers``: the
-    phone numbers the space lists. Raises ``LifecycleInvalid`` with the path below the space."""
+    phone numbers the space lists. Raises ``StateInvalid`` with the path below the space."""
     out: dict[str, Any] = {}
     if "verify_codes" in space and space["verify_codes"] is not None:
         codes: dict[str, Any] = {}
@@ -95,7 +85,7 @@ def validate_space_lifecycle(space: Mapping[str, Any], numbers: Collection[str])
             entry = _mapping(entry, path, _CODES_FIELDS, "a number's codes")
             sends = entry.get("Sends") or []
             if not isinstance(sends, list):
-                raise LifecycleInvalid(path + ("Sends",), "'Sends' must be a list")
+                raise StateInvalid(path + ("Sends",), "'Sends' must be a list")
             checked = []
             for i, send in enumerate(sends):
                 at = path + ("Sends", i)
@@ -106,11 +96,11 @@ def validate_space_lifecycle(space: Mapping[str, Any], numbers: Collection[str])
                 if sent_at is None:  # left out: sent as the state loads, so an example's code is fresh
                     send["SentAt"] = int(time.time() * 1000)
                 elif isinstance(sent_at, bool) or not isinstance(sent_at, int):
-                    raise LifecycleInvalid(at + ("SentAt",), "'SentAt' must be a time in ms")
+                    raise StateInvalid(at + ("SentAt",), "'SentAt' must be a time in ms")
                 checked.append(send)
             wrong = entry.get("WrongAttempts", 0)
             if isinstance(wrong, bool) or not isinstance(wrong, int) or wrong < 0:
-                raise LifecycleInvalid(path + ("WrongAttempts",), "'WrongAttempts' must be a whole number")
+                raise StateInvalid(path + ("WrongAttempts",), "'WrongAttempts' must be a whole number")
             codes[pn] = {"Sends": checked, "WrongAttempts": wrong}
         out["verify_codes"] = codes
     if "usernames" in space and space["usernames"] is not None:
@@ -121,21 +111,21 @@ def validate_space_lifecycle(space: Mapping[str, Any], numbers: Collection[str])
             entry = _mapping(entry, path, _USERNAME_FIELDS, "a username entry")
             name = _text(entry.get("Username"), path + ("Username",), "Username")
             if problems := username_problems(name):
-                raise LifecycleInvalid(path + ("Username",), f"username {name!r} {problems[0]}")
+                raise StateInvalid(path + ("Username",), f"username {name!r} {problems[0]}")
             if (other := held.setdefault(username_key(name), pn)) != pn:
-                raise LifecycleInvalid(path + ("Username",), f"username {name!r} is also held by {other}")
+                raise StateInvalid(path + ("Username",), f"username {name!r} is also held by {other}")
             names[pn] = {"Username": name, "Status": _text(entry.get("Status"), path + ("Status",), "Status")}
         out["usernames"] = names
     if "taken_usernames" in space and space["taken_usernames"] is not None:
         taken = space["taken_usernames"]
         if not isinstance(taken, list) or not all(isinstance(t, str) and t for t in taken):
-            raise LifecycleInvalid(("taken_usernames",), "'taken_usernames' must be a list of names")
+            raise StateInvalid(("taken_usernames",), "'taken_usernames' must be a list of names")
         out["taken_usernames"] = list(taken)
     if "username_suggestions" in space and space["username_suggestions"] is not None:
         suggestions: dict[str, Any] = {}
         for pn, (raw, entry) in _per_number(space, "username_suggestions", numbers).items():
             if not isinstance(entry, list) or not all(isinstance(t, str) and t for t in entry):
-                raise LifecycleInvalid(("username_suggestions", raw), "suggestions must be a list of names")
+                raise StateInvalid(("username_suggestions", raw), "suggestions must be a list of names")
             suggestions[pn] = list(entry)
         out["username_suggestions"] = suggestions
     return out
@@ -146,7 +136,7 @@ def validate_prevalidated(given: Any) -> list[dict[str, Any]]:
     if given is None:
         return []
     if not isinstance(given, list):
-        raise LifecycleInvalid((PREVALIDATED_FIELD,), f"'{PREVALIDATED_FIELD}' must be a list")
+        raise StateInvalid((PREVALIDATED_FIELD,), f"'{PREVALIDATED_FIELD}' must be a list")
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for i, item in enumerate(given):
@@ -154,9 +144,9 @@ def validate_prevalidated(given: Any) -> list[dict[str, Any]]:
         item = _mapping(item, path, _PREVALIDATED_FIELDS, "a pre-validated number")
         entry = {f: _text(item.get(f), path + (f,), f) for f in sorted(_PREVALIDATED_FIELDS)}
         if not entry["PhoneNumber"].isdigit():
-            raise LifecycleInvalid(path + ("PhoneNumber",), "'PhoneNumber' must be digits (country code first)")
+            raise StateInvalid(path + ("PhoneNumber",), "'PhoneNumber' must be digits (country code first)")
         if entry["PhoneNumber"] in seen:
-            raise LifecycleInvalid(path + ("PhoneNumber",), f"{entry['PhoneNumber']} is listed twice")
+            raise StateInvalid(path + ("PhoneNumber",), f"{entry['PhoneNumber']} is listed twice")
         seen.add(entry["PhoneNumber"])
         out.append(copy.deepcopy(entry))
     return out

@@ -29,7 +29,6 @@ from reconciler.emulator.settings_state import (
     DEFAULT_COMMERCE,
     MAX_QRDLS_PER_NUMBER,
     QR_IMAGE_TYPES,
-    SettingsInvalid,
     callback_url_problem,
     command_problem,
     prefilled_message_problem,
@@ -37,6 +36,7 @@ from reconciler.emulator.settings_state import (
     public_key_problem,
     validate_space_settings,
 )
+from reconciler.emulator.state_invalid import StateInvalid
 
 if TYPE_CHECKING:
     from reconciler.emulator.callers import BackendDict, Caller
@@ -346,6 +346,6 @@ class SettingsMixin:
                 return
             try:
                 checked = validate_space_settings({"number_settings": {phone_number: {section: value}}}, numbers)
-            except SettingsInvalid as exc:
+            except StateInvalid as exc:
                 raise ValueError(f"{'.'.join(map(str, exc.path))}: {exc.message}") from None
             settings[section] = checked["number_settings"][phone_number][section]

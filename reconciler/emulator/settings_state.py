@@ -26,6 +26,7 @@ from typing import Any
 from reconciler.common import der as der_rules
 from reconciler.common.der import RSA_MIN_BITS
 from reconciler.common.emoji_table import first_emoji
+from reconciler.emulator.state_invalid import Path_, StateInvalid
 
 #: The two space sections this module owns.
 SETTINGS_SPACE_FIELDS = frozenset({"number_settings", "account_webhook"})
@@ -54,17 +55,6 @@ _QRDL_FIELDS = frozenset({"QrdlCode", "PrefilledMessage", "GenerateQrImage"})
 _HEALTH_FIELDS = frozenset({"CanSendMessage", "Errors"})
 _HEALTH_ERROR_FIELDS = frozenset({"ErrorCode", "ErrorDescription", "PossibleSolution"})
 _ACCOUNT_WEBHOOK_FIELDS = frozenset({"StatusCallbackUrl", "HttpFlag", "QueueFlag"})
-
-Path_ = tuple[Any, ...]
-
-
-class SettingsInvalid(Exception):
-    """A problem at a field path, relative to the space (``state.py`` adds the file, line and space)."""
-
-    def __init__(self, path: Path_, message: str):
-        super().__init__(message)
-        self.path = path
-        self.message = message
 
 
 # --- value checks shared with the API actions ------------------------------------------------------------
@@ -179,21 +169,21 @@ def validate_space_settings(space: Mapping[str, Any], numbers: Collection[str]) 
     """The settings sections of one space of a state file, checked and copied (only those present).
 
     ``numbers``: the phone numbers the space lists anywhere (settings for another number are refused).
-    Raises ``SettingsInvalid`` with the path below the space.
+    Raises ``StateInvalid`` with the path below the space.
     """
     out: dict[str, Any] = {}
     if space.get("number_settings") is not None:
         given = space["number_settings"]
         if not isinstance(given, dict):
-            raise SettingsInvalid(("number_settings",), "'number_settings' must map phone numbers to settings")
+            raise StateInvalid(("number_settings",), "'number_settings' must map phone numbers to settings")
         settings: dict[str, Any] = {}
         for raw_pn, entry in given.items():
             path: Path_ = ("number_settings", raw_pn)
             if isinstance(raw_pn, bool) or not isinstance(raw_pn, (str, int)) or not str(raw_pn).strip():
-                raise SettingsInvalid(path, "a phone number must be a string of digits")
+                raise StateInvalid(path, "a phone number must be a string of digits")
             pn = str(raw_pn).strip()
             if pn not in numbers:
-                raise SettingsInvalid(path, f"settings for {pn}, which is not a number of this space")
+                raise StateInvalid(path, f"settings for {pn}, which is not a number of this space")
             settings[pn] = _number_settings(entry, path)
         out["number_settings"] = settings
     if space.get("account_webhook") is not None:
@@ -203,10 +193,10 @@ def validate_space_settings(space: Mapping[str, Any], numbers: Collection[str]) 
 
 def _mapping(value: Any, path: Path_, allowed: frozenset[str], what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise SettingsInvalid(path, f"{what} must be a mapping")
+        raise StateInvalid(path, f"{what} must be a mapping")
     for key in value:
         if key not in allowed:
-            raise SettingsInvalid(path + (key,), f"unknown field {key!r} (expected one of: "
+            raise StateInvalid(path + (key,), f"unknown field {key!r} (expected one of: "
                                                  f"{', '.join(sorted(allowed))})")
     return dict(value)
 
@@ -220,28 +210,28 @@ def _number_settings(entry: Any, path: Path_) -> dict[str, Any]:
         commerce = _mapping(entry["commerce"], path + ("commerce",), _COMMERCE_FIELDS, "'commerce'")
         for field, value in commerce.items():
             if not isinstance(value, bool):
-                raise SettingsInvalid(path + ("commerce", field), f"'{field}' must be true or false")
+                raise StateInvalid(path + ("commerce", field), f"'{field}' must be true or false")
         out["commerce"] = {**DEFAULT_COMMERCE, **commerce}
     if entry.get("automation") is not None:
         where = path + ("automation",)
         automation = _mapping(entry["automation"], where, _AUTOMATION_FIELDS, "'automation'")
         if "EnableWelcomeMessage" in automation and not isinstance(automation["EnableWelcomeMessage"], bool):
-            raise SettingsInvalid(where + ("EnableWelcomeMessage",), "'EnableWelcomeMessage' must be true or false")
+            raise StateInvalid(where + ("EnableWelcomeMessage",), "'EnableWelcomeMessage' must be true or false")
         for field, check in (("Prompts", prompt_problem), ("Commands", command_problem)):
             if field in automation and (problem := check(automation[field])):
-                raise SettingsInvalid(where + (field,), problem)
+                raise StateInvalid(where + (field,), problem)
         out["automation"] = copy.deepcopy({**DEFAULT_AUTOMATION, **automation})
     if entry.get("encryption_key") is not None:
         where = path + ("encryption_key",)
         key = _mapping(entry["encryption_key"], where, _KEY_FIELDS, "'encryption_key'")
         if "EncryptionPublicKey" not in key:
-            raise SettingsInvalid(where, "'EncryptionPublicKey' is required")
+            raise StateInvalid(where, "'EncryptionPublicKey' is required")
         if problem := public_key_problem(key["EncryptionPublicKey"]):
-            raise SettingsInvalid(where + ("EncryptionPublicKey",), problem)
+            raise StateInvalid(where + ("EncryptionPublicKey",), problem)
         status = key.setdefault("EncryptionPublicKeyStatus", "VALID")
         if not isinstance(status, str) or not status:
             # any string: the platform may add statuses, and the reconciler must cope with one it does not know
-            raise SettingsInvalid(where + ("EncryptionPublicKeyStatus",), "'EncryptionPublicKeyStatus' must be a string")
+            raise StateInvalid(where + ("EncryptionPublicKeyStatus",), "'EncryptionPublicKeyStatus' must be a string")
         out["encryption_key"] = key
     if entry.get("qrdls") is not None:
         out["qrdls"] = _qrdls(entry["qrdls"], path + ("qrdls",))
@@ -252,9 +242,9 @@ def _number_settings(entry: Any, path: Path_) -> dict[str, Any]:
 
 def _qrdls(items: Any, path: Path_) -> list[dict[str, Any]]:
     if not isinstance(items, list):
-        raise SettingsInvalid(path, "'qrdls' must be a list of message QR codes")
+        raise StateInvalid(path, "'qrdls' must be a list of message QR codes")
     if len(items) > MAX_QRDLS_PER_NUMBER:
-        raise SettingsInvalid(path, f"at most {MAX_QRDLS_PER_NUMBER} message QR codes per number")
+        raise StateInvalid(path, f"at most {MAX_QRDLS_PER_NUMBER} message QR codes per number")
     out: list[dict[str, Any]] = []
     codes: set[str] = set()
     for i, item in enumerate(items):
@@ -262,17 +252,17 @@ def _qrdls(items: Any, path: Path_) -> list[dict[str, Any]]:
         qrdl = _mapping(item, where, _QRDL_FIELDS, "a message QR code")
         for field in ("QrdlCode", "PrefilledMessage"):
             if not isinstance(qrdl.get(field), str):
-                raise SettingsInvalid(where + (field,), f"'{field}' is required and must be a string")
+                raise StateInvalid(where + (field,), f"'{field}' is required and must be a string")
         if not QRDL_CODE.match(qrdl["QrdlCode"]):
-            raise SettingsInvalid(where + ("QrdlCode",), "'QrdlCode' must be 6-32 upper-case letters and digits")
+            raise StateInvalid(where + ("QrdlCode",), "'QrdlCode' must be 6-32 upper-case letters and digits")
         if qrdl["QrdlCode"] in codes:
-            raise SettingsInvalid(where + ("QrdlCode",), f"QR code {qrdl['QrdlCode']} is listed twice")
+            raise StateInvalid(where + ("QrdlCode",), f"QR code {qrdl['QrdlCode']} is listed twice")
         codes.add(qrdl["QrdlCode"])
         if problem := prefilled_message_problem(qrdl["PrefilledMessage"]):
-            raise SettingsInvalid(where + ("PrefilledMessage",), problem)
+            raise StateInvalid(where + ("PrefilledMessage",), problem)
         image = qrdl.setdefault("GenerateQrImage", "PNG")
         if image not in QR_IMAGE_TYPES:
-            raise SettingsInvalid(where + ("GenerateQrImage",), "'GenerateQrImage' must be PNG or SVG")
+            raise StateInvalid(where + ("GenerateQrImage",), "'GenerateQrImage' must be PNG or SVG")
         out.append(qrdl)
     return out
 
@@ -282,17 +272,17 @@ def _health(value: Any, path: Path_) -> dict[str, Any]:
     can_send = health.get("CanSendMessage")
     if not isinstance(can_send, str) or not can_send:
         # any string: a value the reconciler does not know must reach it (a finding there, not an error here)
-        raise SettingsInvalid(path + ("CanSendMessage",), "'CanSendMessage' is required (AVAILABLE, LIMITED, "
+        raise StateInvalid(path + ("CanSendMessage",), "'CanSendMessage' is required (AVAILABLE, LIMITED, "
                                                           "BLOCKED)")
     errors = health.get("Errors") or []
     if not isinstance(errors, list):
-        raise SettingsInvalid(path + ("Errors",), "'Errors' must be a list")
+        raise StateInvalid(path + ("Errors",), "'Errors' must be a list")
     checked = []
     for i, error in enumerate(errors):
         error = _mapping(error, path + ("Errors", i), _HEALTH_ERROR_FIELDS, "an error")
         for field, text in error.items():
             if not isinstance(text, str):
-                raise SettingsInvalid(path + ("Errors", i, field), f"'{field}' must be a string (quote it)")
+                raise StateInvalid(path + ("Errors", i, field), f"'{field}' must be a string (quote it)")
         checked.append(error)
     return {"CanSendMessage": can_send, "Errors": checked}
 
@@ -301,8 +291,8 @@ def _account_webhook(value: Any, path: Path_) -> dict[str, Any]:
     hook = _mapping(value, path, _ACCOUNT_WEBHOOK_FIELDS, "'account_webhook'")
     for flag in ("HttpFlag", "QueueFlag"):
         if flag in hook and hook[flag] not in ("Y", "N"):
-            raise SettingsInvalid(path + (flag,), f"'{flag}' must be \"Y\" or \"N\"")
+            raise StateInvalid(path + (flag,), f"'{flag}' must be \"Y\" or \"N\"")
     if "StatusCallbackUrl" in hook and (problem := callback_url_problem("StatusCallbackUrl",
                                                                         hook["StatusCallbackUrl"])):
-        raise SettingsInvalid(path + ("StatusCallbackUrl",), problem)
+        raise StateInvalid(path + ("StatusCallbackUrl",), problem)
     return hook

@@ -20,16 +20,16 @@ import yaml
 from reconciler.common.input_file import UnreadableFile, read_regular
 from reconciler.emulator.catalog import ACTIONS
 from reconciler.emulator.errors import StateFileError
-from reconciler.emulator.flow_state import FlowStateInvalid, validate_space_flows
+from reconciler.emulator.flow_state import validate_space_flows
 from reconciler.emulator.lifecycle_state import (
     LIFECYCLE_SPACE_FIELDS,
     PREVALIDATED_FIELD,
-    LifecycleInvalid,
     validate_prevalidated,
     validate_space_lifecycle,
 )
-from reconciler.emulator.settings_state import SETTINGS_SPACE_FIELDS, SettingsInvalid, validate_space_settings
-from reconciler.emulator.template_state import TemplateStateInvalid, validate_space_templates
+from reconciler.emulator.settings_state import SETTINGS_SPACE_FIELDS, validate_space_settings
+from reconciler.emulator.state_invalid import Path_, StateInvalid
+from reconciler.emulator.template_state import validate_space_templates
 
 # Fields QueryChatappPhoneNumbers returns for a number.
 VISIBLE_NUMBER_FIELDS = (
@@ -64,17 +64,6 @@ ACCOUNTS_FIELD = "accounts"
 DEFAULT_ACCOUNT_ID = "default"
 NUMBER_LISTS = ("phone_numbers", "pending_sync", "pending_migrations")
 
-Path_ = tuple[Any, ...]
-
-
-class _Invalid(Exception):
-    """A validation problem at a field path; turned into a StateFileError with file and line."""
-
-    def __init__(self, path: Path_, message: str):
-        super().__init__(message)
-        self.path = path
-        self.message = message
-
 
 def load_state(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     """Read, validate and normalise a state file (path) or an already-parsed state dict.
@@ -91,7 +80,7 @@ def load_state(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
         data = _load_yaml(text, label)
     try:
         return _validate(data)
-    except _Invalid as exc:
+    except StateInvalid as exc:
         # Positions are looked up only now, from the node tree of a second read: a file that loads cleanly
         # never pays for building it (the fast path keeps no positions).
         root_node = _compose(text) if text is not None else None
@@ -378,9 +367,9 @@ def _check_nodes(root: yaml.Node, label: str) -> None:
 
 def _validate(data: Any) -> dict[str, Any]:
     if data is None:
-        raise _Invalid((), "the state file is empty; it needs at least a 'keys' list")
+        raise StateInvalid((), "the state file is empty; it needs at least a 'keys' list")
     if not isinstance(data, dict):
-        raise _Invalid((), "the state must be a mapping with 'keys', 'account' and 'spaces'")
+        raise StateInvalid((), "the state must be a mapping with 'keys', 'account' and 'spaces'")
     if ACCOUNTS_FIELD in data:
         return _validate_accounts(data)
     _no_unknown(data, TOP_FIELDS, ())
@@ -392,12 +381,12 @@ def _validate_accounts(data: dict[str, Any]) -> dict[str, Any]:
     hold across them (an access key and a space belong to one account)."""
     mixed = sorted(k for k in data if k in TOP_FIELDS)
     if mixed:
-        raise _Invalid((mixed[0],), f"'{mixed[0]}' beside 'accounts': a state file lists either one account "
+        raise StateInvalid((mixed[0],), f"'{mixed[0]}' beside 'accounts': a state file lists either one account "
                                     "('keys', 'account', 'spaces' at the top) or several (under 'accounts')")
     _no_unknown(data, frozenset({ACCOUNTS_FIELD}), ())
     given = data[ACCOUNTS_FIELD]
     if not isinstance(given, dict) or not given:
-        raise _Invalid((ACCOUNTS_FIELD,), "'accounts' must be a non-empty mapping of account id to account")
+        raise StateInvalid((ACCOUNTS_FIELD,), "'accounts' must be a non-empty mapping of account id to account")
     accounts: dict[str, Any] = {}
     key_owner: dict[str, str] = {}
     space_owner: dict[str, str] = {}
@@ -405,23 +394,23 @@ def _validate_accounts(data: dict[str, Any]) -> dict[str, Any]:
         path: Path_ = (ACCOUNTS_FIELD, raw_id)
         account_id = _id_string(raw_id, path, "account id")
         if account_id in accounts:
-            raise _Invalid(path, f"account {account_id} is listed twice")
+            raise StateInvalid(path, f"account {account_id} is listed twice")
         if not isinstance(account, dict):
-            raise _Invalid(path, "an account must be a mapping with 'keys', 'account' and 'spaces'")
+            raise StateInvalid(path, "an account must be a mapping with 'keys', 'account' and 'spaces'")
         _no_unknown(account, TOP_FIELDS, path)
         try:
             one = _validate_one_account(account)
-        except _Invalid as exc:
-            raise _Invalid(path + exc.path, exc.message) from None
+        except StateInvalid as exc:
+            raise StateInvalid(path + exc.path, exc.message) from None
         for i, key in enumerate(one["keys"]):
             other = key_owner.setdefault(key["access_key_id"], account_id)
             if other != account_id:
-                raise _Invalid(path + ("keys", i, "access_key_id"),
+                raise StateInvalid(path + ("keys", i, "access_key_id"),
                                f"access key {key['access_key_id']!r} also belongs to account {other}")
         for space_id in one["spaces"]:
             other = space_owner.setdefault(space_id, account_id)
             if other != account_id:
-                raise _Invalid(path + ("spaces", space_id), f"space {space_id} also belongs to account {other}: "
+                raise StateInvalid(path + ("spaces", space_id), f"space {space_id} also belongs to account {other}: "
                                                            "a space belongs to one account")
         accounts[account_id] = one
     return {ACCOUNTS_FIELD: accounts}
@@ -444,48 +433,45 @@ def _validate_one_account(data: dict[str, Any]) -> dict[str, Any]:
     if spaces_in is None:
         spaces_in = {}
     if not isinstance(spaces_in, dict):
-        raise _Invalid(("spaces",), "'spaces' must be a mapping of space id to space")
+        raise StateInvalid(("spaces",), "'spaces' must be a mapping of space id to space")
     spaces: dict[str, Any] = {}
     for raw_id, space in spaces_in.items():
         space_id = _id_string(raw_id, ("spaces", raw_id), "space id")
         if space_id in spaces:
-            raise _Invalid(("spaces", raw_id), f"space {space_id} is listed twice")
+            raise StateInvalid(("spaces", raw_id), f"space {space_id} is listed twice")
         spaces[space_id] = _validate_space(space, ("spaces", raw_id), key_ids)
     out = {"keys": keys, "account": account, "spaces": spaces}
     if data.get(PREVALIDATED_FIELD) is not None:  # only when given: a snapshot keeps the file's shape
-        try:
-            out[PREVALIDATED_FIELD] = validate_prevalidated(data[PREVALIDATED_FIELD])
-        except LifecycleInvalid as exc:
-            raise _Invalid(exc.path, exc.message) from None
+        out[PREVALIDATED_FIELD] = validate_prevalidated(data[PREVALIDATED_FIELD])
     return out
 
 
 def _validate_keys(keys: Any) -> list[dict[str, Any]]:
     if not isinstance(keys, list) or not keys:
-        raise _Invalid(("keys",), "'keys' must be a non-empty list of access keys")
+        raise StateInvalid(("keys",), "'keys' must be a non-empty list of access keys")
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for i, key in enumerate(keys):
         path = ("keys", i)
         if not isinstance(key, dict):
-            raise _Invalid(path, "each key must be a mapping with access_key_id and access_key_secret")
+            raise StateInvalid(path, "each key must be a mapping with access_key_id and access_key_secret")
         _no_unknown(key, KEY_FIELDS, path)
         for field in ("access_key_id", "access_key_secret"):
             value = key.get(field)
             if not isinstance(value, str) or not value:
-                raise _Invalid(path + (field,), f"'{field}' is required and must be a non-empty string")
+                raise StateInvalid(path + (field,), f"'{field}' is required and must be a non-empty string")
         if key["access_key_id"] in seen:
-            raise _Invalid(path + ("access_key_id",), f"access key {key['access_key_id']!r} is listed twice")
+            raise StateInvalid(path + ("access_key_id",), f"access key {key['access_key_id']!r} is listed twice")
         seen.add(key["access_key_id"])
         entry: dict[str, Any] = {"access_key_id": key["access_key_id"], "access_key_secret": key["access_key_secret"]}
         if key.get("actions") is not None:
             actions = key["actions"]
             if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
-                raise _Invalid(path + ("actions",), "'actions' must be a list of API action names")
+                raise StateInvalid(path + ("actions",), "'actions' must be a list of API action names")
             for j, action in enumerate(actions):
                 if action not in ACTIONS:
                     known = ", ".join(sorted(ACTIONS))
-                    raise _Invalid(path + ("actions", j), f"unknown action {action!r} (known: {known})")
+                    raise StateInvalid(path + ("actions", j), f"unknown action {action!r} (known: {known})")
             entry["actions"] = list(actions)
         out.append(entry)
     return out
@@ -494,15 +480,15 @@ def _validate_keys(keys: Any) -> list[dict[str, Any]]:
 def _validate_account(account: Any) -> dict[str, Any]:
     path: Path_ = ("account",)
     if not isinstance(account, dict):
-        raise _Invalid(path, "'account' must be a mapping (GetCustomerAccountInfo's Data)")
+        raise StateInvalid(path, "'account' must be a mapping (GetCustomerAccountInfo's Data)")
     _no_unknown(account, ACCOUNT_FIELDS, path)
     if "Mpk" in account and (not isinstance(account["Mpk"], int) or isinstance(account["Mpk"], bool)):
-        raise _Invalid(path + ("Mpk",), "'Mpk' must be an integer account id")
+        raise StateInvalid(path + ("Mpk",), "'Mpk' must be an integer account id")
     if "IsCertified" in account and not isinstance(account["IsCertified"], bool):
-        raise _Invalid(path + ("IsCertified",), "'IsCertified' must be true or false")
+        raise StateInvalid(path + ("IsCertified",), "'IsCertified' must be true or false")
     for field in ("LoginEmail", "HostingStatus", "AccountType", "CreditLimitStatus"):
         if field in account and not isinstance(account[field], str):
-            raise _Invalid(path + (field,), f"'{field}' must be a string (quote it)")
+            raise StateInvalid(path + (field,), f"'{field}' must be a string (quote it)")
     return dict(account)
 
 
@@ -510,81 +496,72 @@ def _validate_space(space: Any, path: Path_, key_ids: set[str]) -> dict[str, Any
     if space is None:
         space = {}
     if not isinstance(space, dict):
-        raise _Invalid(path, "a space must be a mapping")
+        raise StateInvalid(path, "a space must be a mapping")
     _no_unknown(space, SPACE_FIELDS, path)
     subscribed = space.get("subscribed", True)
     if not isinstance(subscribed, bool):
-        raise _Invalid(path + ("subscribed",), "'subscribed' must be true or false")
+        raise StateInvalid(path + ("subscribed",), "'subscribed' must be true or false")
     out: dict[str, Any] = {"subscribed": subscribed}
     owners = space.get("owner_keys")
     if owners is not None:
         if not isinstance(owners, list) or not all(isinstance(o, str) for o in owners):
-            raise _Invalid(path + ("owner_keys",), "'owner_keys' must be a list of access key ids")
+            raise StateInvalid(path + ("owner_keys",), "'owner_keys' must be a list of access key ids")
         for j, owner in enumerate(owners):
             if owner not in key_ids:
-                raise _Invalid(path + ("owner_keys", j), f"owner key {owner!r} is not in 'keys'")
+                raise StateInvalid(path + ("owner_keys", j), f"owner key {owner!r} is not in 'keys'")
         out["owner_keys"] = list(owners)
     seen: dict[str, str] = {}
     for list_name in NUMBER_LISTS:
         items = space.get(list_name) or []
         if not isinstance(items, list):
-            raise _Invalid(path + (list_name,), f"'{list_name}' must be a list of numbers")
+            raise StateInvalid(path + (list_name,), f"'{list_name}' must be a list of numbers")
         allowed = MIGRATION_FIELDS if list_name == "pending_migrations" else NUMBER_FIELDS
         numbers = []
         for i, item in enumerate(items):
             number = _validate_number(item, path + (list_name, i), allowed)
             pn = number["PhoneNumber"]
             if pn in seen:
-                raise _Invalid(path + (list_name, i, "PhoneNumber"), f"number {pn} is also listed in '{seen[pn]}'")
+                raise StateInvalid(path + (list_name, i, "PhoneNumber"), f"number {pn} is also listed in '{seen[pn]}'")
             seen[pn] = list_name
             if list_name == "pending_migrations" and "VerifyCode" not in number:
-                raise _Invalid(path + (list_name, i), "a pending migration needs a 'VerifyCode' (a quoted string)")
+                raise StateInvalid(path + (list_name, i), "a pending migration needs a 'VerifyCode' (a quoted string)")
             numbers.append(number)
         out[list_name] = numbers
     profiles = space.get("business_profiles") or {}
     if not isinstance(profiles, dict):
-        raise _Invalid(path + ("business_profiles",), "'business_profiles' must map phone numbers to profiles")
+        raise StateInvalid(path + ("business_profiles",), "'business_profiles' must map phone numbers to profiles")
     out["business_profiles"] = {}
     for raw_pn, profile in profiles.items():
         ppath = path + ("business_profiles", raw_pn)
         pn = _id_string(raw_pn, ppath, "phone number")
         if pn not in seen:
-            raise _Invalid(ppath, f"business profile for {pn}, which is not a number of this space")
+            raise StateInvalid(ppath, f"business profile for {pn}, which is not a number of this space")
         out["business_profiles"][pn] = _validate_profile(profile, ppath)
     verified = space.get("verified_migrations") or []
     if not isinstance(verified, list):
-        raise _Invalid(path + ("verified_migrations",), "'verified_migrations' must be a list of phone numbers")
+        raise StateInvalid(path + ("verified_migrations",), "'verified_migrations' must be a list of phone numbers")
     out["verified_migrations"] = []
     for i, raw_pn in enumerate(verified):
         pn = _id_string(raw_pn, path + ("verified_migrations", i), "phone number")
         if seen.get(pn) != "phone_numbers":
-            raise _Invalid(path + ("verified_migrations", i), f"{pn} must also be listed in 'phone_numbers'")
+            raise StateInvalid(path + ("verified_migrations", i), f"{pn} must also be listed in 'phone_numbers'")
         out["verified_migrations"].append(pn)
-    try:
+    try:  # the per-area checks name paths inside the space
         out.update(validate_space_settings(space, seen))
-    except SettingsInvalid as exc:
-        raise _Invalid(path + exc.path, exc.message) from None
-    try:
         out.update(validate_space_lifecycle(space, [pn for pn, where in seen.items() if where == "phone_numbers"]))
-    except LifecycleInvalid as exc:
-        raise _Invalid(path + exc.path, exc.message) from None
-    try:
         out.update(validate_space_templates(space, str(path[-1]).strip()))
-    except TemplateStateInvalid as exc:
-        raise _Invalid(path + exc.path, exc.message) from None
-    try:
         out.update(validate_space_flows(space, str(path[-1]).strip()))
-    except FlowStateInvalid as exc:
-        raise _Invalid(path + exc.path, exc.message) from None
+    except StateInvalid as exc:
+        raise StateInvalid(path + exc.path, exc.message) from None
     return out
 
 
 def _validate_number(item: Any, path: Path_, allowed: frozenset[str]) -> dict[str, Any]:
     if not isinstance(item, dict):
-        raise _Invalid(path, "a number must be a mapping with at least 'PhoneNumber'")
+        raise StateInvalid(path, "a number must be a mapping with at least 'PhoneNumber'")
     _no_unknown(item, allowed, path)
     if "PhoneNumber" not in item:
-        raise _Invalid(path, "'PhoneNumber' is required")
+        raise StateInvalid(path, "'PhoneNumber' is required")
     out = dict(item)
     out["PhoneNumber"] = _id_string(item["PhoneNumber"], path + ("PhoneNumber",), "phone number")
     for field, value in item.items():
@@ -593,16 +570,16 @@ def _validate_number(item: Any, path: Path_, allowed: frozenset[str]) -> dict[st
         if field == "VerifyCode":
             # Unquoted, YAML would turn 012345 into an (octal!) integer: insist on a string.
             if not isinstance(value, str) or not value:
-                raise _Invalid(path + (field,), "'VerifyCode' must be a quoted string")
+                raise StateInvalid(path + (field,), "'VerifyCode' must be a quoted string")
         elif field == "Id":
             if isinstance(value, bool) or not isinstance(value, (str, int)):
-                raise _Invalid(path + (field,), "'Id' must be a string")
+                raise StateInvalid(path + (field,), "'Id' must be a string")
             out[field] = str(value)
         elif not isinstance(value, str):
-            raise _Invalid(path + (field,), f"'{field}' must be a string")
+            raise StateInvalid(path + (field,), f"'{field}' must be a string")
     for flag in ("HttpFlag", "QueueFlag", "MarketingPaused"):
         if flag in out and out[flag] not in ("Y", "N"):
-            raise _Invalid(path + (flag,), f"'{flag}' must be \"Y\" or \"N\"")
+            raise StateInvalid(path + (flag,), f"'{flag}' must be \"Y\" or \"N\"")
     return out
 
 
@@ -610,16 +587,16 @@ def _validate_profile(profile: Any, path: Path_) -> dict[str, Any]:
     if profile is None:
         return {}
     if not isinstance(profile, dict):
-        raise _Invalid(path, "a business profile must be a mapping")
+        raise StateInvalid(path, "a business profile must be a mapping")
     _no_unknown(profile, PROFILE_FIELDS, path)
     for field, value in profile.items():
         if field == "Websites":
             if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
-                raise _Invalid(path + (field,), "'Websites' must be a list of URLs")
+                raise StateInvalid(path + (field,), "'Websites' must be a list of URLs")
         elif not isinstance(value, str):
-            raise _Invalid(path + (field,), f"'{field}' must be a string")
+            raise StateInvalid(path + (field,), f"'{field}' must be a string")
         if (problem := profile_problem(field, value)) is not None:  # only what the API could have stored
-            raise _Invalid(path + (field,), problem.rstrip("."))
+            raise StateInvalid(path + (field,), problem.rstrip("."))
     return copy.deepcopy(dict(profile))
 
 
@@ -648,16 +625,16 @@ def _no_unknown(mapping: dict[Any, Any], allowed: frozenset[str], path: Path_) -
     for key in mapping:
         if key not in allowed:
             known = ", ".join(sorted(allowed))
-            raise _Invalid(path + (key,), f"unknown field {key!r} (expected one of: {known})")
+            raise StateInvalid(path + (key,), f"unknown field {key!r} (expected one of: {known})")
 
 
 def _id_string(value: Any, path: Path_, what: str) -> str:
     """Space ids and phone numbers may be written unquoted (YAML ints); they are strings on the wire."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise _Invalid(path, f"a {what} must be a string of digits")
+        raise StateInvalid(path, f"a {what} must be a string of digits")
     text = str(value).strip()
     if not text:
-        raise _Invalid(path, f"a {what} must not be empty")
+        raise StateInvalid(path, f"a {what} must not be empty")
     return text
 
 

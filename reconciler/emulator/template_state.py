@@ -3,7 +3,7 @@
 A space may hold ``templates`` (one entry per name + language, in the API's field names, as
 GetChatappTemplateDetail returns them, plus a few hidden fields the platform keeps), ``template_settings``
 (how review behaves and the platform's limits) and ``deleted_templates`` (names that cannot be reused yet).
-``validate_space_templates`` checks and normalises them; a problem is a ``TemplateStateInvalid`` with a path
+``validate_space_templates`` checks and normalises them; a problem is a ``StateInvalid`` with a path
 relative to the space, which ``state.py`` turns into its file:line message. Kept apart from ``state.py`` so
 the loader stays small (and its rewrite for speed does not collide with this).
 """
@@ -14,6 +14,8 @@ import copy
 import hashlib
 from collections.abc import Mapping
 from typing import Any
+
+from reconciler.emulator.state_invalid import Path_, StateInvalid
 
 AUDIT_STATUSES = ("pass", "fail", "auditing", "unaudit", "paused", "disabled")
 QUALITY_SCORES = ("GREEN", "YELLOW", "RED", "UNKNOWN")
@@ -44,15 +46,6 @@ DEFAULT_SETTINGS: Mapping[str, Any] = {
 SETTINGS_FIELDS = frozenset(DEFAULT_SETTINGS)
 DELETED_FIELDS = frozenset({"Name", "Language", "DeletedAt"})
 
-Path = tuple[Any, ...]
-
-
-class TemplateStateInvalid(Exception):
-    def __init__(self, path: Path, message: str):
-        super().__init__(message)
-        self.path = path
-        self.message = message
-
 
 def template_code(space_id: str, name: str) -> str:
     """The platform code of a template name in a space (all its languages share it): derived, stable."""
@@ -67,30 +60,30 @@ def validate_space_templates(space: Mapping[str, Any], space_id: str) -> dict[st
     codes: dict[str, str] = {}
     items = space.get("templates") or []
     if not isinstance(items, list):
-        raise TemplateStateInvalid(("templates",), "'templates' must be a list of templates")
+        raise StateInvalid(("templates",), "'templates' must be a list of templates")
     for i, item in enumerate(items):
         entry = _template(item, ("templates", i), space_id)
         key = (entry["Name"], entry["Language"])
         if key in seen:
-            raise TemplateStateInvalid(("templates", i), f"template {key[0]}/{key[1]} is also templates[{seen[key]}]")
+            raise StateInvalid(("templates", i), f"template {key[0]}/{key[1]} is also templates[{seen[key]}]")
         seen[key] = i
         other = codes.setdefault(entry["Name"], entry["TemplateCode"])
         if other != entry["TemplateCode"]:
-            raise TemplateStateInvalid(("templates", i, "TemplateCode"),
+            raise StateInvalid(("templates", i, "TemplateCode"),
                                        f"the languages of template {entry['Name']} share one TemplateCode ({other})")
         templates.append(entry)
     deleted = []
     given = space.get("deleted_templates") or []
     if not isinstance(given, list):
-        raise TemplateStateInvalid(("deleted_templates",), "'deleted_templates' must be a list")
+        raise StateInvalid(("deleted_templates",), "'deleted_templates' must be a list")
     for i, item in enumerate(given):
         path = ("deleted_templates", i)
         if not isinstance(item, dict):
-            raise TemplateStateInvalid(path, "a deleted template is a mapping with Name, Language and DeletedAt")
+            raise StateInvalid(path, "a deleted template is a mapping with Name, Language and DeletedAt")
         _no_unknown(item, DELETED_FIELDS, path)
         for field in ("Name", "Language"):
             if not isinstance(item.get(field), str) or not item[field]:
-                raise TemplateStateInvalid(path + (field,), f"'{field}' must be a non-empty string")
+                raise StateInvalid(path + (field,), f"'{field}' must be a non-empty string")
         deleted.append({"Name": item["Name"], "Language": item["Language"],
                         "DeletedAt": _int(item.get("DeletedAt"), path + ("DeletedAt",), "a time in ms")})
     return {"templates": templates, "template_settings": settings, "deleted_templates": deleted}
@@ -100,9 +93,9 @@ def _settings(given: Any) -> dict[str, Any]:
     out = dict(DEFAULT_SETTINGS)
     if given is None:
         return out
-    path: Path = ("template_settings",)
+    path: Path_ = ("template_settings",)
     if not isinstance(given, dict):
-        raise TemplateStateInvalid(path, "'template_settings' must be a mapping")
+        raise StateInvalid(path, "'template_settings' must be a mapping")
     _no_unknown(given, SETTINGS_FIELDS, path)
     for field, value in given.items():
         if field == "review":
@@ -111,22 +104,22 @@ def _settings(given: Any) -> dict[str, Any]:
             _one_of(value, ("pass", "fail"), path + (field,))
         elif field == "review_reason":
             if not isinstance(value, str):
-                raise TemplateStateInvalid(path + (field,), "'review_reason' must be a string")
+                raise StateInvalid(path + (field,), "'review_reason' must be a string")
         else:
             value = _int(value, path + (field,), "a whole number")
             if value < 0:
-                raise TemplateStateInvalid(path + (field,), f"'{field}' must not be negative")
+                raise StateInvalid(path + (field,), f"'{field}' must not be negative")
         out[field] = value
     return out
 
 
-def _template(item: Any, path: Path, space_id: str) -> dict[str, Any]:
+def _template(item: Any, path: Path_, space_id: str) -> dict[str, Any]:
     if not isinstance(item, dict):
-        raise TemplateStateInvalid(path, "a template must be a mapping with Name, Language, Category, Components")
+        raise StateInvalid(path, "a template must be a mapping with Name, Language, Category, Components")
     _no_unknown(item, TEMPLATE_FIELDS, path)
     for field in ("Name", "Language"):
         if not isinstance(item.get(field), str) or not item[field]:
-            raise TemplateStateInvalid(path + (field,), f"'{field}' is required and must be a non-empty string")
+            raise StateInvalid(path + (field,), f"'{field}' is required and must be a non-empty string")
     out: dict[str, Any] = {
         "TemplateCode": template_code(space_id, item["Name"]), "Name": item["Name"], "Language": item["Language"],
         "Category": None, "TemplateType": "WHATSAPP", "AuditStatus": "pass", "Reason": "", "QualityScore": "UNKNOWN",
@@ -137,7 +130,7 @@ def _template(item: Any, path: Path, space_id: str) -> dict[str, Any]:
         at = path + (field,)
         if field in ("TemplateCode", "Reason"):
             if not isinstance(value, str):
-                raise TemplateStateInvalid(at, f"'{field}' must be a string")
+                raise StateInvalid(at, f"'{field}' must be a string")
         elif field == "Category":
             _one_of(value, CATEGORIES, at)
         elif field == "TemplateType":
@@ -148,45 +141,45 @@ def _template(item: Any, path: Path, space_id: str) -> dict[str, Any]:
             _one_of(value, QUALITY_SCORES, at)
         elif field in ("AllowSend", "CategoryChangePaused", "AllowCategoryChange", "Archived"):
             if not isinstance(value, bool):
-                raise TemplateStateInvalid(at, f"'{field}' must be true or false")
+                raise StateInvalid(at, f"'{field}' must be true or false")
         elif field in ("MessageSendTtlSeconds", "LastUpdateTime", "CreatedAt"):
             value = _int(value, at, "a whole number")
         elif field == "ReviewDueAt":
             value = None if value is None else _int(value, at, "a time in ms")
         elif field == "Edits":
             if not isinstance(value, list):
-                raise TemplateStateInvalid(at, "'Edits' must be a list of times in ms")
+                raise StateInvalid(at, "'Edits' must be a list of times in ms")
             value = [_int(v, at + (j,), "a time in ms") for j, v in enumerate(value)]
         elif field == "Components":
             if not isinstance(value, list) or not value or not all(isinstance(c, dict) for c in value):
-                raise TemplateStateInvalid(at, "'Components' must be a non-empty list of components (mappings)")
+                raise StateInvalid(at, "'Components' must be a non-empty list of components (mappings)")
             value = copy.deepcopy(value)
         elif field == "Example":
             if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                                       for k, v in value.items()):
-                raise TemplateStateInvalid(at, "'Example' must map placeholders to strings (quote them)")
+                raise StateInvalid(at, "'Example' must map placeholders to strings (quote them)")
             value = dict(value)
         out[field] = value
     for field in ("Category", "Components"):
         if out[field] is None:
-            raise TemplateStateInvalid(path, f"'{field}' is required")
+            raise StateInvalid(path, f"'{field}' is required")
     out.setdefault("CreatedAt", out["LastUpdateTime"])
     return out
 
 
-def _one_of(value: Any, allowed: tuple[str, ...], path: Path) -> None:
+def _one_of(value: Any, allowed: tuple[str, ...], path: Path_) -> None:
     if value not in allowed:
-        raise TemplateStateInvalid(path, f"{value!r} is not one of {', '.join(allowed)}")
+        raise StateInvalid(path, f"{value!r} is not one of {', '.join(allowed)}")
 
 
-def _int(value: Any, path: Path, what: str) -> int:
+def _int(value: Any, path: Path_, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TemplateStateInvalid(path, f"must be {what}")
+        raise StateInvalid(path, f"must be {what}")
     return value
 
 
-def _no_unknown(mapping: Mapping[Any, Any], allowed: frozenset[str], path: Path) -> None:
+def _no_unknown(mapping: Mapping[Any, Any], allowed: frozenset[str], path: Path_) -> None:
     for key in mapping:
         if key not in allowed:
-            raise TemplateStateInvalid(path + (key,), f"unknown field {key!r} (expected one of: "
+            raise StateInvalid(path + (key,), f"unknown field {key!r} (expected one of: "
                                                       f"{', '.join(sorted(allowed))})")
