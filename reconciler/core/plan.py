@@ -121,6 +121,9 @@ class Change:
     kind: str = ""  # the kind of the instance (``Address.kind``); empty: a finding of no kind (endpoint checks)
     item: str | None = None  # a collection's item (``Address.item``): a QR code's message, a template's key
     label: str = ""  # how the action reads (``update-webhook``); empty: the action's value
+    # What a kind knows of the instance beyond its values, as plain JSON data for machines (a username's
+    # last refused write and the platform's suggestions); the reason says it for people. None: nothing.
+    notes: Any = dataclasses.field(default=None, compare=False)
 
     @property
     def address(self) -> Address:
@@ -167,6 +170,7 @@ class Change:
             "pending": self.pending,
             "reason": self.reason,
             "basis": self.basis,
+            **({"notes": self.notes} if self.notes is not None else {}),
         }
 
     @classmethod
@@ -191,6 +195,7 @@ class Change:
             pending=bool(d.get("pending", False)),
             reason=d.get("reason", ""),
             basis=d.get("basis"),
+            notes=d.get("notes"),
         )
 
     def review_form(self) -> dict[str, Any]:

@@ -2,9 +2,12 @@
 
 Per space: one ``QueryChatappPhoneNumbers``; per *present* number and per declared block whose kind reads more
 (``Kind.api.read``: a ``business_profile`` → one ``QueryPhoneBusinessProfile``): that one call (``Kind.read``);
-per declared space-level block whose kind reads: its read. Nothing else: the number of calls is part of the contract (it is
-printed, and a read-only key on an untrusted PR must be enough). All calls are started together; the client's per-action
-limiter paces them, so the wall time is bound by the API budget, not by round trips.
+per declared space-level block whose kind reads: its read; then, only where a kind asks from what it read
+(``Kind.more_reads``: a ``username`` with ``transfer: true`` whose name would be written → the username of
+each other number of the space, to show the one that loses it), those reads. Nothing else: the number of
+calls is part of the contract (it is printed, and a read-only key on an untrusted PR must be enough). All
+calls are started together; the client's per-action limiter paces them, so the wall time is bound by the
+API budget, not by round trips.
 
 Each space's read (its numbers, then its profiles) succeeds or fails on its own: a space that is
 unsubscribed, not owned by the key, denied by RAM, or unreachable after the client's retries becomes a
@@ -45,7 +48,8 @@ class ActualSpace:
     ``numbers`` holds the ``QueryChatappPhoneNumbers`` items (API field names, values as returned);
     ``reads`` holds, by kind name, the data of that kind's own read for the present numbers that declare it
     (``reads["business_profile"][phone]``: ``QueryPhoneBusinessProfile`` ``Data``; undeclared blocks are not
-    read); ``space_reads`` the data of space-level kinds, by kind name.
+    read, but for what a kind's ``more_reads`` asks: a username transfer reads the space's other numbers);
+    ``space_reads`` the data of space-level kinds, by kind name.
     """
 
     cust_space_id: str
@@ -139,6 +143,12 @@ async def fetch_actual(client: ReadClient, spaces: Iterable[Space],
                 space_reads[kind.name] = MappingProxyType(dict(data or {}))
             else:
                 reads.setdefault(kind.name, {})[block.number.phone_number] = MappingProxyType(dict(data or {}))
+        if only is None:  # what a plan needs read beyond the declared instances (a username transfer's loser)
+            more = [(kind, phone) for kind in catalogue.kinds() if kind.api.read
+                    for phone in kind.more_reads(space, numbers, reads.get(kind.name, {}))]
+            found = await gather_all([kind.read_number(client, space, phone) for kind, phone in more])
+            for (kind, phone), data in zip(more, found):
+                reads.setdefault(kind.name, {})[phone] = MappingProxyType(dict(data or {}))
         return ActualSpace(cid, MappingProxyType(numbers),
                            MappingProxyType({k: MappingProxyType(dict(sorted(v.items()))) for k, v in reads.items()}),
                            MappingProxyType(space_reads))

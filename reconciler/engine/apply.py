@@ -131,7 +131,7 @@ class _Run:
         try:
             return Attempt(True, await call())
         except ClientError as err:
-            return Attempt(False, lost=answer_lost(err), message=str(err), code=err.code)
+            return Attempt(False, lost=answer_lost(err), message=str(err), code=err.code, request_id=err.request_id)
 
 
 def _instance(address: Address) -> Address:

@@ -13,6 +13,9 @@ must say:
 - a migration verified but not registered (``unregistered``: the registration failed, or its answer was
   lost). The plan itself goes by the number's status (listed ``PENDING`` until registered), so an entry
   whose number the list shows registered is settled and removed, never planned again.
+- a username write refused because the name is not free (``username-refused``, ``kinds.username_refusals``):
+  the name, the code, the request id and the platform's suggestions, which the next plan shows while the
+  YAML declares that name; a successful write of the number's name removes it.
 - a sync that did not bring a declared number in (the number is not registered to the space's WABA
   upstream): planning the same sync again would fail the same way forever. The journal records it, and the
   next plan reports the number instead of syncing it (``--retry-sync`` plans the sync again).
@@ -50,6 +53,7 @@ from reconciler.engine.errors import EngineError
 from reconciler.files import DuplicateKeyError, InputFileError, no_duplicate_keys, read_input, write_atomically
 from reconciler.kinds.membership import SPENT, UNREGISTERED, UNSYNCED, VERIFYING, code_of, with_code
 from reconciler.kinds.onboarding import JOURNAL_KINDS as ONBOARDING_KINDS
+from reconciler.kinds.username_refusals import USERNAME_REFUSED, Refusal
 
 if TYPE_CHECKING:  # the store is imported when a journal is kept in it, not for --help
     from reconciler.state.records import RunState
@@ -58,8 +62,9 @@ JOURNAL = "journal"  # the record kind (``reconciler.state.records.JOURNAL``)
 
 DEFAULT_PATH = Path(JOURNAL_PATH)
 FORMAT_VERSION = 1
-# the membership's entries, and onboarding's (a code asked for, a verification of unknown outcome, a code spent)
-KINDS = (UNREGISTERED, UNSYNCED, VERIFYING, SPENT, *ONBOARDING_KINDS)
+# the membership's entries, onboarding's (a code asked for, a verification of unknown outcome, a code spent),
+# and a username write refused because the name is not free (its suggestions, for the next plan)
+KINDS = (UNREGISTERED, UNSYNCED, VERIFYING, SPENT, *ONBOARDING_KINDS, USERNAME_REFUSED)
 _MAX_BYTES = 4 * 1024 * 1024  # a journal of thousands of entries is far smaller
 
 
@@ -290,5 +295,10 @@ def _entry(raw: Any, where: str) -> Entry:
         raise JournalError(f"{where}.kind: one of {', '.join(KINDS)} expected; {_KEEP}")
     if not _AT.fullmatch(raw["at"]):
         raise JournalError(f"{where}.at: a UTC time as YYYY-MM-DDTHH:MM:SSZ expected; {_KEEP}")
+    if raw["kind"] == USERNAME_REFUSED:
+        try:
+            Refusal.parse(raw.get("detail", ""), raw["at"])
+        except ValueError as exc:
+            raise JournalError(f"{where}.detail: {exc}; {_KEEP}") from None
     return Entry(raw["kind"], raw["space"], raw["cust_space_id"], raw["phone_number"], raw["at"],
                  raw.get("detail", ""))

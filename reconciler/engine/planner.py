@@ -35,6 +35,7 @@ from reconciler.engine.onboarding import onboarding_records
 from reconciler.engine.preflight import run_preflight
 from reconciler.engine.safety import plan_blockers
 from reconciler.kinds.membership import awaits_registration
+from reconciler.kinds.username_refusals import USERNAME_REFUSED, refusals
 
 ProgressFn = Callable[[int, int], None]  # (spaces done, spaces total)
 
@@ -168,7 +169,8 @@ async def make_plan(client: Any, desired: DesiredState, *, targets: Iterable[str
         context = Context(env=env, elsewhere={p: o for p, o in elsewhere.items() if o != space.name},
                           unsynced=unsynced, verifying=verifying, verification=statuses.get(space.name, {}),
                           recorded=(recorded or {}).get(space.name, {}),
-                          onboarding=onboarding_records(journal, space, seen.numbers))
+                          onboarding=onboarding_records(journal, space, seen.numbers),
+                          refused=refusals(journal.for_space(USERNAME_REFUSED, space.name)))
         changes.extend(diff_space(space, seen, context=context))
         present = sum(1 for n in space.numbers if n.phone_number in seen.numbers)
         planned.append(PlannedSpace(space.name, space.cust_space_id, space.file, seen.fingerprint(),

@@ -26,6 +26,7 @@ from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Address, Change, Severity
 from reconciler.kinds.fields import Field
 from reconciler.kinds.onboarding import Records
+from reconciler.kinds.username_refusals import Refusal
 
 if TYPE_CHECKING:
     from reconciler.core.model import Number, Space
@@ -125,7 +126,8 @@ class PlanContext:
     ``verifying``: phone → when a verification of unknown outcome was journaled. ``verification``: phone →
     ``GetPhoneNumberVerificationStatus`` as read (None: the read failed). ``recorded``: a recorded kind's
     name → this target's record of what was last sent (None: no record). ``onboarding``: phone → what the
-    journal holds of its onboarding (``kinds.onboarding.Records``: a code asked for, a verification sent)."""
+    journal holds of its onboarding (``kinds.onboarding.Records``: a code asked for, a verification sent).
+    ``refused``: phone → the journal's last refused write of its username (``kinds.username_refusals``)."""
 
     env: Mapping[str, str] = field(default_factory=dict)
     elsewhere: Mapping[str, str] = field(default_factory=dict)
@@ -134,6 +136,7 @@ class PlanContext:
     verification: Mapping[str, str | None] = field(default_factory=dict)
     recorded: Mapping[str, Values | None] = field(default_factory=dict)
     onboarding: Mapping[str, Records] = field(default_factory=dict)
+    refused: Mapping[str, Refusal] = field(default_factory=dict)
 
 
 class Seen(Protocol):
@@ -173,13 +176,15 @@ class Journal(Protocol):
 @dataclass(frozen=True)
 class Attempt:
     """How one call went (``Run.attempt``): accepted (``value``: its answer), refused (``message``,
-    ``code``), or sent with its answer lost (``lost``: it may have landed)."""
+    ``code``, ``request_id`` when the answer had one), or sent with its answer lost (``lost``: it may have
+    landed)."""
 
     ok: bool
     value: object = None
     lost: bool = False
     message: str = ""
     code: str | None = None
+    request_id: str | None = None
 
 
 class Run(Protocol):
@@ -387,13 +392,26 @@ class Kind(Generic[M]):
     # -- read ---------------------------------------------------------------------------------------------
     async def read(self, client: CallClient, block: Block[M]) -> Values:
         """The instance's current values by ``api.read`` (its answer's ``Data``)."""
-        assert self.api.read is not None
         params: dict[str, JSON] = {"CustSpaceId": block.space.cust_space_id}
         if block.number is not None:
             params["PhoneNumber"] = block.number.phone_number
+        return await self._read_at(client, params)
+
+    async def read_number(self, client: CallClient, space: Space, phone_number: str) -> Values:
+        """``api.read`` of a number of the space that declares no instance of this kind (``more_reads``)."""
+        return await self._read_at(client, {"CustSpaceId": space.cust_space_id, "PhoneNumber": phone_number})
+
+    async def _read_at(self, client: CallClient, params: Mapping[str, JSON]) -> Values:
+        assert self.api.read is not None
         body = await client.call(self.api.read, params)
         data = body.get("Data")
         return dict(data) if isinstance(data, Mapping) else {}
+
+    def more_reads(self, space: Space, listed: Mapping[str, Values], read: Mapping[str, Values]) -> list[str]:
+        """The numbers of the space (``listed``: its list, by phone) whose ``api.read`` planning needs beyond
+        the declared instances', decided from those (``read``: phone → data): read by the plan only (apply's
+        re-reads plan its writes), through the same client. Default: none."""
+        return []
 
     def current(self, block: Block[M], seen: Seen, context: PlanContext) -> Values | None:
         """Where the instance's values are in what was read: the recorded value of a recorded kind, its own
