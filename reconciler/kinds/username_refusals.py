@@ -91,13 +91,13 @@ class Refusal:
         else:
             what += "; the platform suggested no name"
         if self.left_out:
-            what += f" ({self.left_out} more not shown: not well-formed usernames, or past the first {MAX_SUGGESTIONS})"
+            what += f"; {self.left_out} more left out (not well-formed usernames, or past the first {MAX_SUGGESTIONS})"
         if self.code == "147005":
             how = "`transfer: true` is declared now: apply moves it" if transfer else \
                 "rename it in the YAML, or declare `transfer: true` to move it to this number"
         else:
             how = "rename it in the YAML"
-        return f"{what} ({how})"
+        return f"{what}; {how}"
 
 
 def refusal(name: str, code: str, suggestions: object, request_id: str | None) -> Refusal:

@@ -5,6 +5,10 @@ explicit opt-in, and the deregistration guard."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -176,3 +180,105 @@ def test_unmanaged_numbers_deregister_is_shown_destructive_in_json(world: World)
     plan = json.loads(shown)
     gone = [c for c in plan["changes"] if c["label"] == "deregister"]
     assert [c["phone_number"] for c in gone] == [D] and gone[0]["action"] == "delete", shown
+
+
+# -- a refused name's suggestions in the next plan; a transfer shown on the number that loses the name -------
+
+#: what GetWhatsappUserNameSuggestions answers for A: two names, then API values that try to start a line, a
+#: workflow command, Markdown (a link, emphasis, a code fence) and a reordering of the text
+HOSTILE = ["x\n::set-output name=owned::1", "::error::forged", "[click](https://evil.example)", "**loud**",
+           "```", "acme\u202eevil"]
+
+
+def _store(world: World) -> str:
+    return f"dir:{world.tmp_path / 'state'}"
+
+
+def _stored(world: World) -> str:
+    """Every record the state store holds, as one text."""
+    return "\n".join(p.read_text() for p in sorted((world.tmp_path / "state").rglob("*")) if p.is_file())
+
+
+def _changes(world: World, path: Path) -> list[dict[str, Any]]:
+    code, shown = world.cli("plan", str(path), "--format", "json", "--state-store", _store(world), stdout_only=True)
+    changes: list[dict[str, Any]] = json.loads(shown)["changes"]
+    return changes
+
+
+def test_a_refused_name_and_its_suggestions_reach_the_next_plan_inert(emulator: Callable[..., Any], tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    state = _state(taken_usernames=["acmesupport"],
+                   username_suggestions={A: ["acmesupport1", "acme.support.hq", *HOSTILE]})
+    world = World(emulator, tmp_path, monkeypatch, capsys, state)
+    store = _store(world)
+    path = world.yaml(_numbers(a="username: acmesupport"))
+    code, shown = world.apply(path, "--state-store", store)
+    assert code == 1 and "147001" in shown and "acmesupport1, acme.support.hq" in shown, shown
+    assert "set-output" not in shown and "evil" not in shown, shown
+    kept = _stored(world)
+    assert "username-refused" in kept and "acmesupport1" in kept and "demo-secret" not in kept, kept
+    assert "set-output" not in kept and "evil" not in kept, kept
+
+    # the next plan, a new process with the same store, says when, why and what the platform suggested
+    env = {**os.environ, "ALIBABA_CLOUD_ACCESS_KEY_ID": "demo", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "demo-secret"}
+    proc = subprocess.run([sys.executable, "-m", "reconciler", "plan", str(path), "--endpoint", world.handle.url,
+                           "--state-store", store], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"last apply \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\) was refused: 'acmesupport' is taken "
+                     r"\(held outside this business portfolio\) \(147001, request id [\w-]+\); the platform "
+                     r"suggested: `acmesupport1`, `acme.support.hq`; 6 more left out \(not well-formed usernames, or past "
+                     r"the first 5\); rename it in the YAML", proc.stdout), proc.stdout
+    outputs = [proc.stdout]
+    for fmt in ("markdown", "json", "github"):
+        code, shown = world.cli("plan", str(path), "--format", fmt, "--state-store", store, stdout_only=True)
+        assert "acme.support.hq" in shown, (fmt, shown)
+        outputs.append(shown)
+    notes = next(c for c in json.loads(outputs[2])["changes"] if c["kind"] == "username")["notes"]["refused"]
+    assert notes["name"] == "acmesupport" and notes["code"] == "147001" and notes["request_id"], notes
+    assert notes["suggestions"] == ["acmesupport1", "acme.support.hq"] and notes["suggestions_left_out"] == 6
+    for shown in outputs:  # no hostile suggestion reaches any format, whole or in part
+        assert not any(bad in shown for bad in ("set-output", "::error::forged", "evil", "**loud**")), shown
+        assert all(line.startswith("```") for line in shown.splitlines() if "```" in line), shown  # its own fences
+
+    # another name in the YAML: the refusal is not shown for it; set, the entry is cleared
+    renamed = world.yaml(_numbers(a="username: acme.help"))
+    (shown_change,) = _changes(world, renamed)
+    assert "refused" not in shown_change["reason"] and "notes" not in shown_change, shown_change
+    assert world.apply(renamed, "--state-store", store)[0] == 0 and world.names() == {A: "acme.help"}
+    assert "username-refused" not in _stored(world)
+    (again,) = _changes(world, world.yaml(_numbers(a="username: acmesupport")))  # no stale suggestions
+    assert again["action"] == "update" and "refused" not in again["reason"] and "notes" not in again, again
+
+
+def test_a_transfer_shows_the_number_that_loses_the_name_declared_or_not(world: World) -> None:
+    store = _store(world)
+    assert world.apply(world.yaml(_numbers(b="username: acme.sales", c="username: acme.support")),
+                       "--state-store", store)[0] == 0
+    # A takes C's name; B declares no username; C is declared in no YAML (its line is A's transfer line)
+    lines = _numbers(a="username: {name: acme.support, transfer: true}", b="")
+    path = world.yaml(lines[: lines.index(f'"+{C}"') - len("      - phone_number: ")])
+    code, shown = world.cli("plan", str(path), "--format", "json", "--state-store", store, stdout_only=True)
+    plan = json.loads(shown)
+    (loses,) = [c for c in plan["changes"] if c["field"] == "username.transfer"]
+    assert loses["address"] == f"life/{C}/drift/username.transfer" and loses["before"] == {"name": "acme.support"}, loses
+    assert "declared in no YAML" in loses["reason"] and f"moves to {A}" in loses["reason"], loses
+    assert loses["source"]["line"] == path.read_text().splitlines().index(
+        "        username: {name: acme.support, transfer: true}") + 1, loses
+    # every other listed number's name was read, once each (B, C, D besides A): the transfer's price only
+    assert plan["calls"]["GetWhatsappUserName"] == 4, plan["calls"]
+    # B, declared without a username, holds the name A takes now: shown on B's own line
+    path = world.yaml(_numbers(a="username: {name: acme.sales, transfer: true}", b=""))
+    (loses,) = [c for c in _changes(world, path) if c["field"] == "username.transfer"]
+    assert loses["address"] == f"life/{B}/drift/username.transfer" and "declared in no YAML" not in loses["reason"], loses
+    assert loses["source"]["line"] == path.read_text().splitlines().index(f'      - phone_number: "+{B}"') + 1
+    assert world.apply(path, "--state-store", store)[0] == 0
+    assert world.names() == {A: "acme.sales", C: "acme.support"}
+    code, shown = world.cli("plan", str(path), "--format", "json", "--state-store", store, stdout_only=True)
+    assert json.loads(shown)["changes"] == [] and json.loads(shown)["calls"]["GetWhatsappUserName"] == 1, shown
+
+
+def test_no_other_number_is_read_without_a_transfer_to_make(world: World) -> None:
+    path = world.yaml(_numbers(a="username: acme.support", b=""))  # no transfer: only A's name is read
+    code, shown = world.cli("plan", str(path), "--format", "json", stdout_only=True)
+    assert json.loads(shown)["calls"]["GetWhatsappUserName"] == 1, shown

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.engine.journal import UNREGISTERED, UNSYNCED, Journal, JournalError
+from reconciler.kinds.username_refusals import Refusal
 
 
 def test_round_trip_and_clear(tmp_path: Path) -> None:
@@ -54,6 +55,14 @@ ENTRY = {"kind": "unsynced", "space": "retail", "cust_space_id": "1001", "phone_
          "at": "2026-12-02T05:00:00Z", "detail": "not registered upstream"}
 
 
+REFUSED = {**ENTRY, "kind": "username-refused"}
+
+
+def _refused(**fields: object) -> str:
+    return json.dumps({"name": "acmesupport", "code": "147001", "request_id": None, "suggestions": ["acme1"],
+                       "left_out": 0, **fields})
+
+
 def _journal(*entries: object, **top: object) -> str:
     return json.dumps({"format_version": 1, "entries": list(entries), **top}, indent=2)
 
@@ -64,7 +73,7 @@ def _journal(*entries: object, **top: object) -> str:
     ('{"format_version": true, "entries": []}', "format_version 1 expected, found true"),
     ('{"format_version": 1, "entries": {}}', "entries must be a list"),
     (_journal(colour="blue"), "unknown field 'colour'"),
-    (_journal(ENTRY, {**ENTRY, "kind": "lost"}), "entries[1].kind: one of unregistered, unsynced, verifying, spent, code-requested, onboard-verifying, onboard-spent expected"),
+    (_journal(ENTRY, {**ENTRY, "kind": "lost"}), "entries[1].kind: one of unregistered, unsynced, verifying, spent, code-requested, onboard-verifying, onboard-spent, username-refused expected"),
     (_journal({**ENTRY, "phone_number": 8613800000007}), "entries[0].phone_number: a string expected"),
     (_journal({k: v for k, v in ENTRY.items() if k != "space"}), "entries[0].space: a string expected"),
     (_journal({**ENTRY, "space": ""}), "entries[0].space: must not be empty"),
@@ -74,6 +83,12 @@ def _journal(*entries: object, **top: object) -> str:
     (_journal({**ENTRY, "extra": 1}), "entries[0].extra: unknown field"),
     (_journal(ENTRY, ENTRY), "entries[1] has the kind, space and phone_number of entries[0]"),
     (_journal("x"), "entries[0]: an object expected"),
+    (_journal({**REFUSED, "detail": "taken"}), "entries[0].detail: not a username refusal (JSON expected)"),
+    (_journal({**REFUSED, "detail": _refused(suggestions=["ok.name", "x\\n::set-output name=a::b"])}),
+     "entries[0].detail: suggestions: at most 5 well-formed usernames expected"),
+    (_journal({**REFUSED, "detail": _refused(code="Throttling")}), "entries[0].detail: code: one of 147001, 147005"),
+    (_journal({**REFUSED, "detail": _refused(request_id="a b")}), "entries[0].detail: request_id: a request id"),
+    (_journal({**REFUSED, "detail": _refused(colour="blue")}), "entries[0].detail: a username refusal holds exactly"),
     ("[" * 100_000, "nested too deeply"),
     ('{"format_version": 1, "entries": [], "n": ' + "9" * 5000 + "}", "not a cams-reconciler journal"),
 ])
@@ -122,6 +137,15 @@ def test_special_and_oversized_files_are_refused_without_blocking(tmp_path: Path
         fh.truncate(5 * 1024 * 1024)
     with pytest.raises(JournalError, match="over the limit"):
         Journal.load(big)
+
+
+def test_a_username_refusal_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "journal.json"
+    path.write_text(_journal({**REFUSED, "detail": _refused(request_id="CA6F-01")}))
+    (entry,) = Journal.load(path).entries.values()
+    last = Refusal.parse(entry.detail, entry.at)
+    assert (last.name, last.code, last.suggestions, last.request_id) == ("acmesupport", "147001", ("acme1",), "CA6F-01")
+    assert Refusal.parse(last.detail(), entry.at) == last
 
 
 def test_a_good_journal_still_loads_every_entry(tmp_path: Path) -> None:
