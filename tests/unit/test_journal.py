@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.engine.journal import UNREGISTERED, UNSYNCED, Journal, JournalError
-from reconciler.kinds.username_refusals import Refusal
+from reconciler.kinds.username_refusals import Refusal, refusal
 
 
 def test_round_trip_and_clear(tmp_path: Path) -> None:
@@ -146,6 +146,14 @@ def test_a_username_refusal_round_trips(tmp_path: Path) -> None:
     last = Refusal.parse(entry.detail, entry.at)
     assert (last.name, last.code, last.suggestions, last.request_id) == ("acmesupport", "147001", ("acme1",), "CA6F-01")
     assert Refusal.parse(last.detail(), entry.at) == last
+
+
+def test_a_refusal_keeps_only_well_formed_suggestions_and_request_ids() -> None:
+    answered = ["acme1", "x\n::set-output name=a::b", "[a](https://e.example)", 7, "acme1", "acme2", "acme3",
+                "acme4", "acme5"]
+    last = refusal("acmesupport", "147001", answered, "id\n::error::x")
+    assert last.suggestions == ("acme1", "acme2", "acme3", "acme4", "acme5") and last.left_out == 4, last
+    assert last.request_id is None and refusal("acme", "147001", {"not": "a list"}, "AB-12").suggestions == ()
 
 
 def test_a_good_journal_still_loads_every_entry(tmp_path: Path) -> None:
