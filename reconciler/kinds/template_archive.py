@@ -121,7 +121,9 @@ class TemplateArchiveRecorder(Recorder):
         return entry
 
     def unknown(self, change: Change) -> bool:
-        return change.before is None and change.action is Action.UPDATE
+        """No record for this target (the change has no ``before``), or undeclared templates in review that
+        cannot be archived yet: a notice, never drift (a template in review is never drift)."""
+        return change.before is None
 
 
 class TemplateArchivePresenter(Presenter):

@@ -205,7 +205,10 @@ def test_a_template_declared_again_is_unarchived_and_a_deleted_one_drops_out(wor
     code, shown = world.cli("plan", str(path))
     assert "unarchive spring_sale/en_US (declared again; this tool archived it under prune: archive): " \
            "unarchived: it can be sent again" in shown, shown
-    assert world.cli("apply", str(path), "--auto-approve")[0] == 0
+    saved = world.tmp_path / "plan.json"  # the reviewed path: a saved plan, applied as it was reviewed
+    assert world.cli("plan", str(path), "--out", str(saved))[0] == 0
+    code, out = world.cli("apply", str(path), "--plan", str(saved), "--auto-approve")
+    assert code == 0, out
     assert world.archived() == ["promo_old"]
     assert world.record()["pruned"] == ["promo_old/en_US"]  # still archived, carried over
     assert world.cli("plan", str(path), "--detailed-exitcode")[0] == 0
@@ -263,7 +266,9 @@ def test_an_old_record_is_read_and_a_template_in_review_waits(world: World) -> N
         ("drift", {"in_review": ["draft_offer/en_US"]})], changes
     assert changes[0]["before"] == {"recorded_at": "2026-12-01T10:00:00Z"}  # the record exists: not unknown
     assert "cannot be archived" in changes[1]["reason"]
-    assert world.cli("apply", str(path), "--auto-approve")[0] == 0
+    assert world.cli("drift", str(path))[0] == 2  # the archive is drift (the record exists); review is not
+    world.cli("apply", str(path), "--auto-approve")
+    assert world.cli("drift", str(path))[0] == 0, world.cli("drift", str(path))[1]
     assert world.archived() == ["promo_old", "spring_sale", "welcome"]
     assert world.record()["pruned"] == ["promo_old/en_US", "spring_sale/en_US"]
 
