@@ -297,3 +297,7 @@ def test_a_bad_prune_value_names_file_line_and_field(world: World) -> None:
     out = "".join(world.capsys.readouterr())
     assert code != 0 and f"{path}:{_line_of(path, 'prune:')}:" in out and "(spaces[0].templates.prune)" in out, out
     assert "not one of: false, true, archive" in out and "did you mean 'archive'" in out, out
+    path = world.yaml(_item("welcome"), prune="true")  # YAML text, not the boolean
+    code = main(["validate", str(path)])
+    out = "".join(world.capsys.readouterr())
+    assert code != 0 and "write true without quotes" in out and "(spaces[0].templates.prune)" in out, out
