@@ -229,10 +229,14 @@ class _Mapper:
                         msg += " (an unquoted number can lose leading zeros or be read in octal)"
             self.add(self.pos.at(path), msg, path)
         elif kind == "enum":
-            allowed = [str(v) for v in err.validator_value]
+            # as YAML spells them: ``true``, not Python's ``True``
+            allowed = [str(v).lower() if isinstance(v, bool) else str(v) for v in err.validator_value]
             guess = did_you_mean(str(inst), allowed) if isinstance(inst, str) else None
             msg = f"{name!r} is {show(inst, path)}, not one of: {', '.join(allowed)}"
-            if guess:
+            if isinstance(inst, str) and inst.lower() in ("true", "false") and \
+                    any(isinstance(v, bool) for v in err.validator_value):
+                msg += f" (a quoted {inst.lower()} is text: write {inst.lower()} without quotes)"
+            elif guess:
                 msg += f" (did you mean {guess!r}?)"
             self.add(self.pos.at(path), msg, path)
         elif kind == "const":

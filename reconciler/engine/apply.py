@@ -231,7 +231,7 @@ class _SpaceRun:
         if kind.recorder is not None:  # nothing reads it back: say what is true, and record it for the next plan
             w = Write(self.run.client, block, change, None, self.run)
             if await self.write(change, lambda: kind.update(w), []):
-                self.finish(change, Outcome.DONE, self._record_sent(kind, block))
+                self.finish(change, Outcome.DONE, self._record_sent(kind, block, change))
             return None
         number = block.number
         if kind.depends_on and number is not None and number.phone_number not in seen.numbers:
@@ -287,9 +287,9 @@ class _SpaceRun:
                 return False
         return True
 
-    def _record_sent(self, kind: catalogue.AnyKind, block: Block[Any]) -> str:
+    def _record_sent(self, kind: catalogue.AnyKind, block: Block[Any], change: Change) -> str:
         assert kind.recorder is not None
-        entry = kind.recorder.record_of(self.space, block.model)
+        entry = kind.recorder.record_of(self.space, block.model, change)
         if self.run.records is None or entry is None:
             return "sent (the API accepted it; no API reads it back)"
         try:

@@ -325,7 +325,8 @@ class Recorder:
     """A kind no API reads back: its current value is the state store's record of what this tool sent to
     the target (``PlanContext.recorded``); apply stores ``record_of`` after a write and reports it as sent."""
 
-    def record_of(self, space: Space, model: object) -> dict[str, JSON] | None:
+    def record_of(self, space: Space, model: object, change: Change | None = None) -> dict[str, JSON] | None:
+        """The entry to store once ``change`` (the change as applied) was accepted."""
         return None
 
     def adopt(self, space: Space, model: object, recorded: Values) -> dict[str, JSON] | None:

@@ -1,4 +1,5 @@
-"""Template archive (``archived: true/false`` on a declared template): ``ArchiveChatappTemplate``.
+"""Template archive: ``archived: true/false`` on a declared template, and ``prune: archive`` on the space's
+templates (the templates no item declares), through ``ArchiveChatappTemplate``.
 
 An archived template cannot be sent (nor edited) and keeps its name; unarchiving makes it sendable again. It
 is a softer end than a delete, whose name stays blocked for 30 days. The call names the state
@@ -7,65 +8,134 @@ is a softer end than a delete, whose name stays blocked for 30 days. The call na
 No API reads the flag back (the SDK's list and detail answers carry no field for it), so this is a recorded
 kind, like the account webhook: its "actual" value is the state store's ``template-archive`` record of the
 target (account, region, endpoint): per space, the keys (name/language) this tool last archived or
-unarchived. A plan shows one change per space listing every template whose declared flag the record does not
-hold; apply sends at most two calls (archive, unarchive) and records the declared flags only once both are
-accepted, so a failure in between leaves the record as it was and the next plan offers the change again. A
-template archived in the console is not seen. The block is not a YAML key of its own: it is derived from the
-``templates`` items that declare ``archived``.
+unarchived by their declared flag (``templates``), and the undeclared ones it archived under ``prune:
+archive`` (``pruned``; a record written before ``prune: archive`` has none). A plan shows one change per
+space listing every template to archive or unarchive; the template list (the ``templates`` kind's read)
+tells which templates are undeclared. Apply sends at most two calls (archive, unarchive), only for the
+templates the change names that the YAML still declares the same way (or still leaves undeclared), and
+records them once both are accepted, so a failure in between leaves the record as it was and the next plan
+offers the change again. A template archived under ``prune: archive`` and declared again without
+``archived: true`` is unarchived: its archive was this tool's doing, for a reason that is gone. A template
+archived in the console is not seen. The block is not a YAML key of its own: it is derived from the
+``templates`` block.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import Action, Address, Change
 from reconciler.kinds import template_model as tm
 from reconciler.kinds.account_webhook import now
-from reconciler.kinds.base import JSON, Api, Block, Kind, Presenter, Recorder, Refuse, Scope, Values, Write
+from reconciler.kinds.base import (
+    JSON,
+    Api,
+    Block,
+    Kind,
+    PlanContext,
+    Presenter,
+    Recorder,
+    Refuse,
+    Scope,
+    Seen,
+    Values,
+    Write,
+)
 from reconciler.kinds.registration import register
 
 if TYPE_CHECKING:
     from reconciler.core.model import Space
+    from reconciler.core.source import Source
 
 ARCHIVE_NOTE = "archived: it can no longer be sent (nor edited) until it is unarchived; its name stays taken"
 UNARCHIVE_NOTE = "unarchived: it can be sent again"
+PRUNED_NOTE = "not declared, and prune is archive"
+REDECLARED_NOTE = "declared again; this tool archived it under prune: archive"
+IN_REVIEW_NOTE = ("in review: a template in review cannot be archived; a later plan archives it once Meta's "
+                  "review ends")
 
 
 @dataclass(frozen=True)
 class TemplateArchive:
-    """The declared flags of a space's templates: ``(name/language, archived)``, in YAML order."""
+    """A space's templates as archive sees them: the declared flags ``(name/language, archived)`` in YAML
+    order, every declared key, and whether ``prune: archive`` is on."""
 
     states: tuple[tuple[str, bool], ...] = ()
+    declared: tuple[str, ...] = ()
+    prune: bool = False
 
     def of(self, archived: bool) -> list[str]:
         return [key for key, want in self.states if want is archived]
 
 
-def recorded_states(space: Space, recorded: Mapping[str, Any]) -> dict[str, bool]:
-    """The record's flags for this space (empty when it was made for another space id)."""
-    if recorded.get("cust_space_id") != space.cust_space_id:
-        return {}
-    found = recorded.get("templates")
-    return {str(k): v for k, v in found.items() if isinstance(v, bool)} if isinstance(found, Mapping) else {}
+@dataclass(frozen=True)
+class Recorded:
+    """This space's entry of the ``template-archive`` record (``exists`` False: none for this target)."""
+
+    exists: bool = False
+    at: str = "?"
+    states: Mapping[str, bool] = field(default_factory=dict)
+    pruned: frozenset[str] = frozenset()
+
+    def archived(self, key: str) -> bool | None:
+        """What this tool last set for ``key``: True, False, or None (nothing)."""
+        if key in self.states:
+            return self.states[key]
+        return True if key in self.pruned else None
+
+
+def recorded_of(space: Space, entry: Mapping[str, Any] | None) -> Recorded:
+    """The record's entry for this space, read leniently (an entry made for another space id is none; an
+    entry written before ``prune: archive`` has no ``pruned``)."""
+    if not isinstance(entry, Mapping) or entry.get("cust_space_id") != space.cust_space_id:
+        return Recorded()
+    found, pruned = entry.get("templates"), entry.get("pruned")
+    states = {str(k): v for k, v in found.items() if isinstance(v, bool)} if isinstance(found, Mapping) else {}
+    keys = frozenset(k for k in pruned if isinstance(k, str)) if isinstance(pruned, list) else frozenset()
+    return Recorded(True, str(entry.get("at", "?")), states, keys)
+
+
+def _strings(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else []
 
 
 class TemplateArchiveRecorder(Recorder):
-    def record_of(self, space: Space, model: object) -> dict[str, JSON]:
+    def record_of(self, space: Space, model: object, change: Change | None = None) -> dict[str, JSON]:
+        """The declared flags, and the undeclared templates archived under ``prune: archive``: those this
+        change archived and those the record already held that are still listed (``before``), less any the
+        YAML declares now (they are its flags' or were unarchived)."""
         assert isinstance(model, TemplateArchive)
-        return {"cust_space_id": space.cust_space_id, "templates": dict(model.states), "at": now()}
+        after = change.after if change is not None and isinstance(change.after, Mapping) else {}
+        before = change.before if change is not None and isinstance(change.before, Mapping) else {}
+        pruned = set(_strings(before.get("archived_by_prune")))
+        if model.prune:
+            pruned |= set(_strings(after.get("not_declared")))
+        entry: dict[str, JSON] = {"cust_space_id": space.cust_space_id, "templates": dict(model.states),
+                                  "at": now()}
+        kept = sorted(pruned - set(model.declared))
+        if kept:
+            entry["pruned"] = list(kept)
+        return entry
 
     def unknown(self, change: Change) -> bool:
+        """No record for this target (the change has no ``before``), or undeclared templates in review that
+        cannot be archived yet: a notice, never drift (a template in review is never drift)."""
         return change.before is None
 
 
 class TemplateArchivePresenter(Presenter):
     def value_lines(self, change: Change) -> list[str] | None:
         after = change.after if isinstance(change.after, Mapping) else {}
-        lines = [f"archive {key}: {ARCHIVE_NOTE}" for key in after.get("archive") or ()]
-        lines += [f"unarchive {key}: {UNARCHIVE_NOTE}" for key in after.get("unarchive") or ()]
+        pruned, again = set(_strings(after.get("not_declared"))), set(_strings(after.get("declared_again")))
+        lines = [f"archive {key}{f' ({PRUNED_NOTE})' if key in pruned else ''}: {ARCHIVE_NOTE}"
+                 for key in _strings(after.get("archive"))]
+        lines += [f"unarchive {key}{f' ({REDECLARED_NOTE})' if key in again else ''}: {UNARCHIVE_NOTE}"
+                  for key in _strings(after.get("unarchive"))]
+        lines += [f"not yet archived {key} ({PRUNED_NOTE}): {IN_REVIEW_NOTE}"
+                  for key in _strings(after.get("in_review"))]
         return lines or None
 
 
@@ -78,7 +148,7 @@ class TemplateArchiveKind(Kind[TemplateArchive]):
     api = Api(update="ArchiveChatappTemplate")
     #: the templates are created or edited first (an archived template cannot be edited)
     depends_on = ("templates",)
-    block = False  # derived from the ``templates`` items that declare ``archived``
+    block = False  # derived from the ``templates`` block
     importer = None  # not readable: import cannot know it
     presenter = TemplateArchivePresenter(drift=DriftKind.TEMPLATE)
     recorder = TemplateArchiveRecorder()
@@ -88,43 +158,87 @@ class TemplateArchiveKind(Kind[TemplateArchive]):
         if not isinstance(templates, tm.TemplatesBlock):
             return []
         states = tuple((t.key, t.archived) for t in templates.items if t.archived is not None)
-        if not states:
+        # a block whenever templates are declared: one archived under prune: archive may be declared again
+        if not states and not templates.items and not templates.prune_archives:
             return []
-        return [Block(Address(self.name, space.name), space, None, TemplateArchive(states))]
+        model = TemplateArchive(states, tuple(t.key for t in templates.items), templates.prune_archives)
+        return [Block(Address(self.name, space.name), space, None, model)]
+
+    def current(self, block: Block[TemplateArchive], seen: Seen, context: PlanContext) -> Values | None:
+        """The record (the flags this tool set) and the template list (which templates are undeclared)."""
+        templates = seen.space_reads.get("templates") or {}
+        listed = templates.get("listed")
+        return {"record": context.recorded.get(self.name), "listed": listed if isinstance(listed, Mapping) else {}}
 
     def plan(self, block: Block[TemplateArchive], current: Values | None) -> list[Change]:
         space, model = block.space, block.model
-        recorded = recorded_states(space, current or {})
-        todo = {want: [k for k, w in model.states if w is want and recorded.get(k) is not want] for want in (True, False)}
-        if not todo[True] and not todo[False]:
-            return []
-        after: dict[str, JSON] = {"archive": list(todo[True]), "unarchive": list(todo[False])}
-        parts = ([f"{', '.join(todo[True])} {ARCHIVE_NOTE}"] if todo[True] else []) + \
-                ([f"{', '.join(todo[False])} {UNARCHIVE_NOTE}"] if todo[False] else [])
-        why = ("no record that this tool set it for this target (account, region, endpoint), and the API cannot "
-               "read it back" if not recorded else "differs from what this tool last set (the API cannot read it back)")
-        before: JSON = {"recorded_at": str((current or {}).get("at", "?"))} if recorded else None
-        first = (todo[True] or todo[False])[0]  # the change points at the first template it changes
-        keys = [t.key for t in space.block("templates").items]
-        source = space.sources.get(f"templates.items[{keys.index(first)}]") or space.sources.get("templates") \
-            or space.source
-        return [self.change(block, Action.UPDATE, before=before, after=after, source=source,
-                            reason=f"{'; '.join(parts)} ({why})")]
+        data: Mapping[str, Any] = current or {}
+        record = recorded_of(space, data.get("record"))
+        listed: Mapping[str, Any] = data.get("listed") or {}
+        flags, declared = dict(model.states), set(model.declared)
+        archive = [k for k, want in model.states if want and record.archived(k) is not True]
+        unarchive = [k for k, want in model.states if not want and record.archived(k) is not False]
+        again = [k for k in model.declared if k not in flags and k in record.pruned and k in listed]
+        undeclared = [k for k in sorted(listed) if k not in declared]
+        todo = [k for k in undeclared if model.prune and record.archived(k) is not True]
+        in_review = [k for k in todo if tm.status_name(listed[k].get("AuditStatus")) == "PENDING"]
+        pruned = [k for k in todo if k not in in_review]
+        # the undeclared templates the record holds as archived, carried into the record this change writes
+        kept = [k for k in undeclared if k in record.pruned or (model.prune and record.states.get(k) is True)]
+        out: list[Change] = []
+        if archive or unarchive or again or pruned:
+            after: dict[str, JSON] = {"archive": [*archive, *pruned], "unarchive": [*unarchive, *again]}
+            if pruned:
+                after["not_declared"] = list(pruned)
+            if again:
+                after["declared_again"] = list(again)
+            parts = ([f"{', '.join(archive)} {ARCHIVE_NOTE}"] if archive else []) + \
+                ([f"{', '.join(pruned)} ({PRUNED_NOTE}) {ARCHIVE_NOTE}"] if pruned else []) + \
+                ([f"{', '.join(unarchive)} {UNARCHIVE_NOTE}"] if unarchive else []) + \
+                ([f"{', '.join(again)} ({REDECLARED_NOTE}) {UNARCHIVE_NOTE}"] if again else [])
+            why = ("no record that this tool set it for this target (account, region, endpoint), and the API "
+                   "cannot read it back" if not record.exists
+                   else "differs from what this tool last set (the API cannot read it back)")
+            before: JSON = None
+            if record.exists:
+                before = {"recorded_at": record.at, **({"archived_by_prune": kept} if kept else {})}
+            first = ([*archive, *unarchive, *again] or pruned)[0]  # the change points at the first it changes
+            out.append(self.change(block, Action.UPDATE, before=before, after=after, source=_source(space, first),
+                                   reason=f"{'; '.join(parts)} ({why})"))
+        if in_review:
+            out.append(self.change(block, Action.DRIFT, after={"in_review": list(in_review)},
+                                   source=_source(space, in_review[0]),
+                                   reason=f"{', '.join(in_review)} ({PRUNED_NOTE}) {IN_REVIEW_NOTE}"))
+        return out
 
     async def update(self, w: Write[TemplateArchive]) -> None:
         after: Mapping[str, Any] = w.change.after if isinstance(w.change.after, Mapping) else {}
-        cid = w.block.space.cust_space_id
-        declared = dict(w.block.model.states)
+        cid, model = w.block.space.cust_space_id, w.block.model
+        flags, declared = dict(model.states), set(model.declared)
+        pruned, again = set(_strings(after.get("not_declared"))), set(_strings(after.get("declared_again")))
         codes = {tm.key_of(i): str(i.get("TemplateCode")) for i in await tm.list_templates(w.client, cid)}
-        for archive_type, want, keys in (("ARCHIVED", True, after.get("archive")),
-                                         ("NOT_ARCHIVED", False, after.get("unarchive"))):
-            # only what the plan showed and the YAML still declares the same way
-            chosen = [k for k in keys or () if declared.get(k) is want]
+        for archive_type, want, keys in (("ARCHIVED", True, _strings(after.get("archive"))),
+                                         ("NOT_ARCHIVED", False, _strings(after.get("unarchive")))):
+            # only what the plan showed and the YAML still declares the same way (or still leaves undeclared)
+            chosen = [k for k in keys if flags.get(k) is want]
             missing = [k for k in chosen if k not in codes]
             if missing:
                 raise Refuse(f"template {', '.join(missing)} is not in the space; nothing was "
                              f"{'archived' if want else 'unarchived'} (plan again)", "TemplateGuard")
+            # undeclared (or declared again): one deleted since the plan has nothing left to archive
+            chosen += [k for k in keys if k in codes and (
+                (want and model.prune and k in pruned and k not in declared)
+                or (not want and k in again and k in declared and k not in flags))]
             if chosen:
                 await w.client.call("ArchiveChatappTemplate", {
                     "CustSpaceId": cid, "ChannelType": "WHATSAPP", "ArchiveType": archive_type,
                     "TemplateList": [{"TemplateCode": codes[k], "Language": k.partition("/")[2]} for k in chosen]})
+
+
+def _source(space: Space, key: str) -> Source:
+    """The YAML line of the template ``key`` declares, or of ``prune`` for an undeclared one."""
+    block = space.block("templates")
+    keys = [t.key for t in block.items] if isinstance(block, tm.TemplatesBlock) else []
+    found = space.sources.get(f"templates.items[{keys.index(key)}]") if key in keys else \
+        space.sources.get("templates.prune")
+    return found or space.sources.get("templates") or space.source

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 #: The API's review states (ListChatappTemplate / GetChatappTemplateDetail ``AuditStatus``) → the names the
 #: YAML and the plan use.
@@ -111,17 +111,30 @@ def flow_ids_pending(t: Template) -> bool:
     return any(str(b.get("FlowId", "")).startswith("(the id of Flow ") for b in _buttons(t.components))
 
 
+#: ``prune: archive``: archive the templates no item declares instead of deleting them
+PRUNE_ARCHIVE: Literal["archive"] = "archive"
+
+
 @dataclass(frozen=True)
 class TemplatesBlock:
-    """The space's ``templates`` block."""
+    """The space's ``templates`` block. ``prune``: what happens to a template no item declares: nothing
+    (False), deleted (True), archived (``"archive"``, kinds/template_archive.py)."""
 
     items: tuple[Template, ...] = ()
-    prune: bool = False
+    prune: bool | Literal["archive"] = False
     expect: TemplateExpect | None = None
     max_templates: int = DEFAULT_MAX_TEMPLATES
 
     def get(self, key: str) -> Template | None:
         return next((t for t in self.items if t.key == key), None)
+
+    @property
+    def prune_deletes(self) -> bool:
+        return self.prune is True
+
+    @property
+    def prune_archives(self) -> bool:
+        return self.prune == PRUNE_ARCHIVE
 
     def expect_of(self, template: Template) -> TemplateExpect | None:
         return template.expect if template.expect is not None else self.expect
@@ -145,7 +158,9 @@ def build_block(values: Mapping[str, Any]) -> TemplatesBlock:
             message_send_ttl_seconds=raw.get("message_send_ttl_seconds"),
             allow_category_change=raw.get("allow_category_change"), expect=_expect(raw.get("expect")),
             archived=raw.get("archived")))
-    return TemplatesBlock(tuple(items), bool(values.get("prune", False)), _expect(values.get("expect")),
+    prune = values.get("prune", False)
+    return TemplatesBlock(tuple(items), PRUNE_ARCHIVE if prune == PRUNE_ARCHIVE else prune is True,
+                          _expect(values.get("expect")),
                           int(values.get("max_templates", DEFAULT_MAX_TEMPLATES)))
 
 

@@ -3,7 +3,7 @@
 Plan: a declared template the space lacks is created; one whose content (category, components, example,
 TTL) differs is updated — with the warning, for an approved one, that the edit sends it back to review and
 stops it from sending until it is approved again; with ``prune: true``, a template no item declares is
-deleted. Review status and quality are the platform's: compared with ``expect`` and reported as drift. A
+deleted (``prune: archive`` archives it instead: template_archive.py). Review status and quality are the platform's: compared with ``expect`` and reported as drift. A
 template in review is "pending review", never a failure or a change.
 
 Apply writes each change after guards that read the template first: an approved template edited less than
@@ -218,7 +218,7 @@ class TemplatesKind(Kind[tm.TemplatesBlock]):
             for what, actual, expected, why in tm.health_findings(model.expect_of(t), detail):
                 out.append(self.change(block, Action.DRIFT, item=t.key, field=f"{field}.{what}", before=actual,
                                        after=expected, source=source, reason=why))
-        if model.prune:
+        if model.prune_deletes:  # ``prune: archive`` is template_archive's
             declared = {t.key for t in model.items}
             for key, listed_item in sorted(listed.items()):
                 if key in declared:

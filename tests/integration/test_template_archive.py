@@ -1,9 +1,12 @@
 """Template archive end to end against the emulator, through the CLI: ``archived: true`` is planned and
-archived, the state store's record makes the next plan empty (no API reads the flag back), ``archived: false`` unarchives it, and a new store (no record) plans
-the change again rather than guessing."""
+archived, the state store's record makes the next plan empty (no API reads the flag back), ``archived:
+false`` unarchives it, and a new store (no record) plans the change again rather than guessing.
+``prune: archive`` archives the undeclared templates instead of deleting them, records them, unarchives one
+declared again, and never archives more than the plan showed."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +16,11 @@ import pytest
 import yaml
 
 from reconciler.cli import main
+from reconciler.cli.policy import policy_actions
+from reconciler.client import CamsClient, Credentials
+from reconciler.config import load_desired_state
+from reconciler.engine import apply_plan, make_plan
+from reconciler.render.formats import format_names
 
 SPACE = "293483938849301"
 PHONE = "8613800007301"
@@ -36,7 +44,8 @@ class World:
         self.handle = emulator({
             "keys": [{"access_key_id": "demo", "access_key_secret": "demo-secret"}],
             "account": {"HostingStatus": "TRUSTEESHIP", "CreditLimitStatus": "Thaw", "IsCertified": True},
-            "spaces": {SPACE: {"subscribed": True, "templates": [_template("spring_sale"), _template("welcome")],
+            "spaces": {SPACE: {"subscribed": True, "templates": [_template("spring_sale"), _template("welcome"),
+                                                                 _template("promo_old")],
                                "phone_numbers": [{"PhoneNumber": PHONE, "Status": "CONNECTED",
                                                   "QualityRating": "GREEN"}]}}}, qps=0)
         self.tmp_path, self.capsys, self.monkeypatch = tmp_path, capsys, monkeypatch
@@ -48,11 +57,12 @@ class World:
     def store(self, name: str) -> None:
         self.monkeypatch.setenv("CAMS_RECONCILER_STATE_STORE", f"dir:{self.tmp_path / name}")
 
-    def yaml(self, *items: dict[str, Any]) -> Path:
+    def yaml(self, *items: dict[str, Any], prune: Any = None) -> Path:
         path = self.tmp_path / "spaces.yaml"
+        templates: dict[str, Any] = {"items": list(items)} if prune is None else {"prune": prune, "items": list(items)}
         path.write_text(yaml.safe_dump({"version": 1, "spaces": [{
             "name": "shop", "cust_space_id": SPACE, "numbers": [{"phone_number": f"+{PHONE}"}],
-            "templates": {"items": list(items)}}]}, sort_keys=False))
+            "templates": templates}]}, sort_keys=False))
         return path
 
     def cli(self, *argv: str, stdout_only: bool = False) -> tuple[int, str]:
@@ -66,9 +76,32 @@ class World:
         assert code == 0, out
         return {c["field"]: c for c in json.loads(out)["changes"] if c["kind"] == "template_archive"}
 
+    def all_changes(self, path: Path) -> list[dict[str, Any]]:
+        code, out = self.cli("plan", str(path), "--format", "json", stdout_only=True)
+        assert code == 0, out
+        changes: list[dict[str, Any]] = json.loads(out)["changes"]
+        return changes
+
     def archived(self) -> list[str]:
-        return sorted(t["Name"] for t in self.handle.backend.snapshot()["spaces"][SPACE]["templates"]
-                      if t.get("Archived"))
+        return sorted(t["Name"] for t in self.templates() if t.get("Archived"))
+
+    def templates(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self.handle.backend.snapshot()["spaces"][SPACE]["templates"]
+        return found
+
+    def add_template(self, name: str, **fields: Any) -> None:
+        """The platform (or the console) adds a template: the emulator's state with one more."""
+        state = self.handle.backend.snapshot()
+        code = f"{name}_code"
+        state["spaces"][SPACE]["templates"].append({**_template(name), "TemplateCode": code, **fields})
+        self.handle.reset(state)
+
+    def record(self, store: str = "state") -> dict[str, Any]:
+        """This space's entry of the ``template-archive`` record, as stored."""
+        files = [p for p in (self.tmp_path / store).rglob("*") if p.is_file() and "template-archive" in p.name]
+        assert len(files) == 1, list((self.tmp_path / store).rglob("*"))
+        entry: dict[str, Any] = json.loads(files[0].read_text())["data"]["spaces"]["shop"]
+        return entry
 
 
 @pytest.fixture
@@ -112,3 +145,159 @@ def test_archived_must_be_a_boolean(world: World) -> None:
     code = main(["validate", str(path)])
     out = "".join(world.capsys.readouterr())
     assert code != 0 and "archived" in out and "spaces.yaml" in out, out
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+ARCHIVE_LINE = ("archive promo_old/en_US (not declared, and prune is archive): archived: it can no longer be "
+                "sent (nor edited) until it is unarchived; its name stays taken")
+
+
+def test_prune_archive_archives_the_undeclared_records_them_and_converges(world: World) -> None:
+    path = world.yaml(_item("welcome"), prune="archive")
+    changes = world.all_changes(path)
+    assert [(c["kind"], c["action"]) for c in changes] == [("template_archive", "update")], changes
+    change = changes[0]
+    assert change["after"] == {"archive": ["promo_old/en_US", "spring_sale/en_US"], "unarchive": [],
+                               "not_declared": ["promo_old/en_US", "spring_sale/en_US"]}
+    assert change["before"] is None and "no record" in change["reason"]  # a new store: "unknown", never drift
+    assert change["source"]["line"] == _line_of(path, "prune:"), change["source"]  # the YAML's prune line
+    for fmt in format_names():  # one reviewed change that says what archiving does to sending, in every format
+        code, shown = world.cli("plan", str(path), "--format", fmt, stdout_only=True)
+        if fmt == "json":  # the machine's view: the change's reason, and the keys in ``after``
+            shown = json.loads(shown)["changes"][0]["reason"]
+            assert shown.startswith("promo_old/en_US, spring_sale/en_US (not declared, and prune is archive) "
+                                    "archived: it can no longer be sent (nor edited) until it is unarchived; "
+                                    "its name stays taken"), shown
+        else:
+            assert code == 0 and ARCHIVE_LINE.replace("promo_old", "spring_sale") in shown, (fmt, shown)
+    code, out = world.cli("drift", str(path), "--format", "json", stdout_only=True)
+    assert code == 0, out  # no record is a notice, not drift
+
+    code, out = world.cli("apply", str(path), "--auto-approve")
+    assert code == 0, out
+    assert world.archived() == ["promo_old", "spring_sale"]
+    assert sorted(t["Name"] for t in world.templates()) == ["promo_old", "spring_sale", "welcome"]  # none deleted
+    assert world.record()["pruned"] == ["promo_old/en_US", "spring_sale/en_US"]
+    assert world.record()["templates"] == {}
+    assert world.cli("plan", str(path), "--detailed-exitcode")[0] == 0  # the record: converged
+
+    # a store with no record cannot know: planned again, as unknown (drift's notice), never as drift
+    world.store("other-state")
+    again = world.all_changes(path)
+    assert [c["before"] for c in again] == [None] and again[0]["after"]["not_declared"] == change["after"]["archive"]
+    assert world.cli("drift", str(path))[0] == 0  # exit 2 on drift; the unknown is a notice
+
+
+def test_a_template_declared_again_is_unarchived_and_a_deleted_one_drops_out(world: World) -> None:
+    path = world.yaml(_item("welcome"), prune="archive")
+    assert world.cli("apply", str(path), "--auto-approve")[0] == 0
+    assert world.archived() == ["promo_old", "spring_sale"]
+
+    path = world.yaml(_item("welcome"), _item("spring_sale"), prune="archive")
+    changes = world.all_changes(path)
+    assert [(c["kind"], c["action"]) for c in changes] == [("template_archive", "update")], changes
+    assert changes[0]["after"] == {"archive": [], "unarchive": ["spring_sale/en_US"],
+                                   "declared_again": ["spring_sale/en_US"]}
+    assert changes[0]["before"]["archived_by_prune"] == ["promo_old/en_US"]
+    code, shown = world.cli("plan", str(path))
+    assert "unarchive spring_sale/en_US (declared again; this tool archived it under prune: archive): " \
+           "unarchived: it can be sent again" in shown, shown
+    saved = world.tmp_path / "plan.json"  # the reviewed path: a saved plan, applied as it was reviewed
+    assert world.cli("plan", str(path), "--out", str(saved))[0] == 0
+    code, out = world.cli("apply", str(path), "--plan", str(saved), "--auto-approve")
+    assert code == 0, out
+    assert world.archived() == ["promo_old"]
+    assert world.record()["pruned"] == ["promo_old/en_US"]  # still archived, carried over
+    assert world.cli("plan", str(path), "--detailed-exitcode")[0] == 0
+
+    # deleted in the console: no longer listed, so nothing is planned for it; the next write drops it
+    state = world.handle.backend.snapshot()
+    state["spaces"][SPACE]["templates"] = [t for t in state["spaces"][SPACE]["templates"] if t["Name"] != "promo_old"]
+    world.handle.reset(state)
+    assert world.cli("plan", str(path), "--detailed-exitcode")[0] == 0
+    path = world.yaml(_item("welcome", archived=True), _item("spring_sale"), prune="archive")
+    assert world.cli("apply", str(path), "--auto-approve")[0] == 0
+    assert world.record().get("pruned") is None and world.record()["templates"] == {"welcome/en_US": True}
+
+
+def test_apply_archives_no_more_than_the_plan_showed(world: World, tmp_path: Path) -> None:
+    first = load_desired_state([str(world.yaml(_item("welcome"), prune="archive"))])
+
+    async def run() -> list[str]:
+        async with CamsClient(Credentials("demo", "demo-secret"), endpoint=world.handle.url, qps=50) as client:
+            plan = await make_plan(client, first)
+            world.add_template("late_offer")  # appeared after the plan was made
+            declared_since = load_desired_state([str(world.yaml(_item("welcome"), _item("spring_sale"),
+                                                                prune="archive"))])
+            report = await apply_plan(client, plan, declared_since)
+            return [r.outcome.value for r in report.results]
+
+    assert asyncio.run(run()) == ["done"]
+    assert world.archived() == ["promo_old"]  # not spring_sale (declared since), not late_offer (appeared since)
+
+    # through the CLI, a saved plan that no longer matches is refused as stale: nothing is archived
+    saved = tmp_path / "plan.json"
+    path = world.yaml(_item("welcome"), prune="archive")
+    assert world.cli("plan", str(path), "--out", str(saved))[0] == 0
+    world.add_template("later_still")
+    code, out = world.cli("apply", str(path), "--plan", str(saved), "--auto-approve")
+    assert code != 0 and "later_still" in out, out
+    assert world.archived() == ["promo_old"]
+
+
+def test_an_old_record_is_read_and_a_template_in_review_waits(world: World) -> None:
+    path = world.yaml(_item("welcome", archived=True))
+    assert world.cli("apply", str(path), "--auto-approve")[0] == 0
+    stored = next(p for p in (world.tmp_path / "state").rglob("*") if "template-archive" in p.name)
+    old = json.loads(stored.read_text())
+    # exactly what the version before prune: archive wrote
+    old["data"]["spaces"]["shop"] = {"cust_space_id": SPACE, "templates": {"welcome/en_US": True},
+                                     "at": "2026-12-01T10:00:00Z"}
+    stored.write_text(json.dumps(old))
+    world.add_template("draft_offer", AuditStatus="auditing")
+    path = world.yaml(_item("welcome", archived=True), prune="archive")
+    changes = world.all_changes(path)
+    assert [(c["action"], c["after"]) for c in changes] == [
+        ("update", {"archive": ["promo_old/en_US", "spring_sale/en_US"], "unarchive": [],
+                    "not_declared": ["promo_old/en_US", "spring_sale/en_US"]}),
+        ("drift", {"in_review": ["draft_offer/en_US"]})], changes
+    assert changes[0]["before"] == {"recorded_at": "2026-12-01T10:00:00Z"}  # the record exists: not unknown
+    assert "cannot be archived" in changes[1]["reason"]
+    assert world.cli("drift", str(path))[0] == 2  # the archive is drift (the record exists); review is not
+    world.cli("apply", str(path), "--auto-approve")
+    assert world.cli("drift", str(path))[0] == 0, world.cli("drift", str(path))[1]
+    assert world.archived() == ["promo_old", "spring_sale", "welcome"]
+    assert world.record()["pruned"] == ["promo_old/en_US", "spring_sale/en_US"]
+
+
+def test_the_read_only_key_plans_prune_archive_and_cannot_write(emulator: Callable[..., Any], tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    world = World(emulator, tmp_path, monkeypatch, capsys)
+    state = world.handle.backend.snapshot()
+    reads = [a.split(":", 1)[1] for a in policy_actions("plan")]
+    state["keys"].append({"access_key_id": "readonly", "access_key_secret": "ro-secret", "actions": reads})
+    world.handle.reset(state)
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "readonly")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ro-secret")
+    path = world.yaml(_item("welcome"), prune="archive")
+    code, shown = world.cli("plan", str(path), "--detailed-exitcode")
+    assert code == 2 and ARCHIVE_LINE in shown, shown
+    code, shown = world.cli("apply", str(path), "--auto-approve")
+    assert code == 1 and "Ram.PermissionDeny" in shown and world.archived() == [], shown
+
+
+def test_a_bad_prune_value_names_file_line_and_field(world: World) -> None:
+    path = world.yaml(_item("welcome"), prune="archived")
+    world.capsys.readouterr()
+    code = main(["validate", str(path)])
+    out = "".join(world.capsys.readouterr())
+    assert code != 0 and f"{path}:{_line_of(path, 'prune:')}:" in out and "(spaces[0].templates.prune)" in out, out
+    assert "not one of: false, true, archive" in out and "did you mean 'archive'" in out, out
+    path = world.yaml(_item("welcome"), prune="true")  # YAML text, not the boolean
+    code = main(["validate", str(path)])
+    out = "".join(world.capsys.readouterr())
+    assert code != 0 and "write true without quotes" in out and "(spaces[0].templates.prune)" in out, out
