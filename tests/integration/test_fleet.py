@@ -264,3 +264,59 @@ def test_merged_drift_holds_back_what_the_yaml_acknowledges(tmp_path: Path, caps
         (spaces / name).write_text(body.replace("    defaults:\n", ack + "    defaults:\n"))
     code, _, err = run(capsys, "drift", "--merge", *pieces, "--yaml", str(spaces))
     assert code == 0, err
+
+
+def test_merged_drift_issues_are_what_one_process_over_every_account_writes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each account's job writes its issue operations from its own previous findings (``drift --issues-out``
+    beside ``--out``); ``drift --merge ... --issues-out`` joins them into exactly one process's document, on a
+    first run and on a later one where findings resolve, are acknowledged and stay."""
+    spaces = tmp_path / "spaces"
+    shutil.copytree(SPACES, spaces)
+
+    def one_round(now: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        single_code, _, err = run(capsys, "drift", str(spaces), "--emulator", str(STATE), "--state",
+                                  str(tmp_path / "single-state.json"), "--now", now, "--format", "json",
+                                  "--issues-out", str(tmp_path / "single-issues.json"))
+        assert single_code == 2, err
+        for account in ("retail", "travel"):
+            code, _, err = run(capsys, "drift", str(spaces), "--emulator", str(STATE), "--account", account,
+                               "--state", str(tmp_path / f"state-{account}.json"), "--now", now, "--format", "json",
+                               "--out", str(tmp_path / f"drift-{account}.json"),
+                               "--issues-out", str(tmp_path / f"issues-{account}.json"))
+            assert code in (0, 2), err  # 0: every finding of the account acknowledged
+        code, _, err = run(capsys, "drift", "--merge", *(str(tmp_path / f) for f in (
+            "drift-travel.json", "issues-travel.json", "drift-retail.json", "issues-retail.json")),  # any order
+            "--yaml", str(spaces), "--issues-out", str(tmp_path / "merged-issues.json"))
+        assert code == single_code, err
+        return (json.loads((tmp_path / "single-issues.json").read_text()),
+                json.loads((tmp_path / "merged-issues.json").read_text()))
+
+    single, merged = one_round("2026-12-01T06:00:00Z")
+    assert merged == single
+    assert [(op["space"], op["state"]) for op in merged["operations"]] == [
+        ("retail-shop", "open"), ("retail-outlet", "open"), ("travel-bookings", "open"), ("travel-support", "closed")]
+
+    # the next run: a profile no longer declared (its finding resolves), a travel finding acknowledged
+    retail = spaces / "retail.yaml"
+    retail.write_text(retail.read_text().replace("        business_profile:\n          about: Shop orders and returns\n",
+                                                 ""))
+    travel = spaces / "travel.yaml"
+    travel.write_text(travel.read_text().replace("    defaults:\n", "    acknowledge:\n      - finding: \"*/*\"\n"
+                                                 "        reason: a fleet test\n        until: 2099-12-31\n"
+                                                 "    defaults:\n", 1))
+    single, merged = one_round("2026-12-01T12:00:00Z")
+    assert merged == single
+    shop = next(op for op in merged["operations"] if op["space"] == "retail-shop")
+    assert "1 resolved" in shop["comment"]
+    assert "**acknowledged**" in next(op for op in merged["operations"] if op["space"] == "travel-bookings")["body"]
+
+    # an account's job that wrote no issues, and issues without --issues-out, are refused
+    code, out, err = run(capsys, "drift", "--merge", str(tmp_path / "drift-retail.json"),
+                         str(tmp_path / "drift-travel.json"), str(tmp_path / "issues-retail.json"),
+                         "--yaml", str(spaces), "--issues-out", str(tmp_path / "partial.json"))
+    assert code == 1 and out == "" and not (tmp_path / "partial.json").exists()
+    assert "no issues file covers space(s) travel-bookings, travel-support of account travel" in err
+    code, _, err = run(capsys, "drift", "--merge", str(tmp_path / "drift-retail.json"),
+                       str(tmp_path / "drift-travel.json"), str(tmp_path / "issues-retail.json"), "--yaml", str(spaces))
+    assert code == 1 and "give both, or neither" in err
