@@ -50,7 +50,8 @@ def register(subparsers: Any) -> None:
                        help="skip the endpoint_checks: the YAML asks for (DNS, TLS, HTTP probes of callback URLs)")
     group.add_argument("--issues-out", metavar="FILE",
                        help="write the GitHub issue operations (one issue per space: open, update, close) as JSON "
-                            "for the workflow to carry out with gh")
+                            "for the workflow to carry out with gh; with --merge, the account jobs' issues files "
+                            "given among the pieces, joined")
     group.add_argument("--issue-label", metavar="LABEL", default="cams-drift",
                        help="the label that marks the drift issues (default cams-drift)")
     group.add_argument("--notify-url-env", metavar="NAME",

@@ -213,14 +213,15 @@ def action_step(workdir: Path, command: str, secrets: dict[str, str] | None = No
     return proc.returncode, read_outputs(out), proc.stdout
 
 
-APPLY_WORKFLOW = REPO / "examples" / "ci" / "github-actions" / "cams-apply.yml"
+WORKFLOWS = REPO / "examples" / "ci" / "github-actions"
+APPLY_WORKFLOW = WORKFLOWS / "cams-apply.yml"
 
 
-def workflow_inputs(job: str, step_id: str, **values: str) -> dict[str, str]:
-    """The ``with:`` of a step of cams-apply.yml as the runner would pass it: ``${{ matrix.X }}`` and
+def workflow_inputs(job: str, step_id: str, workflow_file: Path = APPLY_WORKFLOW, **values: str) -> dict[str, str]:
+    """The ``with:`` of a step of a shipped workflow as the runner would pass it: ``${{ matrix.X }}`` and
     ``${{ runner.temp }}`` filled from ``values``; an input left to another expression (a role, a secret)
     is dropped, as the action then takes its default."""
-    workflow = yaml.safe_load(APPLY_WORKFLOW.read_text(encoding="utf-8"))
+    workflow = yaml.safe_load(workflow_file.read_text(encoding="utf-8"))
     step = next(s for s in workflow["jobs"][job]["steps"] if s.get("id") == step_id)
     out: dict[str, str] = {}
     for name, value in step["with"].items():
@@ -403,3 +404,29 @@ def test_merged_drift_issues_are_what_one_process_over_every_account_writes(
     code, _, err = run(capsys, "drift", "--merge", str(tmp_path / "drift-retail.json"),
                        str(tmp_path / "drift-travel.json"), str(tmp_path / "issues-retail.json"), "--yaml", str(spaces))
     assert code == 1 and "give both, or neither" in err
+
+
+def test_the_fleet_drift_workflow_joins_the_accounts_issues(tmp_path: Path, emulator: Any) -> None:
+    """cams-drift.yml's drift-account and drift-merged steps, with the inputs the workflow gives them: each
+    account's job writes its issue operations beside its report, and the merge joins them into the file the
+    issues job reads."""
+    drift = WORKFLOWS / "cams-drift.yml"
+    workflow = yaml.safe_load(drift.read_text(encoding="utf-8"))["jobs"]
+    assert set(workflow["issues"]["needs"]) == {"drift", "drift-merged"}
+    emu = emulator(STATE)
+    shutil.copytree(SPACES, tmp_path / "spaces")
+    (tmp_path / "pieces").mkdir()
+    for account in ("retail", "travel"):
+        inputs = workflow_inputs("drift-account", "piece", drift, **{
+            "matrix.job": account, "matrix.account": account, "matrix.targets": ""})
+        secrets = {**CREDENTIALS[account], "CAMS_DRIFT_CHAT_WEBHOOK": ""}  # the job's env: an unset secret
+        code, outputs, _ = run_step(tmp_path, inputs, secrets, endpoint=emu.url,
+                                    **{"state-store": f"dir:{tmp_path / 'store'}"})
+        assert code == 1 and outputs["outcome"] == "drift", outputs  # new findings: the account's job fails
+        for name in (f"drift-{account}.json", f"issues-{account}.json"):  # what the job uploads
+            shutil.move(str(tmp_path / name), tmp_path / "pieces")
+    code, outputs, _ = run_step(tmp_path, workflow_inputs("drift-merged", "merged", drift))
+    assert code == 0 and outputs["outcome"] == "drift", outputs
+    issues = json.loads((tmp_path / "drift-issues.json").read_text())
+    assert [op["space"] for op in issues["operations"]] == [
+        "retail-shop", "retail-outlet", "travel-bookings", "travel-support"]
