@@ -412,6 +412,8 @@ def _run_child(argv: list[str], env: Mapping[str, str], stdout: Any) -> tuple[in
             sys.stderr.flush()
             if line.startswith("error: "):
                 errors.append(line[len("error: "):].strip())
+            elif errors and line.startswith("  - "):  # a refusal's list of reasons: the reason stays one line
+                errors[-1] += ("" if errors[-1].endswith(":") else ";") + " " + line[4:].strip()
         code = proc.wait()
     finally:
         for sig, handler in previous.items():

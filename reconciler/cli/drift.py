@@ -50,7 +50,8 @@ def register(subparsers: Any) -> None:
                        help="skip the endpoint_checks: the YAML asks for (DNS, TLS, HTTP probes of callback URLs)")
     group.add_argument("--issues-out", metavar="FILE",
                        help="write the GitHub issue operations (one issue per space: open, update, close) as JSON "
-                            "for the workflow to carry out with gh")
+                            "for the workflow to carry out with gh; with --merge, the account jobs' issues files "
+                            "given among the pieces, joined")
     group.add_argument("--issue-label", metavar="LABEL", default="cams-drift",
                        help="the label that marks the drift issues (default cams-drift)")
     group.add_argument("--notify-url-env", metavar="NAME",
@@ -143,13 +144,26 @@ def run_drift(args: argparse.Namespace) -> int:
 
 
 def _run_merge(args: argparse.Namespace) -> int:
-    """``drift --merge PIECE... --yaml PATH``: the pieces (``drift --out`` of each account's job) as one report,
-    with drift's exit code: 1 when a space could not be read, else 2 when a finding the YAML does not
-    acknowledge is there, else 0."""
+    """``drift --merge PIECE... --yaml PATH``: the pieces (``drift --out`` of each account's job) as one report
+    (with ``--issues-out``, their issues files as one), with drift's exit code: 1 when a space could not be
+    read, else 2 when a finding the YAML does not acknowledge is there, else 0."""
     from reconciler.cli._merge import merged
-    from reconciler.engine import plan_drift
+    from reconciler.engine import MergeError, is_issues, plan_drift
 
-    plan, desired = merged(args, list(args.paths))
+    # Each account's job writes its issue operations (``--issues-out``) beside its report, from its own
+    # previous findings: given among the pieces, they are joined into the run's one issues file.
+    issues = [p for p in args.paths if is_issues(p)]
+    if bool(issues) != bool(args.issues_out):
+        raise MergeError("with --merge, --issues-out joins the account jobs' issues files (each job's "
+                         "drift --issues-out) given among the pieces: give both, or neither")
+    if args.issues_out:
+        from reconciler.config.loader import run_inputs
+        from reconciler.files import check_output
+        check_output(args.issues_out, [*args.paths, *run_inputs(args.yaml or [])], "--issues-out")
+    plan, desired = merged(args, [p for p in args.paths if p not in issues])
+    if args.issues_out:
+        from reconciler.engine import merge_issues, write_operations
+        write_operations(args.issues_out, merge_issues(issues, plan))
     emit(plan, args, report="drift")
     if plan.failed:
         return EXIT_ERROR

@@ -39,7 +39,16 @@ if TYPE_CHECKING:
     from reconciler.engine.journal import Journal
     from reconciler.engine.matrix import DEFAULT_JOB_MINUTES, github_outputs, gitlab_yaml, plan_jobs
     from reconciler.engine.matrix import document as matrix_document
-    from reconciler.engine.merge import MergeError, expected_spaces, is_results, load_outcomes, load_pieces, merge_plans
+    from reconciler.engine.merge import (
+        MergeError,
+        expected_spaces,
+        is_issues,
+        is_results,
+        load_outcomes,
+        load_pieces,
+        merge_issues,
+        merge_plans,
+    )
     from reconciler.engine.plan_signing import PLAN_KEY_ENV, env_digest, sign
     from reconciler.engine.planner import make_plan
     from reconciler.engine.results import ApplyReport, ChangeResult, ResultsRecorder
@@ -122,6 +131,8 @@ _SURFACE: dict[str, tuple[str, str]] = {
     "expected_spaces": ("merge", "expected_spaces"),
     "load_outcomes": ("merge", "load_outcomes"),
     "is_results": ("merge", "is_results"),
+    "is_issues": ("merge", "is_issues"),
+    "merge_issues": ("merge", "merge_issues"),
 }
 
 __all__ = [
@@ -165,6 +176,7 @@ __all__ = [
     "gitlab_yaml",
     "health_snapshot",
     "import_space",
+    "is_issues",
     "is_results",
     "issue_operations",
     "load_drift_state_from_store",
@@ -175,6 +187,7 @@ __all__ = [
     "lock_for_client",
     "make_plan",
     "matrix_document",
+    "merge_issues",
     "merge_plans",
     "notify",
     "open_run_state",

@@ -253,3 +253,75 @@ def is_results(path: str) -> bool:
     except Exception:  # noqa: BLE001 - the plan loader then says what is wrong with it
         return False
     return isinstance(data, dict) and "results" in data and "changes" not in data
+
+
+# -- drift issues -------------------------------------------------------------------------------------------
+
+MAX_ISSUES_BYTES = 64 * 1024 * 1024
+_OPERATION_STATES = ("open", "closed")
+
+
+def _issues_document(path: str) -> Any:
+    try:
+        return json.loads(read_input(Path(path), MAX_ISSUES_BYTES).decode("utf-8"))
+    except Exception:  # noqa: BLE001 - is_issues: not an issues file; merge_issues says why when it matters
+        return None
+
+
+def is_issues(path: str) -> bool:
+    """Whether ``path`` holds drift issue operations (``drift --issues-out``) rather than a drift report."""
+    from reconciler.engine.drift_issues import ISSUES_FORMAT
+
+    data = _issues_document(path)
+    return isinstance(data, dict) and data.get("format") == ISSUES_FORMAT
+
+
+def merge_issues(paths: Sequence[str], plan: Plan) -> dict[str, Any]:
+    """One issue operations document of the account jobs' (``drift --issues-out`` of each), for the spaces of
+    ``plan`` (the merged drift report) in its order. Each space's operation is the one its account's job made
+    from its own previous findings, so the document is what one process over every account writes. Refused
+    (``MergeError``, every reason at once): files of different labels, an operation that is malformed or
+    whose title is not its space's, a space two files cover or no drift piece covers, and a space the report
+    read that no file covers (an account's job that wrote no issues)."""
+    from reconciler.engine.drift_issues import ISSUES_FORMAT, title_of
+
+    problems: list[str] = []
+    labels: dict[str, list[str]] = {}
+    owner: dict[str, str] = {}
+    found: dict[str, dict[str, Any]] = {}
+    spaces = {s.name: s for s in plan.spaces}
+    for path in paths:
+        data = _issues_document(path)
+        if not isinstance(data, dict) or data.get("format") != ISSUES_FORMAT or data.get("version") != 1 \
+                or not isinstance(data.get("operations"), list) or not isinstance(data.get("label"), str):
+            problems.append(f"{path}: not a drift issues file of this version (written by `drift --issues-out`)")
+            continue
+        labels.setdefault(data["label"], []).append(path)
+        for i, op in enumerate(data["operations"]):
+            space = op.get("space") if isinstance(op, dict) else None
+            if not isinstance(op, dict) or not isinstance(space, str) or op.get("title") != title_of(space) \
+                    or op.get("state") not in _OPERATION_STATES \
+                    or not all(op.get(k) is None or isinstance(op.get(k), str) for k in ("body", "comment")):
+                problems.append(f"{path}: operations[{i}] is not an issue operation of its space")
+                continue
+            if space not in spaces:
+                problems.append(f"{path} has the issue of space {space}, which no drift piece covers")
+            elif space in owner:
+                problems.append(f"{path} and {owner[space]} both have the issue of space {space}")
+            else:
+                owner[space], found[space] = path, op
+    if len(labels) > 1:
+        problems.append("the issues files are of different labels: " + "; ".join(
+            f"{label} ({', '.join(files)})" for label, files in labels.items()))
+    missing: dict[str, list[str]] = {}
+    for space in plan.spaces:
+        if not space.errored and space.name not in owner:
+            missing.setdefault(space.account, []).append(space.name)
+    for account, names in missing.items():
+        problems.append(f"no issues file covers space(s) {', '.join(names)} of account {account} (its job must "
+                        "run drift --issues-out)")
+    if problems:
+        raise MergeError("refusing to merge the drift issues:\n" + "\n".join(f"  - {p}" for p in problems))
+    label = next(iter(labels)) if labels else "cams-drift"
+    return {"format": ISSUES_FORMAT, "version": 1, "label": label,
+            "operations": [found[s.name] for s in plan.spaces if s.name in found]}

@@ -196,40 +196,124 @@ def test_per_account_applies_run_side_by_side_each_under_its_own_lock(
     assert "1 of 2 account(s) applied; retail refused" in out and "lock" in out.split("| retail |")[1]
 
 
-def test_the_actions_matrix_and_merge_steps(tmp_path: Path, emulator: Any) -> None:
-    """What the shipped workflows run: the action's `matrix` step fills the outputs a matrix reads, each
-    account's `plan` step (input `account`) writes its piece, and the `merge` step makes one plan of them."""
+def action_step(workdir: Path, command: str, secrets: dict[str, str] | None = None,
+                **inputs: str) -> tuple[int, dict[str, str], str]:
+    """One step of the shipped workflows: the action run in ``workdir`` as the runner runs it (its inputs as
+    INPUT_* variables, only the given secrets), its outputs as the runner reads them, its stdout."""
     from test_action_emulator import read_outputs
 
+    out = workdir / "github-output"
+    out.unlink(missing_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "CAMS_", "INPUT_", "GITHUB_"))}
+    env.update({"GITHUB_OUTPUT": str(out), "RUNNER_TEMP": str(workdir), "INPUT_COMMAND": command,
+                **(secrets or {}), **{"INPUT_" + k.upper().replace("-", "_"): v for k, v in inputs.items()}})
+    proc = subprocess.run([sys.executable, "-m", "reconciler.action"], cwd=workdir, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.returncode, read_outputs(out), proc.stdout
+
+
+WORKFLOWS = REPO / "examples" / "ci" / "github-actions"
+APPLY_WORKFLOW = WORKFLOWS / "cams-apply.yml"
+
+
+def workflow_inputs(job: str, step_id: str, workflow_file: Path = APPLY_WORKFLOW, **values: str) -> dict[str, str]:
+    """The ``with:`` of a step of a shipped workflow as the runner would pass it: ``${{ matrix.X }}`` and
+    ``${{ runner.temp }}`` filled from ``values``; an input left to another expression (a role, a secret)
+    is dropped, as the action then takes its default."""
+    workflow = yaml.safe_load(workflow_file.read_text(encoding="utf-8"))
+    step = next(s for s in workflow["jobs"][job]["steps"] if s.get("id") == step_id)
+    out: dict[str, str] = {}
+    for name, value in step["with"].items():
+        text = str(value)
+        for key, filled in values.items():
+            text = text.replace("${{ " + key + " }}", filled)
+        if "${{" not in text:
+            out[name] = text
+    return out
+
+
+def run_step(workdir: Path, inputs: dict[str, str], secrets: dict[str, str] | None = None,
+             **more: str) -> tuple[int, dict[str, str], str]:
+    """A workflow step (``workflow_inputs``) run as the action, with ``more`` inputs the test adds."""
+    given = {**inputs, **more}
+    return action_step(workdir, given.pop("command"), secrets, **given)
+
+
+def test_a_manual_apply_of_a_fleet_applies_the_plan_runs_pieces_per_account(tmp_path: Path, emulator: Any) -> None:
+    """cams-apply.yml run by hand on a fleet, its steps run with the inputs the workflow gives them (the action's
+    `matrix`, `plan` with input `account`, `merge` and `apply` steps, as cams-plan.yml runs them too): the plan
+    run (no input) plans each account in its own job and keeps the merged plan with its pieces; the run with
+    plan-run-id checks those pieces against main's YAML (refused in one line when they are not main's), then
+    applies each account's piece in its own job with only its own key, and merges the outcomes."""
+    workflow = yaml.safe_load(APPLY_WORKFLOW.read_text(encoding="utf-8"))["jobs"]
+    for name, environment, permissions in (
+            ("plan-account", "cams-plan-${{ matrix.account }}", {"contents": "read", "id-token": "write"}),
+            ("plan-merged", None, {"contents": "read"}),
+            ("apply-account", "cams-apply-${{ matrix.account }}",
+             {"contents": "write", "actions": "read", "id-token": "write"})):
+        assert workflow[name].get("environment") == environment and workflow[name]["permissions"] == permissions
+    assert "workflow_dispatch" in workflow["plan-account"]["if"] and "dispatched" in workflow["apply-account"]["if"]
+    assert "workflow_dispatch" in workflow["jobs"]["if"]  # the manual runs get their matrix too
+    kept = next(s for s in workflow["plan-merged"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact"))
+    assert kept["with"]["name"] == "cams-apply-plan-${{ github.run_id }}" and "pieces/plan-*.json" in kept["with"]["path"]
+
     emu = emulator(STATE)
-    shutil.copytree(SPACES, tmp_path / "spaces")
-
-    def step(command: str, secrets: dict[str, str] | None = None, **inputs: str) -> tuple[int, dict[str, str], str]:
-        out = tmp_path / "github-output"
-        out.unlink(missing_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "CAMS_", "INPUT_", "GITHUB_"))}
-        env.update({"GITHUB_OUTPUT": str(out), "RUNNER_TEMP": str(tmp_path), "INPUT_COMMAND": command,
-                    **(secrets or {}), **{"INPUT_" + k.upper().replace("-", "_"): v for k, v in inputs.items()}})
-        proc = subprocess.run([sys.executable, "-m", "reconciler.action"], cwd=tmp_path, env=env, capture_output=True,
-                              text=True, timeout=120)
-        assert "Traceback" not in proc.stderr, proc.stderr
-        return proc.returncode, read_outputs(out), proc.stdout
-
-    code, outputs, _ = step("matrix")
+    main = tmp_path / "main"
+    shutil.copytree(SPACES, main / "spaces")
+    code, outputs, _ = run_step(main, workflow_inputs("jobs", "matrix"))
     assert code == 0 and outputs["several"] == "true" and outputs["waves"] == "1"
     jobs = json.loads(outputs["wave-1"])["include"]
     assert [(j["job"], j["account"], j["targets"]) for j in jobs] == [("retail", "retail", ""), ("travel", "travel", "")]
-    (tmp_path / "pieces").mkdir()
+
+    # the plan run: one job per account (its own key), then the merge, kept as cams-apply-plan-<run id>
+    artifact = tmp_path / "reviewed-plan"
+    (artifact / "pieces").mkdir(parents=True)
     for job in jobs:
-        code, outputs, _ = step("plan", CREDENTIALS[job["account"]], account=job["account"], endpoint=emu.url,
-                                plan_file=f"pieces/plan-{job['job']}.json", markdown_file=f"plan-{job['job']}.md",
-                                annotate="false")
+        inputs = workflow_inputs("plan-account", "plan-piece", **{"matrix.job": job["job"], "matrix.account": job["account"],
+                                                             "matrix.targets": job["targets"]})
+        code, outputs, _ = run_step(main, inputs, CREDENTIALS[job["account"]], endpoint=emu.url)
         assert code == 0 and outputs["outcome"] == "changes", outputs
-    code, outputs, stdout = step("merge", pieces="pieces/plan-*.json", pieces_of="plan")
+        shutil.move(str(main / outputs["plan-path"]), artifact / "pieces")
+    shutil.copytree(artifact / "pieces", main / "pieces")  # what plan-merged downloads
+    code, outputs, stdout = run_step(main, workflow_inputs("plan-merged", "merged"))
     assert code == 0 and outputs["outcome"] == "changes" and outputs["plan-path"] == "plan.json", outputs
     assert stdout.count("::notice title=cams-reconciler plan::") == 1  # one set of annotations
-    merged = json.loads((tmp_path / "plan.json").read_text())
-    assert {s["account"] for s in merged["spaces"]} == {"retail", "travel"}
+    assert {s["account"] for s in json.loads((main / "plan.json").read_text())["spaces"]} == {"retail", "travel"}
+
+    # the run with plan-run-id: the apply job checks the downloaded pieces against main's YAML
+    check = workflow_inputs("apply", "check", **{"runner.temp": str(tmp_path)})
+    assert check["pieces"] == f"{artifact}/pieces/plan-*.json"
+    code, outputs, _ = run_step(main, check)
+    assert code == 0 and outputs["outcome"] == "changes", outputs
+    retail, travel = main / "spaces" / "retail.yaml", main / "spaces" / "travel.yaml"
+    before = {retail: retail.read_text(), travel: travel.read_text()}
+    retail.write_text(before[retail] + "\n  - name: retail-annex\n    account: retail\n"
+                      "    cust_space_id: \"393483938849003\"\n")
+    travel.write_text(before[travel].replace("Bookings and changes", "Bookings only"))
+    code, outputs, _ = run_step(main, check)  # main moved since the plan run
+    assert code == 1 and outputs["outcome"] == "error"
+    reason = outputs["reason"]
+    assert "\n" not in reason and reason.startswith("refusing to merge the pieces: "), reason
+    assert "plan-travel.json was made from other YAML" in reason and "no piece covers space(s) retail-annex" in reason
+    for path, text in before.items():
+        path.write_text(text)
+
+    # apply-account: each account's piece in its own job (checkout), with only its own key, its own lock
+    (tmp_path / "results").mkdir()
+    for job in jobs:
+        checkout = tmp_path / f"job-{job['job']}"
+        shutil.copytree(main / "spaces", checkout / "spaces")
+        shutil.copyfile(artifact / "pieces" / f"plan-{job['job']}.json", checkout / "plan.json")  # its download
+        inputs = workflow_inputs("apply-account", "apply-piece", **{
+            "matrix.job": job["job"], "matrix.account": job["account"], "matrix.targets": job["targets"]})
+        code, outputs, _ = run_step(checkout, inputs, CREDENTIALS[job["account"]], endpoint=emu.url,
+                                    **{"state-store": f"dir:{tmp_path / 'store'}"})
+        assert code == 0 and outputs["outcome"] == "applied", outputs
+        shutil.copy(checkout / outputs["results-path"], tmp_path / "results")
+    code, outputs, _ = run_step(tmp_path, workflow_inputs("apply-outcome", "outcome"), paths=str(main / "spaces"))
+    assert code == 0 and outputs["outcome"] == "applied", outputs
+    assert "every account applied (retail, travel)" in (tmp_path / "apply.md").read_text()
 
 
 def test_a_matrix_jobs_role_reads_its_one_account_and_no_other(
@@ -264,3 +348,85 @@ def test_merged_drift_holds_back_what_the_yaml_acknowledges(tmp_path: Path, caps
         (spaces / name).write_text(body.replace("    defaults:\n", ack + "    defaults:\n"))
     code, _, err = run(capsys, "drift", "--merge", *pieces, "--yaml", str(spaces))
     assert code == 0, err
+
+
+def test_merged_drift_issues_are_what_one_process_over_every_account_writes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each account's job writes its issue operations from its own previous findings (``drift --issues-out``
+    beside ``--out``); ``drift --merge ... --issues-out`` joins them into exactly one process's document, on a
+    first run and on a later one where findings resolve, are acknowledged and stay."""
+    spaces = tmp_path / "spaces"
+    shutil.copytree(SPACES, spaces)
+
+    def one_round(now: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        single_code, _, err = run(capsys, "drift", str(spaces), "--emulator", str(STATE), "--state",
+                                  str(tmp_path / "single-state.json"), "--now", now, "--format", "json",
+                                  "--issues-out", str(tmp_path / "single-issues.json"))
+        assert single_code == 2, err
+        for account in ("retail", "travel"):
+            code, _, err = run(capsys, "drift", str(spaces), "--emulator", str(STATE), "--account", account,
+                               "--state", str(tmp_path / f"state-{account}.json"), "--now", now, "--format", "json",
+                               "--out", str(tmp_path / f"drift-{account}.json"),
+                               "--issues-out", str(tmp_path / f"issues-{account}.json"))
+            assert code in (0, 2), err  # 0: every finding of the account acknowledged
+        code, _, err = run(capsys, "drift", "--merge", *(str(tmp_path / f) for f in (
+            "drift-travel.json", "issues-travel.json", "drift-retail.json", "issues-retail.json")),  # any order
+            "--yaml", str(spaces), "--issues-out", str(tmp_path / "merged-issues.json"))
+        assert code == single_code, err
+        return (json.loads((tmp_path / "single-issues.json").read_text()),
+                json.loads((tmp_path / "merged-issues.json").read_text()))
+
+    single, merged = one_round("2026-12-01T06:00:00Z")
+    assert merged == single
+    assert [(op["space"], op["state"]) for op in merged["operations"]] == [
+        ("retail-shop", "open"), ("retail-outlet", "open"), ("travel-bookings", "open"), ("travel-support", "closed")]
+
+    # the next run: a profile no longer declared (its finding resolves), a travel finding acknowledged
+    retail = spaces / "retail.yaml"
+    retail.write_text(retail.read_text().replace("        business_profile:\n          about: Shop orders and returns\n",
+                                                 ""))
+    travel = spaces / "travel.yaml"
+    travel.write_text(travel.read_text().replace("    defaults:\n", "    acknowledge:\n      - finding: \"*/*\"\n"
+                                                 "        reason: a fleet test\n        until: 2099-12-31\n"
+                                                 "    defaults:\n", 1))
+    single, merged = one_round("2026-12-01T12:00:00Z")
+    assert merged == single
+    shop = next(op for op in merged["operations"] if op["space"] == "retail-shop")
+    assert "1 resolved" in shop["comment"]
+    assert "**acknowledged**" in next(op for op in merged["operations"] if op["space"] == "travel-bookings")["body"]
+
+    # an account's job that wrote no issues, and issues without --issues-out, are refused
+    code, out, err = run(capsys, "drift", "--merge", str(tmp_path / "drift-retail.json"),
+                         str(tmp_path / "drift-travel.json"), str(tmp_path / "issues-retail.json"),
+                         "--yaml", str(spaces), "--issues-out", str(tmp_path / "partial.json"))
+    assert code == 1 and out == "" and not (tmp_path / "partial.json").exists()
+    assert "no issues file covers space(s) travel-bookings, travel-support of account travel" in err
+    code, _, err = run(capsys, "drift", "--merge", str(tmp_path / "drift-retail.json"),
+                       str(tmp_path / "drift-travel.json"), str(tmp_path / "issues-retail.json"), "--yaml", str(spaces))
+    assert code == 1 and "give both, or neither" in err
+
+
+def test_the_fleet_drift_workflow_joins_the_accounts_issues(tmp_path: Path, emulator: Any) -> None:
+    """cams-drift.yml's drift-account and drift-merged steps, with the inputs the workflow gives them: each
+    account's job writes its issue operations beside its report, and the merge joins them into the file the
+    issues job reads."""
+    drift = WORKFLOWS / "cams-drift.yml"
+    workflow = yaml.safe_load(drift.read_text(encoding="utf-8"))["jobs"]
+    assert set(workflow["issues"]["needs"]) == {"drift", "drift-merged"}
+    emu = emulator(STATE)
+    shutil.copytree(SPACES, tmp_path / "spaces")
+    (tmp_path / "pieces").mkdir()
+    for account in ("retail", "travel"):
+        inputs = workflow_inputs("drift-account", "piece", drift, **{
+            "matrix.job": account, "matrix.account": account, "matrix.targets": ""})
+        secrets = {**CREDENTIALS[account], "CAMS_DRIFT_CHAT_WEBHOOK": ""}  # the job's env: an unset secret
+        code, outputs, _ = run_step(tmp_path, inputs, secrets, endpoint=emu.url,
+                                    **{"state-store": f"dir:{tmp_path / 'store'}"})
+        assert code == 1 and outputs["outcome"] == "drift", outputs  # new findings: the account's job fails
+        for name in (f"drift-{account}.json", f"issues-{account}.json"):  # what the job uploads
+            shutil.move(str(tmp_path / name), tmp_path / "pieces")
+    code, outputs, _ = run_step(tmp_path, workflow_inputs("drift-merged", "merged", drift))
+    assert code == 0 and outputs["outcome"] == "drift", outputs
+    issues = json.loads((tmp_path / "drift-issues.json").read_text())
+    assert [op["space"] for op in issues["operations"]] == [
+        "retail-shop", "retail-outlet", "travel-bookings", "travel-support"]
