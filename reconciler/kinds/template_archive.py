@@ -16,11 +16,12 @@ undeclared. An archived template cannot be edited, so apply unarchives before th
 archives after them (``goes_before``): a template declared again with a new body is unarchived and edited in
 one apply. Each change is one call, only for the templates it names that the YAML still declares the same
 way (or still leaves undeclared), recorded once accepted: its own direction's flags, the rest of the record
-as stored (a failure leaves the record as it was for what failed, and the next plan offers it again). A plan
-saved before the split holds one change (no item) with both lists: it still applies, both calls, after the
-edits, recorded once both are accepted. A template archived under ``prune: archive`` and declared again without
-``archived: true`` is unarchived: its archive was this tool's doing, for a reason that is gone. A template
-archived in the console is not seen. The block is not a YAML key of its own: it is derived from the
+as stored (a failure leaves the record as it was for what failed, and the next plan offers it again). A change
+of the older shape (one per space, no item, both lists) is still read and shown; ``apply --plan`` refuses such
+a saved plan as stale (the fresh plan has the two changes), and the kind would run it as before: both calls,
+after the edits, recorded once both are accepted. A template archived under ``prune: archive`` and declared
+again without ``archived: true`` is unarchived: its archive was this tool's doing, for a reason that is gone.
+A template archived in the console is not seen. The block is not a YAML key of its own: it is derived from the
 ``templates`` block.
 """
 
