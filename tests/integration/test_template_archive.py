@@ -2,7 +2,9 @@
 archived, the state store's record makes the next plan empty (no API reads the flag back), ``archived:
 false`` unarchives it, and a new store (no record) plans the change again rather than guessing.
 ``prune: archive`` archives the undeclared templates instead of deleting them, records them, unarchives one
-declared again, and never archives more than the plan showed."""
+declared again, and never archives more than the plan showed. One apply carries out an edit with its archive
+(edit, then archive) and an unarchive with its edit (unarchive, then edit), each direction recorded once
+accepted."""
 
 from __future__ import annotations
 
@@ -20,9 +22,9 @@ from reconciler.cli import main
 from reconciler.cli.policy import policy_actions
 from reconciler.client import CamsClient, Credentials
 from reconciler.config import load_desired_state
-from reconciler.core.plan import Change
+from reconciler.core.plan import Action, Change
 from reconciler.engine import apply_plan, make_plan
-from reconciler.kinds import get
+from reconciler.kinds import get, precedes
 from reconciler.render.formats import format_names
 
 SPACE = "293483938849301"
@@ -433,3 +435,21 @@ def test_a_template_declared_again_stays_recorded_until_its_unarchive_is_accepte
     entry = kind.recorder.record_of(space, model, unarchive, entry)
     assert entry is not None and entry["pruned"] == ["promo_old/en_US"] and entry["templates"] == {
         "welcome/en_US": True}
+
+
+def test_the_order_is_the_changes_own() -> None:
+    """The one ordering rule: an unarchive before the templates' edits, an archive (or a change of the older
+    shape, which does both) after them, and flows before either."""
+
+    def change(kind: str, after: Any = None, item: str | None = None) -> Change:
+        return Change(Action.UPDATE, "shop", SPACE, None, after=after, kind=kind, item=item)
+
+    edit, flow = change("templates", item="welcome/en_US"), change("flows", item="signup")
+    unarchive = change("template_archive", {"unarchive": ["welcome/en_US"]}, "unarchive")
+    archive = change("template_archive", {"archive": ["welcome/en_US"]}, "archive")
+    older = change("template_archive", {"archive": ["a/en_US"], "unarchive": ["welcome/en_US"]})
+    assert precedes(unarchive, edit) and not precedes(edit, unarchive)
+    assert precedes(edit, archive) and not precedes(archive, edit)
+    assert precedes(edit, older) and not precedes(older, edit)
+    assert precedes(flow, unarchive) and precedes(flow, edit) and precedes(flow, archive)
+    assert not precedes(unarchive, archive) and not precedes(archive, unarchive)  # apart, the edits between
