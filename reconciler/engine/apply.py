@@ -2,11 +2,11 @@
 
 Each write change of the plan is an instance to bring about (its ``Address``: kind, space, number, item).
 An instance is ready when every instance it depends on is finished (``Kind.depends_on``: a number's
-webhooks wait for its membership, so a sync or a migration comes first; a change may turn that around for
-itself, ``Kind.goes_before``: a template's unarchive comes before its edit). The loop, per space: take the ready
-instances → re-read them (the space's number list and each one's own read) → plan them again (only what
-still differs is written; a value to write always comes from the desired state, never from the plan) →
-write (the kind's ``create``/``update``/``delete``) → re-read and plan again to verify: a change is ``done``
+webhooks wait for its membership, so a sync or a migration comes first; a change may turn that around
+for itself, ``Kind.goes_before``: a template's unarchive comes before its edit). The loop, per space: take
+the ready instances → re-read them (the space's number list and each one's own read) → plan them again
+(only what still differs is written; a value to write always comes from the desired state, never from the
+plan) → write (the kind's ``create``/``update``/``delete``) → re-read and plan again to verify: a change is ``done``
 only if the new plan no longer calls for it. Spaces run concurrently; within a round, instances run
 concurrently too, with at most ``max_in_flight`` writes started and not finished.
 
