@@ -2,10 +2,11 @@
 
 Each write change of the plan is an instance to bring about (its ``Address``: kind, space, number, item).
 An instance is ready when every instance it depends on is finished (``Kind.depends_on``: a number's
-webhooks wait for its membership, so a sync or a migration comes first). The loop, per space: take the ready
-instances → re-read them (the space's number list and each one's own read) → plan them again (only what
-still differs is written; a value to write always comes from the desired state, never from the plan) →
-write (the kind's ``create``/``update``/``delete``) → re-read and plan again to verify: a change is ``done``
+webhooks wait for its membership, so a sync or a migration comes first; a change may turn that around
+for itself, ``Kind.goes_before``: a template's unarchive comes before its edit). The loop, per space: take
+the ready instances → re-read them (the space's number list and each one's own read) → plan them again
+(only what still differs is written; a value to write always comes from the desired state, never from the
+plan) → write (the kind's ``create``/``update``/``delete``) → re-read and plan again to verify: a change is ``done``
 only if the new plan no longer calls for it. Spaces run concurrently; within a round, instances run
 concurrently too, with at most ``max_in_flight`` writes started and not finished.
 
@@ -163,9 +164,8 @@ class _SpaceRun:
         self.finish(change, Outcome.SKIPPED, f"not started: apply was interrupted ({self.run.interrupt.signal_name})")
 
     def _waits(self, change: Change, open_: list[Change]) -> bool:
-        """Whether ``change`` waits for one of ``open_`` (a kind it depends on, at its number or the space)."""
-        deps = catalogue.dependencies(change.kind) if change.kind in catalogue.registry() else ()
-        return any(o.kind in deps and (o.phone_number is None or o.phone_number == change.phone_number)
+        """Whether ``change`` waits for one of ``open_`` (at its number or the space: ``catalogue.precedes``)."""
+        return any((o.phone_number is None or o.phone_number == change.phone_number) and catalogue.precedes(o, change)
                    for o in open_ if o is not change)
 
     # -- the loop -------------------------------------------------------------------------------------
@@ -289,11 +289,14 @@ class _SpaceRun:
 
     def _record_sent(self, kind: catalogue.AnyKind, block: Block[Any], change: Change) -> str:
         assert kind.recorder is not None
-        entry = kind.recorder.record_of(self.space, block.model, change)
-        if self.run.records is None or entry is None:
+        records = self.run.records
+        if records is None:
             return "sent (the API accepted it; no API reads it back)"
         try:
-            self.run.records.sent(kind.name, self.space, entry)
+            entry = kind.recorder.record_of(self.space, block.model, change, records.stored(kind.name, self.space))
+            if entry is None:
+                return "sent (the API accepted it; no API reads it back)"
+            records.sent(kind.name, self.space, entry)
         except ReconcilerError as exc:  # sent all the same: the next plan offers it again, which is harmless
             return f"sent (the API accepted it; no API reads it back), but not recorded in the state store: {exc}"
         return "sent (the API accepted it; no API reads it back); recorded in the state store"

@@ -61,6 +61,13 @@ class SentRecords:
                         out[space.name][kind_name] = spaces[space.name]
         return out
 
+    def stored(self, kind_name: str, space: Space) -> Mapping[str, Any] | None:
+        """``kind_name``'s entry for ``space`` as stored now (None: none, or no state store)."""
+        if self.state is None:
+            return None
+        record = self.state.load(RECORD_KINDS[kind_name], self.state.account_of(space.name), read_legacy=_read_legacy)
+        return self._spaces(record).get(space.name)
+
     def sent(self, kind_name: str, space: Space, entry: Mapping[str, Any]) -> None:
         """Record that ``kind_name``'s values were sent for ``space`` (merged into the record as it is now)."""
         if self.state is None:

@@ -21,6 +21,7 @@ from reconciler.kinds.registration import (
     kind_for,
     kinds,
     number_kinds,
+    precedes,
     read_actions,
     register,
     registered,
@@ -31,7 +32,7 @@ from reconciler.kinds.registration import (
 
 __all__ = ["AnyKind", "Api", "Block", "Field", "Importer", "Kind", "Presenter", "Recorder", "Rules", "Scope", "Write",
            "register", "registered", "get", "kinds", "number_kinds", "space_kinds", "kind_for", "read_actions",
-           "write_actions", "registry", "dependencies"]
+           "write_actions", "registry", "dependencies", "precedes"]
 
 # The built-in kinds (octoDNS registers its types the same way: on import); a kind after what it depends on.
 from reconciler.kinds import membership  # noqa: E402, F401, I001

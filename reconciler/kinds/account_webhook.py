@@ -117,7 +117,9 @@ def legacy_record(data: Any) -> dict[str, Any] | None:
 class AccountWebhookRecorder(Recorder):
     """Its actual value is the state store's record of what was sent (``PlanContext.recorded``)."""
 
-    def record_of(self, space: Space, model: object, change: Change | None = None) -> dict[str, JSON]:
+    def record_of(self, space: Space, model: object, change: Change | None = None,
+                  stored: Values | None = None) -> dict[str, JSON]:
+        """The whole entry: one change sets all of it (``stored`` is not needed)."""
         assert isinstance(model, AccountWebhook)
         found: dict[str, JSON] = record_of(space.cust_space_id, model, os.environ)
         return found

@@ -4,7 +4,8 @@ A kind names its instances by their ``Address`` (kind, space, number or None, it
 part of the address), ``read``s an instance's current values, ``plan``s it (the default compares the
 declared ``Field``s one by one) and ``create``s, ``update``s or ``delete``s it, one instance, or one item of
 a collection, at a time. ``depends_on`` names the kinds whose changes at the same place must be done first
-(a number's webhooks wait for its membership). What is not about the instance's life is a small part the
+(a number's webhooks wait for its membership); ``goes_before`` turns that around for one change (a template's
+unarchive comes before its edit, though its archive follows it). What is not about the instance's life is a small part the
 kind declares: ``rules`` (offline checks, the model built from YAML), ``importer`` (what ``import``
 declares), ``presenter`` (how its changes read), ``recorder`` (a kind no API reads back: the state store's
 record is its current value). The API actions it sends are its ``api``.
@@ -325,8 +326,10 @@ class Recorder:
     """A kind no API reads back: its current value is the state store's record of what this tool sent to
     the target (``PlanContext.recorded``); apply stores ``record_of`` after a write and reports it as sent."""
 
-    def record_of(self, space: Space, model: object, change: Change | None = None) -> dict[str, JSON] | None:
-        """The entry to store once ``change`` (the change as applied) was accepted."""
+    def record_of(self, space: Space, model: object, change: Change | None = None,
+                  stored: Values | None = None) -> dict[str, JSON] | None:
+        """The entry to store once ``change`` (the change as applied) was accepted. ``stored``: this space's
+        entry as stored now (None: none), for a kind whose changes each set a part of it (the rest is kept)."""
         return None
 
     def adopt(self, space: Space, model: object, recorded: Values) -> dict[str, JSON] | None:
@@ -389,6 +392,12 @@ class Kind(Generic[M]):
         """Whether the kind changes anything (else it only reports: its findings are ``drift``)."""
         api = self.api
         return bool(api.create or api.update or api.delete or api.writes)
+
+    def goes_before(self, change: Change) -> tuple[str, ...]:
+        """The kinds of ``depends_on`` (directly or not) whose changes at the same place wait for ``change``
+        instead: the order between two changes can be the changes' own (an unarchive comes before the
+        template's edit, an archive after it). Default: none (the kind's changes follow its dependencies)."""
+        return ()
 
     # -- read ---------------------------------------------------------------------------------------------
     async def read(self, client: CallClient, block: Block[M]) -> Values:

@@ -84,6 +84,18 @@ def dependencies(name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def precedes(first: Change, then: Change) -> bool:
+    """Whether ``first`` is to be done before ``then`` when both are at the same place: the kind of ``then``
+    depends on that of ``first`` (``depends_on``, directly or not), unless one of the two changes says it goes
+    the other way (``Kind.goes_before``). The one ordering rule apply follows."""
+    first_kind, then_kind = _REGISTRY.get(first.kind), _REGISTRY.get(then.kind)
+    if first_kind is not None and then.kind in first_kind.goes_before(first):
+        return True
+    if then_kind is None or first.kind in then_kind.goes_before(then):
+        return False
+    return first.kind in dependencies(then.kind)
+
+
 def registry() -> Mapping[str, AnyKind]:
     """Kind name → kind, read-only (a view: kinds registered later show up)."""
     return _VIEW

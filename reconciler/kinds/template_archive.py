@@ -9,14 +9,19 @@ No API reads the flag back (the SDK's list and detail answers carry no field for
 kind, like the account webhook: its "actual" value is the state store's ``template-archive`` record of the
 target (account, region, endpoint): per space, the keys (name/language) this tool last archived or
 unarchived by their declared flag (``templates``), and the undeclared ones it archived under ``prune:
-archive`` (``pruned``; a record written before ``prune: archive`` has none). A plan shows one change per
-space listing every template to archive or unarchive; the template list (the ``templates`` kind's read)
-tells which templates are undeclared. Apply sends at most two calls (archive, unarchive), only for the
-templates the change names that the YAML still declares the same way (or still leaves undeclared), and
-records them once both are accepted, so a failure in between leaves the record as it was and the next plan
-offers the change again. A template archived under ``prune: archive`` and declared again without
-``archived: true`` is unarchived: its archive was this tool's doing, for a reason that is gone. A template
-archived in the console is not seen. The block is not a YAML key of its own: it is derived from the
+archive`` (``pruned``; a record written before ``prune: archive`` has none). A plan shows at most two
+changes per space, one per direction: ``unarchive`` (every template to unarchive) and ``archive`` (every
+template to archive); the template list (the ``templates`` kind's read) tells which templates are
+undeclared. An archived template cannot be edited, so apply unarchives before the templates' edits and
+archives after them (``goes_before``): a template declared again with a new body is unarchived and edited in
+one apply. Each change is one call, only for the templates it names that the YAML still declares the same
+way (or still leaves undeclared), recorded once accepted: its own direction's flags, the rest of the record
+as stored (a failure leaves the record as it was for what failed, and the next plan offers it again). A change
+of the older shape (one per space, no item, both lists) is still read and shown; ``apply --plan`` refuses such
+a saved plan as stale (the fresh plan has the two changes), and the kind would run it as before: both calls,
+after the edits, recorded once both are accepted. A template archived under ``prune: archive`` and declared
+again without ``archived: true`` is unarchived: its archive was this tool's doing, for a reason that is gone.
+A template archived in the console is not seen. The block is not a YAML key of its own: it is derived from the
 ``templates`` block.
 """
 
@@ -54,6 +59,8 @@ ARCHIVE_NOTE = "archived: it can no longer be sent (nor edited) until it is unar
 UNARCHIVE_NOTE = "unarchived: it can be sent again"
 PRUNED_NOTE = "not declared, and prune is archive"
 REDECLARED_NOTE = "declared again; this tool archived it under prune: archive"
+#: the items of the two changes a space may have (a change of the older shape has none, and does both)
+ARCHIVE, UNARCHIVE = "archive", "unarchive"
 IN_REVIEW_NOTE = ("in review: a template in review cannot be archived; a later plan archives it once Meta's "
                   "review ends")
 
@@ -102,22 +109,36 @@ def _strings(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, (list, tuple)) else []
 
 
+def _directions(after: Mapping[str, Any]) -> set[bool]:
+    """What a change's ``after`` sets: archived (True), unarchived (False), or both (a change of the shape
+    before archive and unarchive were two changes)."""
+    return {want for want, key in ((True, "archive"), (False, "unarchive")) if key in after}
+
+
 class TemplateArchiveRecorder(Recorder):
-    def record_of(self, space: Space, model: object, change: Change | None = None) -> dict[str, JSON]:
-        """The declared flags, and the undeclared templates archived under ``prune: archive``: those this
-        change archived and those the record already held that are still listed (``before``), less any the
-        YAML declares now (they are its flags' or were unarchived)."""
+    def record_of(self, space: Space, model: object, change: Change | None = None,
+                  stored: Values | None = None) -> dict[str, JSON]:
+        """The record once ``change`` was accepted: the declared flags of its direction (archive or unarchive;
+        a change of the older shape, or none, both) as declared, the other flags as ``stored`` has them (the
+        other change may not be accepted yet); and the undeclared templates archived under ``prune:
+        archive``: those this change archived and those the record already held that are still listed
+        (``before``), plus, until their unarchive is accepted, those declared again."""
         assert isinstance(model, TemplateArchive)
+        record = recorded_of(space, stored)
         after = change.after if change is not None and isinstance(change.after, Mapping) else {}
         before = change.before if change is not None and isinstance(change.before, Mapping) else {}
-        pruned = set(_strings(before.get("archived_by_prune")))
-        if model.prune:
-            pruned |= set(_strings(after.get("not_declared")))
-        entry: dict[str, JSON] = {"cust_space_id": space.cust_space_id, "templates": dict(model.states),
-                                  "at": now()}
-        kept = sorted(pruned - set(model.declared))
-        if kept:
-            entry["pruned"] = list(kept)
+        directions = _directions(after) if change is not None else {True, False}
+        flags, declared = dict(model.states), set(model.declared)
+        templates: dict[str, JSON] = {k: v for k, v in record.states.items() if k in flags}
+        templates.update({k: want for k, want in flags.items() if want in directions})
+        pruned = set(_strings(before.get("archived_by_prune"))) - declared
+        if model.prune and True in directions:
+            pruned |= set(_strings(after.get("not_declared"))) - declared
+        if False not in directions:  # declared again: still archived until its unarchive is accepted
+            pruned |= {k for k in record.pruned if k in declared and k not in flags}
+        entry: dict[str, JSON] = {"cust_space_id": space.cust_space_id, "templates": templates, "at": now()}
+        if pruned:
+            entry["pruned"] = sorted(pruned)
         return entry
 
     def unknown(self, change: Change) -> bool:
@@ -146,12 +167,19 @@ class TemplateArchiveKind(Kind[TemplateArchive]):
     scope = Scope.SPACE
     model = TemplateArchive
     api = Api(update="ArchiveChatappTemplate")
-    #: the templates are created or edited first (an archived template cannot be edited)
+    #: an archived template cannot be edited: its archive waits for the templates' edits, and its unarchive
+    #: goes before them (``goes_before``)
     depends_on = ("templates",)
     block = False  # derived from the ``templates`` block
     importer = None  # not readable: import cannot know it
     presenter = TemplateArchivePresenter(drift=DriftKind.TEMPLATE)
     recorder = TemplateArchiveRecorder()
+
+    def goes_before(self, change: Change) -> tuple[str, ...]:
+        """A change that only unarchives goes before the templates' edits (one declared again may be edited in
+        the same plan); one that archives (or both, in the older shape) follows them."""
+        return ("templates",) if _directions(change.after if isinstance(change.after, Mapping) else {}) == {False} \
+            else ()
 
     def blocks(self, space: Space) -> list[Block[TemplateArchive]]:
         templates = space.block("templates")
@@ -185,26 +213,30 @@ class TemplateArchiveKind(Kind[TemplateArchive]):
         pruned = [k for k in todo if k not in in_review]
         # the undeclared templates the record holds as archived, carried into the record this change writes
         kept = [k for k in undeclared if k in record.pruned or (model.prune and record.states.get(k) is True)]
+        why = ("no record that this tool set it for this target (account, region, endpoint), and the API "
+               "cannot read it back" if not record.exists
+               else "differs from what this tool last set (the API cannot read it back)")
+        before: JSON = None
+        if record.exists:
+            before = {"recorded_at": record.at, **({"archived_by_prune": kept} if kept else {})}
         out: list[Change] = []
-        if archive or unarchive or again or pruned:
-            after: dict[str, JSON] = {"archive": [*archive, *pruned], "unarchive": [*unarchive, *again]}
-            if pruned:
-                after["not_declared"] = list(pruned)
+        # one change per direction: the unarchive goes before the templates' edits, the archive after them
+        if unarchive or again:
+            after: dict[str, JSON] = {"unarchive": [*unarchive, *again]}
             if again:
                 after["declared_again"] = list(again)
-            parts = ([f"{', '.join(archive)} {ARCHIVE_NOTE}"] if archive else []) + \
-                ([f"{', '.join(pruned)} ({PRUNED_NOTE}) {ARCHIVE_NOTE}"] if pruned else []) + \
-                ([f"{', '.join(unarchive)} {UNARCHIVE_NOTE}"] if unarchive else []) + \
+            parts = ([f"{', '.join(unarchive)} {UNARCHIVE_NOTE}"] if unarchive else []) + \
                 ([f"{', '.join(again)} ({REDECLARED_NOTE}) {UNARCHIVE_NOTE}"] if again else [])
-            why = ("no record that this tool set it for this target (account, region, endpoint), and the API "
-                   "cannot read it back" if not record.exists
-                   else "differs from what this tool last set (the API cannot read it back)")
-            before: JSON = None
-            if record.exists:
-                before = {"recorded_at": record.at, **({"archived_by_prune": kept} if kept else {})}
-            first = ([*archive, *unarchive, *again] or pruned)[0]  # the change points at the first it changes
-            out.append(self.change(block, Action.UPDATE, before=before, after=after, source=_source(space, first),
-                                   reason=f"{'; '.join(parts)} ({why})"))
+            out.append(self.change(block, Action.UPDATE, item=UNARCHIVE, before=before, after=after,
+                                   source=_source(space, [*unarchive, *again][0]), reason=f"{'; '.join(parts)} ({why})"))
+        if archive or pruned:
+            after = {"archive": [*archive, *pruned]}
+            if pruned:
+                after["not_declared"] = list(pruned)
+            parts = ([f"{', '.join(archive)} {ARCHIVE_NOTE}"] if archive else []) + \
+                ([f"{', '.join(pruned)} ({PRUNED_NOTE}) {ARCHIVE_NOTE}"] if pruned else [])
+            out.append(self.change(block, Action.UPDATE, item=ARCHIVE, before=before, after=after,
+                                   source=_source(space, [*archive, *pruned][0]), reason=f"{'; '.join(parts)} ({why})"))
         if in_review:
             out.append(self.change(block, Action.DRIFT, after={"in_review": list(in_review)},
                                    source=_source(space, in_review[0]),

@@ -2,12 +2,15 @@
 archived, the state store's record makes the next plan empty (no API reads the flag back), ``archived:
 false`` unarchives it, and a new store (no record) plans the change again rather than guessing.
 ``prune: archive`` archives the undeclared templates instead of deleting them, records them, unarchives one
-declared again, and never archives more than the plan showed."""
+declared again, and never archives more than the plan showed. One apply carries out an edit with its archive
+(edit, then archive) and an unarchive with its edit (unarchive, then edit), each direction recorded once
+accepted."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,9 @@ from reconciler.cli import main
 from reconciler.cli.policy import policy_actions
 from reconciler.client import CamsClient, Credentials
 from reconciler.config import load_desired_state
+from reconciler.core.plan import Action, Change
 from reconciler.engine import apply_plan, make_plan
+from reconciler.kinds import get, precedes
 from reconciler.render.formats import format_names
 
 SPACE = "293483938849301"
@@ -113,9 +118,9 @@ def world(emulator: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.Monk
 def test_archive_converges_through_the_record_and_unarchives(world: World) -> None:
     path = world.yaml(_item("spring_sale", archived=True), _item("welcome"))
     found = world.changes(path)
-    assert list(found) == ["template_archive"], found
-    change = found["template_archive"]
-    assert change["action"] == "update" and change["after"] == {"archive": ["spring_sale/en_US"], "unarchive": []}
+    assert list(found) == ["template_archive.archive"], found
+    change = found["template_archive.archive"]
+    assert change["action"] == "update" and change["after"] == {"archive": ["spring_sale/en_US"]}
     assert "can no longer be sent" in change["reason"] and "cannot read it back" in change["reason"]
     code, shown = world.cli("plan", str(path), "--detailed-exitcode")
     assert code == 2 and "archive spring_sale/en_US" in shown, shown
@@ -127,12 +132,12 @@ def test_archive_converges_through_the_record_and_unarchives(world: World) -> No
 
     # a store without the record cannot know: the change is planned again (sending ARCHIVED twice is harmless)
     world.store("other-state")
-    assert world.changes(path)["template_archive"]["before"] is None
+    assert world.changes(path)["template_archive.archive"]["before"] is None
     world.store("state")
 
     path = world.yaml(_item("spring_sale", archived=False), _item("welcome"))
-    change = world.changes(path)["template_archive"]
-    assert change["after"] == {"archive": [], "unarchive": ["spring_sale/en_US"]}
+    change = world.changes(path)["template_archive.unarchive"]
+    assert change["after"] == {"unarchive": ["spring_sale/en_US"]}
     assert "can be sent again" in change["reason"]
     assert world.cli("apply", str(path), "--auto-approve")[0] == 0
     assert world.archived() == []
@@ -160,7 +165,7 @@ def test_prune_archive_archives_the_undeclared_records_them_and_converges(world:
     changes = world.all_changes(path)
     assert [(c["kind"], c["action"]) for c in changes] == [("template_archive", "update")], changes
     change = changes[0]
-    assert change["after"] == {"archive": ["promo_old/en_US", "spring_sale/en_US"], "unarchive": [],
+    assert change["after"] == {"archive": ["promo_old/en_US", "spring_sale/en_US"],
                                "not_declared": ["promo_old/en_US", "spring_sale/en_US"]}
     assert change["before"] is None and "no record" in change["reason"]  # a new store: "unknown", never drift
     assert change["source"]["line"] == _line_of(path, "prune:"), change["source"]  # the YAML's prune line
@@ -199,8 +204,7 @@ def test_a_template_declared_again_is_unarchived_and_a_deleted_one_drops_out(wor
     path = world.yaml(_item("welcome"), _item("spring_sale"), prune="archive")
     changes = world.all_changes(path)
     assert [(c["kind"], c["action"]) for c in changes] == [("template_archive", "update")], changes
-    assert changes[0]["after"] == {"archive": [], "unarchive": ["spring_sale/en_US"],
-                                   "declared_again": ["spring_sale/en_US"]}
+    assert changes[0]["after"] == {"unarchive": ["spring_sale/en_US"], "declared_again": ["spring_sale/en_US"]}
     assert changes[0]["before"]["archived_by_prune"] == ["promo_old/en_US"]
     code, shown = world.cli("plan", str(path))
     assert "unarchive spring_sale/en_US (declared again; this tool archived it under prune: archive): " \
@@ -261,7 +265,7 @@ def test_an_old_record_is_read_and_a_template_in_review_waits(world: World) -> N
     path = world.yaml(_item("welcome", archived=True), prune="archive")
     changes = world.all_changes(path)
     assert [(c["action"], c["after"]) for c in changes] == [
-        ("update", {"archive": ["promo_old/en_US", "spring_sale/en_US"], "unarchive": [],
+        ("update", {"archive": ["promo_old/en_US", "spring_sale/en_US"],
                     "not_declared": ["promo_old/en_US", "spring_sale/en_US"]}),
         ("drift", {"in_review": ["draft_offer/en_US"]})], changes
     assert changes[0]["before"] == {"recorded_at": "2026-12-01T10:00:00Z"}  # the record exists: not unknown
@@ -301,3 +305,151 @@ def test_a_bad_prune_value_names_file_line_and_field(world: World) -> None:
     code = main(["validate", str(path)])
     out = "".join(world.capsys.readouterr())
     assert code != 0 and "write true without quotes" in out and "(spaces[0].templates.prune)" in out, out
+
+
+def _edited(name: str, **extra: Any) -> dict[str, Any]:
+    return _item(name, components=[{"Type": "BODY", "Text": f"Hi again from {name}, {{{{1}}}}!"}], **extra)
+
+
+def _body(world: World, name: str) -> str:
+    entry = next(t for t in world.templates() if t["Name"] == name)
+    text: str = entry["Components"][0]["Text"]
+    return text
+
+
+def _results(out: Path) -> list[tuple[str, str]]:
+    return [(r["address"], r["status"]) for r in json.loads(out.read_text())["results"]]
+
+
+def test_a_template_archived_by_prune_and_declared_again_with_an_edit_is_unarchived_then_edited(
+        world: World) -> None:
+    state = world.handle.backend.snapshot()
+    state["spaces"][SPACE]["template_settings"] = {"review": "immediate"}
+    world.handle.reset(state)
+    path = world.yaml(_item("welcome"), prune="archive")
+    assert world.cli("apply", str(path), "--auto-approve")[0] == 0
+    assert world.archived() == ["promo_old", "spring_sale"]
+
+    # declared again, with a new body: the platform refuses to edit an archived template, so the reviewed
+    # plan (an unarchive and an edit) runs in one apply only if the unarchive goes first
+    path = world.yaml(_item("welcome"), _edited("spring_sale"), prune="archive")
+    changes = world.all_changes(path)
+    assert sorted((c["kind"], c["item"]) for c in changes) == [
+        ("template_archive", "unarchive"), ("templates", "spring_sale/en_US")], changes
+    saved, results = world.tmp_path / "plan.json", world.tmp_path / "results.json"
+    assert world.cli("plan", str(path), "--out", str(saved))[0] == 0
+    code, out = world.cli("apply", str(path), "--plan", str(saved), "--auto-approve", "--results", str(results))
+    assert code == 0, out
+    assert sorted(_results(results)) == [("shop/*/update/template_archive.unarchive", "done"),
+                                         ("shop/*/update/templates.spring_sale/en_US", "done")], out
+    assert world.archived() == ["promo_old"]
+    assert _body(world, "spring_sale") == "Hi again from spring_sale, {{1}}!"
+    assert world.record()["pruned"] == ["promo_old/en_US"]
+    assert world.cli("drift", str(path))[0] == 0
+    assert world.cli("plan", str(path), "--detailed-exitcode")[0] == 0
+
+
+def test_an_edit_goes_before_its_archive_and_after_its_unarchive(world: World) -> None:
+    state = world.handle.backend.snapshot()
+    state["spaces"][SPACE]["template_settings"] = {"review": "immediate"}
+    world.handle.reset(state)
+    path = world.yaml(_edited("welcome", archived=True))
+    assert sorted((c["kind"], c["item"]) for c in world.all_changes(path)) == [
+        ("template_archive", "archive"), ("templates", "welcome/en_US")]
+    code, out = world.cli("apply", str(path), "--auto-approve")
+    assert code == 0, out  # edited first: an archived template could not be edited
+    assert world.archived() == ["welcome"] and _body(world, "welcome") == "Hi again from welcome, {{1}}!"
+    assert world.cli("plan", str(path), "--detailed-exitcode")[0] == 0
+
+    # an approved template is edited once a day: the last edit, a day ago
+    world.handle.backend.set_template_fields(SPACE, "welcome", "en_US", Edits=[],
+                                             LastUpdateTime=int(time.time() * 1000) - 25 * 3600 * 1000)
+    path = world.yaml(_item("welcome", archived=False))  # the old body back, and unarchived: unarchive first
+    code, out = world.cli("apply", str(path), "--auto-approve")
+    assert code == 0, out
+    assert world.archived() == [] and _body(world, "welcome") == "Hello from welcome, {{1}}!"
+    assert world.record()["templates"] == {"welcome/en_US": False}
+    assert world.cli("plan", str(path), "--detailed-exitcode")[0] == 0
+
+
+def test_each_direction_is_recorded_once_accepted(world: World) -> None:
+    path = world.yaml(_item("welcome", archived=True))
+    assert world.cli("apply", str(path), "--auto-approve")[0] == 0
+    world.add_template("draft_offer", AuditStatus="auditing")  # in review: the platform refuses to archive it
+    path = world.yaml(_item("welcome", archived=False), _item("draft_offer", archived=True))
+    assert sorted(world.changes(path)) == ["template_archive.archive", "template_archive.unarchive"]
+    code, out = world.cli("apply", str(path), "--auto-approve")
+    assert code == 1 and "Template.NotArchivable" in out, out
+    assert world.archived() == []
+    # the unarchive was accepted and is recorded; the refused archive is not, so the next plan offers it again
+    assert world.record()["templates"] == {"welcome/en_US": False}
+    again = world.changes(path)
+    assert list(again) == ["template_archive.archive"] and again["template_archive.archive"]["after"] == {
+        "archive": ["draft_offer/en_US"]}, again
+
+
+def test_a_plan_saved_before_the_split_loads_and_is_refused_as_stale(world: World) -> None:
+    path = world.yaml(_item("welcome", archived=True))
+    assert world.cli("apply", str(path), "--auto-approve")[0] == 0
+    path = world.yaml(_item("welcome", archived=False), _item("spring_sale", archived=True))
+    saved = world.tmp_path / "plan.json"
+    assert world.cli("plan", str(path), "--out", str(saved))[0] == 0
+    data = json.loads(saved.read_text())
+    split = [c for c in data["changes"] if c["kind"] == "template_archive"]
+    assert [c["item"] for c in split] == ["archive", "unarchive"], split
+    # the shape before the split: one change for the space (no item) with both lists
+    old = {**split[0], "item": None, "field": "template_archive", "address": split[0]["address"].rsplit(".", 1)[0],
+           "after": {"archive": ["spring_sale/en_US"], "unarchive": ["welcome/en_US"]}}
+    data["changes"] = [c for c in data["changes"] if c["kind"] != "template_archive"] + [old]
+    saved.write_text(json.dumps(data))
+    world.capsys.readouterr()
+    code = main(["show", str(saved)])
+    shown = world.capsys.readouterr().out
+    assert code == 0 and "archive spring_sale/en_US" in shown and "unarchive welcome/en_US" in shown, shown
+    code, out = world.cli("apply", str(path), "--plan", str(saved), "--auto-approve")
+    assert code != 0 and "stale" in out.lower() and "template_archive" in out, out
+    assert world.archived() == ["welcome"]  # nothing was sent
+
+
+def test_a_template_declared_again_stays_recorded_until_its_unarchive_is_accepted(world: World) -> None:
+    assert world.cli("apply", str(world.yaml(_item("welcome"), prune="archive")), "--auto-approve")[0] == 0
+    desired = load_desired_state([str(world.yaml(_item("welcome", archived=True), _item("spring_sale"),
+                                                 prune="archive"))])
+
+    async def run() -> list[Change]:
+        async with CamsClient(Credentials("demo", "demo-secret"), endpoint=world.handle.url, qps=50) as client:
+            plan = await make_plan(client, desired, recorded={"shop": {"template_archive": world.record()}})
+        return [c for c in plan.changes if c.kind == "template_archive"]
+
+    unarchive, archive = sorted(asyncio.run(run()), key=lambda c: c.item != "unarchive")
+    assert (unarchive.item, archive.item) == ("unarchive", "archive")
+    space = desired.spaces[0]
+    kind = get("template_archive")
+    assert kind.recorder is not None
+    model = kind.blocks(space)[0].model
+    # the archive accepted first (its unarchive refused): spring_sale is still archived, so still recorded
+    entry = kind.recorder.record_of(space, model, archive, world.record())
+    assert entry is not None and entry["templates"] == {"welcome/en_US": True}
+    assert entry["pruned"] == ["promo_old/en_US", "spring_sale/en_US"]
+    # once its unarchive is accepted it is not
+    entry = kind.recorder.record_of(space, model, unarchive, entry)
+    assert entry is not None and entry["pruned"] == ["promo_old/en_US"] and entry["templates"] == {
+        "welcome/en_US": True}
+
+
+def test_the_order_is_the_changes_own() -> None:
+    """The one ordering rule: an unarchive before the templates' edits, an archive (or a change of the older
+    shape, which does both) after them, and flows before either."""
+
+    def change(kind: str, after: Any = None, item: str | None = None) -> Change:
+        return Change(Action.UPDATE, "shop", SPACE, None, after=after, kind=kind, item=item)
+
+    edit, flow = change("templates", item="welcome/en_US"), change("flows", item="signup")
+    unarchive = change("template_archive", {"unarchive": ["welcome/en_US"]}, "unarchive")
+    archive = change("template_archive", {"archive": ["welcome/en_US"]}, "archive")
+    older = change("template_archive", {"archive": ["a/en_US"], "unarchive": ["welcome/en_US"]})
+    assert precedes(unarchive, edit) and not precedes(edit, unarchive)
+    assert precedes(edit, archive) and not precedes(archive, edit)
+    assert precedes(edit, older) and not precedes(older, edit)
+    assert precedes(flow, unarchive) and precedes(flow, edit) and precedes(flow, archive)
+    assert not precedes(unarchive, archive) and not precedes(archive, unarchive)  # apart, the edits between
