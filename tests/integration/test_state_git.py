@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,18 @@ REPO = Path(__file__).resolve().parents[2]
 ACCOUNT_TOKEN = "acc0unt-t0ken-s3cret"
 FINGERPRINT_KEY = "fingerprint-key-s3cret"
 UNSYNCABLE = "+86 138 0000 5555"  # declared, registered to no WABA upstream: a sync cannot bring it in
+
+
+WAITING = "note: waiting for the state lock"
+
+
+def wait_for(cond: Callable[[], bool], procs: list[subprocess.Popen[bytes]], timeout: float = 120) -> None:
+    """Until ``cond`` holds (what a child wrote says it reached a point), while every child still runs."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert all(p.poll() is None for p in procs), [p.returncode for p in procs]
+        assert time.monotonic() < deadline, "the point was never reached"
+        time.sleep(0.05)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -181,14 +194,30 @@ def test_a_rehearsal_against_the_emulator_leaves_the_real_accounts_plan(world: W
 def test_two_applies_at_once_never_write_twice_nor_lose_an_entry(world: World) -> None:
     """Two runners apply the same merge at the same moment: one waits for the other's lock, then plans
     after its writes are recorded."""
-    env = {**os.environ}
-    world.handle._server.latency_ms = 100  # the first run holds the lock for seconds: the runs surely overlap
-    procs = [subprocess.Popen([sys.executable, "-m", "reconciler", "apply", "spaces", "--auto-approve",
-                               "--lock-timeout", "2m", "--endpoint", world.handle.url, "--qps", "100"],
-                              cwd=r.repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for r in (world.a, world.b)]
-    outs = [p.communicate(timeout=180) for p in procs]
-    for _out, err in outs:
+    # The run that takes the lock first is held mid-apply (the emulator holds its verification) until the
+    # other says it waits for the lock: the runs overlap however slowly either one starts.
+    held = world.handle.faults.hold("ChatappMigrationVerified", "before")
+    errs = [world.tmp / f"{r.repo.name}.stderr" for r in (world.a, world.b)]
+    procs = []
+    try:
+        for r, path in zip((world.a, world.b), errs, strict=True):
+            with path.open("w", encoding="utf-8") as err_file:
+                procs.append(subprocess.Popen(
+                    [sys.executable, "-m", "reconciler", "apply", "spaces", "--auto-approve", "--lock-timeout", "2m",
+                     "--endpoint", world.handle.url, "--qps", "100"],
+                    cwd=r.repo, stdout=subprocess.DEVNULL, stderr=err_file, stdin=subprocess.DEVNULL))
+        assert held.arrived.wait(120), [p.poll() for p in procs]
+        wait_for(lambda: any(WAITING in e.read_text(encoding="utf-8") for e in errs), procs)
+    finally:
+        held.release()
+        for p in procs:
+            try:
+                p.wait(timeout=180)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+    outs = [e.read_text(encoding="utf-8") for e in errs]
+    for err in outs:
         assert "Traceback" not in err, err
     writes = world.writes()
     assert len(writes) == len(set(writes)), writes  # no write twice (the futile sync included)
@@ -197,8 +226,8 @@ def test_two_applies_at_once_never_write_twice_nor_lose_an_entry(world: World) -
     # the futile sync's entry survived: both runners' later plans report it instead of syncing
     code, out, err = world.b.run("plan", "spaces")
     assert "did not bring it in" in out, out + err
-    waited = [err for _, err in outs if "note: waiting for the state lock" in err]
-    assert len(waited) == 1, [e[-400:] for _, e in outs]
+    waited = [err for err in outs if WAITING in err]
+    assert len(waited) == 1, [e[-400:] for e in outs]
     assert "held by" in waited[0] and "(apply) since" in waited[0]
     assert sorted(p.returncode for p in procs) == [0, 1]  # the first fails its futile sync; the second: nothing to do
 
