@@ -95,6 +95,23 @@ def _stdout_full(proc: subprocess.Popen[str]) -> bool:
     return bool(queued >= fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ))
 
 
+def _landed(emu: Any) -> int:
+    """How many numbers have the new status webhook in the emulator's state (a write lands on arrival)."""
+    numbers = emu.backend.snapshot()["spaces"][SPACE]["phone_numbers"]
+    return sum(n.get("StatusCallbackUrl") == f"{HOOKS}/status" for n in numbers)
+
+
+def _stderr_until(proc: subprocess.Popen[str], text: str) -> str:
+    """The run's stderr up to and including the line that holds ``text`` (the run printed it)."""
+    assert proc.stderr is not None
+    seen = ""
+    while text not in seen:
+        line = proc.stderr.readline()
+        assert line, f"the run ended without saying {text!r}: {seen}"
+        seen += line
+    return seen
+
+
 def _finish(proc: subprocess.Popen[str]) -> tuple[str, str]:
     try:
         out, err = proc.communicate(timeout=60)
@@ -183,11 +200,13 @@ def test_second_sigterm_reports_acknowledged_writes_done_and_unanswered_ones_as_
     proc = _spawn(emu, "apply", str(yaml_path), "--auto-approve", "--force", "--qps", "50",
                   "--results", str(results))
     _wait(proc, "the first answered writes", lambda: len(_writes(audit)) >= 8, timeout=90)
-    time.sleep(0.4)
+    # a write lands before the emulator's latency holds its answer: all 12 landed, the last 4 unanswered
+    _wait(proc, "the last writes", lambda: _landed(emu) == 12)
     proc.send_signal(signal.SIGTERM)
-    time.sleep(0.3)
+    said = _stderr_until(proc, "starting no new write")  # the first is in: the second is a second one
     proc.send_signal(signal.SIGTERM)
     out, err = _finish(proc)
+    err = said + err
     assert proc.returncode == 143, err
     assert "Traceback" not in err
     report = _report(results)
