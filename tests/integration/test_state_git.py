@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -254,6 +254,31 @@ def test_a_rejected_push_is_merged_record_by_record(tmp_path: Path, monkeypatch:
     kept = Journal.open(RunState(GitStore("cams-state", clones[1]), {"default": target})).entries
     assert {k[0] for k in kept} == {UNREGISTERED, "unsynced"}
     assert len(git(origin, "rev-list", "cams-state").split()) == 2  # two commits, none overwritten
+
+
+def test_a_branch_another_run_creates_while_this_one_fetches_is_read(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two first runs at once: the branch is not there when A fetches, and is (B's lock) when A looks why."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
+    for name in ("a", "b"):
+        git(tmp_path, "clone", "-q", str(origin), name)
+    created: list[str] = []
+
+    class RacedStore(GitStore):
+        def _git(self, *args: str, check: bool = True, input_: bytes | None = None,
+                 env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+            proc = super()._git(*args, check=check, input_=input_, env=env)
+            if args[0] == "fetch" and proc.returncode != 0 and not created:
+                created.append(GitStore("cams-state", tmp_path / "b").put("locks/x.json", b"{}\n", expect=None,
+                                                                          message="B's lock"))
+            return proc
+
+    store = RacedStore("cams-state", tmp_path / "a")
+    blob = store.get("locks/x.json")
+    assert created and blob is not None and blob.data == b"{}\n"
 
 
 def test_state_in_another_repository_through_a_remote_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
