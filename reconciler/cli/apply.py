@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     recorder = ResultsRecorder(args.results)
     previous = signal.signal(signal.SIGTERM, _raise_stopped)
     try:
-        return run_stopped_by_sigterm(_apply(args, recorder), Stopped)  # the event loop: a cancellation
+        return run_stopped_by_sigterm(_apply(args, recorder), Stopped)  # in the loop: a cancellation
     except BaseException as exc:  # noqa: BLE001 - every way out records the results, then carries on
         return _exit_with_results(recorder, exc)
     finally:
