@@ -93,13 +93,15 @@ def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
 
 
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
-def test_ctrl_c_or_sigterm_at_the_confirmation_prompt_stops_at_once(how: str) -> None:
+def test_ctrl_c_or_sigterm_at_the_confirmation_prompt_stops_at_once(how: str, tmp_path: Path) -> None:
     """The terminal's interrupt character (or a CI job's SIGTERM) at ``Enter a value:`` ends apply without
     waiting for Enter, before any write, with 130 (143)."""
     pid, master = pty.fork()
     if pid == 0:  # the child: stdin, stdout and stderr are the pty, its controlling terminal
         os.chdir(REPO)
-        os.execvpe(sys.executable, _cli("apply", SPACES, "--emulator", STATE), _env())
+        # a state store of its own: the lock is not the repository's, which another run may hold
+        os.execvpe(sys.executable, _cli("apply", SPACES, "--emulator", STATE),
+                   {**_env(), "CAMS_RECONCILER_STATE_STORE": f"dir:{tmp_path}"})
     try:
         _read_until(master, b"Enter a value:", timeout=60)
         if how == "ctrl-c":
