@@ -16,16 +16,17 @@ import argparse
 import os
 import signal
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from reconciler.state import Store, StoreChoice
 
 STATE_STORE_ENV = "CAMS_RECONCILER_STATE_STORE"  # reconciler.state.STATE_STORE_ENV
 LOCK_TIMEOUT_ENV = "CAMS_RECONCILER_LOCK_TIMEOUT"  # reconciler.state.lock.LOCK_TIMEOUT_ENV
+T = TypeVar("T")
 
 
 def add_state_store_argument(parser: argparse.ArgumentParser) -> None:
@@ -99,6 +100,15 @@ def lock_released_on_signals(command: str) -> Iterator[None]:
         raise SystemExit(ExitCode.for_signal("SIGTERM")) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def run_holding_the_lock(command: str, main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(main)`` for a writer that takes the lock: SIGTERM cancels the run (its ``finally``
+    releases the lock), then it ends with exit 143."""
+    from reconciler.core.signals import run_stopped_by_sigterm
+
+    with lock_released_on_signals(command):
+        return run_stopped_by_sigterm(main, Terminated)
 
 
 def release_locks(opened: Any) -> None:

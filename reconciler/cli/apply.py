@@ -36,7 +36,7 @@ from reconciler.cli._selection import add_selection_arguments
 from reconciler.cli._state_options import add_lock_timeout_argument, release_locks
 from reconciler.cli.plan import add_journal_arguments
 from reconciler.core.errors import ExitCode, ReconcilerError
-from reconciler.core.signals import signals_held
+from reconciler.core.signals import run_stopped_by_sigterm, signals_held
 from reconciler.render import DEFAULT_FORMAT, FORMATS, format_help
 from reconciler.render.escape import printable
 
@@ -84,8 +84,6 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
     from reconciler.cli.plan import journal_path
     from reconciler.config.loader import run_inputs
     from reconciler.engine import ApplyRefusedError, ResultsRecorder
@@ -102,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     recorder = ResultsRecorder(args.results)
     previous = signal.signal(signal.SIGTERM, _raise_stopped)
     try:
-        return asyncio.run(_apply(args, recorder))
+        return run_stopped_by_sigterm(_apply(args, recorder), Stopped)  # in the loop: a cancellation
     except BaseException as exc:  # noqa: BLE001 - every way out records the results, then carries on
         return _exit_with_results(recorder, exc)
     finally:
@@ -110,8 +108,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 class Stopped(KeyboardInterrupt):
-    """SIGTERM outside the writing phase, raised like SIGINT's ``KeyboardInterrupt`` (asyncio lets that
-    family through its callbacks; another exception raised by a signal handler could be swallowed)."""
+    """SIGTERM outside the writing phase, of the family of SIGINT's ``KeyboardInterrupt``: raised once the
+    event loop's main task is cancelled (``run_stopped_by_sigterm``), at once before and after the loop and
+    at the prompt."""
 
     signal_name = "SIGTERM"
 
@@ -412,13 +411,14 @@ def _confirm(writes: int, provenance: Provenance) -> None:
     if not sys.stdin.isatty():
         raise ApplyRefusedError("refusing to apply without confirmation: stdin is not a terminal. Review the "
                                 "plan and pass --auto-approve (CI), or apply a reviewed plan with --plan FILE")
-    # asyncio.run's own SIGINT handler only cancels the running task, which a blocking read does not
-    # notice: the first Ctrl-C would wait for Enter. From before the question is shown until it is answered,
-    # Ctrl-C raises at once (exit 130).
+    # The event loop's SIGINT and SIGTERM handlers only cancel the running task, which a blocking read does
+    # not notice: the first Ctrl-C would wait for Enter. From before the question is shown until it is
+    # answered, either signal raises at once (exit 130/143).
     try:
-        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+                    signal.SIGTERM: signal.signal(signal.SIGTERM, _raise_stopped)}
     except ValueError:  # not the main thread (an embedding): the caller's handling stands
-        previous = None
+        previous = {}
     try:
         sys.stderr.write(f"\nDo you want to perform these {writes} write change(s) in "
                          f"{provenance.accounts_line()}?\n"
@@ -426,8 +426,8 @@ def _confirm(writes: int, provenance: Provenance) -> None:
         sys.stderr.flush()
         answer = sys.stdin.readline().strip()
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if answer != "yes":
         raise ApplyRefusedError("apply cancelled (the answer was not 'yes'); nothing was written")
 
@@ -491,7 +491,7 @@ async def _execute(client: Any, plan: Plan, desired: Any, journal: Journal, reco
         progress.clear()
         for sig in installed:
             loop.remove_signal_handler(sig)
-            signal.signal(sig, before[sig])  # asyncio resets to the default: keep SIGTERM → ``Stopped``
+            signal.signal(sig, before[sig])  # asyncio resets to the default: keep the run's own
 
 
 def _finish(args: argparse.Namespace, plan: Plan, report: ApplyReport, provenance: Provenance,

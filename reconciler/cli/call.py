@@ -26,8 +26,8 @@ from reconciler.cli._client_options import ClientSettings, add_client_arguments
 from reconciler.cli._state_options import (
     add_lock_timeout_argument,
     add_state_store_argument,
-    lock_released_on_signals,
     release_locks,
+    run_holding_the_lock,
     timeout_seconds,
 )
 from reconciler.core.errors import ExitCode, ReconcilerError
@@ -142,8 +142,7 @@ def run_call(args: argparse.Namespace) -> int:
 
     params = parse_params(args.action, args.params)
     if ACTIONS[args.action].is_write:  # it takes the lock: SIGTERM must let it give the lock back
-        with lock_released_on_signals(f"call {args.action}"):
-            body, note = asyncio.run(_call(args, params))
+        body, note = run_holding_the_lock(f"call {args.action}", _call(args, params))
     else:
         body, note = asyncio.run(_call(args, params))
     json.dump(redact_response(body), sys.stdout, indent=2, ensure_ascii=False)

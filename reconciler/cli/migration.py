@@ -19,8 +19,8 @@ from reconciler.cli._declared import declared_number
 from reconciler.cli._state_options import (
     add_lock_timeout_argument,
     add_state_store_argument,
-    lock_released_on_signals,
     release_locks,
+    run_holding_the_lock,
 )
 from reconciler.core.errors import ExitCode
 
@@ -54,7 +54,6 @@ def register(subparsers: Any) -> None:
 
 
 def run_send_code(args: argparse.Namespace) -> int:
-    import asyncio
 
     from reconciler.cli._client_options import ClientSettings, open_clients
     from reconciler.cli._state_options import open_state_store, timeout_seconds
@@ -93,8 +92,7 @@ def run_send_code(args: argparse.Namespace) -> int:
             finally:
                 release_locks(opened)
 
-    with lock_released_on_signals("migration send-code"):
-        asyncio.run(send())
+    run_holding_the_lock("migration send-code", send())
     assert number.migration is not None
     print(f"sent: WhatsApp sends the verify code for {number.phone_number} (space {space.name}) by "
           f"{args.method}. It expires within minutes: put it in ${number.migration.verify_code_env} for the "

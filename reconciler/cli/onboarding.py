@@ -22,8 +22,8 @@ from reconciler.cli._declared import declared_number
 from reconciler.cli._state_options import (
     add_lock_timeout_argument,
     add_state_store_argument,
-    lock_released_on_signals,
     release_locks,
+    run_holding_the_lock,
 )
 from reconciler.core.errors import ExitCode
 
@@ -56,7 +56,6 @@ def register(subparsers: Any) -> None:
 
 
 def run_send_code(args: argparse.Namespace) -> int:
-    import asyncio
 
     from reconciler.cli._client_options import ClientSettings, open_clients
     from reconciler.cli._state_options import open_state_store, timeout_seconds
@@ -110,8 +109,7 @@ def run_send_code(args: argparse.Namespace) -> int:
             finally:
                 release_locks(opened)
 
-    with lock_released_on_signals("onboarding send-code"):
-        asyncio.run(send())
+    run_holding_the_lock("onboarding send-code", send())
     print(f"sent: WhatsApp sends a registration code for {phone} (space {space.name}) {steps.how_sent(method, locale)}; "
           f"the code sent before is void. Put it in ${declared.verify_code_env}, then apply verifies and registers "
           "the number.", file=sys.stderr)

@@ -14,7 +14,7 @@ from reconciler import kinds as catalogue
 from reconciler.core.drift_kinds import DriftKind
 from reconciler.core.plan import LABEL_ORDER, Action, Blocker, BlockerKind, Change, Plan, PlannedSpace
 from reconciler.engine.drift import count, plan_drift
-from reconciler.kinds.expect import RATING_FIELD, RATING_ORDER
+from reconciler.kinds.expect import RATING_FIELD, RATING_ORDER, ExpectKind
 from reconciler.render.escape import json_text, printable
 
 # Terraform-like: one symbol per action, by how a change's action reads (``Change.shown_action``: a kind may
@@ -88,6 +88,8 @@ FINDINGS = frozenset(a for a in Action if not a.writes)
 
 #: Quality ratings from best to worst (the expect kind's): an expectation of the top ones reads "YELLOW or better".
 _QUALITY_ORDER = RATING_ORDER
+#: A health finding's field (``expect.quality_rating``) reads as a state: "quality rating is YELLOW; expected GREEN".
+_EXPECTED = f"{ExpectKind.name}."
 
 
 def is_finding(change: Change) -> bool:
@@ -148,9 +150,9 @@ def finding_text(change: Change) -> str:
         return "is in the space but declared in no YAML" + (f" ({facts})" if facts else "") + blocks
     if change.action is Action.DRIFT and not isinstance(change.before, Mapping) and not isinstance(
             change.after, Mapping) and change.before is not None:
-        if field.startswith("expect."):
-            what = field.removeprefix("expect.").replace("_", " ")
-            expected = _one_of(change.after, quality=field == f"expect.{RATING_FIELD}")
+        if field.startswith(_EXPECTED):
+            what = field.removeprefix(_EXPECTED).replace("_", " ")
+            expected = _one_of(change.after, quality=field == _EXPECTED + RATING_FIELD)
             return f"{what} is {show(change.before)}; expected {expected}"
         return f"is {show(change.before)}; the YAML says {show(change.after)}"
     return printable(change.reason) if change.reason else f"{printable(field) or 'the value'} differs from the YAML"
@@ -159,7 +161,7 @@ def finding_text(change: Change) -> str:
 def finding_note(change: Change) -> str:
     """What ``finding_text`` did not already say (the kind's reason), or ""."""
     text = finding_text(change)
-    said = change.action is Action.UNMANAGED or (change.field or "").startswith("expect.")
+    said = change.action is Action.UNMANAGED or (change.field or "").startswith(_EXPECTED)
     return "" if not change.reason or printable(change.reason) == text or said else printable(change.reason)
 
 

@@ -91,15 +91,22 @@ class GitStore:
         return out
 
     def _fetch(self) -> str | None:
-        """Fetch the branch; its tip, or None when the remote has no such branch yet."""
-        proc = self._git("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", self.remote,
-                         f"+refs/heads/{self.branch}:{self._ref}", check=False)
-        if proc.returncode != 0:
+        """Fetch the branch; its tip, or None when the remote has no such branch yet. A branch another run
+        creates between the failed fetch and the look that follows (two first runs at once) is fetched
+        again, not an error."""
+        for _ in range(3):
+            proc = self._git("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", self.remote,
+                             f"+refs/heads/{self.branch}:{self._ref}", check=False)
+            if proc.returncode == 0:
+                break
             listed = self._git("ls-remote", "--heads", self.remote, f"refs/heads/{self.branch}", check=False)
-            if listed.returncode == 0 and not listed.stdout.strip():
+            if listed.returncode != 0:
+                break
+            if not listed.stdout.strip():
                 self._git("update-ref", "-d", self._ref, check=False)
                 self._tip, self._fetched = None, True
                 return None
+        if proc.returncode != 0:
             raise StateError(f"{self.url}: cannot fetch the state branch: {_last_line(proc.stderr)}")
         self._tip = self._git("rev-parse", "--verify", "-q", f"{self._ref}^{{commit}}").stdout.strip()
         self._fetched = True

@@ -8,13 +8,19 @@ witness of which calls were made.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler.cli import main
 from reconciler.client.actions import ACTIONS
 from reconciler.core.plan import Action, Plan
+from reconciler.emulator.faults import Hold
+from reconciler.state.dir import DirStore
+from reconciler.state.lock import held_locks
 
 #: API write action → the plan action it carries out (as the change reads: its label).
 WRITE_ACTION_OF = {
@@ -109,3 +115,31 @@ def unplanned_writes(entries: Iterable[AuditEntry], plan: Plan) -> list[AuditEnt
         if (kind, e.space, phone) not in planned:
             out.append(e)
     return out
+
+
+# -- a real run SIGKILLed at an exact point ------------------------------------------------------------------
+
+def sigkill_at_hold(proc: subprocess.Popen[str], held: Hold) -> None:
+    """SIGKILL ``proc`` once the emulator holds its request (``faults.hold``: before it runs, or after it
+    landed), then end that request without an answer: the run dies with the request on the wire, no sleep
+    race. Returns once the held request is over and in the audit log."""
+    try:
+        if not held.arrived.wait(60):
+            proc.kill()
+            raise AssertionError(f"the held request never arrived; the run said: {proc.communicate()}")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        held.release(drop=True)  # the dead client's request: no answer (held before: it never runs)
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+    assert held.done.wait(30)  # the held request is over and in the audit log
+    assert proc.returncode == -signal.SIGKILL
+
+
+def break_the_killed_runs_lock(journal: Path) -> None:
+    """A killed run's state lock stays until an operator breaks it on purpose (``state unlock``), as after
+    any killed apply: exactly one is left, in the ``dir:`` store beside ``journal``."""
+    [lock] = held_locks(DirStore(journal.parent))
+    assert main(["state", "unlock", lock.id, "--journal", str(journal)]) == 0

@@ -537,11 +537,21 @@ def test_second_signal_stops_at_once_and_reports_writes_in_flight_as_not_finishe
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "apply never got to its writes"
             time.sleep(0.02)
-        time.sleep(0.3)
+        # a write lands before the emulator's latency holds its answer: once all have landed, none answered
+        while not all(cams.hooks_of(SPACE_A, p)[0] == f"{HOOKS}/status" for p in phones):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "apply never sent all its writes"
+            time.sleep(0.02)
         proc.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
+        assert proc.stderr is not None
+        said = ""
+        while "starting no new write" not in said:  # the first is in: the second is a second one
+            line = proc.stderr.readline()
+            assert line, said
+            said += line
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
+        err = said + err
     finally:
         if proc.poll() is None:
             proc.kill()

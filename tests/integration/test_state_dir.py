@@ -23,6 +23,7 @@ from reconciler.state.dir import DirStore
 from reconciler.state.lock import held_locks
 from reconciler.state.records import records_of
 from tests.helpers.gitops import drift_free
+from tests.helpers.reliability import sigkill_at_hold
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,19 +56,14 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_a_lock_left_by_a_killed_run_is_shown_refuses_and_is_broken_on_purpose(
         setup: tuple[Path, Any], capsys: pytest.CaptureFixture[str]) -> None:
     tmp, handle = setup
-    handle._server.latency_ms = 2000  # the run below is killed while it reads, holding the lock
+    held = handle.faults.hold("QueryChatappPhoneNumbers", "before")  # killed while it reads, holding the lock
     proc = subprocess.Popen([sys.executable, "-m", "reconciler", "apply", "spaces", "--auto-approve",
                              "--endpoint", handle.url], env={**os.environ, "GITHUB_SERVER_URL": "https://github.com",
                                                            "GITHUB_REPOSITORY": "acme/cams", "GITHUB_RUN_ID": "42",
                                                            "GITHUB_ACTOR": "octocat"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    sigkill_at_hold(proc, held)
     store = DirStore(tmp / "state")
-    deadline = time.monotonic() + 60
-    while not held_locks(store) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    handle._server.latency_ms = 0
     [lock] = held_locks(store)
 
     code, out, _ = cli(capsys, "state", "lock")
@@ -179,47 +175,53 @@ def test_a_state_store_named_in_the_yaml(setup: tuple[Path, Any], capsys: pytest
     assert code == 1 and "state.yaml:3:14: error: state_store differs from the one in spaces/more.yaml" in err
 
 
+def _stopped_holding_the_lock(handle: Any, store: DirStore, argv: list[str], action: str,
+                              sig: signal.Signals) -> tuple[int, str]:
+    """Run ``argv`` and send it ``sig`` once it holds the lock and the emulator holds its ``action``
+    request (no sleep race); its exit code and stderr."""
+    held = handle.faults.hold(action, "before")
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler", *argv, "--endpoint", handle.url],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        if not held.arrived.wait(60):
+            proc.kill()
+            raise AssertionError(f"{action} never arrived: {proc.communicate()}")
+        assert held_locks(store)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        held.release(drop=True)  # the stopped run's request: it never runs
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc.returncode, err
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_the_lock_is_released_when_apply_is_stopped_by_a_signal(setup: tuple[Path, Any], sig: signal.Signals) -> None:
     tmp, handle = setup
-    handle._server.latency_ms = 1500  # stopped while it reads for its plan, holding the lock
-    proc = subprocess.Popen([sys.executable, "-m", "reconciler", "apply", "spaces", "--auto-approve",
-                             "--endpoint", handle.url, "--results", "r.json"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     store = DirStore(tmp / "state")
-    deadline = time.monotonic() + 60
-    while not held_locks(store) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert held_locks(store)
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=60)
-    handle._server.latency_ms = 0
-    assert proc.returncode == (143 if sig == signal.SIGTERM else 130), err
+    # stopped while it reads for its plan, holding the lock
+    code, err = _stopped_holding_the_lock(handle, store, ["apply", "spaces", "--auto-approve", "--results", "r.json"],
+                                          "QueryChatappPhoneNumbers", sig)
+    assert code == (143 if sig == signal.SIGTERM else 130), err
     assert held_locks(store) == [] and "Traceback" not in err
     assert json.loads((tmp / "r.json").read_text())["status"] == "interrupted"
 
 
-@pytest.mark.parametrize("argv", [
-    ["migration", "send-code", "spaces", "--space", "acme-travel", "--number", "+8613800009999"],
-    ["call", "UpdatePhoneWebhook", "CustSpaceId=293483938849001", "PhoneNumber=8613800001234",
-     "StatusCallbackUrl=https://hooks.acme.example/s"],
+@pytest.mark.parametrize(("argv", "action"), [
+    (["migration", "send-code", "spaces", "--space", "acme-travel", "--number", "+8613800009999"],
+     "GetMigrationVerifyCode"),
+    (["call", "UpdatePhoneWebhook", "CustSpaceId=293483938849001", "PhoneNumber=8613800001234",
+      "StatusCallbackUrl=https://hooks.acme.example/s"], "UpdatePhoneWebhook"),
 ], ids=["migration-send-code", "call-write"])
-def test_the_lock_is_released_when_another_writer_is_stopped_by_sigterm(setup: tuple[Path, Any],
-                                                                        argv: list[str]) -> None:
+def test_the_lock_is_released_when_another_writer_is_stopped_by_sigterm(setup: tuple[Path, Any], argv: list[str],
+                                                                        action: str) -> None:
     """Every command that takes the lock gives it back on SIGTERM (a cancelled CI job), not only apply."""
     tmp, handle = setup
-    handle._server.latency_ms = 1500  # stopped while it holds the lock
-    proc = subprocess.Popen([sys.executable, "-m", "reconciler", *argv, "--endpoint", handle.url],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     store = DirStore(tmp / "state")
-    deadline = time.monotonic() + 60
-    while not held_locks(store) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert held_locks(store)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
-    handle._server.latency_ms = 0
-    assert proc.returncode == 143, err
+    code, err = _stopped_holding_the_lock(handle, store, argv, action, signal.SIGTERM)  # stopped mid-write
+    assert code == 143, err
     assert held_locks(store) == [] and "Traceback" not in err
 
 
@@ -261,5 +263,5 @@ def test_one_sigint_stops_a_writer_waiting_for_the_lock(setup: tuple[Path, Any])
     started = time.monotonic()
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and time.monotonic() - started < 10, err
+    assert proc.returncode == 130 and time.monotonic() - started < 60, err  # not after --lock-timeout's 120 s
     assert [lock.id for lock in held_locks(store)] == [other.id] and "Traceback" not in err

@@ -12,7 +12,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,18 @@ REPO = Path(__file__).resolve().parents[2]
 ACCOUNT_TOKEN = "acc0unt-t0ken-s3cret"
 FINGERPRINT_KEY = "fingerprint-key-s3cret"
 UNSYNCABLE = "+86 138 0000 5555"  # declared, registered to no WABA upstream: a sync cannot bring it in
+
+
+WAITING = "note: waiting for the state lock"
+
+
+def wait_for(cond: Callable[[], bool], procs: list[subprocess.Popen[bytes]], timeout: float = 120) -> None:
+    """Until ``cond`` holds (what a child wrote says it reached a point), while every child still runs."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert all(p.poll() is None for p in procs), [p.returncode for p in procs]
+        assert time.monotonic() < deadline, "the point was never reached"
+        time.sleep(0.05)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -181,14 +194,30 @@ def test_a_rehearsal_against_the_emulator_leaves_the_real_accounts_plan(world: W
 def test_two_applies_at_once_never_write_twice_nor_lose_an_entry(world: World) -> None:
     """Two runners apply the same merge at the same moment: one waits for the other's lock, then plans
     after its writes are recorded."""
-    env = {**os.environ}
-    world.handle._server.latency_ms = 100  # the first run holds the lock for seconds: the runs surely overlap
-    procs = [subprocess.Popen([sys.executable, "-m", "reconciler", "apply", "spaces", "--auto-approve",
-                               "--lock-timeout", "2m", "--endpoint", world.handle.url, "--qps", "100"],
-                              cwd=r.repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for r in (world.a, world.b)]
-    outs = [p.communicate(timeout=180) for p in procs]
-    for _out, err in outs:
+    # The run that takes the lock first is held mid-apply (the emulator holds its verification) until the
+    # other says it waits for the lock: the runs overlap however slowly either one starts.
+    held = world.handle.faults.hold("ChatappMigrationVerified", "before")
+    errs = [world.tmp / f"{r.repo.name}.stderr" for r in (world.a, world.b)]
+    procs = []
+    try:
+        for r, path in zip((world.a, world.b), errs, strict=True):
+            with path.open("w", encoding="utf-8") as err_file:
+                procs.append(subprocess.Popen(
+                    [sys.executable, "-m", "reconciler", "apply", "spaces", "--auto-approve", "--lock-timeout", "2m",
+                     "--endpoint", world.handle.url, "--qps", "100"],
+                    cwd=r.repo, stdout=subprocess.DEVNULL, stderr=err_file, stdin=subprocess.DEVNULL))
+        assert held.arrived.wait(120), [p.poll() for p in procs]
+        wait_for(lambda: any(WAITING in e.read_text(encoding="utf-8") for e in errs), procs)
+    finally:
+        held.release()
+        for p in procs:
+            try:
+                p.wait(timeout=180)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+    outs = [e.read_text(encoding="utf-8") for e in errs]
+    for err in outs:
         assert "Traceback" not in err, err
     writes = world.writes()
     assert len(writes) == len(set(writes)), writes  # no write twice (the futile sync included)
@@ -197,8 +226,8 @@ def test_two_applies_at_once_never_write_twice_nor_lose_an_entry(world: World) -
     # the futile sync's entry survived: both runners' later plans report it instead of syncing
     code, out, err = world.b.run("plan", "spaces")
     assert "did not bring it in" in out, out + err
-    waited = [err for _, err in outs if "note: waiting for the state lock" in err]
-    assert len(waited) == 1, [e[-400:] for _, e in outs]
+    waited = [err for err in outs if WAITING in err]
+    assert len(waited) == 1, [e[-400:] for e in outs]
     assert "held by" in waited[0] and "(apply) since" in waited[0]
     assert sorted(p.returncode for p in procs) == [0, 1]  # the first fails its futile sync; the second: nothing to do
 
@@ -225,6 +254,31 @@ def test_a_rejected_push_is_merged_record_by_record(tmp_path: Path, monkeypatch:
     kept = Journal.open(RunState(GitStore("cams-state", clones[1]), {"default": target})).entries
     assert {k[0] for k in kept} == {UNREGISTERED, "unsynced"}
     assert len(git(origin, "rev-list", "cams-state").split()) == 2  # two commits, none overwritten
+
+
+def test_a_branch_another_run_creates_while_this_one_fetches_is_read(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two first runs at once: the branch is not there when A fetches, and is (B's lock) when A looks why."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
+    for name in ("a", "b"):
+        git(tmp_path, "clone", "-q", str(origin), name)
+    created: list[str] = []
+
+    class RacedStore(GitStore):
+        def _git(self, *args: str, check: bool = True, input_: bytes | None = None,
+                 env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+            proc = super()._git(*args, check=check, input_=input_, env=env)
+            if args[0] == "fetch" and proc.returncode != 0 and not created:
+                created.append(GitStore("cams-state", tmp_path / "b").put("locks/x.json", b"{}\n", expect=None,
+                                                                          message="B's lock"))
+            return proc
+
+    store = RacedStore("cams-state", tmp_path / "a")
+    blob = store.get("locks/x.json")
+    assert created and blob is not None and blob.data == b"{}\n"
 
 
 def test_state_in_another_repository_through_a_remote_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -24,9 +23,8 @@ from reconciler.cli import main
 from reconciler.client.actions import ACTIONS
 from reconciler.engine import Journal
 from reconciler.state.dir import DirStore
-from reconciler.state.lock import held_locks
 from reconciler.state.store import decode
-from tests.helpers.reliability import emulator_state, number_entry
+from tests.helpers.reliability import break_the_killed_runs_lock, emulator_state, number_entry, sigkill_at_hold
 
 REPO = Path(__file__).resolve().parents[2]
 SPACE = "293483938800951"
@@ -204,19 +202,8 @@ def test_sigkill_at_every_step_resumes_without_a_second_code(
         env_code = world.codes()[-1]
     held = world.handle.faults.hold(action, point)
     proc = _spawn(world, env_code)
-    try:
-        assert held.arrived.wait(60), proc.communicate(timeout=5)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        held.release(drop=True)  # the dead client's request: no answer (held before: it never runs)
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate()
-    assert held.done.wait(30)
-    assert proc.returncode == -signal.SIGKILL
-    [lock] = held_locks(DirStore(world.journal.parent))
-    assert main(["state", "unlock", lock.id, "--journal", str(world.journal)]) == 0
+    sigkill_at_hold(proc, held)
+    break_the_killed_runs_lock(world.journal)
     assert world.entries() == left
     assert len(world.codes()) == sent_then
     if action == "GetChatappVerifyCode" and point == "before":

@@ -13,11 +13,14 @@ signals, real pipes:
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -83,6 +86,32 @@ def _wait(proc: subprocess.Popen[str], what: str, cond: Callable[[], bool], time
         time.sleep(0.02)
 
 
+def _stdout_full(proc: subprocess.Popen[str]) -> bool:
+    """The run is blocked printing: its stdout pipe, which nobody reads, is full (Linux: the bytes queued in
+    it reach its capacity)."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    queued = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
+    return bool(queued >= fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ))
+
+
+def _landed(emu: Any) -> int:
+    """How many numbers have the new status webhook in the emulator's state (a write lands on arrival)."""
+    numbers = emu.backend.snapshot()["spaces"][SPACE]["phone_numbers"]
+    return sum(n.get("StatusCallbackUrl") == f"{HOOKS}/status" for n in numbers)
+
+
+def _stderr_until(proc: subprocess.Popen[str], text: str) -> str:
+    """The run's stderr up to and including the line that holds ``text`` (the run printed it)."""
+    assert proc.stderr is not None
+    seen = ""
+    while text not in seen:
+        line = proc.stderr.readline()
+        assert line, f"the run ended without saying {text!r}: {seen}"
+        seen += line
+    return seen
+
+
 def _finish(proc: subprocess.Popen[str]) -> tuple[str, str]:
     try:
         out, err = proc.communicate(timeout=60)
@@ -129,13 +158,16 @@ def test_a_desired_state_that_does_not_load_still_writes_the_results_file(tmp_pa
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_while_planning_writes_the_results_file(emulator: Any, tmp_path: Path,
                                                          sig: signal.Signals) -> None:
-    # the profile reads start once the space's numbers are read, and each takes 1.5 s
-    emu, yaml_path, audit = _setup(emulator, tmp_path, 3, profile=True, latency_ms=1500)
+    # the profile reads start once the space's numbers are read: the emulator holds the first one
+    emu, yaml_path, audit = _setup(emulator, tmp_path, 3, profile=True)
+    held = emu.faults.hold("QueryPhoneBusinessProfile", "before")
     results = tmp_path / "results.json"
     proc = _spawn(emu, "apply", str(yaml_path), "--auto-approve", "--results", str(results))
-    _wait(proc, "the space read", lambda: any(e["action"] == "QueryChatappPhoneNumbers" for e in _audit(audit)))
-    time.sleep(0.3)
-    proc.send_signal(sig)
+    try:
+        _wait(proc, "a profile read", held.arrived.is_set)
+        proc.send_signal(sig)
+    finally:
+        held.release()
     out, err = _finish(proc)
     assert proc.returncode == 128 + sig, err
     assert "Traceback" not in err and "stopped before any write" in err
@@ -149,10 +181,7 @@ def test_sigterm_while_the_plan_print_blocks_writes_nothing_and_records_every_wr
     emu, yaml_path, audit = _setup(emulator, tmp_path, 600)  # a plan of > 64 KiB: stdout fills, nobody reads
     results = tmp_path / "results.json"
     proc = _spawn(emu, "apply", str(yaml_path), "--auto-approve", "--force", "--results", str(results))
-    _wait(proc, "the planning reads", lambda: sum(e["action"] == "GetCustomerAccountInfo" for e in _audit(audit)) >= 1
-          and sum(e["action"] == "QueryChatappPhoneNumbers" for e in _audit(audit)) >= 1)
-    time.sleep(1.0)  # printing the plan, blocked on the full pipe
-    assert proc.poll() is None
+    _wait(proc, "the plan's print blocked on the full pipe", lambda: _stdout_full(proc), timeout=120)
     proc.send_signal(signal.SIGTERM)
     out, err = _finish(proc)
     assert proc.returncode == 143, err
@@ -171,11 +200,13 @@ def test_second_sigterm_reports_acknowledged_writes_done_and_unanswered_ones_as_
     proc = _spawn(emu, "apply", str(yaml_path), "--auto-approve", "--force", "--qps", "50",
                   "--results", str(results))
     _wait(proc, "the first answered writes", lambda: len(_writes(audit)) >= 8, timeout=90)
-    time.sleep(0.4)
+    # a write lands before the emulator's latency holds its answer: all 12 landed, the last 4 unanswered
+    _wait(proc, "the last writes", lambda: _landed(emu) == 12)
     proc.send_signal(signal.SIGTERM)
-    time.sleep(0.3)
+    said = _stderr_until(proc, "starting no new write")  # the first is in: the second is a second one
     proc.send_signal(signal.SIGTERM)
     out, err = _finish(proc)
+    err = said + err
     assert proc.returncode == 143, err
     assert "Traceback" not in err
     report = _report(results)
@@ -194,8 +225,7 @@ def test_sigterm_while_the_final_report_prints_leaves_the_final_results(emulator
     proc = _spawn(emu, "apply", str(yaml_path), "--auto-approve", "--force", "--qps", "1000",
                   "--format", "json", "--results", str(results))
     _wait(proc, "the results file", results.exists, timeout=120)
-    time.sleep(0.5)  # printing {"plan", "apply"} blocks on the full pipe
-    assert proc.poll() is None
+    _wait(proc, 'the print of {"plan", "apply"} blocked on the full pipe', lambda: _stdout_full(proc))
     proc.send_signal(signal.SIGTERM)
     out, err = _finish(proc)
     assert proc.returncode == 143 and "Traceback" not in err

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -28,9 +27,8 @@ from reconciler.client.actions import ACTIONS
 from reconciler.config import load_desired_state
 from reconciler.engine import Journal, apply_plan, make_plan
 from reconciler.state.dir import DirStore
-from reconciler.state.lock import held_locks
 from reconciler.state.store import decode
-from tests.helpers.reliability import emulator_state, number_entry
+from tests.helpers.reliability import break_the_killed_runs_lock, emulator_state, number_entry, sigkill_at_hold
 
 REPO = Path(__file__).resolve().parents[2]
 SPACE = "293483938800901"
@@ -341,20 +339,8 @@ def test_sigkill_anywhere_in_verify_then_register_leaves_a_record_the_next_plan_
     yaml_path = _yaml(world.tmp_path, migration=True)
     held = world.handle.faults.hold(action, point)
     proc = _spawn(world, "apply", str(yaml_path), "--auto-approve")
-    try:
-        assert held.arrived.wait(60), proc.communicate(timeout=5)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        held.release(drop=True)  # the dead client's request: no answer (held before: it never runs)
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate()
-    assert held.done.wait(30)  # the held request is over and in the audit log
-    assert proc.returncode == -signal.SIGKILL
-    # the killed run's state lock stays until an operator breaks it on purpose, as after any killed apply
-    [lock] = held_locks(DirStore(world.journal.parent))
-    assert main(["state", "unlock", lock.id, "--journal", str(world.journal)]) == 0
+    sigkill_at_hold(proc, held)
+    break_the_killed_runs_lock(world.journal)
     # the intent was on disk before the code left
     assert world.journal_entries() == [("verifying", MIGRATING)]
     sent = _writes(world.audit)

@@ -25,41 +25,10 @@ from reconciler.client import (
 )
 from reconciler.client.actions import ACTIONS, RetryMode
 from reconciler.client.retry import RetryPolicy, backoff_delay, is_retryable, retry_after_hint
+from tests.helpers.client import Answer, FakeTime, scripted
 
 CREDS = Credentials("test-key", "test-secret")
 OK = {"RequestId": "req-ok", "Code": "OK", "Message": "SUCCESS", "PhoneNumbers": []}
-
-
-class FakeTime:
-    """Clock and sleep for the client: sleeping advances the clock instantly."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, delay: float) -> None:
-        self.sleeps.append(delay)
-        self.now += delay
-
-
-Answer = httpx.Response | Exception
-
-
-def scripted(*answers: Answer) -> tuple[httpx.MockTransport, list[httpx.Request]]:
-    """A transport that gives the answers in order (the last one repeats) and records the requests."""
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        answer = answers[min(len(seen), len(answers) - 1)]
-        seen.append(request)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    return httpx.MockTransport(handler), seen
 
 
 def error(status: int, code: str, message: str = "failed", **headers: str) -> httpx.Response:

@@ -118,12 +118,17 @@ def test_the_lock_refuses_names_its_holder_and_is_broken_by_id(tmp_path: Path) -
 def test_a_signal_while_the_lock_is_being_written_reaches_a_holder_that_can_release_it(tmp_path: Path) -> None:
     """SIGTERM (a cancelled CI job) arriving while the lock's write is under way (a Git push takes a second) is
     delivered only once the caller holds the lock, so its way out releases it."""
+    import select
     import signal
+    import socket
     import threading
-    import time
 
     class Stop(Exception):
         pass
+
+    # the C-level handler writes each signal's number here as it arrives: the handshake that it has
+    arrived_r, arrived_w = socket.socketpair()
+    arrived_w.setblocking(False)
 
     class SignalledStore(DirStore):
         def put(self, name: str, data: bytes, *, expect: str | None, message: str) -> str:
@@ -131,7 +136,7 @@ def test_a_signal_while_the_lock_is_being_written_reaches_a_holder_that_can_rele
             # the lock is written, its answer not back yet; the kernel hands SIGTERM to another thread of the
             # process (a CLI run has them: asyncio's resolver pool), which Python runs in the main thread
             signal.pthread_kill(other.ident or 0, signal.SIGTERM)
-            time.sleep(0.2)  # the signal has arrived before the write's answer does
+            assert select.select([arrived_r], [], [], 60)[0]  # the signal has arrived before the write's answer does
             return version
 
     def stop(signum: int, frame: object) -> None:
@@ -140,6 +145,7 @@ def test_a_signal_while_the_lock_is_being_written_reaches_a_holder_that_can_rele
     store = SignalledStore(tmp_path)
     held: list[Any] = []
     previous = signal.signal(signal.SIGTERM, stop)
+    wakeup = signal.set_wakeup_fd(arrived_w.fileno())
     done = threading.Event()
     other = threading.Thread(target=done.wait)
     other.start()
@@ -149,7 +155,10 @@ def test_a_signal_while_the_lock_is_being_written_reaches_a_holder_that_can_rele
     finally:
         done.set()
         other.join()
+        signal.set_wakeup_fd(wakeup)
         signal.signal(signal.SIGTERM, previous)
+        arrived_r.close()
+        arrived_w.close()
     assert len(held_locks(store)) == 1 and len(held) == 1  # the caller has it ...
     held[0].release()  # ... and its way out gives it back
     assert held_locks(store) == []
