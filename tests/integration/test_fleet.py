@@ -20,6 +20,7 @@ import yaml
 from reconciler.cli import main
 from reconciler.engine.matrix import plan_jobs
 from reconciler.engine.plan_signing import PLAN_KEY_ENV
+from tests.helpers.github_outputs import read_outputs
 
 REPO = Path(__file__).resolve().parents[2]
 FLEET = REPO / "examples" / "fleet"
@@ -200,8 +201,6 @@ def action_step(workdir: Path, command: str, secrets: dict[str, str] | None = No
                 **inputs: str) -> tuple[int, dict[str, str], str]:
     """One step of the shipped workflows: the action run in ``workdir`` as the runner runs it (its inputs as
     INPUT_* variables, only the given secrets), its outputs as the runner reads them, its stdout."""
-    from test_action_emulator import read_outputs
-
     out = workdir / "github-output"
     out.unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "CAMS_", "INPUT_", "GITHUB_"))}
