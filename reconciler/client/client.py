@@ -337,9 +337,13 @@ class CamsClient:
                   extra={"event": "request", "action": spec.name, "attempt": attempt, "host": endpoint.host})
         t0 = self._clock()
         try:
-            status, content, response_headers = await self._exchange(spec, url, headers, remaining, where, secrets)
-            # When it was answered tells the budget how late it may have reached the server.
-            self.limiter.settle(account, spec.name, sent_at, self._clock())
+            try:
+                status, content, response_headers = await self._exchange(spec, url, headers, remaining, where,
+                                                                         secrets)
+            finally:
+                # When it was answered (or given up: a timeout, a dropped connection) tells the budget how
+                # late it may have reached the server.
+                self.limiter.settle(account, spec.name, sent_at, self._clock())
             elapsed_ms = (self._clock() - t0) * 1000
             log.debug("%s attempt %d -> HTTP %d in %.0f ms (request id %s)", spec.name, attempt, status,
                       elapsed_ms, response_headers.get("x-acs-request-id"),
