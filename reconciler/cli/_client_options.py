@@ -192,11 +192,13 @@ def _credentials(settings: ClientSettings, account: Account | None,
 async def open_clients(args: argparse.Namespace, desired: DesiredState) -> AsyncIterator[AccountClients]:
     """One client per account the spaces use (``default`` when none is named), opened once for the run.
 
-    They share one rate limiter, budgeted per account, and one ``ClientStats``. A declared account's
+    They share one rate limiter, budgeted per account, one ``ClientStats`` and one TLS context (each client
+    would otherwise read the whole CA bundle for itself). A declared account's
     credentials are resolved when it first sends: a run that reads no space of an account needs none of
     its secrets. With ``--emulator``, every account talks to the emulator with the emulator's key of the
     account of the same id."""
     from reconciler.client import CamsClient, ClientStats, RateLimiter
+    from reconciler.client.client import tls_context
     from reconciler.client.endpoints import ensure_endpoint_allowed
     from reconciler.engine import AccountClients
 
@@ -204,6 +206,7 @@ async def open_clients(args: argparse.Namespace, desired: DesiredState) -> Async
     handle = _start_emulator(settings.emulator) if settings.emulator else None
     stats = ClientStats()
     limiter = RateLimiter(settings.qps)
+    tls = tls_context()
     try:
         async with AsyncExitStack() as stack:
             clients: dict[str, CamsClient] = {}
@@ -216,7 +219,7 @@ async def open_clients(args: argparse.Namespace, desired: DesiredState) -> Async
                                else _credentials(settings, account))
                 client = CamsClient(credentials, region=settings.region_for(account),
                                     endpoint=handle.url if handle is not None else settings.endpoint_for(account),
-                                    qps=settings.qps, limiter=limiter, stats=stats, account=name)
+                                    qps=settings.qps, limiter=limiter, stats=stats, account=name, tls=tls)
                 clients[name] = await stack.enter_async_context(client)
             yield AccountClients.for_desired(clients, desired, stats=stats)
     finally:

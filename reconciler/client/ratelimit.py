@@ -18,8 +18,10 @@ arrivals in one window. So each budget:
 - checks, just before each send, when the last ``n`` requests may have *reached* the server: each one's
   actual send time (a task woken late by a busy event loop must not bring the next ones closer than the
   window allows), pushed later by however much its round trip exceeded the fastest recent one (a request
-  held up on the way, or by a busy server before it was counted, shows as a slow round trip). Seen delay
-  is thus paid for exactly, when it happens, and only the unseen rest needs the margin.
+  held up on the way, or by a busy server before it was counted, shows as a slow round trip; a request
+  still unanswered counts its time out so far as its round trip, so a stall shows while it lasts, not
+  only once its answer is back). Seen delay is thus paid for exactly, when it happens, and only the unseen
+  rest needs the margin.
 
 Several requests are in flight at once (sends are pipelined across the latency), so a plan reaches
 ``calls / qps`` plus the margin. Every attempt takes a slot, retries too, so a server that counts the
@@ -128,8 +130,15 @@ class ActionBudget:
         if len(self._sent) < self.window_calls:
             return 0.0
         fastest = min(self._rtts) if self._rtts else 0.0
-        arrivals = (sent + (rtt - fastest if rtt is not None and rtt > fastest else 0.0) for sent, rtt in self._sent)
-        nth_latest: float = heapq.nlargest(self.window_calls, arrivals)[-1]
+
+        def arrival(sent: float, rtt: float | None) -> float:
+            if rtt is None:
+                # Not answered yet: its round trip is already as long as it has been out, so it may be held
+                # up on the way right now; a stall shows before its answer does (once answers give a baseline).
+                rtt = now - sent if self._rtts else 0.0
+            return sent + (rtt - fastest if rtt > fastest else 0.0)
+
+        nth_latest: float = heapq.nlargest(self.window_calls, (arrival(sent, rtt) for sent, rtt in self._sent))[-1]
         return max(0.0, nth_latest + self.window + self.margin - now)
 
     def record(self, now: float) -> None:

@@ -15,15 +15,16 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from reconciler.common.masking import mask_url
 from reconciler.config.errors import Problem
 from reconciler.config.fastcheck import compile_schema
 from reconciler.config.loader import LoadedFile, Path, format_path
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_FILE = "cams-desired-state.schema.json"
 
@@ -92,17 +93,24 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 class SchemaChecker:
-    """The schema, compiled once per load: a fast verdict first, ``jsonschema`` for the problems."""
+    """The schema, compiled once per load: a fast verdict first, ``jsonschema`` for the problems.
+
+    ``jsonschema`` (and what it imports) is loaded only when a file fails the fast verdict, or when there
+    is none: a run over valid files, a plan's every run, does not pay for importing it."""
 
     def __init__(self) -> None:
-        schema = inline_refs(load_schema())
-        self.validator = Draft202012Validator(schema)
-        self.fast = compile_schema(schema)
+        self._schema = inline_refs(load_schema())
+        self.fast = compile_schema(self._schema)
+        self._validator: Draft202012Validator | None = None
 
     def problems(self, loaded: LoadedFile) -> list[Problem]:
         if self.fast is not None and self.fast(loaded.data):
             return []
-        return schema_problems(self.validator, loaded)
+        if self._validator is None:
+            from jsonschema import Draft202012Validator
+
+            self._validator = Draft202012Validator(self._schema)
+        return schema_problems(self._validator, loaded)
 
 
 def is_secret_path(path: Sequence[str | int]) -> bool:

@@ -417,7 +417,15 @@ class Plan:
         return tuple(c for c in self.changes if c.action.writes)
 
     def for_space(self, name: str) -> tuple[Change, ...]:
-        return tuple(c for c in self.changes if c.space == name)
+        return self._changes_by_space.get(name, ())
+
+    @functools.cached_property
+    def _changes_by_space(self) -> dict[str, tuple[Change, ...]]:
+        """Space name → its changes, in plan order (grouped once: callers ask for every space in turn)."""
+        grouped: dict[str, list[Change]] = {}
+        for c in self.changes:
+            grouped.setdefault(c.space, []).append(c)
+        return {name: tuple(changes) for name, changes in grouped.items()}
 
     @functools.cached_property
     def labels(self) -> tuple[str, ...]:

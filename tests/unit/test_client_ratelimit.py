@@ -238,6 +238,31 @@ def test_delays_the_round_trips_show_are_absorbed_beyond_the_margin() -> None:
     assert strict_server_accepts(arrivals, 10) == 400
 
 
+def test_a_request_stalled_on_the_way_delays_the_sends_while_still_unanswered() -> None:
+    """The first request is held up 0.9 s before the server counts it, and answered only then: the sends a
+    window after it must not wait for that answer to learn of the stall (a strict server would refuse the
+    eleventh), since its time out so far already says it may arrive late."""
+    clock = FakeClock()
+    budget = ActionBudget(10, clock=clock, settings=AdaptiveSettings(margin=0.02))
+    arrivals: list[float] = []
+    answers: list[tuple[float, float]] = []  # (answered at, sent at), settled once the clock passes them
+    for i in range(40):
+        clock.now += budget.reserve()
+        while (wait := budget.window_delay(clock.now)) > 0:
+            clock.now += wait
+            for answered, sent in [a for a in answers if a[0] <= clock.now]:
+                budget.settle(sent, answered)
+                answers.remove((answered, sent))
+        for answered, sent in [a for a in answers if a[0] <= clock.now]:
+            budget.settle(sent, answered)
+            answers.remove((answered, sent))
+        budget.record(clock.now)
+        held = 0.9 if i == 0 else 0.0
+        arrivals.append(clock.now + 0.025 + held)
+        answers.append((clock.now + 0.05 + held, clock.now))
+    assert strict_server_accepts(arrivals, 10) == 40
+
+
 def test_an_action_documented_at_a_lower_rate_is_paced_at_it() -> None:
     """ListChatappTemplate and GetWhatsappHealthStatus are documented at 5/s per account: at --qps 10 their
     sends stay 5 in any second, while the number list keeps the full 10."""
