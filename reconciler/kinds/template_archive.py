@@ -221,22 +221,18 @@ class TemplateArchiveKind(Kind[TemplateArchive]):
             before = {"recorded_at": record.at, **({"archived_by_prune": kept} if kept else {})}
         out: list[Change] = []
         # one change per direction: the unarchive goes before the templates' edits, the archive after them
-        if unarchive or again:
-            after: dict[str, JSON] = {"unarchive": [*unarchive, *again]}
-            if again:
-                after["declared_again"] = list(again)
-            parts = ([f"{', '.join(unarchive)} {UNARCHIVE_NOTE}"] if unarchive else []) + \
-                ([f"{', '.join(again)} ({REDECLARED_NOTE}) {UNARCHIVE_NOTE}"] if again else [])
-            out.append(self.change(block, Action.UPDATE, item=UNARCHIVE, before=before, after=after,
-                                   source=_source(space, [*unarchive, *again][0]), reason=f"{'; '.join(parts)} ({why})"))
-        if archive or pruned:
-            after = {"archive": [*archive, *pruned]}
-            if pruned:
-                after["not_declared"] = list(pruned)
-            parts = ([f"{', '.join(archive)} {ARCHIVE_NOTE}"] if archive else []) + \
-                ([f"{', '.join(pruned)} ({PRUNED_NOTE}) {ARCHIVE_NOTE}"] if pruned else [])
-            out.append(self.change(block, Action.UPDATE, item=ARCHIVE, before=before, after=after,
-                                   source=_source(space, [*archive, *pruned][0]), reason=f"{'; '.join(parts)} ({why})"))
+        for item, key, wanted, extra, extra_key, extra_note, note in (
+                (UNARCHIVE, "unarchive", unarchive, again, "declared_again", REDECLARED_NOTE, UNARCHIVE_NOTE),
+                (ARCHIVE, "archive", archive, pruned, "not_declared", PRUNED_NOTE, ARCHIVE_NOTE)):
+            if not wanted and not extra:
+                continue
+            after: dict[str, JSON] = {key: [*wanted, *extra]}
+            if extra:
+                after[extra_key] = list(extra)
+            parts = ([f"{', '.join(wanted)} {note}"] if wanted else []) + \
+                ([f"{', '.join(extra)} ({extra_note}) {note}"] if extra else [])
+            out.append(self.change(block, Action.UPDATE, item=item, before=before, after=after,
+                                   source=_source(space, [*wanted, *extra][0]), reason=f"{'; '.join(parts)} ({why})"))
         if in_review:
             out.append(self.change(block, Action.DRIFT, after={"in_review": list(in_review)},
                                    source=_source(space, in_review[0]),
