@@ -519,9 +519,10 @@ def test_state_is_kept_on_the_state_branch_and_secrets_reach_the_tool(name: str)
 _HARNESS = r"""
 const fs = require('fs');
 const [script, world] = [fs.readFileSync(process.argv[2], 'utf8'), JSON.parse(fs.readFileSync(process.argv[3], 'utf8'))];
-const seen = {outputs: {}, failed: null};
+const seen = {outputs: {}, failed: null, comments: [], summary: ''};
 const core = {setOutput: (k, v) => { seen.outputs[k] = v; }, setFailed: m => { seen.failed = m; },
-              warning: () => {}, notice: () => {}, info: () => {}};
+              warning: () => {}, notice: () => {}, info: () => {},
+              summary: {addRaw(text) { seen.summary += text; return this; }, write: () => Promise.resolve()}};
 const data = d => Promise.resolve({data: d});
 const github = {rest: {
   actions: {listWorkflowRuns: a => { seen.listed = [...(seen.listed || []), a.workflow_id];
@@ -529,12 +530,14 @@ const github = {rest: {
             getWorkflowRun: a => world.runs[String(a.run_id)] ? data(world.runs[String(a.run_id)])
                                                               : Promise.reject(new Error('Not Found'))},
   pulls: {get: a => data(world.pulls[String(a.pull_number)])},
+  issues: {createComment: a => { seen.comments.push(a); return data({}); }},
   repos: {listPullRequestsAssociatedWithCommit: () => data(world.prs)}}};
-const context = {repo: {owner: 'o', repo: 'r'}, runId: 99, sha: 'c'.repeat(40), eventName: world.event};
+const context = {repo: {owner: 'o', repo: 'r'}, runId: 99, sha: 'c'.repeat(40), eventName: world.event,
+                 serverUrl: 'https://github.com', workflow: 'cams-apply'};
 Object.assign(process.env, world.env);
 (async () => {
-  await (new (Object.getPrototypeOf(async function () {}).constructor)('github', 'context', 'core', script))(
-    github, context, core);
+  await (new (Object.getPrototypeOf(async function () {}).constructor)('github', 'context', 'core', 'require', script))(
+    github, context, core, require);
   process.stdout.write(JSON.stringify(seen));
 })().catch(e => { process.stdout.write(JSON.stringify({...seen, threw: String(e)})); });
 """
@@ -551,20 +554,25 @@ def _find_step(tmp_path: Path, event: str, plan_run_id: str = "", runs: dict[str
                prs: list[dict[str, Any]] | None = None, workflow_runs: dict[str, Any] | None = None,
                pulls: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run the apply job's "find the plan" github-script in node with a fake GitHub API; what it decided."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
     [find] = [s for _, s in steps(load_workflow("cams-apply.yml")) if s.get("id") == "reviewed"]
     assert find["env"] == {"PLAN_RUN_ID": "${{ inputs.plan-run-id }}"}  # the input reaches the script via env only
-    (tmp_path / "script.js").write_text(find["with"]["script"], encoding="utf-8")
-    (tmp_path / "harness.js").write_text(_HARNESS, encoding="utf-8")
     world = {"event": event, "runs": {"99": _SELF_RUN, **(runs or {})}, "prs": prs or [],
              "workflow_runs": workflow_runs or {}, "pulls": pulls or {},
              # the step's env, and the workflow's (github-script sees both)
              "env": {"PLAN_RUN_ID": plan_run_id, **load_workflow("cams-apply.yml")["env"]}}
+    return _run_script(tmp_path, find["with"]["script"], world)
+
+
+def _run_script(tmp_path: Path, script: str, world: dict[str, Any]) -> dict[str, Any]:
+    """A github-script step's script run in node (cwd ``tmp_path``) against the fake GitHub API of ``world``."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    (tmp_path / "script.js").write_text(script, encoding="utf-8")
+    (tmp_path / "harness.js").write_text(_HARNESS, encoding="utf-8")
     (tmp_path / "world.json").write_text(json.dumps(world), encoding="utf-8")
     proc = subprocess.run([node, str(tmp_path / "harness.js"), str(tmp_path / "script.js"),
-                           str(tmp_path / "world.json")], capture_output=True, text=True, timeout=60)
+                           str(tmp_path / "world.json")], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -670,6 +678,86 @@ def test_direct_push_still_plans_and_applies_and_no_manual_step_passes_auto_appr
     for _, step in steps(wf):
         for code in (step.get("run", ""), step.get("with", {}).get("script", "")):
             assert "inputs." not in code and "github.event." not in code, step.get("name")
+
+
+_IF_TOKEN = re.compile(r"\s*(?:(?P<text>'(?:[^']|'')*')|(?P<op>&&|\|\||==|!=|!|\(|\))"
+                         r"|(?P<call>(?:always|success|failure|cancelled)\(\))|(?P<ref>[A-Za-z_][\w.-]*))")
+_STATUS = ("always()", "success()", "failure()", "cancelled()")
+
+
+def evaluate(expression: str, context: dict[str, str], status: str = "success") -> Any:
+    """A GitHub Actions expression of the shapes these workflows use (quoted strings, context references, ==,
+    !=, !, &&, ||, parentheses, the status functions) evaluated as the runner evaluates it: && and || give one
+    of their operands, a reference to nothing is '', and an ``if`` without a status function is ANDed with
+    success() (``status``: the needs' outcome for a job, the earlier steps' for a step)."""
+    text = expression.strip()
+    if text.startswith("${{") and text.endswith("}}"):
+        text = text[3:-2].strip()
+    if not any(f in text for f in _STATUS):
+        text = f"success() && ({text})"
+    python, position = [], 0
+    while position < len(text):
+        match = _IF_TOKEN.match(text, position)
+        assert match and match.end() > position, f"cannot read {text[position:]!r}"
+        position = match.end()
+        if match["text"]:
+            python.append(repr(match["text"][1:-1].replace("''", "'")))
+        elif match["op"]:
+            python.append({"&&": " and ", "||": " or ", "!": " not "}.get(match["op"], match["op"]))
+        elif match["call"]:
+            python.append(repr(match["call"] == "always()" or match["call"][:-2] == status))
+        else:
+            python.append(repr({"true": True, "false": False}.get(match["ref"], context.get(match["ref"], ""))))
+    return eval("".join(python), {"__builtins__": {}})  # noqa: S307 (built above from our own workflow file)
+
+
+@pytest.mark.parametrize("apply, runs, comment", [
+    # a manual run whose pieces the check refused: the apply job's one line is the whole story
+    ({"result": "failure", "outputs.mode": "dispatched", "outputs.checked": "failure"}, False, None),
+    # a manual run given a plan run of one job (no pieces), or a plan-run-id that is not a manual plan run
+    ({"result": "failure", "outputs.mode": "dispatched", "outputs.checked": "skipped"}, False, None),
+    ({"result": "failure", "outputs.mode": "none", "outputs.reason": "run 5 is not a manual plan run"}, False, None),
+    # a merged PR with no reviewed plan: that reason is the outcome commented on the PR, nothing merged
+    ({"result": "failure", "outputs.mode": "none", "outputs.pr": "12",
+      "outputs.reason": "pull request #12 has no successful cams-plan.yml run for its last commit bbbbbbb"}, True,
+     "has no successful cams-plan.yml run"),
+    # the accounts' jobs ran: their results are merged into the outcome
+    ({"result": "success", "outputs.mode": "reviewed", "outputs.pr": "12"}, True, "every account applied"),
+    ({"result": "success", "outputs.mode": "dispatched", "outputs.checked": "success"}, True, None),
+])
+def test_a_fleet_apply_refused_before_any_account_gives_one_reason_and_one_red_mark(
+        tmp_path: Path, apply: dict[str, str], runs: bool, comment: str | None) -> None:
+    """Several accounts: when the apply job refuses before any account's job (its one-line reason), the
+    outcome job does not fail a second time on results nobody wrote. It is skipped, or, for a merged PR,
+    comments that one reason; once accounts' jobs ran, it merges their results."""
+    jobs = load_workflow("cams-apply.yml")["jobs"]
+    context = {"github.ref": "refs/heads/main", "needs.jobs.outputs.several": "true", "needs.jobs.result": "success",
+               **{f"needs.apply.{k}": v for k, v in apply.items()}}
+    account_runs = evaluate(jobs["apply-account"]["if"], context, "success" if apply["result"] == "success"
+                            else "failure")
+    context["needs.apply-account.result"] = "success" if account_runs else "skipped"
+    outcome = jobs["apply-outcome"]
+    assert bool(evaluate(outcome["if"], context, "failure" if apply["result"] == "failure" else "success")) is runs
+    if not runs:
+        return
+    ran = [s for s in outcome["steps"] if "if" not in s or evaluate(s["if"], context)]
+    merges = [s for s in ran if s.get("with", {}).get("command") == "merge"]
+    assert bool(merges) is account_runs  # no results to merge when no account's job ran
+    [say] = [s for s in ran if "createComment" in s.get("with", {}).get("script", "")] or [None]
+    if comment is None:
+        assert say is None or not apply.get("outputs.pr")
+        return
+    assert say is not None
+    if account_runs:  # what the merge step writes; the merge itself is run in tests/integration/test_fleet.py
+        (tmp_path / "apply.md").write_text("**cams-reconciler apply: every account applied (retail, travel)**\n")
+    env = {name: str(evaluate(value, context) or "") for name, value in say["env"].items()}
+    seen = _run_script(tmp_path, say["with"]["script"], {"event": "push", "runs": {}, "env": env})
+    assert "threw" not in seen, seen
+    [posted] = seen["comments"]
+    assert posted["issue_number"] == 12 and comment in posted["body"]
+    assert "no account reported an outcome" not in posted["body"]
+    if not account_runs:
+        assert "refused, nothing was written" in posted["body"] and comment in seen["summary"]
 
 
 def test_drift_workflow() -> None:
