@@ -26,6 +26,7 @@ from reconciler.core.plan import Action, Change
 from reconciler.engine import apply_plan, make_plan
 from reconciler.kinds import get, precedes
 from reconciler.render.formats import format_names
+from tests.helpers.paths import REPO_ROOT
 
 SPACE = "293483938849301"
 PHONE = "8613800007301"
@@ -453,3 +454,33 @@ def test_the_order_is_the_changes_own() -> None:
     assert precedes(edit, older) and not precedes(older, edit)
     assert precedes(flow, unarchive) and precedes(flow, edit) and precedes(flow, archive)
     assert not precedes(unarchive, archive) and not precedes(archive, unarchive)  # apart, the edits between
+
+
+def test_the_onboarding_example_archives_its_undeclared_template_and_converges(
+        emulator: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """examples/onboarding declares ``prune: archive``: its plan archives the template it no longer declares
+    (saying what that does to sending) beside the onboarding step, and after apply the next plan is empty."""
+    example = REPO_ROOT / "examples" / "onboarding"
+    handle = emulator(example / "emulator-state.yaml", qps=0)
+    for name, value in (("ALIBABA_CLOUD_ACCESS_KEY_ID", "demo"), ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "demo-secret"),
+                        ("CAMS_RECONCILER_STATE_STORE", f"dir:{tmp_path / 'state'}"),
+                        ("CAMS_SECRET_ACME_SG_CODE", "394817")):  # the example state's code for the new number
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
+
+    def cli(*argv: str) -> tuple[int, str]:
+        capsys.readouterr()
+        code = main([*argv, str(example / "spaces"), "--endpoint", handle.url])
+        return code, "".join(capsys.readouterr())
+
+    code, shown = cli("plan", "--detailed-exitcode")
+    assert code == 2 and ARCHIVE_LINE.replace("promo_old", "launch_promo") in shown, shown
+    assert "order_ready" not in shown  # declared and unchanged: nothing to do
+    code, shown = cli("apply", "--auto-approve")
+    assert code == 0, shown
+    space = handle.backend.snapshot()["spaces"]["293483938849101"]
+    assert {t["Name"]: bool(t.get("Archived")) for t in space["templates"]} == {"order_ready": False,
+                                                                                  "launch_promo": True}
+    code, shown = cli("plan", "--detailed-exitcode")
+    assert code == 0, shown  # converged: the number onboarded, its username set, the promotion archived
