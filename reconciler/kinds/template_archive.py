@@ -177,9 +177,11 @@ class TemplateArchiveKind(Kind[TemplateArchive]):
 
     def goes_before(self, change: Change) -> tuple[str, ...]:
         """A change that only unarchives goes before the templates' edits (one declared again may be edited in
-        the same plan); one that archives (or both, in the older shape) follows them."""
-        return ("templates",) if _directions(change.after if isinstance(change.after, Mapping) else {}) == {False} \
-            else ()
+        the same plan) and before the space's archive change (whose record, written last, then starts from the
+        one the unarchive left: side by side, either would drop what the other recorded); one that archives
+        (or both, in the older shape) follows the edits."""
+        return (("templates", self.name) if _directions(change.after if isinstance(change.after, Mapping) else {})
+                == {False} else ())
 
     def blocks(self, space: Space) -> list[Block[TemplateArchive]]:
         templates = space.block("templates")

@@ -228,6 +228,27 @@ def test_a_template_declared_again_is_unarchived_and_a_deleted_one_drops_out(wor
     assert world.record().get("pruned") is None and world.record()["templates"] == {"welcome/en_US": True}
 
 
+def test_one_apply_that_unarchives_one_template_and_archives_another_keeps_both_in_the_record(world: World) -> None:
+    """No edit between them: the unarchive still goes first, so the archive's record (written last) holds
+    what the unarchive left and what it archived itself, and nothing archived is forgotten."""
+    path = world.yaml(_item("welcome"), prune="archive")
+    assert world.cli("apply", str(path), "--auto-approve")[0] == 0
+    assert world.archived() == ["promo_old", "spring_sale"]
+
+    path = world.yaml(_item("spring_sale"), prune="archive")  # spring_sale declared again, welcome dropped
+    code, out = world.cli("apply", str(path), "--auto-approve")
+    assert code == 0, out
+    assert world.archived() == ["promo_old", "welcome"]
+    assert world.record()["pruned"] == ["promo_old/en_US", "welcome/en_US"]
+    assert world.cli("plan", str(path), "--detailed-exitcode")[0] == 0
+
+    path = world.yaml(_item("spring_sale"), _item("welcome"), prune="archive")  # welcome declared again
+    code, out = world.cli("apply", str(path), "--auto-approve")
+    assert code == 0, out
+    assert world.archived() == ["promo_old"]
+    assert world.cli("plan", str(path), "--detailed-exitcode")[0] == 0
+
+
 def test_apply_archives_no_more_than_the_plan_showed(world: World, tmp_path: Path) -> None:
     first = load_desired_state([str(world.yaml(_item("welcome"), prune="archive"))])
 
@@ -439,8 +460,8 @@ def test_a_template_declared_again_stays_recorded_until_its_unarchive_is_accepte
 
 
 def test_the_order_is_the_changes_own() -> None:
-    """The one ordering rule: an unarchive before the templates' edits, an archive (or a change of the older
-    shape, which does both) after them, and flows before either."""
+    """The one ordering rule: an unarchive before the templates' edits and the archive, an archive (or a change
+    of the older shape, which does both) after the edits, and flows before either."""
 
     def change(kind: str, after: Any = None, item: str | None = None) -> Change:
         return Change(Action.UPDATE, "shop", SPACE, None, after=after, kind=kind, item=item)
@@ -453,7 +474,8 @@ def test_the_order_is_the_changes_own() -> None:
     assert precedes(edit, archive) and not precedes(archive, edit)
     assert precedes(edit, older) and not precedes(older, edit)
     assert precedes(flow, unarchive) and precedes(flow, edit) and precedes(flow, archive)
-    assert not precedes(unarchive, archive) and not precedes(archive, unarchive)  # apart, the edits between
+    # with no edit between them, the unarchive still goes first: the archive's record is written last
+    assert precedes(unarchive, archive) and not precedes(archive, unarchive)
 
 
 def test_the_onboarding_example_archives_its_undeclared_template_and_converges(
