@@ -161,10 +161,11 @@ def _run_merge(args: argparse.Namespace) -> int:
         from reconciler.files import check_output
         check_output(args.issues_out, [*args.paths, *run_inputs(args.yaml or [])], "--issues-out")
     plan, desired = merged(args, [p for p in args.paths if p not in issues])
+    # the merged report first: a refusal of the issues files must not take the fleet's drift report with it
+    emit(plan, args, report="drift")
     if args.issues_out:
         from reconciler.engine import merge_issues, write_operations
         write_operations(args.issues_out, merge_issues(issues, plan))
-    emit(plan, args, report="drift")
     if plan.failed:
         return EXIT_ERROR
     if args.fail_on == "none":

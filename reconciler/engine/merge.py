@@ -259,6 +259,7 @@ def is_results(path: str) -> bool:
 
 MAX_ISSUES_BYTES = 64 * 1024 * 1024
 _OPERATION_STATES = ("open", "closed")
+_OPERATION_FIELDS = ("space", "title", "state", "body", "comment")
 
 
 def _issues_document(path: str) -> Any:
@@ -309,7 +310,8 @@ def merge_issues(paths: Sequence[str], plan: Plan) -> dict[str, Any]:
             elif space in owner:
                 problems.append(f"{path} and {owner[space]} both have the issue of space {space}")
             else:
-                owner[space], found[space] = path, op
+                # only the fields an operation has: anything else in a piece is not carried to the issues job
+                owner[space], found[space] = path, {k: op.get(k) for k in _OPERATION_FIELDS}
     if len(labels) > 1:
         problems.append("the issues files are of different labels: " + "; ".join(
             f"{label} ({', '.join(files)})" for label, files in labels.items()))

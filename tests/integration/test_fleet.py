@@ -394,11 +394,23 @@ def test_merged_drift_issues_are_what_one_process_over_every_account_writes(
     assert "1 resolved" in shop["comment"]
     assert "**acknowledged**" in next(op for op in merged["operations"] if op["space"] == "travel-bookings")["body"]
 
-    # an account's job that wrote no issues, and issues without --issues-out, are refused
+    # an operation carries only its fields: anything else a piece holds stays behind
+    issues = json.loads((tmp_path / "issues-retail.json").read_text())
+    issues["operations"][0]["number"] = 1
+    (tmp_path / "issues-retail.json").write_text(json.dumps(issues))
+    code, _, err = run(capsys, "drift", "--merge", *(str(tmp_path / f) for f in (
+        "drift-travel.json", "issues-travel.json", "drift-retail.json", "issues-retail.json")),
+        "--yaml", str(spaces), "--issues-out", str(tmp_path / "merged-issues.json"))
+    assert json.loads((tmp_path / "merged-issues.json").read_text()) == single, err
+
+    # an account's job that wrote no issues, and issues without --issues-out, are refused; the merged drift
+    # report is still written (a refusal of the issues does not take the fleet's report with it)
     code, out, err = run(capsys, "drift", "--merge", str(tmp_path / "drift-retail.json"),
                          str(tmp_path / "drift-travel.json"), str(tmp_path / "issues-retail.json"),
-                         "--yaml", str(spaces), "--issues-out", str(tmp_path / "partial.json"))
-    assert code == 1 and out == "" and not (tmp_path / "partial.json").exists()
+                         "--yaml", str(spaces), "--issues-out", str(tmp_path / "partial.json"),
+                         "--out", str(tmp_path / "partial-report.md"))
+    assert code == 1 and not (tmp_path / "partial.json").exists()
+    assert "retail-shop" in (tmp_path / "partial-report.md").read_text()
     assert "no issues file covers space(s) travel-bookings, travel-support of account travel" in err
     code, _, err = run(capsys, "drift", "--merge", str(tmp_path / "drift-retail.json"),
                        str(tmp_path / "drift-travel.json"), str(tmp_path / "issues-retail.json"), "--yaml", str(spaces))
