@@ -71,10 +71,8 @@ class HealthKind(Kind[Health]):
 
     async def read(self, client: CallClient, block: Block[Health]) -> Values:
         assert block.number is not None
-        body = await client.call(self.api.read or "", {"CustSpaceId": block.space.cust_space_id, "NodeType": "phone",
-                                                        "PhoneNumber": block.number.phone_number})
-        data = body.get("Data")
-        return dict(data) if isinstance(data, Mapping) else {}
+        return await self._read_at(client, {"CustSpaceId": block.space.cust_space_id, "NodeType": "phone",
+                                            "PhoneNumber": block.number.phone_number})
 
     def plan(self, block: Block[Health], current: Values | None) -> list[Change]:
         model, data = block.model, current
