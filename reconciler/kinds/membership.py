@@ -198,11 +198,11 @@ class MembershipKind(Kind["Number | None"]):
         policy = space.unmanaged_numbers
         if policy == "ignore":
             return
+        declared = {n.phone_number for n in space.numbers}
         if policy == "deregister":
-            yield from retirement.plan_unmanaged(self, space, numbers, {n.phone_number for n in space.numbers})
+            yield from retirement.plan_unmanaged(self, space, numbers, declared)
             return
         severity = Severity.ERROR if policy == "error" else Severity.NOTICE
-        declared = {n.phone_number for n in space.numbers}
         source = space.sources.get("unmanaged_numbers", space.source)
         for phone, item in numbers.items():
             if phone in declared:
