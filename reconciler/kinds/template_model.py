@@ -81,9 +81,12 @@ def flow_names(components: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(b[FLOW_KEY]) for b in _buttons(components) if b.get(FLOW_KEY)))
 
 
+_PENDING_FLOW_ID = "(the id of Flow "  # how ``pending_flow_id`` starts: ``flow_ids_pending`` looks for it
+
+
 def pending_flow_id(name: str) -> str:
     """What a plan shows for the id of a Flow it creates (Terraform's "known after apply")."""
-    return f"(the id of Flow {name}, known after apply)"
+    return f"{_PENDING_FLOW_ID}{name}, known after apply)"
 
 
 def with_flow_ids(t: Template, ids: Mapping[str, str | None]) -> Template:
@@ -108,7 +111,7 @@ def with_flow_ids(t: Template, ids: Mapping[str, str | None]) -> Template:
 
 def flow_ids_pending(t: Template) -> bool:
     """Some FLOW button's id is not known yet (the Flow is created by this plan's apply)."""
-    return any(str(b.get("FlowId", "")).startswith("(the id of Flow ") for b in _buttons(t.components))
+    return any(str(b.get("FlowId", "")).startswith(_PENDING_FLOW_ID) for b in _buttons(t.components))
 
 
 #: ``prune: archive``: archive the templates no item declares instead of deleting them
