@@ -109,7 +109,7 @@ def problems(pieces: Sequence[Piece], desired: DesiredState, expected: Sequence[
         listed = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
         out.append(f"no piece covers {'space(s) ' + listed + ' of ' if covered else ''}account {account}"
                    + ("" if covered else f" ({listed})") + ", which the YAML expects in this run")
-    extra = sorted(set(owner) - set(expected) - (set(owner) - set(declared)))
+    extra = sorted((set(owner) & set(declared)) - set(expected))  # undeclared ones are reported above
     if extra:
         out.append(f"the pieces cover {', '.join(extra[:10])}, which this run does not select")
     return out
