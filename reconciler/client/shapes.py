@@ -97,7 +97,7 @@ def username(action: str, body: Mapping[str, Any], cust_space_id: str | None = N
         return {}
     if not isinstance(data, dict):
         raise fail(action, body, "Data", f"is {kind_name(data)}, expected an object", **where)
-    text_fields(action, body, data, "Data.", ("Username", "Status"), **where)
+    text_fields(action, body, data, "Data.", get_action(action).answer_text, **where)
     name = (data.get("Username") or "").strip()
     return {"Username": name, "Status": (data.get("Status") or "").strip()} if name else {}
 

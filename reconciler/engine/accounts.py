@@ -111,13 +111,17 @@ class AccountClients(Mapping[str, Any]):
         return await client.call(action, params)
 
 
+def preflight_rank(status: str) -> int:
+    """Where ``status`` stands, worst first (0); an unknown status counts as the worst."""
+    return _PREFLIGHT_ORDER.index(status) if status in _PREFLIGHT_ORDER else 0
+
+
 def combine_preflights(by_account: Mapping[str, Preflight]) -> Preflight:
     """One account: its preflight as is. Several: the worst status, every account's detail by name, and
     each account's data under its name."""
     if len(by_account) == 1:
         return next(iter(by_account.values()))
-    ranked = sorted(by_account.values(), key=lambda p: _PREFLIGHT_ORDER.index(p.status)
-                    if p.status in _PREFLIGHT_ORDER else 0)
+    ranked = sorted(by_account.values(), key=lambda p: preflight_rank(p.status))
     status = ranked[0].status if ranked else "skipped"
     detail = "; ".join(f"{name}: {p.status}" + (f" ({p.detail})" if p.detail else "")
                        for name, p in by_account.items())

@@ -169,14 +169,19 @@ class _SpaceRun:
                    for o in open_ if o is not change)
 
     # -- the loop -------------------------------------------------------------------------------------
+    def _ready(self, open_: list[Change]) -> list[Change]:
+        """The round to run next out of ``open_``: what waits for none of them (a cycle: all of them)."""
+        return [c for c in open_ if not self._waits(c, open_)] or list(open_)
+
     async def execute(self) -> None:
         open_ = list(self.changes)
+        ready = self._ready(open_)
         seen: ActualSpace | None = None  # the last round's verifying read, when it also read this round's
-        while open_:
-            ready = [c for c in open_ if not self._waits(c, open_)] or list(open_)  # a cycle: run them all
+        while ready:
             open_ = [c for c in open_ if c not in ready]
-            following = [c for c in open_ if not self._waits(c, open_)]  # the next round, known now
+            following = self._ready(open_)  # the next round, known now: the verifying read covers it too
             seen = await self.round(ready, seen, following)
+            ready = following
 
     async def round(self, ready: list[Change], seen: ActualSpace | None,
                     following: list[Change]) -> ActualSpace | None:

@@ -23,7 +23,6 @@ from reconciler.core.model import Space
 from reconciler.core.plan import Action, Change
 from reconciler.engine.actual import ActualSpace
 from reconciler.kinds.base import PlanContext
-from reconciler.kinds.onboarding_paths import ITEMS as ONBOARDING_STEPS
 from reconciler.kinds.onboarding_paths import arriving as onboarding_arriving
 from reconciler.kinds.onboarding_paths import settled
 
@@ -53,9 +52,7 @@ def diff_space(space: Space, actual: ActualSpace, *, env: Mapping[str, str] | No
         for c in found:
             if c.action is Action.SYNC:
                 arriving.update((c.after or {}).get("missing") or [])
-            elif c.action in _ARRIVING and c.phone_number is not None:
-                arriving.add(c.phone_number)
-            elif c.item in ONBOARDING_STEPS and c.phone_number is not None and onboarding_arriving(c):
+            elif c.phone_number is not None and (c.action in _ARRIVING or onboarding_arriving(c)):
                 arriving.add(c.phone_number)
         changes.extend(found)
     return changes

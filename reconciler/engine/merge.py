@@ -29,14 +29,13 @@ from typing import Any
 from reconciler.core.model import DesiredState
 from reconciler.core.plan import Plan, Preflight, Scope
 from reconciler.core.provenance import Provenance, Target
-from reconciler.engine.accounts import combine_preflights
+from reconciler.engine.accounts import combine_preflights, preflight_rank
 from reconciler.engine.errors import EngineError
 from reconciler.engine.fingerprint import desired_fingerprint
 from reconciler.engine.safety import plan_blockers
 from reconciler.engine.staleness import load_saved_plan
 from reconciler.files import read_input
 
-_WORST_FIRST = ("error", "frozen", "unavailable", "ok", "no-data", "skipped")
 MAX_RESULTS_BYTES = 64 * 1024 * 1024
 
 
@@ -110,7 +109,7 @@ def problems(pieces: Sequence[Piece], desired: DesiredState, expected: Sequence[
         listed = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
         out.append(f"no piece covers {'space(s) ' + listed + ' of ' if covered else ''}account {account}"
                    + ("" if covered else f" ({listed})") + ", which the YAML expects in this run")
-    extra = sorted(set(owner) - set(expected) - (set(owner) - set(declared)))
+    extra = sorted((set(owner) & set(declared)) - set(expected))  # undeclared ones are reported above
     if extra:
         out.append(f"the pieces cover {', '.join(extra[:10])}, which this run does not select")
     return out
@@ -151,14 +150,11 @@ def _preflight(pieces: Sequence[Piece], accounts_in_order: Sequence[str]) -> Pre
                 preflight = Preflight(preflight.status, preflight.detail,
                                       data if isinstance(data, Mapping) else {})
             held = by_account.get(account)
-            if held is None or _rank(preflight.status) < _rank(held.status):  # shards: the worst check
+            # shards of one account: the worst check
+            if held is None or preflight_rank(preflight.status) < preflight_rank(held.status):
                 by_account[account] = preflight
     ordered = {a: by_account[a] for a in dict.fromkeys(accounts_in_order) if a in by_account}
     return combine_preflights(ordered) if ordered else Preflight("skipped", "no space to plan")
-
-
-def _rank(status: str) -> int:
-    return _WORST_FIRST.index(status) if status in _WORST_FIRST else 0
 
 
 def _provenance(pieces: Sequence[Piece], accounts_in_order: Sequence[str]) -> Provenance | None:

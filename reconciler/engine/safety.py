@@ -146,6 +146,17 @@ def check_all_read(plan: Plan, *, saved_path: str | None = None, rechecking: boo
         f"written. To go on, {hint}. --force does not override this.")
 
 
+def _breaches(plan: Plan, desired: DesiredState) -> list[ThresholdBreach | DeregisterBreach]:
+    """Every threshold the plan breaches (the webhook one and the deregistration one): what ``--force``
+    overrides."""
+    return [*threshold_breaches(plan, desired), *deregister_breaches(plan, desired)]
+
+
+def _findings(plan: Plan) -> list[Change]:
+    """The blocking findings other than undeclared numbers (those are reported per space)."""
+    return [c for c in plan.changes if c.severity is Severity.ERROR and c.action is not Action.UNMANAGED]
+
+
 def plan_blockers(plan: Plan, desired: DesiredState, *, force: bool) -> tuple[Blocker, ...]:
     """Everything apply would refuse ``plan`` for, most absolute first (pure). With ``force`` the
     threshold breaches are recorded as overridden; nothing else can be."""
@@ -158,10 +169,9 @@ def plan_blockers(plan: Plan, desired: DesiredState, *, force: bool) -> tuple[Bl
         out.append(Blocker(BlockerKind.FROZEN, f"{plan.preflight.detail or 'the account is frozen'}; every "
                                                "write would fail (--force does not override a frozen account)"))
     errors = [c for c in plan.changes if c.severity is Severity.ERROR and c.action is Action.UNMANAGED]
-    for c in plan.changes:
-        if c.severity is Severity.ERROR and c.action is not Action.UNMANAGED:
-            out.append(Blocker(BlockerKind.FINDING, f"space {c.space}: {c.field}: {c.reason} (--force does not "
-                                                    "override this)", c.space))
+    for c in _findings(plan):
+        out.append(Blocker(BlockerKind.FINDING, f"space {c.space}: {c.field}: {c.reason} (--force does not "
+                                                "override this)", c.space))
     for name in dict.fromkeys(c.space for c in errors):
         mine = [c for c in errors if c.space == name]
         shown = ", ".join(str(c.phone_number) for c in mine[:5]) + (f" and {len(mine) - 5} more"
@@ -170,9 +180,7 @@ def plan_blockers(plan: Plan, desired: DesiredState, *, force: bool) -> tuple[Bl
                            f"space {name}: {len(mine)} number(s) in the space are declared in no YAML and "
                            f"the space says unmanaged_numbers: error ({shown}); declare them or relax the "
                            "policy (--force does not override this)", name))
-    breaches: list[ThresholdBreach | DeregisterBreach] = [*threshold_breaches(plan, desired),
-                                                          *deregister_breaches(plan, desired)]
-    for b in breaches:
+    for b in _breaches(plan, desired):
         out.append(Blocker(BlockerKind.THRESHOLD, b.describe(), b.space, overridden=force))
     return tuple(out)
 
@@ -184,7 +192,7 @@ def check_apply_allowed(plan: Plan, desired: DesiredState, *, force: bool) -> li
         raise FrozenAccountError(
             f"refusing to apply: {plan.preflight.detail or 'the account is frozen'}. Every write would fail; "
             "--force does not override a frozen account. Resolve the account status (billing/hosting) first.")
-    findings = [c for c in plan.changes if c.severity is Severity.ERROR and c.action is not Action.UNMANAGED]
+    findings = _findings(plan)
     if findings:
         shown = "; ".join(f"{c.space} {c.field}" + (f" ({c.source})" if c.source else "") + f": {c.reason}"
                           for c in findings[:5])
@@ -199,8 +207,7 @@ def check_apply_allowed(plan: Plan, desired: DesiredState, *, force: bool) -> li
             f"refusing to apply: {len(errors)} number(s) in spaces with unmanaged_numbers: error are declared "
             f"in no YAML: {shown}{more}. Declare them, or set unmanaged_numbers to report, then plan again "
             "(--force does not override this; use --target to apply other spaces).")
-    breaches: list[ThresholdBreach | DeregisterBreach] = [*threshold_breaches(plan, desired),
-                                                          *deregister_breaches(plan, desired)]
+    breaches = _breaches(plan, desired)
     if breaches and not force:
         raise SafetyThresholdError(
             "refusing to apply: " + "; ".join(b.describe() for b in breaches)
