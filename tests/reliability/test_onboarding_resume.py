@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.cli import main
 from reconciler.client.actions import ACTIONS
 from reconciler.engine import Journal
 from reconciler.state.dir import DirStore
 from reconciler.state.store import decode
+from tests.helpers.cli import run_cli
 from tests.helpers.reliability import break_the_killed_runs_lock, emulator_state, number_entry, sigkill_at_hold
 
 REPO = Path(__file__).resolve().parents[2]
@@ -73,9 +73,7 @@ class World:
         self.yaml = _yaml(tmp_path)
 
     def cli(self, *argv: str) -> tuple[int, str]:
-        self.capsys.readouterr()
-        code = main([*argv, "--endpoint", self.handle.url, "--journal", str(self.journal)])
-        out, err = self.capsys.readouterr()
+        code, out, err = run_cli(self.capsys, *argv, "--endpoint", self.handle.url, "--journal", str(self.journal))
         return code, out + err
 
     def plan(self) -> tuple[int, str]:

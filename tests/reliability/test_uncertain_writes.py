@@ -21,13 +21,13 @@ from typing import Any
 
 import pytest
 
-from reconciler.cli import main
 from reconciler.client import CamsClient, Credentials
 from reconciler.client.actions import ACTIONS
 from reconciler.config import load_desired_state
 from reconciler.engine import Journal, apply_plan, make_plan
 from reconciler.state.dir import DirStore
 from reconciler.state.store import decode
+from tests.helpers.cli import run_cli
 from tests.helpers.reliability import break_the_killed_runs_lock, emulator_state, number_entry, sigkill_at_hold
 
 REPO = Path(__file__).resolve().parents[2]
@@ -108,10 +108,7 @@ class World:
         monkeypatch.setenv("CAMS_SECRET_UNCERTAIN_CODE", CODE)
 
     def cli(self, *argv: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        code = main([*argv, "--endpoint", self.handle.url, "--journal", str(self.journal)])
-        out, err = self.capsys.readouterr()
-        return code, out, err
+        return run_cli(self.capsys, *argv, "--endpoint", self.handle.url, "--journal", str(self.journal))
 
     def apply(self, yaml_path: Path) -> tuple[int, dict[str, dict[str, Any]], str]:
         code, out, err = self.cli("apply", str(yaml_path), "--auto-approve", "--results", str(self.results))
