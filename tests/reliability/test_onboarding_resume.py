@@ -20,11 +20,14 @@ from typing import Any
 import pytest
 
 from reconciler.client.actions import ACTIONS
-from reconciler.engine import Journal
-from reconciler.state.dir import DirStore
-from reconciler.state.store import decode
 from tests.helpers.cli import run_cli
-from tests.helpers.reliability import break_the_killed_runs_lock, emulator_state, number_entry, sigkill_at_hold
+from tests.helpers.reliability import (
+    break_the_killed_runs_lock,
+    emulator_state,
+    journal_entries,
+    number_entry,
+    sigkill_at_hold,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SPACE = "293483938800951"
@@ -90,11 +93,7 @@ class World:
                      if n["PhoneNumber"] == NEW), None)
 
     def entries(self) -> list[tuple[str, str]]:
-        store = DirStore(self.journal.parent)
-        found = [(e["kind"], e["phone_number"]) for name in store.names()
-                 for doc in [decode(name, store.get(name).data)] if doc["kind"] == "journal"  # type: ignore[union-attr]
-                 for e in (doc["data"] or {}).get("entries", [])]
-        return sorted(found + [(e.kind, e.phone_number) for e in Journal.load(self.journal).entries.values()])
+        return journal_entries(self.journal)
 
     def finish(self) -> None:
         """Set the variable to the last code sent, apply, and prove the number is in and nothing is left."""

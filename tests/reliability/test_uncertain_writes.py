@@ -25,10 +25,14 @@ from reconciler.client import CamsClient, Credentials
 from reconciler.client.actions import ACTIONS
 from reconciler.config import load_desired_state
 from reconciler.engine import Journal, apply_plan, make_plan
-from reconciler.state.dir import DirStore
-from reconciler.state.store import decode
 from tests.helpers.cli import run_cli
-from tests.helpers.reliability import break_the_killed_runs_lock, emulator_state, number_entry, sigkill_at_hold
+from tests.helpers.reliability import (
+    break_the_killed_runs_lock,
+    emulator_state,
+    journal_entries,
+    number_entry,
+    sigkill_at_hold,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SPACE = "293483938800901"
@@ -126,13 +130,7 @@ class World:
         return next((n for n in self.space()["phone_numbers"] if n["PhoneNumber"] == phone), None)
 
     def journal_entries(self) -> list[tuple[str, str]]:
-        """The journal's entries as the next run reads them: the records of the state store ``--journal``
-        names (a ``dir:`` store at its folder), and today's file while it has not been adopted."""
-        store = DirStore(self.journal.parent)
-        found = [(e["kind"], e["phone_number"]) for name in store.names()
-                 for doc in [decode(name, store.get(name).data)] if doc["kind"] == "journal"  # type: ignore[union-attr]
-                 for e in (doc["data"] or {}).get("entries", [])]  # None: an adopted file that kept nothing
-        return sorted(found + [(e.kind, e.phone_number) for e in Journal.load(self.journal).entries.values()])
+        return journal_entries(self.journal)
 
     def assert_converged(self, yaml_path: Path) -> None:
         code, shown = self.plan(yaml_path)
