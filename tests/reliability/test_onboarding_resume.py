@@ -9,7 +9,6 @@ final plan (empty).
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -19,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.client.actions import ACTIONS
 from tests.helpers.cli import run_cli
 from tests.helpers.reliability import (
+    AuditReader,
     break_the_killed_runs_lock,
     emulator_state,
     journal_entries,
@@ -52,12 +51,9 @@ spaces:
     return path
 
 
-def _audit(path: Path) -> list[str]:
-    if not path.exists():
-        return []
-    return [e["action"] for line in path.read_text().splitlines() if line.strip()
-            for e in [json.loads(line)] if e["action"] in ACTIONS and ACTIONS[e["action"]].is_write
-            and e.get("status", 200) < 400]
+def _audit(path: Path) -> list[str | None]:
+    """The write actions the emulator logged, refused attempts included."""
+    return [e.action for e in AuditReader(path).all() if e.is_write]
 
 
 class World:

@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 
 from reconciler.client import CamsClient, Credentials
-from reconciler.client.actions import ACTIONS
 from reconciler.config import load_desired_state
 from reconciler.engine import Journal, apply_plan, make_plan
 from tests.helpers.cli import run_cli
 from tests.helpers.reliability import (
+    AuditReader,
     break_the_killed_runs_lock,
     emulator_state,
     journal_entries,
@@ -92,8 +92,8 @@ def _audit(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _writes(path: Path) -> list[str]:
-    return [e["action"] for e in _audit(path) if e["action"] in ACTIONS and ACTIONS[e["action"]].is_write]
+def _writes(path: Path) -> list[str | None]:
+    return [e.action for e in AuditReader(path).all() if e.is_write]
 
 
 class World:
