@@ -55,7 +55,7 @@ def emulator_process(state: dict[str, Any], *, qps: float, latency_ms: float, li
             if not line.startswith("listening on "):
                 proc.kill()
                 raise RuntimeError(f"the emulator did not start: {line.strip()} {proc.stderr.read() if proc.stderr else ''}")
-            # a state of several accounts (``accounts:``) has no top-level key: its callers hold each account's
+            # a state of several accounts (``accounts:``) has no top-level key: its callers hold each account's keys
             key = (state.get("keys") or [{"access_key_id": "", "access_key_secret": ""}])[0]
             yield RunningEmulator(line.split()[-1], (key["access_key_id"], key["access_key_secret"]))
         finally:

@@ -30,7 +30,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from reconciler.common.username_rules import username_key, username_problems
-from reconciler.emulator.state_invalid import Path_, StateInvalid
+from reconciler.emulator.state_invalid import Path_, StateInvalid, mapping
 
 LIFECYCLE_SPACE_FIELDS = frozenset({"verify_codes", "usernames", "taken_usernames", "username_suggestions"})
 PREVALIDATED_FIELD = "prevalidated_numbers"
@@ -39,15 +39,6 @@ _CODES_FIELDS = frozenset({"Sends", "WrongAttempts"})
 _USERNAME_FIELDS = frozenset({"Username", "Status"})
 _PREVALIDATED_FIELDS = frozenset({"PhoneNumber", "VerifyCode", "PhoneNumberId"})
 
-
-def _mapping(value: Any, path: Path_, allowed: frozenset[str], what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise StateInvalid(path, f"{what} must be a mapping")
-    for key in value:
-        if key not in allowed:
-            raise StateInvalid(path + (key,), f"unknown field {key!r} (expected one of: "
-                                                  f"{', '.join(sorted(allowed))})")
-    return dict(value)
 
 
 def _text(value: Any, path: Path_, field: str) -> str:
@@ -82,14 +73,14 @@ def validate_space_lifecycle(space: Mapping[str, Any], numbers: Collection[str])
         codes: dict[str, Any] = {}
         for pn, (raw, entry) in _per_number(space, "verify_codes", numbers).items():
             path: Path_ = ("verify_codes", raw)
-            entry = _mapping(entry, path, _CODES_FIELDS, "a number's codes")
+            entry = mapping(entry, path, _CODES_FIELDS, "a number's codes")
             sends = entry.get("Sends") or []
             if not isinstance(sends, list):
                 raise StateInvalid(path + ("Sends",), "'Sends' must be a list")
             checked = []
             for i, send in enumerate(sends):
                 at = path + ("Sends", i)
-                send = _mapping(send, at, _SEND_FIELDS, "a sent code")
+                send = mapping(send, at, _SEND_FIELDS, "a sent code")
                 for field in ("Code", "Method", "Locale"):
                     _text(send.get(field), at + (field,), field)
                 sent_at = send.get("SentAt")
@@ -108,7 +99,7 @@ def validate_space_lifecycle(space: Mapping[str, Any], numbers: Collection[str])
         held: dict[str, str] = {}
         for pn, (raw, entry) in _per_number(space, "usernames", numbers).items():
             path = ("usernames", raw)
-            entry = _mapping(entry, path, _USERNAME_FIELDS, "a username entry")
+            entry = mapping(entry, path, _USERNAME_FIELDS, "a username entry")
             name = _text(entry.get("Username"), path + ("Username",), "Username")
             if problems := username_problems(name):
                 raise StateInvalid(path + ("Username",), f"username {name!r} {problems[0]}")
@@ -141,7 +132,7 @@ def validate_prevalidated(given: Any) -> list[dict[str, Any]]:
     seen: set[str] = set()
     for i, item in enumerate(given):
         path: Path_ = (PREVALIDATED_FIELD, i)
-        item = _mapping(item, path, _PREVALIDATED_FIELDS, "a pre-validated number")
+        item = mapping(item, path, _PREVALIDATED_FIELDS, "a pre-validated number")
         entry = {f: _text(item.get(f), path + (f,), f) for f in sorted(_PREVALIDATED_FIELDS)}
         if not entry["PhoneNumber"].isdigit():
             raise StateInvalid(path + ("PhoneNumber",), "'PhoneNumber' must be digits (country code first)")

@@ -26,7 +26,7 @@ from typing import Any
 from reconciler.common import der as der_rules
 from reconciler.common.der import RSA_MIN_BITS
 from reconciler.common.emoji_table import first_emoji
-from reconciler.emulator.state_invalid import Path_, StateInvalid
+from reconciler.emulator.state_invalid import Path_, StateInvalid, mapping
 
 #: The two space sections this module owns.
 SETTINGS_SPACE_FIELDS = frozenset({"number_settings", "account_webhook"})
@@ -191,30 +191,21 @@ def validate_space_settings(space: Mapping[str, Any], numbers: Collection[str]) 
     return out
 
 
-def _mapping(value: Any, path: Path_, allowed: frozenset[str], what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise StateInvalid(path, f"{what} must be a mapping")
-    for key in value:
-        if key not in allowed:
-            raise StateInvalid(path + (key,), f"unknown field {key!r} (expected one of: "
-                                                 f"{', '.join(sorted(allowed))})")
-    return dict(value)
-
 
 def _number_settings(entry: Any, path: Path_) -> dict[str, Any]:
     if entry is None:
         return {}
-    entry = _mapping(entry, path, NUMBER_SETTING_SECTIONS, "a number's settings")
+    entry = mapping(entry, path, NUMBER_SETTING_SECTIONS, "a number's settings")
     out: dict[str, Any] = {}
     if entry.get("commerce") is not None:
-        commerce = _mapping(entry["commerce"], path + ("commerce",), _COMMERCE_FIELDS, "'commerce'")
+        commerce = mapping(entry["commerce"], path + ("commerce",), _COMMERCE_FIELDS, "'commerce'")
         for field, value in commerce.items():
             if not isinstance(value, bool):
                 raise StateInvalid(path + ("commerce", field), f"'{field}' must be true or false")
         out["commerce"] = {**DEFAULT_COMMERCE, **commerce}
     if entry.get("automation") is not None:
         where = path + ("automation",)
-        automation = _mapping(entry["automation"], where, _AUTOMATION_FIELDS, "'automation'")
+        automation = mapping(entry["automation"], where, _AUTOMATION_FIELDS, "'automation'")
         if "EnableWelcomeMessage" in automation and not isinstance(automation["EnableWelcomeMessage"], bool):
             raise StateInvalid(where + ("EnableWelcomeMessage",), "'EnableWelcomeMessage' must be true or false")
         for field, check in (("Prompts", prompt_problem), ("Commands", command_problem)):
@@ -223,7 +214,7 @@ def _number_settings(entry: Any, path: Path_) -> dict[str, Any]:
         out["automation"] = copy.deepcopy({**DEFAULT_AUTOMATION, **automation})
     if entry.get("encryption_key") is not None:
         where = path + ("encryption_key",)
-        key = _mapping(entry["encryption_key"], where, _KEY_FIELDS, "'encryption_key'")
+        key = mapping(entry["encryption_key"], where, _KEY_FIELDS, "'encryption_key'")
         if "EncryptionPublicKey" not in key:
             raise StateInvalid(where, "'EncryptionPublicKey' is required")
         if problem := public_key_problem(key["EncryptionPublicKey"]):
@@ -249,7 +240,7 @@ def _qrdls(items: Any, path: Path_) -> list[dict[str, Any]]:
     codes: set[str] = set()
     for i, item in enumerate(items):
         where = path + (i,)
-        qrdl = _mapping(item, where, _QRDL_FIELDS, "a message QR code")
+        qrdl = mapping(item, where, _QRDL_FIELDS, "a message QR code")
         for field in ("QrdlCode", "PrefilledMessage"):
             if not isinstance(qrdl.get(field), str):
                 raise StateInvalid(where + (field,), f"'{field}' is required and must be a string")
@@ -268,7 +259,7 @@ def _qrdls(items: Any, path: Path_) -> list[dict[str, Any]]:
 
 
 def _health(value: Any, path: Path_) -> dict[str, Any]:
-    health = _mapping(value, path, _HEALTH_FIELDS, "'health'")
+    health = mapping(value, path, _HEALTH_FIELDS, "'health'")
     can_send = health.get("CanSendMessage")
     if not isinstance(can_send, str) or not can_send:
         # any string: a value the reconciler does not know must reach it (a finding there, not an error here)
@@ -279,7 +270,7 @@ def _health(value: Any, path: Path_) -> dict[str, Any]:
         raise StateInvalid(path + ("Errors",), "'Errors' must be a list")
     checked = []
     for i, error in enumerate(errors):
-        error = _mapping(error, path + ("Errors", i), _HEALTH_ERROR_FIELDS, "an error")
+        error = mapping(error, path + ("Errors", i), _HEALTH_ERROR_FIELDS, "an error")
         for field, text in error.items():
             if not isinstance(text, str):
                 raise StateInvalid(path + ("Errors", i, field), f"'{field}' must be a string (quote it)")
@@ -288,7 +279,7 @@ def _health(value: Any, path: Path_) -> dict[str, Any]:
 
 
 def _account_webhook(value: Any, path: Path_) -> dict[str, Any]:
-    hook = _mapping(value, path, _ACCOUNT_WEBHOOK_FIELDS, "'account_webhook'")
+    hook = mapping(value, path, _ACCOUNT_WEBHOOK_FIELDS, "'account_webhook'")
     for flag in ("HttpFlag", "QueueFlag"):
         if flag in hook and hook[flag] not in ("Y", "N"):
             raise StateInvalid(path + (flag,), f"'{flag}' must be \"Y\" or \"N\"")

@@ -28,7 +28,7 @@ from reconciler.emulator.lifecycle_state import (
     validate_space_lifecycle,
 )
 from reconciler.emulator.settings_state import SETTINGS_SPACE_FIELDS, validate_space_settings
-from reconciler.emulator.state_invalid import Path_, StateInvalid
+from reconciler.emulator.state_invalid import Path_, StateInvalid, no_unknown
 from reconciler.emulator.template_state import validate_space_templates
 
 # Fields QueryChatappPhoneNumbers returns for a number.
@@ -372,7 +372,7 @@ def _validate(data: Any) -> dict[str, Any]:
         raise StateInvalid((), "the state must be a mapping with 'keys', 'account' and 'spaces'")
     if ACCOUNTS_FIELD in data:
         return _validate_accounts(data)
-    _no_unknown(data, TOP_FIELDS, ())
+    no_unknown(data, TOP_FIELDS, ())
     return _validate_one_account(data)
 
 
@@ -383,7 +383,7 @@ def _validate_accounts(data: dict[str, Any]) -> dict[str, Any]:
     if mixed:
         raise StateInvalid((mixed[0],), f"'{mixed[0]}' beside 'accounts': a state file lists either one account "
                                     "('keys', 'account', 'spaces' at the top) or several (under 'accounts')")
-    _no_unknown(data, frozenset({ACCOUNTS_FIELD}), ())
+    no_unknown(data, frozenset({ACCOUNTS_FIELD}), ())
     given = data[ACCOUNTS_FIELD]
     if not isinstance(given, dict) or not given:
         raise StateInvalid((ACCOUNTS_FIELD,), "'accounts' must be a non-empty mapping of account id to account")
@@ -397,7 +397,7 @@ def _validate_accounts(data: dict[str, Any]) -> dict[str, Any]:
             raise StateInvalid(path, f"account {account_id} is listed twice")
         if not isinstance(account, dict):
             raise StateInvalid(path, "an account must be a mapping with 'keys', 'account' and 'spaces'")
-        _no_unknown(account, TOP_FIELDS, path)
+        no_unknown(account, TOP_FIELDS, path)
         try:
             one = _validate_one_account(account)
         except StateInvalid as exc:
@@ -455,7 +455,7 @@ def _validate_keys(keys: Any) -> list[dict[str, Any]]:
         path = ("keys", i)
         if not isinstance(key, dict):
             raise StateInvalid(path, "each key must be a mapping with access_key_id and access_key_secret")
-        _no_unknown(key, KEY_FIELDS, path)
+        no_unknown(key, KEY_FIELDS, path)
         for field in ("access_key_id", "access_key_secret"):
             value = key.get(field)
             if not isinstance(value, str) or not value:
@@ -481,7 +481,7 @@ def _validate_account(account: Any) -> dict[str, Any]:
     path: Path_ = ("account",)
     if not isinstance(account, dict):
         raise StateInvalid(path, "'account' must be a mapping (GetCustomerAccountInfo's Data)")
-    _no_unknown(account, ACCOUNT_FIELDS, path)
+    no_unknown(account, ACCOUNT_FIELDS, path)
     if "Mpk" in account and (not isinstance(account["Mpk"], int) or isinstance(account["Mpk"], bool)):
         raise StateInvalid(path + ("Mpk",), "'Mpk' must be an integer account id")
     if "IsCertified" in account and not isinstance(account["IsCertified"], bool):
@@ -497,7 +497,7 @@ def _validate_space(space: Any, path: Path_, key_ids: set[str]) -> dict[str, Any
         space = {}
     if not isinstance(space, dict):
         raise StateInvalid(path, "a space must be a mapping")
-    _no_unknown(space, SPACE_FIELDS, path)
+    no_unknown(space, SPACE_FIELDS, path)
     subscribed = space.get("subscribed", True)
     if not isinstance(subscribed, bool):
         raise StateInvalid(path + ("subscribed",), "'subscribed' must be true or false")
@@ -559,7 +559,7 @@ def _validate_space(space: Any, path: Path_, key_ids: set[str]) -> dict[str, Any
 def _validate_number(item: Any, path: Path_, allowed: frozenset[str]) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise StateInvalid(path, "a number must be a mapping with at least 'PhoneNumber'")
-    _no_unknown(item, allowed, path)
+    no_unknown(item, allowed, path)
     if "PhoneNumber" not in item:
         raise StateInvalid(path, "'PhoneNumber' is required")
     out = dict(item)
@@ -588,7 +588,7 @@ def _validate_profile(profile: Any, path: Path_) -> dict[str, Any]:
         return {}
     if not isinstance(profile, dict):
         raise StateInvalid(path, "a business profile must be a mapping")
-    _no_unknown(profile, PROFILE_FIELDS, path)
+    no_unknown(profile, PROFILE_FIELDS, path)
     for field, value in profile.items():
         if field == "Websites":
             if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
@@ -620,12 +620,6 @@ def profile_problem(field: str, value: Any) -> str | None:
         return "Email must be an email address."
     return None
 
-
-def _no_unknown(mapping: dict[Any, Any], allowed: frozenset[str], path: Path_) -> None:
-    for key in mapping:
-        if key not in allowed:
-            known = ", ".join(sorted(allowed))
-            raise StateInvalid(path + (key,), f"unknown field {key!r} (expected one of: {known})")
 
 
 def _id_string(value: Any, path: Path_, what: str) -> str:

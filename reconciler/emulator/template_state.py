@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.emulator.state_invalid import Path_, StateInvalid
+from reconciler.emulator.state_invalid import Path_, StateInvalid, no_unknown
 
 AUDIT_STATUSES = ("pass", "fail", "auditing", "unaudit", "paused", "disabled")
 QUALITY_SCORES = ("GREEN", "YELLOW", "RED", "UNKNOWN")
@@ -80,7 +80,7 @@ def validate_space_templates(space: Mapping[str, Any], space_id: str) -> dict[st
         path = ("deleted_templates", i)
         if not isinstance(item, dict):
             raise StateInvalid(path, "a deleted template is a mapping with Name, Language and DeletedAt")
-        _no_unknown(item, DELETED_FIELDS, path)
+        no_unknown(item, DELETED_FIELDS, path)
         for field in ("Name", "Language"):
             if not isinstance(item.get(field), str) or not item[field]:
                 raise StateInvalid(path + (field,), f"'{field}' must be a non-empty string")
@@ -96,7 +96,7 @@ def _settings(given: Any) -> dict[str, Any]:
     path: Path_ = ("template_settings",)
     if not isinstance(given, dict):
         raise StateInvalid(path, "'template_settings' must be a mapping")
-    _no_unknown(given, SETTINGS_FIELDS, path)
+    no_unknown(given, SETTINGS_FIELDS, path)
     for field, value in given.items():
         if field == "review":
             _one_of(value, REVIEW_MODES, path + (field,))
@@ -116,7 +116,7 @@ def _settings(given: Any) -> dict[str, Any]:
 def _template(item: Any, path: Path_, space_id: str) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise StateInvalid(path, "a template must be a mapping with Name, Language, Category, Components")
-    _no_unknown(item, TEMPLATE_FIELDS, path)
+    no_unknown(item, TEMPLATE_FIELDS, path)
     for field in ("Name", "Language"):
         if not isinstance(item.get(field), str) or not item[field]:
             raise StateInvalid(path + (field,), f"'{field}' is required and must be a non-empty string")
@@ -176,10 +176,3 @@ def _int(value: Any, path: Path_, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise StateInvalid(path, f"must be {what}")
     return value
-
-
-def _no_unknown(mapping: Mapping[Any, Any], allowed: frozenset[str], path: Path_) -> None:
-    for key in mapping:
-        if key not in allowed:
-            raise StateInvalid(path + (key,), f"unknown field {key!r} (expected one of: "
-                                                      f"{', '.join(sorted(allowed))})")

@@ -19,8 +19,10 @@ from reconciler.cli import main
 from reconciler.client.actions import ACTIONS
 from reconciler.core.plan import Action, Plan
 from reconciler.emulator.faults import Hold
+from reconciler.engine import Journal
 from reconciler.state.dir import DirStore
 from reconciler.state.lock import held_locks
+from reconciler.state.store import decode
 
 #: API write action → the plan action it carries out (as the change reads: its label).
 WRITE_ACTION_OF = {
@@ -143,3 +145,14 @@ def break_the_killed_runs_lock(journal: Path) -> None:
     any killed apply: exactly one is left, in the ``dir:`` store beside ``journal``."""
     [lock] = held_locks(DirStore(journal.parent))
     assert main(["state", "unlock", lock.id, "--journal", str(journal)]) == 0
+
+
+def journal_entries(journal: Path) -> list[tuple[str, str]]:
+    """The journal's ``(kind, phone number)`` entries as the next run reads them: the records of the state
+    store ``--journal`` names (a ``dir:`` store at its folder), and today's file while it has not been
+    adopted."""
+    store = DirStore(journal.parent)
+    found = [(e["kind"], e["phone_number"]) for name in store.names()
+             for doc in [decode(name, store.get(name).data)] if doc["kind"] == "journal"  # type: ignore[union-attr]
+             for e in (doc["data"] or {}).get("entries", [])]  # None: an adopted file that kept nothing
+    return sorted(found + [(e.kind, e.phone_number) for e in Journal.load(journal).entries.values()])

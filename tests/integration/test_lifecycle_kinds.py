@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.cli import main
 from reconciler.cli.policy import policy_actions
+from tests.helpers.cli import run_cli
 
 SPACE = "293483938800961"
 A, B, C, D = "6581110050", "6581110051", "6581110052", "6581110053"
@@ -47,9 +47,7 @@ class World:
         return path
 
     def cli(self, *argv: str, stdout_only: bool = False) -> tuple[int, str]:
-        self.capsys.readouterr()
-        code = main([*argv, "--endpoint", self.handle.url])
-        out, err = self.capsys.readouterr()
+        code, out, err = run_cli(self.capsys, *argv, "--endpoint", self.handle.url)
         return code, out if stdout_only else out + err
 
     def plan(self, path: Path, *extra: str) -> tuple[int, str]:

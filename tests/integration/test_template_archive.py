@@ -26,6 +26,7 @@ from reconciler.core.plan import Action, Change
 from reconciler.engine import apply_plan, make_plan
 from reconciler.kinds import get, precedes
 from reconciler.render.formats import format_names
+from tests.helpers.cli import run_cli
 from tests.helpers.paths import REPO_ROOT
 
 SPACE = "293483938849301"
@@ -72,9 +73,7 @@ class World:
         return path
 
     def cli(self, *argv: str, stdout_only: bool = False) -> tuple[int, str]:
-        self.capsys.readouterr()
-        code = main([*argv, "--endpoint", self.handle.url])
-        out, err = self.capsys.readouterr()
+        code, out, err = run_cli(self.capsys, *argv, "--endpoint", self.handle.url)
         return code, out if stdout_only else out + err
 
     def changes(self, path: Path) -> dict[str, Any]:

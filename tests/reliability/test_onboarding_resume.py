@@ -9,7 +9,6 @@ final plan (empty).
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -19,12 +18,15 @@ from typing import Any
 
 import pytest
 
-from reconciler.cli import main
-from reconciler.client.actions import ACTIONS
-from reconciler.engine import Journal
-from reconciler.state.dir import DirStore
-from reconciler.state.store import decode
-from tests.helpers.reliability import break_the_killed_runs_lock, emulator_state, number_entry, sigkill_at_hold
+from tests.helpers.cli import run_cli
+from tests.helpers.reliability import (
+    AuditReader,
+    break_the_killed_runs_lock,
+    emulator_state,
+    journal_entries,
+    number_entry,
+    sigkill_at_hold,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SPACE = "293483938800951"
@@ -49,12 +51,9 @@ spaces:
     return path
 
 
-def _audit(path: Path) -> list[str]:
-    if not path.exists():
-        return []
-    return [e["action"] for line in path.read_text().splitlines() if line.strip()
-            for e in [json.loads(line)] if e["action"] in ACTIONS and ACTIONS[e["action"]].is_write
-            and e.get("status", 200) < 400]
+def _audit(path: Path) -> list[str | None]:
+    """The write actions the emulator logged, refused attempts included."""
+    return [e.action for e in AuditReader(path).all() if e.is_write]
 
 
 class World:
@@ -73,9 +72,7 @@ class World:
         self.yaml = _yaml(tmp_path)
 
     def cli(self, *argv: str) -> tuple[int, str]:
-        self.capsys.readouterr()
-        code = main([*argv, "--endpoint", self.handle.url, "--journal", str(self.journal)])
-        out, err = self.capsys.readouterr()
+        code, out, err = run_cli(self.capsys, *argv, "--endpoint", self.handle.url, "--journal", str(self.journal))
         return code, out + err
 
     def plan(self) -> tuple[int, str]:
@@ -92,11 +89,7 @@ class World:
                      if n["PhoneNumber"] == NEW), None)
 
     def entries(self) -> list[tuple[str, str]]:
-        store = DirStore(self.journal.parent)
-        found = [(e["kind"], e["phone_number"]) for name in store.names()
-                 for doc in [decode(name, store.get(name).data)] if doc["kind"] == "journal"  # type: ignore[union-attr]
-                 for e in (doc["data"] or {}).get("entries", [])]
-        return sorted(found + [(e.kind, e.phone_number) for e in Journal.load(self.journal).entries.values()])
+        return journal_entries(self.journal)
 
     def finish(self) -> None:
         """Set the variable to the last code sent, apply, and prove the number is in and nothing is left."""

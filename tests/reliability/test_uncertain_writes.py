@@ -21,14 +21,18 @@ from typing import Any
 
 import pytest
 
-from reconciler.cli import main
 from reconciler.client import CamsClient, Credentials
-from reconciler.client.actions import ACTIONS
 from reconciler.config import load_desired_state
 from reconciler.engine import Journal, apply_plan, make_plan
-from reconciler.state.dir import DirStore
-from reconciler.state.store import decode
-from tests.helpers.reliability import break_the_killed_runs_lock, emulator_state, number_entry, sigkill_at_hold
+from tests.helpers.cli import run_cli
+from tests.helpers.reliability import (
+    AuditReader,
+    break_the_killed_runs_lock,
+    emulator_state,
+    journal_entries,
+    number_entry,
+    sigkill_at_hold,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SPACE = "293483938800901"
@@ -88,8 +92,8 @@ def _audit(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _writes(path: Path) -> list[str]:
-    return [e["action"] for e in _audit(path) if e["action"] in ACTIONS and ACTIONS[e["action"]].is_write]
+def _writes(path: Path) -> list[str | None]:
+    return [e.action for e in AuditReader(path).all() if e.is_write]
 
 
 class World:
@@ -108,10 +112,7 @@ class World:
         monkeypatch.setenv("CAMS_SECRET_UNCERTAIN_CODE", CODE)
 
     def cli(self, *argv: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        code = main([*argv, "--endpoint", self.handle.url, "--journal", str(self.journal)])
-        out, err = self.capsys.readouterr()
-        return code, out, err
+        return run_cli(self.capsys, *argv, "--endpoint", self.handle.url, "--journal", str(self.journal))
 
     def apply(self, yaml_path: Path) -> tuple[int, dict[str, dict[str, Any]], str]:
         code, out, err = self.cli("apply", str(yaml_path), "--auto-approve", "--results", str(self.results))
@@ -129,13 +130,7 @@ class World:
         return next((n for n in self.space()["phone_numbers"] if n["PhoneNumber"] == phone), None)
 
     def journal_entries(self) -> list[tuple[str, str]]:
-        """The journal's entries as the next run reads them: the records of the state store ``--journal``
-        names (a ``dir:`` store at its folder), and today's file while it has not been adopted."""
-        store = DirStore(self.journal.parent)
-        found = [(e["kind"], e["phone_number"]) for name in store.names()
-                 for doc in [decode(name, store.get(name).data)] if doc["kind"] == "journal"  # type: ignore[union-attr]
-                 for e in (doc["data"] or {}).get("entries", [])]  # None: an adopted file that kept nothing
-        return sorted(found + [(e.kind, e.phone_number) for e in Journal.load(self.journal).entries.values()])
+        return journal_entries(self.journal)
 
     def assert_converged(self, yaml_path: Path) -> None:
         code, shown = self.plan(yaml_path)
