@@ -32,14 +32,11 @@ def add_merge_arguments(parser: argparse.ArgumentParser, what: str, *, selection
 
 def merged(args: argparse.Namespace, files: list[str]) -> Any:
     """The merged plan of ``files`` (``MergeError`` naming every reason when they do not belong together)."""
-    from reconciler.cli._selection import selected_spaces
-    from reconciler.engine import PLAN_KEY_ENV, MergeError, compare_with_ref, expected_spaces, load_pieces, merge_plans
+    from reconciler.cli._selection import run_spaces
+    from reconciler.engine import PLAN_KEY_ENV, MergeError, expected_spaces, load_pieces, merge_plans
 
     desired = _desired(args)
-    chosen = selected_spaces(args, desired)
-    if getattr(args, "merge_changed_since", None):
-        changed = compare_with_ref(args.merge_changed_since, args.yaml, desired).changed
-        chosen = [s.name for s in desired.spaces if s.name in changed and (chosen is None or s.name in chosen)]
+    chosen = run_spaces(args, desired, getattr(args, "merge_changed_since", None), args.yaml)
     pieces = load_pieces(files, plan_key=os.environ.get(PLAN_KEY_ENV) or None)
     if not pieces:
         raise MergeError("no piece to merge")
@@ -76,11 +73,10 @@ def show_outcomes(args: argparse.Namespace, files: list[str]) -> int:
 
     desired = _desired(args)
     chosen = set(selected_spaces(args, desired) or [s.name for s in desired.spaces])
-    expected = list(dict.fromkeys(s.account for s in desired.spaces if s.name in chosen))
     if getattr(args, "merge_changed_since", None):  # an account none of whose spaces changed had no job: expect none of it
         from reconciler.engine import compare_with_ref
-        changed = compare_with_ref(args.merge_changed_since, args.yaml, desired).changed
-        expected = list(dict.fromkeys(s.account for s in desired.spaces if s.name in chosen and s.name in changed))
+        chosen &= compare_with_ref(args.merge_changed_since, args.yaml, desired).changed
+    expected = list(dict.fromkeys(s.account for s in desired.spaces if s.name in chosen))
     found = load_outcomes(files, expected)
     sys.stdout.write(outcomes.render(found, args.format))
     return ExitCode.OK if all(o.applied for o in found) else ExitCode.ERROR

@@ -351,7 +351,8 @@ def _check_within_selection(args: argparse.Namespace, saved: Plan) -> None:
 
     if args.selected is None or not (args.account or args.exclude):  # --target alone: check_overrides says it
         return
-    outside = [s.name for s in saved.spaces if s.name not in set(args.selected)]
+    selected = set(args.selected)
+    outside = [s.name for s in saved.spaces if s.name not in selected]
     if outside:
         from reconciler.engine import Selection
 

@@ -44,11 +44,10 @@ def register(subparsers: Any) -> None:
 def run_matrix(args: argparse.Namespace) -> int:
     import json
 
-    from reconciler.cli._selection import selected_spaces
+    from reconciler.cli._selection import run_spaces
     from reconciler.cli.plan import load
     from reconciler.engine import (
         DEFAULT_JOB_MINUTES,
-        compare_with_ref,
         github_outputs,
         gitlab_yaml,
         matrix_document,
@@ -59,10 +58,7 @@ def run_matrix(args: argparse.Namespace) -> int:
     if desired is None:
         return ExitCode.ERROR
     minutes = args.job_minutes or DEFAULT_JOB_MINUTES
-    chosen = selected_spaces(args, desired)
-    if args.changed_since:
-        changed = compare_with_ref(args.changed_since, args.paths, desired).changed
-        chosen = [s.name for s in desired.spaces if s.name in changed and (chosen is None or s.name in chosen)]
+    chosen = run_spaces(args, desired, args.changed_since, args.paths)
     jobs = plan_jobs(desired, chosen, qps=args.qps, job_minutes=minutes)
     try:
         if args.format == "github":

@@ -10,18 +10,12 @@ must be declared with a ``migration`` block in the YAML: the space and its id co
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
 from reconciler.cli._client_options import add_client_arguments
-from reconciler.cli._declared import declared_number
-from reconciler.cli._state_options import (
-    add_lock_timeout_argument,
-    add_state_store_argument,
-    release_locks,
-    run_holding_the_lock,
-)
+from reconciler.cli._declared import run_step
+from reconciler.cli._state_options import add_lock_timeout_argument, add_state_store_argument
 from reconciler.core.errors import ExitCode
 
 METHODS = ("sms", "voice")
@@ -55,44 +49,20 @@ def register(subparsers: Any) -> None:
 
 def run_send_code(args: argparse.Namespace) -> int:
 
-    from reconciler.cli._client_options import ClientSettings, open_clients
-    from reconciler.cli._state_options import open_state_store, timeout_seconds
-    from reconciler.cli.plan import load, note_discarded_writes
-    from reconciler.engine import Journal
+    async def send(clients: Any, journal: Any, space: Any, number: Any) -> None:
+        await clients.get_migration_verify_code(space.cust_space_id, number.phone_number, locale=args.locale,
+                                                method=args.method)
+        if journal.spend(space.name, number.phone_number):
+            # The spent code's record: the next apply sends a code again, the new one, never the old.
+            journal.save()
+            print(f"note: the journal's record of an earlier verification of {number.phone_number} (its "
+                  "code spent) is cleared: the next apply sends the new code, and refuses the spent one "
+                  "should the variable still hold it", file=sys.stderr)
 
-    desired = load(args.paths)
-    if desired is None:
+    done = run_step(args, "migration", "{verify_code_env: NAME}", send)
+    if done is None:
         return ExitCode.ERROR
-    space, number = declared_number(desired, args.space, args.number, "migration",
-                                    "{verify_code_env: NAME}")
-    timeout = timeout_seconds(args)
-    choice, store = open_state_store(args, desired)
-    note_discarded_writes(args)
-
-    async def send() -> dict[str, Any]:
-        from reconciler.engine import open_run_state
-
-        async with open_clients(args, desired) as clients:
-            # One writer per account: the code is not sent while an apply of the same account runs (it
-            # could be verifying the previous code), and the lock goes on every way out.
-            opened = await open_run_state(clients, desired, store, choice, targets=[space.name],
-                                          emulator=ClientSettings.from_args(args).emulator, env=os.environ,
-                                          lock="migration send-code", lock_timeout=timeout)
-            try:
-                journal = Journal.open(opened.state)  # a bad journal stops before any code is sent
-                answer: dict[str, Any] = await clients.get_migration_verify_code(
-                    space.cust_space_id, number.phone_number, locale=args.locale, method=args.method)
-                if journal.spend(space.name, number.phone_number):
-                    # The spent code's record: the next apply sends a code again, the new one, never the old.
-                    journal.save()
-                    print(f"note: the journal's record of an earlier verification of {number.phone_number} (its "
-                          "code spent) is cleared: the next apply sends the new code, and refuses the spent one "
-                          "should the variable still hold it", file=sys.stderr)
-                return answer
-            finally:
-                release_locks(opened)
-
-    run_holding_the_lock("migration send-code", send())
+    space, number = done
     assert number.migration is not None
     print(f"sent: WhatsApp sends the verify code for {number.phone_number} (space {space.name}) by "
           f"{args.method}. It expires within minutes: put it in ${number.migration.verify_code_env} for the "

@@ -13,18 +13,12 @@ recorded as spent, and never sent again.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
 from reconciler.cli._client_options import add_client_arguments
-from reconciler.cli._declared import declared_number
-from reconciler.cli._state_options import (
-    add_lock_timeout_argument,
-    add_state_store_argument,
-    release_locks,
-    run_holding_the_lock,
-)
+from reconciler.cli._declared import run_step
+from reconciler.cli._state_options import add_lock_timeout_argument, add_state_store_argument
 from reconciler.core.errors import ExitCode
 
 METHODS = ("sms", "voice")
@@ -57,60 +51,44 @@ def register(subparsers: Any) -> None:
 
 def run_send_code(args: argparse.Namespace) -> int:
 
-    from reconciler.cli._client_options import ClientSettings, open_clients
-    from reconciler.cli._state_options import open_state_store, timeout_seconds
-    from reconciler.cli.plan import load, note_discarded_writes
     from reconciler.core.answers import MalformedAnswerError
     from reconciler.core.client_errors import ApiError, ServerError
-    from reconciler.engine import Journal, TargetError
+    from reconciler.engine import TargetError
     from reconciler.kinds import onboarding as steps
 
-    desired = load(args.paths)
-    if desired is None:
+    async def send(clients: Any, journal: Any, space: Any, number: Any) -> None:
+        phone, (method, locale) = number.phone_number, _how(args, number)
+        listed = {n.get("PhoneNumber"): n for n in await clients.query_phone_numbers(space.cust_space_id)}
+        item = listed.get(phone)
+        if item is None:
+            raise TargetError(f"{phone} is not in space {space.name} yet: apply adds it first (the plan "
+                              "shows add-number), then asks for its code")
+        if steps.verified(item):
+            raise TargetError(f"{phone} is verified already (CodeVerificationStatus VERIFIED): no code is "
+                              "needed")
+        before = steps.before_code_request(journal, space.name, space.cust_space_id, phone, method, locale)
+        try:
+            await clients.for_space(space.cust_space_id).get_chatapp_verify_code(
+                space.cust_space_id, phone, locale, method.upper())
+        except (ServerError, MalformedAnswerError):
+            raise  # it may have landed: the record written ahead stays (a code may be on its way)
+        except ApiError:  # refused: no new code is on its way
+            steps.code_not_sent(journal, space.name, space.cust_space_id, phone, before)
+            raise
+        steps.code_sent(journal, space.name, space.cust_space_id, phone, method, locale)
+
+    done = run_step(args, "onboarding", "{display_name: ..., verify_code_env: NAME}", send)
+    if done is None:
         return ExitCode.ERROR
-    space, number = declared_number(desired, args.space, args.number, "onboarding",
-                                    "{display_name: ..., verify_code_env: NAME}")
-    declared = number.onboarding
-    assert declared is not None
-    method, locale = args.method or declared.method, args.locale or declared.locale
-    phone = number.phone_number
-    timeout = timeout_seconds(args)
-    choice, store = open_state_store(args, desired)
-    note_discarded_writes(args)
-
-    async def send() -> None:
-        from reconciler.engine import open_run_state
-
-        async with open_clients(args, desired) as clients:
-            # One writer per account: no code is asked for while an apply of the account may be verifying.
-            opened = await open_run_state(clients, desired, store, choice, targets=[space.name],
-                                          emulator=ClientSettings.from_args(args).emulator, env=os.environ,
-                                          lock="onboarding send-code", lock_timeout=timeout)
-            try:
-                journal = Journal.open(opened.state)  # a bad journal stops before any code is sent
-                listed = {n.get("PhoneNumber"): n for n in await clients.query_phone_numbers(space.cust_space_id)}
-                item = listed.get(phone)
-                if item is None:
-                    raise TargetError(f"{phone} is not in space {space.name} yet: apply adds it first (the plan "
-                                      "shows add-number), then asks for its code")
-                if steps.verified(item):
-                    raise TargetError(f"{phone} is verified already (CodeVerificationStatus VERIFIED): no code is "
-                                      "needed")
-                before = steps.before_code_request(journal, space.name, space.cust_space_id, phone, method, locale)
-                try:
-                    await clients.for_space(space.cust_space_id).get_chatapp_verify_code(
-                        space.cust_space_id, phone, locale, method.upper())
-                except (ServerError, MalformedAnswerError):
-                    raise  # it may have landed: the record written ahead stays (a code may be on its way)
-                except ApiError:  # refused: no new code is on its way
-                    steps.code_not_sent(journal, space.name, space.cust_space_id, phone, before)
-                    raise
-                steps.code_sent(journal, space.name, space.cust_space_id, phone, method, locale)
-            finally:
-                release_locks(opened)
-
-    run_holding_the_lock("onboarding send-code", send())
-    print(f"sent: WhatsApp sends a registration code for {phone} (space {space.name}) {steps.how_sent(method, locale)}; "
-          f"the code sent before is void. Put it in ${declared.verify_code_env}, then apply verifies and registers "
-          "the number.", file=sys.stderr)
+    space, number = done
+    assert number.onboarding is not None
+    method, locale = _how(args, number)
+    print(f"sent: WhatsApp sends a registration code for {number.phone_number} (space {space.name}) "
+          f"{steps.how_sent(method, locale)}; the code sent before is void. Put it in "
+          f"${number.onboarding.verify_code_env}, then apply verifies and registers the number.", file=sys.stderr)
     return ExitCode.OK
+
+
+def _how(args: argparse.Namespace, number: Any) -> tuple[str, str]:
+    """The method and locale of the code: the options', else the YAML's ``onboarding`` block's."""
+    return args.method or number.onboarding.method, args.locale or number.onboarding.locale

@@ -150,6 +150,15 @@ def test_pieces_that_do_not_belong_together_are_refused(
     assert str(travel) in err and "signature does not verify" in err
 
 
+def test_an_account_job_refuses_a_piece_of_another_account(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A mixed-up artifact: the travel job's plan given to the retail job is refused before any call."""
+    plan_piece(capsys, tmp_path / "travel.json", "--account", "travel")
+    code, _, err = run(capsys, "apply", str(SPACES), "--plan", str(tmp_path / "travel.json"), "--account", "retail",
+                       "--emulator", str(STATE), "--state-store", f"dir:{tmp_path / 'state'}")
+    assert code == 1, err
+    assert ("it covers travel-bookings, travel-support, outside --account retail; nothing was written" in err), err
+
+
 def _apply(account: str, piece: Path, url: str, tmp_path: Path, *more: str) -> subprocess.Popen[str]:
     """An apply job of one account, as a matrix job runs it: only that account's credentials in its
     environment, the shared state store, its results file."""
