@@ -359,7 +359,7 @@ def decide(inputs: Inputs, code: int, errors: Sequence[str], since: float | None
 
 
 def _matrix_markdown(matrix: Mapping[str, str]) -> str:
-    jobs = [job for n in range(1, 10) if f"wave-{n}" in matrix
+    jobs = [job for n in range(1, int(matrix.get("waves") or 0) + 1) if f"wave-{n}" in matrix
             for job in json.loads(matrix[f"wave-{n}"]).get("include", [])]
     lines = [f"{len(jobs)} job(s) in {matrix.get('waves', '0')} wave(s); accounts: {matrix.get('accounts') or 'none'}",
              "", "| job | account | wave | spaces | floor (min) |", "| --- | --- | ---: | ---: | ---: |"]
